@@ -1,0 +1,183 @@
+//! The pipeline driver: load → model, file by file in parallel, then the merge in path order.
+//!
+//! Each file is read, parsed and turned into typed objects on a rayon worker, and its YAML tree is
+//! dropped before the next file is taken, so peak memory holds the model, not every tree. Results
+//! are merged in path order, which makes the outcome independent of the thread count.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::finding::{FileId, Finding, Level, Location};
+use crate::load::{self, Discovery, Files, FileRead, SourceFile, WalkOptions};
+use crate::model::{extract_document, Model, Object};
+
+pub const UNRENDERED_TEMPLATE: &str = "unrendered-template";
+
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    pub walk: WalkOptions,
+    /// Namespace of objects that name none.
+    pub default_namespace: String,
+    /// Keep file texts for source snippets in reports.
+    pub keep_text: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { walk: WalkOptions::default(), default_namespace: "default".to_string(), keep_text: true }
+    }
+}
+
+/// What loading a repository yields.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub files: Files,
+    pub model: Model,
+    /// Problems of the input: unreadable files, syntax errors, invalid fields, repeats.
+    pub findings: Vec<Finding>,
+    pub bytes_read: u64,
+    pub objects: usize,
+}
+
+struct FileOutcome {
+    text: String,
+    objects: Vec<Object>,
+    findings: Vec<Finding>,
+    bytes: u64,
+    chart_template_of: Option<PathBuf>,
+}
+
+/// Loads and models every manifest under `paths`.
+pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Loaded, load::LoadError> {
+    let discovery = load::discover(paths, &options.walk)?;
+    Ok(load_discovered(discovery, options))
+}
+
+fn load_discovered(discovery: Discovery, options: &LoadOptions) -> Loaded {
+    let outcomes: Vec<FileOutcome> = discovery
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(i, path)| load_one(i as FileId, path, &discovery, options))
+        .collect();
+    let mut loaded = Loaded::default();
+    let mut objects = Vec::new();
+    let mut templates_per_chart: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    for (path, outcome) in discovery.files.iter().zip(outcomes) {
+        loaded.bytes_read += outcome.bytes;
+        loaded.objects += outcome.objects.len();
+        objects.extend(outcome.objects);
+        loaded.findings.extend(outcome.findings);
+        if let Some(chart) = outcome.chart_template_of {
+            *templates_per_chart.entry(chart).or_default() += 1;
+        }
+        loaded.files.entries.push(SourceFile {
+            path: path.clone(),
+            display: load::display_path(path),
+            text: outcome.text,
+        });
+    }
+    // One note per Helm chart, at its Chart.yaml, rather than one per template.
+    for (chart, count) in templates_per_chart {
+        let chart_file = chart.join("Chart.yaml");
+        let file = match discovery.files.iter().position(|p| *p == chart_file) {
+            Some(i) => i as FileId,
+            None => push_file(&mut loaded.files, &chart_file),
+        };
+        loaded.findings.push(Finding::new(
+            UNRENDERED_TEMPLATE,
+            Level::Note,
+            load::file_start(file),
+            format!(
+                "Helm chart `{}`: {count} template file{} not analysed; render the chart (`helm template`) and analyse the output",
+                load::display_path(&chart),
+                if count == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    for (path, reason) in &discovery.problems {
+        let file = push_file(&mut loaded.files, path);
+        loaded.findings.push(load::file_finding(file, "invalid-manifest", Level::Warning, reason.clone()));
+    }
+    loaded.model = Model::from_objects(objects, &mut loaded.findings);
+    loaded
+}
+
+fn push_file(files: &mut Files, path: &Path) -> FileId {
+    files.entries.push(SourceFile { path: path.to_path_buf(), display: load::display_path(path), text: String::new() });
+    (files.entries.len() - 1) as FileId
+}
+
+fn load_one(file: FileId, path: &Path, discovery: &Discovery, options: &LoadOptions) -> FileOutcome {
+    let mut outcome =
+        FileOutcome { text: String::new(), objects: Vec::new(), findings: Vec::new(), bytes: 0, chart_template_of: None };
+    if let Some(chart) = load::is_chart_template(path, &discovery.chart_roots) {
+        outcome.chart_template_of = Some(chart);
+        return outcome;
+    }
+    let (text, stream) = match load::read_file(path, &options.walk) {
+        FileRead::Unreadable { message } => {
+            outcome.findings.push(load::file_finding(file, "invalid-manifest", Level::Warning, message));
+            return outcome;
+        }
+        FileRead::Parsed { text, stream } => (text, stream),
+    };
+    outcome.bytes = text.len() as u64;
+    let mut not_objects = Vec::new();
+    let mut is_manifest = false;
+    for doc in &stream.documents {
+        let Some(root) = &doc.root else { continue };
+        if root.is_null() {
+            continue;
+        }
+        match extract_document(file, root, &options.default_namespace, &mut outcome.findings) {
+            crate::model::Extracted::Objects(objs) => {
+                is_manifest = true;
+                outcome.objects.extend(objs);
+            }
+            crate::model::Extracted::NotAnObject => not_objects.push(root.span),
+        }
+    }
+    if !is_manifest && !stream.errors.is_empty() {
+        is_manifest = load::text_looks_like_manifest(&text);
+    }
+    if is_manifest {
+        for span in not_objects {
+            outcome.findings.push(Finding::new(
+                "invalid-manifest",
+                Level::Warning,
+                Location { file, span },
+                "document is not a Kubernetes object (it has no `apiVersion` and `kind`)",
+            ));
+        }
+        for err in &stream.errors {
+            let at = err.pos();
+            let location = Location { file, span: crate::load::yaml::Span { start: at, end: at } };
+            let finding = if load::has_template_directives(&text) {
+                Finding::new(
+                    UNRENDERED_TEMPLATE,
+                    Level::Note,
+                    location,
+                    format!("template directives (`{{{{ … }}}}`) make this file invalid YAML ({err}); the documents from here on are not analysed"),
+                )
+            } else {
+                Finding::new(
+                    "invalid-manifest",
+                    Level::Error,
+                    location,
+                    format!("{err}; the documents from here on are not analysed"),
+                )
+            };
+            outcome.findings.push(finding);
+        }
+    } else {
+        // Not a manifest file (values.yaml, tsconfig.json, …): nothing of it is reported.
+        outcome.findings.clear();
+    }
+    if options.keep_text {
+        outcome.text = text;
+    }
+    outcome
+}

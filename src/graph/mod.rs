@@ -1,0 +1,840 @@
+//! Stage 3, graph: the reachability engine.
+//!
+//! Computed once from the model, deterministic, and ignorant of rules and output formats. The
+//! semantics are those of Kubernetes NetworkPolicy (`networking.k8s.io/v1`), written down in the
+//! project's DESIGN notes (§4):
+//!
+//! * a pod is isolated for a direction iff a policy of its namespace selects it and lists that
+//!   direction in its (defaulted) `policyTypes`; policies are additive;
+//! * a connection is allowed iff the source's egress and the destination's ingress both allow it;
+//! * named ports resolve on the destination pod (name and protocol), never towards an address;
+//! * `ipBlock`s describe addresses outside the cluster, never pods.
+//!
+//! Work is done on *classes* of pods (same namespace, labels and named ports), never on pod pairs,
+//! so the cost grows with the number of distinct classes and with the number of allowed pairs (the
+//! size of the answer), not with the number of pods. For every class the engine keeps the
+//! policies that isolate it, and for every rule peer the classes and address atoms it matches, so
+//! that [`Graph::explain`] can cite the rules behind any verdict.
+
+pub mod conns;
+pub mod ipspace;
+
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::finding::{Finding, Level};
+use crate::model::net::{IpRange, PortRef, Protocol};
+use crate::model::selector::Labels;
+use crate::model::{
+    Direction, Model, NetworkPolicy, PeerSelector, PolicyPort, PolicyRule, Service, ServicePort, ServicePortRef,
+    NAMESPACE_NAME_LABEL,
+};
+pub use conns::{Conns, PortSet};
+use ipspace::IpSpace;
+
+pub type ClassId = u32;
+pub type PeerId = u32;
+pub type ConnsId = u32;
+
+/// The namespace of the `{ingress-controller}` pseudo-peer when the controller is unknown: one pod
+/// with no labels, in a namespace that carries only its automatic label.
+pub const INGRESS_CONTROLLER_NAMESPACE: &str = "ingress-controller-ns";
+pub const INGRESS_CONTROLLER: &str = "{ingress-controller}";
+
+/// Pods that policies cannot tell apart: same namespace, labels and named ports.
+#[derive(Debug)]
+pub struct Class {
+    pub namespace: Box<str>,
+    pub labels: Labels,
+    /// `(name, protocol, port)`, sorted.
+    pub named_ports: Vec<(Box<str>, Protocol, u16)>,
+    /// Indexes into [`Model::workloads`].
+    pub workloads: Vec<usize>,
+    pub peers: Vec<PeerId>,
+    /// Policies (indexes into [`Model::policies`]) that select the class and isolate it.
+    pub ingress_policies: Vec<usize>,
+    pub egress_policies: Vec<usize>,
+}
+
+impl Class {
+    pub fn named_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
+        self.named_ports.iter().find(|(n, p, _)| &**n == name && *p == protocol).map(|(_, _, port)| *port)
+    }
+
+    pub fn isolated(&self, direction: Direction) -> bool {
+        match direction {
+            Direction::Ingress => !self.ingress_policies.is_empty(),
+            Direction::Egress => !self.egress_policies.is_empty(),
+        }
+    }
+}
+
+/// A workload peer: what the connectivity list names `namespace/name[Kind]`. Pods with the same
+/// controlling owner are one peer.
+#[derive(Debug)]
+pub struct Peer {
+    pub name: String,
+    pub namespace: Box<str>,
+    pub workloads: Vec<usize>,
+    pub classes: Vec<ClassId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    Peer(PeerId),
+    External(IpRange),
+    IngressController,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Edge {
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub conns: ConnsId,
+}
+
+/// What a rule peer matches.
+#[derive(Debug)]
+enum PeerMatch {
+    Classes(Vec<ClassId>),
+    /// Runs of external atoms (first, last).
+    Atoms(Vec<(usize, usize)>),
+}
+
+/// What an isolated class admits, per source (ingress) or per destination (egress).
+#[derive(Debug, Default)]
+struct Allowance {
+    /// From rules without peers: every class and every address.
+    everyone: Conns,
+    /// Egress only: named ports of peer-less rules, resolved per destination.
+    everyone_named: Vec<(Box<str>, Protocol)>,
+    by_class: FxHashMap<ClassId, Conns>,
+    by_atoms: Vec<(usize, usize, Conns)>,
+}
+
+/// A rule's `ports`, split into what is known now and what depends on the destination pod.
+#[derive(Debug, Default)]
+struct RulePorts {
+    numeric: Conns,
+    named: Vec<(Box<str>, Protocol)>,
+}
+
+impl RulePorts {
+    fn of(ports: Option<&[PolicyPort]>) -> RulePorts {
+        let Some(ports) = ports else {
+            return RulePorts { numeric: Conns::all(), named: Vec::new() };
+        };
+        let mut out = RulePorts::default();
+        for p in ports {
+            match &p.port {
+                None => out.numeric.add(p.protocol, &PortSet::all()),
+                Some(PortRef::Number(n)) => {
+                    out.numeric.add(p.protocol, &PortSet::range(*n, p.end_port.unwrap_or(*n)));
+                }
+                Some(PortRef::Name(name)) => out.named.push((name.clone(), p.protocol)),
+            }
+        }
+        out
+    }
+
+    fn on(&self, class: &Class) -> Conns {
+        let mut c = self.numeric.clone();
+        resolve_named(&mut c, &self.named, class);
+        c
+    }
+
+    fn is_empty(&self) -> bool {
+        self.numeric.is_empty() && self.named.is_empty()
+    }
+}
+
+fn resolve_named(into: &mut Conns, named: &[(Box<str>, Protocol)], class: &Class) {
+    for (name, protocol) in named {
+        if let Some(port) = class.named_port(name, *protocol) {
+            into.add(*protocol, &PortSet::range(port, port));
+        }
+    }
+}
+
+/// Connections towards a run of external atoms, possibly different per atom.
+#[derive(Clone, Debug)]
+enum AtomConns {
+    Uniform(Conns),
+    PerAtom(Vec<Conns>),
+}
+
+/// The reachability graph.
+#[derive(Debug, Default)]
+pub struct Graph {
+    pub classes: Vec<Class>,
+    pub peers: Vec<Peer>,
+    /// The class of the `{ingress-controller}` pseudo-peer.
+    pub ingress_controller: ClassId,
+    pub ip_space: IpSpace,
+    /// In output order: by source name, then destination name, bytewise.
+    pub edges: Vec<Edge>,
+    conns: Vec<Conns>,
+    /// Classes each policy selects (indexes parallel to [`Model::policies`]).
+    pub policy_selects: Vec<Vec<ClassId>>,
+    /// Problems met while building (an Ingress backend without a Service, …).
+    pub findings: Vec<Finding>,
+}
+
+impl Graph {
+    pub fn conns(&self, id: ConnsId) -> &Conns {
+        &self.conns[id as usize]
+    }
+
+    pub fn endpoint_name(&self, endpoint: &Endpoint) -> String {
+        match endpoint {
+            Endpoint::Peer(p) => self.peers[*p as usize].name.clone(),
+            Endpoint::External(range) => format!("{range}[External]"),
+            Endpoint::IngressController => INGRESS_CONTROLLER.to_string(),
+        }
+    }
+
+    /// The peer with this name, if any.
+    pub fn peer_by_name(&self, name: &str) -> Option<PeerId> {
+        self.peers.binary_search_by(|p| p.name.as_str().cmp(name)).ok().map(|i| i as PeerId)
+    }
+}
+
+/// Builds the reachability graph of a model.
+pub fn build(model: &Model) -> Graph {
+    Builder::new(model).run()
+}
+
+struct Builder<'m> {
+    model: &'m Model,
+    g: Graph,
+    /// Classes per namespace, and the namespace's labels.
+    namespaces: BTreeMap<Box<str>, (Labels, Vec<ClassId>)>,
+    match_cache: FxHashMap<String, std::rc::Rc<Vec<ClassId>>>,
+    conns_ids: FxHashMap<Conns, ConnsId>,
+}
+
+impl<'m> Builder<'m> {
+    fn new(model: &'m Model) -> Self {
+        Builder {
+            model,
+            g: Graph::default(),
+            namespaces: BTreeMap::new(),
+            match_cache: FxHashMap::default(),
+            conns_ids: FxHashMap::default(),
+        }
+    }
+
+    fn intern(&mut self, conns: Conns) -> ConnsId {
+        if let Some(id) = self.conns_ids.get(&conns) {
+            return *id;
+        }
+        let id = self.g.conns.len() as ConnsId;
+        self.g.conns.push(conns.clone());
+        self.conns_ids.insert(conns, id);
+        id
+    }
+
+    fn run(mut self) -> Graph {
+        self.build_peers_and_classes();
+        self.select_policies();
+        let blocks = self.ip_blocks();
+        self.g.ip_space = IpSpace::new(blocks.iter());
+        let (inbound, outbound) = self.allowances();
+        let mut edges = self.class_edges(&inbound, &outbound);
+        edges.extend(self.external_edges(&inbound, &outbound));
+        edges.extend(self.ingress_controller_edges(&inbound));
+        self.g.edges = self.sorted(edges);
+        self.g
+    }
+
+    fn build_peers_and_classes(&mut self) {
+        let model = self.model;
+        let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, w) in model.workloads.iter().enumerate() {
+            by_name.entry(w.peer_name()).or_default().push(i);
+        }
+        let mut peer_of = vec![0 as PeerId; model.workloads.len()];
+        for (name, workloads) in by_name {
+            let id = self.g.peers.len() as PeerId;
+            for &w in &workloads {
+                peer_of[w] = id;
+            }
+            let namespace = model.workloads[workloads[0]].meta.namespace.clone();
+            self.g.peers.push(Peer { name, namespace, workloads, classes: Vec::new() });
+        }
+        let mut class_ids: FxHashMap<(Box<str>, Labels, Vec<(Box<str>, Protocol, u16)>), ClassId> =
+            FxHashMap::default();
+        for (i, w) in model.workloads.iter().enumerate() {
+            let mut named: Vec<(Box<str>, Protocol, u16)> =
+                w.ports.iter().filter_map(|p| p.name.clone().map(|n| (n, p.protocol, p.port))).collect();
+            named.sort();
+            named.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+            let key = (w.meta.namespace.clone(), w.pod_labels.clone(), named.clone());
+            let next = self.g.classes.len() as ClassId;
+            let id = *class_ids.entry(key).or_insert(next);
+            if id == next {
+                self.g.classes.push(Class {
+                    namespace: w.meta.namespace.clone(),
+                    labels: w.pod_labels.clone(),
+                    named_ports: named,
+                    workloads: Vec::new(),
+                    peers: Vec::new(),
+                    ingress_policies: Vec::new(),
+                    egress_policies: Vec::new(),
+                });
+            }
+            let class = &mut self.g.classes[id as usize];
+            class.workloads.push(i);
+            let peer = peer_of[i];
+            if !class.peers.contains(&peer) {
+                class.peers.push(peer);
+            }
+            let peer = &mut self.g.peers[peer as usize];
+            if !peer.classes.contains(&id) {
+                peer.classes.push(id);
+            }
+        }
+        self.g.ingress_controller = self.g.classes.len() as ClassId;
+        self.g.classes.push(Class {
+            namespace: INGRESS_CONTROLLER_NAMESPACE.into(),
+            labels: Labels::default(),
+            named_ports: Vec::new(),
+            workloads: Vec::new(),
+            peers: Vec::new(),
+            ingress_policies: Vec::new(),
+            egress_policies: Vec::new(),
+        });
+        let declared: FxHashMap<&str, &Labels> =
+            model.namespaces.iter().map(|n| (&*n.meta.name, &n.meta.labels)).collect();
+        for (id, class) in self.g.classes.iter().enumerate() {
+            let entry = self.namespaces.entry(class.namespace.clone()).or_insert_with(|| {
+                let base = declared.get(&*class.namespace).map_or_else(Labels::default, |l| (*l).clone());
+                (base.with(NAMESPACE_NAME_LABEL, &class.namespace), Vec::new())
+            });
+            entry.1.push(id as ClassId);
+        }
+    }
+
+    fn select_policies(&mut self) {
+        for (pi, policy) in self.model.policies.iter().enumerate() {
+            let selected: Vec<ClassId> = self
+                .namespaces
+                .get(&policy.meta.namespace)
+                .map(|(_, classes)| {
+                    classes
+                        .iter()
+                        .copied()
+                        .filter(|&c| policy.pod_selector.matches(&self.g.classes[c as usize].labels))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for &c in &selected {
+                let class = &mut self.g.classes[c as usize];
+                if policy.affects(Direction::Ingress) {
+                    class.ingress_policies.push(pi);
+                }
+                if policy.affects(Direction::Egress) {
+                    class.egress_policies.push(pi);
+                }
+            }
+            self.g.policy_selects.push(selected);
+        }
+    }
+
+    fn ip_blocks(&self) -> Vec<IpRange> {
+        let mut blocks = Vec::new();
+        for policy in &self.model.policies {
+            for direction in [Direction::Ingress, Direction::Egress] {
+                if !policy.affects(direction) {
+                    continue;
+                }
+                for rule in policy.rules(direction) {
+                    for peer in rule.peers.iter().flatten() {
+                        if let PeerSelector::IpBlock { cidr, except, .. } = peer {
+                            blocks.push(*cidr);
+                            blocks.extend(except.iter().copied());
+                        }
+                    }
+                }
+            }
+        }
+        blocks
+    }
+
+    /// The classes a pod peer matches, cached by selector text.
+    fn match_pods(&mut self, policy: &NetworkPolicy, peer: &PeerSelector) -> PeerMatch {
+        match peer {
+            PeerSelector::IpBlock { cidr, except, .. } => PeerMatch::Atoms(self.g.ip_space.runs(cidr, except)),
+            PeerSelector::Pods { namespaces, pods, .. } => {
+                let key = format!(
+                    "{:?}|{:?}|{}",
+                    namespaces.as_ref().map(|s| s.key()),
+                    pods.as_ref().map(|s| s.key()),
+                    if namespaces.is_none() { &*policy.meta.namespace } else { "" }
+                );
+                if let Some(hit) = self.match_cache.get(&key) {
+                    return PeerMatch::Classes(hit.to_vec());
+                }
+                let mut out = Vec::new();
+                for (ns, (ns_labels, classes)) in &self.namespaces {
+                    let ns_ok = match namespaces {
+                        Some(sel) => sel.matches(ns_labels),
+                        None => *ns == policy.meta.namespace,
+                    };
+                    if !ns_ok {
+                        continue;
+                    }
+                    for &c in classes {
+                        if pods.as_ref().is_none_or(|sel| sel.matches(&self.g.classes[c as usize].labels)) {
+                            out.push(c);
+                        }
+                    }
+                }
+                self.match_cache.insert(key, std::rc::Rc::new(out.clone()));
+                PeerMatch::Classes(out)
+            }
+        }
+    }
+
+    /// What each isolated class admits: inbound (ingress) and outbound (egress), per class.
+    fn allowances(&mut self) -> (Vec<Option<Allowance>>, Vec<Option<Allowance>>) {
+        let n = self.g.classes.len();
+        let mut inbound: Vec<Option<Allowance>> = (0..n).map(|_| None).collect();
+        let mut outbound: Vec<Option<Allowance>> = (0..n).map(|_| None).collect();
+        let model = self.model;
+        // Rules are evaluated per policy, then credited to every class the policy selects.
+        for (pi, policy) in model.policies.iter().enumerate() {
+            if self.g.policy_selects[pi].is_empty() {
+                continue;
+            }
+            for direction in [Direction::Ingress, Direction::Egress] {
+                if !policy.affects(direction) {
+                    continue;
+                }
+                let selected = self.g.policy_selects[pi].clone();
+                for &c in &selected {
+                    let slot = match direction {
+                        Direction::Ingress => &mut inbound[c as usize],
+                        Direction::Egress => &mut outbound[c as usize],
+                    };
+                    slot.get_or_insert_with(Allowance::default);
+                }
+                for rule in policy.rules(direction) {
+                    self.credit_rule(policy, rule, direction, &selected, &mut inbound, &mut outbound);
+                }
+            }
+        }
+        (inbound, outbound)
+    }
+
+    fn credit_rule(
+        &mut self,
+        policy: &NetworkPolicy,
+        rule: &PolicyRule,
+        direction: Direction,
+        selected: &[ClassId],
+        inbound: &mut [Option<Allowance>],
+        outbound: &mut [Option<Allowance>],
+    ) {
+        let ports = RulePorts::of(rule.ports.as_deref());
+        if ports.is_empty() {
+            return;
+        }
+        let matches: Option<Vec<PeerMatch>> =
+            rule.peers.as_ref().map(|peers| peers.iter().map(|p| self.match_pods(policy, p)).collect());
+        for &c in selected {
+            let class = &self.g.classes[c as usize];
+            match direction {
+                Direction::Ingress => {
+                    // Named ports resolve on the destination: the selected class itself.
+                    let conns = ports.on(class);
+                    if conns.is_empty() {
+                        continue;
+                    }
+                    let Some(a) = inbound[c as usize].as_mut() else { continue };
+                    credit(a, matches.as_deref(), |_| conns.clone(), &conns);
+                }
+                Direction::Egress => {
+                    let Some(a) = outbound[c as usize].as_mut() else { continue };
+                    let classes = &self.g.classes;
+                    match matches.as_deref() {
+                        None => {
+                            a.everyone.union_with(&ports.numeric);
+                            a.everyone_named.extend(ports.named.iter().cloned());
+                        }
+                        Some(ms) => {
+                            // Towards an address a named port matches nothing.
+                            credit(a, Some(ms), |dst| ports.on(&classes[dst as usize]), &ports.numeric);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn class_edges(&mut self, inbound: &[Option<Allowance>], outbound: &[Option<Allowance>]) -> Vec<Edge> {
+        let n = self.g.classes.len();
+        let ic = self.g.ingress_controller;
+        let classes = &self.g.classes;
+        let egress_to = |s: usize, d: usize| -> Conns {
+            match &outbound[s] {
+                None => Conns::all(),
+                Some(a) => {
+                    let mut c = a.everyone.clone();
+                    resolve_named(&mut c, &a.everyone_named, &classes[d]);
+                    if let Some(x) = a.by_class.get(&(d as ClassId)) {
+                        c.union_with(x);
+                    }
+                    c
+                }
+            }
+        };
+        let ingress_from = |d: usize, s: usize| -> Conns {
+            match &inbound[d] {
+                None => Conns::all(),
+                Some(a) => {
+                    let mut c = a.everyone.clone();
+                    if let Some(x) = a.by_class.get(&(s as ClassId)) {
+                        c.union_with(x);
+                    }
+                    c
+                }
+            }
+        };
+        let open_out = |s: usize| outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty());
+        let open_in: Vec<usize> = (0..n)
+            .filter(|&d| d as ClassId != ic && inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty()))
+            .collect();
+        let mut admitted_by: Vec<Vec<ClassId>> = vec![Vec::new(); n];
+        for (d, a) in inbound.iter().enumerate() {
+            if let Some(a) = a {
+                for &s in a.by_class.keys() {
+                    admitted_by[s as usize].push(d as ClassId);
+                }
+            }
+        }
+        let mut class_pairs: Vec<(ClassId, ClassId, Conns)> = Vec::new();
+        let mut stamp = vec![usize::MAX; n];
+        for s in 0..n {
+            if s as ClassId == ic {
+                continue;
+            }
+            let mut candidates: Vec<usize> = Vec::new();
+            let mut consider = |d: usize, candidates: &mut Vec<usize>| {
+                if stamp[d] != s && d as ClassId != ic {
+                    stamp[d] = s;
+                    candidates.push(d);
+                }
+            };
+            if open_out(s) {
+                for &d in &open_in {
+                    consider(d, &mut candidates);
+                }
+            }
+            if let Some(a) = &outbound[s] {
+                for &d in a.by_class.keys() {
+                    consider(d as usize, &mut candidates);
+                }
+            }
+            for &d in &admitted_by[s] {
+                consider(d as usize, &mut candidates);
+            }
+            for d in candidates {
+                let e = egress_to(s, d);
+                if e.is_empty() {
+                    continue;
+                }
+                let allowed = e.intersect(&ingress_from(d, s));
+                if !allowed.is_empty() {
+                    class_pairs.push((s as ClassId, d as ClassId, allowed));
+                }
+            }
+        }
+        // From class pairs to peer pairs; a peer whose pods fall in several classes gets the union.
+        let mut peer_pairs: FxHashMap<(PeerId, PeerId), Conns> = FxHashMap::default();
+        let mut simple: Vec<(PeerId, PeerId, Conns)> = Vec::new();
+        for (s, d, conns) in class_pairs {
+            for &p in &self.g.classes[s as usize].peers {
+                for &q in &self.g.classes[d as usize].peers {
+                    if p == q {
+                        continue;
+                    }
+                    let multi = self.g.peers[p as usize].classes.len() > 1 || self.g.peers[q as usize].classes.len() > 1;
+                    if multi {
+                        peer_pairs.entry((p, q)).or_default().union_with(&conns);
+                    } else {
+                        simple.push((p, q, conns.clone()));
+                    }
+                }
+            }
+        }
+        simple.extend(peer_pairs.into_iter().map(|((p, q), c)| (p, q, c)));
+        simple
+            .into_iter()
+            .map(|(p, q, conns)| Edge { src: Endpoint::Peer(p), dst: Endpoint::Peer(q), conns: self.intern(conns) })
+            .collect()
+    }
+
+    fn atom_conns(&self, allowance: Option<&Allowance>) -> AtomConns {
+        let Some(a) = allowance else { return AtomConns::Uniform(Conns::all()) };
+        if a.by_atoms.is_empty() {
+            return AtomConns::Uniform(a.everyone.clone());
+        }
+        let mut per = vec![a.everyone.clone(); self.g.ip_space.atoms.len()];
+        for (first, last, conns) in &a.by_atoms {
+            for slot in &mut per[*first..=*last] {
+                slot.union_with(conns);
+            }
+        }
+        AtomConns::PerAtom(per)
+    }
+
+    fn external_edges(&mut self, inbound: &[Option<Allowance>], outbound: &[Option<Allowance>]) -> Vec<Edge> {
+        let mut edges = Vec::new();
+        let atoms = self.g.ip_space.atoms.clone();
+        for p in 0..self.g.peers.len() {
+            let classes = self.g.peers[p].classes.clone();
+            for direction in [Direction::Egress, Direction::Ingress] {
+                let mut combined: Option<AtomConns> = None;
+                for &c in &classes {
+                    let allowance = match direction {
+                        Direction::Egress => outbound[c as usize].as_ref(),
+                        Direction::Ingress => inbound[c as usize].as_ref(),
+                    };
+                    let this = self.atom_conns(allowance);
+                    combined = Some(match combined {
+                        None => this,
+                        Some(prev) => union_atoms(prev, this, atoms.len()),
+                    });
+                }
+                let Some(combined) = combined else { continue };
+                for (range, conns) in merge_ranges(&atoms, combined) {
+                    let conns = self.intern(conns);
+                    let (src, dst) = match direction {
+                        Direction::Egress => (Endpoint::Peer(p as PeerId), Endpoint::External(range)),
+                        Direction::Ingress => (Endpoint::External(range), Endpoint::Peer(p as PeerId)),
+                    };
+                    edges.push(Edge { src, dst, conns });
+                }
+            }
+        }
+        edges
+    }
+
+    /// `{ingress-controller}` to the pods behind every Ingress and Route, on the target ports of
+    /// the routed Service ports, as far as the pods' ingress policies admit an unknown controller.
+    fn ingress_controller_edges(&mut self, inbound: &[Option<Allowance>]) -> Vec<Edge> {
+        let model = self.model;
+        let services: FxHashMap<(&str, &str), &Service> =
+            model.services.iter().map(|s| ((&*s.meta.namespace, &*s.meta.name), s)).collect();
+        // (namespace, service name, which service ports), with where the route was declared.
+        let mut routes: Vec<(&crate::model::Meta, &str, PortChoice, crate::load::yaml::Span)> = Vec::new();
+        for ing in &model.ingresses {
+            let backends = ing.default_backend.iter().chain(ing.paths.iter().map(|p| &p.backend));
+            for b in backends {
+                let choice = match &b.port {
+                    None => PortChoice::All,
+                    Some(ServicePortRef::Number(n)) => PortChoice::ServicePort(*n),
+                    Some(ServicePortRef::Name(name)) => PortChoice::Name(name.clone()),
+                };
+                routes.push((&ing.meta, &b.service, choice, b.span));
+            }
+        }
+        for route in &model.routes {
+            for (service, span) in &route.services {
+                let choice = match &route.target_port {
+                    None => PortChoice::All,
+                    Some(PortRef::Number(n)) => PortChoice::RouteNumber(*n),
+                    Some(PortRef::Name(name)) => PortChoice::Name(name.clone()),
+                };
+                routes.push((&route.meta, service, choice, *span));
+            }
+        }
+        let ic = self.g.ingress_controller as usize;
+        let mut per_peer: BTreeMap<PeerId, Conns> = BTreeMap::new();
+        for (meta, service_name, choice, span) in routes {
+            let Some(service) = services.get(&(&*meta.namespace, service_name)) else {
+                self.g.findings.push(Finding::new(
+                    "dangling-ingress-backend",
+                    Level::Warning,
+                    meta.at(span),
+                    format!("{} `{}` routes to Service `{service_name}`, which no manifest declares", meta.kind, meta.name),
+                ));
+                continue;
+            };
+            let ports: Vec<&ServicePort> = service.ports.iter().filter(|p| choice.picks(p)).collect();
+            if ports.is_empty() {
+                self.g.findings.push(Finding::new(
+                    "dangling-ingress-backend",
+                    Level::Warning,
+                    meta.at(span),
+                    format!(
+                        "{} `{}` routes to port `{}` of Service `{service_name}`, which has no such port",
+                        meta.kind,
+                        meta.name,
+                        choice.describe()
+                    ),
+                ));
+                continue;
+            }
+            let Some((selector, _)) = &service.selector else { continue };
+            let Some((_, classes)) = self.namespaces.get(&service.meta.namespace) else { continue };
+            for &c in classes {
+                let class = &self.g.classes[c as usize];
+                if c as usize == ic || !selector.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v)) {
+                    continue;
+                }
+                let mut wanted = Conns::none();
+                for p in &ports {
+                    let target = match &p.target {
+                        PortRef::Number(n) => Some(*n),
+                        PortRef::Name(name) => class.named_port(name, p.protocol),
+                    };
+                    if let Some(t) = target {
+                        wanted.add(p.protocol, &PortSet::range(t, t));
+                    }
+                }
+                let admitted = match &inbound[c as usize] {
+                    None => Conns::all(),
+                    Some(a) => {
+                        let mut x = a.everyone.clone();
+                        if let Some(by) = a.by_class.get(&(ic as ClassId)) {
+                            x.union_with(by);
+                        }
+                        x
+                    }
+                };
+                let allowed = wanted.intersect(&admitted);
+                if allowed.is_empty() {
+                    continue;
+                }
+                for &peer in &class.peers {
+                    per_peer.entry(peer).or_default().union_with(&allowed);
+                }
+            }
+        }
+        per_peer
+            .into_iter()
+            .map(|(peer, conns)| Edge {
+                src: Endpoint::IngressController,
+                dst: Endpoint::Peer(peer),
+                conns: self.intern(conns),
+            })
+            .collect()
+    }
+
+    fn sorted(&self, mut edges: Vec<Edge>) -> Vec<Edge> {
+        // Rank every endpoint by its printed name once, then sort by ranks.
+        let mut names: Vec<(String, Endpoint)> = Vec::new();
+        let mut seen: FxHashSet<Endpoint> = FxHashSet::default();
+        for e in &edges {
+            for ep in [e.src, e.dst] {
+                if seen.insert(ep) {
+                    names.push((self.g.endpoint_name(&ep), ep));
+                }
+            }
+        }
+        names.sort();
+        let rank: FxHashMap<Endpoint, usize> = names.iter().enumerate().map(|(i, (_, ep))| (*ep, i)).collect();
+        edges.sort_by_key(|e| (rank[&e.src], rank[&e.dst]));
+        edges
+    }
+}
+
+/// Credits `ports` to the peers a rule matches (`None`: every peer).
+fn credit(a: &mut Allowance, matches: Option<&[PeerMatch]>, class_conns: impl Fn(ClassId) -> Conns, ip_conns: &Conns) {
+    let Some(matches) = matches else {
+        a.everyone.union_with(ip_conns);
+        return;
+    };
+    for m in matches {
+        match m {
+            PeerMatch::Classes(classes) => {
+                for &c in classes {
+                    let conns = class_conns(c);
+                    if !conns.is_empty() {
+                        a.by_class.entry(c).or_default().union_with(&conns);
+                    }
+                }
+            }
+            PeerMatch::Atoms(runs) => {
+                if !ip_conns.is_empty() {
+                    for &(first, last) in runs {
+                        a.by_atoms.push((first, last, ip_conns.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn union_atoms(a: AtomConns, b: AtomConns, n: usize) -> AtomConns {
+    match (a, b) {
+        (AtomConns::Uniform(mut x), AtomConns::Uniform(y)) => {
+            x.union_with(&y);
+            AtomConns::Uniform(x)
+        }
+        (AtomConns::PerAtom(mut v), AtomConns::Uniform(u)) | (AtomConns::Uniform(u), AtomConns::PerAtom(mut v)) => {
+            v.iter_mut().for_each(|c| c.union_with(&u));
+            AtomConns::PerAtom(v)
+        }
+        (AtomConns::PerAtom(mut v), AtomConns::PerAtom(w)) => {
+            for i in 0..n {
+                v[i].union_with(&w[i]);
+            }
+            AtomConns::PerAtom(v)
+        }
+    }
+}
+
+/// Maximal ranges of adjacent atoms (of one family) with equal, non-empty connections.
+fn merge_ranges(atoms: &[IpRange], conns: AtomConns) -> Vec<(IpRange, Conns)> {
+    let mut out: Vec<(IpRange, Conns)> = Vec::new();
+    let mut push = |range: IpRange, c: &Conns| {
+        if c.is_empty() {
+            return;
+        }
+        match out.last_mut() {
+            Some((prev, pc)) if prev.family == range.family && prev.last.checked_add(1) == Some(range.first) && pc == c => {
+                prev.last = range.last;
+            }
+            _ => out.push((range, c.clone())),
+        }
+    };
+    match &conns {
+        AtomConns::Uniform(c) => atoms.iter().for_each(|a| push(*a, c)),
+        AtomConns::PerAtom(v) => atoms.iter().zip(v.iter()).for_each(|(a, c)| push(*a, c)),
+    }
+    out
+}
+
+/// Which ports of a Service a route uses.
+enum PortChoice {
+    All,
+    /// An Ingress backend's `port.number`: the Service port.
+    ServicePort(u16),
+    /// A Route's numeric `targetPort`: the Service port or target port with that number.
+    RouteNumber(u16),
+    /// A Service port name (or, for Routes, a named target port).
+    Name(Box<str>),
+}
+
+impl PortChoice {
+    fn picks(&self, p: &ServicePort) -> bool {
+        match self {
+            PortChoice::All => true,
+            PortChoice::ServicePort(n) => p.port == *n,
+            PortChoice::RouteNumber(n) => p.port == *n || p.target == PortRef::Number(*n),
+            PortChoice::Name(name) => p.name.as_deref() == Some(&**name) || p.target == PortRef::Name(name.clone()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            PortChoice::All => "*".to_string(),
+            PortChoice::ServicePort(n) | PortChoice::RouteNumber(n) => n.to_string(),
+            PortChoice::Name(n) => n.to_string(),
+        }
+    }
+}

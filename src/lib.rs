@@ -1,0 +1,24 @@
+//! kubereach: who can reach what in a repository of Kubernetes manifests.
+//!
+//! # Codemap
+//! The pipeline is the architecture; each stage is a module, in order:
+//!
+//! * [`load`]: finds and reads manifest files, parses YAML and JSON with spans. The only code that
+//!   touches the file system; parse errors become findings, never aborts.
+//! * [`model`]: pure; spanned YAML in, typed Kubernetes objects out. Every field a finding may point
+//!   at keeps its span.
+//! * [`graph`]: the reachability engine, computed once from the model; deterministic, and knows
+//!   nothing of rules or formats.
+//! * `rules` (next): read the model and the graph, return findings; never see raw YAML, never print.
+//! * [`report`]: the only code that formats.
+//!
+//! [`analysis`] drives load and model in parallel; [`cli`] turns arguments into settings and runs a
+//! command. `main.rs` only prints top-level errors and picks the exit code.
+
+pub mod analysis;
+pub mod cli;
+pub mod finding;
+pub mod graph;
+pub mod load;
+pub mod model;
+pub mod report;

@@ -1,0 +1,265 @@
+//! Stage 1, load: find the manifest files under the given paths, read and parse them.
+//!
+//! This is the only module that touches the file system. It walks with the `ignore` crate
+//! (`.gitignore`, `.ignore` and hidden files respected, `.git` skipped), keeps `*.yaml`, `*.yml`
+//! and `*.json`, and turns every problem it meets (unreadable, binary or oversized files, symlink
+//! loops, YAML syntax errors) into a located [`Finding`] instead of an abort. Files are returned in
+//! byte order of their display path so that every later stage is deterministic.
+
+pub mod yaml;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use ignore::overrides::OverrideBuilder;
+use ignore::WalkBuilder;
+
+use crate::finding::{FileId, Finding, Level, Location};
+use yaml::{Pos, Span, Stream};
+
+/// One file the analysis read (or tried to read).
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as found on disk.
+    pub path: PathBuf,
+    /// The path shown to users: relative to the working directory when it is below it, with `/`.
+    pub display: String,
+    /// The text, kept for source snippets; empty when the file could not be read as text.
+    pub text: String,
+}
+
+/// Every file of one analysis, indexed by [`FileId`].
+#[derive(Debug, Default)]
+pub struct Files {
+    pub entries: Vec<SourceFile>,
+}
+
+impl Files {
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.entries.get(id as usize)
+    }
+
+    pub fn display(&self, id: FileId) -> &str {
+        self.get(id).map_or("<unknown>", |f| f.display.as_str())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct WalkOptions {
+    /// Glob patterns (gitignore syntax) of paths to leave out.
+    pub excludes: Vec<String>,
+    /// Files larger than this are reported and not read.
+    pub max_file_size: u64,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions { excludes: Vec::new(), max_file_size: 64 * 1024 * 1024 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("path `{0}` does not exist")]
+    Missing(String),
+    #[error("invalid --exclude pattern `{pattern}`: {message}")]
+    BadExclude { pattern: String, message: String },
+}
+
+/// What a walk found: the candidate files, the Helm charts among them, and walk problems.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<PathBuf>,
+    /// Folders that hold a `Chart.yaml`: files under their `templates/` are unrendered templates.
+    pub chart_roots: BTreeSet<PathBuf>,
+    /// Paths the walk could not follow (symlink loops, permissions), with the reason.
+    pub problems: Vec<(PathBuf, String)>,
+}
+
+fn is_manifest_extension(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json" | "YAML" | "YML" | "JSON")
+    )
+}
+
+/// Walks `paths` and lists the YAML and JSON files under them.
+pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, LoadError> {
+    let mut discovery = Discovery::default();
+    let mut files = BTreeSet::new();
+    for root in paths {
+        if !root.exists() && root.symlink_metadata().is_err() {
+            return Err(LoadError::Missing(root.display().to_string()));
+        }
+        let mut overrides = OverrideBuilder::new(root);
+        for pattern in &options.excludes {
+            overrides.add(&format!("!{pattern}")).map_err(|e| LoadError::BadExclude {
+                pattern: pattern.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        let overrides = overrides.build().map_err(|e| LoadError::BadExclude {
+            pattern: options.excludes.join(", "),
+            message: e.to_string(),
+        })?;
+        let walker = WalkBuilder::new(root)
+            .follow_links(true)
+            .overrides(overrides)
+            .require_git(false)
+            .sort_by_file_path(|a, b| a.cmp(b))
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    let path = entry.path();
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    if !is_file {
+                        continue;
+                    }
+                    if path.file_name().is_some_and(|n| n == "Chart.yaml") {
+                        if let Some(parent) = path.parent() {
+                            discovery.chart_roots.insert(parent.to_path_buf());
+                        }
+                    }
+                    if is_manifest_extension(path) {
+                        files.insert(path.to_path_buf());
+                    }
+                }
+                Err(err) => {
+                    let path = error_path(&err).unwrap_or_else(|| root.clone());
+                    discovery.problems.push((path, describe_walk_error(&err)));
+                }
+            }
+        }
+    }
+    discovery.files = files.into_iter().collect();
+    Ok(discovery)
+}
+
+fn error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+fn describe_walk_error(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::Loop { ancestor, .. } => {
+            format!("symbolic link loop back to `{}`; not followed", display_path(ancestor))
+        }
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => describe_walk_error(err),
+        other => format!("cannot read: {other}"),
+    }
+}
+
+/// The path as users should see it: relative to the working directory when below it.
+pub fn display_path(path: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf());
+    let shown = relative.to_string_lossy().replace('\\', "/");
+    shown.strip_prefix("./").map(str::to_string).unwrap_or(shown)
+}
+
+/// Whether `path` is a template of one of `chart_roots` (`<chart>/templates/...`).
+pub fn is_chart_template(path: &Path, chart_roots: &BTreeSet<PathBuf>) -> Option<PathBuf> {
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if d.file_name().is_some_and(|n| n == "templates") {
+            if let Some(chart) = d.parent() {
+                if chart_roots.contains(chart) {
+                    return Some(chart.to_path_buf());
+                }
+            }
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// The outcome of reading one file.
+#[derive(Debug)]
+pub enum FileRead {
+    /// Parsed text (possibly with syntax errors inside).
+    Parsed { text: String, stream: Stream },
+    /// Not read as text; the message says why.
+    Unreadable { message: String },
+}
+
+/// Reads and parses one file. Never panics on content; a problem is a [`Read::Unreadable`].
+pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
+    let metadata = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return FileRead::Unreadable { message: format!("cannot read file: {e}") },
+    };
+    if metadata.len() > options.max_file_size {
+        return FileRead::Unreadable {
+            message: format!(
+                "file is {} bytes, over the {}-byte limit; not analysed (raise it with --max-file-size)",
+                metadata.len(),
+                options.max_file_size
+            ),
+        };
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    // `take` bounds a file that grows while we read it.
+    let read = fs::File::open(path).and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        return FileRead::Unreadable { message: format!("cannot read file: {e}") };
+    }
+    if let Some(offset) = bytes.iter().take(8192).position(|b| *b == 0) {
+        return FileRead::Unreadable { message: format!("binary file (NUL byte at offset {offset}); not analysed") };
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            return FileRead::Unreadable { message: format!("file is not valid UTF-8 (byte {at}); not analysed") };
+        }
+    };
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
+    let stream = yaml::parse_stream(&text);
+    FileRead::Parsed { text, stream }
+}
+
+/// Whether unparsed text looks like a Kubernetes object (top-level `apiVersion` and `kind`), used
+/// to decide whether a file that does not parse deserves a diagnostic.
+pub fn text_looks_like_manifest(text: &str) -> bool {
+    let mut api = false;
+    let mut kind = false;
+    for line in text.lines() {
+        let l = line.trim_start_matches(['{', ' ', '\t']);
+        api |= l.starts_with("apiVersion:") || l.starts_with("\"apiVersion\"");
+        kind |= l.starts_with("kind:") || l.starts_with("\"kind\"");
+        if api && kind {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether text carries Go template directives, the mark of an unrendered Helm or kustomize
+/// template.
+pub fn has_template_directives(text: &str) -> bool {
+    text.contains("{{") && text.contains("}}")
+}
+
+/// A location at the very start of a file, for problems that concern the whole file.
+pub fn file_start(file: FileId) -> Location {
+    let p = Pos { line: 1, col: 1 };
+    Location { file, span: Span { start: p, end: p } }
+}
+
+/// A finding about a whole file (unreadable, binary, …).
+pub fn file_finding(file: FileId, rule: &'static str, level: Level, message: String) -> Finding {
+    Finding::new(rule, level, file_start(file), message)
+}

@@ -1,0 +1,14 @@
+//! The `kubereach` binary: runs the command line and is the only place that prints a top-level
+//! error and picks its exit code (2: usage, configuration or internal error).
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match kubereach::cli::run(std::env::args_os()) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("kubereach: error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! Stage 2, model: typed Kubernetes objects built from parsed documents.
+//!
+//! Pure: spanned YAML nodes in, typed objects out. Every field a finding may point at keeps its
+//! span. Field types are checked the way the API server (behind kubectl's YAML-to-JSON step) checks
+//! them, so a malformed field is an `invalid-manifest` finding at that field, and the object is
+//! still modelled with what could be read. Nothing downstream re-reads raw YAML.
+
+mod extract;
+pub mod net;
+pub mod selector;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::finding::{FileId, Finding, Level, Location};
+use crate::load::yaml::Span;
+pub use extract::{extract_document, Extracted};
+use net::{IpRange, PortRef, Protocol};
+use selector::{Labels, Selector};
+
+/// The label every namespace carries, set by the API server.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// What every object has: identity and where it was declared.
+#[derive(Clone, Debug)]
+pub struct Meta {
+    pub api_version: Box<str>,
+    pub kind: Box<str>,
+    pub name: Box<str>,
+    pub namespace: Box<str>,
+    /// Whether `metadata.namespace` was written (else the default namespace was used).
+    pub namespace_explicit: bool,
+    pub labels: Labels,
+    pub annotations: BTreeMap<Box<str>, Box<str>>,
+    pub file: FileId,
+    /// The whole document.
+    pub span: Span,
+    /// `metadata.name`'s value (the document start when absent).
+    pub name_span: Span,
+    /// `metadata.namespace`'s value, when written.
+    pub namespace_span: Option<Span>,
+    pub kind_span: Span,
+}
+
+impl Meta {
+    pub fn location(&self) -> Location {
+        Location { file: self.file, span: self.name_span }
+    }
+
+    pub fn at(&self, span: Span) -> Location {
+        Location { file: self.file, span }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Namespace {
+    pub meta: Meta,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadKind {
+    Pod,
+    Deployment,
+    ReplicaSet,
+    StatefulSet,
+    DaemonSet,
+    Job,
+    CronJob,
+    ReplicationController,
+    DeploymentConfig,
+}
+
+impl WorkloadKind {
+    pub fn parse(kind: &str) -> Option<WorkloadKind> {
+        Some(match kind {
+            "Pod" => WorkloadKind::Pod,
+            "Deployment" => WorkloadKind::Deployment,
+            "ReplicaSet" => WorkloadKind::ReplicaSet,
+            "StatefulSet" => WorkloadKind::StatefulSet,
+            "DaemonSet" => WorkloadKind::DaemonSet,
+            "Job" => WorkloadKind::Job,
+            "CronJob" => WorkloadKind::CronJob,
+            "ReplicationController" => WorkloadKind::ReplicationController,
+            "DeploymentConfig" => WorkloadKind::DeploymentConfig,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContainerPort {
+    pub name: Option<Box<str>>,
+    pub port: u16,
+    pub protocol: Protocol,
+    pub span: Span,
+}
+
+/// The owner a Pod is shown under.
+#[derive(Clone, Debug)]
+pub struct Owner {
+    pub kind: Box<str>,
+    pub name: Box<str>,
+}
+
+/// A Pod, or a controller's pod template.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub meta: Meta,
+    pub kind: WorkloadKind,
+    /// Labels of the pods (a Pod's own labels, or the template's).
+    pub pod_labels: Labels,
+    /// Where the pod labels are written (the template's `metadata.labels`, or the Pod's).
+    pub pod_labels_span: Option<Span>,
+    pub ports: Vec<ContainerPort>,
+    pub host_network: Option<Span>,
+    /// Set when the pods are pinned to Windows nodes (nodeSelector or required affinity).
+    pub windows: Option<Span>,
+    pub replicas: Option<i64>,
+    /// For Pods: the controlling owner (ownerReferences), under which the Pod is shown.
+    pub owner: Option<Owner>,
+}
+
+impl Workload {
+    /// The peer name: `namespace/name[Kind]`, with a Pod shown under its owner.
+    pub fn peer_name(&self) -> String {
+        match &self.owner {
+            Some(o) => format!("{}/{}[{}]", self.meta.namespace, o.name, o.kind),
+            None => format!("{}/{}[{}]", self.meta.namespace, self.meta.name, self.meta.kind),
+        }
+    }
+
+    /// The port a name resolves to on these pods, for `protocol`.
+    pub fn named_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
+        self.ports.iter().find(|p| p.protocol == protocol && p.name.as_deref() == Some(name)).map(|p| p.port)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServicePort {
+    pub name: Option<Box<str>>,
+    pub port: u16,
+    pub target: PortRef,
+    pub protocol: Protocol,
+    pub node_port: Option<u16>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceType {
+    ClusterIp,
+    NodePort,
+    LoadBalancer,
+    ExternalName,
+}
+
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub meta: Meta,
+    pub service_type: ServiceType,
+    pub type_span: Option<Span>,
+    /// `None` when the selector is absent or empty: endpoints are managed elsewhere.
+    pub selector: Option<(Labels, Span)>,
+    pub ports: Vec<ServicePort>,
+    pub load_balancer_source_ranges: Vec<(IpRange, Span)>,
+    pub external_traffic_policy_local: bool,
+    pub external_ips: Vec<(Box<str>, Span)>,
+    pub allocate_load_balancer_node_ports: bool,
+}
+
+/// How an Ingress backend names the Service port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServicePortRef {
+    Number(u16),
+    Name(Box<str>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub service: Box<str>,
+    pub port: Option<ServicePortRef>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct IngressPath {
+    pub host: Option<Box<str>>,
+    pub path: Option<Box<str>>,
+    pub backend: Backend,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IngressApi {
+    V1,
+    /// `extensions/v1beta1` or `networking.k8s.io/v1beta1`, removed in Kubernetes 1.22.
+    Legacy,
+}
+
+#[derive(Clone, Debug)]
+pub struct Ingress {
+    pub meta: Meta,
+    pub api: IngressApi,
+    pub class_name: Option<(Box<str>, Span)>,
+    /// The `kubernetes.io/ingress.class` annotation.
+    pub class_annotation: Option<Box<str>>,
+    pub default_backend: Option<Backend>,
+    pub paths: Vec<IngressPath>,
+    /// Hosts covered by a `tls` entry; an entry without hosts covers every host.
+    pub tls_hosts: Vec<Box<str>>,
+    pub tls_all_hosts: bool,
+    pub tls_span: Option<Span>,
+}
+
+#[derive(Clone, Debug)]
+pub struct IngressClass {
+    pub meta: Meta,
+    pub controller: Option<Box<str>>,
+    pub is_default: bool,
+}
+
+/// An OpenShift Route.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub meta: Meta,
+    /// `spec.to` and `spec.alternateBackends` Services.
+    pub services: Vec<(Box<str>, Span)>,
+    pub target_port: Option<PortRef>,
+    pub tls: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+/// One entry of a rule's `ports`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PolicyPort {
+    pub protocol: Protocol,
+    /// `None`: every port of the protocol.
+    pub port: Option<PortRef>,
+    pub end_port: Option<u16>,
+    pub span: Span,
+}
+
+/// One `from`/`to` element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeerSelector {
+    Pods { namespaces: Option<Selector>, pods: Option<Selector>, span: Span },
+    IpBlock { cidr: IpRange, except: Vec<IpRange>, span: Span },
+}
+
+impl PeerSelector {
+    pub fn span(&self) -> Span {
+        match self {
+            PeerSelector::Pods { span, .. } | PeerSelector::IpBlock { span, .. } => *span,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PolicyRule {
+    /// `None`: no `from`/`to` (absent or empty), every peer.
+    pub peers: Option<Vec<PeerSelector>>,
+    /// `None`: no `ports` (absent or empty), every port and protocol.
+    pub ports: Option<Vec<PolicyPort>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct NetworkPolicy {
+    pub meta: Meta,
+    pub pod_selector: Selector,
+    /// The directions the policy isolates, after the API server's defaulting.
+    pub policy_types: Vec<Direction>,
+    pub policy_types_span: Option<Span>,
+    pub ingress: Vec<PolicyRule>,
+    pub egress: Vec<PolicyRule>,
+    pub ingress_span: Option<Span>,
+    pub egress_span: Option<Span>,
+}
+
+impl NetworkPolicy {
+    pub fn affects(&self, direction: Direction) -> bool {
+        self.policy_types.contains(&direction)
+    }
+
+    pub fn rules(&self, direction: Direction) -> &[PolicyRule] {
+        match direction {
+            Direction::Ingress => &self.ingress,
+            Direction::Egress => &self.egress,
+        }
+    }
+}
+
+/// An object of a kind kubereach does not model, kept as "something the repository declares".
+#[derive(Clone, Debug)]
+pub struct OtherObject {
+    pub meta: Meta,
+}
+
+/// One typed object.
+#[derive(Clone, Debug)]
+pub enum Object {
+    Namespace(Namespace),
+    Workload(Workload),
+    Service(Service),
+    Ingress(Ingress),
+    IngressClass(IngressClass),
+    Route(Route),
+    NetworkPolicy(NetworkPolicy),
+    Other(OtherObject),
+}
+
+impl Object {
+    pub fn meta(&self) -> &Meta {
+        match self {
+            Object::Namespace(o) => &o.meta,
+            Object::Workload(o) => &o.meta,
+            Object::Service(o) => &o.meta,
+            Object::Ingress(o) => &o.meta,
+            Object::IngressClass(o) => &o.meta,
+            Object::Route(o) => &o.meta,
+            Object::NetworkPolicy(o) => &o.meta,
+            Object::Other(o) => &o.meta,
+        }
+    }
+
+    /// Whether the kind lives in a namespace.
+    fn namespaced(&self) -> bool {
+        !matches!(self, Object::Namespace(_) | Object::IngressClass(_))
+            && !matches!(self, Object::Other(o) if is_cluster_scoped(&o.meta.kind))
+    }
+}
+
+/// Kinds without a namespace, so that their duplicates are recognised across namespaces.
+fn is_cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "ClusterRole"
+            | "ClusterRoleBinding"
+            | "CustomResourceDefinition"
+            | "PersistentVolume"
+            | "StorageClass"
+            | "PriorityClass"
+            | "ValidatingWebhookConfiguration"
+            | "MutatingWebhookConfiguration"
+            | "APIService"
+            | "Node"
+            | "AdminNetworkPolicy"
+            | "BaselineAdminNetworkPolicy"
+            | "GatewayClass"
+            | "RuntimeClass"
+            | "CSIDriver"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+    )
+}
+
+/// Everything one analysis knows, in path order.
+#[derive(Debug, Default)]
+pub struct Model {
+    pub namespaces: Vec<Namespace>,
+    pub workloads: Vec<Workload>,
+    pub services: Vec<Service>,
+    pub ingresses: Vec<Ingress>,
+    pub ingress_classes: Vec<IngressClass>,
+    pub routes: Vec<Route>,
+    pub policies: Vec<NetworkPolicy>,
+    pub others: Vec<OtherObject>,
+    /// Namespaces that hold kinds kubereach does not model (which may create pods).
+    pub namespaces_with_custom_resources: BTreeSet<Box<str>>,
+}
+
+impl Model {
+    /// Builds the model from objects in path order: a repeated object (same kind, namespace and
+    /// name) is analysed once, the first, and each repeat is reported as a note.
+    pub fn from_objects(objects: Vec<Object>, findings: &mut Vec<Finding>) -> Model {
+        let mut model = Model::default();
+        let mut seen: BTreeMap<(Box<str>, Box<str>, Box<str>), Location> = BTreeMap::new();
+        for object in objects {
+            let meta = object.meta();
+            let namespace: Box<str> = if object.namespaced() { meta.namespace.clone() } else { "".into() };
+            let key = (meta.kind.clone(), namespace, meta.name.clone());
+            if let Some(first) = seen.get(&key) {
+                findings.push(
+                    Finding::new(
+                        "duplicate-object",
+                        Level::Note,
+                        meta.location(),
+                        format!(
+                            "{} `{}` is declared again; only the first declaration is analysed",
+                            meta.kind, meta.name
+                        ),
+                    )
+                    .with_related(*first, "first declared here"),
+                );
+                continue;
+            }
+            seen.insert(key, meta.location());
+            match object {
+                Object::Namespace(o) => model.namespaces.push(o),
+                Object::Workload(o) => model.workloads.push(o),
+                Object::Service(o) => model.services.push(o),
+                Object::Ingress(o) => model.ingresses.push(o),
+                Object::IngressClass(o) => model.ingress_classes.push(o),
+                Object::Route(o) => model.routes.push(o),
+                Object::NetworkPolicy(o) => model.policies.push(o),
+                Object::Other(o) => {
+                    if !o.meta.namespace.is_empty() && is_custom_resource(&o.meta.api_version) {
+                        model.namespaces_with_custom_resources.insert(o.meta.namespace.clone());
+                    }
+                    model.others.push(o)
+                }
+            }
+        }
+        model
+    }
+
+    /// Labels of a namespace: its object's labels plus the automatic name label, or only the
+    /// automatic label when no manifest defines it.
+    pub fn namespace_labels(&self, name: &str) -> Labels {
+        match self.namespaces.iter().find(|n| &*n.meta.name == name) {
+            Some(ns) => ns.meta.labels.with(NAMESPACE_NAME_LABEL, name),
+            None => Labels::default().with(NAMESPACE_NAME_LABEL, name),
+        }
+    }
+}
+
+/// Custom resources are the kinds from API groups outside Kubernetes' own.
+fn is_custom_resource(api_version: &str) -> bool {
+    let Some((group, _)) = api_version.split_once('/') else {
+        return false;
+    };
+    !(group.ends_with(".k8s.io") || matches!(group, "apps" | "batch" | "autoscaling" | "policy" | "extensions"))
+}

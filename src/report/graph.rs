@@ -1,0 +1,134 @@
+//! The reachability graph as text (the connectivity list) and as JSON.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::graph::{Conns, Endpoint, Graph, INGRESS_CONTROLLER};
+use crate::model::net::Family;
+use crate::model::Model;
+
+/// The connectivity list: `SRC => DST : CONNS`, one line per ordered pair, in graph order.
+pub fn write_txt(graph: &Graph, out: &mut dyn Write) -> io::Result<()> {
+    let names = EndpointNames::new(graph);
+    for edge in &graph.edges {
+        writeln!(out, "{} => {} : {}", names.get(&edge.src), names.get(&edge.dst), graph.conns(edge.conns))?;
+    }
+    Ok(())
+}
+
+/// Peer names, computed once per peer rather than once per edge.
+struct EndpointNames<'g> {
+    graph: &'g Graph,
+}
+
+impl<'g> EndpointNames<'g> {
+    fn new(graph: &'g Graph) -> Self {
+        EndpointNames { graph }
+    }
+
+    fn get(&self, e: &Endpoint) -> std::borrow::Cow<'g, str> {
+        match e {
+            Endpoint::Peer(p) => std::borrow::Cow::Borrowed(self.graph.peers[*p as usize].name.as_str()),
+            other => std::borrow::Cow::Owned(self.graph.endpoint_name(other)),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum JsonEndpoint<'a> {
+    Workload { id: &'a str, namespace: &'a str, name: &'a str, kind: &'a str },
+    External { id: String, family: &'static str, first: String, last: String },
+    IngressController { id: &'static str },
+}
+
+#[derive(Serialize)]
+struct JsonEdge<'a> {
+    src: JsonEndpoint<'a>,
+    dst: JsonEndpoint<'a>,
+    /// Every port of TCP, UDP and SCTP.
+    all: bool,
+    /// Allowed destination ports per protocol, as inclusive `[first, last]` ranges.
+    protocols: &'a Conns,
+    /// The same, as in the connectivity list.
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct JsonWorkload<'a> {
+    kind: &'a str,
+    name: &'a str,
+    file: &'a str,
+    line: u32,
+    column: u32,
+}
+
+#[derive(Serialize)]
+struct JsonPeer<'a> {
+    id: &'a str,
+    namespace: &'a str,
+    /// The objects (workloads, or Pods of one owner) the peer stands for.
+    objects: Vec<JsonWorkload<'a>>,
+}
+
+/// The graph as JSON: `{"version": 1, "peers": [...], "connections": [...]}`. Written edge by edge
+/// so that a large graph is never held twice in memory.
+pub fn write_json(graph: &Graph, model: &Model, files: &crate::load::Files, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(b"{\n  \"version\": 1,\n  \"peers\": [")?;
+    for (i, peer) in graph.peers.iter().enumerate() {
+        let objects = peer
+            .workloads
+            .iter()
+            .map(|&w| {
+                let w = &model.workloads[w];
+                JsonWorkload {
+                    kind: &w.meta.kind,
+                    name: &w.meta.name,
+                    file: files.display(w.meta.file),
+                    line: w.meta.name_span.start.line,
+                    column: w.meta.name_span.start.col,
+                }
+            })
+            .collect();
+        let p = JsonPeer { id: &peer.name, namespace: &peer.namespace, objects };
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, &p)?;
+    }
+    out.write_all(if graph.peers.is_empty() { b"],\n  \"connections\": [" } else { b"\n  ],\n  \"connections\": [" })?;
+    for (i, edge) in graph.edges.iter().enumerate() {
+        let conns = graph.conns(edge.conns);
+        let e = JsonEdge {
+            src: json_endpoint(graph, &edge.src),
+            dst: json_endpoint(graph, &edge.dst),
+            all: conns.is_all(),
+            protocols: conns,
+            summary: conns.to_string(),
+        };
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, &e)?;
+    }
+    out.write_all(if graph.edges.is_empty() { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
+    Ok(())
+}
+
+fn json_endpoint<'a>(graph: &'a Graph, e: &Endpoint) -> JsonEndpoint<'a> {
+    match e {
+        Endpoint::Peer(p) => {
+            let peer = &graph.peers[*p as usize];
+            let (ns_name, kind) = peer.name.rsplit_once('[').unwrap_or((&peer.name, "]"));
+            let name = ns_name.split_once('/').map_or(ns_name, |(_, n)| n);
+            JsonEndpoint::Workload { id: &peer.name, namespace: &peer.namespace, name, kind: kind.trim_end_matches(']') }
+        }
+        Endpoint::External(range) => JsonEndpoint::External {
+            id: graph.endpoint_name(e),
+            family: match range.family {
+                Family::V4 => "IPv4",
+                Family::V6 => "IPv6",
+            },
+            first: crate::model::net::format_addr(range.family, range.first),
+            last: crate::model::net::format_addr(range.family, range.last),
+        },
+        Endpoint::IngressController => JsonEndpoint::IngressController { id: INGRESS_CONTROLLER },
+    }
+}

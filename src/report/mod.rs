@@ -1,0 +1,30 @@
+//! Stage 5, report: the only code that formats for people and tools.
+//!
+//! Graph formats live in [`graph`]; findings are rendered here. Nothing in this module decides
+//! what is true about the repository: it prints what the earlier stages computed.
+
+pub mod graph;
+
+use std::io::{self, Write};
+
+use crate::finding::Finding;
+use crate::load::Files;
+
+/// One line per finding, `path:line:col: level[rule]: message`, the form editors and terminals
+/// link to; used for the diagnostics of `graph` on standard error.
+pub fn write_compact(findings: &[Finding], files: &Files, out: &mut dyn Write) -> io::Result<()> {
+    for f in findings {
+        let start = f.location.span.start;
+        writeln!(
+            out,
+            "{}:{}:{}: {}[{}]: {}",
+            files.display(f.location.file),
+            start.line,
+            start.col,
+            f.level.as_str(),
+            f.rule,
+            f.message
+        )?;
+    }
+    Ok(())
+}
