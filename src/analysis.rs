@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::finding::{FileId, Finding, Level, Location};
-use crate::load::{self, Discovery, Files, FileRead, SourceFile, WalkOptions};
+use crate::load::{self, Discovery, FileRead, Files, SourceFile, WalkOptions};
 use crate::model::{extract_document, Model, Object};
 
 pub const UNRENDERED_TEMPLATE: &str = "unrendered-template";
@@ -26,7 +26,11 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { walk: WalkOptions::default(), default_namespace: "default".to_string(), keep_text: true }
+        LoadOptions {
+            walk: WalkOptions::default(),
+            default_namespace: "default".to_string(),
+            keep_text: true,
+        }
     }
 }
 
@@ -99,27 +103,51 @@ fn load_discovered(discovery: Discovery, options: &LoadOptions) -> Loaded {
     }
     for (path, reason) in &discovery.problems {
         let file = push_file(&mut loaded.files, path);
-        loaded.findings.push(load::file_finding(file, "invalid-manifest", Level::Warning, reason.clone()));
+        loaded.findings.push(load::file_finding(
+            file,
+            "invalid-manifest",
+            Level::Warning,
+            reason.clone(),
+        ));
     }
     loaded.model = Model::from_objects(objects, &mut loaded.findings);
     loaded
 }
 
 fn push_file(files: &mut Files, path: &Path) -> FileId {
-    files.entries.push(SourceFile { path: path.to_path_buf(), display: load::display_path(path), text: String::new() });
+    files.entries.push(SourceFile {
+        path: path.to_path_buf(),
+        display: load::display_path(path),
+        text: String::new(),
+    });
     (files.entries.len() - 1) as FileId
 }
 
-fn load_one(file: FileId, path: &Path, discovery: &Discovery, options: &LoadOptions) -> FileOutcome {
-    let mut outcome =
-        FileOutcome { text: String::new(), objects: Vec::new(), findings: Vec::new(), bytes: 0, chart_template_of: None };
+fn load_one(
+    file: FileId,
+    path: &Path,
+    discovery: &Discovery,
+    options: &LoadOptions,
+) -> FileOutcome {
+    let mut outcome = FileOutcome {
+        text: String::new(),
+        objects: Vec::new(),
+        findings: Vec::new(),
+        bytes: 0,
+        chart_template_of: None,
+    };
     if let Some(chart) = load::is_chart_template(path, &discovery.chart_roots) {
         outcome.chart_template_of = Some(chart);
         return outcome;
     }
     let (text, stream) = match load::read_file(path, &options.walk) {
         FileRead::Unreadable { message } => {
-            outcome.findings.push(load::file_finding(file, "invalid-manifest", Level::Warning, message));
+            outcome.findings.push(load::file_finding(
+                file,
+                "invalid-manifest",
+                Level::Warning,
+                message,
+            ));
             return outcome;
         }
         FileRead::Parsed { text, stream } => (text, stream),
@@ -132,7 +160,12 @@ fn load_one(file: FileId, path: &Path, discovery: &Discovery, options: &LoadOpti
         if root.is_null() {
             continue;
         }
-        match extract_document(file, root, &options.default_namespace, &mut outcome.findings) {
+        match extract_document(
+            file,
+            root,
+            &options.default_namespace,
+            &mut outcome.findings,
+        ) {
             crate::model::Extracted::Objects(objs) => {
                 is_manifest = true;
                 outcome.objects.extend(objs);
@@ -154,7 +187,10 @@ fn load_one(file: FileId, path: &Path, discovery: &Discovery, options: &LoadOpti
         }
         for err in &stream.errors {
             let at = err.pos();
-            let location = Location { file, span: crate::load::yaml::Span { start: at, end: at } };
+            let location = Location {
+                file,
+                span: crate::load::yaml::Span { start: at, end: at },
+            };
             let finding = if load::has_template_directives(&text) {
                 Finding::new(
                     UNRENDERED_TEMPLATE,

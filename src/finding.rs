@@ -54,12 +54,26 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(rule: &'static str, level: Level, location: Location, message: impl Into<String>) -> Self {
-        Finding { rule, level, message: message.into(), location, related: Vec::new() }
+    pub fn new(
+        rule: &'static str,
+        level: Level,
+        location: Location,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            rule,
+            level,
+            message: message.into(),
+            location,
+            related: Vec::new(),
+        }
     }
 
     pub fn with_related(mut self, location: Location, message: impl Into<String>) -> Self {
-        self.related.push(Related { location, message: message.into() });
+        self.related.push(Related {
+            location,
+            message: message.into(),
+        });
         self
     }
 

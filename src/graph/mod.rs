@@ -24,11 +24,12 @@ use std::collections::BTreeMap;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::finding::{Finding, Level};
+use crate::model::controllers::{self, Controller};
 use crate::model::net::{IpRange, PortRef, Protocol};
 use crate::model::selector::Labels;
 use crate::model::{
-    Direction, Model, NetworkPolicy, PeerSelector, PolicyPort, PolicyRule, Service, ServicePort, ServicePortRef,
-    NAMESPACE_NAME_LABEL,
+    Direction, Model, NetworkPolicy, PeerSelector, PolicyPort, PolicyRule, Service, ServicePort,
+    ServicePortRef, NAMESPACE_NAME_LABEL,
 };
 pub use conns::{Conns, PortSet};
 use ipspace::IpSpace;
@@ -55,11 +56,16 @@ pub struct Class {
     /// Policies (indexes into [`Model::policies`]) that select the class and isolate it.
     pub ingress_policies: Vec<usize>,
     pub egress_policies: Vec<usize>,
+    /// An ingress controller the manifests do not show: a source for routes only, never printed.
+    pub pseudo: bool,
 }
 
 impl Class {
     pub fn named_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
-        self.named_ports.iter().find(|(n, p, _)| &**n == name && *p == protocol).map(|(_, _, port)| *port)
+        self.named_ports
+            .iter()
+            .find(|(n, p, _)| &**n == name && *p == protocol)
+            .map(|(_, _, port)| *port)
     }
 
     pub fn isolated(&self, direction: Direction) -> bool {
@@ -69,6 +75,9 @@ impl Class {
         }
     }
 }
+
+/// What makes pods alike for policies: namespace, labels, named ports.
+type ClassKey = (Box<str>, Labels, Vec<(Box<str>, Protocol, u16)>);
 
 /// A workload peer: what the connectivity list names `namespace/name[Kind]`. Pods with the same
 /// controlling owner are one peer.
@@ -123,14 +132,18 @@ struct RulePorts {
 impl RulePorts {
     fn of(ports: Option<&[PolicyPort]>) -> RulePorts {
         let Some(ports) = ports else {
-            return RulePorts { numeric: Conns::all(), named: Vec::new() };
+            return RulePorts {
+                numeric: Conns::all(),
+                named: Vec::new(),
+            };
         };
         let mut out = RulePorts::default();
         for p in ports {
             match &p.port {
                 None => out.numeric.add(p.protocol, &PortSet::all()),
                 Some(PortRef::Number(n)) => {
-                    out.numeric.add(p.protocol, &PortSet::range(*n, p.end_port.unwrap_or(*n)));
+                    out.numeric
+                        .add(p.protocol, &PortSet::range(*n, p.end_port.unwrap_or(*n)));
                 }
                 Some(PortRef::Name(name)) => out.named.push((name.clone(), p.protocol)),
             }
@@ -196,7 +209,10 @@ impl Graph {
 
     /// The peer with this name, if any.
     pub fn peer_by_name(&self, name: &str) -> Option<PeerId> {
-        self.peers.binary_search_by(|p| p.name.as_str().cmp(name)).ok().map(|i| i as PeerId)
+        self.peers
+            .binary_search_by(|p| p.name.as_str().cmp(name))
+            .ok()
+            .map(|i| i as PeerId)
     }
 }
 
@@ -212,6 +228,8 @@ struct Builder<'m> {
     namespaces: BTreeMap<Box<str>, (Labels, Vec<ClassId>)>,
     match_cache: FxHashMap<String, std::rc::Rc<Vec<ClassId>>>,
     conns_ids: FxHashMap<Conns, ConnsId>,
+    /// Pseudo classes of known ingress controllers, by namespace and labels.
+    controller_classes: BTreeMap<(Box<str>, Labels), ClassId>,
 }
 
 impl<'m> Builder<'m> {
@@ -222,6 +240,7 @@ impl<'m> Builder<'m> {
             namespaces: BTreeMap::new(),
             match_cache: FxHashMap::default(),
             conns_ids: FxHashMap::default(),
+            controller_classes: BTreeMap::new(),
         }
     }
 
@@ -261,16 +280,27 @@ impl<'m> Builder<'m> {
                 peer_of[w] = id;
             }
             let namespace = model.workloads[workloads[0]].meta.namespace.clone();
-            self.g.peers.push(Peer { name, namespace, workloads, classes: Vec::new() });
+            self.g.peers.push(Peer {
+                name,
+                namespace,
+                workloads,
+                classes: Vec::new(),
+            });
         }
-        let mut class_ids: FxHashMap<(Box<str>, Labels, Vec<(Box<str>, Protocol, u16)>), ClassId> =
-            FxHashMap::default();
+        let mut class_ids: FxHashMap<ClassKey, ClassId> = FxHashMap::default();
         for (i, w) in model.workloads.iter().enumerate() {
-            let mut named: Vec<(Box<str>, Protocol, u16)> =
-                w.ports.iter().filter_map(|p| p.name.clone().map(|n| (n, p.protocol, p.port))).collect();
+            let mut named: Vec<(Box<str>, Protocol, u16)> = w
+                .ports
+                .iter()
+                .filter_map(|p| p.name.clone().map(|n| (n, p.protocol, p.port)))
+                .collect();
             named.sort();
             named.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-            let key = (w.meta.namespace.clone(), w.pod_labels.clone(), named.clone());
+            let key = (
+                w.meta.namespace.clone(),
+                w.pod_labels.clone(),
+                named.clone(),
+            );
             let next = self.g.classes.len() as ClassId;
             let id = *class_ids.entry(key).or_insert(next);
             if id == next {
@@ -282,6 +312,7 @@ impl<'m> Builder<'m> {
                     peers: Vec::new(),
                     ingress_policies: Vec::new(),
                     egress_policies: Vec::new(),
+                    pseudo: false,
                 });
             }
             let class = &mut self.g.classes[id as usize];
@@ -295,25 +326,53 @@ impl<'m> Builder<'m> {
                 peer.classes.push(id);
             }
         }
-        self.g.ingress_controller = self.g.classes.len() as ClassId;
+        self.g.ingress_controller =
+            self.pseudo_class(INGRESS_CONTROLLER_NAMESPACE.into(), Labels::default());
+        for ingress in &model.ingresses {
+            if let Controller::Pods { namespace, labels } =
+                controllers::controller_of(ingress, &model.ingress_classes)
+            {
+                let key = (namespace.clone(), labels.clone());
+                if !self.controller_classes.contains_key(&key) {
+                    let id = self.pseudo_class(namespace, labels);
+                    self.controller_classes.insert(key, id);
+                }
+            }
+        }
+        let declared: FxHashMap<&str, &Labels> = model
+            .namespaces
+            .iter()
+            .map(|n| (&*n.meta.name, &n.meta.labels))
+            .collect();
+        for (id, class) in self.g.classes.iter().enumerate() {
+            let entry = self
+                .namespaces
+                .entry(class.namespace.clone())
+                .or_insert_with(|| {
+                    let base = declared
+                        .get(&*class.namespace)
+                        .map_or_else(Labels::default, |l| (*l).clone());
+                    (
+                        base.with(NAMESPACE_NAME_LABEL, &class.namespace),
+                        Vec::new(),
+                    )
+                });
+            entry.1.push(id as ClassId);
+        }
+    }
+
+    fn pseudo_class(&mut self, namespace: Box<str>, labels: Labels) -> ClassId {
         self.g.classes.push(Class {
-            namespace: INGRESS_CONTROLLER_NAMESPACE.into(),
-            labels: Labels::default(),
+            namespace,
+            labels,
             named_ports: Vec::new(),
             workloads: Vec::new(),
             peers: Vec::new(),
             ingress_policies: Vec::new(),
             egress_policies: Vec::new(),
+            pseudo: true,
         });
-        let declared: FxHashMap<&str, &Labels> =
-            model.namespaces.iter().map(|n| (&*n.meta.name, &n.meta.labels)).collect();
-        for (id, class) in self.g.classes.iter().enumerate() {
-            let entry = self.namespaces.entry(class.namespace.clone()).or_insert_with(|| {
-                let base = declared.get(&*class.namespace).map_or_else(Labels::default, |l| (*l).clone());
-                (base.with(NAMESPACE_NAME_LABEL, &class.namespace), Vec::new())
-            });
-            entry.1.push(id as ClassId);
-        }
+        (self.g.classes.len() - 1) as ClassId
     }
 
     fn select_policies(&mut self) {
@@ -325,7 +384,11 @@ impl<'m> Builder<'m> {
                     classes
                         .iter()
                         .copied()
-                        .filter(|&c| policy.pod_selector.matches(&self.g.classes[c as usize].labels))
+                        .filter(|&c| {
+                            policy
+                                .pod_selector
+                                .matches(&self.g.classes[c as usize].labels)
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -365,13 +428,21 @@ impl<'m> Builder<'m> {
     /// The classes a pod peer matches, cached by selector text.
     fn match_pods(&mut self, policy: &NetworkPolicy, peer: &PeerSelector) -> PeerMatch {
         match peer {
-            PeerSelector::IpBlock { cidr, except, .. } => PeerMatch::Atoms(self.g.ip_space.runs(cidr, except)),
-            PeerSelector::Pods { namespaces, pods, .. } => {
+            PeerSelector::IpBlock { cidr, except, .. } => {
+                PeerMatch::Atoms(self.g.ip_space.runs(cidr, except))
+            }
+            PeerSelector::Pods {
+                namespaces, pods, ..
+            } => {
                 let key = format!(
                     "{:?}|{:?}|{}",
                     namespaces.as_ref().map(|s| s.key()),
                     pods.as_ref().map(|s| s.key()),
-                    if namespaces.is_none() { &*policy.meta.namespace } else { "" }
+                    if namespaces.is_none() {
+                        &*policy.meta.namespace
+                    } else {
+                        ""
+                    }
                 );
                 if let Some(hit) = self.match_cache.get(&key) {
                     return PeerMatch::Classes(hit.to_vec());
@@ -386,7 +457,10 @@ impl<'m> Builder<'m> {
                         continue;
                     }
                     for &c in classes {
-                        if pods.as_ref().is_none_or(|sel| sel.matches(&self.g.classes[c as usize].labels)) {
+                        if pods
+                            .as_ref()
+                            .is_none_or(|sel| sel.matches(&self.g.classes[c as usize].labels))
+                        {
                             out.push(c);
                         }
                     }
@@ -421,7 +495,14 @@ impl<'m> Builder<'m> {
                     slot.get_or_insert_with(Allowance::default);
                 }
                 for rule in policy.rules(direction) {
-                    self.credit_rule(policy, rule, direction, &selected, &mut inbound, &mut outbound);
+                    self.credit_rule(
+                        policy,
+                        rule,
+                        direction,
+                        &selected,
+                        &mut inbound,
+                        &mut outbound,
+                    );
                 }
             }
         }
@@ -441,8 +522,13 @@ impl<'m> Builder<'m> {
         if ports.is_empty() {
             return;
         }
-        let matches: Option<Vec<PeerMatch>> =
-            rule.peers.as_ref().map(|peers| peers.iter().map(|p| self.match_pods(policy, p)).collect());
+        let matches: Option<Vec<PeerMatch>> = rule
+            .peers
+            .as_ref()
+            .map(|peers| peers.iter().map(|p| self.match_pods(policy, p)).collect());
+        if !ports.named.is_empty() {
+            self.check_named_ports(policy, rule, direction, selected, matches.as_deref());
+        }
         for &c in selected {
             let class = &self.g.classes[c as usize];
             match direction {
@@ -452,11 +538,15 @@ impl<'m> Builder<'m> {
                     if conns.is_empty() {
                         continue;
                     }
-                    let Some(a) = inbound[c as usize].as_mut() else { continue };
+                    let Some(a) = inbound[c as usize].as_mut() else {
+                        continue;
+                    };
                     credit(a, matches.as_deref(), |_| conns.clone(), &conns);
                 }
                 Direction::Egress => {
-                    let Some(a) = outbound[c as usize].as_mut() else { continue };
+                    let Some(a) = outbound[c as usize].as_mut() else {
+                        continue;
+                    };
                     let classes = &self.g.classes;
                     match matches.as_deref() {
                         None => {
@@ -465,7 +555,12 @@ impl<'m> Builder<'m> {
                         }
                         Some(ms) => {
                             // Towards an address a named port matches nothing.
-                            credit(a, Some(ms), |dst| ports.on(&classes[dst as usize]), &ports.numeric);
+                            credit(
+                                a,
+                                Some(ms),
+                                |dst| ports.on(&classes[dst as usize]),
+                                &ports.numeric,
+                            );
                         }
                     }
                 }
@@ -473,9 +568,71 @@ impl<'m> Builder<'m> {
         }
     }
 
-    fn class_edges(&mut self, inbound: &[Option<Allowance>], outbound: &[Option<Allowance>]) -> Vec<Edge> {
+    /// Reports a named port that no destination pod of the rule declares (with that protocol):
+    /// the entry allows nothing. Destinations of an egress rule that the repository does not show
+    /// (a namespace outside it) are not held against the rule.
+    fn check_named_ports(
+        &mut self,
+        policy: &NetworkPolicy,
+        rule: &PolicyRule,
+        direction: Direction,
+        selected: &[ClassId],
+        matches: Option<&[PeerMatch]>,
+    ) {
+        let destinations: Vec<ClassId> = match direction {
+            Direction::Ingress => selected.to_vec(),
+            Direction::Egress => match matches {
+                None => return,
+                Some(ms) => ms
+                    .iter()
+                    .flat_map(|m| match m {
+                        PeerMatch::Classes(c) => c.as_slice(),
+                        PeerMatch::Atoms(_) => &[],
+                    })
+                    .copied()
+                    .collect(),
+            },
+        };
+        let destinations: Vec<&Class> = destinations
+            .iter()
+            .map(|&c| &self.g.classes[c as usize])
+            .filter(|c| !c.pseudo)
+            .collect();
+        if destinations.is_empty() {
+            return;
+        }
+        for port in rule.ports.iter().flatten() {
+            let Some(PortRef::Name(name)) = &port.port else {
+                continue;
+            };
+            if destinations
+                .iter()
+                .any(|c| c.named_port(name, port.protocol).is_some())
+            {
+                continue;
+            }
+            let whose = match direction {
+                Direction::Ingress => "the pods this policy selects",
+                Direction::Egress => "the pods this rule sends to",
+            };
+            self.g.findings.push(Finding::new(
+                "unknown-named-port",
+                Level::Warning,
+                policy.meta.at(port.span),
+                format!(
+                    "named port `{name}`/{} is not a container port of {whose}; this entry allows nothing",
+                    port.protocol
+                ),
+            ));
+        }
+    }
+
+    fn class_edges(
+        &mut self,
+        inbound: &[Option<Allowance>],
+        outbound: &[Option<Allowance>],
+    ) -> Vec<Edge> {
         let n = self.g.classes.len();
-        let ic = self.g.ingress_controller;
         let classes = &self.g.classes;
         let egress_to = |s: usize, d: usize| -> Conns {
             match &outbound[s] {
@@ -502,9 +659,15 @@ impl<'m> Builder<'m> {
                 }
             }
         };
-        let open_out = |s: usize| outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty());
+        let open_out = |s: usize| {
+            outbound[s]
+                .as_ref()
+                .is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty())
+        };
         let open_in: Vec<usize> = (0..n)
-            .filter(|&d| d as ClassId != ic && inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty()))
+            .filter(|&d| {
+                !classes[d].pseudo && inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty())
+            })
             .collect();
         let mut admitted_by: Vec<Vec<ClassId>> = vec![Vec::new(); n];
         for (d, a) in inbound.iter().enumerate() {
@@ -517,12 +680,12 @@ impl<'m> Builder<'m> {
         let mut class_pairs: Vec<(ClassId, ClassId, Conns)> = Vec::new();
         let mut stamp = vec![usize::MAX; n];
         for s in 0..n {
-            if s as ClassId == ic {
+            if classes[s].pseudo {
                 continue;
             }
             let mut candidates: Vec<usize> = Vec::new();
             let mut consider = |d: usize, candidates: &mut Vec<usize>| {
-                if stamp[d] != s && d as ClassId != ic {
+                if stamp[d] != s && !classes[d].pseudo {
                     stamp[d] = s;
                     candidates.push(d);
                 }
@@ -560,7 +723,8 @@ impl<'m> Builder<'m> {
                     if p == q {
                         continue;
                     }
-                    let multi = self.g.peers[p as usize].classes.len() > 1 || self.g.peers[q as usize].classes.len() > 1;
+                    let multi = self.g.peers[p as usize].classes.len() > 1
+                        || self.g.peers[q as usize].classes.len() > 1;
                     if multi {
                         peer_pairs.entry((p, q)).or_default().union_with(&conns);
                     } else {
@@ -572,12 +736,18 @@ impl<'m> Builder<'m> {
         simple.extend(peer_pairs.into_iter().map(|((p, q), c)| (p, q, c)));
         simple
             .into_iter()
-            .map(|(p, q, conns)| Edge { src: Endpoint::Peer(p), dst: Endpoint::Peer(q), conns: self.intern(conns) })
+            .map(|(p, q, conns)| Edge {
+                src: Endpoint::Peer(p),
+                dst: Endpoint::Peer(q),
+                conns: self.intern(conns),
+            })
             .collect()
     }
 
     fn atom_conns(&self, allowance: Option<&Allowance>) -> AtomConns {
-        let Some(a) = allowance else { return AtomConns::Uniform(Conns::all()) };
+        let Some(a) = allowance else {
+            return AtomConns::Uniform(Conns::all());
+        };
         if a.by_atoms.is_empty() {
             return AtomConns::Uniform(a.everyone.clone());
         }
@@ -590,7 +760,11 @@ impl<'m> Builder<'m> {
         AtomConns::PerAtom(per)
     }
 
-    fn external_edges(&mut self, inbound: &[Option<Allowance>], outbound: &[Option<Allowance>]) -> Vec<Edge> {
+    fn external_edges(
+        &mut self,
+        inbound: &[Option<Allowance>],
+        outbound: &[Option<Allowance>],
+    ) -> Vec<Edge> {
         let mut edges = Vec::new();
         let atoms = self.g.ip_space.atoms.clone();
         for p in 0..self.g.peers.len() {
@@ -612,8 +786,12 @@ impl<'m> Builder<'m> {
                 for (range, conns) in merge_ranges(&atoms, combined) {
                     let conns = self.intern(conns);
                     let (src, dst) = match direction {
-                        Direction::Egress => (Endpoint::Peer(p as PeerId), Endpoint::External(range)),
-                        Direction::Ingress => (Endpoint::External(range), Endpoint::Peer(p as PeerId)),
+                        Direction::Egress => {
+                            (Endpoint::Peer(p as PeerId), Endpoint::External(range))
+                        }
+                        Direction::Ingress => {
+                            (Endpoint::External(range), Endpoint::Peer(p as PeerId))
+                        }
                     };
                     edges.push(Edge { src, dst, conns });
                 }
@@ -623,22 +801,44 @@ impl<'m> Builder<'m> {
     }
 
     /// `{ingress-controller}` to the pods behind every Ingress and Route, on the target ports of
-    /// the routed Service ports, as far as the pods' ingress policies admit an unknown controller.
+    /// the routed Service ports, as far as the pods' ingress policies admit the controller (its
+    /// known identity for a well-known class, else an unknown controller).
     fn ingress_controller_edges(&mut self, inbound: &[Option<Allowance>]) -> Vec<Edge> {
         let model = self.model;
-        let services: FxHashMap<(&str, &str), &Service> =
-            model.services.iter().map(|s| ((&*s.meta.namespace, &*s.meta.name), s)).collect();
-        // (namespace, service name, which service ports), with where the route was declared.
-        let mut routes: Vec<(&crate::model::Meta, &str, PortChoice, crate::load::yaml::Span)> = Vec::new();
+        let services: FxHashMap<(&str, &str), &Service> = model
+            .services
+            .iter()
+            .map(|s| ((&*s.meta.namespace, &*s.meta.name), s))
+            .collect();
+        let mut routes: Vec<Route<'m>> = Vec::new();
         for ing in &model.ingresses {
-            let backends = ing.default_backend.iter().chain(ing.paths.iter().map(|p| &p.backend));
-            for b in backends {
+            let source = match controllers::controller_of(ing, &model.ingress_classes) {
+                Controller::Unknown => Source::Class(self.g.ingress_controller),
+                Controller::Pods { namespace, labels } => Source::Class(
+                    self.controller_classes
+                        .get(&(namespace, labels))
+                        .copied()
+                        .unwrap_or(self.g.ingress_controller),
+                ),
+                Controller::External => Source::External,
+            };
+            for b in ing
+                .default_backend
+                .iter()
+                .chain(ing.paths.iter().map(|p| &p.backend))
+            {
                 let choice = match &b.port {
                     None => PortChoice::All,
                     Some(ServicePortRef::Number(n)) => PortChoice::ServicePort(*n),
                     Some(ServicePortRef::Name(name)) => PortChoice::Name(name.clone()),
                 };
-                routes.push((&ing.meta, &b.service, choice, b.span));
+                routes.push(Route {
+                    meta: &ing.meta,
+                    service: &b.service,
+                    choice,
+                    span: b.span,
+                    source,
+                });
             }
         }
         for route in &model.routes {
@@ -648,22 +848,39 @@ impl<'m> Builder<'m> {
                     Some(PortRef::Number(n)) => PortChoice::RouteNumber(*n),
                     Some(PortRef::Name(name)) => PortChoice::Name(name.clone()),
                 };
-                routes.push((&route.meta, service, choice, *span));
+                let source = Source::Class(self.g.ingress_controller);
+                routes.push(Route {
+                    meta: &route.meta,
+                    service,
+                    choice,
+                    span: *span,
+                    source,
+                });
             }
         }
-        let ic = self.g.ingress_controller as usize;
         let mut per_peer: BTreeMap<PeerId, Conns> = BTreeMap::new();
-        for (meta, service_name, choice, span) in routes {
+        for route in routes {
+            let Route {
+                meta,
+                service: service_name,
+                choice,
+                span,
+                source,
+            } = route;
             let Some(service) = services.get(&(&*meta.namespace, service_name)) else {
                 self.g.findings.push(Finding::new(
                     "dangling-ingress-backend",
                     Level::Warning,
                     meta.at(span),
-                    format!("{} `{}` routes to Service `{service_name}`, which no manifest declares", meta.kind, meta.name),
+                    format!(
+                        "{} `{}` routes to Service `{service_name}`, which no manifest declares",
+                        meta.kind, meta.name
+                    ),
                 ));
                 continue;
             };
-            let ports: Vec<&ServicePort> = service.ports.iter().filter(|p| choice.picks(p)).collect();
+            let ports: Vec<&ServicePort> =
+                service.ports.iter().filter(|p| choice.picks(p)).collect();
             if ports.is_empty() {
                 self.g.findings.push(Finding::new(
                     "dangling-ingress-backend",
@@ -678,11 +895,20 @@ impl<'m> Builder<'m> {
                 ));
                 continue;
             }
-            let Some((selector, _)) = &service.selector else { continue };
-            let Some((_, classes)) = self.namespaces.get(&service.meta.namespace) else { continue };
+            let Some((selector, _)) = &service.selector else {
+                continue;
+            };
+            let Some((_, classes)) = self.namespaces.get(&service.meta.namespace) else {
+                continue;
+            };
             for &c in classes {
                 let class = &self.g.classes[c as usize];
-                if c as usize == ic || !selector.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v)) {
+                if class.pseudo
+                    || !selector
+                        .0
+                        .iter()
+                        .all(|(k, v)| class.labels.get(k) == Some(&**v))
+                {
                     continue;
                 }
                 let mut wanted = Conns::none();
@@ -695,17 +921,7 @@ impl<'m> Builder<'m> {
                         wanted.add(p.protocol, &PortSet::range(t, t));
                     }
                 }
-                let admitted = match &inbound[c as usize] {
-                    None => Conns::all(),
-                    Some(a) => {
-                        let mut x = a.everyone.clone();
-                        if let Some(by) = a.by_class.get(&(ic as ClassId)) {
-                            x.union_with(by);
-                        }
-                        x
-                    }
-                };
-                let allowed = wanted.intersect(&admitted);
+                let allowed = wanted.intersect(&admitted(inbound[c as usize].as_ref(), source));
                 if allowed.is_empty() {
                     continue;
                 }
@@ -736,14 +952,23 @@ impl<'m> Builder<'m> {
             }
         }
         names.sort();
-        let rank: FxHashMap<Endpoint, usize> = names.iter().enumerate().map(|(i, (_, ep))| (*ep, i)).collect();
+        let rank: FxHashMap<Endpoint, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, (_, ep))| (*ep, i))
+            .collect();
         edges.sort_by_key(|e| (rank[&e.src], rank[&e.dst]));
         edges
     }
 }
 
 /// Credits `ports` to the peers a rule matches (`None`: every peer).
-fn credit(a: &mut Allowance, matches: Option<&[PeerMatch]>, class_conns: impl Fn(ClassId) -> Conns, ip_conns: &Conns) {
+fn credit(
+    a: &mut Allowance,
+    matches: Option<&[PeerMatch]>,
+    class_conns: impl Fn(ClassId) -> Conns,
+    ip_conns: &Conns,
+) {
     let Some(matches) = matches else {
         a.everyone.union_with(ip_conns);
         return;
@@ -775,7 +1000,8 @@ fn union_atoms(a: AtomConns, b: AtomConns, n: usize) -> AtomConns {
             x.union_with(&y);
             AtomConns::Uniform(x)
         }
-        (AtomConns::PerAtom(mut v), AtomConns::Uniform(u)) | (AtomConns::Uniform(u), AtomConns::PerAtom(mut v)) => {
+        (AtomConns::PerAtom(mut v), AtomConns::Uniform(u))
+        | (AtomConns::Uniform(u), AtomConns::PerAtom(mut v)) => {
             v.iter_mut().for_each(|c| c.union_with(&u));
             AtomConns::PerAtom(v)
         }
@@ -796,7 +1022,11 @@ fn merge_ranges(atoms: &[IpRange], conns: AtomConns) -> Vec<(IpRange, Conns)> {
             return;
         }
         match out.last_mut() {
-            Some((prev, pc)) if prev.family == range.family && prev.last.checked_add(1) == Some(range.first) && pc == c => {
+            Some((prev, pc))
+                if prev.family == range.family
+                    && prev.last.checked_add(1) == Some(range.first)
+                    && pc == c =>
+            {
                 prev.last = range.last;
             }
             _ => out.push((range, c.clone())),
@@ -807,6 +1037,45 @@ fn merge_ranges(atoms: &[IpRange], conns: AtomConns) -> Vec<(IpRange, Conns)> {
         AtomConns::PerAtom(v) => atoms.iter().zip(v.iter()).for_each(|(a, c)| push(*a, c)),
     }
     out
+}
+
+/// Where an ingress controller's traffic comes from.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    Class(ClassId),
+    /// Some address outside the cluster (the controller runs outside it).
+    External,
+}
+
+/// One backend of an Ingress or Route.
+struct Route<'m> {
+    meta: &'m crate::model::Meta,
+    service: &'m str,
+    choice: PortChoice,
+    span: crate::load::yaml::Span,
+    source: Source,
+}
+
+/// What an isolated pod's ingress admits from `source` (everything when not isolated). From an
+/// external controller of unknown address, whatever some external range is admitted.
+fn admitted(allowance: Option<&Allowance>, source: Source) -> Conns {
+    let Some(a) = allowance else {
+        return Conns::all();
+    };
+    let mut x = a.everyone.clone();
+    match source {
+        Source::Class(c) => {
+            if let Some(by) = a.by_class.get(&c) {
+                x.union_with(by);
+            }
+        }
+        Source::External => {
+            for (_, _, conns) in &a.by_atoms {
+                x.union_with(conns);
+            }
+        }
+    }
+    x
 }
 
 /// Which ports of a Service a route uses.
@@ -826,7 +1095,9 @@ impl PortChoice {
             PortChoice::All => true,
             PortChoice::ServicePort(n) => p.port == *n,
             PortChoice::RouteNumber(n) => p.port == *n || p.target == PortRef::Number(*n),
-            PortChoice::Name(name) => p.name.as_deref() == Some(&**name) || p.target == PortRef::Name(name.clone()),
+            PortChoice::Name(name) => {
+                p.name.as_deref() == Some(&**name) || p.target == PortRef::Name(name.clone())
+            }
         }
     }
 

@@ -56,7 +56,10 @@ pub struct WalkOptions {
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        WalkOptions { excludes: Vec::new(), max_file_size: 64 * 1024 * 1024 }
+        WalkOptions {
+            excludes: Vec::new(),
+            max_file_size: 64 * 1024 * 1024,
+        }
     }
 }
 
@@ -95,10 +98,12 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, L
         }
         let mut overrides = OverrideBuilder::new(root);
         for pattern in &options.excludes {
-            overrides.add(&format!("!{pattern}")).map_err(|e| LoadError::BadExclude {
-                pattern: pattern.clone(),
-                message: e.to_string(),
-            })?;
+            overrides
+                .add(&format!("!{pattern}"))
+                .map_err(|e| LoadError::BadExclude {
+                    pattern: pattern.clone(),
+                    message: e.to_string(),
+                })?;
         }
         let overrides = overrides.build().map_err(|e| LoadError::BadExclude {
             pattern: options.excludes.join(", "),
@@ -141,7 +146,9 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, L
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
     }
@@ -150,9 +157,14 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
 fn describe_walk_error(err: &ignore::Error) -> String {
     match err {
         ignore::Error::Loop { ancestor, .. } => {
-            format!("symbolic link loop back to `{}`; not followed", display_path(ancestor))
+            format!(
+                "symbolic link loop back to `{}`; not followed",
+                display_path(ancestor)
+            )
         }
-        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => describe_walk_error(err),
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => {
+            describe_walk_error(err)
+        }
         other => format!("cannot read: {other}"),
     }
 }
@@ -164,7 +176,10 @@ pub fn display_path(path: &Path) -> String {
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
     let shown = relative.to_string_lossy().replace('\\', "/");
-    shown.strip_prefix("./").map(str::to_string).unwrap_or(shown)
+    shown
+        .strip_prefix("./")
+        .map(str::to_string)
+        .unwrap_or(shown)
 }
 
 /// Whether `path` is a template of one of `chart_roots` (`<chart>/templates/...`).
@@ -196,7 +211,11 @@ pub enum FileRead {
 pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     let metadata = match fs::metadata(path) {
         Ok(m) => m,
-        Err(e) => return FileRead::Unreadable { message: format!("cannot read file: {e}") },
+        Err(e) => {
+            return FileRead::Unreadable {
+                message: format!("cannot read file: {e}"),
+            }
+        }
     };
     if metadata.len() > options.max_file_size {
         return FileRead::Unreadable {
@@ -209,18 +228,25 @@ pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     }
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     // `take` bounds a file that grows while we read it.
-    let read = fs::File::open(path).and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
+    let read = fs::File::open(path)
+        .and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
-        return FileRead::Unreadable { message: format!("cannot read file: {e}") };
+        return FileRead::Unreadable {
+            message: format!("cannot read file: {e}"),
+        };
     }
     if let Some(offset) = bytes.iter().take(8192).position(|b| *b == 0) {
-        return FileRead::Unreadable { message: format!("binary file (NUL byte at offset {offset}); not analysed") };
+        return FileRead::Unreadable {
+            message: format!("binary file (NUL byte at offset {offset}); not analysed"),
+        };
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            return FileRead::Unreadable { message: format!("file is not valid UTF-8 (byte {at}); not analysed") };
+            return FileRead::Unreadable {
+                message: format!("file is not valid UTF-8 (byte {at}); not analysed"),
+            };
         }
     };
     let text = match text.strip_prefix('\u{feff}') {
@@ -256,7 +282,10 @@ pub fn has_template_directives(text: &str) -> bool {
 /// A location at the very start of a file, for problems that concern the whole file.
 pub fn file_start(file: FileId) -> Location {
     let p = Pos { line: 1, col: 1 };
-    Location { file, span: Span { start: p, end: p } }
+    Location {
+        file,
+        span: Span { start: p, end: p },
+    }
 }
 
 /// A finding about a whole file (unreadable, binary, …).

@@ -33,12 +33,18 @@ impl Span {
             line: clamp_u32(m.line()),
             col: clamp_u32(m.col()).saturating_add(1),
         };
-        Span { start: conv(span.start), end: conv(span.end) }
+        Span {
+            start: conv(span.start),
+            end: conv(span.end),
+        }
     }
 
     /// A span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -113,7 +119,10 @@ fn resolve_plain(t: &str) -> Resolved<'_> {
         i64::from_str_radix(hex, 16).ok()
     } else if let Some(bin) = digits.strip_prefix("0b") {
         i64::from_str_radix(bin, 2).ok()
-    } else if digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) {
+    } else if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+    {
         i64::from_str_radix(&digits[1..], 8).ok()
     } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         digits.parse::<i64>().ok()
@@ -279,8 +288,17 @@ pub fn parse_stream(text: &str) -> Stream {
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, start: Span, anchor: usize },
-    Map { entries: Vec<(Node, Node)>, pending_key: Option<Node>, start: Span, anchor: usize },
+    Seq {
+        items: Vec<Node>,
+        start: Span,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        pending_key: Option<Node>,
+        start: Span,
+        anchor: usize,
+    },
 }
 
 struct Builder {
@@ -296,7 +314,11 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
                 None => *pending_key = Some(node),
                 Some(key) => entries.push((key, node)),
             },
@@ -362,13 +384,19 @@ fn parse_from(text: &str, out: &mut Vec<Document>) -> Result<(), YamlError> {
                     Some(r) => b.doc_start.to(r.span),
                     None => b.doc_start,
                 };
-                out.push(Document { root, span: doc_span });
+                out.push(Document {
+                    root,
+                    span: doc_span,
+                });
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let plain = style == ScalarStyle::Plain && !tagged_str;
                 let node = Node {
-                    value: Value::Scalar(Scalar { text: text.into_owned().into_boxed_str(), plain }),
+                    value: Value::Scalar(Scalar {
+                        text: text.into_owned().into_boxed_str(),
+                        plain,
+                    }),
                     span,
                 };
                 b.remember(anchor, &node);
@@ -376,27 +404,57 @@ fn parse_from(text: &str, out: &mut Vec<Document>) -> Result<(), YamlError> {
             }
             Event::SequenceStart(anchor, _) => {
                 if b.stack.len() >= MAX_DEPTH {
-                    return Err(YamlError::TooDeep { limit: MAX_DEPTH, at: span.start });
+                    return Err(YamlError::TooDeep {
+                        limit: MAX_DEPTH,
+                        at: span.start,
+                    });
                 }
-                b.stack.push(Frame::Seq { items: Vec::new(), start: span, anchor });
+                b.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    start: span,
+                    anchor,
+                });
             }
             Event::MappingStart(anchor, _) => {
                 if b.stack.len() >= MAX_DEPTH {
-                    return Err(YamlError::TooDeep { limit: MAX_DEPTH, at: span.start });
+                    return Err(YamlError::TooDeep {
+                        limit: MAX_DEPTH,
+                        at: span.start,
+                    });
                 }
-                b.stack.push(Frame::Map { entries: Vec::new(), pending_key: None, start: span, anchor });
+                b.stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    pending_key: None,
+                    start: span,
+                    anchor,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match b.stack.pop() {
-                    Some(Frame::Seq { items, start, anchor }) => {
+                    Some(Frame::Seq {
+                        items,
+                        start,
+                        anchor,
+                    }) => {
                         let end = items.last().map_or(span, |n| n.span);
-                        let node = Node { value: Value::Seq(items), span: start.to(end) };
+                        let node = Node {
+                            value: Value::Seq(items),
+                            span: start.to(end),
+                        };
                         b.remember(anchor, &node);
                         node
                     }
-                    Some(Frame::Map { entries, start, anchor, .. }) => {
+                    Some(Frame::Map {
+                        entries,
+                        start,
+                        anchor,
+                        ..
+                    }) => {
                         let end = entries.last().map_or(span, |(_, v)| v.span);
-                        let node = Node { value: Value::Map(entries), span: start.to(end) };
+                        let node = Node {
+                            value: Value::Map(entries),
+                            span: start.to(end),
+                        };
                         b.remember(anchor, &node);
                         node
                     }
@@ -405,13 +463,21 @@ fn parse_from(text: &str, out: &mut Vec<Document>) -> Result<(), YamlError> {
                 b.push_value(node);
             }
             Event::Alias(id) => {
-                let Some(target) = b.anchors.iter().rev().find(|(a, _)| *a == id).map(|(_, n)| n)
+                let Some(target) = b
+                    .anchors
+                    .iter()
+                    .rev()
+                    .find(|(a, _)| *a == id)
+                    .map(|(_, n)| n)
                 else {
                     return Err(YamlError::UnknownAlias { id, at: span.start });
                 };
                 let cost = count_nodes(target);
                 if cost > b.alias_budget {
-                    return Err(YamlError::AliasBudget { limit: ALIAS_ALLOWANCE, at: span.start });
+                    return Err(YamlError::AliasBudget {
+                        limit: ALIAS_ALLOWANCE,
+                        at: span.start,
+                    });
                 }
                 b.alias_budget -= cost;
                 let mut node = target.clone();
@@ -465,10 +531,16 @@ mod tests {
             ("1.2.3", Resolved::Str("1.2.3")),
             ("10.0.0.0/8", Resolved::Str("10.0.0.0/8")),
         ] {
-            let s = Scalar { text: t.into(), plain: true };
+            let s = Scalar {
+                text: t.into(),
+                plain: true,
+            };
             assert_eq!(s.resolve(), r, "{t}");
         }
-        let quoted = Scalar { text: "on".into(), plain: false };
+        let quoted = Scalar {
+            text: "on".into(),
+            plain: false,
+        };
         assert_eq!(quoted.resolve(), Resolved::Str("on"));
     }
 
@@ -494,14 +566,22 @@ mod tests {
             prev = name;
         }
         let s = parse_stream(&text);
-        assert!(matches!(s.errors.first(), Some(YamlError::AliasBudget { .. })), "{:?}", s.errors);
+        assert!(
+            matches!(s.errors.first(), Some(YamlError::AliasBudget { .. })),
+            "{:?}",
+            s.errors
+        );
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = "[".repeat(100_000);
         let s = parse_stream(&text);
-        assert!(matches!(s.errors.first(), Some(YamlError::TooDeep { .. })), "{:?}", s.errors);
+        assert!(
+            matches!(s.errors.first(), Some(YamlError::TooDeep { .. })),
+            "{:?}",
+            s.errors
+        );
     }
 
     #[test]

@@ -22,7 +22,15 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn invalid(&mut self, span: Span, message: String) {
-        self.findings.push(Finding::new(INVALID_MANIFEST, Level::Error, Location { file: self.file, span }, message));
+        self.findings.push(Finding::new(
+            INVALID_MANIFEST,
+            Level::Error,
+            Location {
+                file: self.file,
+                span,
+            },
+            message,
+        ));
     }
 
     fn map<'n>(&mut self, node: Option<&'n Node>, path: &str) -> Option<&'n Node> {
@@ -31,7 +39,10 @@ impl Reader<'_> {
             Value::Map(_) => Some(node),
             _ if node.is_null() => None,
             _ => {
-                self.invalid(node.span, format!("`{path}` must be a mapping, found {}", node.kind_name()));
+                self.invalid(
+                    node.span,
+                    format!("`{path}` must be a mapping, found {}", node.kind_name()),
+                );
                 None
             }
         }
@@ -43,7 +54,10 @@ impl Reader<'_> {
             Value::Seq(items) => items,
             _ if node.is_null() => &[],
             _ => {
-                self.invalid(node.span, format!("`{path}` must be a list, found {}", node.kind_name()));
+                self.invalid(
+                    node.span,
+                    format!("`{path}` must be a list, found {}", node.kind_name()),
+                );
                 &[]
             }
         }
@@ -54,7 +68,10 @@ impl Reader<'_> {
     fn string<'n>(&mut self, node: Option<&'n Node>, path: &str) -> Option<&'n str> {
         let node = node?;
         let Value::Scalar(s) = &node.value else {
-            self.invalid(node.span, format!("`{path}` must be a string, found {}", node.kind_name()));
+            self.invalid(
+                node.span,
+                format!("`{path}` must be a string, found {}", node.kind_name()),
+            );
             return None;
         };
         match s.resolve() {
@@ -80,7 +97,10 @@ impl Reader<'_> {
             Some(Resolved::Int(v)) => Some(v),
             Some(Resolved::Null) => None,
             _ => {
-                self.invalid(node.span, format!("`{path}` must be an integer, found {}", node.kind_name()));
+                self.invalid(
+                    node.span,
+                    format!("`{path}` must be an integer, found {}", node.kind_name()),
+                );
                 None
             }
         }
@@ -92,7 +112,10 @@ impl Reader<'_> {
         match u16::try_from(v) {
             Ok(p) if p > 0 => Some(p),
             _ => {
-                self.invalid(span, format!("`{path}` is {v}, outside the port range 1-65535"));
+                self.invalid(
+                    span,
+                    format!("`{path}` is {v}, outside the port range 1-65535"),
+                );
                 None
             }
         }
@@ -104,7 +127,10 @@ impl Reader<'_> {
             Some(Resolved::Bool(b)) => Some(b),
             Some(Resolved::Null) => None,
             _ => {
-                self.invalid(node.span, format!("`{path}` must be a boolean, found {}", node.kind_name()));
+                self.invalid(
+                    node.span,
+                    format!("`{path}` must be a boolean, found {}", node.kind_name()),
+                );
                 None
             }
         }
@@ -127,30 +153,49 @@ impl Reader<'_> {
             }
             Some(Resolved::Null) => None,
             _ => {
-                self.invalid(node.span, format!("`{path}` must be a port number or name, found {}", node.kind_name()));
+                self.invalid(
+                    node.span,
+                    format!(
+                        "`{path}` must be a port number or name, found {}",
+                        node.kind_name()
+                    ),
+                );
                 None
             }
         }
     }
 
     fn protocol(&mut self, node: Option<&Node>, path: &str) -> Protocol {
-        let Some(node) = node else { return Protocol::Tcp };
+        let Some(node) = node else {
+            return Protocol::Tcp;
+        };
         match self.string(Some(node), path) {
             None => Protocol::Tcp,
             Some(s) => Protocol::parse(s).unwrap_or_else(|| {
-                self.invalid(node.span, format!("`{path}` is `{s}`; expected TCP, UDP or SCTP"));
+                self.invalid(
+                    node.span,
+                    format!("`{path}` is `{s}`; expected TCP, UDP or SCTP"),
+                );
                 Protocol::Tcp
             }),
         }
     }
 
     fn string_map(&mut self, node: Option<&Node>, path: &str) -> Vec<(Box<str>, Box<str>)> {
-        let Some(node) = self.map(node, path) else { return Vec::new() };
+        let Some(node) = self.map(node, path) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for (k, v) in node.as_map().unwrap_or_default() {
-            let Some(key) = self.string(Some(k), path) else { continue };
+            let Some(key) = self.string(Some(k), path) else {
+                continue;
+            };
             let key: Box<str> = key.into();
-            let value = if v.is_null() { Some("") } else { self.string(Some(v), &format!("{path}.{key}")) };
+            let value = if v.is_null() {
+                Some("")
+            } else {
+                self.string(Some(v), &format!("{path}.{key}"))
+            };
             if let Some(value) = value {
                 out.push((key, value.into()));
             }
@@ -163,9 +208,15 @@ impl Reader<'_> {
     }
 
     fn selector(&mut self, node: &Node, path: &str) -> Selector {
-        let mut selector = Selector { span: node.span, ..Selector::default() };
-        let Some(node) = self.map(Some(node), path) else { return selector };
-        selector.match_labels = self.string_map(node.get("matchLabels"), &format!("{path}.matchLabels"));
+        let mut selector = Selector {
+            span: node.span,
+            ..Selector::default()
+        };
+        let Some(node) = self.map(Some(node), path) else {
+            return selector;
+        };
+        selector.match_labels =
+            self.string_map(node.get("matchLabels"), &format!("{path}.matchLabels"));
         selector.match_labels.sort();
         let exprs_path = format!("{path}.matchExpressions");
         for expr in self.seq(node.get("matchExpressions"), &exprs_path) {
@@ -184,11 +235,18 @@ impl Reader<'_> {
         let values: Vec<Box<str>> = self
             .seq(node.get("values"), &format!("{path}.values"))
             .iter()
-            .filter_map(|v| self.string(Some(v), &format!("{path}.values")).map(Into::into))
+            .filter_map(|v| {
+                self.string(Some(v), &format!("{path}.values"))
+                    .map(Into::into)
+            })
             .collect();
         // An invalid requirement is rejected by the API server; it is kept as one that matches
         // nothing so that a broken selector never widens what a policy admits.
-        let nothing = |key: &str| Requirement { key: key.into(), operator: Operator::In, values: Vec::new() };
+        let nothing = |key: &str| Requirement {
+            key: key.into(),
+            operator: Operator::In,
+            values: Vec::new(),
+        };
         let Some(key) = key else {
             self.invalid(node.span, format!("`{path}` has no `key`"));
             return Some(nothing(""));
@@ -206,14 +264,30 @@ impl Reader<'_> {
         };
         match operator {
             Operator::In | Operator::NotIn if values.is_empty() => {
-                self.invalid(node.span, format!("`{path}`: operator {op_text:?} needs at least one value", op_text = op_text.unwrap_or("")));
+                self.invalid(
+                    node.span,
+                    format!(
+                        "`{path}`: operator {op_text:?} needs at least one value",
+                        op_text = op_text.unwrap_or("")
+                    ),
+                );
                 Some(nothing(key))
             }
             Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
-                self.invalid(node.span, format!("`{path}`: operator {} takes no values", op_text.unwrap_or("")));
+                self.invalid(
+                    node.span,
+                    format!(
+                        "`{path}`: operator {} takes no values",
+                        op_text.unwrap_or("")
+                    ),
+                );
                 Some(nothing(key))
             }
-            _ => Some(Requirement { key: key.into(), operator, values }),
+            _ => Some(Requirement {
+                key: key.into(),
+                operator,
+                values,
+            }),
         }
     }
 }
@@ -248,7 +322,14 @@ fn is_object(node: &Node) -> bool {
 /// The kind and apiVersion a typed list (`PodList`, …) gives items that do not name their own.
 type Inherited<'n> = Option<(&'n str, &'n str)>;
 
-fn extract_object(r: &mut Reader, node: &Node, default_ns: &str, out: &mut Vec<Object>, depth: usize, inherited: Inherited) {
+fn extract_object(
+    r: &mut Reader,
+    node: &Node,
+    default_ns: &str,
+    out: &mut Vec<Object>,
+    depth: usize,
+    inherited: Inherited,
+) {
     let kind = match node.get("kind") {
         Some(k) => r.string(Some(k), "kind"),
         None => inherited.map(|(kind, _)| kind),
@@ -262,14 +343,22 @@ fn extract_object(r: &mut Reader, node: &Node, default_ns: &str, out: &mut Vec<O
             r.invalid(node.span, "lists nested too deeply".to_string());
             return;
         }
-        let api_version = node.get("apiVersion").and_then(Node::as_str).unwrap_or("v1");
+        let api_version = node
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .unwrap_or("v1");
         let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
         let inherited = item_kind.map(|k| (k, api_version));
         for item in r.seq(node.get("items"), "items") {
             if item.as_map().is_some() && (is_object(item) || inherited.is_some()) {
                 extract_object(r, item, default_ns, out, depth + 1, inherited);
             } else {
-                r.invalid(item.span, format!("item of `{kind}` is not a Kubernetes object (no `apiVersion` and `kind`)"));
+                r.invalid(
+                    item.span,
+                    format!(
+                        "item of `{kind}` is not a Kubernetes object (no `apiVersion` and `kind`)"
+                    ),
+                );
             }
         }
         return;
@@ -278,28 +367,44 @@ fn extract_object(r: &mut Reader, node: &Node, default_ns: &str, out: &mut Vec<O
         Some(a) => r.string(Some(a), "apiVersion").unwrap_or(""),
         None => inherited.map_or("", |(_, api)| api),
     };
-    let Some(meta) = read_meta(r, node, kind, api_version, default_ns) else { return };
+    let Some(meta) = read_meta(r, node, kind, api_version, default_ns) else {
+        return;
+    };
     let spec = r.map(node.get("spec"), "spec");
     let object = match kind {
         "Namespace" => Object::Namespace(Namespace { meta }),
         "Service" => Object::Service(read_service(r, meta, spec)),
         "Ingress" => Object::Ingress(read_ingress(r, meta, spec)),
         "IngressClass" => {
-            let controller = r.string(spec.and_then(|s| s.get("controller")), "spec.controller").map(Into::into);
+            let controller = r
+                .string(spec.and_then(|s| s.get("controller")), "spec.controller")
+                .map(Into::into);
             let is_default = meta
                 .annotations
                 .get("ingressclass.kubernetes.io/is-default-class")
                 .is_some_and(|v| &**v == "true");
-            Object::IngressClass(IngressClass { meta, controller, is_default })
+            Object::IngressClass(IngressClass {
+                meta,
+                controller,
+                is_default,
+            })
         }
-        "Route" if meta.api_version.starts_with("route.openshift.io") || meta.api_version.as_ref() == "v1" => {
+        "Route"
+            if meta.api_version.starts_with("route.openshift.io")
+                || meta.api_version.as_ref() == "v1" =>
+        {
             Object::Route(read_route(r, meta, spec))
         }
-        "NetworkPolicy" if meta.api_version.starts_with("networking.k8s.io") || meta.api_version.starts_with("extensions") => {
+        "NetworkPolicy"
+            if meta.api_version.starts_with("networking.k8s.io")
+                || meta.api_version.starts_with("extensions") =>
+        {
             Object::NetworkPolicy(read_policy(r, meta, spec))
         }
         _ => match WorkloadKind::parse(kind) {
-            Some(wk) if is_core_api(&meta.api_version) => Object::Workload(read_workload(r, meta, wk, node, spec)),
+            Some(wk) if is_core_api(&meta.api_version) => {
+                Object::Workload(read_workload(r, meta, wk, node, spec))
+            }
             _ => Object::Other(OtherObject { meta }),
         },
     };
@@ -314,7 +419,13 @@ fn is_core_api(api_version: &str) -> bool {
         || api_version.starts_with("apps.openshift.io/")
 }
 
-fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default_ns: &str) -> Option<Meta> {
+fn read_meta(
+    r: &mut Reader,
+    node: &Node,
+    kind: &str,
+    api_version: &str,
+    default_ns: &str,
+) -> Option<Meta> {
     let api_version = api_version.into();
     let kind_span = node.get("kind").map_or(node.span, |n| n.span);
     let metadata = r.map(node.get("metadata"), "metadata");
@@ -322,20 +433,33 @@ fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default
     let name = match r.string(name_node, "metadata.name") {
         Some(n) if !n.is_empty() => n,
         _ => {
-            match metadata.and_then(|m| m.get("generateName")).and_then(Node::as_str) {
+            match metadata
+                .and_then(|m| m.get("generateName"))
+                .and_then(Node::as_str)
+            {
                 Some(g) => g,
                 None => {
-                    r.invalid(kind_span, format!("{kind} has no `metadata.name`; not analysed"));
+                    r.invalid(
+                        kind_span,
+                        format!("{kind} has no `metadata.name`; not analysed"),
+                    );
                     return None;
                 }
             }
         }
     };
     let namespace_node = metadata.and_then(|m| m.get_present("namespace"));
-    let namespace = r.string(namespace_node, "metadata.namespace").filter(|n| !n.is_empty());
+    let namespace = r
+        .string(namespace_node, "metadata.namespace")
+        .filter(|n| !n.is_empty());
     let labels = r.labels(metadata.and_then(|m| m.get("labels")), "metadata.labels");
-    let annotations: BTreeMap<Box<str>, Box<str>> =
-        r.string_map(metadata.and_then(|m| m.get("annotations")), "metadata.annotations").into_iter().collect();
+    let annotations: BTreeMap<Box<str>, Box<str>> = r
+        .string_map(
+            metadata.and_then(|m| m.get("annotations")),
+            "metadata.annotations",
+        )
+        .into_iter()
+        .collect();
     Some(Meta {
         api_version,
         kind: kind.into(),
@@ -352,16 +476,28 @@ fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default
     })
 }
 
-fn read_workload(r: &mut Reader, meta: Meta, kind: WorkloadKind, node: &Node, spec: Option<&Node>) -> Workload {
+fn read_workload(
+    r: &mut Reader,
+    meta: Meta,
+    kind: WorkloadKind,
+    node: &Node,
+    spec: Option<&Node>,
+) -> Workload {
     let (template_meta, pod_spec, template_path) = match kind {
         WorkloadKind::Pod => (node.get("metadata"), spec, "spec"),
         WorkloadKind::CronJob => {
             let job = r.map(spec.and_then(|s| s.get("jobTemplate")), "spec.jobTemplate");
             let job_spec = r.map(job.and_then(|j| j.get("spec")), "spec.jobTemplate.spec");
-            let template = r.map(job_spec.and_then(|s| s.get("template")), "spec.jobTemplate.spec.template");
+            let template = r.map(
+                job_spec.and_then(|s| s.get("template")),
+                "spec.jobTemplate.spec.template",
+            );
             (
                 template.and_then(|t| t.get("metadata")),
-                r.map(template.and_then(|t| t.get("spec")), "spec.jobTemplate.spec.template.spec"),
+                r.map(
+                    template.and_then(|t| t.get("spec")),
+                    "spec.jobTemplate.spec.template.spec",
+                ),
                 "spec.jobTemplate.spec.template.spec",
             )
         }
@@ -375,11 +511,17 @@ fn read_workload(r: &mut Reader, meta: Meta, kind: WorkloadKind, node: &Node, sp
         }
     };
     let (pod_labels, pod_labels_span) = if kind == WorkloadKind::Pod {
-        let span = node.get("metadata").and_then(|m| m.get("labels")).map(|l| l.span);
+        let span = node
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
+            .map(|l| l.span);
         (meta.labels.clone(), span)
     } else {
         let labels_node = template_meta.and_then(|m| m.get("labels"));
-        (r.labels(labels_node, "spec.template.metadata.labels"), labels_node.map(|l| l.span))
+        (
+            r.labels(labels_node, "spec.template.metadata.labels"),
+            labels_node.map(|l| l.span),
+        )
     };
     let mut ports = Vec::new();
     let mut host_network = None;
@@ -388,19 +530,36 @@ fn read_workload(r: &mut Reader, meta: Meta, kind: WorkloadKind, node: &Node, sp
         for (field, sidecars_only) in [("containers", false), ("initContainers", true)] {
             let path = format!("{template_path}.{field}");
             for container in r.seq(pod_spec.get(field), &path) {
-                let Some(container) = r.map(Some(container), &path) else { continue };
+                let Some(container) = r.map(Some(container), &path) else {
+                    continue;
+                };
                 // Init containers serve only as sidecars (restartPolicy: Always).
-                if sidecars_only && container.get("restartPolicy").and_then(Node::as_str) != Some("Always") {
+                if sidecars_only
+                    && container.get("restartPolicy").and_then(Node::as_str) != Some("Always")
+                {
                     continue;
                 }
                 let ports_path = format!("{path}.ports");
                 for port in r.seq(container.get("ports"), &ports_path) {
-                    let Some(port) = r.map(Some(port), &ports_path) else { continue };
-                    let number = r.port_number(port.get("containerPort"), &format!("{ports_path}.containerPort"));
-                    let name = r.string(port.get("name"), &format!("{ports_path}.name")).filter(|n| !n.is_empty());
-                    let protocol = r.protocol(port.get("protocol"), &format!("{ports_path}.protocol"));
+                    let Some(port) = r.map(Some(port), &ports_path) else {
+                        continue;
+                    };
+                    let number = r.port_number(
+                        port.get("containerPort"),
+                        &format!("{ports_path}.containerPort"),
+                    );
+                    let name = r
+                        .string(port.get("name"), &format!("{ports_path}.name"))
+                        .filter(|n| !n.is_empty());
+                    let protocol =
+                        r.protocol(port.get("protocol"), &format!("{ports_path}.protocol"));
                     if let Some(number) = number {
-                        ports.push(ContainerPort { name: name.map(Into::into), port: number, protocol, span: port.span });
+                        ports.push(ContainerPort {
+                            name: name.map(Into::into),
+                            port: number,
+                            protocol,
+                            span: port.span,
+                        });
                     }
                 }
             }
@@ -413,28 +572,58 @@ fn read_workload(r: &mut Reader, meta: Meta, kind: WorkloadKind, node: &Node, sp
         windows = windows_pin(pod_spec);
     }
     let replicas = match kind {
-        WorkloadKind::Pod | WorkloadKind::DaemonSet | WorkloadKind::Job | WorkloadKind::CronJob => None,
+        WorkloadKind::Pod | WorkloadKind::DaemonSet | WorkloadKind::Job | WorkloadKind::CronJob => {
+            None
+        }
         _ => r.int(spec.and_then(|s| s.get("replicas")), "spec.replicas"),
     };
-    let owner = if kind == WorkloadKind::Pod { pod_owner(r, node) } else { None };
-    Workload { meta, kind, pod_labels, pod_labels_span, ports, host_network, windows, replicas, owner }
+    let owner = if kind == WorkloadKind::Pod {
+        pod_owner(r, node)
+    } else {
+        None
+    };
+    Workload {
+        meta,
+        kind,
+        pod_labels,
+        pod_labels_span,
+        ports,
+        host_network,
+        windows,
+        replicas,
+        owner,
+    }
 }
 
 /// The owner a Pod is shown under: its controlling ownerReference. A Pod owned by a Node (a
 /// static or mirror pod) is its own peer, as is a Pod whose owners do not control it.
 fn pod_owner(r: &mut Reader, node: &Node) -> Option<Owner> {
-    let refs = r.seq(node.get("metadata").and_then(|m| m.get("ownerReferences")), "metadata.ownerReferences");
+    let refs = r.seq(
+        node.get("metadata").and_then(|m| m.get("ownerReferences")),
+        "metadata.ownerReferences",
+    );
     let controller = refs.iter().find(|o| {
-        o.get("controller").and_then(|c| c.as_scalar()).is_some_and(|s| s.resolve() == Resolved::Bool(true))
+        o.get("controller")
+            .and_then(|c| c.as_scalar())
+            .is_some_and(|s| s.resolve() == Resolved::Bool(true))
     })?;
-    let name = controller.get("name").and_then(Node::as_str).filter(|n| !n.is_empty())?;
+    let name = controller
+        .get("name")
+        .and_then(Node::as_str)
+        .filter(|n| !n.is_empty())?;
     // An ownerReference without a kind (rejected by the API server, common in hand-written
     // samples) is shown as a Pod, as the reference analyzer's cases expect.
-    let kind = controller.get("kind").and_then(Node::as_str).unwrap_or("Pod");
+    let kind = controller
+        .get("kind")
+        .and_then(Node::as_str)
+        .unwrap_or("Pod");
     if kind == "Node" {
         return None;
     }
-    Some(Owner { kind: kind.into(), name: name.into() })
+    Some(Owner {
+        kind: kind.into(),
+        name: name.into(),
+    })
 }
 
 fn windows_pin(pod_spec: &Node) -> Option<Span> {
@@ -455,10 +644,15 @@ fn windows_pin(pod_spec: &Node) -> Option<Span> {
     // Required terms are ORed: pinned to Windows only when every term is.
     let mut pinned = None;
     for term in terms {
-        let exprs = term.get("matchExpressions").and_then(Node::as_seq).unwrap_or_default();
+        let exprs = term
+            .get("matchExpressions")
+            .and_then(Node::as_seq)
+            .unwrap_or_default();
         let windows_expr = exprs.iter().find(|e| {
-            matches!(e.get("key").and_then(Node::as_str), Some("kubernetes.io/os" | "beta.kubernetes.io/os"))
-                && e.get("operator").and_then(Node::as_str) == Some("In")
+            matches!(
+                e.get("key").and_then(Node::as_str),
+                Some("kubernetes.io/os" | "beta.kubernetes.io/os")
+            ) && e.get("operator").and_then(Node::as_str) == Some("In")
                 && e.get("values").and_then(Node::as_seq).is_some_and(|v| {
                     !v.is_empty() && v.iter().all(|x| x.as_str() == Some("windows"))
                 })
@@ -494,16 +688,35 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
     };
     let mut ports = Vec::new();
     for p in r.seq(get("ports"), "spec.ports") {
-        let Some(p) = r.map(Some(p), "spec.ports") else { continue };
-        let Some(port) = r.port_number(p.get("port"), "spec.ports.port") else { continue };
-        let target = r.port_ref(p.get("targetPort"), "spec.ports.targetPort").unwrap_or(PortRef::Number(port));
+        let Some(p) = r.map(Some(p), "spec.ports") else {
+            continue;
+        };
+        let Some(port) = r.port_number(p.get("port"), "spec.ports.port") else {
+            continue;
+        };
+        let target = r
+            .port_ref(p.get("targetPort"), "spec.ports.targetPort")
+            .unwrap_or(PortRef::Number(port));
         let protocol = r.protocol(p.get("protocol"), "spec.ports.protocol");
         let node_port = r.port_number(p.get("nodePort"), "spec.ports.nodePort");
-        let name = r.string(p.get("name"), "spec.ports.name").filter(|n| !n.is_empty()).map(Into::into);
-        ports.push(ServicePort { name, port, target, protocol, node_port, span: p.span });
+        let name = r
+            .string(p.get("name"), "spec.ports.name")
+            .filter(|n| !n.is_empty())
+            .map(Into::into);
+        ports.push(ServicePort {
+            name,
+            port,
+            target,
+            protocol,
+            node_port,
+            span: p.span,
+        });
     }
     let mut load_balancer_source_ranges = Vec::new();
-    for n in r.seq(get("loadBalancerSourceRanges"), "spec.loadBalancerSourceRanges") {
+    for n in r.seq(
+        get("loadBalancerSourceRanges"),
+        "spec.loadBalancerSourceRanges",
+    ) {
         if let Some(text) = r.string(Some(n), "spec.loadBalancerSourceRanges") {
             match parse_cidr(text.trim()) {
                 Ok(range) => load_balancer_source_ranges.push((range, n.span)),
@@ -518,8 +731,12 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
         .iter()
         .filter_map(|n| n.as_str().map(|s| (s.into(), n.span)))
         .collect();
-    let allocate_load_balancer_node_ports =
-        r.bool(get("allocateLoadBalancerNodePorts"), "spec.allocateLoadBalancerNodePorts").unwrap_or(true);
+    let allocate_load_balancer_node_ports = r
+        .bool(
+            get("allocateLoadBalancerNodePorts"),
+            "spec.allocateLoadBalancerNodePorts",
+        )
+        .unwrap_or(true);
     Service {
         meta,
         service_type,
@@ -545,27 +762,43 @@ fn read_backend(r: &mut Reader, node: &Node, legacy: bool, path: &str) -> Option
                 None => None,
             },
         };
-        return Some(Backend { service: service.into(), port, span: node.span });
+        return Some(Backend {
+            service: service.into(),
+            port,
+            span: node.span,
+        });
     }
     let svc = r.map(node.get("service"), &format!("{path}.service"))?;
     let service = r.string(svc.get("name"), &format!("{path}.service.name"))?;
     let port_node = r.map(svc.get("port"), &format!("{path}.service.port"));
     let port = port_node.and_then(|p| {
         if let Some(n) = p.get("number") {
-            r.port_number(Some(n), &format!("{path}.service.port.number")).map(ServicePortRef::Number)
+            r.port_number(Some(n), &format!("{path}.service.port.number"))
+                .map(ServicePortRef::Number)
         } else {
-            r.string(p.get("name"), &format!("{path}.service.port.name")).map(|n| ServicePortRef::Name(n.into()))
+            r.string(p.get("name"), &format!("{path}.service.port.name"))
+                .map(|n| ServicePortRef::Name(n.into()))
         }
     });
-    Some(Backend { service: service.into(), port, span: node.span })
+    Some(Backend {
+        service: service.into(),
+        port,
+        span: node.span,
+    })
 }
 
 fn read_ingress(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Ingress {
-    let api = if meta.api_version.as_ref() == "networking.k8s.io/v1" { IngressApi::V1 } else { IngressApi::Legacy };
+    let api = if meta.api_version.as_ref() == "networking.k8s.io/v1" {
+        IngressApi::V1
+    } else {
+        IngressApi::Legacy
+    };
     let legacy = api == IngressApi::Legacy;
     let get = |k: &str| spec.and_then(|s| s.get(k));
-    let class_name =
-        get("ingressClassName").and_then(|n| r.string(Some(n), "spec.ingressClassName").map(|s| (s.into(), n.span)));
+    let class_name = get("ingressClassName").and_then(|n| {
+        r.string(Some(n), "spec.ingressClassName")
+            .map(|s| (s.into(), n.span))
+    });
     let class_annotation = meta.annotations.get("kubernetes.io/ingress.class").cloned();
     let default_key = if legacy { "backend" } else { "defaultBackend" };
     let default_backend = get(default_key)
@@ -573,15 +806,27 @@ fn read_ingress(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Ingress {
         .and_then(|n| read_backend(r, n, legacy, &format!("spec.{default_key}")));
     let mut paths = Vec::new();
     for rule in r.seq(get("rules"), "spec.rules") {
-        let Some(rule) = r.map(Some(rule), "spec.rules") else { continue };
-        let host = r.string(rule.get("host"), "spec.rules.host").map(Into::into);
+        let Some(rule) = r.map(Some(rule), "spec.rules") else {
+            continue;
+        };
+        let host = r
+            .string(rule.get("host"), "spec.rules.host")
+            .map(Into::into);
         let http = r.map(rule.get("http"), "spec.rules.http");
         for p in r.seq(http.and_then(|h| h.get("paths")), "spec.rules.http.paths") {
-            let Some(p) = r.map(Some(p), "spec.rules.http.paths") else { continue };
-            let path = r.string(p.get("path"), "spec.rules.http.paths.path").map(Into::into);
+            let Some(p) = r.map(Some(p), "spec.rules.http.paths") else {
+                continue;
+            };
+            let path = r
+                .string(p.get("path"), "spec.rules.http.paths.path")
+                .map(Into::into);
             if let Some(b) = p.get("backend") {
                 if let Some(backend) = read_backend(r, b, legacy, "spec.rules.http.paths.backend") {
-                    paths.push(IngressPath { host: host.clone(), path, backend });
+                    paths.push(IngressPath {
+                        host: host.clone(),
+                        path,
+                        backend,
+                    });
                 }
             }
         }
@@ -616,7 +861,9 @@ fn read_route(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Route {
     let mut backends: Vec<&Node> = get("to").into_iter().collect();
     backends.extend(r.seq(get("alternateBackends"), "spec.alternateBackends"));
     for b in backends {
-        let Some(b) = r.map(Some(b), "spec.to") else { continue };
+        let Some(b) = r.map(Some(b), "spec.to") else {
+            continue;
+        };
         let kind = b.get("kind").and_then(Node::as_str).unwrap_or("Service");
         if kind != "Service" {
             continue;
@@ -628,14 +875,22 @@ fn read_route(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Route {
     let port = r.map(get("port"), "spec.port");
     let target_port = port.and_then(|p| r.port_ref(p.get("targetPort"), "spec.port.targetPort"));
     let tls = get("tls").is_some_and(|t| !t.is_null());
-    Route { meta, services, target_port, tls }
+    Route {
+        meta,
+        services,
+        target_port,
+        tls,
+    }
 }
 
 fn read_policy(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> NetworkPolicy {
     let get = |k: &str| spec.and_then(|s| s.get(k));
     let pod_selector = match get("podSelector") {
         Some(n) => r.selector(n, "spec.podSelector"),
-        None => Selector { span: spec.map_or(meta.kind_span, |s| s.span), ..Selector::default() },
+        None => Selector {
+            span: spec.map_or(meta.kind_span, |s| s.span),
+            ..Selector::default()
+        },
     };
     let types_node = get("policyTypes");
     let mut policy_types = Vec::new();
@@ -643,7 +898,10 @@ fn read_policy(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> NetworkPolicy
         match r.string(Some(t), "spec.policyTypes") {
             Some("Ingress") => policy_types.push(Direction::Ingress),
             Some("Egress") => policy_types.push(Direction::Egress),
-            Some(other) => r.invalid(t.span, format!("`spec.policyTypes` has `{other}`; expected Ingress or Egress")),
+            Some(other) => r.invalid(
+                t.span,
+                format!("`spec.policyTypes` has `{other}`; expected Ingress or Egress"),
+            ),
             None => {}
         }
     }
@@ -679,38 +937,70 @@ fn read_rules(r: &mut Reader, node: Option<&Node>, direction: Direction) -> Vec<
     };
     let mut rules = Vec::new();
     for rule in r.seq(node, path) {
-        let Some(rule) = r.map(Some(rule), path).or_else(|| rule.is_null().then_some(rule)) else { continue };
+        let Some(rule) = r
+            .map(Some(rule), path)
+            .or_else(|| rule.is_null().then_some(rule))
+        else {
+            continue;
+        };
         let peers_path = format!("{path}.{list_key}");
         let peer_nodes = r.seq(rule.get(list_key), &peers_path);
         let peers = if peer_nodes.is_empty() {
             None
         } else {
-            Some(peer_nodes.iter().filter_map(|p| read_peer(r, p, &peers_path)).collect())
+            Some(
+                peer_nodes
+                    .iter()
+                    .filter_map(|p| read_peer(r, p, &peers_path))
+                    .collect(),
+            )
         };
         let ports_path = format!("{path}.ports");
         let port_nodes = r.seq(rule.get("ports"), &ports_path);
         let ports = if port_nodes.is_empty() {
             None
         } else {
-            Some(port_nodes.iter().filter_map(|p| read_policy_port(r, p, &ports_path)).collect())
+            Some(
+                port_nodes
+                    .iter()
+                    .filter_map(|p| read_policy_port(r, p, &ports_path))
+                    .collect(),
+            )
         };
-        rules.push(PolicyRule { peers, ports, span: rule.span });
+        rules.push(PolicyRule {
+            peers,
+            ports,
+            span: rule.span,
+        });
     }
     rules
 }
 
 fn read_peer(r: &mut Reader, node: &Node, path: &str) -> Option<PeerSelector> {
     let node = r.map(Some(node), path)?;
-    let pods = node.get_present("podSelector").map(|n| r.selector(n, &format!("{path}.podSelector")));
-    let namespaces = node.get_present("namespaceSelector").map(|n| r.selector(n, &format!("{path}.namespaceSelector")));
+    let pods = node
+        .get_present("podSelector")
+        .map(|n| r.selector(n, &format!("{path}.podSelector")));
+    let namespaces = node
+        .get_present("namespaceSelector")
+        .map(|n| r.selector(n, &format!("{path}.namespaceSelector")));
     let ip_block = node.get_present("ipBlock");
     match (ip_block, pods.is_some() || namespaces.is_some()) {
         (Some(block), false) => read_ip_block(r, block, &format!("{path}.ipBlock"), node.span),
         (Some(block), true) => {
-            r.invalid(block.span, format!("`{path}` sets `ipBlock` together with a selector; the API server rejects it"));
+            r.invalid(
+                block.span,
+                format!(
+                    "`{path}` sets `ipBlock` together with a selector; the API server rejects it"
+                ),
+            );
             None
         }
-        (None, true) => Some(PeerSelector::Pods { namespaces, pods, span: node.span }),
+        (None, true) => Some(PeerSelector::Pods {
+            namespaces,
+            pods,
+            span: node.span,
+        }),
         (None, false) => {
             r.invalid(
                 node.span,
@@ -737,14 +1027,23 @@ fn read_ip_block(r: &mut Reader, node: &Node, path: &str, peer_span: Span) -> Op
     };
     let mut except = Vec::new();
     for e in r.seq(node.get("except"), &format!("{path}.except")) {
-        let Some(text) = r.string(Some(e), &format!("{path}.except")) else { continue };
+        let Some(text) = r.string(Some(e), &format!("{path}.except")) else {
+            continue;
+        };
         match parse_cidr(text.trim()) {
             Ok(x) if cidr.contains(&x) && x != cidr => except.push(x),
-            Ok(_) => r.invalid(e.span, format!("`{path}.except` entry `{text}` is not strictly inside `{cidr_text}`")),
+            Ok(_) => r.invalid(
+                e.span,
+                format!("`{path}.except` entry `{text}` is not strictly inside `{cidr_text}`"),
+            ),
             Err(err) => r.invalid(e.span, err.to_string()),
         }
     }
-    Some(PeerSelector::IpBlock { cidr, except, span: peer_span })
+    Some(PeerSelector::IpBlock {
+        cidr,
+        except,
+        span: peer_span,
+    })
 }
 
 fn read_policy_port(r: &mut Reader, node: &Node, path: &str) -> Option<PolicyPort> {
@@ -757,14 +1056,25 @@ fn read_policy_port(r: &mut Reader, node: &Node, path: &str) -> Option<PolicyPor
         match &port {
             Some(PortRef::Number(start)) if end >= *start => {}
             Some(PortRef::Number(start)) => {
-                r.invalid(end_node.span, format!("`{path}.endPort` {end} is below `port` {start}"));
+                r.invalid(
+                    end_node.span,
+                    format!("`{path}.endPort` {end} is below `port` {start}"),
+                );
                 end_port = None;
             }
             _ => {
-                r.invalid(end_node.span, format!("`{path}.endPort` needs a numeric `port`"));
+                r.invalid(
+                    end_node.span,
+                    format!("`{path}.endPort` needs a numeric `port`"),
+                );
                 end_port = None;
             }
         }
     }
-    Some(PolicyPort { protocol, port, end_port, span: node.span })
+    Some(PolicyPort {
+        protocol,
+        port,
+        end_port,
+        span: node.span,
+    })
 }

@@ -5,6 +5,7 @@
 //! them, so a malformed field is an `invalid-manifest` finding at that field, and the object is
 //! still modelled with what could be read. Nothing downstream re-reads raw YAML.
 
+pub mod controllers;
 mod extract;
 pub mod net;
 pub mod selector;
@@ -43,11 +44,17 @@ pub struct Meta {
 
 impl Meta {
     pub fn location(&self) -> Location {
-        Location { file: self.file, span: self.name_span }
+        Location {
+            file: self.file,
+            span: self.name_span,
+        }
     }
 
     pub fn at(&self, span: Span) -> Location {
-        Location { file: self.file, span }
+        Location {
+            file: self.file,
+            span,
+        }
     }
 }
 
@@ -124,13 +131,19 @@ impl Workload {
     pub fn peer_name(&self) -> String {
         match &self.owner {
             Some(o) => format!("{}/{}[{}]", self.meta.namespace, o.name, o.kind),
-            None => format!("{}/{}[{}]", self.meta.namespace, self.meta.name, self.meta.kind),
+            None => format!(
+                "{}/{}[{}]",
+                self.meta.namespace, self.meta.name, self.meta.kind
+            ),
         }
     }
 
     /// The port a name resolves to on these pods, for `protocol`.
     pub fn named_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
-        self.ports.iter().find(|p| p.protocol == protocol && p.name.as_deref() == Some(name)).map(|p| p.port)
+        self.ports
+            .iter()
+            .find(|p| p.protocol == protocol && p.name.as_deref() == Some(name))
+            .map(|p| p.port)
     }
 }
 
@@ -254,8 +267,16 @@ pub struct PolicyPort {
 /// One `from`/`to` element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PeerSelector {
-    Pods { namespaces: Option<Selector>, pods: Option<Selector>, span: Span },
-    IpBlock { cidr: IpRange, except: Vec<IpRange>, span: Span },
+    Pods {
+        namespaces: Option<Selector>,
+        pods: Option<Selector>,
+        span: Span,
+    },
+    IpBlock {
+        cidr: IpRange,
+        except: Vec<IpRange>,
+        span: Span,
+    },
 }
 
 impl PeerSelector {
@@ -365,6 +386,8 @@ fn is_cluster_scoped(kind: &str) -> bool {
     )
 }
 
+type ObjectKey = (Box<str>, Box<str>, Box<str>);
+
 /// Everything one analysis knows, in path order.
 #[derive(Debug, Default)]
 pub struct Model {
@@ -385,10 +408,15 @@ impl Model {
     /// name) is analysed once, the first, and each repeat is reported as a note.
     pub fn from_objects(objects: Vec<Object>, findings: &mut Vec<Finding>) -> Model {
         let mut model = Model::default();
-        let mut seen: BTreeMap<(Box<str>, Box<str>, Box<str>), Location> = BTreeMap::new();
+        // (kind, namespace, name) of each object analysed, with where it was first declared.
+        let mut seen: BTreeMap<ObjectKey, Location> = BTreeMap::new();
         for object in objects {
             let meta = object.meta();
-            let namespace: Box<str> = if object.namespaced() { meta.namespace.clone() } else { "".into() };
+            let namespace: Box<str> = if object.namespaced() {
+                meta.namespace.clone()
+            } else {
+                "".into()
+            };
             let key = (meta.kind.clone(), namespace, meta.name.clone());
             if let Some(first) = seen.get(&key) {
                 findings.push(
@@ -416,7 +444,9 @@ impl Model {
                 Object::NetworkPolicy(o) => model.policies.push(o),
                 Object::Other(o) => {
                     if !o.meta.namespace.is_empty() && is_custom_resource(&o.meta.api_version) {
-                        model.namespaces_with_custom_resources.insert(o.meta.namespace.clone());
+                        model
+                            .namespaces_with_custom_resources
+                            .insert(o.meta.namespace.clone());
                     }
                     model.others.push(o)
                 }
@@ -440,5 +470,9 @@ fn is_custom_resource(api_version: &str) -> bool {
     let Some((group, _)) = api_version.split_once('/') else {
         return false;
     };
-    !(group.ends_with(".k8s.io") || matches!(group, "apps" | "batch" | "autoscaling" | "policy" | "extensions"))
+    !(group.ends_with(".k8s.io")
+        || matches!(
+            group,
+            "apps" | "batch" | "autoscaling" | "policy" | "extensions"
+        ))
 }

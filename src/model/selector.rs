@@ -15,7 +15,10 @@ impl Labels {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.binary_search_by(|(k, _)| (**k).cmp(key)).ok().map(|i| &*self.0[i].1)
+        self.0
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|i| &*self.0[i].1)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -70,6 +73,9 @@ impl Requirement {
     }
 }
 
+/// A selector's requirements without its span.
+pub type SelectorKey = (Vec<(Box<str>, Box<str>)>, Vec<Requirement>);
+
 /// A `LabelSelector`: `matchLabels` and `matchExpressions`, all ANDed. Empty matches everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Selector {
@@ -84,12 +90,14 @@ impl Selector {
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {
-        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(&**v))
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(&**v))
             && self.expressions.iter().all(|r| r.matches(labels))
     }
 
     /// The selector without its span, for grouping identical selectors.
-    pub fn key(&self) -> (Vec<(Box<str>, Box<str>)>, Vec<Requirement>) {
+    pub fn key(&self) -> SelectorKey {
         (self.match_labels.clone(), self.expressions.clone())
     }
 
@@ -98,7 +106,11 @@ impl Selector {
         if self.is_empty() {
             return "{}".to_string();
         }
-        let mut parts: Vec<String> = self.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut parts: Vec<String> = self
+            .match_labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         for r in &self.expressions {
             let values = r.values.iter().map(|v| &**v).collect::<Vec<_>>().join(",");
             parts.push(match r.operator {
@@ -117,11 +129,20 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        Labels::from_pairs(pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect())
+        Labels::from_pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+        )
     }
 
     fn req(key: &str, operator: Operator, values: &[&str]) -> Requirement {
-        Requirement { key: key.into(), operator, values: values.iter().map(|v| (*v).into()).collect() }
+        Requirement {
+            key: key.into(),
+            operator,
+            values: values.iter().map(|v| (*v).into()).collect(),
+        }
     }
 
     #[test]
@@ -146,7 +167,10 @@ mod tests {
     fn requirements_are_anded_even_on_one_key() {
         let s = Selector {
             match_labels: vec![("tier".into(), "front".into())],
-            expressions: vec![req("app", Operator::In, &["web", "api"]), req("app", Operator::NotIn, &["api"])],
+            expressions: vec![
+                req("app", Operator::In, &["web", "api"]),
+                req("app", Operator::NotIn, &["api"]),
+            ],
             span: Span::default(),
         };
         assert!(s.matches(&labels(&[("app", "web"), ("tier", "front")])));

@@ -12,7 +12,13 @@ use crate::model::Model;
 pub fn write_txt(graph: &Graph, out: &mut dyn Write) -> io::Result<()> {
     let names = EndpointNames::new(graph);
     for edge in &graph.edges {
-        writeln!(out, "{} => {} : {}", names.get(&edge.src), names.get(&edge.dst), graph.conns(edge.conns))?;
+        writeln!(
+            out,
+            "{} => {} : {}",
+            names.get(&edge.src),
+            names.get(&edge.dst),
+            graph.conns(edge.conns)
+        )?;
     }
     Ok(())
 }
@@ -29,7 +35,9 @@ impl<'g> EndpointNames<'g> {
 
     fn get(&self, e: &Endpoint) -> std::borrow::Cow<'g, str> {
         match e {
-            Endpoint::Peer(p) => std::borrow::Cow::Borrowed(self.graph.peers[*p as usize].name.as_str()),
+            Endpoint::Peer(p) => {
+                std::borrow::Cow::Borrowed(self.graph.peers[*p as usize].name.as_str())
+            }
             other => std::borrow::Cow::Owned(self.graph.endpoint_name(other)),
         }
     }
@@ -38,9 +46,21 @@ impl<'g> EndpointNames<'g> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 enum JsonEndpoint<'a> {
-    Workload { id: &'a str, namespace: &'a str, name: &'a str, kind: &'a str },
-    External { id: String, family: &'static str, first: String, last: String },
-    IngressController { id: &'static str },
+    Workload {
+        id: &'a str,
+        namespace: &'a str,
+        name: &'a str,
+        kind: &'a str,
+    },
+    External {
+        id: String,
+        family: &'static str,
+        first: String,
+        last: String,
+    },
+    IngressController {
+        id: &'static str,
+    },
 }
 
 #[derive(Serialize)]
@@ -74,7 +94,12 @@ struct JsonPeer<'a> {
 
 /// The graph as JSON: `{"version": 1, "peers": [...], "connections": [...]}`. Written edge by edge
 /// so that a large graph is never held twice in memory.
-pub fn write_json(graph: &Graph, model: &Model, files: &crate::load::Files, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_json(
+    graph: &Graph,
+    model: &Model,
+    files: &crate::load::Files,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     out.write_all(b"{\n  \"version\": 1,\n  \"peers\": [")?;
     for (i, peer) in graph.peers.iter().enumerate() {
         let objects = peer
@@ -91,11 +116,19 @@ pub fn write_json(graph: &Graph, model: &Model, files: &crate::load::Files, out:
                 }
             })
             .collect();
-        let p = JsonPeer { id: &peer.name, namespace: &peer.namespace, objects };
+        let p = JsonPeer {
+            id: &peer.name,
+            namespace: &peer.namespace,
+            objects,
+        };
         out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
         serde_json::to_writer(&mut *out, &p)?;
     }
-    out.write_all(if graph.peers.is_empty() { b"],\n  \"connections\": [" } else { b"\n  ],\n  \"connections\": [" })?;
+    out.write_all(if graph.peers.is_empty() {
+        b"],\n  \"connections\": ["
+    } else {
+        b"\n  ],\n  \"connections\": ["
+    })?;
     for (i, edge) in graph.edges.iter().enumerate() {
         let conns = graph.conns(edge.conns);
         let e = JsonEdge {
@@ -108,7 +141,11 @@ pub fn write_json(graph: &Graph, model: &Model, files: &crate::load::Files, out:
         out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
         serde_json::to_writer(&mut *out, &e)?;
     }
-    out.write_all(if graph.edges.is_empty() { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
+    out.write_all(if graph.edges.is_empty() {
+        b"]\n}\n"
+    } else {
+        b"\n  ]\n}\n"
+    })?;
     Ok(())
 }
 
@@ -118,7 +155,12 @@ fn json_endpoint<'a>(graph: &'a Graph, e: &Endpoint) -> JsonEndpoint<'a> {
             let peer = &graph.peers[*p as usize];
             let (ns_name, kind) = peer.name.rsplit_once('[').unwrap_or((&peer.name, "]"));
             let name = ns_name.split_once('/').map_or(ns_name, |(_, n)| n);
-            JsonEndpoint::Workload { id: &peer.name, namespace: &peer.namespace, name, kind: kind.trim_end_matches(']') }
+            JsonEndpoint::Workload {
+                id: &peer.name,
+                namespace: &peer.namespace,
+                name,
+                kind: kind.trim_end_matches(']'),
+            }
         }
         Endpoint::External(range) => JsonEndpoint::External {
             id: graph.endpoint_name(e),
@@ -129,6 +171,8 @@ fn json_endpoint<'a>(graph: &'a Graph, e: &Endpoint) -> JsonEndpoint<'a> {
             first: crate::model::net::format_addr(range.family, range.first),
             last: crate::model::net::format_addr(range.family, range.last),
         },
-        Endpoint::IngressController => JsonEndpoint::IngressController { id: INGRESS_CONTROLLER },
+        Endpoint::IngressController => JsonEndpoint::IngressController {
+            id: INGRESS_CONTROLLER,
+        },
     }
 }

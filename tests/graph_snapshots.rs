@@ -1,0 +1,63 @@
+//! Snapshot tests of both graph formats on the example repository.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+fn graph(format: &str, threads: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
+        .args(["graph", "examples/shop", "--format", format, "-j", threads])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run kubereach");
+    assert!(
+        out.status.success(),
+        "kubereach failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "unexpected diagnostics: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+#[test]
+fn example_connectivity_list() {
+    insta::assert_snapshot!(graph("txt", "2"));
+}
+
+#[test]
+fn example_graph_json() {
+    let text = graph("json", "2");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    insta::assert_json_snapshot!(value);
+}
+
+#[test]
+fn json_and_txt_carry_the_same_edges() {
+    let txt = graph("txt", "2");
+    let value: serde_json::Value = serde_json::from_str(&graph("json", "2")).expect("valid JSON");
+    let from_json: Vec<String> = value["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .map(|c| {
+            format!(
+                "{} => {} : {}",
+                c["src"]["id"].as_str().unwrap(),
+                c["dst"]["id"].as_str().unwrap(),
+                c["summary"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let from_txt: Vec<&str> = txt.lines().collect();
+    assert_eq!(from_json, from_txt);
+}
+
+#[test]
+fn output_does_not_depend_on_thread_count() {
+    for format in ["txt", "json"] {
+        assert_eq!(graph(format, "1"), graph(format, "4"), "{format}");
+    }
+}
