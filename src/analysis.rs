@@ -26,11 +26,7 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions {
-            walk: WalkOptions::default(),
-            default_namespace: "default".to_string(),
-            keep_text: true,
-        }
+        LoadOptions { walk: WalkOptions::default(), default_namespace: "default".to_string(), keep_text: true }
     }
 }
 
@@ -103,32 +99,18 @@ fn load_discovered(discovery: Discovery, options: &LoadOptions) -> Loaded {
     }
     for (path, reason) in &discovery.problems {
         let file = push_file(&mut loaded.files, path);
-        loaded.findings.push(load::file_finding(
-            file,
-            "invalid-manifest",
-            Level::Warning,
-            reason.clone(),
-        ));
+        loaded.findings.push(load::file_finding(file, "invalid-manifest", Level::Warning, reason.clone()));
     }
     loaded.model = Model::from_objects(objects, &mut loaded.findings);
     loaded
 }
 
 fn push_file(files: &mut Files, path: &Path) -> FileId {
-    files.entries.push(SourceFile {
-        path: path.to_path_buf(),
-        display: load::display_path(path),
-        text: String::new(),
-    });
+    files.entries.push(SourceFile { path: path.to_path_buf(), display: load::display_path(path), text: String::new() });
     (files.entries.len() - 1) as FileId
 }
 
-fn load_one(
-    file: FileId,
-    path: &Path,
-    discovery: &Discovery,
-    options: &LoadOptions,
-) -> FileOutcome {
+fn load_one(file: FileId, path: &Path, discovery: &Discovery, options: &LoadOptions) -> FileOutcome {
     let mut outcome = FileOutcome {
         text: String::new(),
         objects: Vec::new(),
@@ -142,17 +124,27 @@ fn load_one(
     }
     let (text, stream) = match load::read_file(path, &options.walk) {
         FileRead::Unreadable { message } => {
-            outcome.findings.push(load::file_finding(
-                file,
-                "invalid-manifest",
-                Level::Warning,
-                message,
-            ));
+            outcome.findings.push(load::file_finding(file, "invalid-manifest", Level::Warning, message));
             return outcome;
         }
         FileRead::Parsed { text, stream } => (text, stream),
     };
     outcome.bytes = text.len() as u64;
+    if stream.complex_keys && load::has_template_directives(&text) {
+        // `replicas: {{ .Values.replicas }}` parses, as a mapping used as a key: a template.
+        if load::text_looks_like_manifest(&text) {
+            outcome.findings.push(Finding::new(
+                UNRENDERED_TEMPLATE,
+                Level::Note,
+                load::file_start(file),
+                "template directives (`{{ … }}`) in this file; it is not analysed: render it and analyse the output",
+            ));
+        }
+        if options.keep_text {
+            outcome.text = text;
+        }
+        return outcome;
+    }
     let mut not_objects = Vec::new();
     let mut is_manifest = false;
     for doc in &stream.documents {
@@ -160,12 +152,7 @@ fn load_one(
         if root.is_null() {
             continue;
         }
-        match extract_document(
-            file,
-            root,
-            &options.default_namespace,
-            &mut outcome.findings,
-        ) {
+        match extract_document(file, root, &options.default_namespace, &mut outcome.findings) {
             crate::model::Extracted::Objects(objs) => {
                 is_manifest = true;
                 outcome.objects.extend(objs);
@@ -177,6 +164,14 @@ fn load_one(
         is_manifest = load::text_looks_like_manifest(&text);
     }
     if is_manifest {
+        for (span, key) in &stream.duplicate_keys {
+            outcome.findings.push(Finding::new(
+                "invalid-manifest",
+                Level::Error,
+                Location { file, span: *span },
+                format!("key `{key}` appears twice in one mapping; kubectl rejects the object"),
+            ));
+        }
         for span in not_objects {
             outcome.findings.push(Finding::new(
                 "invalid-manifest",
@@ -187,10 +182,7 @@ fn load_one(
         }
         for err in &stream.errors {
             let at = err.pos();
-            let location = Location {
-                file,
-                span: crate::load::yaml::Span { start: at, end: at },
-            };
+            let location = Location { file, span: crate::load::yaml::Span { start: at, end: at } };
             let finding = if load::has_template_directives(&text) {
                 Finding::new(
                     UNRENDERED_TEMPLATE,

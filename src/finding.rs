@@ -4,8 +4,6 @@
 //! `duplicate-object`, …) with the same type the rules use, so that every problem reaches the user
 //! the same way. This module only holds data; formatting belongs to `report`.
 
-use std::cmp::Ordering;
-
 use serde::Serialize;
 
 use crate::load::yaml::Span;
@@ -54,31 +52,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
-        rule: &'static str,
-        level: Level,
-        location: Location,
-        message: impl Into<String>,
-    ) -> Self {
-        Finding {
-            rule,
-            level,
-            message: message.into(),
-            location,
-            related: Vec::new(),
-        }
+    pub fn new(rule: &'static str, level: Level, location: Location, message: impl Into<String>) -> Self {
+        Finding { rule, level, message: message.into(), location, related: Vec::new() }
     }
 
     pub fn with_related(mut self, location: Location, message: impl Into<String>) -> Self {
-        self.related.push(Related {
-            location,
-            message: message.into(),
-        });
+        self.related.push(Related { location, message: message.into() });
         self
-    }
-
-    /// The order of every report: by file, position, then rule.
-    pub fn report_order(&self, other: &Finding) -> Ordering {
-        (self.location, self.rule, &self.message).cmp(&(other.location, other.rule, &other.message))
     }
 }

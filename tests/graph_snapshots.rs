@@ -9,16 +9,8 @@ fn graph(format: &str, threads: &str) -> String {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run kubereach");
-    assert!(
-        out.status.success(),
-        "kubereach failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "unexpected diagnostics: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "kubereach failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "unexpected diagnostics: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 

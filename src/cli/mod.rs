@@ -102,11 +102,7 @@ where
         Err(e) => {
             // Help and version are successes; usage errors exit 2, as clap prints them.
             let _ = e.print();
-            return Ok(if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            });
+            return Ok(if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS });
         }
     };
     match cli.command {
@@ -116,10 +112,7 @@ where
 
 fn load_options(common: &CommonArgs, keep_text: bool) -> LoadOptions {
     LoadOptions {
-        walk: WalkOptions {
-            excludes: common.exclude.clone(),
-            max_file_size: common.max_file_size,
-        },
+        walk: WalkOptions { excludes: common.exclude.clone(), max_file_size: common.max_file_size },
         default_namespace: common.default_namespace.clone(),
         keep_text,
     }
@@ -138,19 +131,14 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, CliError> {
     if let Some(n) = threads {
         builder = builder.num_threads(n.max(1));
     }
-    builder
-        .build()
-        .map_err(|e| CliError::Threads(e.to_string()))
+    builder.build().map_err(|e| CliError::Threads(e.to_string()))
 }
 
 fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn Write>, CliError> {
     Ok(match path {
         Some(p) => Box::new(BufWriter::with_capacity(
             1 << 16,
-            File::create(p).map_err(|source| CliError::Write {
-                what: p.display().to_string(),
-                source,
-            })?,
+            File::create(p).map_err(|source| CliError::Write { what: p.display().to_string(), source })?,
         )),
         None => Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock())),
     })
@@ -162,10 +150,7 @@ fn finish_write(result: io::Result<()>, what: &str) -> Result<(), CliError> {
     match result {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(source) => Err(CliError::Write {
-            what: what.to_string(),
-            source,
-        }),
+        Err(source) => Err(CliError::Write { what: what.to_string(), source }),
     }
 }
 
@@ -181,13 +166,8 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let graph = graph::build(&loaded.model);
     stats.stage("graph", started, None);
 
-    let mut diagnostics: Vec<_> = loaded
-        .findings
-        .iter()
-        .chain(graph.findings.iter())
-        .cloned()
-        .collect();
-    diagnostics.sort_by(|a, b| a.report_order(b));
+    let mut diagnostics: Vec<_> = loaded.findings.iter().chain(graph.findings.iter()).cloned().collect();
+    report::sort_findings(&mut diagnostics, &loaded.files);
     diagnostics.retain(|f| f.level >= Level::Warning);
     let stderr = io::stderr();
     let _ = report::write_compact(&diagnostics, &loaded.files, &mut stderr.lock());
@@ -196,9 +176,7 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let mut out = open_output(args.output.as_ref())?;
     let written = match args.format {
         GraphFormat::Txt => report::graph::write_txt(&graph, &mut out),
-        GraphFormat::Json => {
-            report::graph::write_json(&graph, &loaded.model, &loaded.files, &mut out)
-        }
+        GraphFormat::Json => report::graph::write_json(&graph, &loaded.model, &loaded.files, &mut out),
     }
     .and_then(|()| out.flush());
     finish_write(written, "the graph")?;

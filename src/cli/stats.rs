@@ -27,11 +27,7 @@ impl Stats {
         if enabled {
             reset_hwm();
         }
-        Stats {
-            enabled,
-            started: Instant::now(),
-            peak_kib: 0,
-        }
+        Stats { enabled, started: Instant::now(), peak_kib: 0 }
     }
 
     /// Reports a finished stage; `volume` is (bytes, objects) for throughput.
@@ -42,10 +38,7 @@ impl Stats {
         let secs = started.elapsed().as_secs_f64();
         let peak = read_hwm_kib().unwrap_or(0);
         self.peak_kib = self.peak_kib.max(peak);
-        let mut line = format!(
-            "stats: stage={name} ms={:.1} peak_rss_kib={peak}",
-            secs * 1000.0
-        );
+        let mut line = format!("stats: stage={name} ms={:.1} peak_rss_kib={peak}", secs * 1000.0);
         if let Some((bytes, objects)) = volume {
             let mb = bytes as f64 / 1e6;
             line.push_str(&format!(

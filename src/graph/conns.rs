@@ -56,8 +56,7 @@ impl PortSet {
             self.0 = other.0.clone();
             return;
         }
-        let mut all: SmallVec<[(u16, u16); 4]> =
-            self.0.iter().chain(other.0.iter()).copied().collect();
+        let mut all: SmallVec<[(u16, u16); 4]> = self.0.iter().chain(other.0.iter()).copied().collect();
         all.sort_unstable();
         let mut out: SmallVec<[(u16, u16); 2]> = SmallVec::new();
         for (a, b) in all {
@@ -157,11 +156,7 @@ impl Conns {
     }
 
     pub fn intersect(&self, other: &Conns) -> Conns {
-        Conns([
-            self.0[0].intersect(&other.0[0]),
-            self.0[1].intersect(&other.0[1]),
-            self.0[2].intersect(&other.0[2]),
-        ])
+        Conns([self.0[0].intersect(&other.0[0]), self.0[1].intersect(&other.0[1]), self.0[2].intersect(&other.0[2])])
     }
 }
 
@@ -194,18 +189,10 @@ impl fmt::Display for Conns {
 impl Serialize for Conns {
     /// `{"TCP": [[80, 80], [443, 450]], ...}`: protocols with allowed ports only.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let present: Vec<Protocol> = Protocol::ALL
-            .into_iter()
-            .filter(|p| !self.ports(*p).is_empty())
-            .collect();
+        let present: Vec<Protocol> = Protocol::ALL.into_iter().filter(|p| !self.ports(*p).is_empty()).collect();
         let mut map = serializer.serialize_map(Some(present.len()))?;
         for protocol in present {
-            let ranges: Vec<[u16; 2]> = self
-                .ports(protocol)
-                .intervals()
-                .iter()
-                .map(|&(a, b)| [a, b])
-                .collect();
+            let ranges: Vec<[u16; 2]> = self.ports(protocol).intervals().iter().map(|&(a, b)| [a, b]).collect();
             map.serialize_entry(protocol.as_str(), &ranges)?;
         }
         map.end()
@@ -226,10 +213,7 @@ mod tests {
 
     #[test]
     fn union_merges_overlapping_and_adjacent_intervals() {
-        assert_eq!(
-            ps(&[(80, 80), (81, 90), (100, 200), (150, 300)]).intervals(),
-            &[(80, 90), (100, 300)]
-        );
+        assert_eq!(ps(&[(80, 80), (81, 90), (100, 200), (150, 300)]).intervals(), &[(80, 90), (100, 300)]);
         assert!(ps(&[(1, 100), (101, 65535)]).is_all());
     }
 
@@ -249,9 +233,6 @@ mod tests {
         c.add(Protocol::Sctp, &ps(&[(9003, 9003)]));
         assert_eq!(c.to_string(), "SCTP 9003,TCP 80,443-450,UDP 53");
         assert_eq!(Conns::all().to_string(), "All Connections");
-        assert_eq!(
-            Conns::single(Protocol::Tcp, PortSet::all()).to_string(),
-            "TCP 1-65535"
-        );
+        assert_eq!(Conns::single(Protocol::Tcp, PortSet::all()).to_string(), "TCP 1-65535");
     }
 }

@@ -45,11 +45,7 @@ impl IpSpace {
             }
             for (i, &first) in starts.iter().enumerate() {
                 let last = starts.get(i + 1).map_or(family.max(), |next| next - 1);
-                atoms.push(IpRange {
-                    family,
-                    first,
-                    last,
-                });
+                atoms.push(IpRange { family, first, last });
             }
         }
         IpSpace { atoms }
@@ -58,9 +54,7 @@ impl IpSpace {
     /// The contiguous runs of atoms (first index, last index) covered by `cidr` minus `except`.
     pub fn runs(&self, cidr: &IpRange, except: &[IpRange]) -> Vec<(usize, usize)> {
         let mut runs: Vec<(usize, usize)> = Vec::new();
-        let start = self
-            .atoms
-            .partition_point(|a| (a.family, a.last) < (cidr.family, cidr.first));
+        let start = self.atoms.partition_point(|a| (a.family, a.last) < (cidr.family, cidr.first));
         for (i, atom) in self.atoms.iter().enumerate().skip(start) {
             if !cidr.contains(atom) {
                 break;

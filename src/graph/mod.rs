@@ -28,8 +28,8 @@ use crate::model::controllers::{self, Controller};
 use crate::model::net::{IpRange, PortRef, Protocol};
 use crate::model::selector::Labels;
 use crate::model::{
-    Direction, Model, NetworkPolicy, PeerSelector, PolicyPort, PolicyRule, Service, ServicePort,
-    ServicePortRef, NAMESPACE_NAME_LABEL,
+    Direction, Model, NetworkPolicy, PeerSelector, PolicyPort, PolicyRule, Service, ServicePort, ServicePortRef,
+    NAMESPACE_NAME_LABEL,
 };
 pub use conns::{Conns, PortSet};
 use ipspace::IpSpace;
@@ -62,10 +62,7 @@ pub struct Class {
 
 impl Class {
     pub fn named_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
-        self.named_ports
-            .iter()
-            .find(|(n, p, _)| &**n == name && *p == protocol)
-            .map(|(_, _, port)| *port)
+        self.named_ports.iter().find(|(n, p, _)| &**n == name && *p == protocol).map(|(_, _, port)| *port)
     }
 
     pub fn isolated(&self, direction: Direction) -> bool {
@@ -132,18 +129,14 @@ struct RulePorts {
 impl RulePorts {
     fn of(ports: Option<&[PolicyPort]>) -> RulePorts {
         let Some(ports) = ports else {
-            return RulePorts {
-                numeric: Conns::all(),
-                named: Vec::new(),
-            };
+            return RulePorts { numeric: Conns::all(), named: Vec::new() };
         };
         let mut out = RulePorts::default();
         for p in ports {
             match &p.port {
                 None => out.numeric.add(p.protocol, &PortSet::all()),
                 Some(PortRef::Number(n)) => {
-                    out.numeric
-                        .add(p.protocol, &PortSet::range(*n, p.end_port.unwrap_or(*n)));
+                    out.numeric.add(p.protocol, &PortSet::range(*n, p.end_port.unwrap_or(*n)));
                 }
                 Some(PortRef::Name(name)) => out.named.push((name.clone(), p.protocol)),
             }
@@ -192,6 +185,12 @@ pub struct Graph {
     pub policy_selects: Vec<Vec<ClassId>>,
     /// Problems met while building (an Ingress backend without a Service, …).
     pub findings: Vec<Finding>,
+    /// What each isolated class admits (None: not isolated), per direction.
+    inbound: Vec<Option<Allowance>>,
+    outbound: Vec<Option<Allowance>>,
+    /// Namespaces that hold classes (declared or not), with their labels (the automatic name
+    /// label included) and their classes.
+    pub namespaces: BTreeMap<Box<str>, (Labels, Vec<ClassId>)>,
 }
 
 impl Graph {
@@ -207,12 +206,100 @@ impl Graph {
         }
     }
 
+    fn allowance(&self, class: ClassId, direction: Direction) -> Option<&Allowance> {
+        let table = match direction {
+            Direction::Ingress => &self.inbound,
+            Direction::Egress => &self.outbound,
+        };
+        table.get(class as usize).and_then(Option::as_ref)
+    }
+
+    /// Whether `class` admits (ingress) or reaches (egress) every pod of the cluster on every
+    /// port: not isolated, or isolated only by policies that allow everything. An allow-all
+    /// policy is not isolation.
+    pub fn open_to_whole_cluster(&self, class: ClassId, direction: Direction) -> bool {
+        let Some(a) = self.allowance(class, direction) else { return true };
+        if a.everyone.is_all() {
+            return true;
+        }
+        if a.by_class.is_empty() {
+            return false;
+        }
+        self.classes.iter().enumerate().filter(|(_, c)| !c.pseudo).all(|(other, c)| {
+            let mut conns = a.everyone.clone();
+            if direction == Direction::Egress {
+                resolve_named(&mut conns, &a.everyone_named, c);
+            }
+            if let Some(x) = a.by_class.get(&(other as ClassId)) {
+                conns.union_with(x);
+            }
+            conns.is_all()
+        })
+    }
+
+    /// Whether `class` is isolated for `direction` by at least one policy.
+    pub fn isolated(&self, class: ClassId, direction: Direction) -> bool {
+        self.allowance(class, direction).is_some()
+    }
+
+    /// Connections the class's egress allows towards the external address range `target`
+    /// (every atom of it must allow them); everything when egress is not isolated.
+    pub fn egress_to_external(&self, class: ClassId, target: &IpRange) -> Conns {
+        let Some(a) = self.allowance(class, Direction::Egress) else { return Conns::all() };
+        self.to_external(a, target)
+    }
+
+    /// Connections the class's ingress admits from the external address range `source`.
+    pub fn ingress_from_external(&self, class: ClassId, source: &IpRange) -> Conns {
+        let Some(a) = self.allowance(class, Direction::Ingress) else { return Conns::all() };
+        self.to_external(a, source)
+    }
+
+    fn to_external(&self, a: &Allowance, range: &IpRange) -> Conns {
+        let mut result: Option<Conns> = None;
+        for (i, atom) in self.ip_space.atoms.iter().enumerate() {
+            if atom.family != range.family || atom.last < range.first || atom.first > range.last {
+                continue;
+            }
+            let mut c = a.everyone.clone();
+            for (first, last, conns) in &a.by_atoms {
+                if *first <= i && i <= *last {
+                    c.union_with(conns);
+                }
+            }
+            result = Some(match result {
+                None => c,
+                Some(prev) => prev.intersect(&c),
+            });
+        }
+        result.unwrap_or_default()
+    }
+
+    /// The classes a `from`/`to` element of `policy` matches (pseudo classes of ingress
+    /// controllers included); none for an ipBlock.
+    pub fn classes_matching(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> Vec<ClassId> {
+        let PeerSelector::Pods { namespaces, pods, .. } = peer else { return Vec::new() };
+        let mut out = Vec::new();
+        for (ns, (ns_labels, classes)) in &self.namespaces {
+            let ns_ok = match namespaces {
+                None => *ns == policy.meta.namespace,
+                Some(sel) => sel.matches(ns_labels),
+            };
+            if ns_ok {
+                out.extend(
+                    classes
+                        .iter()
+                        .copied()
+                        .filter(|&c| pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c as usize].labels))),
+                );
+            }
+        }
+        out
+    }
+
     /// The peer with this name, if any.
     pub fn peer_by_name(&self, name: &str) -> Option<PeerId> {
-        self.peers
-            .binary_search_by(|p| p.name.as_str().cmp(name))
-            .ok()
-            .map(|i| i as PeerId)
+        self.peers.binary_search_by(|p| p.name.as_str().cmp(name)).ok().map(|i| i as PeerId)
     }
 }
 
@@ -264,6 +351,9 @@ impl<'m> Builder<'m> {
         edges.extend(self.external_edges(&inbound, &outbound));
         edges.extend(self.ingress_controller_edges(&inbound));
         self.g.edges = self.sorted(edges);
+        self.g.inbound = inbound;
+        self.g.outbound = outbound;
+        self.g.namespaces = self.namespaces;
         self.g
     }
 
@@ -280,27 +370,15 @@ impl<'m> Builder<'m> {
                 peer_of[w] = id;
             }
             let namespace = model.workloads[workloads[0]].meta.namespace.clone();
-            self.g.peers.push(Peer {
-                name,
-                namespace,
-                workloads,
-                classes: Vec::new(),
-            });
+            self.g.peers.push(Peer { name, namespace, workloads, classes: Vec::new() });
         }
         let mut class_ids: FxHashMap<ClassKey, ClassId> = FxHashMap::default();
         for (i, w) in model.workloads.iter().enumerate() {
-            let mut named: Vec<(Box<str>, Protocol, u16)> = w
-                .ports
-                .iter()
-                .filter_map(|p| p.name.clone().map(|n| (n, p.protocol, p.port)))
-                .collect();
+            let mut named: Vec<(Box<str>, Protocol, u16)> =
+                w.ports.iter().filter_map(|p| p.name.clone().map(|n| (n, p.protocol, p.port))).collect();
             named.sort();
             named.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-            let key = (
-                w.meta.namespace.clone(),
-                w.pod_labels.clone(),
-                named.clone(),
-            );
+            let key = (w.meta.namespace.clone(), w.pod_labels.clone(), named.clone());
             let next = self.g.classes.len() as ClassId;
             let id = *class_ids.entry(key).or_insert(next);
             if id == next {
@@ -326,11 +404,9 @@ impl<'m> Builder<'m> {
                 peer.classes.push(id);
             }
         }
-        self.g.ingress_controller =
-            self.pseudo_class(INGRESS_CONTROLLER_NAMESPACE.into(), Labels::default());
+        self.g.ingress_controller = self.pseudo_class(INGRESS_CONTROLLER_NAMESPACE.into(), Labels::default());
         for ingress in &model.ingresses {
-            if let Controller::Pods { namespace, labels } =
-                controllers::controller_of(ingress, &model.ingress_classes)
+            if let Controller::Pods { namespace, labels } = controllers::controller_of(ingress, &model.ingress_classes)
             {
                 let key = (namespace.clone(), labels.clone());
                 if !self.controller_classes.contains_key(&key) {
@@ -339,24 +415,13 @@ impl<'m> Builder<'m> {
                 }
             }
         }
-        let declared: FxHashMap<&str, &Labels> = model
-            .namespaces
-            .iter()
-            .map(|n| (&*n.meta.name, &n.meta.labels))
-            .collect();
+        let declared: FxHashMap<&str, &Labels> =
+            model.namespaces.iter().map(|n| (&*n.meta.name, &n.meta.labels)).collect();
         for (id, class) in self.g.classes.iter().enumerate() {
-            let entry = self
-                .namespaces
-                .entry(class.namespace.clone())
-                .or_insert_with(|| {
-                    let base = declared
-                        .get(&*class.namespace)
-                        .map_or_else(Labels::default, |l| (*l).clone());
-                    (
-                        base.with(NAMESPACE_NAME_LABEL, &class.namespace),
-                        Vec::new(),
-                    )
-                });
+            let entry = self.namespaces.entry(class.namespace.clone()).or_insert_with(|| {
+                let base = declared.get(&*class.namespace).map_or_else(Labels::default, |l| (*l).clone());
+                (base.with(NAMESPACE_NAME_LABEL, &class.namespace), Vec::new())
+            });
             entry.1.push(id as ClassId);
         }
     }
@@ -384,11 +449,7 @@ impl<'m> Builder<'m> {
                     classes
                         .iter()
                         .copied()
-                        .filter(|&c| {
-                            policy
-                                .pod_selector
-                                .matches(&self.g.classes[c as usize].labels)
-                        })
+                        .filter(|&c| policy.pod_selector.matches(&self.g.classes[c as usize].labels))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -428,21 +489,13 @@ impl<'m> Builder<'m> {
     /// The classes a pod peer matches, cached by selector text.
     fn match_pods(&mut self, policy: &NetworkPolicy, peer: &PeerSelector) -> PeerMatch {
         match peer {
-            PeerSelector::IpBlock { cidr, except, .. } => {
-                PeerMatch::Atoms(self.g.ip_space.runs(cidr, except))
-            }
-            PeerSelector::Pods {
-                namespaces, pods, ..
-            } => {
+            PeerSelector::IpBlock { cidr, except, .. } => PeerMatch::Atoms(self.g.ip_space.runs(cidr, except)),
+            PeerSelector::Pods { namespaces, pods, .. } => {
                 let key = format!(
                     "{:?}|{:?}|{}",
                     namespaces.as_ref().map(|s| s.key()),
                     pods.as_ref().map(|s| s.key()),
-                    if namespaces.is_none() {
-                        &*policy.meta.namespace
-                    } else {
-                        ""
-                    }
+                    if namespaces.is_none() { &*policy.meta.namespace } else { "" }
                 );
                 if let Some(hit) = self.match_cache.get(&key) {
                     return PeerMatch::Classes(hit.to_vec());
@@ -457,10 +510,7 @@ impl<'m> Builder<'m> {
                         continue;
                     }
                     for &c in classes {
-                        if pods
-                            .as_ref()
-                            .is_none_or(|sel| sel.matches(&self.g.classes[c as usize].labels))
-                        {
+                        if pods.as_ref().is_none_or(|sel| sel.matches(&self.g.classes[c as usize].labels)) {
                             out.push(c);
                         }
                     }
@@ -495,14 +545,7 @@ impl<'m> Builder<'m> {
                     slot.get_or_insert_with(Allowance::default);
                 }
                 for rule in policy.rules(direction) {
-                    self.credit_rule(
-                        policy,
-                        rule,
-                        direction,
-                        &selected,
-                        &mut inbound,
-                        &mut outbound,
-                    );
+                    self.credit_rule(policy, rule, direction, &selected, &mut inbound, &mut outbound);
                 }
             }
         }
@@ -522,10 +565,8 @@ impl<'m> Builder<'m> {
         if ports.is_empty() {
             return;
         }
-        let matches: Option<Vec<PeerMatch>> = rule
-            .peers
-            .as_ref()
-            .map(|peers| peers.iter().map(|p| self.match_pods(policy, p)).collect());
+        let matches: Option<Vec<PeerMatch>> =
+            rule.peers.as_ref().map(|peers| peers.iter().map(|p| self.match_pods(policy, p)).collect());
         if !ports.named.is_empty() {
             self.check_named_ports(policy, rule, direction, selected, matches.as_deref());
         }
@@ -555,12 +596,7 @@ impl<'m> Builder<'m> {
                         }
                         Some(ms) => {
                             // Towards an address a named port matches nothing.
-                            credit(
-                                a,
-                                Some(ms),
-                                |dst| ports.on(&classes[dst as usize]),
-                                &ports.numeric,
-                            );
+                            credit(a, Some(ms), |dst| ports.on(&classes[dst as usize]), &ports.numeric);
                         }
                     }
                 }
@@ -593,11 +629,8 @@ impl<'m> Builder<'m> {
                     .collect(),
             },
         };
-        let destinations: Vec<&Class> = destinations
-            .iter()
-            .map(|&c| &self.g.classes[c as usize])
-            .filter(|c| !c.pseudo)
-            .collect();
+        let destinations: Vec<&Class> =
+            destinations.iter().map(|&c| &self.g.classes[c as usize]).filter(|c| !c.pseudo).collect();
         if destinations.is_empty() {
             return;
         }
@@ -605,10 +638,7 @@ impl<'m> Builder<'m> {
             let Some(PortRef::Name(name)) = &port.port else {
                 continue;
             };
-            if destinations
-                .iter()
-                .any(|c| c.named_port(name, port.protocol).is_some())
-            {
+            if destinations.iter().any(|c| c.named_port(name, port.protocol).is_some()) {
                 continue;
             }
             let whose = match direction {
@@ -627,11 +657,7 @@ impl<'m> Builder<'m> {
         }
     }
 
-    fn class_edges(
-        &mut self,
-        inbound: &[Option<Allowance>],
-        outbound: &[Option<Allowance>],
-    ) -> Vec<Edge> {
+    fn class_edges(&mut self, inbound: &[Option<Allowance>], outbound: &[Option<Allowance>]) -> Vec<Edge> {
         let n = self.g.classes.len();
         let classes = &self.g.classes;
         let egress_to = |s: usize, d: usize| -> Conns {
@@ -659,15 +685,10 @@ impl<'m> Builder<'m> {
                 }
             }
         };
-        let open_out = |s: usize| {
-            outbound[s]
-                .as_ref()
-                .is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty())
-        };
+        let open_out =
+            |s: usize| outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty());
         let open_in: Vec<usize> = (0..n)
-            .filter(|&d| {
-                !classes[d].pseudo && inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty())
-            })
+            .filter(|&d| !classes[d].pseudo && inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty()))
             .collect();
         let mut admitted_by: Vec<Vec<ClassId>> = vec![Vec::new(); n];
         for (d, a) in inbound.iter().enumerate() {
@@ -723,8 +744,8 @@ impl<'m> Builder<'m> {
                     if p == q {
                         continue;
                     }
-                    let multi = self.g.peers[p as usize].classes.len() > 1
-                        || self.g.peers[q as usize].classes.len() > 1;
+                    let multi =
+                        self.g.peers[p as usize].classes.len() > 1 || self.g.peers[q as usize].classes.len() > 1;
                     if multi {
                         peer_pairs.entry((p, q)).or_default().union_with(&conns);
                     } else {
@@ -736,11 +757,7 @@ impl<'m> Builder<'m> {
         simple.extend(peer_pairs.into_iter().map(|((p, q), c)| (p, q, c)));
         simple
             .into_iter()
-            .map(|(p, q, conns)| Edge {
-                src: Endpoint::Peer(p),
-                dst: Endpoint::Peer(q),
-                conns: self.intern(conns),
-            })
+            .map(|(p, q, conns)| Edge { src: Endpoint::Peer(p), dst: Endpoint::Peer(q), conns: self.intern(conns) })
             .collect()
     }
 
@@ -760,11 +777,7 @@ impl<'m> Builder<'m> {
         AtomConns::PerAtom(per)
     }
 
-    fn external_edges(
-        &mut self,
-        inbound: &[Option<Allowance>],
-        outbound: &[Option<Allowance>],
-    ) -> Vec<Edge> {
+    fn external_edges(&mut self, inbound: &[Option<Allowance>], outbound: &[Option<Allowance>]) -> Vec<Edge> {
         let mut edges = Vec::new();
         let atoms = self.g.ip_space.atoms.clone();
         for p in 0..self.g.peers.len() {
@@ -786,12 +799,8 @@ impl<'m> Builder<'m> {
                 for (range, conns) in merge_ranges(&atoms, combined) {
                     let conns = self.intern(conns);
                     let (src, dst) = match direction {
-                        Direction::Egress => {
-                            (Endpoint::Peer(p as PeerId), Endpoint::External(range))
-                        }
-                        Direction::Ingress => {
-                            (Endpoint::External(range), Endpoint::Peer(p as PeerId))
-                        }
+                        Direction::Egress => (Endpoint::Peer(p as PeerId), Endpoint::External(range)),
+                        Direction::Ingress => (Endpoint::External(range), Endpoint::Peer(p as PeerId)),
                     };
                     edges.push(Edge { src, dst, conns });
                 }
@@ -805,40 +814,24 @@ impl<'m> Builder<'m> {
     /// known identity for a well-known class, else an unknown controller).
     fn ingress_controller_edges(&mut self, inbound: &[Option<Allowance>]) -> Vec<Edge> {
         let model = self.model;
-        let services: FxHashMap<(&str, &str), &Service> = model
-            .services
-            .iter()
-            .map(|s| ((&*s.meta.namespace, &*s.meta.name), s))
-            .collect();
+        let services: FxHashMap<(&str, &str), &Service> =
+            model.services.iter().map(|s| ((&*s.meta.namespace, &*s.meta.name), s)).collect();
         let mut routes: Vec<Route<'m>> = Vec::new();
         for ing in &model.ingresses {
             let source = match controllers::controller_of(ing, &model.ingress_classes) {
                 Controller::Unknown => Source::Class(self.g.ingress_controller),
                 Controller::Pods { namespace, labels } => Source::Class(
-                    self.controller_classes
-                        .get(&(namespace, labels))
-                        .copied()
-                        .unwrap_or(self.g.ingress_controller),
+                    self.controller_classes.get(&(namespace, labels)).copied().unwrap_or(self.g.ingress_controller),
                 ),
                 Controller::External => Source::External,
             };
-            for b in ing
-                .default_backend
-                .iter()
-                .chain(ing.paths.iter().map(|p| &p.backend))
-            {
+            for b in ing.default_backend.iter().chain(ing.paths.iter().map(|p| &p.backend)) {
                 let choice = match &b.port {
                     None => PortChoice::All,
                     Some(ServicePortRef::Number(n)) => PortChoice::ServicePort(*n),
                     Some(ServicePortRef::Name(name)) => PortChoice::Name(name.clone()),
                 };
-                routes.push(Route {
-                    meta: &ing.meta,
-                    service: &b.service,
-                    choice,
-                    span: b.span,
-                    source,
-                });
+                routes.push(Route { meta: &ing.meta, service: &b.service, choice, span: b.span, source });
             }
         }
         for route in &model.routes {
@@ -849,24 +842,12 @@ impl<'m> Builder<'m> {
                     Some(PortRef::Name(name)) => PortChoice::Name(name.clone()),
                 };
                 let source = Source::Class(self.g.ingress_controller);
-                routes.push(Route {
-                    meta: &route.meta,
-                    service,
-                    choice,
-                    span: *span,
-                    source,
-                });
+                routes.push(Route { meta: &route.meta, service, choice, span: *span, source });
             }
         }
         let mut per_peer: BTreeMap<PeerId, Conns> = BTreeMap::new();
         for route in routes {
-            let Route {
-                meta,
-                service: service_name,
-                choice,
-                span,
-                source,
-            } = route;
+            let Route { meta, service: service_name, choice, span, source } = route;
             let Some(service) = services.get(&(&*meta.namespace, service_name)) else {
                 self.g.findings.push(Finding::new(
                     "dangling-ingress-backend",
@@ -879,8 +860,7 @@ impl<'m> Builder<'m> {
                 ));
                 continue;
             };
-            let ports: Vec<&ServicePort> =
-                service.ports.iter().filter(|p| choice.picks(p)).collect();
+            let ports: Vec<&ServicePort> = service.ports.iter().filter(|p| choice.picks(p)).collect();
             if ports.is_empty() {
                 self.g.findings.push(Finding::new(
                     "dangling-ingress-backend",
@@ -903,12 +883,7 @@ impl<'m> Builder<'m> {
             };
             for &c in classes {
                 let class = &self.g.classes[c as usize];
-                if class.pseudo
-                    || !selector
-                        .0
-                        .iter()
-                        .all(|(k, v)| class.labels.get(k) == Some(&**v))
-                {
+                if class.pseudo || !selector.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v)) {
                     continue;
                 }
                 let mut wanted = Conns::none();
@@ -952,23 +927,14 @@ impl<'m> Builder<'m> {
             }
         }
         names.sort();
-        let rank: FxHashMap<Endpoint, usize> = names
-            .iter()
-            .enumerate()
-            .map(|(i, (_, ep))| (*ep, i))
-            .collect();
+        let rank: FxHashMap<Endpoint, usize> = names.iter().enumerate().map(|(i, (_, ep))| (*ep, i)).collect();
         edges.sort_by_key(|e| (rank[&e.src], rank[&e.dst]));
         edges
     }
 }
 
 /// Credits `ports` to the peers a rule matches (`None`: every peer).
-fn credit(
-    a: &mut Allowance,
-    matches: Option<&[PeerMatch]>,
-    class_conns: impl Fn(ClassId) -> Conns,
-    ip_conns: &Conns,
-) {
+fn credit(a: &mut Allowance, matches: Option<&[PeerMatch]>, class_conns: impl Fn(ClassId) -> Conns, ip_conns: &Conns) {
     let Some(matches) = matches else {
         a.everyone.union_with(ip_conns);
         return;
@@ -1000,8 +966,7 @@ fn union_atoms(a: AtomConns, b: AtomConns, n: usize) -> AtomConns {
             x.union_with(&y);
             AtomConns::Uniform(x)
         }
-        (AtomConns::PerAtom(mut v), AtomConns::Uniform(u))
-        | (AtomConns::Uniform(u), AtomConns::PerAtom(mut v)) => {
+        (AtomConns::PerAtom(mut v), AtomConns::Uniform(u)) | (AtomConns::Uniform(u), AtomConns::PerAtom(mut v)) => {
             v.iter_mut().for_each(|c| c.union_with(&u));
             AtomConns::PerAtom(v)
         }
@@ -1023,9 +988,7 @@ fn merge_ranges(atoms: &[IpRange], conns: AtomConns) -> Vec<(IpRange, Conns)> {
         }
         match out.last_mut() {
             Some((prev, pc))
-                if prev.family == range.family
-                    && prev.last.checked_add(1) == Some(range.first)
-                    && pc == c =>
+                if prev.family == range.family && prev.last.checked_add(1) == Some(range.first) && pc == c =>
             {
                 prev.last = range.last;
             }
@@ -1095,9 +1058,7 @@ impl PortChoice {
             PortChoice::All => true,
             PortChoice::ServicePort(n) => p.port == *n,
             PortChoice::RouteNumber(n) => p.port == *n || p.target == PortRef::Number(*n),
-            PortChoice::Name(name) => {
-                p.name.as_deref() == Some(&**name) || p.target == PortRef::Name(name.clone())
-            }
+            PortChoice::Name(name) => p.name.as_deref() == Some(&**name) || p.target == PortRef::Name(name.clone()),
         }
     }
 

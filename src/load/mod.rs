@@ -56,10 +56,7 @@ pub struct WalkOptions {
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        WalkOptions {
-            excludes: Vec::new(),
-            max_file_size: 64 * 1024 * 1024,
-        }
+        WalkOptions { excludes: Vec::new(), max_file_size: 64 * 1024 * 1024 }
     }
 }
 
@@ -82,10 +79,7 @@ pub struct Discovery {
 }
 
 fn is_manifest_extension(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json" | "YAML" | "YML" | "JSON")
-    )
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json" | "YAML" | "YML" | "JSON"))
 }
 
 /// Walks `paths` and lists the YAML and JSON files under them.
@@ -100,15 +94,11 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, L
         for pattern in &options.excludes {
             overrides
                 .add(&format!("!{pattern}"))
-                .map_err(|e| LoadError::BadExclude {
-                    pattern: pattern.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| LoadError::BadExclude { pattern: pattern.clone(), message: e.to_string() })?;
         }
-        let overrides = overrides.build().map_err(|e| LoadError::BadExclude {
-            pattern: options.excludes.join(", "),
-            message: e.to_string(),
-        })?;
+        let overrides = overrides
+            .build()
+            .map_err(|e| LoadError::BadExclude { pattern: options.excludes.join(", "), message: e.to_string() })?;
         let walker = WalkBuilder::new(root)
             .follow_links(true)
             .overrides(overrides)
@@ -146,9 +136,7 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, L
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_path(err)
-        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
     }
@@ -157,14 +145,9 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
 fn describe_walk_error(err: &ignore::Error) -> String {
     match err {
         ignore::Error::Loop { ancestor, .. } => {
-            format!(
-                "symbolic link loop back to `{}`; not followed",
-                display_path(ancestor)
-            )
+            format!("symbolic link loop back to `{}`; not followed", display_path(ancestor))
         }
-        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => {
-            describe_walk_error(err)
-        }
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => describe_walk_error(err),
         other => format!("cannot read: {other}"),
     }
 }
@@ -176,10 +159,12 @@ pub fn display_path(path: &Path) -> String {
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
     let shown = relative.to_string_lossy().replace('\\', "/");
-    shown
-        .strip_prefix("./")
-        .map(str::to_string)
-        .unwrap_or(shown)
+    let shown = shown.strip_prefix("./").map(str::to_string).unwrap_or(shown);
+    if shown.is_empty() {
+        ".".to_string()
+    } else {
+        shown
+    }
 }
 
 /// Whether `path` is a template of one of `chart_roots` (`<chart>/templates/...`).
@@ -211,11 +196,7 @@ pub enum FileRead {
 pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     let metadata = match fs::metadata(path) {
         Ok(m) => m,
-        Err(e) => {
-            return FileRead::Unreadable {
-                message: format!("cannot read file: {e}"),
-            }
-        }
+        Err(e) => return FileRead::Unreadable { message: format!("cannot read file: {e}") },
     };
     if metadata.len() > options.max_file_size {
         return FileRead::Unreadable {
@@ -228,25 +209,18 @@ pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     }
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     // `take` bounds a file that grows while we read it.
-    let read = fs::File::open(path)
-        .and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
+    let read = fs::File::open(path).and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
-        return FileRead::Unreadable {
-            message: format!("cannot read file: {e}"),
-        };
+        return FileRead::Unreadable { message: format!("cannot read file: {e}") };
     }
     if let Some(offset) = bytes.iter().take(8192).position(|b| *b == 0) {
-        return FileRead::Unreadable {
-            message: format!("binary file (NUL byte at offset {offset}); not analysed"),
-        };
+        return FileRead::Unreadable { message: format!("binary file (NUL byte at offset {offset}); not analysed") };
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            return FileRead::Unreadable {
-                message: format!("file is not valid UTF-8 (byte {at}); not analysed"),
-            };
+            return FileRead::Unreadable { message: format!("file is not valid UTF-8 (byte {at}); not analysed") };
         }
     };
     let text = match text.strip_prefix('\u{feff}') {
@@ -257,20 +231,23 @@ pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     FileRead::Parsed { text, stream }
 }
 
-/// Whether unparsed text looks like a Kubernetes object (top-level `apiVersion` and `kind`), used
-/// to decide whether a file that does not parse deserves a diagnostic.
+/// Whether unparsed text looks like a Kubernetes object (`apiVersion` and `kind` keys, in block
+/// or flow style, YAML or JSON), used to decide whether a file that does not parse deserves a
+/// diagnostic.
 pub fn text_looks_like_manifest(text: &str) -> bool {
-    let mut api = false;
-    let mut kind = false;
-    for line in text.lines() {
-        let l = line.trim_start_matches(['{', ' ', '\t']);
-        api |= l.starts_with("apiVersion:") || l.starts_with("\"apiVersion\"");
-        kind |= l.starts_with("kind:") || l.starts_with("\"kind\"");
-        if api && kind {
-            return true;
-        }
-    }
-    false
+    has_key(text, "apiVersion") && has_key(text, "kind")
+}
+
+/// Whether `key` appears as a mapping key: followed by `:` (or `":`), preceded by a line start,
+/// whitespace, `{`, `,` or a quote.
+fn has_key(text: &str, key: &str) -> bool {
+    text.match_indices(key).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = &text[i + key.len()..];
+        let key_start = matches!(before, None | Some(' ' | '\t' | '\n' | '{' | ',' | '"' | '\''));
+        let key_end = after.starts_with(':') || after.starts_with("\":") || after.starts_with("':");
+        key_start && key_end
+    })
 }
 
 /// Whether text carries Go template directives, the mark of an unrendered Helm or kustomize
@@ -282,10 +259,7 @@ pub fn has_template_directives(text: &str) -> bool {
 /// A location at the very start of a file, for problems that concern the whole file.
 pub fn file_start(file: FileId) -> Location {
     let p = Pos { line: 1, col: 1 };
-    Location {
-        file,
-        span: Span { start: p, end: p },
-    }
+    Location { file, span: Span { start: p, end: p } }
 }
 
 /// A finding about a whole file (unreadable, binary, …).

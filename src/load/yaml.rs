@@ -29,22 +29,14 @@ pub struct Span {
 
 impl Span {
     fn from_parser(span: ParserSpan) -> Span {
-        let conv = |m: saphyr_parser::Marker| Pos {
-            line: clamp_u32(m.line()),
-            col: clamp_u32(m.col()).saturating_add(1),
-        };
-        Span {
-            start: conv(span.start),
-            end: conv(span.end),
-        }
+        let conv =
+            |m: saphyr_parser::Marker| Pos { line: clamp_u32(m.line()), col: clamp_u32(m.col()).saturating_add(1) };
+        Span { start: conv(span.start), end: conv(span.end) }
     }
 
     /// A span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 }
 
@@ -101,8 +93,8 @@ fn resolve_plain(t: &str) -> Resolved<'_> {
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
             return Resolved::Bool(false)
         }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-        | ".nan" | ".NaN" | ".NAN" => return Resolved::Float,
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN"
+        | ".NAN" => return Resolved::Float,
         _ => {}
     }
     let first = t.as_bytes()[0];
@@ -119,10 +111,7 @@ fn resolve_plain(t: &str) -> Resolved<'_> {
         i64::from_str_radix(hex, 16).ok()
     } else if let Some(bin) = digits.strip_prefix("0b") {
         i64::from_str_radix(bin, 2).ok()
-    } else if digits.len() > 1
-        && digits.starts_with('0')
-        && digits.bytes().all(|b| b.is_ascii_digit())
-    {
+    } else if digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) {
         i64::from_str_radix(&digits[1..], 8).ok()
     } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         digits.parse::<i64>().ok()
@@ -268,6 +257,12 @@ pub struct Document {
 pub struct Stream {
     pub documents: Vec<Document>,
     pub errors: Vec<YamlError>,
+    /// Keys repeated in one mapping (kubectl rejects them), at the repeat.
+    pub duplicate_keys: Vec<(Span, String)>,
+    /// Whether some mapping key is itself a mapping or list: never so in a Kubernetes object, and
+    /// the mark of a template directive such as `replicas: {{ .Values.replicas }}` that happens
+    /// to parse.
+    pub complex_keys: bool,
 }
 
 pub const MAX_DEPTH: usize = 256;
@@ -281,24 +276,15 @@ const ALIAS_ALLOWANCE: usize = 100_000;
 /// broken one and none after it, so those are what the cluster would run.
 pub fn parse_stream(text: &str) -> Stream {
     let mut stream = Stream::default();
-    if let Err(err) = parse_from(text, &mut stream.documents) {
+    if let Err(err) = parse_from(text, &mut stream) {
         stream.errors.push(err);
     }
     stream
 }
 
 enum Frame {
-    Seq {
-        items: Vec<Node>,
-        start: Span,
-        anchor: usize,
-    },
-    Map {
-        entries: Vec<(Node, Node)>,
-        pending_key: Option<Node>,
-        start: Span,
-        anchor: usize,
-    },
+    Seq { items: Vec<Node>, start: Span, anchor: usize },
+    Map { entries: Vec<(Node, Node)>, pending_key: Option<Node>, start: Span, anchor: usize },
 }
 
 struct Builder {
@@ -307,6 +293,8 @@ struct Builder {
     alias_budget: usize,
     doc_start: Span,
     root: Option<Node>,
+    duplicate_keys: Vec<(Span, String)>,
+    complex_keys: bool,
 }
 
 impl Builder {
@@ -314,14 +302,26 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map {
-                entries,
-                pending_key,
-                ..
-            }) => match pending_key.take() {
+            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
                 None => *pending_key = Some(node),
                 Some(key) => entries.push((key, node)),
             },
+        }
+    }
+
+    fn check_keys(&mut self, entries: &[(Node, Node)]) {
+        for (i, (key, _)) in entries.iter().enumerate() {
+            match &key.value {
+                Value::Scalar(k) => {
+                    if entries[..i]
+                        .iter()
+                        .any(|(other, _)| matches!(&other.value, Value::Scalar(o) if o.text == k.text))
+                    {
+                        self.duplicate_keys.push((key.span, k.text.to_string()));
+                    }
+                }
+                _ => self.complex_keys = true,
+            }
         }
     }
 
@@ -351,21 +351,27 @@ fn count_nodes(node: &Node) -> usize {
     count
 }
 
-fn parse_from(text: &str, out: &mut Vec<Document>) -> Result<(), YamlError> {
-    let mut parser = Parser::new_from_str(text);
+fn parse_from(text: &str, stream: &mut Stream) -> Result<(), YamlError> {
     let mut b = Builder {
         stack: Vec::new(),
         anchors: Vec::new(),
         alias_budget: ALIAS_ALLOWANCE + text.len(),
         doc_start: Span::default(),
         root: None,
+        duplicate_keys: Vec::new(),
+        complex_keys: false,
     };
+    let result = build_documents(text, &mut b, &mut stream.documents);
+    stream.duplicate_keys = std::mem::take(&mut b.duplicate_keys);
+    stream.complex_keys = b.complex_keys;
+    result
+}
+
+fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Result<(), YamlError> {
+    let mut parser = Parser::new_from_str(text);
     let syntax = |e: saphyr_parser::ScanError| YamlError::Syntax {
         message: e.info().to_string(),
-        at: Pos {
-            line: clamp_u32(e.marker().line()),
-            col: clamp_u32(e.marker().col()).saturating_add(1),
-        },
+        at: Pos { line: clamp_u32(e.marker().line()), col: clamp_u32(e.marker().col()).saturating_add(1) },
     };
     for item in &mut parser {
         let (event, pspan) = item.map_err(syntax)?;
@@ -384,77 +390,40 @@ fn parse_from(text: &str, out: &mut Vec<Document>) -> Result<(), YamlError> {
                     Some(r) => b.doc_start.to(r.span),
                     None => b.doc_start,
                 };
-                out.push(Document {
-                    root,
-                    span: doc_span,
-                });
+                out.push(Document { root, span: doc_span });
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let plain = style == ScalarStyle::Plain && !tagged_str;
-                let node = Node {
-                    value: Value::Scalar(Scalar {
-                        text: text.into_owned().into_boxed_str(),
-                        plain,
-                    }),
-                    span,
-                };
+                let node =
+                    Node { value: Value::Scalar(Scalar { text: text.into_owned().into_boxed_str(), plain }), span };
                 b.remember(anchor, &node);
                 b.push_value(node);
             }
             Event::SequenceStart(anchor, _) => {
                 if b.stack.len() >= MAX_DEPTH {
-                    return Err(YamlError::TooDeep {
-                        limit: MAX_DEPTH,
-                        at: span.start,
-                    });
+                    return Err(YamlError::TooDeep { limit: MAX_DEPTH, at: span.start });
                 }
-                b.stack.push(Frame::Seq {
-                    items: Vec::new(),
-                    start: span,
-                    anchor,
-                });
+                b.stack.push(Frame::Seq { items: Vec::new(), start: span, anchor });
             }
             Event::MappingStart(anchor, _) => {
                 if b.stack.len() >= MAX_DEPTH {
-                    return Err(YamlError::TooDeep {
-                        limit: MAX_DEPTH,
-                        at: span.start,
-                    });
+                    return Err(YamlError::TooDeep { limit: MAX_DEPTH, at: span.start });
                 }
-                b.stack.push(Frame::Map {
-                    entries: Vec::new(),
-                    pending_key: None,
-                    start: span,
-                    anchor,
-                });
+                b.stack.push(Frame::Map { entries: Vec::new(), pending_key: None, start: span, anchor });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match b.stack.pop() {
-                    Some(Frame::Seq {
-                        items,
-                        start,
-                        anchor,
-                    }) => {
+                    Some(Frame::Seq { items, start, anchor }) => {
                         let end = items.last().map_or(span, |n| n.span);
-                        let node = Node {
-                            value: Value::Seq(items),
-                            span: start.to(end),
-                        };
+                        let node = Node { value: Value::Seq(items), span: start.to(end) };
                         b.remember(anchor, &node);
                         node
                     }
-                    Some(Frame::Map {
-                        entries,
-                        start,
-                        anchor,
-                        ..
-                    }) => {
+                    Some(Frame::Map { entries, start, anchor, .. }) => {
+                        b.check_keys(&entries);
                         let end = entries.last().map_or(span, |(_, v)| v.span);
-                        let node = Node {
-                            value: Value::Map(entries),
-                            span: start.to(end),
-                        };
+                        let node = Node { value: Value::Map(entries), span: start.to(end) };
                         b.remember(anchor, &node);
                         node
                     }
@@ -463,21 +432,12 @@ fn parse_from(text: &str, out: &mut Vec<Document>) -> Result<(), YamlError> {
                 b.push_value(node);
             }
             Event::Alias(id) => {
-                let Some(target) = b
-                    .anchors
-                    .iter()
-                    .rev()
-                    .find(|(a, _)| *a == id)
-                    .map(|(_, n)| n)
-                else {
+                let Some(target) = b.anchors.iter().rev().find(|(a, _)| *a == id).map(|(_, n)| n) else {
                     return Err(YamlError::UnknownAlias { id, at: span.start });
                 };
                 let cost = count_nodes(target);
                 if cost > b.alias_budget {
-                    return Err(YamlError::AliasBudget {
-                        limit: ALIAS_ALLOWANCE,
-                        at: span.start,
-                    });
+                    return Err(YamlError::AliasBudget { limit: ALIAS_ALLOWANCE, at: span.start });
                 }
                 b.alias_budget -= cost;
                 let mut node = target.clone();
@@ -531,16 +491,10 @@ mod tests {
             ("1.2.3", Resolved::Str("1.2.3")),
             ("10.0.0.0/8", Resolved::Str("10.0.0.0/8")),
         ] {
-            let s = Scalar {
-                text: t.into(),
-                plain: true,
-            };
+            let s = Scalar { text: t.into(), plain: true };
             assert_eq!(s.resolve(), r, "{t}");
         }
-        let quoted = Scalar {
-            text: "on".into(),
-            plain: false,
-        };
+        let quoted = Scalar { text: "on".into(), plain: false };
         assert_eq!(quoted.resolve(), Resolved::Str("on"));
     }
 
@@ -566,22 +520,14 @@ mod tests {
             prev = name;
         }
         let s = parse_stream(&text);
-        assert!(
-            matches!(s.errors.first(), Some(YamlError::AliasBudget { .. })),
-            "{:?}",
-            s.errors
-        );
+        assert!(matches!(s.errors.first(), Some(YamlError::AliasBudget { .. })), "{:?}", s.errors);
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = "[".repeat(100_000);
         let s = parse_stream(&text);
-        assert!(
-            matches!(s.errors.first(), Some(YamlError::TooDeep { .. })),
-            "{:?}",
-            s.errors
-        );
+        assert!(matches!(s.errors.first(), Some(YamlError::TooDeep { .. })), "{:?}", s.errors);
     }
 
     #[test]

@@ -20,18 +20,13 @@ pub enum Controller {
 }
 
 fn pods(namespace: &str, key: &str, value: &str) -> Controller {
-    Controller::Pods {
-        namespace: namespace.into(),
-        labels: Labels::default().with(key, value),
-    }
+    Controller::Pods { namespace: namespace.into(), labels: Labels::default().with(key, value) }
 }
 
 /// The well-known controller of a class name or an IngressClass `spec.controller` value.
 pub fn well_known(name_or_controller: &str) -> Option<Controller> {
     Some(match name_or_controller {
-        "nginx" | "k8s.io/ingress-nginx" => {
-            pods("ingress-nginx", "app.kubernetes.io/name", "ingress-nginx")
-        }
+        "nginx" | "k8s.io/ingress-nginx" => pods("ingress-nginx", "app.kubernetes.io/name", "ingress-nginx"),
         "webapprouting.kubernetes.azure.com" | "webapprouting.kubernetes.azure.com/nginx" => {
             pods("app-routing-system", "app", "nginx")
         }
@@ -56,12 +51,6 @@ pub fn controller_of(ingress: &Ingress, classes: &[IngressClass]) -> Controller 
     let Some(class) = class_of(ingress, classes) else {
         return Controller::Unknown;
     };
-    let declared = classes
-        .iter()
-        .find(|c| &*c.meta.name == class)
-        .and_then(|c| c.controller.as_deref());
-    declared
-        .and_then(well_known)
-        .or_else(|| well_known(class))
-        .unwrap_or(Controller::Unknown)
+    let declared = classes.iter().find(|c| &*c.meta.name == class).and_then(|c| c.controller.as_deref());
+    declared.and_then(well_known).or_else(|| well_known(class)).unwrap_or(Controller::Unknown)
 }

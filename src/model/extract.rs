@@ -22,15 +22,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn invalid(&mut self, span: Span, message: String) {
-        self.findings.push(Finding::new(
-            INVALID_MANIFEST,
-            Level::Error,
-            Location {
-                file: self.file,
-                span,
-            },
-            message,
-        ));
+        self.findings.push(Finding::new(INVALID_MANIFEST, Level::Error, Location { file: self.file, span }, message));
     }
 
     fn map<'n>(&mut self, node: Option<&'n Node>, path: &str) -> Option<&'n Node> {
@@ -39,10 +31,7 @@ impl Reader<'_> {
             Value::Map(_) => Some(node),
             _ if node.is_null() => None,
             _ => {
-                self.invalid(
-                    node.span,
-                    format!("`{path}` must be a mapping, found {}", node.kind_name()),
-                );
+                self.invalid(node.span, format!("`{path}` must be a mapping, found {}", node.kind_name()));
                 None
             }
         }
@@ -54,10 +43,7 @@ impl Reader<'_> {
             Value::Seq(items) => items,
             _ if node.is_null() => &[],
             _ => {
-                self.invalid(
-                    node.span,
-                    format!("`{path}` must be a list, found {}", node.kind_name()),
-                );
+                self.invalid(node.span, format!("`{path}` must be a list, found {}", node.kind_name()));
                 &[]
             }
         }
@@ -68,10 +54,7 @@ impl Reader<'_> {
     fn string<'n>(&mut self, node: Option<&'n Node>, path: &str) -> Option<&'n str> {
         let node = node?;
         let Value::Scalar(s) = &node.value else {
-            self.invalid(
-                node.span,
-                format!("`{path}` must be a string, found {}", node.kind_name()),
-            );
+            self.invalid(node.span, format!("`{path}` must be a string, found {}", node.kind_name()));
             return None;
         };
         match s.resolve() {
@@ -97,10 +80,7 @@ impl Reader<'_> {
             Some(Resolved::Int(v)) => Some(v),
             Some(Resolved::Null) => None,
             _ => {
-                self.invalid(
-                    node.span,
-                    format!("`{path}` must be an integer, found {}", node.kind_name()),
-                );
+                self.invalid(node.span, format!("`{path}` must be an integer, found {}", node.kind_name()));
                 None
             }
         }
@@ -112,10 +92,7 @@ impl Reader<'_> {
         match u16::try_from(v) {
             Ok(p) if p > 0 => Some(p),
             _ => {
-                self.invalid(
-                    span,
-                    format!("`{path}` is {v}, outside the port range 1-65535"),
-                );
+                self.invalid(span, format!("`{path}` is {v}, outside the port range 1-65535"));
                 None
             }
         }
@@ -127,10 +104,7 @@ impl Reader<'_> {
             Some(Resolved::Bool(b)) => Some(b),
             Some(Resolved::Null) => None,
             _ => {
-                self.invalid(
-                    node.span,
-                    format!("`{path}` must be a boolean, found {}", node.kind_name()),
-                );
+                self.invalid(node.span, format!("`{path}` must be a boolean, found {}", node.kind_name()));
                 None
             }
         }
@@ -145,7 +119,9 @@ impl Reader<'_> {
                 if name.is_empty() || !name.bytes().any(|b| b.is_ascii_alphabetic()) {
                     self.invalid(
                         node.span,
-                        format!("`{path}` is the string `{name}`; a port name needs a letter (write a number unquoted)"),
+                        format!(
+                            "`{path}` is the string `{name}`; a port name needs a letter (write a number unquoted)"
+                        ),
                     );
                     return None;
                 }
@@ -153,13 +129,7 @@ impl Reader<'_> {
             }
             Some(Resolved::Null) => None,
             _ => {
-                self.invalid(
-                    node.span,
-                    format!(
-                        "`{path}` must be a port number or name, found {}",
-                        node.kind_name()
-                    ),
-                );
+                self.invalid(node.span, format!("`{path}` must be a port number or name, found {}", node.kind_name()));
                 None
             }
         }
@@ -172,10 +142,7 @@ impl Reader<'_> {
         match self.string(Some(node), path) {
             None => Protocol::Tcp,
             Some(s) => Protocol::parse(s).unwrap_or_else(|| {
-                self.invalid(
-                    node.span,
-                    format!("`{path}` is `{s}`; expected TCP, UDP or SCTP"),
-                );
+                self.invalid(node.span, format!("`{path}` is `{s}`; expected TCP, UDP or SCTP"));
                 Protocol::Tcp
             }),
         }
@@ -191,11 +158,7 @@ impl Reader<'_> {
                 continue;
             };
             let key: Box<str> = key.into();
-            let value = if v.is_null() {
-                Some("")
-            } else {
-                self.string(Some(v), &format!("{path}.{key}"))
-            };
+            let value = if v.is_null() { Some("") } else { self.string(Some(v), &format!("{path}.{key}")) };
             if let Some(value) = value {
                 out.push((key, value.into()));
             }
@@ -208,15 +171,11 @@ impl Reader<'_> {
     }
 
     fn selector(&mut self, node: &Node, path: &str) -> Selector {
-        let mut selector = Selector {
-            span: node.span,
-            ..Selector::default()
-        };
+        let mut selector = Selector { span: node.span, ..Selector::default() };
         let Some(node) = self.map(Some(node), path) else {
             return selector;
         };
-        selector.match_labels =
-            self.string_map(node.get("matchLabels"), &format!("{path}.matchLabels"));
+        selector.match_labels = self.string_map(node.get("matchLabels"), &format!("{path}.matchLabels"));
         selector.match_labels.sort();
         let exprs_path = format!("{path}.matchExpressions");
         for expr in self.seq(node.get("matchExpressions"), &exprs_path) {
@@ -235,18 +194,11 @@ impl Reader<'_> {
         let values: Vec<Box<str>> = self
             .seq(node.get("values"), &format!("{path}.values"))
             .iter()
-            .filter_map(|v| {
-                self.string(Some(v), &format!("{path}.values"))
-                    .map(Into::into)
-            })
+            .filter_map(|v| self.string(Some(v), &format!("{path}.values")).map(Into::into))
             .collect();
         // An invalid requirement is rejected by the API server; it is kept as one that matches
         // nothing so that a broken selector never widens what a policy admits.
-        let nothing = |key: &str| Requirement {
-            key: key.into(),
-            operator: Operator::In,
-            values: Vec::new(),
-        };
+        let nothing = |key: &str| Requirement { key: key.into(), operator: Operator::In, values: Vec::new() };
         let Some(key) = key else {
             self.invalid(node.span, format!("`{path}` has no `key`"));
             return Some(nothing(""));
@@ -255,10 +207,7 @@ impl Reader<'_> {
             let span = op_node.map_or(node.span, |n| n.span);
             self.invalid(
                 span,
-                format!(
-                    "`{path}.operator` is `{}`; expected In, NotIn, Exists or DoesNotExist",
-                    op_text.unwrap_or("")
-                ),
+                format!("`{path}.operator` is `{}`; expected In, NotIn, Exists or DoesNotExist", op_text.unwrap_or("")),
             );
             return Some(nothing(key));
         };
@@ -266,28 +215,15 @@ impl Reader<'_> {
             Operator::In | Operator::NotIn if values.is_empty() => {
                 self.invalid(
                     node.span,
-                    format!(
-                        "`{path}`: operator {op_text:?} needs at least one value",
-                        op_text = op_text.unwrap_or("")
-                    ),
+                    format!("`{path}`: operator {op_text:?} needs at least one value", op_text = op_text.unwrap_or("")),
                 );
                 Some(nothing(key))
             }
             Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
-                self.invalid(
-                    node.span,
-                    format!(
-                        "`{path}`: operator {} takes no values",
-                        op_text.unwrap_or("")
-                    ),
-                );
+                self.invalid(node.span, format!("`{path}`: operator {} takes no values", op_text.unwrap_or("")));
                 Some(nothing(key))
             }
-            _ => Some(Requirement {
-                key: key.into(),
-                operator,
-                values,
-            }),
+            _ => Some(Requirement { key: key.into(), operator, values }),
         }
     }
 }
@@ -300,12 +236,7 @@ pub enum Extracted {
 }
 
 /// Reads one document: an object, or the items of a `List` kind.
-pub fn extract_document(
-    file: FileId,
-    root: &Node,
-    default_namespace: &str,
-    findings: &mut Vec<Finding>,
-) -> Extracted {
+pub fn extract_document(file: FileId, root: &Node, default_namespace: &str, findings: &mut Vec<Finding>) -> Extracted {
     let mut r = Reader { file, findings };
     let mut objects = Vec::new();
     if !is_object(root) {
@@ -343,10 +274,7 @@ fn extract_object(
             r.invalid(node.span, "lists nested too deeply".to_string());
             return;
         }
-        let api_version = node
-            .get("apiVersion")
-            .and_then(Node::as_str)
-            .unwrap_or("v1");
+        let api_version = node.get("apiVersion").and_then(Node::as_str).unwrap_or("v1");
         let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
         let inherited = item_kind.map(|k| (k, api_version));
         for item in r.seq(node.get("items"), "items") {
@@ -355,9 +283,7 @@ fn extract_object(
             } else {
                 r.invalid(
                     item.span,
-                    format!(
-                        "item of `{kind}` is not a Kubernetes object (no `apiVersion` and `kind`)"
-                    ),
+                    format!("item of `{kind}` is not a Kubernetes object (no `apiVersion` and `kind`)"),
                 );
             }
         }
@@ -376,35 +302,21 @@ fn extract_object(
         "Service" => Object::Service(read_service(r, meta, spec)),
         "Ingress" => Object::Ingress(read_ingress(r, meta, spec)),
         "IngressClass" => {
-            let controller = r
-                .string(spec.and_then(|s| s.get("controller")), "spec.controller")
-                .map(Into::into);
-            let is_default = meta
-                .annotations
-                .get("ingressclass.kubernetes.io/is-default-class")
-                .is_some_and(|v| &**v == "true");
-            Object::IngressClass(IngressClass {
-                meta,
-                controller,
-                is_default,
-            })
+            let controller = r.string(spec.and_then(|s| s.get("controller")), "spec.controller").map(Into::into);
+            let is_default =
+                meta.annotations.get("ingressclass.kubernetes.io/is-default-class").is_some_and(|v| &**v == "true");
+            Object::IngressClass(IngressClass { meta, controller, is_default })
         }
-        "Route"
-            if meta.api_version.starts_with("route.openshift.io")
-                || meta.api_version.as_ref() == "v1" =>
-        {
+        "Route" if meta.api_version.starts_with("route.openshift.io") || meta.api_version.as_ref() == "v1" => {
             Object::Route(read_route(r, meta, spec))
         }
         "NetworkPolicy"
-            if meta.api_version.starts_with("networking.k8s.io")
-                || meta.api_version.starts_with("extensions") =>
+            if meta.api_version.starts_with("networking.k8s.io") || meta.api_version.starts_with("extensions") =>
         {
             Object::NetworkPolicy(read_policy(r, meta, spec))
         }
         _ => match WorkloadKind::parse(kind) {
-            Some(wk) if is_core_api(&meta.api_version) => {
-                Object::Workload(read_workload(r, meta, wk, node, spec))
-            }
+            Some(wk) if is_core_api(&meta.api_version) => Object::Workload(read_workload(r, meta, wk, node, spec)),
             _ => Object::Other(OtherObject { meta }),
         },
     };
@@ -419,47 +331,26 @@ fn is_core_api(api_version: &str) -> bool {
         || api_version.starts_with("apps.openshift.io/")
 }
 
-fn read_meta(
-    r: &mut Reader,
-    node: &Node,
-    kind: &str,
-    api_version: &str,
-    default_ns: &str,
-) -> Option<Meta> {
+fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default_ns: &str) -> Option<Meta> {
     let api_version = api_version.into();
     let kind_span = node.get("kind").map_or(node.span, |n| n.span);
     let metadata = r.map(node.get("metadata"), "metadata");
     let name_node = metadata.and_then(|m| m.get("name"));
     let name = match r.string(name_node, "metadata.name") {
         Some(n) if !n.is_empty() => n,
-        _ => {
-            match metadata
-                .and_then(|m| m.get("generateName"))
-                .and_then(Node::as_str)
-            {
-                Some(g) => g,
-                None => {
-                    r.invalid(
-                        kind_span,
-                        format!("{kind} has no `metadata.name`; not analysed"),
-                    );
-                    return None;
-                }
+        _ => match metadata.and_then(|m| m.get("generateName")).and_then(Node::as_str) {
+            Some(g) => g,
+            None => {
+                r.invalid(kind_span, format!("{kind} has no `metadata.name`; not analysed"));
+                return None;
             }
-        }
+        },
     };
     let namespace_node = metadata.and_then(|m| m.get_present("namespace"));
-    let namespace = r
-        .string(namespace_node, "metadata.namespace")
-        .filter(|n| !n.is_empty());
+    let namespace = r.string(namespace_node, "metadata.namespace").filter(|n| !n.is_empty());
     let labels = r.labels(metadata.and_then(|m| m.get("labels")), "metadata.labels");
-    let annotations: BTreeMap<Box<str>, Box<str>> = r
-        .string_map(
-            metadata.and_then(|m| m.get("annotations")),
-            "metadata.annotations",
-        )
-        .into_iter()
-        .collect();
+    let annotations: BTreeMap<Box<str>, Box<str>> =
+        r.string_map(metadata.and_then(|m| m.get("annotations")), "metadata.annotations").into_iter().collect();
     Some(Meta {
         api_version,
         kind: kind.into(),
@@ -473,36 +364,34 @@ fn read_meta(
         name_span: name_node.map_or(kind_span, |n| n.span),
         namespace_span: namespace_node.map(|n| n.span),
         kind_span,
+        api_version_span: node.get("apiVersion").map_or(kind_span, |n| n.span),
     })
 }
 
-fn read_workload(
-    r: &mut Reader,
-    meta: Meta,
-    kind: WorkloadKind,
-    node: &Node,
-    spec: Option<&Node>,
-) -> Workload {
+fn read_workload(r: &mut Reader, meta: Meta, kind: WorkloadKind, node: &Node, spec: Option<&Node>) -> Workload {
     let (template_meta, pod_spec, template_path) = match kind {
-        WorkloadKind::Pod => (node.get("metadata"), spec, "spec"),
+        WorkloadKind::Pod => {
+            if spec.is_none() {
+                r.invalid(meta.kind_span, "Pod has no `spec`; the API server rejects it".to_string());
+            }
+            (node.get("metadata"), spec, "spec")
+        }
         WorkloadKind::CronJob => {
             let job = r.map(spec.and_then(|s| s.get("jobTemplate")), "spec.jobTemplate");
             let job_spec = r.map(job.and_then(|j| j.get("spec")), "spec.jobTemplate.spec");
-            let template = r.map(
-                job_spec.and_then(|s| s.get("template")),
-                "spec.jobTemplate.spec.template",
-            );
+            let template = r.map(job_spec.and_then(|s| s.get("template")), "spec.jobTemplate.spec.template");
             (
                 template.and_then(|t| t.get("metadata")),
-                r.map(
-                    template.and_then(|t| t.get("spec")),
-                    "spec.jobTemplate.spec.template.spec",
-                ),
+                r.map(template.and_then(|t| t.get("spec")), "spec.jobTemplate.spec.template.spec"),
                 "spec.jobTemplate.spec.template.spec",
             )
         }
         _ => {
             let template = r.map(spec.and_then(|s| s.get("template")), "spec.template");
+            if template.is_none() {
+                let at = spec.map_or(meta.kind_span, |s| s.span);
+                r.invalid(at, format!("{} has no `spec.template`; the API server rejects it", meta.kind));
+            }
             (
                 template.and_then(|t| t.get("metadata")),
                 r.map(template.and_then(|t| t.get("spec")), "spec.template.spec"),
@@ -511,17 +400,11 @@ fn read_workload(
         }
     };
     let (pod_labels, pod_labels_span) = if kind == WorkloadKind::Pod {
-        let span = node
-            .get("metadata")
-            .and_then(|m| m.get("labels"))
-            .map(|l| l.span);
+        let span = node.get("metadata").and_then(|m| m.get("labels")).map(|l| l.span);
         (meta.labels.clone(), span)
     } else {
         let labels_node = template_meta.and_then(|m| m.get("labels"));
-        (
-            r.labels(labels_node, "spec.template.metadata.labels"),
-            labels_node.map(|l| l.span),
-        )
+        (r.labels(labels_node, "spec.template.metadata.labels"), labels_node.map(|l| l.span))
     };
     let mut ports = Vec::new();
     let mut host_network = None;
@@ -534,9 +417,7 @@ fn read_workload(
                     continue;
                 };
                 // Init containers serve only as sidecars (restartPolicy: Always).
-                if sidecars_only
-                    && container.get("restartPolicy").and_then(Node::as_str) != Some("Always")
-                {
+                if sidecars_only && container.get("restartPolicy").and_then(Node::as_str) != Some("Always") {
                     continue;
                 }
                 let ports_path = format!("{path}.ports");
@@ -544,15 +425,9 @@ fn read_workload(
                     let Some(port) = r.map(Some(port), &ports_path) else {
                         continue;
                     };
-                    let number = r.port_number(
-                        port.get("containerPort"),
-                        &format!("{ports_path}.containerPort"),
-                    );
-                    let name = r
-                        .string(port.get("name"), &format!("{ports_path}.name"))
-                        .filter(|n| !n.is_empty());
-                    let protocol =
-                        r.protocol(port.get("protocol"), &format!("{ports_path}.protocol"));
+                    let number = r.port_number(port.get("containerPort"), &format!("{ports_path}.containerPort"));
+                    let name = r.string(port.get("name"), &format!("{ports_path}.name")).filter(|n| !n.is_empty());
+                    let protocol = r.protocol(port.get("protocol"), &format!("{ports_path}.protocol"));
                     if let Some(number) = number {
                         ports.push(ContainerPort {
                             name: name.map(Into::into),
@@ -572,58 +447,28 @@ fn read_workload(
         windows = windows_pin(pod_spec);
     }
     let replicas = match kind {
-        WorkloadKind::Pod | WorkloadKind::DaemonSet | WorkloadKind::Job | WorkloadKind::CronJob => {
-            None
-        }
+        WorkloadKind::Pod | WorkloadKind::DaemonSet | WorkloadKind::Job | WorkloadKind::CronJob => None,
         _ => r.int(spec.and_then(|s| s.get("replicas")), "spec.replicas"),
     };
-    let owner = if kind == WorkloadKind::Pod {
-        pod_owner(r, node)
-    } else {
-        None
-    };
-    Workload {
-        meta,
-        kind,
-        pod_labels,
-        pod_labels_span,
-        ports,
-        host_network,
-        windows,
-        replicas,
-        owner,
-    }
+    let owner = if kind == WorkloadKind::Pod { pod_owner(r, node) } else { None };
+    Workload { meta, kind, pod_labels, pod_labels_span, ports, host_network, windows, replicas, owner }
 }
 
 /// The owner a Pod is shown under: its controlling ownerReference. A Pod owned by a Node (a
 /// static or mirror pod) is its own peer, as is a Pod whose owners do not control it.
 fn pod_owner(r: &mut Reader, node: &Node) -> Option<Owner> {
-    let refs = r.seq(
-        node.get("metadata").and_then(|m| m.get("ownerReferences")),
-        "metadata.ownerReferences",
-    );
+    let refs = r.seq(node.get("metadata").and_then(|m| m.get("ownerReferences")), "metadata.ownerReferences");
     let controller = refs.iter().find(|o| {
-        o.get("controller")
-            .and_then(|c| c.as_scalar())
-            .is_some_and(|s| s.resolve() == Resolved::Bool(true))
+        o.get("controller").and_then(|c| c.as_scalar()).is_some_and(|s| s.resolve() == Resolved::Bool(true))
     })?;
-    let name = controller
-        .get("name")
-        .and_then(Node::as_str)
-        .filter(|n| !n.is_empty())?;
+    let name = controller.get("name").and_then(Node::as_str).filter(|n| !n.is_empty())?;
     // An ownerReference without a kind (rejected by the API server, common in hand-written
     // samples) is shown as a Pod, as the reference analyzer's cases expect.
-    let kind = controller
-        .get("kind")
-        .and_then(Node::as_str)
-        .unwrap_or("Pod");
+    let kind = controller.get("kind").and_then(Node::as_str).unwrap_or("Pod");
     if kind == "Node" {
         return None;
     }
-    Some(Owner {
-        kind: kind.into(),
-        name: name.into(),
-    })
+    Some(Owner { kind: kind.into(), name: name.into() })
 }
 
 fn windows_pin(pod_spec: &Node) -> Option<Span> {
@@ -644,18 +489,13 @@ fn windows_pin(pod_spec: &Node) -> Option<Span> {
     // Required terms are ORed: pinned to Windows only when every term is.
     let mut pinned = None;
     for term in terms {
-        let exprs = term
-            .get("matchExpressions")
-            .and_then(Node::as_seq)
-            .unwrap_or_default();
+        let exprs = term.get("matchExpressions").and_then(Node::as_seq).unwrap_or_default();
         let windows_expr = exprs.iter().find(|e| {
-            matches!(
-                e.get("key").and_then(Node::as_str),
-                Some("kubernetes.io/os" | "beta.kubernetes.io/os")
-            ) && e.get("operator").and_then(Node::as_str) == Some("In")
-                && e.get("values").and_then(Node::as_seq).is_some_and(|v| {
-                    !v.is_empty() && v.iter().all(|x| x.as_str() == Some("windows"))
-                })
+            matches!(e.get("key").and_then(Node::as_str), Some("kubernetes.io/os" | "beta.kubernetes.io/os"))
+                && e.get("operator").and_then(Node::as_str) == Some("In")
+                && e.get("values")
+                    .and_then(Node::as_seq)
+                    .is_some_and(|v| !v.is_empty() && v.iter().all(|x| x.as_str() == Some("windows")))
         });
         match windows_expr {
             Some(e) => pinned = pinned.or(Some(e.span)),
@@ -675,7 +515,10 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
         Some("ExternalName") => ServiceType::ExternalName,
         Some(other) => {
             if let Some(n) = type_node {
-                r.invalid(n.span, format!("`spec.type` is `{other}`; expected ClusterIP, NodePort, LoadBalancer or ExternalName"));
+                r.invalid(
+                    n.span,
+                    format!("`spec.type` is `{other}`; expected ClusterIP, NodePort, LoadBalancer or ExternalName"),
+                );
             }
             ServiceType::ClusterIp
         }
@@ -694,29 +537,14 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
         let Some(port) = r.port_number(p.get("port"), "spec.ports.port") else {
             continue;
         };
-        let target = r
-            .port_ref(p.get("targetPort"), "spec.ports.targetPort")
-            .unwrap_or(PortRef::Number(port));
+        let target = r.port_ref(p.get("targetPort"), "spec.ports.targetPort").unwrap_or(PortRef::Number(port));
         let protocol = r.protocol(p.get("protocol"), "spec.ports.protocol");
         let node_port = r.port_number(p.get("nodePort"), "spec.ports.nodePort");
-        let name = r
-            .string(p.get("name"), "spec.ports.name")
-            .filter(|n| !n.is_empty())
-            .map(Into::into);
-        ports.push(ServicePort {
-            name,
-            port,
-            target,
-            protocol,
-            node_port,
-            span: p.span,
-        });
+        let name = r.string(p.get("name"), "spec.ports.name").filter(|n| !n.is_empty()).map(Into::into);
+        ports.push(ServicePort { name, port, target, protocol, node_port, span: p.span });
     }
     let mut load_balancer_source_ranges = Vec::new();
-    for n in r.seq(
-        get("loadBalancerSourceRanges"),
-        "spec.loadBalancerSourceRanges",
-    ) {
+    for n in r.seq(get("loadBalancerSourceRanges"), "spec.loadBalancerSourceRanges") {
         if let Some(text) = r.string(Some(n), "spec.loadBalancerSourceRanges") {
             match parse_cidr(text.trim()) {
                 Ok(range) => load_balancer_source_ranges.push((range, n.span)),
@@ -731,12 +559,8 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
         .iter()
         .filter_map(|n| n.as_str().map(|s| (s.into(), n.span)))
         .collect();
-    let allocate_load_balancer_node_ports = r
-        .bool(
-            get("allocateLoadBalancerNodePorts"),
-            "spec.allocateLoadBalancerNodePorts",
-        )
-        .unwrap_or(true);
+    let allocate_load_balancer_node_ports =
+        r.bool(get("allocateLoadBalancerNodePorts"), "spec.allocateLoadBalancerNodePorts").unwrap_or(true);
     Service {
         meta,
         service_type,
@@ -762,43 +586,27 @@ fn read_backend(r: &mut Reader, node: &Node, legacy: bool, path: &str) -> Option
                 None => None,
             },
         };
-        return Some(Backend {
-            service: service.into(),
-            port,
-            span: node.span,
-        });
+        return Some(Backend { service: service.into(), port, span: node.span });
     }
     let svc = r.map(node.get("service"), &format!("{path}.service"))?;
     let service = r.string(svc.get("name"), &format!("{path}.service.name"))?;
     let port_node = r.map(svc.get("port"), &format!("{path}.service.port"));
     let port = port_node.and_then(|p| {
         if let Some(n) = p.get("number") {
-            r.port_number(Some(n), &format!("{path}.service.port.number"))
-                .map(ServicePortRef::Number)
+            r.port_number(Some(n), &format!("{path}.service.port.number")).map(ServicePortRef::Number)
         } else {
-            r.string(p.get("name"), &format!("{path}.service.port.name"))
-                .map(|n| ServicePortRef::Name(n.into()))
+            r.string(p.get("name"), &format!("{path}.service.port.name")).map(|n| ServicePortRef::Name(n.into()))
         }
     });
-    Some(Backend {
-        service: service.into(),
-        port,
-        span: node.span,
-    })
+    Some(Backend { service: service.into(), port, span: node.span })
 }
 
 fn read_ingress(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Ingress {
-    let api = if meta.api_version.as_ref() == "networking.k8s.io/v1" {
-        IngressApi::V1
-    } else {
-        IngressApi::Legacy
-    };
+    let api = if meta.api_version.as_ref() == "networking.k8s.io/v1" { IngressApi::V1 } else { IngressApi::Legacy };
     let legacy = api == IngressApi::Legacy;
     let get = |k: &str| spec.and_then(|s| s.get(k));
-    let class_name = get("ingressClassName").and_then(|n| {
-        r.string(Some(n), "spec.ingressClassName")
-            .map(|s| (s.into(), n.span))
-    });
+    let class_name =
+        get("ingressClassName").and_then(|n| r.string(Some(n), "spec.ingressClassName").map(|s| (s.into(), n.span)));
     let class_annotation = meta.annotations.get("kubernetes.io/ingress.class").cloned();
     let default_key = if legacy { "backend" } else { "defaultBackend" };
     let default_backend = get(default_key)
@@ -809,24 +617,17 @@ fn read_ingress(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Ingress {
         let Some(rule) = r.map(Some(rule), "spec.rules") else {
             continue;
         };
-        let host = r
-            .string(rule.get("host"), "spec.rules.host")
-            .map(Into::into);
+        let host = r.string(rule.get("host"), "spec.rules.host").map(Into::into);
+        let host_span = rule.get("host").map(|h| h.span);
         let http = r.map(rule.get("http"), "spec.rules.http");
         for p in r.seq(http.and_then(|h| h.get("paths")), "spec.rules.http.paths") {
             let Some(p) = r.map(Some(p), "spec.rules.http.paths") else {
                 continue;
             };
-            let path = r
-                .string(p.get("path"), "spec.rules.http.paths.path")
-                .map(Into::into);
+            let path = r.string(p.get("path"), "spec.rules.http.paths.path").map(Into::into);
             if let Some(b) = p.get("backend") {
                 if let Some(backend) = read_backend(r, b, legacy, "spec.rules.http.paths.backend") {
-                    paths.push(IngressPath {
-                        host: host.clone(),
-                        path,
-                        backend,
-                    });
+                    paths.push(IngressPath { host: host.clone(), host_span, path, backend });
                 }
             }
         }
@@ -875,22 +676,14 @@ fn read_route(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Route {
     let port = r.map(get("port"), "spec.port");
     let target_port = port.and_then(|p| r.port_ref(p.get("targetPort"), "spec.port.targetPort"));
     let tls = get("tls").is_some_and(|t| !t.is_null());
-    Route {
-        meta,
-        services,
-        target_port,
-        tls,
-    }
+    Route { meta, services, target_port, tls }
 }
 
 fn read_policy(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> NetworkPolicy {
     let get = |k: &str| spec.and_then(|s| s.get(k));
     let pod_selector = match get("podSelector") {
         Some(n) => r.selector(n, "spec.podSelector"),
-        None => Selector {
-            span: spec.map_or(meta.kind_span, |s| s.span),
-            ..Selector::default()
-        },
+        None => Selector { span: spec.map_or(meta.kind_span, |s| s.span), ..Selector::default() },
     };
     let types_node = get("policyTypes");
     let mut policy_types = Vec::new();
@@ -898,10 +691,7 @@ fn read_policy(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> NetworkPolicy
         match r.string(Some(t), "spec.policyTypes") {
             Some("Ingress") => policy_types.push(Direction::Ingress),
             Some("Egress") => policy_types.push(Direction::Egress),
-            Some(other) => r.invalid(
-                t.span,
-                format!("`spec.policyTypes` has `{other}`; expected Ingress or Egress"),
-            ),
+            Some(other) => r.invalid(t.span, format!("`spec.policyTypes` has `{other}`; expected Ingress or Egress")),
             None => {}
         }
     }
@@ -937,10 +727,7 @@ fn read_rules(r: &mut Reader, node: Option<&Node>, direction: Direction) -> Vec<
     };
     let mut rules = Vec::new();
     for rule in r.seq(node, path) {
-        let Some(rule) = r
-            .map(Some(rule), path)
-            .or_else(|| rule.is_null().then_some(rule))
-        else {
+        let Some(rule) = r.map(Some(rule), path).or_else(|| rule.is_null().then_some(rule)) else {
             continue;
         };
         let peers_path = format!("{path}.{list_key}");
@@ -948,59 +735,35 @@ fn read_rules(r: &mut Reader, node: Option<&Node>, direction: Direction) -> Vec<
         let peers = if peer_nodes.is_empty() {
             None
         } else {
-            Some(
-                peer_nodes
-                    .iter()
-                    .filter_map(|p| read_peer(r, p, &peers_path))
-                    .collect(),
-            )
+            Some(peer_nodes.iter().filter_map(|p| read_peer(r, p, &peers_path)).collect())
         };
         let ports_path = format!("{path}.ports");
         let port_nodes = r.seq(rule.get("ports"), &ports_path);
         let ports = if port_nodes.is_empty() {
             None
         } else {
-            Some(
-                port_nodes
-                    .iter()
-                    .filter_map(|p| read_policy_port(r, p, &ports_path))
-                    .collect(),
-            )
+            Some(port_nodes.iter().filter_map(|p| read_policy_port(r, p, &ports_path)).collect())
         };
-        rules.push(PolicyRule {
-            peers,
-            ports,
-            span: rule.span,
-        });
+        rules.push(PolicyRule { peers, ports, span: rule.span });
     }
     rules
 }
 
 fn read_peer(r: &mut Reader, node: &Node, path: &str) -> Option<PeerSelector> {
     let node = r.map(Some(node), path)?;
-    let pods = node
-        .get_present("podSelector")
-        .map(|n| r.selector(n, &format!("{path}.podSelector")));
-    let namespaces = node
-        .get_present("namespaceSelector")
-        .map(|n| r.selector(n, &format!("{path}.namespaceSelector")));
+    let pods = node.get_present("podSelector").map(|n| r.selector(n, &format!("{path}.podSelector")));
+    let namespaces = node.get_present("namespaceSelector").map(|n| r.selector(n, &format!("{path}.namespaceSelector")));
     let ip_block = node.get_present("ipBlock");
     match (ip_block, pods.is_some() || namespaces.is_some()) {
         (Some(block), false) => read_ip_block(r, block, &format!("{path}.ipBlock"), node.span),
         (Some(block), true) => {
             r.invalid(
                 block.span,
-                format!(
-                    "`{path}` sets `ipBlock` together with a selector; the API server rejects it"
-                ),
+                format!("`{path}` sets `ipBlock` together with a selector; the API server rejects it"),
             );
             None
         }
-        (None, true) => Some(PeerSelector::Pods {
-            namespaces,
-            pods,
-            span: node.span,
-        }),
+        (None, true) => Some(PeerSelector::Pods { namespaces, pods, span: node.span }),
         (None, false) => {
             r.invalid(
                 node.span,
@@ -1032,18 +795,11 @@ fn read_ip_block(r: &mut Reader, node: &Node, path: &str, peer_span: Span) -> Op
         };
         match parse_cidr(text.trim()) {
             Ok(x) if cidr.contains(&x) && x != cidr => except.push(x),
-            Ok(_) => r.invalid(
-                e.span,
-                format!("`{path}.except` entry `{text}` is not strictly inside `{cidr_text}`"),
-            ),
+            Ok(_) => r.invalid(e.span, format!("`{path}.except` entry `{text}` is not strictly inside `{cidr_text}`")),
             Err(err) => r.invalid(e.span, err.to_string()),
         }
     }
-    Some(PeerSelector::IpBlock {
-        cidr,
-        except,
-        span: peer_span,
-    })
+    Some(PeerSelector::IpBlock { cidr, except, span: peer_span })
 }
 
 fn read_policy_port(r: &mut Reader, node: &Node, path: &str) -> Option<PolicyPort> {
@@ -1056,25 +812,14 @@ fn read_policy_port(r: &mut Reader, node: &Node, path: &str) -> Option<PolicyPor
         match &port {
             Some(PortRef::Number(start)) if end >= *start => {}
             Some(PortRef::Number(start)) => {
-                r.invalid(
-                    end_node.span,
-                    format!("`{path}.endPort` {end} is below `port` {start}"),
-                );
+                r.invalid(end_node.span, format!("`{path}.endPort` {end} is below `port` {start}"));
                 end_port = None;
             }
             _ => {
-                r.invalid(
-                    end_node.span,
-                    format!("`{path}.endPort` needs a numeric `port`"),
-                );
+                r.invalid(end_node.span, format!("`{path}.endPort` needs a numeric `port`"));
                 end_port = None;
             }
         }
     }
-    Some(PolicyPort {
-        protocol,
-        port,
-        end_port,
-        span: node.span,
-    })
+    Some(PolicyPort { protocol, port, end_port, span: node.span })
 }

@@ -40,21 +40,26 @@ pub struct Meta {
     /// `metadata.namespace`'s value, when written.
     pub namespace_span: Option<Span>,
     pub kind_span: Span,
+    pub api_version_span: Span,
 }
 
 impl Meta {
-    pub fn location(&self) -> Location {
-        Location {
-            file: self.file,
-            span: self.name_span,
+    /// `Kind/namespace/name` (`Kind/name` for cluster-scoped kinds): the object part of a
+    /// finding's logical key.
+    pub fn key(&self) -> String {
+        if self.namespace.is_empty() || matches!(&*self.kind, "Namespace" | "IngressClass") {
+            format!("{}/{}", self.kind, self.name)
+        } else {
+            format!("{}/{}/{}", self.kind, self.namespace, self.name)
         }
     }
 
+    pub fn location(&self) -> Location {
+        Location { file: self.file, span: self.name_span }
+    }
+
     pub fn at(&self, span: Span) -> Location {
-        Location {
-            file: self.file,
-            span,
-        }
+        Location { file: self.file, span }
     }
 }
 
@@ -131,19 +136,13 @@ impl Workload {
     pub fn peer_name(&self) -> String {
         match &self.owner {
             Some(o) => format!("{}/{}[{}]", self.meta.namespace, o.name, o.kind),
-            None => format!(
-                "{}/{}[{}]",
-                self.meta.namespace, self.meta.name, self.meta.kind
-            ),
+            None => format!("{}/{}[{}]", self.meta.namespace, self.meta.name, self.meta.kind),
         }
     }
 
     /// The port a name resolves to on these pods, for `protocol`.
     pub fn named_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
-        self.ports
-            .iter()
-            .find(|p| p.protocol == protocol && p.name.as_deref() == Some(name))
-            .map(|p| p.port)
+        self.ports.iter().find(|p| p.protocol == protocol && p.name.as_deref() == Some(name)).map(|p| p.port)
     }
 }
 
@@ -196,6 +195,7 @@ pub struct Backend {
 #[derive(Clone, Debug)]
 pub struct IngressPath {
     pub host: Option<Box<str>>,
+    pub host_span: Option<Span>,
     pub path: Option<Box<str>>,
     pub backend: Backend,
 }
@@ -267,16 +267,8 @@ pub struct PolicyPort {
 /// One `from`/`to` element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PeerSelector {
-    Pods {
-        namespaces: Option<Selector>,
-        pods: Option<Selector>,
-        span: Span,
-    },
-    IpBlock {
-        cidr: IpRange,
-        except: Vec<IpRange>,
-        span: Span,
-    },
+    Pods { namespaces: Option<Selector>, pods: Option<Selector>, span: Span },
+    IpBlock { cidr: IpRange, except: Vec<IpRange>, span: Span },
 }
 
 impl PeerSelector {
@@ -412,11 +404,7 @@ impl Model {
         let mut seen: BTreeMap<ObjectKey, Location> = BTreeMap::new();
         for object in objects {
             let meta = object.meta();
-            let namespace: Box<str> = if object.namespaced() {
-                meta.namespace.clone()
-            } else {
-                "".into()
-            };
+            let namespace: Box<str> = if object.namespaced() { meta.namespace.clone() } else { "".into() };
             let key = (meta.kind.clone(), namespace, meta.name.clone());
             if let Some(first) = seen.get(&key) {
                 findings.push(
@@ -444,9 +432,7 @@ impl Model {
                 Object::NetworkPolicy(o) => model.policies.push(o),
                 Object::Other(o) => {
                     if !o.meta.namespace.is_empty() && is_custom_resource(&o.meta.api_version) {
-                        model
-                            .namespaces_with_custom_resources
-                            .insert(o.meta.namespace.clone());
+                        model.namespaces_with_custom_resources.insert(o.meta.namespace.clone());
                     }
                     model.others.push(o)
                 }
@@ -470,9 +456,5 @@ fn is_custom_resource(api_version: &str) -> bool {
     let Some((group, _)) = api_version.split_once('/') else {
         return false;
     };
-    !(group.ends_with(".k8s.io")
-        || matches!(
-            group,
-            "apps" | "batch" | "autoscaling" | "policy" | "extensions"
-        ))
+    !(group.ends_with(".k8s.io") || matches!(group, "apps" | "batch" | "autoscaling" | "policy" | "extensions"))
 }

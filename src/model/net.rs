@@ -95,11 +95,7 @@ pub struct IpRange {
 
 impl IpRange {
     pub fn whole(family: Family) -> IpRange {
-        IpRange {
-            family,
-            first: 0,
-            last: family.max(),
-        }
+        IpRange { family, first: 0, last: family.max() }
     }
 
     pub fn contains(&self, other: &IpRange) -> bool {
@@ -120,12 +116,7 @@ pub fn format_addr(family: Family, addr: u128) -> String {
 
 impl fmt::Display for IpRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}-{}",
-            format_addr(self.family, self.first),
-            format_addr(self.family, self.last)
-        )
+        write!(f, "{}-{}", format_addr(self.family, self.first), format_addr(self.family, self.last))
     }
 }
 
@@ -140,9 +131,7 @@ pub enum CidrError {
 /// Parses `a.b.c.d/n` or an IPv6 CIDR into the range it covers. Host bits are masked away, as the
 /// API server's parser does.
 pub fn parse_cidr(s: &str) -> Result<IpRange, CidrError> {
-    let (addr, len) = s
-        .split_once('/')
-        .ok_or_else(|| CidrError::Syntax(s.to_string()))?;
+    let (addr, len) = s.split_once('/').ok_or_else(|| CidrError::Syntax(s.to_string()))?;
     let len: u32 = len.parse().map_err(|_| CidrError::Syntax(s.to_string()))?;
     let (family, value) = if let Ok(v4) = addr.parse::<Ipv4Addr>() {
         (Family::V4, u128::from(u32::from(v4)))
@@ -153,10 +142,7 @@ pub fn parse_cidr(s: &str) -> Result<IpRange, CidrError> {
     };
     let bits = family.bits();
     if len > bits {
-        return Err(CidrError::PrefixTooLong {
-            cidr: s.to_string(),
-            len,
-        });
+        return Err(CidrError::PrefixTooLong { cidr: s.to_string(), len });
     }
     let host_bits = bits - len;
     let host_mask: u128 = if host_bits == 0 {
@@ -167,11 +153,7 @@ pub fn parse_cidr(s: &str) -> Result<IpRange, CidrError> {
         (1u128 << host_bits) - 1
     };
     let first = value & !host_mask & family.max();
-    Ok(IpRange {
-        family,
-        first,
-        last: first | host_mask,
-    })
+    Ok(IpRange { family, first, last: first | host_mask })
 }
 
 #[cfg(test)]
@@ -183,10 +165,7 @@ mod tests {
         let r = parse_cidr("10.1.2.3/8").unwrap();
         assert_eq!(r.to_string(), "10.0.0.0-10.255.255.255");
         assert_eq!(parse_cidr("0.0.0.0/0").unwrap(), IpRange::whole(Family::V4));
-        assert_eq!(
-            parse_cidr("169.254.169.254/32").unwrap().to_string(),
-            "169.254.169.254-169.254.169.254"
-        );
+        assert_eq!(parse_cidr("169.254.169.254/32").unwrap().to_string(), "169.254.169.254-169.254.169.254");
         assert_eq!(parse_cidr("::/0").unwrap(), IpRange::whole(Family::V6));
         assert_eq!(
             parse_cidr("2001:db8::/32").unwrap().to_string(),

@@ -15,10 +15,7 @@ impl Labels {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .binary_search_by(|(k, _)| (**k).cmp(key))
-            .ok()
-            .map(|i| &*self.0[i].1)
+        self.0.binary_search_by(|(k, _)| (**k).cmp(key)).ok().map(|i| &*self.0[i].1)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -90,9 +87,7 @@ impl Selector {
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {
-        self.match_labels
-            .iter()
-            .all(|(k, v)| labels.get(k) == Some(&**v))
+        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(&**v))
             && self.expressions.iter().all(|r| r.matches(labels))
     }
 
@@ -106,11 +101,7 @@ impl Selector {
         if self.is_empty() {
             return "{}".to_string();
         }
-        let mut parts: Vec<String> = self
-            .match_labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let mut parts: Vec<String> = self.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         for r in &self.expressions {
             let values = r.values.iter().map(|v| &**v).collect::<Vec<_>>().join(",");
             parts.push(match r.operator {
@@ -129,20 +120,11 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        Labels::from_pairs(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).into(), (*v).into()))
-                .collect(),
-        )
+        Labels::from_pairs(pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect())
     }
 
     fn req(key: &str, operator: Operator, values: &[&str]) -> Requirement {
-        Requirement {
-            key: key.into(),
-            operator,
-            values: values.iter().map(|v| (*v).into()).collect(),
-        }
+        Requirement { key: key.into(), operator, values: values.iter().map(|v| (*v).into()).collect() }
     }
 
     #[test]
@@ -167,10 +149,7 @@ mod tests {
     fn requirements_are_anded_even_on_one_key() {
         let s = Selector {
             match_labels: vec![("tier".into(), "front".into())],
-            expressions: vec![
-                req("app", Operator::In, &["web", "api"]),
-                req("app", Operator::NotIn, &["api"]),
-            ],
+            expressions: vec![req("app", Operator::In, &["web", "api"]), req("app", Operator::NotIn, &["api"])],
             span: Span::default(),
         };
         assert!(s.matches(&labels(&[("app", "web"), ("tier", "front")])));

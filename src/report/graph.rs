@@ -12,13 +12,7 @@ use crate::model::Model;
 pub fn write_txt(graph: &Graph, out: &mut dyn Write) -> io::Result<()> {
     let names = EndpointNames::new(graph);
     for edge in &graph.edges {
-        writeln!(
-            out,
-            "{} => {} : {}",
-            names.get(&edge.src),
-            names.get(&edge.dst),
-            graph.conns(edge.conns)
-        )?;
+        writeln!(out, "{} => {} : {}", names.get(&edge.src), names.get(&edge.dst), graph.conns(edge.conns))?;
     }
     Ok(())
 }
@@ -35,9 +29,7 @@ impl<'g> EndpointNames<'g> {
 
     fn get(&self, e: &Endpoint) -> std::borrow::Cow<'g, str> {
         match e {
-            Endpoint::Peer(p) => {
-                std::borrow::Cow::Borrowed(self.graph.peers[*p as usize].name.as_str())
-            }
+            Endpoint::Peer(p) => std::borrow::Cow::Borrowed(self.graph.peers[*p as usize].name.as_str()),
             other => std::borrow::Cow::Owned(self.graph.endpoint_name(other)),
         }
     }
@@ -46,21 +38,9 @@ impl<'g> EndpointNames<'g> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 enum JsonEndpoint<'a> {
-    Workload {
-        id: &'a str,
-        namespace: &'a str,
-        name: &'a str,
-        kind: &'a str,
-    },
-    External {
-        id: String,
-        family: &'static str,
-        first: String,
-        last: String,
-    },
-    IngressController {
-        id: &'static str,
-    },
+    Workload { id: &'a str, namespace: &'a str, name: &'a str, kind: &'a str },
+    External { id: String, family: &'static str, first: String, last: String },
+    IngressController { id: &'static str },
 }
 
 #[derive(Serialize)]
@@ -94,12 +74,7 @@ struct JsonPeer<'a> {
 
 /// The graph as JSON: `{"version": 1, "peers": [...], "connections": [...]}`. Written edge by edge
 /// so that a large graph is never held twice in memory.
-pub fn write_json(
-    graph: &Graph,
-    model: &Model,
-    files: &crate::load::Files,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write_json(graph: &Graph, model: &Model, files: &crate::load::Files, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(b"{\n  \"version\": 1,\n  \"peers\": [")?;
     for (i, peer) in graph.peers.iter().enumerate() {
         let objects = peer
@@ -116,19 +91,11 @@ pub fn write_json(
                 }
             })
             .collect();
-        let p = JsonPeer {
-            id: &peer.name,
-            namespace: &peer.namespace,
-            objects,
-        };
+        let p = JsonPeer { id: &peer.name, namespace: &peer.namespace, objects };
         out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
         serde_json::to_writer(&mut *out, &p)?;
     }
-    out.write_all(if graph.peers.is_empty() {
-        b"],\n  \"connections\": ["
-    } else {
-        b"\n  ],\n  \"connections\": ["
-    })?;
+    out.write_all(if graph.peers.is_empty() { b"],\n  \"connections\": [" } else { b"\n  ],\n  \"connections\": [" })?;
     for (i, edge) in graph.edges.iter().enumerate() {
         let conns = graph.conns(edge.conns);
         let e = JsonEdge {
@@ -141,11 +108,7 @@ pub fn write_json(
         out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
         serde_json::to_writer(&mut *out, &e)?;
     }
-    out.write_all(if graph.edges.is_empty() {
-        b"]\n}\n"
-    } else {
-        b"\n  ]\n}\n"
-    })?;
+    out.write_all(if graph.edges.is_empty() { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
     Ok(())
 }
 
@@ -171,8 +134,6 @@ fn json_endpoint<'a>(graph: &'a Graph, e: &Endpoint) -> JsonEndpoint<'a> {
             first: crate::model::net::format_addr(range.family, range.first),
             last: crate::model::net::format_addr(range.family, range.last),
         },
-        Endpoint::IngressController => JsonEndpoint::IngressController {
-            id: INGRESS_CONTROLLER,
-        },
+        Endpoint::IngressController => JsonEndpoint::IngressController { id: INGRESS_CONTROLLER },
     }
 }
