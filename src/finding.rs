@@ -42,6 +42,15 @@ pub struct Related {
     pub message: String,
 }
 
+/// A finding's identity, independent of file and line, so that a baseline or a diff survives moved
+/// code and renamed files: the primary object (`Kind/namespace/name`), the field path, the peer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct FindingKey {
+    pub object: String,
+    pub field: String,
+    pub peer: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub rule: &'static str,
@@ -49,11 +58,28 @@ pub struct Finding {
     pub message: String,
     pub location: Location,
     pub related: Vec<Related>,
+    pub key: FindingKey,
+    /// For exposure findings: the steps of the path, from the entry to the admitting rule.
+    pub path: Vec<Related>,
 }
 
 impl Finding {
     pub fn new(rule: &'static str, level: Level, location: Location, message: impl Into<String>) -> Self {
-        Finding { rule, level, message: message.into(), location, related: Vec::new() }
+        Finding {
+            rule,
+            level,
+            message: message.into(),
+            location,
+            related: Vec::new(),
+            key: FindingKey::default(),
+            path: Vec::new(),
+        }
+    }
+
+    /// Sets the logical key: the object as `Kind/namespace/name`, a field path, a peer.
+    pub fn with_key(mut self, object: impl Into<String>, field: impl Into<String>, peer: impl Into<String>) -> Self {
+        self.key = FindingKey { object: object.into(), field: field.into(), peer: peer.into() };
+        self
     }
 
     pub fn with_related(mut self, location: Location, message: impl Into<String>) -> Self {

@@ -9,16 +9,23 @@
 //!   at keeps its span.
 //! * [`graph`]: the reachability engine, computed once from the model; deterministic, and knows
 //!   nothing of rules or formats.
-//! * `rules` (next): read the model and the graph, return findings; never see raw YAML, never print.
+//! * [`rules`]: read the model and the graph, return findings; never see raw YAML, never print.
+//!   [`check`] pools them with the loader's findings and applies selection, [`suppress`]ions,
+//!   levels from [`config`] and the [`baseline`].
 //! * [`report`]: the only code that formats.
 //!
 //! [`analysis`] drives load and model in parallel; [`cli`] turns arguments into settings and runs a
 //! command. `main.rs` only prints top-level errors and picks the exit code.
 
 pub mod analysis;
+pub mod baseline;
+pub mod check;
 pub mod cli;
+pub mod config;
 pub mod finding;
 pub mod graph;
 pub mod load;
 pub mod model;
 pub mod report;
+pub mod rules;
+pub mod suppress;

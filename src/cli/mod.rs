@@ -14,7 +14,12 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use std::io::IsTerminal;
+
 use crate::analysis::{self, LoadOptions};
+use crate::check::{self, RuleSettings};
+use crate::config::{self, Config, FailOn};
+use crate::rules;
 use crate::finding::Level;
 use crate::load::WalkOptions;
 use crate::{graph, report};
@@ -35,8 +40,58 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Find exposure gaps and broken network configuration (the main job)
+    Check(CheckArgs),
     /// Print the reachability graph: which workload can open a connection to which, on which ports
     Graph(GraphArgs),
+    /// List the rules, or print one rule's documentation
+    Rules(RulesArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Source snippets with labels, grouped by file, and a summary (colour on a terminal)
+    Human,
+    /// SARIF 2.1.0, for GitHub code scanning and editors
+    Sarif,
+    /// kubereach's JSON report (schema in the README)
+    Json,
+    /// GitHub Actions workflow annotations
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// Write the report to this file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding at or above this level is reported [default: warning]
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+    /// Run only these rules (ids, or `all`); repeatable or comma-separated
+    #[arg(long, value_name = "RULE-ID", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not run these rules; repeatable or comma-separated
+    #[arg(long, value_name = "RULE-ID", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Report only findings absent from this earlier JSON or SARIF result
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// SARIF `automationDetails.id` category, so that several scans of one repository do not collide
+    #[arg(long, value_name = "NAME")]
+    pub category: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// The rule to document (omit to list every rule)
+    #[arg(value_name = "RULE-ID")]
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -47,9 +102,12 @@ pub struct CommonArgs {
     /// Leave out paths matching this glob (gitignore syntax); repeatable
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Namespace of objects that name none
-    #[arg(long, value_name = "NS", default_value = "default")]
-    pub default_namespace: String,
+    /// Namespace of objects that name none [default: default]
+    #[arg(long, value_name = "NS")]
+    pub default_namespace: Option<String>,
+    /// Configuration file (default: `.kubereach.yaml` in the first PATH or its parents)
+    #[arg(long, value_name = "FILE", global = false)]
+    pub config: Option<PathBuf>,
     /// Files larger than this many bytes are reported and not read
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_file_size: u64,
@@ -85,6 +143,12 @@ pub struct GraphArgs {
 pub enum CliError {
     #[error(transparent)]
     Load(#[from] crate::load::LoadError),
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("unknown rule `{0}` (see `kubereach rules`)")]
+    UnknownRule(String),
+    #[error("cannot read baseline `{path}`: {message}")]
+    Baseline { path: String, message: String },
     #[error("cannot write {what}: {source}")]
     Write { what: String, source: io::Error },
     #[error("cannot start worker threads: {0}")]
@@ -106,14 +170,34 @@ where
         }
     };
     match cli.command {
+        Command::Check(args) => run_check(args),
         Command::Graph(args) => run_graph(args),
+        Command::Rules(args) => run_rules(args),
     }
 }
 
-fn load_options(common: &CommonArgs, keep_text: bool) -> LoadOptions {
+/// The configuration that applies: `--config`, else the one discovered from the first path.
+fn configuration(common: &CommonArgs, paths: &[PathBuf]) -> Result<Config, CliError> {
+    let path = match &common.config {
+        Some(p) => Some(p.clone()),
+        None => paths.first().and_then(|p| config::discover(p)),
+    };
+    Ok(match path {
+        Some(p) => config::load(&p)?,
+        None => Config::default(),
+    })
+}
+
+fn load_options(common: &CommonArgs, config: &Config, keep_text: bool) -> LoadOptions {
+    let mut excludes = config.exclude.clone();
+    excludes.extend(common.exclude.iter().cloned());
     LoadOptions {
-        walk: WalkOptions { excludes: common.exclude.clone(), max_file_size: common.max_file_size },
-        default_namespace: common.default_namespace.clone(),
+        walk: WalkOptions { excludes, max_file_size: common.max_file_size },
+        default_namespace: common
+            .default_namespace
+            .clone()
+            .or_else(|| config.default_namespace.clone())
+            .unwrap_or_else(|| "default".to_string()),
         keep_text,
     }
 }
@@ -158,7 +242,8 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let pool = thread_pool(args.common.threads)?;
     let mut stats = Stats::new(args.common.stats);
     let paths = paths_or_cwd(&args.common.paths);
-    let options = load_options(&args.common, false);
+    let config = configuration(&args.common, &paths)?;
+    let options = load_options(&args.common, &config, false);
     let started = Instant::now();
     let loaded = pool.install(|| analysis::load(&paths, &options))?;
     stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
@@ -182,5 +267,117 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     finish_write(written, "the graph")?;
     stats.stage("report", started, None);
     stats.finish(graph.edges.len(), graph.classes.len(), graph.peers.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_rule_ids(ids: &[String]) -> Result<(), CliError> {
+    match ids.iter().find(|id| *id != "all" && rules::find(id).is_none()) {
+        Some(id) => Err(CliError::UnknownRule(id.clone())),
+        None => Ok(()),
+    }
+}
+
+/// The repository root for SARIF URIs: the nearest folder above `path` with a `.git`, else the
+/// working directory.
+fn repository_root(path: &std::path::Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let start = std::fs::canonicalize(path).unwrap_or_else(|_| cwd.join(path));
+    let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
+    while let Some(d) = dir {
+        if d.join(".git").exists() {
+            return d.to_path_buf();
+        }
+        dir = d.parent();
+    }
+    cwd
+}
+
+fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
+    check_rule_ids(&args.select)?;
+    check_rule_ids(&args.ignore)?;
+    let pool = thread_pool(args.common.threads)?;
+    let mut stats = Stats::new(args.common.stats);
+    let paths = paths_or_cwd(&args.common.paths);
+    let config = configuration(&args.common, &paths)?;
+    let options = load_options(&args.common, &config, true);
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::Baseline { path: path.display().to_string(), message: e.to_string() })?;
+            Some(
+                crate::baseline::parse(&text)
+                    .map_err(|e| CliError::Baseline { path: path.display().to_string(), message: e.to_string() })?,
+            )
+        }
+    };
+    let settings = RuleSettings {
+        select: if args.select.is_empty() { config.select.clone() } else { args.select.clone() },
+        ignore: config.ignore.iter().chain(args.ignore.iter()).cloned().collect(),
+        levels: config.levels.clone(),
+    };
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
+
+    let started = Instant::now();
+    let loaded = pool.install(|| analysis::load(&paths, &options))?;
+    stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
+    let started = Instant::now();
+    let graph = graph::build(&loaded.model);
+    stats.stage("graph", started, None);
+    let started = Instant::now();
+    let outcome = pool.install(|| check::run(&loaded, &graph, &settings, baseline.as_ref()));
+    stats.stage("rules", started, None);
+
+    let started = Instant::now();
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+    let mut out = open_output(args.output.as_ref())?;
+    let written = match args.format {
+        CheckFormat::Human => report::human::write(&outcome, &loaded.files, color, &mut out),
+        CheckFormat::Json => report::json::write(&outcome, &loaded.files, &mut out),
+        CheckFormat::Github => report::github::write(&outcome, &loaded.files, &mut out),
+        CheckFormat::Sarif => {
+            let options = report::sarif::SarifOptions {
+                category: args.category.clone(),
+                root: repository_root(&paths[0]),
+            };
+            report::sarif::write(&outcome, &loaded.files, &options, &mut out)
+        }
+    }
+    .and_then(|()| out.flush());
+    finish_write(written, "the report")?;
+    stats.stage("report", started, None);
+    stats.finish(outcome.findings.len(), graph.classes.len(), graph.peers.len());
+    let failed = outcome.findings.iter().any(|f| fail_on.fails(f.level));
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn run_rules(args: RulesArgs) -> Result<ExitCode, CliError> {
+    let mut out = open_output(None)?;
+    let written = match &args.id {
+        None => {
+            let width = rules::all().iter().map(|m| m.id.len()).max().unwrap_or(0);
+            rules::all().iter().try_for_each(|m| {
+                writeln!(out, "{:width$}  {:7}  {}", m.id, m.level.as_str(), m.summary, width = width)
+            })
+        }
+        Some(id) => {
+            let meta = rules::find(id).ok_or_else(|| CliError::UnknownRule(id.clone()))?;
+            writeln!(
+                out,
+                "# {} ({})\n\nlevel: {}, security-severity: {}, precision: {}, tags: {}\n\n{}\n\n{}",
+                meta.id,
+                meta.name,
+                meta.level.as_str(),
+                meta.security_severity,
+                meta.precision,
+                meta.tags.join(", "),
+                meta.summary,
+                meta.body.trim_end()
+            )
+        }
+    }
+    .and_then(|()| out.flush());
+    finish_write(written, "the rule list")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -369,9 +369,13 @@ fn parse_from(text: &str, stream: &mut Stream) -> Result<(), YamlError> {
 
 fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Result<(), YamlError> {
     let mut parser = Parser::new_from_str(text);
-    let syntax = |e: saphyr_parser::ScanError| YamlError::Syntax {
-        message: e.info().to_string(),
-        at: Pos { line: clamp_u32(e.marker().line()), col: clamp_u32(e.marker().col()).saturating_add(1) },
+    let syntax = |e: saphyr_parser::ScanError| {
+        let at = Pos { line: clamp_u32(e.marker().line()), col: clamp_u32(e.marker().col()).saturating_add(1) };
+        // The scanner bounds flow nesting itself; say it in the same words as block nesting.
+        if e.info().contains("recursion limit") {
+            return YamlError::TooDeep { limit: MAX_DEPTH, at };
+        }
+        YamlError::Syntax { message: e.info().to_string(), at }
     };
     for item in &mut parser {
         let (event, pspan) = item.map_err(syntax)?;

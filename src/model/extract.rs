@@ -14,6 +14,8 @@ use crate::finding::{FileId, Finding, Level, Location};
 use crate::load::yaml::{Node, Resolved, Span, Value};
 
 pub const INVALID_MANIFEST: &str = "invalid-manifest";
+/// The annotation that suppresses findings on its object: `"rule-id[,rule-id]"`.
+pub const IGNORE_ANNOTATION: &str = "kubereach.io/ignore";
 
 struct Reader<'a> {
     file: FileId,
@@ -365,6 +367,10 @@ fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default
         namespace_span: namespace_node.map(|n| n.span),
         kind_span,
         api_version_span: node.get("apiVersion").map_or(kind_span, |n| n.span),
+        ignore_annotation: metadata
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(IGNORE_ANNOTATION))
+            .and_then(|v| v.as_str().map(|s| (s.into(), v.span))),
     })
 }
 

@@ -41,6 +41,8 @@ pub struct Meta {
     pub namespace_span: Option<Span>,
     pub kind_span: Span,
     pub api_version_span: Span,
+    /// The `kubereach.io/ignore` annotation's value and where it is written.
+    pub ignore_annotation: Option<(Box<str>, Span)>,
 }
 
 impl Meta {

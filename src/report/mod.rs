@@ -3,7 +3,11 @@
 //! Graph formats live in [`graph`]; findings are rendered here. Nothing in this module decides
 //! what is true about the repository: it prints what the earlier stages computed.
 
+pub mod github;
 pub mod graph;
+pub mod human;
+pub mod json;
+pub mod sarif;
 
 use std::io::{self, Write};
 

@@ -1,0 +1,12 @@
+//! `dangling-ingress-backend`: an Ingress or Route backend naming a Service, or a Service port,
+//! that no manifest declares. The engine resolves every backend while it builds the graph, so
+//! it records these and this rule reports them.
+
+use super::Context;
+use crate::finding::Finding;
+
+pub const ID: &str = "dangling-ingress-backend";
+
+pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    out.extend(cx.graph.findings.iter().filter(|f| f.rule == ID).cloned());
+}

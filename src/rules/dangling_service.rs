@@ -1,0 +1,41 @@
+//! `dangling-service`: a Service whose selector matches no workload of its namespace. A note where
+//! the namespace holds custom resources (which may create the pods) or no workload at all.
+
+use super::common::workloads_by_namespace;
+use super::Context;
+use crate::finding::{Finding, Level};
+use crate::model::ServiceType;
+
+pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let by_namespace = workloads_by_namespace(cx.model);
+    for service in &cx.model.services {
+        if service.service_type == ServiceType::ExternalName {
+            continue;
+        }
+        let Some((selector, span)) = &service.selector else { continue };
+        let workloads = by_namespace.get(&*service.meta.namespace).map(Vec::as_slice).unwrap_or_default();
+        let matched = workloads.iter().any(|&w| {
+            let labels = &cx.model.workloads[w].pod_labels;
+            selector.0.iter().all(|(k, v)| labels.get(k) == Some(&**v))
+        });
+        if matched {
+            continue;
+        }
+        let uncertain =
+            workloads.is_empty() || cx.model.namespaces_with_custom_resources.contains(&service.meta.namespace);
+        let level = if uncertain { Level::Note } else { Level::Warning };
+        let selector_text = selector.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+        out.push(
+            Finding::new(
+                "dangling-service",
+                level,
+                service.meta.at(*span),
+                format!(
+                    "Service `{}` selects `{selector_text}`, which no workload of namespace `{}` carries",
+                    service.meta.name, service.meta.namespace
+                ),
+            )
+            .with_key(service.meta.key(), "spec.selector", selector_text),
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! `egress-to-metadata-endpoint`: an egress rule that admits the cloud instance metadata
+//! endpoint (169.254.169.254, any port) or the Azure WireServer (168.63.129.16, TCP 80 and
+//! 32526; its port 53 is Azure DNS and stays allowed).
+
+use super::Context;
+use crate::finding::{Finding, Level};
+use crate::load::yaml::Span;
+use crate::model::net::{parse_cidr, IpRange, PortRef, Protocol};
+use crate::model::{Direction, PeerSelector, PolicyPort};
+
+struct Endpoint {
+    address: &'static str,
+    what: &'static str,
+    /// `None`: every port; else these TCP ports.
+    tcp_ports: Option<&'static [u16]>,
+}
+
+const ENDPOINTS: [Endpoint; 2] = [
+    Endpoint { address: "169.254.169.254/32", what: "the cloud instance metadata endpoint", tcp_ports: None },
+    Endpoint { address: "168.63.129.16/32", what: "the Azure WireServer", tcp_ports: Some(&[80, 32526]) },
+];
+
+/// Whether `ports` (None: every port) lets a connection to `endpoint` through. Named ports never
+/// match an address outside the cluster.
+fn ports_admit(ports: Option<&[PolicyPort]>, endpoint: &Endpoint) -> bool {
+    let Some(ports) = ports else { return true };
+    ports.iter().any(|p| match (&p.port, endpoint.tcp_ports) {
+        (Some(PortRef::Name(_)), _) => false,
+        (None, None) => true,
+        (Some(PortRef::Number(_)), None) => true,
+        (None, Some(_)) => p.protocol == Protocol::Tcp,
+        (Some(PortRef::Number(n)), Some(list)) => {
+            let end = p.end_port.unwrap_or(*n);
+            p.protocol == Protocol::Tcp && list.iter().any(|x| *n <= *x && *x <= end)
+        }
+    })
+}
+
+fn block_admits(cidr: &IpRange, except: &[IpRange], address: &IpRange) -> bool {
+    cidr.contains(address) && !except.iter().any(|e| e.contains(address))
+}
+
+pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let endpoints: Vec<(IpRange, &Endpoint)> =
+        ENDPOINTS.iter().filter_map(|e| parse_cidr(e.address).ok().map(|r| (r, e))).collect();
+    for (pi, policy) in cx.model.policies.iter().enumerate() {
+        if !policy.affects(Direction::Egress) || cx.graph.policy_selects.get(pi).is_none_or(|s| s.is_empty()) {
+            continue;
+        }
+        for (ri, rule) in policy.egress.iter().enumerate() {
+            for (address, endpoint) in &endpoints {
+                if !ports_admit(rule.ports.as_deref(), endpoint) {
+                    continue;
+                }
+                let spans: Vec<Span> = match &rule.peers {
+                    None => vec![rule.span],
+                    Some(peers) => peers
+                        .iter()
+                        .filter_map(|p| match p {
+                            PeerSelector::IpBlock { cidr, except, span } if block_admits(cidr, except, address) => {
+                                Some(*span)
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                };
+                let ip = endpoint.address.trim_end_matches("/32");
+                for span in spans {
+                    out.push(
+                        Finding::new(
+                            "egress-to-metadata-endpoint",
+                            Level::Warning,
+                            policy.meta.at(span),
+                            format!(
+                                "NetworkPolicy `{}` lets the pods it selects reach {} `{ip}`; add `{}` to the rule's `except`",
+                                policy.meta.name, endpoint.what, endpoint.address
+                            ),
+                        )
+                        .with_key(policy.meta.key(), format!("spec.egress[{ri}]"), ip),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! `policy-allows-all`: an ingress rule that admits every pod of the cluster or every external
+//! address. A warning when it allows every port, a note when `ports` narrows it.
+
+use super::Context;
+use crate::finding::{Finding, Level};
+use crate::model::{Direction, PeerSelector};
+
+pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    for policy in &cx.model.policies {
+        if !policy.affects(Direction::Ingress) {
+            continue;
+        }
+        for (i, rule) in policy.ingress.iter().enumerate() {
+            let level = if rule.ports.is_none() { Level::Warning } else { Level::Note };
+            let on = if rule.ports.is_none() { "on every port" } else { "on the listed ports" };
+            let mut push = |span, what: &str, peer: &str| {
+                out.push(
+                    Finding::new(
+                        "policy-allows-all",
+                        level,
+                        policy.meta.at(span),
+                        format!("NetworkPolicy `{}` admits {what} {on}", policy.meta.name),
+                    )
+                    .with_key(policy.meta.key(), format!("spec.ingress[{i}]"), peer),
+                );
+            };
+            let Some(peers) = &rule.peers else {
+                push(rule.span, "every pod of the cluster and every external address (a rule without `from`)", "*");
+                continue;
+            };
+            for peer in peers {
+                match peer {
+                    PeerSelector::Pods { namespaces: Some(ns), pods, span }
+                        if ns.is_empty() && pods.as_ref().is_none_or(|p| p.is_empty()) =>
+                    {
+                        push(*span, "every pod of the cluster (`namespaceSelector: {}`)", "namespaceSelector: {}");
+                    }
+                    PeerSelector::IpBlock { cidr, except, span } if cidr.is_whole() && except.is_empty() => {
+                        push(*span, &format!("every external address (`{cidr}`)"), &cidr.to_string());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Suppressions: the `kubereach.io/ignore` annotation on an object, and the comment
+//! `# kubereach:ignore rule-id[,rule-id] -- reason` on the line of a finding or alone on the line
+//! above it. A suppression that suppresses nothing is itself reported (`unused-suppression`).
+//!
+//! Comments are found by scanning the file text line by line (they are not in the YAML tree): a
+//! `#` that starts a comment is one at the start of a line or after whitespace, outside quotes.
+
+use std::collections::BTreeMap;
+
+use crate::finding::{FileId, Finding, Level, Location};
+use crate::load::yaml::{Pos, Span};
+use crate::load::Files;
+use crate::model::Model;
+
+pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
+const MARKER: &str = "kubereach:ignore";
+
+/// One suppression and whether it was used.
+#[derive(Debug)]
+struct Suppression {
+    rules: Vec<String>,
+    /// Where it is written (reported when unused).
+    location: Location,
+    /// What it covers: a document's span (annotation) or one line (comment).
+    covers: Cover,
+    used: bool,
+}
+
+#[derive(Debug)]
+enum Cover {
+    Span(Span),
+    Line(u32),
+}
+
+impl Suppression {
+    fn applies(&self, f: &Finding) -> bool {
+        if f.location.file != self.location.file || !self.rules.iter().any(|r| r == f.rule || r == "all") {
+            return false;
+        }
+        let at = f.location.span.start;
+        match self.covers {
+            Cover::Span(span) => span.start <= at && at < span.end.max(Pos { line: span.end.line + 1, col: 1 }),
+            Cover::Line(line) => at.line == line,
+        }
+    }
+}
+
+/// The result of applying suppressions: the findings kept, how many were suppressed, and the
+/// unused-suppression findings.
+pub struct Outcome {
+    pub kept: Vec<Finding>,
+    pub suppressed: usize,
+    pub unused: Vec<Finding>,
+}
+
+/// Parses a comment line's suppression, if any: `(rule ids, reason)`.
+fn parse_comment(line: &str) -> Option<(usize, Vec<String>, bool)> {
+    let hash = comment_start(line)?;
+    let comment = line[hash + 1..].trim_start();
+    let rest = comment.strip_prefix(MARKER)?;
+    let (ids, reason) = match rest.split_once("--") {
+        Some((ids, reason)) => (ids, !reason.trim().is_empty()),
+        None => (rest, false),
+    };
+    let rules: Vec<String> =
+        ids.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+    Some((hash, rules, reason))
+}
+
+/// The byte offset of the `#` that starts a comment on this line, outside quotes.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut prev_space = true;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') if prev_space => quote = Some(c),
+            (None, '#') if prev_space => return Some(i),
+            _ => {}
+        }
+        prev_space = c == ' ' || c == '\t';
+    }
+    None
+}
+
+fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let metas = model
+        .namespaces
+        .iter()
+        .map(|o| &o.meta)
+        .chain(model.workloads.iter().map(|o| &o.meta))
+        .chain(model.services.iter().map(|o| &o.meta))
+        .chain(model.ingresses.iter().map(|o| &o.meta))
+        .chain(model.ingress_classes.iter().map(|o| &o.meta))
+        .chain(model.routes.iter().map(|o| &o.meta))
+        .chain(model.policies.iter().map(|o| &o.meta))
+        .chain(model.others.iter().map(|o| &o.meta));
+    for meta in metas {
+        if let Some((value, span)) = &meta.ignore_annotation {
+            let rules = value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+            out.push(Suppression {
+                rules,
+                location: Location { file: meta.file, span: *span },
+                covers: Cover::Span(meta.span),
+                used: false,
+            });
+        }
+    }
+    for (id, file) in files.entries.iter().enumerate() {
+        if !file.text.contains(MARKER) {
+            continue;
+        }
+        let lines: Vec<&str> = file.text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some((hash, rules, _reason)) = parse_comment(line) else { continue };
+            let line_no = i as u32 + 1;
+            let alone = line[..hash].trim().is_empty();
+            // Alone on its line: it covers the next line that is not a comment or blank.
+            let target = if alone {
+                lines[i + 1..]
+                    .iter()
+                    .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                    .map_or(line_no, |k| line_no + 1 + k as u32)
+            } else {
+                line_no
+            };
+            let col = line[..hash].chars().count() as u32 + 1;
+            let start = Pos { line: line_no, col };
+            let end = Pos { line: line_no, col: line.chars().count() as u32 + 1 };
+            out.push(Suppression {
+                rules,
+                location: Location { file: id as FileId, span: Span { start, end } },
+                covers: Cover::Line(target),
+                used: false,
+            });
+        }
+    }
+    out
+}
+
+/// Applies every suppression to `findings`. A suppression naming a rule that `enabled` turns off
+/// is not reported as unused: with the rule off, it could not have been used.
+pub fn apply(findings: Vec<Finding>, model: &Model, files: &Files, enabled: &dyn Fn(&str) -> bool) -> Outcome {
+    let mut suppressions = collect(model, files);
+    if suppressions.is_empty() {
+        return Outcome { kept: findings, suppressed: 0, unused: Vec::new() };
+    }
+    let mut by_file: BTreeMap<FileId, Vec<usize>> = BTreeMap::new();
+    for (i, s) in suppressions.iter().enumerate() {
+        by_file.entry(s.location.file).or_default().push(i);
+    }
+    let mut kept = Vec::with_capacity(findings.len());
+    let mut suppressed = 0;
+    for f in findings {
+        let hit = by_file
+            .get(&f.location.file)
+            .and_then(|candidates| candidates.iter().copied().find(|&i| suppressions[i].applies(&f)));
+        match hit {
+            Some(i) => {
+                suppressions[i].used = true;
+                suppressed += 1;
+            }
+            None => kept.push(f),
+        }
+    }
+    let unused = suppressions
+        .iter()
+        .filter(|s| !s.used && s.rules.iter().all(|r| crate::rules::find(r).is_none_or(|m| enabled(m.id))))
+        .map(|s| {
+            let unknown: Vec<&String> =
+                s.rules.iter().filter(|r| *r != "all" && crate::rules::find(r).is_none()).collect();
+            let message = if !unknown.is_empty() {
+                format!(
+                    "suppression names unknown rule{} {}",
+                    if unknown.len() == 1 { "" } else { "s" },
+                    unknown.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+                )
+            } else if s.rules.is_empty() {
+                "suppression names no rule".to_string()
+            } else {
+                format!("suppression of {} suppresses nothing; remove it", s.rules.join(", "))
+            };
+            Finding::new(UNUSED_SUPPRESSION, Level::Warning, s.location, message).with_key(
+                format!("file:{}", files.display(s.location.file)),
+                s.rules.join(","),
+                "",
+            )
+        })
+        .collect();
+    Outcome { kept, suppressed, unused }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_are_found_outside_quotes_only() {
+        assert_eq!(
+            parse_comment("  app: web # kubereach:ignore workload-not-isolated -- reviewed"),
+            Some((11, vec!["workload-not-isolated".to_string()], true))
+        );
+        assert_eq!(parse_comment("# kubereach:ignore a,b").map(|(_, r, _)| r), Some(vec!["a".into(), "b".into()]));
+        assert_eq!(parse_comment("  msg: \"# kubereach:ignore x\""), None);
+        assert_eq!(parse_comment("  url: http://x#kubereach:ignore"), None);
+    }
+}
