@@ -55,7 +55,11 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Loaded, load::Lo
     Ok(load_discovered(discovery, options))
 }
 
-fn load_discovered(discovery: Discovery, options: &LoadOptions) -> Loaded {
+fn load_discovered(mut discovery: Discovery, options: &LoadOptions) -> Loaded {
+    let patches = load::kustomize_patches(&discovery.files, &options.walk);
+    if !patches.is_empty() {
+        discovery.files.retain(|f| !patches.contains(&load::normalize(f)));
+    }
     let outcomes: Vec<FileOutcome> = discovery
         .files
         .par_iter()

@@ -24,6 +24,9 @@ struct Suppression {
     /// What it covers: a document's span (annotation) or one line (comment).
     covers: Cover,
     used: bool,
+    /// The logical key's object and field: the annotated object, or the object whose document
+    /// holds the comment (the file, for a comment outside any object).
+    key: (String, String),
 }
 
 #[derive(Debug)]
@@ -86,7 +89,7 @@ fn comment_start(line: &str) -> Option<usize> {
 
 fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
     let mut out = Vec::new();
-    let metas = model
+    let metas: Vec<&crate::model::Meta> = model
         .namespaces
         .iter()
         .map(|o| &o.meta)
@@ -96,8 +99,9 @@ fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
         .chain(model.ingress_classes.iter().map(|o| &o.meta))
         .chain(model.routes.iter().map(|o| &o.meta))
         .chain(model.policies.iter().map(|o| &o.meta))
-        .chain(model.others.iter().map(|o| &o.meta));
-    for meta in metas {
+        .chain(model.others.iter().map(|o| &o.meta))
+        .collect();
+    for meta in &metas {
         if let Some((value, span)) = &meta.ignore_annotation {
             let rules = value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
             out.push(Suppression {
@@ -105,6 +109,7 @@ fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
                 location: Location { file: meta.file, span: *span },
                 covers: Cover::Span(meta.span),
                 used: false,
+                key: (meta.key(), format!("metadata.annotations[{}]", crate::model::extract::IGNORE_ANNOTATION)),
             });
         }
     }
@@ -129,11 +134,20 @@ fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
             let col = line[..hash].chars().count() as u32 + 1;
             let start = Pos { line: line_no, col };
             let end = Pos { line: line_no, col: line.chars().count() as u32 + 1 };
+            let owner = metas
+                .iter()
+                .filter(|m| m.file == id as FileId && m.span.start.line <= target && target <= m.span.end.line)
+                .min_by_key(|m| m.span.end.line - m.span.start.line);
+            let key = match owner {
+                Some(m) => (m.key(), "comment".to_string()),
+                None => (format!("file:{}", file.display), format!("comment:{line_no}")),
+            };
             out.push(Suppression {
                 rules,
                 location: Location { file: id as FileId, span: Span { start, end } },
                 covers: Cover::Line(target),
                 used: false,
+                key,
             });
         }
     }
@@ -165,30 +179,31 @@ pub fn apply(findings: Vec<Finding>, model: &Model, files: &Files, enabled: &dyn
             None => kept.push(f),
         }
     }
-    let unused = suppressions
-        .iter()
-        .filter(|s| !s.used && s.rules.iter().all(|r| crate::rules::find(r).is_none_or(|m| enabled(m.id))))
-        .map(|s| {
-            let unknown: Vec<&String> =
-                s.rules.iter().filter(|r| *r != "all" && crate::rules::find(r).is_none()).collect();
-            let message = if !unknown.is_empty() {
-                format!(
-                    "suppression names unknown rule{} {}",
-                    if unknown.len() == 1 { "" } else { "s" },
-                    unknown.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
-                )
-            } else if s.rules.is_empty() {
-                "suppression names no rule".to_string()
-            } else {
-                format!("suppression of {} suppresses nothing; remove it", s.rules.join(", "))
-            };
-            Finding::new(UNUSED_SUPPRESSION, Level::Warning, s.location, message).with_key(
-                format!("file:{}", files.display(s.location.file)),
-                s.rules.join(","),
-                "",
+    let mut unused = Vec::new();
+    for s in &suppressions {
+        let unknown: Vec<&String> = s.rules.iter().filter(|r| *r != "all" && crate::rules::find(r).is_none()).collect();
+        let message = if !unknown.is_empty() {
+            // Reported whether or not the rest of the suppression was used: a typo hides nothing.
+            format!(
+                "suppression names unknown rule{} {}",
+                if unknown.len() == 1 { "" } else { "s" },
+                unknown.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
             )
-        })
-        .collect();
+        } else if s.used || !s.rules.iter().all(|r| crate::rules::find(r).is_none_or(|m| enabled(m.id))) {
+            continue;
+        } else if s.rules.is_empty() {
+            "suppression names no rule".to_string()
+        } else {
+            format!("suppression of {} suppresses nothing; remove it", s.rules.join(", "))
+        };
+        unused.push(
+            Finding::new(UNUSED_SUPPRESSION, Level::Warning, s.location, message).with_key(
+                s.key.0.clone(),
+                s.key.1.clone(),
+                s.rules.join(","),
+            ),
+        );
+    }
     Outcome { kept, suppressed, unused }
 }
 

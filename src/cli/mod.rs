@@ -189,10 +189,17 @@ fn configuration(common: &CommonArgs, paths: &[PathBuf]) -> Result<Config, CliEr
 }
 
 fn load_options(common: &CommonArgs, config: &Config, keep_text: bool) -> LoadOptions {
-    let mut excludes = config.exclude.clone();
-    excludes.extend(common.exclude.iter().cloned());
+    // Configuration patterns are relative to the configuration's folder, as in a .gitignore.
+    let anchored_excludes = match (&config.path, config.exclude.is_empty()) {
+        (Some(path), false) => {
+            let base = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+            let base = std::fs::canonicalize(&base).unwrap_or(base);
+            Some((base, config.exclude.clone()))
+        }
+        _ => None,
+    };
     LoadOptions {
-        walk: WalkOptions { excludes, max_file_size: common.max_file_size },
+        walk: WalkOptions { excludes: common.exclude.clone(), anchored_excludes, max_file_size: common.max_file_size },
         default_namespace: common
             .default_namespace
             .clone()

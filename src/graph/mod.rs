@@ -829,7 +829,7 @@ impl<'m> Builder<'m> {
                 let choice = match &b.port {
                     None => PortChoice::All,
                     Some(ServicePortRef::Number(n)) => PortChoice::ServicePort(*n),
-                    Some(ServicePortRef::Name(name)) => PortChoice::Name(name.clone()),
+                    Some(ServicePortRef::Name(name)) => PortChoice::ServicePortName(name.clone()),
                 };
                 routes.push(Route { meta: &ing.meta, service: &b.service, choice, span: b.span, source });
             }
@@ -1048,7 +1048,9 @@ enum PortChoice {
     ServicePort(u16),
     /// A Route's numeric `targetPort`: the Service port or target port with that number.
     RouteNumber(u16),
-    /// A Service port name (or, for Routes, a named target port).
+    /// An Ingress backend's `port.name`: the Service port of that name.
+    ServicePortName(Box<str>),
+    /// A Route's named `targetPort`: a Service port name or a named target port.
     Name(Box<str>),
 }
 
@@ -1058,6 +1060,7 @@ impl PortChoice {
             PortChoice::All => true,
             PortChoice::ServicePort(n) => p.port == *n,
             PortChoice::RouteNumber(n) => p.port == *n || p.target == PortRef::Number(*n),
+            PortChoice::ServicePortName(name) => p.name.as_deref() == Some(&**name),
             PortChoice::Name(name) => p.name.as_deref() == Some(&**name) || p.target == PortRef::Name(name.clone()),
         }
     }
@@ -1066,7 +1069,7 @@ impl PortChoice {
         match self {
             PortChoice::All => "*".to_string(),
             PortChoice::ServicePort(n) | PortChoice::RouteNumber(n) => n.to_string(),
-            PortChoice::Name(n) => n.to_string(),
+            PortChoice::Name(n) | PortChoice::ServicePortName(n) => n.to_string(),
         }
     }
 }

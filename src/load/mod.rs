@@ -48,15 +48,17 @@ impl Files {
 
 #[derive(Clone, Debug)]
 pub struct WalkOptions {
-    /// Glob patterns (gitignore syntax) of paths to leave out.
+    /// Glob patterns (gitignore syntax) of paths to leave out, relative to each scanned path.
     pub excludes: Vec<String>,
+    /// Patterns of a configuration file, relative to the file's folder (the first element).
+    pub anchored_excludes: Option<(PathBuf, Vec<String>)>,
     /// Files larger than this are reported and not read.
     pub max_file_size: u64,
 }
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        WalkOptions { excludes: Vec::new(), max_file_size: 64 * 1024 * 1024 }
+        WalkOptions { excludes: Vec::new(), anchored_excludes: None, max_file_size: 64 * 1024 * 1024 }
     }
 }
 
@@ -86,6 +88,23 @@ fn is_manifest_extension(path: &Path) -> bool {
 pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, LoadError> {
     let mut discovery = Discovery::default();
     let mut files = BTreeSet::new();
+    let anchored = match &options.anchored_excludes {
+        None => None,
+        Some((base, patterns)) => {
+            let mut builder = ignore::gitignore::GitignoreBuilder::new(base);
+            for pattern in patterns {
+                builder.add_line(None, pattern).map_err(|e| LoadError::BadExclude {
+                    pattern: pattern.clone(),
+                    message: e.to_string(),
+                })?;
+            }
+            let matcher = builder
+                .build()
+                .map_err(|e| LoadError::BadExclude { pattern: patterns.join(", "), message: e.to_string() })?;
+            Some(std::sync::Arc::new(matcher))
+        }
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
     for root in paths {
         if !root.exists() && root.symlink_metadata().is_err() {
             return Err(LoadError::Missing(root.display().to_string()));
@@ -99,12 +118,18 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, L
         let overrides = overrides
             .build()
             .map_err(|e| LoadError::BadExclude { pattern: options.excludes.join(", "), message: e.to_string() })?;
-        let walker = WalkBuilder::new(root)
-            .follow_links(true)
-            .overrides(overrides)
-            .require_git(false)
-            .sort_by_file_path(|a, b| a.cmp(b))
-            .build();
+        let mut builder = WalkBuilder::new(root);
+        builder.follow_links(true).overrides(overrides).require_git(false).sort_by_file_path(|a, b| a.cmp(b));
+        if let Some(matcher) = &anchored {
+            let matcher = std::sync::Arc::clone(matcher);
+            let cwd = cwd.clone();
+            builder.filter_entry(move |entry| {
+                let absolute = normalize(&cwd.join(entry.path()));
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                !matcher.matched_path_or_any_parents(&absolute, is_dir).is_ignore()
+            });
+        }
+        let walker = builder.build();
         for entry in walker {
             match entry {
                 Ok(entry) => {
@@ -265,4 +290,71 @@ pub fn file_start(file: FileId) -> Location {
 /// A finding about a whole file (unreadable, binary, …).
 pub fn file_finding(file: FileId, rule: &'static str, level: Level, message: String) -> Finding {
     Finding::new(rule, level, file_start(file), message)
+}
+
+/// Files that kustomizations use as patches (`patches`, `patchesStrategicMerge`,
+/// `patchesJson6902`): partial objects that are not applied on their own, so they are not
+/// analysed as manifests.
+pub fn kustomize_patches(files: &[PathBuf], options: &WalkOptions) -> BTreeSet<PathBuf> {
+    let mut patches = BTreeSet::new();
+    for path in files {
+        let is_kustomization = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| matches!(n, "kustomization.yaml" | "kustomization.yml" | "Kustomization"));
+        if !is_kustomization {
+            continue;
+        }
+        let FileRead::Parsed { stream, .. } = read_file(path, options) else { continue };
+        let Some(root) = stream.documents.first().and_then(|d| d.root.as_ref()) else { continue };
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let mut add = |p: &str| {
+            patches.insert(normalize(&dir.join(p)));
+        };
+        for key in ["patchesStrategicMerge", "patches", "patchesJson6902"] {
+            for item in root.get(key).and_then(yaml::Node::as_seq).unwrap_or_default() {
+                if let Some(p) = item.as_str() {
+                    add(p);
+                } else if let Some(p) = item.get("path").and_then(yaml::Node::as_str) {
+                    add(p);
+                }
+            }
+        }
+    }
+    patches
+}
+
+/// `a/./b/../c` → `a/c`, lexically (a `..` that climbs above the start is kept).
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut parts: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.iter().map(|c| c.as_os_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(normalize(Path::new("a/./b/../c.yaml")), PathBuf::from("a/c.yaml"));
+        assert_eq!(normalize(Path::new("../x/base/../p.yaml")), PathBuf::from("../x/p.yaml"));
+        assert_eq!(normalize(Path::new("./k/p.yaml")), PathBuf::from("k/p.yaml"));
+    }
+
+    #[test]
+    fn manifest_text_is_recognised_in_block_and_flow_style() {
+        assert!(text_looks_like_manifest("apiVersion: v1\nkind: Pod\n"));
+        assert!(text_looks_like_manifest("{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}"));
+        assert!(!text_looks_like_manifest("replicas: 3\nimage: nginx\n"));
+    }
 }

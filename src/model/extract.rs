@@ -20,9 +20,27 @@ pub const IGNORE_ANNOTATION: &str = "kubereach.io/ignore";
 struct Reader<'a> {
     file: FileId,
     findings: &'a mut Vec<Finding>,
+    /// Where a value is a template placeholder (`${VAR}`, `{{ … }}`) of an unrendered template.
+    placeholder: Option<Span>,
+}
+
+/// Whether a scalar is a template placeholder rather than a value: `${VAR:-default}` of
+/// envsubst-style templates, or `{{ … }}`.
+fn is_placeholder(node: &Node) -> bool {
+    node.as_scalar().is_some_and(|s| s.text.contains("${") || (s.text.contains("{{") && s.text.contains("}}")))
 }
 
 impl Reader<'_> {
+    /// Reports a field of the wrong type, unless it is a template placeholder: those are noted
+    /// once per document as an unrendered template.
+    fn invalid_value(&mut self, node: &Node, message: String) {
+        if is_placeholder(node) {
+            self.placeholder.get_or_insert(node.span);
+            return;
+        }
+        self.invalid(node.span, message);
+    }
+
     fn invalid(&mut self, span: Span, message: String) {
         self.findings.push(Finding::new(INVALID_MANIFEST, Level::Error, Location { file: self.file, span }, message));
     }
@@ -63,8 +81,8 @@ impl Reader<'_> {
             Resolved::Str(t) => Some(t),
             Resolved::Null => None,
             Resolved::Bool(_) | Resolved::Int(_) | Resolved::Float => {
-                self.invalid(
-                    node.span,
+                self.invalid_value(
+                    node,
                     format!(
                         "`{path}` is `{}`, which kubectl reads as {}, not a string; quote it",
                         s.text,
@@ -82,7 +100,7 @@ impl Reader<'_> {
             Some(Resolved::Int(v)) => Some(v),
             Some(Resolved::Null) => None,
             _ => {
-                self.invalid(node.span, format!("`{path}` must be an integer, found {}", node.kind_name()));
+                self.invalid_value(node, format!("`{path}` must be an integer, found {}", node.kind_name()));
                 None
             }
         }
@@ -106,7 +124,7 @@ impl Reader<'_> {
             Some(Resolved::Bool(b)) => Some(b),
             Some(Resolved::Null) => None,
             _ => {
-                self.invalid(node.span, format!("`{path}` must be a boolean, found {}", node.kind_name()));
+                self.invalid_value(node, format!("`{path}` must be a boolean, found {}", node.kind_name()));
                 None
             }
         }
@@ -118,9 +136,9 @@ impl Reader<'_> {
         match node.as_scalar().map(|s| s.resolve()) {
             Some(Resolved::Int(_)) => self.port_number(Some(node), path).map(PortRef::Number),
             Some(Resolved::Str(name)) => {
-                if name.is_empty() || !name.bytes().any(|b| b.is_ascii_alphabetic()) {
-                    self.invalid(
-                        node.span,
+                if name.is_empty() || !name.bytes().any(|b| b.is_ascii_alphabetic()) || is_placeholder(node) {
+                    self.invalid_value(
+                        node,
                         format!(
                             "`{path}` is the string `{name}`; a port name needs a letter (write a number unquoted)"
                         ),
@@ -144,7 +162,7 @@ impl Reader<'_> {
         match self.string(Some(node), path) {
             None => Protocol::Tcp,
             Some(s) => Protocol::parse(s).unwrap_or_else(|| {
-                self.invalid(node.span, format!("`{path}` is `{s}`; expected TCP, UDP or SCTP"));
+                self.invalid_value(node, format!("`{path}` is `{s}`; expected TCP, UDP or SCTP"));
                 Protocol::Tcp
             }),
         }
@@ -239,12 +257,20 @@ pub enum Extracted {
 
 /// Reads one document: an object, or the items of a `List` kind.
 pub fn extract_document(file: FileId, root: &Node, default_namespace: &str, findings: &mut Vec<Finding>) -> Extracted {
-    let mut r = Reader { file, findings };
+    let mut r = Reader { file, findings, placeholder: None };
     let mut objects = Vec::new();
     if !is_object(root) {
         return Extracted::NotAnObject;
     }
     extract_object(&mut r, root, default_namespace, &mut objects, 0, None);
+    if let Some(span) = r.placeholder {
+        r.findings.push(Finding::new(
+            "unrendered-template",
+            Level::Note,
+            Location { file, span },
+            "values here are template placeholders (`${…}` or `{{ … }}`); render the template (envsubst, helm template) and analyse the output",
+        ));
+    }
     Extracted::Objects(objects)
 }
 
@@ -325,6 +351,11 @@ fn extract_object(
     out.push(object);
 }
 
+fn is_modelled_kind(kind: &str) -> bool {
+    WorkloadKind::parse(kind).is_some()
+        || matches!(kind, "Namespace" | "Service" | "Ingress" | "IngressClass" | "Route" | "NetworkPolicy")
+}
+
 fn is_core_api(api_version: &str) -> bool {
     matches!(api_version, "v1")
         || api_version.starts_with("apps/")
@@ -343,7 +374,11 @@ fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default
         _ => match metadata.and_then(|m| m.get("generateName")).and_then(Node::as_str) {
             Some(g) => g,
             None => {
-                r.invalid(kind_span, format!("{kind} has no `metadata.name`; not analysed"));
+                // Configuration files of tools (kustomize, kind, component configs) carry
+                // `apiVersion` and `kind` but no name; only the kinds kubereach models need one.
+                if is_modelled_kind(kind) {
+                    r.invalid(kind_span, format!("{kind} has no `metadata.name`; not analysed"));
+                }
                 return None;
             }
         },

@@ -6,7 +6,7 @@
 //! still modelled with what could be read. Nothing downstream re-reads raw YAML.
 
 pub mod controllers;
-mod extract;
+pub mod extract;
 pub mod net;
 pub mod selector;
 
@@ -404,23 +404,19 @@ impl Model {
         let mut model = Model::default();
         // (kind, namespace, name) of each object analysed, with where it was first declared.
         let mut seen: BTreeMap<ObjectKey, Location> = BTreeMap::new();
+        // Repeats per file: one note per file rather than one per object (install variants repeat
+        // whole files).
+        let mut repeats: BTreeMap<FileId, Vec<(String, Location, Location)>> = BTreeMap::new();
         for object in objects {
             let meta = object.meta();
             let namespace: Box<str> = if object.namespaced() { meta.namespace.clone() } else { "".into() };
             let key = (meta.kind.clone(), namespace, meta.name.clone());
             if let Some(first) = seen.get(&key) {
-                findings.push(
-                    Finding::new(
-                        "duplicate-object",
-                        Level::Note,
-                        meta.location(),
-                        format!(
-                            "{} `{}` is declared again; only the first declaration is analysed",
-                            meta.kind, meta.name
-                        ),
-                    )
-                    .with_related(*first, "first declared here"),
-                );
+                repeats.entry(meta.file).or_default().push((
+                    format!("{} `{}`", meta.kind, meta.name),
+                    meta.location(),
+                    *first,
+                ));
                 continue;
             }
             seen.insert(key, meta.location());
@@ -439,6 +435,24 @@ impl Model {
                     model.others.push(o)
                 }
             }
+        }
+        for items in repeats.into_values() {
+            let (first_name, at, first_at) = &items[0];
+            let message = if items.len() == 1 {
+                format!("{first_name} is declared again; only the first declaration is analysed")
+            } else {
+                let names: Vec<&str> = items.iter().take(3).map(|(n, _, _)| n.as_str()).collect();
+                let more = if items.len() > 3 { format!(" and {} more", items.len() - 3) } else { String::new() };
+                format!(
+                    "{} objects of this file are declared earlier ({}{more}); only the first declarations are analysed",
+                    items.len(),
+                    names.join(", ")
+                )
+            };
+            findings.push(
+                Finding::new("duplicate-object", Level::Note, *at, message)
+                    .with_related(*first_at, format!("{first_name} first declared here")),
+            );
         }
         model
     }

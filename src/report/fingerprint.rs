@@ -51,7 +51,8 @@ impl LineHashes {
         self.values.len()
     }
 
-    /// Never true: even the empty text has one line.
+    /// True only for [`LineHashes::default`], hashes of no text at all (the empty text has one
+    /// line).
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
@@ -187,8 +188,14 @@ mod tests {
         let text = "Lorem ipsum dolor sit amet.\n".repeat(10);
         let mut expected: Vec<String> = (1..=6).map(|n| format!("a7f2ff13bc495cf2:{n}")).collect();
         expected.extend(
-            ["a7f2ff1481e87703:1", "a9cf91f7bbf1862b:1", "55ec222b86bcae53:1", "cc97dc7b1d7d8f7b:1", "c129715d7a2bc9a3:1"]
-                .map(String::from),
+            [
+                "a7f2ff1481e87703:1",
+                "a9cf91f7bbf1862b:1",
+                "55ec222b86bcae53:1",
+                "cc97dc7b1d7d8f7b:1",
+                "c129715d7a2bc9a3:1",
+            ]
+            .map(String::from),
         );
         assert_eq!(line_hashes(&text), expected);
     }
@@ -207,7 +214,13 @@ mod tests {
     fn derived_vectors() {
         check(
             "var a = 0;\nvar b = 0;\nvar c = 0;\nvar d = 0;\n",
-            &["5e4d5a9cf1294ad9:1", "caea1afc91a6873d:1", "5b87491bda21f5c0:1", "4f30fbfc59569f82:1", "c129715d7a2bc9a3:1"],
+            &[
+                "5e4d5a9cf1294ad9:1",
+                "caea1afc91a6873d:1",
+                "5b87491bda21f5c0:1",
+                "4f30fbfc59569f82:1",
+                "c129715d7a2bc9a3:1",
+            ],
         );
         let two = LineHashes::new("var foo = 0;\nvar bar = 0;\nvar baz = 0;\nvar qux = 0;\n");
         assert_eq!(two.line(1), Some("872c213e5c3515b:1"));

@@ -57,7 +57,5 @@ pub fn escape_property(s: &str) -> Cow<'_, str> {
     if !s.contains(['%', '\r', '\n', ':', ',']) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(
-        s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A").replace(':', "%3A").replace(',', "%2C"),
-    )
+    Cow::Owned(s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A").replace(':', "%3A").replace(',', "%2C"))
 }

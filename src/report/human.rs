@@ -17,8 +17,8 @@
 //!   are turned into byte offsets here, clamped to the text so that a span outside it (a file
 //!   that changed, an unreadable file with empty text) never panics. A file without text, or a
 //!   line too long to show (minified JSON), is reported without a snippet.
-//! - Colour comes only from the theme (`unicode()` or `unicode_nocolor()`), and the width is
-//!   fixed, so the same input gives the same bytes whatever the terminal.
+//! - Colour comes only from the theme (`unicode()` or `unicode_nocolor()`), the width is fixed
+//!   and messages are not wrapped, so the same input gives the same bytes whatever the terminal.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -41,6 +41,8 @@ const MAX_SNIPPET_LINE: usize = 400;
 const MAX_SPAN_LINES: usize = 6;
 
 const BOLD: &str = "\x1b[1m";
+/// miette's colour for `help:`.
+const CYAN: &str = "\x1b[36m";
 const RESET: &str = "\x1b[0m";
 
 pub fn write(outcome: &Outcome, files: &Files, color: bool, out: &mut dyn Write) -> io::Result<()> {
@@ -48,7 +50,9 @@ pub fn write(outcome: &Outcome, files: &Files, color: bool, out: &mut dyn Write)
         return Ok(());
     }
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(WIDTH).with_links(false);
+    // Lines are not wrapped: miette's wrapping breaks after `/` and `-`, inside the identifiers
+    // and commands that messages quote, and one line per message is what grep wants.
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(WIDTH).with_wrap_lines(false).with_links(false);
     let mut cache = SnippetCache::default();
     let mut current: Option<FileId> = None;
     let mut files_with_findings = 0usize;
@@ -79,7 +83,12 @@ pub fn write(outcome: &Outcome, files: &Files, color: bool, out: &mut dyn Write)
         out.write_all(b"\n")?;
         out.write_all(rendered.as_bytes())?;
         for note in &report.notes {
-            writeln!(out, "  = note: {note}")?;
+            writeln!(out, "{note}")?;
+        }
+        if color {
+            writeln!(out, "  {CYAN}help:{RESET} {}", report.help)?;
+        } else {
+            writeln!(out, "  help: {}", report.help)?;
         }
     }
     out.write_all(b"\n")?;
@@ -129,7 +138,8 @@ struct FindingReport<'a> {
     /// The file's text, when it has any to show.
     source: Option<&'a Snippets<'a>>,
     labels: Vec<LabeledSpan>,
-    /// `= note:` lines: related locations miette cannot draw, and the exposure path.
+    /// Lines after the snippet (`  = at:`, `  = note:`, `  = path:`): the location when there is
+    /// no snippet, related locations miette cannot draw, the exposure path.
     notes: Vec<String>,
 }
 
@@ -153,18 +163,19 @@ impl<'a> FindingReport<'a> {
                 report.source = Some(source);
                 report.labels.push(LabeledSpan::new_primary_with_span(Some(finding.level.as_str().to_string()), span));
             }
-            None => report.notes.push(format!("at {}", position(&finding.location, files))),
+            None => report.notes.push(format!("  = at: {}", position(&finding.location, files))),
         }
         for related in &finding.related {
             let drawn = report.source.is_some() && related.location.file == finding.location.file;
             match source.span(&related.location).filter(|_| drawn) {
                 Some(span) => report.labels.push(LabeledSpan::new_with_span(Some(related.message.clone()), span)),
-                None => report.notes.push(note(related, files)),
+                None => report.notes.push(format!("  = note: {}", note(related, files))),
             }
         }
         for (i, step) in finding.path.iter().enumerate() {
-            let arrow = if i == 0 { "path:" } else { "    →" };
-            report.notes.push(format!("{arrow} {}", note(step, files)));
+            // Later steps line up under the first: `  = path: ` is ten columns wide.
+            let lead = if i == 0 { "  = path:" } else { "        →" };
+            report.notes.push(format!("{lead} {}", note(step, files)));
         }
         report
     }
@@ -204,10 +215,6 @@ impl Diagnostic for FindingReport<'_> {
             Level::Warning => Severity::Warning,
             Level::Note => Severity::Advice,
         })
-    }
-
-    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(&self.help))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -291,7 +298,9 @@ impl<'a> Snippets<'a> {
     /// The span to draw for a location, or `None` when there is nothing to show: no text, or a
     /// line too long for a snippet.
     fn span(&self, location: &Location) -> Option<SourceSpan> {
-        if self.text.is_empty() {
+        // A position past the last line (a file changed since, a defect) would be drawn at the
+        // end of the text, which misleads: the location is given as text instead.
+        if self.text.is_empty() || location.span.start.line as usize > self.line_starts.len() {
             return None;
         }
         let start = self.offset(location.span.start);

@@ -1,10 +1,41 @@
-//! SARIF 2.1.0 for GitHub code scanning and editors (stub; being written).
+//! SARIF 2.1.0 for GitHub code scanning and editors (DESIGN.md §9).
+//!
+//! The log is built with the types of the `serde-sarif` crate (generated from the SARIF schema;
+//! optional members are skipped when empty, maps are `BTreeMap`s, members are written in a fixed
+//! order), so the output is deterministic: the same findings give the same bytes.
+//!
+//! What GitHub reads, and how it is written here:
+//! - `tool.driver` carries every rule of [`crate::rules::all`], with or without results, so that
+//!   `ruleIndex` is the rule's place in the registry;
+//! - an artifact's `uri` is relative to [`SarifOptions::root`] (the repository root), with `/`
+//!   separators, percent-encoded, and `uriBaseId: %SRCROOT%`; a file outside the root gets an
+//!   absolute `file://` URI and no base;
+//! - regions have start and end line and column; columns are 1-based UTF-16 code units
+//!   (`run.columnKind`), converted from the loader's columns (Unicode scalar values) with the
+//!   file's text;
+//! - `partialFingerprints` holds `primaryLocationLineHash`, computed as the upload action does
+//!   (see [`super::fingerprint`]), and the finding's logical key under
+//!   [`crate::baseline::SARIF_KEY`], which `--baseline` reads back. A file the loader could not
+//!   read as text (binary, not UTF-8, too large) gets no line hash: the action computes it from
+//!   the bytes, which kubereach did not keep.
+//!
+//! `serde-sarif` 0.8 derives serde's traits but does not turn on serde's `derive` feature itself;
+//! it builds here because this crate depends on serde with that feature.
 
-use std::io::{self, Write};
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{self, Read as _, Write};
+use std::path::{Component, Path, PathBuf};
 
-use crate::check::Outcome;
+use serde_json::json;
+use serde_sarif::sarif;
+
+use super::fingerprint::LineHashes;
+use crate::baseline::SARIF_KEY;
+use crate::check::{logical_key, Outcome};
+use crate::finding::{FileId, Finding, Level, Location, Related};
+use crate::load::yaml::Pos;
 use crate::load::Files;
+use crate::rules::{self, RuleMeta};
 
 /// What SARIF needs beyond the findings.
 #[derive(Clone, Debug, Default)]
@@ -15,6 +46,518 @@ pub struct SarifOptions {
     pub root: PathBuf,
 }
 
-pub fn write(_outcome: &Outcome, _files: &Files, _options: &SarifOptions, out: &mut dyn Write) -> io::Result<()> {
-    out.write_all(b"{}\n")
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub const INFORMATION_URI: &str = "https://github.com/kubereach/kubereach";
+/// The base every relative artifact URI is resolved against.
+pub const SRCROOT: &str = "%SRCROOT%";
+/// Where the rule documents live, for `helpUri`.
+const RULE_DOCS: &str = "https://github.com/kubereach/kubereach/blob/main/rules/";
+
+/// GitHub code scanning's limits (characters), past which an upload is rejected.
+const MAX_NAME: usize = 255;
+const MAX_DESCRIPTION: usize = 1000;
+/// GitHub shows at most this many tags per rule.
+const MAX_TAGS: usize = 10;
+
+pub fn write(outcome: &Outcome, files: &Files, options: &SarifOptions, out: &mut dyn Write) -> io::Result<()> {
+    let log = build(outcome, files, options);
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+fn build(outcome: &Outcome, files: &Files, options: &SarifOptions) -> sarif::Sarif {
+    let metas = rules::all();
+    // Rules every finding refers to: the registry, then any id a finding carries that the
+    // registry lacks (a defect elsewhere; it still gets a descriptor so that `ruleIndex` holds).
+    let mut index: HashMap<&str, usize> = metas.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
+    let unknown: BTreeSet<&str> =
+        outcome.findings.iter().map(|f| f.rule).filter(|id| !index.contains_key(id)).collect();
+    let mut descriptors: Vec<sarif::ReportingDescriptor> = metas.iter().map(descriptor).collect();
+    for id in unknown {
+        index.insert(id, descriptors.len());
+        descriptors.push(unknown_descriptor(id));
+    }
+
+    let root = absolute(&options.root);
+    let mut cx = Context { files, root: &root, artifacts: HashMap::new() };
+    let results: Vec<sarif::Result> =
+        outcome.findings.iter().map(|f| cx.result(f, index.get(f.rule).copied())).collect();
+
+    let version = env!("CARGO_PKG_VERSION");
+    let driver = sarif::ToolComponent::builder()
+        .name("kubereach")
+        .version(version)
+        .semantic_version(version)
+        .information_uri(INFORMATION_URI)
+        .rules(descriptors)
+        .build();
+    let base_ids =
+        BTreeMap::from([(SRCROOT.to_string(), sarif::ArtifactLocation::builder().uri(directory_uri(&root)).build())]);
+    let invocation = sarif::Invocation::builder().execution_successful(true).build();
+    let run = sarif::Run::builder()
+        .tool(sarif::Tool::builder().driver(driver).build())
+        .original_uri_base_ids(base_ids)
+        .column_kind(json!("utf16CodeUnits"))
+        .invocations(vec![invocation])
+        .results(results);
+    let run = match automation_id(options.category.as_deref()) {
+        Some(id) => run.automation_details(sarif::RunAutomationDetails::builder().id(id).build()).build(),
+        None => run.build(),
+    };
+    sarif::Sarif::builder().schema(SCHEMA_URI).version(json!("2.1.0")).runs(vec![run]).build()
+}
+
+/// `<category>/`, as the upload action writes it: a category that already ends in `/` is kept.
+pub fn automation_id(category: Option<&str>) -> Option<String> {
+    let category = category.map(str::trim).filter(|c| !c.is_empty())?;
+    Some(if category.ends_with('/') { category.to_string() } else { format!("{category}/") })
+}
+
+fn result_level(l: Level) -> sarif::ResultLevel {
+    match l {
+        Level::Error => sarif::ResultLevel::Error,
+        Level::Warning => sarif::ResultLevel::Warning,
+        Level::Note => sarif::ResultLevel::Note,
+    }
+}
+
+/// Cuts `text` to at most `max` characters, at a word boundary, with an ellipsis.
+fn limit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    let cut = match cut.rfind(char::is_whitespace) {
+        Some(at) if at > 0 => cut[..at].trim_end().to_string(),
+        _ => cut,
+    };
+    format!("{cut}…")
+}
+
+/// A message as SARIF rules want it: one that ends with a period (or other final punctuation).
+fn sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.is_empty() {
+        return String::from("(no message).");
+    }
+    match text.chars().last() {
+        Some('.' | '!' | '?' | '…') => text.to_string(),
+        _ => format!("{text}."),
+    }
+}
+
+fn descriptor(meta: &RuleMeta) -> sarif::ReportingDescriptor {
+    let mut tags: Vec<String> = Vec::new();
+    // `security` first so that the cut to GitHub's limit never drops it.
+    if meta.is_security() {
+        tags.push("security".to_string());
+    }
+    for t in &meta.tags {
+        if t != "security" && !tags.contains(t) {
+            tags.push(t.clone());
+        }
+    }
+    tags.truncate(MAX_TAGS);
+    let properties = BTreeMap::from([
+        ("precision".to_string(), json!(meta.precision)),
+        ("security-severity".to_string(), json!(meta.security_severity)),
+    ]);
+    let full = meta.description();
+    let full = if full.trim().is_empty() { meta.summary.clone() } else { full };
+    let help_text = meta.help_text();
+    let help_text = if help_text.trim().is_empty() { sentence(&meta.summary) } else { help_text };
+    let help_markdown = if meta.body.trim().is_empty() { help_text.clone() } else { meta.body.to_string() };
+    sarif::ReportingDescriptor::builder()
+        .id(meta.id)
+        .name(limit(&meta.name, MAX_NAME))
+        .short_description(
+            sarif::MultiformatMessageString::builder().text(limit(&meta.summary, MAX_DESCRIPTION)).build(),
+        )
+        .full_description(sarif::MultiformatMessageString::builder().text(limit(&full, MAX_DESCRIPTION)).build())
+        .help(sarif::MultiformatMessageString::builder().text(help_text).markdown(help_markdown).build())
+        .help_uri(format!("{RULE_DOCS}{}.md", meta.id))
+        .default_configuration(sarif::ReportingConfiguration::builder().level(json!(meta.level.as_str())).build())
+        .properties(sarif::PropertyBag::builder().tags(tags).additional_properties(properties).build())
+        .build()
+}
+
+fn unknown_descriptor(id: &str) -> sarif::ReportingDescriptor {
+    let text = format!("kubereach rule {id}.");
+    sarif::ReportingDescriptor::builder()
+        .id(id)
+        .name(id)
+        .short_description(sarif::MultiformatMessageString::builder().text(text.clone()).build())
+        .full_description(sarif::MultiformatMessageString::builder().text(text.clone()).build())
+        .help(sarif::MultiformatMessageString::builder().text(text.clone()).markdown(text).build())
+        .default_configuration(sarif::ReportingConfiguration::builder().level(json!("warning")).build())
+        .build()
+}
+
+/// What a file contributes to the log, computed once per file.
+struct Artifact<'a> {
+    /// The `uri` and, for a file below the root, `%SRCROOT%`.
+    uri: String,
+    base: Option<&'static str>,
+    /// The lines of the text, split as YAML (and the upload action) split them.
+    lines: Vec<&'a str>,
+    /// Computed for files that hold a primary location.
+    hashes: Option<LineHashes>,
+    path: &'a Path,
+    text: &'a str,
+}
+
+struct Context<'a> {
+    files: &'a Files,
+    root: &'a Path,
+    artifacts: HashMap<FileId, Artifact<'a>>,
+}
+
+impl<'a> Context<'a> {
+    fn artifact(&mut self, file: FileId) -> &mut Artifact<'a> {
+        let (files, root) = (self.files, self.root);
+        self.artifacts.entry(file).or_insert_with(|| {
+            let Some(source) = files.get(file) else {
+                // Not a file of this analysis (a defect elsewhere): a placeholder, never a panic.
+                let uri = encode_segment(files.display(file));
+                return Artifact {
+                    uri,
+                    base: Some(SRCROOT),
+                    lines: vec![""],
+                    hashes: None,
+                    path: Path::new(""),
+                    text: "",
+                };
+            };
+            let (path, text) = (source.path.as_path(), source.text.as_str());
+            let (uri, base) = match artifact_uri(path, root) {
+                Uri::Relative(uri) => (uri, Some(SRCROOT)),
+                Uri::Absolute(uri) => (uri, None),
+            };
+            Artifact { uri, base, lines: split_lines(text), hashes: None, path, text }
+        })
+    }
+
+    fn physical(&mut self, location: &Location) -> sarif::PhysicalLocation {
+        let artifact = self.artifact(location.file);
+        let mut place = sarif::ArtifactLocation::builder().uri(artifact.uri.clone()).build();
+        place.uri_base_id = artifact.base.map(str::to_string);
+        let (start, end) = region(&artifact.lines, location.span.start, location.span.end);
+        let region = sarif::Region::builder()
+            .start_line(i64::from(start.line))
+            .start_column(i64::from(start.col))
+            .end_line(i64::from(end.line))
+            .end_column(i64::from(end.col))
+            .build();
+        sarif::PhysicalLocation::builder().artifact_location(place).region(region).build()
+    }
+
+    fn line_hash(&mut self, location: &Location) -> Option<String> {
+        let artifact = self.artifact(location.file);
+        let hashes = artifact.hashes.get_or_insert_with(|| {
+            if artifact.text.is_empty() && !is_empty_file(artifact.path) {
+                // Text the loader did not keep: no lines to hash.
+                LineHashes::default()
+            } else if starts_with_bom(artifact.path) {
+                LineHashes::new(&format!("\u{feff}{}", artifact.text))
+            } else {
+                LineHashes::new(artifact.text)
+            }
+        });
+        hashes.line(location.span.start.line).map(str::to_string)
+    }
+
+    fn location(&mut self, location: &Location, message: Option<&str>, id: Option<usize>) -> sarif::Location {
+        let mut loc = sarif::Location::builder().physical_location(self.physical(location)).build();
+        loc.message = message.map(|m| sarif::Message::builder().text(sentence(m)).build());
+        loc.id = id.and_then(|i| i64::try_from(i).ok());
+        loc
+    }
+
+    fn related(&mut self, related: &[Related]) -> Vec<sarif::Location> {
+        related.iter().enumerate().map(|(i, r)| self.location(&r.location, Some(&r.message), Some(i + 1))).collect()
+    }
+
+    fn code_flow(&mut self, path: &[Related]) -> sarif::CodeFlow {
+        let steps: Vec<sarif::ThreadFlowLocation> = path
+            .iter()
+            .map(|step| {
+                sarif::ThreadFlowLocation::builder()
+                    .location(self.location(&step.location, Some(&step.message), None))
+                    .build()
+            })
+            .collect();
+        sarif::CodeFlow::builder().thread_flows(vec![sarif::ThreadFlow::builder().locations(steps).build()]).build()
+    }
+
+    fn result(&mut self, f: &Finding, rule_index: Option<usize>) -> sarif::Result {
+        let mut fingerprints = BTreeMap::from([(SARIF_KEY.to_string(), logical_key(f, self.files))]);
+        if let Some(hash) = self.line_hash(&f.location) {
+            fingerprints.insert("primaryLocationLineHash".to_string(), hash);
+        }
+        let primary = self.location(&f.location, None, None);
+        let mut result = sarif::Result::builder()
+            .rule_id(f.rule)
+            .level(result_level(f.level))
+            .message(sarif::Message::builder().text(sentence(&f.message)).build())
+            .locations(vec![primary])
+            .partial_fingerprints(fingerprints)
+            .build();
+        result.rule_index = rule_index.and_then(|i| i64::try_from(i).ok());
+        if !f.related.is_empty() {
+            result.related_locations = Some(self.related(&f.related));
+        }
+        if !f.path.is_empty() {
+            result.code_flows = Some(vec![self.code_flow(&f.path)]);
+        }
+        result
+    }
+}
+
+/// Whether the file on disk starts with a UTF-8 byte order mark, which the loader strips from the
+/// text but the upload action hashes (three bytes read, only for files that hold results).
+fn starts_with_bom(path: &Path) -> bool {
+    let mut head = [0u8; 3];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == [0xEF, 0xBB, 0xBF]
+}
+
+/// Whether the file on disk is empty (an empty text then hashes as the action hashes it).
+fn is_empty_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0)
+}
+
+/// Lines split on `\r\n`, `\r` and `\n`, as YAML and the upload action count them.
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(['\r', '\n']) {
+        lines.push(&rest[..at]);
+        let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[at + skip..];
+    }
+    lines.push(rest);
+    lines
+}
+
+/// The 1-based UTF-16 column of a 1-based column counted in Unicode scalar values. A column past
+/// the end of the line (or on a line the text lacks) counts one unit per missing character.
+fn utf16_column(line: Option<&str>, col: u32) -> u32 {
+    let chars = usize::try_from(col.max(1) - 1).unwrap_or(usize::MAX);
+    let mut units = 0usize;
+    let mut seen = 0usize;
+    for c in line.unwrap_or("").chars().take(chars) {
+        units += c.len_utf16();
+        seen += 1;
+    }
+    let units = units.saturating_add(chars - seen);
+    u32::try_from(units).unwrap_or(u32::MAX - 1).saturating_add(1)
+}
+
+fn line_text<'t>(lines: &[&'t str], line: u32) -> Option<&'t str> {
+    lines.get(usize::try_from(line).ok()?.checked_sub(1)?).copied()
+}
+
+/// The region of a span in UTF-16 columns: an end before the start becomes the start, and an
+/// exclusive end at the start of a later line becomes the end of the line before it.
+fn region(lines: &[&str], start: Pos, end: Pos) -> (Pos, Pos) {
+    let start = Pos { line: start.line.max(1), col: start.col.max(1) };
+    let mut end = if end < start { start } else { end };
+    if end.col <= 1 && end.line > start.line {
+        let line = end.line - 1;
+        let chars = line_text(lines, line).map_or(0, |l| l.chars().count());
+        end = Pos { line, col: u32::try_from(chars).unwrap_or(u32::MAX - 1).saturating_add(1) };
+    }
+    let start16 = Pos { line: start.line, col: utf16_column(line_text(lines, start.line), start.col) };
+    let mut end16 = Pos { line: end.line, col: utf16_column(line_text(lines, end.line), end.col) };
+    if end16.line == start16.line && end16.col < start16.col {
+        end16.col = start16.col;
+    }
+    (start16, end16)
+}
+
+enum Uri {
+    /// Relative to the root.
+    Relative(String),
+    /// `file://…`.
+    Absolute(String),
+}
+
+/// An absolute, lexically normalised path (no `.` or `..`), without touching the file system.
+fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The URI of a file: relative to `root` when it is below it (as found, or once symbolic links
+/// are resolved), else an absolute `file://` URI of its resolved path.
+fn artifact_uri(path: &Path, root: &Path) -> Uri {
+    let lexical = absolute(path);
+    if let Ok(rel) = lexical.strip_prefix(root) {
+        return Uri::Relative(relative_uri(rel));
+    }
+    let resolved = std::fs::canonicalize(&lexical).unwrap_or_else(|_| lexical.clone());
+    let root_resolved = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    match resolved.strip_prefix(&root_resolved) {
+        Ok(rel) => Uri::Relative(relative_uri(rel)),
+        Err(_) => Uri::Absolute(file_uri(&resolved)),
+    }
+}
+
+/// A relative path as a URI reference: segments percent-encoded, joined with `/`.
+fn relative_uri(rel: &Path) -> String {
+    let segments: Vec<String> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(encode_segment(&s.to_string_lossy())),
+            _ => None,
+        })
+        .collect();
+    segments.join("/")
+}
+
+/// `file:///…` for an absolute path (a Windows drive becomes `file:///C:/…`).
+fn file_uri(path: &Path) -> String {
+    let mut uri = String::from("file://");
+    for c in path.components() {
+        match c {
+            Component::Prefix(p) => {
+                uri.push('/');
+                uri.push_str(&p.as_os_str().to_string_lossy().replace('\\', "/"));
+            }
+            Component::Normal(s) => {
+                uri.push('/');
+                uri.push_str(&encode_segment(&s.to_string_lossy()));
+            }
+            Component::RootDir | Component::CurDir | Component::ParentDir => {}
+        }
+    }
+    if uri == "file://" {
+        uri.push('/');
+    }
+    uri
+}
+
+/// The `file://` URI of a directory, ending with `/` as `originalUriBaseIds` requires.
+fn directory_uri(path: &Path) -> String {
+    let mut uri = file_uri(path);
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+/// Percent-encodes one path segment: unreserved characters and the sub-delimiters that are safe in
+/// a path stay, everything else (space, `%`, `:`, `#`, `?`, non-ASCII, …) becomes `%XX` of its
+/// UTF-8 bytes. `:` is encoded so that a first segment never reads as a scheme.
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(char::from(b)),
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b'@' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn category_gets_one_trailing_slash() {
+        assert_eq!(automation_id(Some("kubereach")), Some("kubereach/".to_string()));
+        assert_eq!(automation_id(Some("a/b/")), Some("a/b/".to_string()));
+        assert_eq!(automation_id(Some("  ")), None);
+        assert_eq!(automation_id(None), None);
+    }
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(encode_segment("my file.yaml"), "my%20file.yaml");
+        assert_eq!(encode_segment("a%b#c?d:e"), "a%25b%23c%3Fd%3Ae");
+        assert_eq!(encode_segment("café"), "caf%C3%A9");
+        assert_eq!(encode_segment("x-y_z.~(1)"), "x-y_z.~(1)");
+    }
+
+    #[test]
+    fn uris_relative_to_root_or_absolute() {
+        let root = Path::new("/repo");
+        match artifact_uri(Path::new("/repo/deploy/my app/a.yaml"), root) {
+            Uri::Relative(u) => assert_eq!(u, "deploy/my%20app/a.yaml"),
+            Uri::Absolute(u) => panic!("expected relative, got {u}"),
+        }
+        match artifact_uri(Path::new("/elsewhere/b.yaml"), root) {
+            Uri::Absolute(u) => assert_eq!(u, "file:///elsewhere/b.yaml"),
+            Uri::Relative(u) => panic!("expected absolute, got {u}"),
+        }
+        assert_eq!(directory_uri(Path::new("/repo")), "file:///repo/");
+        assert_eq!(directory_uri(Path::new("/")), "file:///");
+    }
+
+    #[test]
+    fn lines_split_on_every_break() {
+        assert_eq!(split_lines("a\r\nb\rc\nd"), ["a", "b", "c", "d"]);
+        assert_eq!(split_lines(""), [""]);
+        assert_eq!(split_lines("a\n"), ["a", ""]);
+    }
+
+    #[test]
+    fn columns_count_utf16_units() {
+        // `😀` is two UTF-16 units, `é` one.
+        let line = Some("name: é😀x");
+        assert_eq!(utf16_column(line, 1), 1);
+        assert_eq!(utf16_column(line, 7), 7);
+        assert_eq!(utf16_column(line, 8), 8);
+        assert_eq!(utf16_column(line, 9), 10);
+        assert_eq!(utf16_column(line, 10), 11);
+        // Past the end: one unit per missing character.
+        assert_eq!(utf16_column(line, 12), 13);
+        assert_eq!(utf16_column(None, 3), 3);
+        assert_eq!(utf16_column(line, 0), 1);
+    }
+
+    #[test]
+    fn regions_are_never_inverted() {
+        let lines = ["a: 😀b", "c: d"];
+        let p = |line, col| Pos { line, col };
+        // Empty span stays empty and valid.
+        assert_eq!(region(&lines, p(1, 5), p(1, 5)), (p(1, 6), p(1, 6)));
+        // An end at the start of the next line ends the line before.
+        assert_eq!(region(&lines, p(1, 1), p(2, 1)), (p(1, 1), p(1, 7)));
+        // An end before the start collapses to the start.
+        assert_eq!(region(&lines, p(2, 3), p(1, 1)), (p(2, 3), p(2, 3)));
+    }
+
+    #[test]
+    fn messages_end_with_a_period() {
+        assert_eq!(sentence("open to all"), "open to all.");
+        assert_eq!(sentence("done."), "done.");
+        assert_eq!(sentence(""), "(no message).");
+    }
+
+    #[test]
+    fn long_text_is_cut_at_a_word() {
+        let text = "word ".repeat(300);
+        let cut = limit(&text, MAX_DESCRIPTION);
+        assert!(cut.chars().count() <= MAX_DESCRIPTION);
+        assert!(cut.ends_with("word…"));
+        assert_eq!(limit("short", 10), "short");
+    }
 }
