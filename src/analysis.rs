@@ -134,13 +134,13 @@ fn load_one(file: FileId, path: &Path, discovery: &Discovery, options: &LoadOpti
         FileRead::Parsed { text, stream } => (text, stream),
     };
     outcome.bytes = text.len() as u64;
-    if stream.complex_keys && load::has_template_directives(&text) {
+    if let Some(directive) = stream.complex_keys.filter(|_| load::has_template_directives(&text)) {
         // `replicas: {{ .Values.replicas }}` parses, as a mapping used as a key: a template.
         if load::text_looks_like_manifest(&text) {
             outcome.findings.push(Finding::new(
                 UNRENDERED_TEMPLATE,
                 Level::Note,
-                load::file_start(file),
+                Location { file, span: directive },
                 "template directives (`{{ … }}`) in this file; it is not analysed: render it and analyse the output",
             ));
         }

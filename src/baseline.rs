@@ -25,7 +25,9 @@ pub fn parse(text: &str) -> Result<BTreeSet<String>, BaselineError> {
     if let Some(runs) = value.get("runs").and_then(|r| r.as_array()) {
         for run in runs {
             for result in run.get("results").and_then(|r| r.as_array()).into_iter().flatten() {
-                if let Some(key) = result.get("partialFingerprints").and_then(|p| p.get(SARIF_KEY)).and_then(|k| k.as_str()) {
+                if let Some(key) =
+                    result.get("partialFingerprints").and_then(|p| p.get(SARIF_KEY)).and_then(|k| k.as_str())
+                {
                     keys.insert(key.to_string());
                 }
             }

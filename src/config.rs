@@ -105,8 +105,11 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 
 /// Reads and validates a configuration file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError { path: path.to_path_buf(), at: None, message: format!("cannot read: {e}") })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        at: None,
+        message: format!("cannot read: {e}"),
+    })?;
     parse(path, &text)
 }
 

@@ -196,13 +196,11 @@ pub fn apply(findings: Vec<Finding>, model: &Model, files: &Files, enabled: &dyn
         } else {
             format!("suppression of {} suppresses nothing; remove it", s.rules.join(", "))
         };
-        unused.push(
-            Finding::new(UNUSED_SUPPRESSION, Level::Warning, s.location, message).with_key(
-                s.key.0.clone(),
-                s.key.1.clone(),
-                s.rules.join(","),
-            ),
-        );
+        unused.push(Finding::new(UNUSED_SUPPRESSION, Level::Warning, s.location, message).with_key(
+            s.key.0.clone(),
+            s.key.1.clone(),
+            s.rules.join(","),
+        ));
     }
     Outcome { kept, suppressed, unused }
 }

@@ -19,9 +19,9 @@ use std::io::IsTerminal;
 use crate::analysis::{self, LoadOptions};
 use crate::check::{self, RuleSettings};
 use crate::config::{self, Config, FailOn};
-use crate::rules;
 use crate::finding::Level;
 use crate::load::WalkOptions;
+use crate::rules;
 use crate::{graph, report};
 use stats::Stats;
 
@@ -269,11 +269,11 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let written = match args.format {
         GraphFormat::Txt => report::graph::write_txt(&graph, &mut out),
         GraphFormat::Json => report::graph::write_json(&graph, &loaded.model, &loaded.files, &mut out),
-    }
-    .and_then(|()| out.flush());
-    finish_write(written, "the graph")?;
+    };
+    let edges = *written.as_ref().unwrap_or(&0);
+    finish_write(written.and_then(|_| out.flush()), "the graph")?;
     stats.stage("report", started, None);
-    stats.finish(graph.edges.len(), graph.classes.len(), graph.peers.len());
+    stats.finish(edges, graph.classes.len(), graph.peers.len());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -344,10 +344,8 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         CheckFormat::Json => report::json::write(&outcome, &loaded.files, &mut out),
         CheckFormat::Github => report::github::write(&outcome, &loaded.files, &mut out),
         CheckFormat::Sarif => {
-            let options = report::sarif::SarifOptions {
-                category: args.category.clone(),
-                root: repository_root(&paths[0]),
-            };
+            let options =
+                report::sarif::SarifOptions { category: args.category.clone(), root: repository_root(&paths[0]) };
             report::sarif::write(&outcome, &loaded.files, &options, &mut out)
         }
     }

@@ -93,13 +93,6 @@ pub enum Endpoint {
     IngressController,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Edge {
-    pub src: Endpoint,
-    pub dst: Endpoint,
-    pub conns: ConnsId,
-}
-
 /// What a rule peer matches.
 #[derive(Debug)]
 enum PeerMatch {
@@ -178,8 +171,11 @@ pub struct Graph {
     /// The class of the `{ingress-controller}` pseudo-peer.
     pub ingress_controller: ClassId,
     pub ip_space: IpSpace,
-    /// In output order: by source name, then destination name, bytewise.
-    pub edges: Vec<Edge>,
+    /// Per peer: connections to and from external ranges (maximal ranges, address order).
+    external_out: Vec<Vec<(IpRange, ConnsId)>>,
+    external_in: Vec<Vec<(IpRange, ConnsId)>>,
+    /// `{ingress-controller}` to the peers behind Ingresses and Routes, in peer order.
+    ingress_controller_edges: Vec<(PeerId, ConnsId)>,
     conns: Vec<Conns>,
     /// Classes each policy selects (indexes parallel to [`Model::policies`]).
     pub policy_selects: Vec<Vec<ClassId>>,
@@ -206,35 +202,139 @@ impl Graph {
         }
     }
 
+    /// What `src` may open to `dst` (classes): its egress and the destination's ingress both
+    /// allow it.
+    pub fn allowed(&self, src: ClassId, dst: ClassId) -> Conns {
+        let egress = match self.allowance(src, Direction::Egress) {
+            None => Conns::all(),
+            Some(a) => {
+                let mut c = a.everyone.clone();
+                resolve_named(&mut c, &a.everyone_named, &self.classes[dst as usize]);
+                if let Some(x) = a.by_class.get(&dst) {
+                    c.union_with(x);
+                }
+                c
+            }
+        };
+        if egress.is_empty() {
+            return egress;
+        }
+        match self.allowance(dst, Direction::Ingress) {
+            None => egress,
+            Some(a) => {
+                let mut ingress = a.everyone.clone();
+                if let Some(x) = a.by_class.get(&src) {
+                    ingress.union_with(x);
+                }
+                egress.intersect(&ingress)
+            }
+        }
+    }
+
+    /// Calls `emit` for every allowed connection, in the order of the connectivity list (source
+    /// name, then destination name, bytewise), and returns how many there were. Edges are
+    /// generated source by source and never held all at once: a repository whose workloads all
+    /// reach each other costs time in proportion to its answer, and memory in proportion to its
+    /// peers.
+    pub fn for_each_edge<E>(
+        &self,
+        mut emit: impl FnMut(&Endpoint, &Endpoint, &Conns) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let order = EndpointOrder::new(self);
+        let index = EdgeIndex::new(self);
+        let mut acc: Vec<Option<Conns>> = vec![None; self.peers.len()];
+        let mut touched: Vec<PeerId> = Vec::new();
+        let mut count = 0;
+        let mut out: Vec<(usize, Endpoint, Conns)> = Vec::new();
+        for (src, _) in &order.names {
+            out.clear();
+            match src {
+                Endpoint::Peer(p) => {
+                    self.peer_targets(*p, &index, &mut acc, &mut touched);
+                    for q in touched.drain(..) {
+                        if let Some(conns) = acc[q as usize].take() {
+                            out.push((order.peer_rank[q as usize], Endpoint::Peer(q), conns));
+                        }
+                    }
+                    for (range, id) in &self.external_out[*p as usize] {
+                        out.push((
+                            order.rank(&Endpoint::External(*range)),
+                            Endpoint::External(*range),
+                            self.conns(*id).clone(),
+                        ));
+                    }
+                }
+                Endpoint::External(range) => {
+                    for &(p, id) in order.ingress_from.get(range).map(Vec::as_slice).unwrap_or_default() {
+                        out.push((order.peer_rank[p as usize], Endpoint::Peer(p), self.conns(id).clone()));
+                    }
+                }
+                Endpoint::IngressController => {
+                    for &(p, id) in &self.ingress_controller_edges {
+                        out.push((order.peer_rank[p as usize], Endpoint::Peer(p), self.conns(id).clone()));
+                    }
+                }
+            }
+            out.sort_by_key(|(rank, _, _)| *rank);
+            for (_, dst, conns) in &out {
+                emit(src, dst, conns)?;
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// The peers `p` reaches, accumulated into `acc` (indexed by peer), with `touched` listing them.
+    fn peer_targets(&self, p: PeerId, index: &EdgeIndex, acc: &mut [Option<Conns>], touched: &mut Vec<PeerId>) {
+        let mut seen: FxHashSet<ClassId> = FxHashSet::default();
+        for &s in &self.peers[p as usize].classes {
+            seen.clear();
+            let mut candidates: Vec<ClassId> = Vec::new();
+            let mut consider = |d: ClassId, candidates: &mut Vec<ClassId>| {
+                if !self.classes[d as usize].pseudo && seen.insert(d) {
+                    candidates.push(d);
+                }
+            };
+            if index.open_out[s as usize] {
+                for &d in &index.open_in {
+                    consider(d, &mut candidates);
+                }
+            }
+            if let Some(a) = self.allowance(s, Direction::Egress) {
+                for &d in a.by_class.keys() {
+                    consider(d, &mut candidates);
+                }
+            }
+            for &d in &index.admitted_by[s as usize] {
+                consider(d, &mut candidates);
+            }
+            for d in candidates {
+                let allowed = self.allowed(s, d);
+                if allowed.is_empty() {
+                    continue;
+                }
+                for &q in &self.classes[d as usize].peers {
+                    if q == p {
+                        continue;
+                    }
+                    match &mut acc[q as usize] {
+                        Some(c) => c.union_with(&allowed),
+                        slot @ None => {
+                            *slot = Some(allowed.clone());
+                            touched.push(q);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     fn allowance(&self, class: ClassId, direction: Direction) -> Option<&Allowance> {
         let table = match direction {
             Direction::Ingress => &self.inbound,
             Direction::Egress => &self.outbound,
         };
         table.get(class as usize).and_then(Option::as_ref)
-    }
-
-    /// Whether `class` admits (ingress) or reaches (egress) every pod of the cluster on every
-    /// port: not isolated, or isolated only by policies that allow everything. An allow-all
-    /// policy is not isolation.
-    pub fn open_to_whole_cluster(&self, class: ClassId, direction: Direction) -> bool {
-        let Some(a) = self.allowance(class, direction) else { return true };
-        if a.everyone.is_all() {
-            return true;
-        }
-        if a.by_class.is_empty() {
-            return false;
-        }
-        self.classes.iter().enumerate().filter(|(_, c)| !c.pseudo).all(|(other, c)| {
-            let mut conns = a.everyone.clone();
-            if direction == Direction::Egress {
-                resolve_named(&mut conns, &a.everyone_named, c);
-            }
-            if let Some(x) = a.by_class.get(&(other as ClassId)) {
-                conns.union_with(x);
-            }
-            conns.is_all()
-        })
     }
 
     /// Whether `class` is isolated for `direction` by at least one policy.
@@ -347,10 +447,8 @@ impl<'m> Builder<'m> {
         let blocks = self.ip_blocks();
         self.g.ip_space = IpSpace::new(blocks.iter());
         let (inbound, outbound) = self.allowances();
-        let mut edges = self.class_edges(&inbound, &outbound);
-        edges.extend(self.external_edges(&inbound, &outbound));
-        edges.extend(self.ingress_controller_edges(&inbound));
-        self.g.edges = self.sorted(edges);
+        self.external_edges(&inbound, &outbound);
+        self.g.ingress_controller_edges = self.ingress_controller_edges(&inbound);
         self.g.inbound = inbound;
         self.g.outbound = outbound;
         self.g.namespaces = self.namespaces;
@@ -657,110 +755,6 @@ impl<'m> Builder<'m> {
         }
     }
 
-    fn class_edges(&mut self, inbound: &[Option<Allowance>], outbound: &[Option<Allowance>]) -> Vec<Edge> {
-        let n = self.g.classes.len();
-        let classes = &self.g.classes;
-        let egress_to = |s: usize, d: usize| -> Conns {
-            match &outbound[s] {
-                None => Conns::all(),
-                Some(a) => {
-                    let mut c = a.everyone.clone();
-                    resolve_named(&mut c, &a.everyone_named, &classes[d]);
-                    if let Some(x) = a.by_class.get(&(d as ClassId)) {
-                        c.union_with(x);
-                    }
-                    c
-                }
-            }
-        };
-        let ingress_from = |d: usize, s: usize| -> Conns {
-            match &inbound[d] {
-                None => Conns::all(),
-                Some(a) => {
-                    let mut c = a.everyone.clone();
-                    if let Some(x) = a.by_class.get(&(s as ClassId)) {
-                        c.union_with(x);
-                    }
-                    c
-                }
-            }
-        };
-        let open_out =
-            |s: usize| outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty());
-        let open_in: Vec<usize> = (0..n)
-            .filter(|&d| !classes[d].pseudo && inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty()))
-            .collect();
-        let mut admitted_by: Vec<Vec<ClassId>> = vec![Vec::new(); n];
-        for (d, a) in inbound.iter().enumerate() {
-            if let Some(a) = a {
-                for &s in a.by_class.keys() {
-                    admitted_by[s as usize].push(d as ClassId);
-                }
-            }
-        }
-        let mut class_pairs: Vec<(ClassId, ClassId, Conns)> = Vec::new();
-        let mut stamp = vec![usize::MAX; n];
-        for s in 0..n {
-            if classes[s].pseudo {
-                continue;
-            }
-            let mut candidates: Vec<usize> = Vec::new();
-            let mut consider = |d: usize, candidates: &mut Vec<usize>| {
-                if stamp[d] != s && !classes[d].pseudo {
-                    stamp[d] = s;
-                    candidates.push(d);
-                }
-            };
-            if open_out(s) {
-                for &d in &open_in {
-                    consider(d, &mut candidates);
-                }
-            }
-            if let Some(a) = &outbound[s] {
-                for &d in a.by_class.keys() {
-                    consider(d as usize, &mut candidates);
-                }
-            }
-            for &d in &admitted_by[s] {
-                consider(d as usize, &mut candidates);
-            }
-            for d in candidates {
-                let e = egress_to(s, d);
-                if e.is_empty() {
-                    continue;
-                }
-                let allowed = e.intersect(&ingress_from(d, s));
-                if !allowed.is_empty() {
-                    class_pairs.push((s as ClassId, d as ClassId, allowed));
-                }
-            }
-        }
-        // From class pairs to peer pairs; a peer whose pods fall in several classes gets the union.
-        let mut peer_pairs: FxHashMap<(PeerId, PeerId), Conns> = FxHashMap::default();
-        let mut simple: Vec<(PeerId, PeerId, Conns)> = Vec::new();
-        for (s, d, conns) in class_pairs {
-            for &p in &self.g.classes[s as usize].peers {
-                for &q in &self.g.classes[d as usize].peers {
-                    if p == q {
-                        continue;
-                    }
-                    let multi =
-                        self.g.peers[p as usize].classes.len() > 1 || self.g.peers[q as usize].classes.len() > 1;
-                    if multi {
-                        peer_pairs.entry((p, q)).or_default().union_with(&conns);
-                    } else {
-                        simple.push((p, q, conns.clone()));
-                    }
-                }
-            }
-        }
-        simple.extend(peer_pairs.into_iter().map(|((p, q), c)| (p, q, c)));
-        simple
-            .into_iter()
-            .map(|(p, q, conns)| Edge { src: Endpoint::Peer(p), dst: Endpoint::Peer(q), conns: self.intern(conns) })
-            .collect()
-    }
-
     fn atom_conns(&self, allowance: Option<&Allowance>) -> AtomConns {
         let Some(a) = allowance else {
             return AtomConns::Uniform(Conns::all());
@@ -777,9 +771,11 @@ impl<'m> Builder<'m> {
         AtomConns::PerAtom(per)
     }
 
-    fn external_edges(&mut self, inbound: &[Option<Allowance>], outbound: &[Option<Allowance>]) -> Vec<Edge> {
-        let mut edges = Vec::new();
+    /// Each peer's connections to and from addresses outside the cluster, as maximal ranges.
+    fn external_edges(&mut self, inbound: &[Option<Allowance>], outbound: &[Option<Allowance>]) {
         let atoms = self.g.ip_space.atoms.clone();
+        self.g.external_out = vec![Vec::new(); self.g.peers.len()];
+        self.g.external_in = vec![Vec::new(); self.g.peers.len()];
         for p in 0..self.g.peers.len() {
             let classes = self.g.peers[p].classes.clone();
             for direction in [Direction::Egress, Direction::Ingress] {
@@ -798,21 +794,19 @@ impl<'m> Builder<'m> {
                 let Some(combined) = combined else { continue };
                 for (range, conns) in merge_ranges(&atoms, combined) {
                     let conns = self.intern(conns);
-                    let (src, dst) = match direction {
-                        Direction::Egress => (Endpoint::Peer(p as PeerId), Endpoint::External(range)),
-                        Direction::Ingress => (Endpoint::External(range), Endpoint::Peer(p as PeerId)),
-                    };
-                    edges.push(Edge { src, dst, conns });
+                    match direction {
+                        Direction::Egress => self.g.external_out[p].push((range, conns)),
+                        Direction::Ingress => self.g.external_in[p].push((range, conns)),
+                    }
                 }
             }
         }
-        edges
     }
 
     /// `{ingress-controller}` to the pods behind every Ingress and Route, on the target ports of
     /// the routed Service ports, as far as the pods' ingress policies admit the controller (its
     /// known identity for a well-known class, else an unknown controller).
-    fn ingress_controller_edges(&mut self, inbound: &[Option<Allowance>]) -> Vec<Edge> {
+    fn ingress_controller_edges(&mut self, inbound: &[Option<Allowance>]) -> Vec<(PeerId, ConnsId)> {
         let model = self.model;
         let services: FxHashMap<(&str, &str), &Service> =
             model.services.iter().map(|s| ((&*s.meta.namespace, &*s.meta.name), s)).collect();
@@ -905,31 +899,107 @@ impl<'m> Builder<'m> {
                 }
             }
         }
-        per_peer
-            .into_iter()
-            .map(|(peer, conns)| Edge {
-                src: Endpoint::IngressController,
-                dst: Endpoint::Peer(peer),
-                conns: self.intern(conns),
-            })
-            .collect()
+        per_peer.into_iter().map(|(peer, conns)| (peer, self.intern(conns))).collect()
     }
+}
 
-    fn sorted(&self, mut edges: Vec<Edge>) -> Vec<Edge> {
-        // Rank every endpoint by its printed name once, then sort by ranks.
-        let mut names: Vec<(String, Endpoint)> = Vec::new();
-        let mut seen: FxHashSet<Endpoint> = FxHashSet::default();
-        for e in &edges {
-            for ep in [e.src, e.dst] {
-                if seen.insert(ep) {
-                    names.push((self.g.endpoint_name(&ep), ep));
+/// Which classes may be reached without being named: what edge generation consults per source.
+struct EdgeIndex {
+    /// Classes whose ingress admits some connection from every class.
+    open_in: Vec<ClassId>,
+    /// Per class: whether its egress allows something towards every class.
+    open_out: Vec<bool>,
+    /// Per class: the classes whose ingress names it.
+    admitted_by: Vec<Vec<ClassId>>,
+}
+
+impl EdgeIndex {
+    fn new(g: &Graph) -> EdgeIndex {
+        let n = g.classes.len();
+        let open_in = (0..n)
+            .filter(|&d| !g.classes[d].pseudo && g.inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty()))
+            .map(|d| d as ClassId)
+            .collect();
+        let open_out = (0..n)
+            .map(|s| g.outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty()))
+            .collect();
+        let mut admitted_by: Vec<Vec<ClassId>> = vec![Vec::new(); n];
+        for (d, a) in g.inbound.iter().enumerate() {
+            if let Some(a) = a {
+                let mut sources: Vec<ClassId> = a.by_class.keys().copied().collect();
+                sources.sort_unstable();
+                for s in sources {
+                    admitted_by[s as usize].push(d as ClassId);
                 }
             }
         }
-        names.sort();
-        let rank: FxHashMap<Endpoint, usize> = names.iter().enumerate().map(|(i, (_, ep))| (*ep, i)).collect();
-        edges.sort_by_key(|e| (rank[&e.src], rank[&e.dst]));
-        edges
+        EdgeIndex { open_in, open_out, admitted_by }
+    }
+}
+
+/// Every endpoint that can start an edge, in name order, and the rank of every endpoint name.
+struct EndpointOrder {
+    names: Vec<(Endpoint, String)>,
+    peer_rank: Vec<usize>,
+    range_rank: BTreeMap<IpRange, usize>,
+    /// External ranges as sources: the peers they reach, in peer order.
+    ingress_from: BTreeMap<IpRange, Vec<(PeerId, ConnsId)>>,
+}
+
+impl EndpointOrder {
+    fn new(g: &Graph) -> EndpointOrder {
+        let mut ranges: BTreeMap<IpRange, ()> = BTreeMap::new();
+        let mut ingress_from: BTreeMap<IpRange, Vec<(PeerId, ConnsId)>> = BTreeMap::new();
+        for (p, list) in g.external_in.iter().enumerate() {
+            for (range, id) in list {
+                ranges.insert(*range, ());
+                ingress_from.entry(*range).or_default().push((p as PeerId, *id));
+            }
+        }
+        for list in &g.external_out {
+            for (range, _) in list {
+                ranges.insert(*range, ());
+            }
+        }
+        let mut all: Vec<(String, Endpoint)> = Vec::with_capacity(g.peers.len() + ranges.len() + 1);
+        all.extend(g.peers.iter().enumerate().map(|(p, peer)| (peer.name.clone(), Endpoint::Peer(p as PeerId))));
+        all.extend(ranges.keys().map(|r| (g.endpoint_name(&Endpoint::External(*r)), Endpoint::External(*r))));
+        if !g.ingress_controller_edges.is_empty() {
+            all.push((INGRESS_CONTROLLER.to_string(), Endpoint::IngressController));
+        }
+        all.sort();
+        let mut peer_rank = vec![0; g.peers.len()];
+        let mut range_rank = BTreeMap::new();
+        for (rank, (_, ep)) in all.iter().enumerate() {
+            match ep {
+                Endpoint::Peer(p) => peer_rank[*p as usize] = rank,
+                Endpoint::External(r) => {
+                    range_rank.insert(*r, rank);
+                }
+                Endpoint::IngressController => {}
+            }
+        }
+        for list in ingress_from.values_mut() {
+            list.sort_by_key(|(p, _)| peer_rank[*p as usize]);
+        }
+        // Only peers, the ranges that send into the cluster and the controller start edges.
+        let names = all
+            .into_iter()
+            .filter(|(_, ep)| match ep {
+                Endpoint::External(r) => ingress_from.contains_key(r),
+                _ => true,
+            })
+            .map(|(name, ep)| (ep, name))
+            .collect();
+        EndpointOrder { names, peer_rank, range_rank, ingress_from }
+    }
+
+    fn rank(&self, ep: &Endpoint) -> usize {
+        match ep {
+            Endpoint::Peer(p) => self.peer_rank[*p as usize],
+            Endpoint::External(r) => self.range_rank.get(r).copied().unwrap_or(usize::MAX),
+            Endpoint::IngressController => usize::MAX,
+        }
     }
 }
 

@@ -93,10 +93,9 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, L
         Some((base, patterns)) => {
             let mut builder = ignore::gitignore::GitignoreBuilder::new(base);
             for pattern in patterns {
-                builder.add_line(None, pattern).map_err(|e| LoadError::BadExclude {
-                    pattern: pattern.clone(),
-                    message: e.to_string(),
-                })?;
+                builder
+                    .add_line(None, pattern)
+                    .map_err(|e| LoadError::BadExclude { pattern: pattern.clone(), message: e.to_string() })?;
             }
             let matcher = builder
                 .build()

@@ -262,7 +262,7 @@ pub struct Stream {
     /// Whether some mapping key is itself a mapping or list: never so in a Kubernetes object, and
     /// the mark of a template directive such as `replicas: {{ .Values.replicas }}` that happens
     /// to parse.
-    pub complex_keys: bool,
+    pub complex_keys: Option<Span>,
 }
 
 pub const MAX_DEPTH: usize = 256;
@@ -294,7 +294,7 @@ struct Builder {
     doc_start: Span,
     root: Option<Node>,
     duplicate_keys: Vec<(Span, String)>,
-    complex_keys: bool,
+    complex_keys: Option<Span>,
 }
 
 impl Builder {
@@ -309,7 +309,9 @@ impl Builder {
         }
     }
 
-    fn check_keys(&mut self, entries: &[(Node, Node)]) {
+    /// Records repeated keys, and keys that are themselves collections (at the mapping that holds
+    /// them: for `replicas: {{ .Values.replicas }}`, the outer `{`).
+    fn check_keys(&mut self, entries: &[(Node, Node)], map_start: Span) {
         for (i, (key, _)) in entries.iter().enumerate() {
             match &key.value {
                 Value::Scalar(k) => {
@@ -320,7 +322,9 @@ impl Builder {
                         self.duplicate_keys.push((key.span, k.text.to_string()));
                     }
                 }
-                _ => self.complex_keys = true,
+                _ => {
+                    self.complex_keys.get_or_insert(map_start);
+                }
             }
         }
     }
@@ -359,7 +363,7 @@ fn parse_from(text: &str, stream: &mut Stream) -> Result<(), YamlError> {
         doc_start: Span::default(),
         root: None,
         duplicate_keys: Vec::new(),
-        complex_keys: false,
+        complex_keys: None,
     };
     let result = build_documents(text, &mut b, &mut stream.documents);
     stream.duplicate_keys = std::mem::take(&mut b.duplicate_keys);
@@ -425,7 +429,7 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
                         node
                     }
                     Some(Frame::Map { entries, start, anchor, .. }) => {
-                        b.check_keys(&entries);
+                        b.check_keys(&entries, start);
                         let end = entries.last().map_or(span, |(_, v)| v.span);
                         let node = Node { value: Value::Map(entries), span: start.to(end) };
                         b.remember(anchor, &node);

@@ -35,7 +35,10 @@ impl Reader<'_> {
     /// once per document as an unrendered template.
     fn invalid_value(&mut self, node: &Node, message: String) {
         if is_placeholder(node) {
-            self.placeholder.get_or_insert(node.span);
+            // The earliest placeholder of the document, whatever the order fields are read in.
+            if self.placeholder.is_none_or(|p| node.span.start < p.start) {
+                self.placeholder = Some(node.span);
+            }
             return;
         }
         self.invalid(node.span, message);
@@ -328,7 +331,11 @@ fn extract_object(
     let object = match kind {
         "Namespace" => Object::Namespace(Namespace { meta }),
         "Service" => Object::Service(read_service(r, meta, spec)),
-        "Ingress" => Object::Ingress(read_ingress(r, meta, spec)),
+        "Ingress"
+            if meta.api_version.starts_with("networking.k8s.io/") || meta.api_version.starts_with("extensions/") =>
+        {
+            Object::Ingress(read_ingress(r, meta, spec))
+        }
         "IngressClass" => {
             let controller = r.string(spec.and_then(|s| s.get("controller")), "spec.controller").map(Into::into);
             let is_default =

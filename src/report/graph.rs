@@ -9,29 +9,24 @@ use crate::model::net::Family;
 use crate::model::Model;
 
 /// The connectivity list: `SRC => DST : CONNS`, one line per ordered pair, in graph order.
-pub fn write_txt(graph: &Graph, out: &mut dyn Write) -> io::Result<()> {
-    let names = EndpointNames::new(graph);
-    for edge in &graph.edges {
-        writeln!(out, "{} => {} : {}", names.get(&edge.src), names.get(&edge.dst), graph.conns(edge.conns))?;
-    }
-    Ok(())
+/// Returns the number of lines.
+pub fn write_txt(graph: &Graph, out: &mut dyn Write) -> io::Result<usize> {
+    let mut names = Names::default();
+    graph.for_each_edge(|src, dst, conns| {
+        let (src, dst) = (names.get(graph, src), names.get(graph, dst));
+        writeln!(out, "{src} => {dst} : {conns}")
+    })
 }
 
-/// Peer names, computed once per peer rather than once per edge.
-struct EndpointNames<'g> {
-    graph: &'g Graph,
+/// Endpoint names for output: peers borrow theirs, the others are formatted once each.
+#[derive(Default)]
+struct Names {
+    cache: std::collections::HashMap<Endpoint, std::rc::Rc<str>>,
 }
 
-impl<'g> EndpointNames<'g> {
-    fn new(graph: &'g Graph) -> Self {
-        EndpointNames { graph }
-    }
-
-    fn get(&self, e: &Endpoint) -> std::borrow::Cow<'g, str> {
-        match e {
-            Endpoint::Peer(p) => std::borrow::Cow::Borrowed(self.graph.peers[*p as usize].name.as_str()),
-            other => std::borrow::Cow::Owned(self.graph.endpoint_name(other)),
-        }
+impl Names {
+    fn get(&mut self, graph: &Graph, e: &Endpoint) -> std::rc::Rc<str> {
+        self.cache.entry(*e).or_insert_with(|| graph.endpoint_name(e).into()).clone()
     }
 }
 
@@ -74,7 +69,7 @@ struct JsonPeer<'a> {
 
 /// The graph as JSON: `{"version": 1, "peers": [...], "connections": [...]}`. Written edge by edge
 /// so that a large graph is never held twice in memory.
-pub fn write_json(graph: &Graph, model: &Model, files: &crate::load::Files, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_json(graph: &Graph, model: &Model, files: &crate::load::Files, out: &mut dyn Write) -> io::Result<usize> {
     out.write_all(b"{\n  \"version\": 1,\n  \"peers\": [")?;
     for (i, peer) in graph.peers.iter().enumerate() {
         let objects = peer
@@ -96,20 +91,21 @@ pub fn write_json(graph: &Graph, model: &Model, files: &crate::load::Files, out:
         serde_json::to_writer(&mut *out, &p)?;
     }
     out.write_all(if graph.peers.is_empty() { b"],\n  \"connections\": [" } else { b"\n  ],\n  \"connections\": [" })?;
-    for (i, edge) in graph.edges.iter().enumerate() {
-        let conns = graph.conns(edge.conns);
+    let mut first = true;
+    let count = graph.for_each_edge(|src, dst, conns| -> io::Result<()> {
         let e = JsonEdge {
-            src: json_endpoint(graph, &edge.src),
-            dst: json_endpoint(graph, &edge.dst),
+            src: json_endpoint(graph, src),
+            dst: json_endpoint(graph, dst),
             all: conns.is_all(),
             protocols: conns,
             summary: conns.to_string(),
         };
-        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-        serde_json::to_writer(&mut *out, &e)?;
-    }
-    out.write_all(if graph.edges.is_empty() { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
-    Ok(())
+        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        first = false;
+        serde_json::to_writer(&mut *out, &e).map_err(io::Error::from)
+    })?;
+    out.write_all(if count == 0 { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
+    Ok(count)
 }
 
 fn json_endpoint<'a>(graph: &'a Graph, e: &Endpoint) -> JsonEndpoint<'a> {

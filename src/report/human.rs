@@ -4,8 +4,8 @@
 //! which is already the report order) and each is a miette report: the code
 //! `kubereach::<rule-id>`, the message, a snippet with the primary label at the finding's span and
 //! the related locations of the same file as secondary labels, a `help:` line with the rule's
-//! summary and where to read more, and `= note:` lines for related locations in other files and
-//! for the steps of an exposure path. A summary line closes the report; with no findings nothing
+//! summary and where to read more, and `= note:` lines for related locations in other files,
+//! `= path:` lines for the steps of an exposure path, `= at:` where no snippet can be shown. A summary line closes the report; with no findings nothing
 //! is printed at all.
 //!
 //! What is ours rather than miette's, and why:
@@ -33,7 +33,8 @@ use crate::finding::{FileId, Finding, Level, Location, Related};
 use crate::load::yaml::Pos;
 use crate::load::Files;
 
-/// Width the report is wrapped at, terminal or not, so that output is the same everywhere.
+/// The width miette lays out for, terminal or not, so that output is the same everywhere (lines
+/// themselves are not wrapped, see [`write`]).
 const WIDTH: usize = 100;
 /// A label on a line longer than this is listed as a note instead of drawn in a snippet.
 const MAX_SNIPPET_LINE: usize = 400;
@@ -96,7 +97,7 @@ pub fn write(outcome: &Outcome, files: &Files, color: bool, out: &mut dyn Write)
 }
 
 /// `kubereach: 2 errors, 5 warnings, 1 note in 3 files (4 suppressed, 1 baselined)`.
-pub fn summary(outcome: &Outcome, files_with_findings: usize, color: bool) -> String {
+fn summary(outcome: &Outcome, files_with_findings: usize, color: bool) -> String {
     let [errors, warnings, notes] = counts(&outcome.findings);
     let mut line = format!(
         "kubereach: {}, {}, {} in {}",

@@ -85,7 +85,10 @@ registry! {
 pub fn all() -> &'static [RuleMeta] {
     static METAS: OnceLock<Vec<RuleMeta>> = OnceLock::new();
     METAS.get_or_init(|| {
-        REGISTRY.iter().map(|e| RuleMeta::parse(e.id, e.doc).unwrap_or_else(|err| RuleMeta::broken(e.id, &err))).collect()
+        REGISTRY
+            .iter()
+            .map(|e| RuleMeta::parse(e.id, e.doc).unwrap_or_else(|err| RuleMeta::broken(e.id, &err)))
+            .collect()
     })
 }
 

@@ -1,11 +1,37 @@
-//! `policy-peer-matches-nothing`: a `from`/`to` element whose selectors match no pod of the
-//! namespaces the repository declares. A namespaceSelector that matches no namespace of the
-//! repository may name one outside it (kube-system, a controller's namespace): not reported.
+//! `policy-peer-matches-nothing`: a `from`/`to` element whose selectors match no pod, where the
+//! repository shows the namespaces the element reaches: the policy's own namespace (no
+//! namespaceSelector); namespaces pinned by `kubernetes.io/metadata.name`, all holding workloads
+//! of the repository; or namespaces of the repository that a label selector matches. A selector
+//! that also matches unlabelled namespaces (`{}`, `NotIn`, `DoesNotExist`) or names one outside
+//! the repository (kube-system, a controller's namespace) is not judged: kubereach cannot see
+//! the pods there.
 
 use super::common::workloads_by_namespace;
 use super::Context;
 use crate::finding::{Finding, Level};
-use crate::model::{Direction, PeerSelector};
+use crate::model::selector::{Operator, Selector};
+use crate::model::{Direction, PeerSelector, NAMESPACE_NAME_LABEL};
+
+/// The namespace names a selector pins through the automatic name label (`matchLabels` or `In`),
+/// when it pins them; `None` when it may select namespaces by other labels.
+fn pinned_names(sel: &Selector) -> Option<Vec<&str>> {
+    let mut names: Option<Vec<&str>> = None;
+    for (k, v) in &sel.match_labels {
+        if &**k == NAMESPACE_NAME_LABEL {
+            names = Some(vec![&**v]);
+        }
+    }
+    for r in &sel.expressions {
+        if &*r.key == NAMESPACE_NAME_LABEL && r.operator == Operator::In {
+            let these: Vec<&str> = r.values.iter().map(|v| &**v).collect();
+            names = Some(match names {
+                None => these,
+                Some(prev) => prev.into_iter().filter(|n| these.contains(n)).collect(),
+            });
+        }
+    }
+    names
+}
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let with_workloads = workloads_by_namespace(cx.model);
@@ -21,24 +47,38 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             for (ri, rule) in policy.rules(direction).iter().enumerate() {
                 for (pi, peer) in rule.peers.iter().flatten().enumerate() {
                     let PeerSelector::Pods { namespaces, pods, span } = peer else { continue };
-                    // Namespaces of the repository the peer names.
+                    // The namespaces the peer can reach, when the repository shows them all.
                     let named: Vec<&str> = match namespaces {
                         None => vec![&*policy.meta.namespace],
-                        Some(sel) => cx
-                            .graph
-                            .namespaces
-                            .iter()
-                            .filter(|(ns, (labels, _))| with_workloads.contains_key(&***ns) && sel.matches(labels))
-                            .map(|(ns, _)| &**ns)
-                            .collect(),
+                        Some(sel) => match pinned_names(sel) {
+                            Some(names) => names,
+                            // `{}`, `NotIn` and `DoesNotExist` also match namespaces the
+                            // repository does not show (kube-system has no `team` label).
+                            None if sel.is_empty()
+                                || sel
+                                    .expressions
+                                    .iter()
+                                    .any(|r| matches!(r.operator, Operator::NotIn | Operator::DoesNotExist)) =>
+                            {
+                                continue
+                            }
+                            None => cx
+                                .graph
+                                .namespaces
+                                .iter()
+                                .filter(|(ns, (labels, _))| with_workloads.contains_key(&***ns) && sel.matches(labels))
+                                .map(|(ns, _)| &**ns)
+                                .collect(),
+                        },
                     };
-                    if !named.iter().any(|ns| with_workloads.contains_key(ns)) {
+                    if named.is_empty() || !named.iter().all(|ns| with_workloads.contains_key(ns)) {
                         continue;
                     }
                     if !cx.graph.classes_matching(policy, peer).is_empty() {
                         continue;
                     }
-                    let pods_text = pods.as_ref().map_or("every pod".to_string(), |p| format!("pods `{}`", p.describe()));
+                    let pods_text =
+                        pods.as_ref().map_or("every pod".to_string(), |p| format!("pods `{}`", p.describe()));
                     out.push(
                         Finding::new(
                             "policy-peer-matches-nothing",

@@ -1,14 +1,31 @@
 //! `workload-not-isolated`: in a namespace whose policies manage a direction, a workload that no
-//! policy isolates for it, or whose isolating policies admit every pod of the cluster anyway.
+//! policy isolates for it, or whose isolating policies admit every pod of the cluster anyway (a
+//! rule without peers, or `namespaceSelector: {}` alone, on every port). The allow-all test is on
+//! the rules themselves, not on the pods the repository happens to declare: the cluster has
+//! namespaces the repository does not show.
 
 use super::common::{direction_index, directions_text, managed_directions};
 use super::Context;
 use crate::finding::{Finding, Level};
-use crate::model::Direction;
+use crate::model::{Direction, NetworkPolicy, PeerSelector};
+
+/// Whether a rule of `policy` admits every pod of the cluster, on every port, in `direction`.
+fn admits_whole_cluster(policy: &NetworkPolicy, direction: Direction) -> bool {
+    policy.rules(direction).iter().any(|rule| {
+        rule.ports.is_none()
+            && match &rule.peers {
+                None => true,
+                Some(peers) => peers.iter().any(|p| {
+                    matches!(p, PeerSelector::Pods { namespaces: Some(ns), pods, .. }
+                        if ns.is_empty() && pods.as_ref().is_none_or(|s| s.is_empty()))
+                }),
+            }
+    })
+}
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let managed = managed_directions(cx.model);
-    for (id, class) in cx.graph.classes.iter().enumerate() {
+    for class in &cx.graph.classes {
         if class.pseudo {
             continue;
         }
@@ -16,13 +33,17 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let mut open = Vec::new();
         let mut allow_all = Vec::new();
         for direction in [Direction::Ingress, Direction::Egress] {
-            if !flags[direction_index(direction)] || !cx.graph.open_to_whole_cluster(id as u32, direction) {
+            if !flags[direction_index(direction)] {
                 continue;
             }
-            if cx.graph.isolated(id as u32, direction) {
-                allow_all.push(direction);
-            } else {
+            let policies = match direction {
+                Direction::Ingress => &class.ingress_policies,
+                Direction::Egress => &class.egress_policies,
+            };
+            if policies.is_empty() {
                 open.push(direction);
+            } else if policies.iter().any(|&pi| admits_whole_cluster(&cx.model.policies[pi], direction)) {
+                allow_all.push(direction);
             }
         }
         if open.is_empty() && allow_all.is_empty() {
