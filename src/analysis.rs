@@ -171,9 +171,11 @@ fn load_one(file: FileId, path: &Path, discovery: &Discovery, options: &LoadOpti
         for (span, key) in &stream.duplicate_keys {
             outcome.findings.push(Finding::new(
                 "invalid-manifest",
-                Level::Error,
+                Level::Warning,
                 Location { file, span: *span },
-                format!("key `{key}` appears twice in one mapping; kubectl rejects the object"),
+                format!(
+                    "key `{key}` appears twice in one mapping; tools disagree on which value wins (kustomize rejects the file)"
+                ),
             ));
         }
         for span in not_objects {

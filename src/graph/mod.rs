@@ -843,30 +843,56 @@ impl<'m> Builder<'m> {
         for route in routes {
             let Route { meta, service: service_name, choice, span, source } = route;
             let Some(service) = services.get(&(&*meta.namespace, service_name)) else {
-                self.g.findings.push(Finding::new(
-                    "dangling-ingress-backend",
-                    Level::Warning,
-                    meta.at(span),
+                // An operator (custom resources in the namespace) or the cluster (a system
+                // namespace) may create the Service: then it is only a note.
+                let created_elsewhere = model.namespaces_with_custom_resources.contains(&meta.namespace)
+                    || crate::model::is_system_namespace(&meta.namespace);
+                let elsewhere: Vec<&str> = model
+                    .services
+                    .iter()
+                    .filter(|s| &*s.meta.name == service_name)
+                    .map(|s| &*s.meta.namespace)
+                    .collect();
+                let detail = if elsewhere.is_empty() {
+                    format!("which no manifest declares in namespace `{}`", meta.namespace)
+                } else {
                     format!(
-                        "{} `{}` routes to Service `{service_name}`, which no manifest declares",
-                        meta.kind, meta.name
-                    ),
-                ));
+                        "which is declared only in namespace{} {} (a backend names a Service of its own namespace)",
+                        if elsewhere.len() == 1 { "" } else { "s" },
+                        elsewhere.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    )
+                };
+                self.g.findings.push(
+                    Finding::new(
+                        "dangling-ingress-backend",
+                        if created_elsewhere { Level::Note } else { Level::Warning },
+                        meta.at(span),
+                        format!("{} `{}` routes to Service `{service_name}`, {detail}", meta.kind, meta.name),
+                    )
+                    .with_key(meta.key(), "backend", service_name),
+                );
                 continue;
             };
             let ports: Vec<&ServicePort> = service.ports.iter().filter(|p| choice.picks(p)).collect();
             if ports.is_empty() {
-                self.g.findings.push(Finding::new(
-                    "dangling-ingress-backend",
-                    Level::Warning,
-                    meta.at(span),
-                    format!(
-                        "{} `{}` routes to port `{}` of Service `{service_name}`, which has no such port",
-                        meta.kind,
-                        meta.name,
-                        choice.describe()
+                self.g.findings.push(
+                    Finding::new(
+                        "dangling-ingress-backend",
+                        Level::Warning,
+                        meta.at(span),
+                        format!(
+                            "{} `{}` routes to port `{}` of Service `{service_name}`, which has no such port",
+                            meta.kind,
+                            meta.name,
+                            choice.describe()
+                        ),
+                    )
+                    .with_key(
+                        meta.key(),
+                        "backend.port",
+                        format!("{service_name}:{}", choice.describe()),
                     ),
-                ));
+                );
                 continue;
             }
             let Some((selector, _)) = &service.selector else {

@@ -358,6 +358,26 @@ fn extract_object(
     out.push(object);
 }
 
+/// Annotations that carry network meaning (ingress classes, load balancer settings, cloud TLS,
+/// suppressions); the others (build, monitoring, last-applied configuration) are not kept.
+fn is_relevant_annotation(key: &str) -> bool {
+    const PREFIXES: [&str; 12] = [
+        "kubernetes.io/ingress",
+        "ingressclass.kubernetes.io/",
+        "service.beta.kubernetes.io/",
+        "service.kubernetes.io/",
+        "networking.gke.io/",
+        "cloud.google.com/",
+        "ingress.gcp.kubernetes.io/",
+        "alb.ingress.kubernetes.io/",
+        "appgw.ingress.kubernetes.io/",
+        "nginx.ingress.kubernetes.io/",
+        "oci.oraclecloud.com/",
+        "kubereach.io/",
+    ];
+    PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
 fn is_modelled_kind(kind: &str) -> bool {
     WorkloadKind::parse(kind).is_some()
         || matches!(kind, "Namespace" | "Service" | "Ingress" | "IngressClass" | "Route" | "NetworkPolicy")
@@ -392,9 +412,15 @@ fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default
     };
     let namespace_node = metadata.and_then(|m| m.get_present("namespace"));
     let namespace = r.string(namespace_node, "metadata.namespace").filter(|n| !n.is_empty());
+    // Every object's labels are checked; only a Namespace's and a Pod's are kept (a controller's
+    // pods carry its template's labels, not its own), which keeps a large model small.
     let labels = r.labels(metadata.and_then(|m| m.get("labels")), "metadata.labels");
-    let annotations: BTreeMap<Box<str>, Box<str>> =
-        r.string_map(metadata.and_then(|m| m.get("annotations")), "metadata.annotations").into_iter().collect();
+    let labels = if matches!(kind, "Namespace" | "Pod") { labels } else { Labels::default() };
+    let annotations: BTreeMap<Box<str>, Box<str>> = r
+        .string_map(metadata.and_then(|m| m.get("annotations")), "metadata.annotations")
+        .into_iter()
+        .filter(|(k, _)| is_relevant_annotation(k))
+        .collect();
     Some(Meta {
         api_version,
         kind: kind.into(),
@@ -587,7 +613,11 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
         };
         let target = r.port_ref(p.get("targetPort"), "spec.ports.targetPort").unwrap_or(PortRef::Number(port));
         let protocol = r.protocol(p.get("protocol"), "spec.ports.protocol");
-        let node_port = r.port_number(p.get("nodePort"), "spec.ports.nodePort");
+        // `nodePort: 0` means "allocate one", as when it is absent.
+        let node_port = match p.get("nodePort").and_then(|n| n.as_scalar()).map(|s| s.resolve()) {
+            Some(Resolved::Int(0)) => None,
+            _ => r.port_number(p.get("nodePort"), "spec.ports.nodePort"),
+        };
         let name = r.string(p.get("name"), "spec.ports.name").filter(|n| !n.is_empty()).map(Into::into);
         ports.push(ServicePort { name, port, target, protocol, node_port, span: p.span });
     }

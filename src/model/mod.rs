@@ -395,6 +395,39 @@ pub struct Model {
     pub others: Vec<OtherObject>,
     /// Namespaces that hold kinds kubereach does not model (which may create pods).
     pub namespaces_with_custom_resources: BTreeSet<Box<str>>,
+    /// Network policies of kinds kubereach does not evaluate (CiliumNetworkPolicy, Calico,
+    /// AdminNetworkPolicy, …), per namespace; cluster-wide ones under the empty name.
+    pub other_policies: BTreeMap<Box<str>, BTreeSet<Box<str>>>,
+}
+
+/// Kinds that filter traffic but that kubereach does not evaluate (yet), and whether they are
+/// cluster-wide.
+fn other_policy_kind(kind: &str, api_version: &str) -> Option<bool> {
+    match kind {
+        "CiliumNetworkPolicy" => Some(false),
+        "CiliumClusterwideNetworkPolicy"
+        | "AdminNetworkPolicy"
+        | "BaselineAdminNetworkPolicy"
+        | "ClusterNetworkPolicy"
+        | "GlobalNetworkPolicy" => Some(true),
+        "NetworkPolicy"
+            if api_version.starts_with("crd.projectcalico.org") || api_version.starts_with("projectcalico.org") =>
+        {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// System namespaces that clusters create themselves, whose workloads manifests seldom manage
+/// with policies: not held against a repository that deploys an agent there.
+pub fn is_system_namespace(name: &str) -> bool {
+    matches!(name, "kube-system" | "kube-public" | "kube-node-lease")
+}
+
+/// A namespace name that is an unrendered template placeholder (`${NAMESPACE}`, `{{ .Release.Namespace }}`).
+pub fn is_placeholder_name(name: &str) -> bool {
+    name.contains("${") || name.contains("{{")
 }
 
 impl Model {
@@ -429,6 +462,10 @@ impl Model {
                 Object::Route(o) => model.routes.push(o),
                 Object::NetworkPolicy(o) => model.policies.push(o),
                 Object::Other(o) => {
+                    if let Some(cluster_wide) = other_policy_kind(&o.meta.kind, &o.meta.api_version) {
+                        let scope: Box<str> = if cluster_wide { "".into() } else { o.meta.namespace.clone() };
+                        model.other_policies.entry(scope).or_default().insert(o.meta.kind.clone());
+                    }
                     if !o.meta.namespace.is_empty() && is_custom_resource(&o.meta.api_version) {
                         model.namespaces_with_custom_resources.insert(o.meta.namespace.clone());
                     }

@@ -6,6 +6,23 @@ use super::Context;
 use crate::finding::{Finding, Level};
 use crate::model::ServiceType;
 
+/// Labels that controllers add to the pods they create, absent from the pod template: a
+/// Service selecting one pod of a StatefulSet (`statefulset.kubernetes.io/pod-name`) or a Job's
+/// pods (`job-name`) is not dangling for lack of them in the manifests.
+fn is_controller_label(key: &str) -> bool {
+    matches!(
+        key,
+        "statefulset.kubernetes.io/pod-name"
+            | "apps.kubernetes.io/pod-index"
+            | "job-name"
+            | "batch.kubernetes.io/job-name"
+            | "controller-uid"
+            | "batch.kubernetes.io/controller-uid"
+            | "pod-template-hash"
+            | "controller-revision-hash"
+    )
+}
+
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let by_namespace = workloads_by_namespace(cx.model);
     for service in &cx.model.services {
@@ -16,7 +33,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let workloads = by_namespace.get(&*service.meta.namespace).map(Vec::as_slice).unwrap_or_default();
         let matched = workloads.iter().any(|&w| {
             let labels = &cx.model.workloads[w].pod_labels;
-            selector.0.iter().all(|(k, v)| labels.get(k) == Some(&**v))
+            selector.0.iter().all(|(k, v)| is_controller_label(k) || labels.get(k) == Some(&**v))
         });
         if matched {
             continue;

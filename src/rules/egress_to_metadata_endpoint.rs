@@ -40,6 +40,14 @@ fn block_admits(cidr: &IpRange, except: &[IpRange], address: &IpRange) -> bool {
     cidr.contains(address) && !except.iter().any(|e| e.contains(address))
 }
 
+/// Whether the entries allow only DNS (port 53), which neither endpoint serves credentials on.
+fn dns_only(ports: Option<&[PolicyPort]>) -> bool {
+    ports.is_some_and(|ports| {
+        !ports.is_empty()
+            && ports.iter().all(|p| matches!(p.port, Some(PortRef::Number(53))) && p.end_port.is_none_or(|e| e == 53))
+    })
+}
+
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let endpoints: Vec<(IpRange, &Endpoint)> =
         ENDPOINTS.iter().filter_map(|e| parse_cidr(e.address).ok().map(|r| (r, e))).collect();
@@ -48,37 +56,57 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         for (ri, rule) in policy.egress.iter().enumerate() {
-            for (address, endpoint) in &endpoints {
-                if !ports_admit(rule.ports.as_deref(), endpoint) {
-                    continue;
+            if dns_only(rule.ports.as_deref()) {
+                continue;
+            }
+            let reachable: Vec<&(IpRange, &Endpoint)> =
+                endpoints.iter().filter(|(_, e)| ports_admit(rule.ports.as_deref(), e)).collect();
+            // One finding per element (or per rule without `to`), naming every endpoint it opens.
+            let mut elements: Vec<(Span, Vec<&Endpoint>)> = Vec::new();
+            match &rule.peers {
+                None => {
+                    let all: Vec<&Endpoint> = reachable.iter().map(|(_, e)| *e).collect();
+                    if !all.is_empty() {
+                        elements.push((rule.span, all));
+                    }
                 }
-                let spans: Vec<Span> = match &rule.peers {
-                    None => vec![rule.span],
-                    Some(peers) => peers
-                        .iter()
-                        .filter_map(|p| match p {
-                            PeerSelector::IpBlock { cidr, except, span } if block_admits(cidr, except, address) => {
-                                Some(*span)
+                Some(peers) => {
+                    for p in peers {
+                        if let PeerSelector::IpBlock { cidr, except, span } = p {
+                            let hit: Vec<&Endpoint> = reachable
+                                .iter()
+                                .filter(|(address, _)| block_admits(cidr, except, address))
+                                .map(|(_, e)| *e)
+                                .collect();
+                            if !hit.is_empty() {
+                                elements.push((*span, hit));
                             }
-                            _ => None,
-                        })
-                        .collect(),
-                };
-                let ip = endpoint.address.trim_end_matches("/32");
-                for span in spans {
-                    out.push(
-                        Finding::new(
-                            "egress-to-metadata-endpoint",
-                            Level::Warning,
-                            policy.meta.at(span),
-                            format!(
-                                "NetworkPolicy `{}` lets the pods it selects reach {} `{ip}`; add `{}` to the rule's `except`",
-                                policy.meta.name, endpoint.what, endpoint.address
-                            ),
-                        )
-                        .with_key(policy.meta.key(), format!("spec.egress[{ri}]"), ip),
-                    );
+                        }
+                    }
                 }
+            }
+            for (span, hit) in elements {
+                let what = hit
+                    .iter()
+                    .map(|e| format!("{} `{}`", e.what, e.address.trim_end_matches("/32")))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                let cidrs = hit.iter().map(|e| format!("`{}`", e.address)).collect::<Vec<_>>().join(", ");
+                let fix = if rule.peers.is_none() {
+                    format!("give the rule a `to` with an ipBlock that lists {cidrs} under `except`")
+                } else {
+                    format!("add {cidrs} to this ipBlock's `except`")
+                };
+                let peer = hit.iter().map(|e| e.address).collect::<Vec<_>>().join(",");
+                out.push(
+                    Finding::new(
+                        "egress-to-metadata-endpoint",
+                        Level::Warning,
+                        policy.meta.at(span),
+                        format!("NetworkPolicy `{}` lets the pods it selects reach {what}; {fix}", policy.meta.name),
+                    )
+                    .with_key(policy.meta.key(), format!("spec.egress[{ri}]"), peer),
+                );
             }
         }
     }

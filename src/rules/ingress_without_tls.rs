@@ -14,8 +14,18 @@ fn covers(pattern: &str, host: &str) -> bool {
     }
 }
 
+/// Annotations by which a cloud load balancer terminates TLS for every host of the Ingress,
+/// without a `tls` section (GKE managed or pre-shared certificates, AWS ALB, Azure Application
+/// Gateway).
+const CLOUD_TLS_ANNOTATIONS: [&str; 4] = [
+    "networking.gke.io/managed-certificates",
+    "ingress.gcp.kubernetes.io/pre-shared-cert",
+    "alb.ingress.kubernetes.io/certificate-arn",
+    "appgw.ingress.kubernetes.io/appgw-ssl-certificate",
+];
+
 fn host_covered(ingress: &Ingress, host: Option<&str>) -> bool {
-    if ingress.tls_all_hosts {
+    if ingress.tls_all_hosts || CLOUD_TLS_ANNOTATIONS.iter().any(|a| ingress.meta.annotations.contains_key(*a)) {
         return true;
     }
     host.is_some_and(|h| ingress.tls_hosts.iter().any(|p| covers(p, h)))

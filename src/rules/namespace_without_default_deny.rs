@@ -1,14 +1,19 @@
 //! `namespace-without-default-deny`: a namespace holding workloads without a default-deny
 //! policy for ingress and/or egress. One finding per namespace; a namespace that lacks only the
-//! egress default-deny (the common, lesser gap) is a note.
+//! egress default-deny (the common, lesser gap) is a note, and so is one where policies of kinds
+//! kubereach does not evaluate (CiliumNetworkPolicy, AdminNetworkPolicy, …) may deny instead.
+//! System namespaces (kube-system, …) and template placeholders are not judged.
 
 use super::common::{directions_text, is_default_deny, namespace_location, workloads_by_namespace};
 use super::Context;
 use crate::finding::{Finding, Level};
-use crate::model::Direction;
+use crate::model::{is_placeholder_name, is_system_namespace, Direction};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (namespace, workloads) in workloads_by_namespace(cx.model) {
+        if is_system_namespace(namespace) || is_placeholder_name(namespace) {
+            continue;
+        }
         let policies: Vec<_> = cx.model.policies.iter().filter(|p| &*p.meta.namespace == namespace).collect();
         let missing: Vec<Direction> = [Direction::Ingress, Direction::Egress]
             .into_iter()
@@ -18,7 +23,32 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let Some(location) = namespace_location(cx.model, namespace, workloads.first().copied()) else { continue };
-        let level = if missing.contains(&Direction::Ingress) { Level::Warning } else { Level::Note };
+        let mut others: Vec<&str> = Vec::new();
+        for scope in [namespace, ""] {
+            if let Some(kinds) = cx.model.other_policies.get(scope) {
+                others.extend(kinds.iter().map(|k| &**k));
+            }
+        }
+        others.sort_unstable();
+        others.dedup();
+        let level =
+            if missing.contains(&Direction::Ingress) && others.is_empty() { Level::Warning } else { Level::Note };
+        if !others.is_empty() {
+            out.push(
+                Finding::new(
+                    "namespace-without-default-deny",
+                    level,
+                    location,
+                    format!(
+                        "namespace `{namespace}` has no default-deny NetworkPolicy for {}; policies of kinds kubereach does not evaluate ({}) may deny instead",
+                        directions_text(&missing),
+                        others.join(", ")
+                    ),
+                )
+                .with_key(format!("Namespace/{namespace}"), "", directions_text(&missing)),
+            );
+            continue;
+        }
         let consequence = match (policies.is_empty(), missing.as_slice()) {
             (true, _) => "it has no NetworkPolicy at all: every pod accepts every connection and may connect anywhere",
             (false, [Direction::Ingress]) => "a pod that no policy selects accepts every connection",

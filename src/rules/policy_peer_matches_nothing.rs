@@ -71,7 +71,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                                 .collect(),
                         },
                     };
-                    if named.is_empty() || !named.iter().all(|ns| with_workloads.contains_key(ns)) {
+                    // Custom resources may create pods there (an operator's Prometheus, say).
+                    if named.is_empty()
+                        || !named.iter().all(|ns| with_workloads.contains_key(ns))
+                        || named.iter().any(|ns| cx.model.namespaces_with_custom_resources.contains(*ns))
+                    {
                         continue;
                     }
                     if !cx.graph.classes_matching(policy, peer).is_empty() {

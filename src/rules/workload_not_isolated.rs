@@ -23,17 +23,39 @@ fn admits_whole_cluster(policy: &NetworkPolicy, direction: Direction) -> bool {
     })
 }
 
+/// Per namespace and direction: whether most of its workloads are isolated, so that one left
+/// open slipped through rather than being outside a policy's scope (a namespace shared by
+/// unrelated apps, one of which brings a policy, is not held against the others).
+fn mostly_isolated<'a>(cx: &'a Context<'a>) -> std::collections::BTreeMap<&'a str, [bool; 2]> {
+    let mut counts: std::collections::BTreeMap<&str, [usize; 3]> = std::collections::BTreeMap::new();
+    for class in cx.graph.classes.iter().filter(|c| !c.pseudo) {
+        let entry = counts.entry(&*class.namespace).or_default();
+        let n = class.workloads.len();
+        entry[0] += n;
+        if !class.ingress_policies.is_empty() {
+            entry[1] += n;
+        }
+        if !class.egress_policies.is_empty() {
+            entry[2] += n;
+        }
+    }
+    counts.into_iter().map(|(ns, [all, i, e])| (ns, [2 * i >= all && i > 0, 2 * e >= all && e > 0])).collect()
+}
+
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let managed = managed_directions(cx.model);
+    let mostly = mostly_isolated(cx);
     for class in &cx.graph.classes {
         if class.pseudo {
             continue;
         }
         let Some(flags) = managed.get(&*class.namespace) else { continue };
+        let majority = mostly.get(&*class.namespace).copied().unwrap_or_default();
         let mut open = Vec::new();
         let mut allow_all = Vec::new();
         for direction in [Direction::Ingress, Direction::Egress] {
-            if !flags[direction_index(direction)] {
+            let i = direction_index(direction);
+            if !flags[i] {
                 continue;
             }
             let policies = match direction {
@@ -41,7 +63,9 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 Direction::Egress => &class.egress_policies,
             };
             if policies.is_empty() {
-                open.push(direction);
+                if majority[i] {
+                    open.push(direction);
+                }
             } else if policies.iter().any(|&pi| admits_whole_cluster(&cx.model.policies[pi], direction)) {
                 allow_all.push(direction);
             }
@@ -53,11 +77,15 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             let workload = &cx.model.workloads[w];
             let mut parts = Vec::new();
             if !open.is_empty() {
-                parts.push(format!("no NetworkPolicy isolates its {}", directions_text(&open)));
+                parts.push(format!(
+                    "no NetworkPolicy selects it for {}, though most workloads of namespace `{}` are isolated",
+                    directions_text(&open),
+                    workload.meta.namespace
+                ));
             }
             if !allow_all.is_empty() {
                 parts.push(format!(
-                    "the policies that isolate its {} admit every pod of the cluster on every port",
+                    "a policy that selects it for {} admits every pod of the cluster on every port",
                     directions_text(&allow_all)
                 ));
             }
@@ -67,13 +95,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     "workload-not-isolated",
                     Level::Warning,
                     workload.meta.location(),
-                    format!(
-                        "{} `{}` is not isolated although namespace `{}` has network policies: {}",
-                        workload.meta.kind,
-                        workload.meta.name,
-                        workload.meta.namespace,
-                        parts.join("; ")
-                    ),
+                    format!("{} `{}` is open: {}", workload.meta.kind, workload.meta.name, parts.join("; ")),
                 )
                 .with_key(workload.meta.key(), "metadata.name", directions_text(&dirs)),
             );
