@@ -67,12 +67,14 @@ fn load_discovered(mut discovery: Discovery, options: &LoadOptions) -> Loaded {
         .map(|(i, path)| load_one(i as FileId, path, &discovery, options))
         .collect();
     let mut loaded = Loaded::default();
-    let mut objects = Vec::new();
+    // Each file's objects stay in their own vector until the model takes them one by one, so
+    // that no second copy of every object is ever held.
+    let mut objects: Vec<Vec<Object>> = Vec::with_capacity(outcomes.len());
     let mut templates_per_chart: BTreeMap<PathBuf, usize> = BTreeMap::new();
     for (path, outcome) in discovery.files.iter().zip(outcomes) {
         loaded.bytes_read += outcome.bytes;
         loaded.objects += outcome.objects.len();
-        objects.extend(outcome.objects);
+        objects.push(outcome.objects);
         loaded.findings.extend(outcome.findings);
         if let Some(chart) = outcome.chart_template_of {
             *templates_per_chart.entry(chart).or_default() += 1;

@@ -17,6 +17,8 @@
 //! [`analysis`] drives load and model in parallel; [`cli`] turns arguments into settings and runs a
 //! command. `main.rs` only prints top-level errors and picks the exit code.
 
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod baseline;
 pub mod check;

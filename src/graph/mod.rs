@@ -73,9 +73,6 @@ impl Class {
     }
 }
 
-/// What makes pods alike for policies: namespace, labels, named ports.
-type ClassKey = (Box<str>, Labels, Vec<(Box<str>, Protocol, u16)>);
-
 /// A workload peer: what the connectivity list names `namespace/name[Kind]`. Pods with the same
 /// controlling owner are one peer.
 #[derive(Debug)]
@@ -96,17 +93,38 @@ pub enum Endpoint {
 /// What a rule peer matches.
 #[derive(Debug)]
 enum PeerMatch {
-    Classes(Vec<ClassId>),
+    Classes(std::rc::Rc<[ClassId]>),
     /// Runs of external atoms (first, last).
     Atoms(Vec<(usize, usize)>),
 }
 
-/// What an isolated class admits, per source (ingress) or per destination (egress).
+/// What an isolated class admits, per source (ingress) or per destination (egress). Connection
+/// sets are interned ([`Graph::conns`]): a large repository has few distinct ones.
 #[derive(Debug, Default)]
 struct Allowance {
     /// From rules without peers: every class and every address.
     everyone: Conns,
     /// Egress only: named ports of peer-less rules, resolved per destination.
+    everyone_named: Vec<(Box<str>, Protocol)>,
+    /// Sorted by class.
+    by_class: Vec<(ClassId, ConnsId)>,
+    by_atoms: Vec<(usize, usize, ConnsId)>,
+}
+
+impl Allowance {
+    fn class(&self, c: ClassId) -> Option<ConnsId> {
+        self.by_class.binary_search_by_key(&c, |(k, _)| *k).ok().map(|i| self.by_class[i].1)
+    }
+
+    fn classes(&self) -> impl Iterator<Item = ClassId> + '_ {
+        self.by_class.iter().map(|(c, _)| *c)
+    }
+}
+
+/// An allowance while it is being built.
+#[derive(Default)]
+struct AllowanceBuilder {
+    everyone: Conns,
     everyone_named: Vec<(Box<str>, Protocol)>,
     by_class: FxHashMap<ClassId, Conns>,
     by_atoms: Vec<(usize, usize, Conns)>,
@@ -210,8 +228,8 @@ impl Graph {
             Some(a) => {
                 let mut c = a.everyone.clone();
                 resolve_named(&mut c, &a.everyone_named, &self.classes[dst as usize]);
-                if let Some(x) = a.by_class.get(&dst) {
-                    c.union_with(x);
+                if let Some(x) = a.class(dst) {
+                    c.union_with(self.conns(x));
                 }
                 c
             }
@@ -223,8 +241,8 @@ impl Graph {
             None => egress,
             Some(a) => {
                 let mut ingress = a.everyone.clone();
-                if let Some(x) = a.by_class.get(&src) {
-                    ingress.union_with(x);
+                if let Some(x) = a.class(src) {
+                    ingress.union_with(self.conns(x));
                 }
                 egress.intersect(&ingress)
             }
@@ -301,7 +319,7 @@ impl Graph {
                 }
             }
             if let Some(a) = self.allowance(s, Direction::Egress) {
-                for &d in a.by_class.keys() {
+                for d in a.classes() {
                     consider(d, &mut candidates);
                 }
             }
@@ -364,7 +382,7 @@ impl Graph {
             let mut c = a.everyone.clone();
             for (first, last, conns) in &a.by_atoms {
                 if *first <= i && i <= *last {
-                    c.union_with(conns);
+                    c.union_with(self.conns(*conns));
                 }
             }
             result = Some(match result {
@@ -413,7 +431,7 @@ struct Builder<'m> {
     g: Graph,
     /// Classes per namespace, and the namespace's labels.
     namespaces: BTreeMap<Box<str>, (Labels, Vec<ClassId>)>,
-    match_cache: FxHashMap<String, std::rc::Rc<Vec<ClassId>>>,
+    match_cache: FxHashMap<String, std::rc::Rc<[ClassId]>>,
     conns_ids: FxHashMap<Conns, ConnsId>,
     /// Pseudo classes of known ingress controllers, by namespace and labels.
     controller_classes: BTreeMap<(Box<str>, Labels), ClassId>,
@@ -470,16 +488,29 @@ impl<'m> Builder<'m> {
             let namespace = model.workloads[workloads[0]].meta.namespace.clone();
             self.g.peers.push(Peer { name, namespace, workloads, classes: Vec::new() });
         }
-        let mut class_ids: FxHashMap<ClassKey, ClassId> = FxHashMap::default();
+        // Classes by the hash of their key; the key itself is not copied (a large repository has
+        // tens of thousands of label sets).
+        let mut class_ids: FxHashMap<u64, Vec<ClassId>> = FxHashMap::default();
         for (i, w) in model.workloads.iter().enumerate() {
             let mut named: Vec<(Box<str>, Protocol, u16)> =
                 w.ports.iter().filter_map(|p| p.name.clone().map(|n| (n, p.protocol, p.port))).collect();
             named.sort();
             named.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-            let key = (w.meta.namespace.clone(), w.pod_labels.clone(), named.clone());
+            let hash = {
+                use std::hash::{Hash, Hasher};
+                let mut h = rustc_hash::FxHasher::default();
+                (&w.meta.namespace, &w.pod_labels, &named).hash(&mut h);
+                h.finish()
+            };
+            let candidates = class_ids.entry(hash).or_default();
+            let found = candidates.iter().copied().find(|&c| {
+                let class = &self.g.classes[c as usize];
+                class.namespace == w.meta.namespace && class.labels == w.pod_labels && class.named_ports == named
+            });
             let next = self.g.classes.len() as ClassId;
-            let id = *class_ids.entry(key).or_insert(next);
-            if id == next {
+            let id = found.unwrap_or(next);
+            if found.is_none() {
+                candidates.push(next);
                 self.g.classes.push(Class {
                     namespace: w.meta.namespace.clone(),
                     labels: w.pod_labels.clone(),
@@ -596,110 +627,96 @@ impl<'m> Builder<'m> {
                     if namespaces.is_none() { &*policy.meta.namespace } else { "" }
                 );
                 if let Some(hit) = self.match_cache.get(&key) {
-                    return PeerMatch::Classes(hit.to_vec());
+                    return PeerMatch::Classes(hit.clone());
                 }
                 let mut out = Vec::new();
-                for (ns, (ns_labels, classes)) in &self.namespaces {
-                    let ns_ok = match namespaces {
-                        Some(sel) => sel.matches(ns_labels),
-                        None => *ns == policy.meta.namespace,
-                    };
-                    if !ns_ok {
-                        continue;
+                let in_scope: Vec<&Vec<ClassId>> = match namespaces {
+                    // Without a namespaceSelector, only the policy's own namespace.
+                    None => self.namespaces.get(&policy.meta.namespace).map(|(_, c)| c).into_iter().collect(),
+                    Some(sel) => {
+                        self.namespaces.values().filter(|(labels, _)| sel.matches(labels)).map(|(_, c)| c).collect()
                     }
+                };
+                for classes in in_scope {
                     for &c in classes {
                         if pods.as_ref().is_none_or(|sel| sel.matches(&self.g.classes[c as usize].labels)) {
                             out.push(c);
                         }
                     }
                 }
-                self.match_cache.insert(key, std::rc::Rc::new(out.clone()));
-                PeerMatch::Classes(out)
+                let shared: std::rc::Rc<[ClassId]> = out.into();
+                self.match_cache.insert(key, shared.clone());
+                PeerMatch::Classes(shared)
             }
         }
     }
 
     /// What each isolated class admits: inbound (ingress) and outbound (egress), per class.
+    ///
+    /// Rule peers are matched once per rule; each class's allowance is then built on its own and
+    /// compacted (sorted, interned) before the next, so that only one class's working set is
+    /// ever expanded.
     fn allowances(&mut self) -> (Vec<Option<Allowance>>, Vec<Option<Allowance>>) {
-        let n = self.g.classes.len();
-        let mut inbound: Vec<Option<Allowance>> = (0..n).map(|_| None).collect();
-        let mut outbound: Vec<Option<Allowance>> = (0..n).map(|_| None).collect();
         let model = self.model;
-        // Rules are evaluated per policy, then credited to every class the policy selects.
+        // matches[policy][direction][rule]: None for a rule without peers.
+        type RuleMatches = Vec<Option<Vec<PeerMatch>>>;
+        let mut matches: Vec<[RuleMatches; 2]> = Vec::with_capacity(model.policies.len());
         for (pi, policy) in model.policies.iter().enumerate() {
-            if self.g.policy_selects[pi].is_empty() {
-                continue;
+            let mut per_direction: [RuleMatches; 2] = [Vec::new(), Vec::new()];
+            if !self.g.policy_selects[pi].is_empty() {
+                for (d, direction) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
+                    if !policy.affects(direction) {
+                        continue;
+                    }
+                    for rule in policy.rules(direction) {
+                        let m: Option<Vec<PeerMatch>> =
+                            rule.peers.as_ref().map(|peers| peers.iter().map(|p| self.match_pods(policy, p)).collect());
+                        if rule.ports.iter().flatten().any(|p| matches!(p.port, Some(PortRef::Name(_)))) {
+                            let selected = self.g.policy_selects[pi].clone();
+                            self.check_named_ports(policy, rule, direction, &selected, m.as_deref());
+                        }
+                        per_direction[d].push(m);
+                    }
+                }
             }
-            for direction in [Direction::Ingress, Direction::Egress] {
-                if !policy.affects(direction) {
-                    continue;
-                }
-                let selected = self.g.policy_selects[pi].clone();
-                for &c in &selected {
-                    let slot = match direction {
-                        Direction::Ingress => &mut inbound[c as usize],
-                        Direction::Egress => &mut outbound[c as usize],
-                    };
-                    slot.get_or_insert_with(Allowance::default);
-                }
-                for rule in policy.rules(direction) {
-                    self.credit_rule(policy, rule, direction, &selected, &mut inbound, &mut outbound);
+            matches.push(per_direction);
+        }
+        let n = self.g.classes.len();
+        let mut inbound: Vec<Option<Allowance>> = Vec::with_capacity(n);
+        let mut outbound: Vec<Option<Allowance>> = Vec::with_capacity(n);
+        for c in 0..n {
+            for (d, direction) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
+                let class = &self.g.classes[c];
+                let policies = match direction {
+                    Direction::Ingress => &class.ingress_policies,
+                    Direction::Egress => &class.egress_policies,
+                };
+                let built = if policies.is_empty() {
+                    None
+                } else {
+                    let mut a = AllowanceBuilder::default();
+                    for &pi in policies {
+                        let policy = &model.policies[pi];
+                        for (rule, m) in policy.rules(direction).iter().zip(&matches[pi][d]) {
+                            credit_rule(&self.g.classes, c as ClassId, rule, direction, m.as_deref(), &mut a);
+                        }
+                    }
+                    Some(self.compact(a))
+                };
+                match direction {
+                    Direction::Ingress => inbound.push(built),
+                    Direction::Egress => outbound.push(built),
                 }
             }
         }
         (inbound, outbound)
     }
 
-    fn credit_rule(
-        &mut self,
-        policy: &NetworkPolicy,
-        rule: &PolicyRule,
-        direction: Direction,
-        selected: &[ClassId],
-        inbound: &mut [Option<Allowance>],
-        outbound: &mut [Option<Allowance>],
-    ) {
-        let ports = RulePorts::of(rule.ports.as_deref());
-        if ports.is_empty() {
-            return;
-        }
-        let matches: Option<Vec<PeerMatch>> =
-            rule.peers.as_ref().map(|peers| peers.iter().map(|p| self.match_pods(policy, p)).collect());
-        if !ports.named.is_empty() {
-            self.check_named_ports(policy, rule, direction, selected, matches.as_deref());
-        }
-        for &c in selected {
-            let class = &self.g.classes[c as usize];
-            match direction {
-                Direction::Ingress => {
-                    // Named ports resolve on the destination: the selected class itself.
-                    let conns = ports.on(class);
-                    if conns.is_empty() {
-                        continue;
-                    }
-                    let Some(a) = inbound[c as usize].as_mut() else {
-                        continue;
-                    };
-                    credit(a, matches.as_deref(), |_| conns.clone(), &conns);
-                }
-                Direction::Egress => {
-                    let Some(a) = outbound[c as usize].as_mut() else {
-                        continue;
-                    };
-                    let classes = &self.g.classes;
-                    match matches.as_deref() {
-                        None => {
-                            a.everyone.union_with(&ports.numeric);
-                            a.everyone_named.extend(ports.named.iter().cloned());
-                        }
-                        Some(ms) => {
-                            // Towards an address a named port matches nothing.
-                            credit(a, Some(ms), |dst| ports.on(&classes[dst as usize]), &ports.numeric);
-                        }
-                    }
-                }
-            }
-        }
+    fn compact(&mut self, a: AllowanceBuilder) -> Allowance {
+        let mut by_class: Vec<(ClassId, ConnsId)> = a.by_class.into_iter().map(|(c, x)| (c, self.intern(x))).collect();
+        by_class.sort_unstable_by_key(|(c, _)| *c);
+        let by_atoms = a.by_atoms.into_iter().map(|(f, l, x)| (f, l, self.intern(x))).collect();
+        Allowance { everyone: a.everyone, everyone_named: a.everyone_named, by_class, by_atoms }
     }
 
     /// Reports a named port that no destination pod of the rule declares (with that protocol):
@@ -720,7 +737,7 @@ impl<'m> Builder<'m> {
                 Some(ms) => ms
                     .iter()
                     .flat_map(|m| match m {
-                        PeerMatch::Classes(c) => c.as_slice(),
+                        PeerMatch::Classes(c) => &c[..],
                         PeerMatch::Atoms(_) => &[],
                     })
                     .copied()
@@ -764,6 +781,7 @@ impl<'m> Builder<'m> {
         }
         let mut per = vec![a.everyone.clone(); self.g.ip_space.atoms.len()];
         for (first, last, conns) in &a.by_atoms {
+            let conns = &self.g.conns[*conns as usize];
             for slot in &mut per[*first..=*last] {
                 slot.union_with(conns);
             }
@@ -916,7 +934,7 @@ impl<'m> Builder<'m> {
                         wanted.add(p.protocol, &PortSet::range(t, t));
                     }
                 }
-                let allowed = wanted.intersect(&admitted(inbound[c as usize].as_ref(), source));
+                let allowed = wanted.intersect(&admitted(inbound[c as usize].as_ref(), source, &self.g.conns));
                 if allowed.is_empty() {
                     continue;
                 }
@@ -952,9 +970,7 @@ impl EdgeIndex {
         let mut admitted_by: Vec<Vec<ClassId>> = vec![Vec::new(); n];
         for (d, a) in g.inbound.iter().enumerate() {
             if let Some(a) = a {
-                let mut sources: Vec<ClassId> = a.by_class.keys().copied().collect();
-                sources.sort_unstable();
-                for s in sources {
+                for s in a.classes() {
                     admitted_by[s as usize].push(d as ClassId);
                 }
             }
@@ -1029,8 +1045,46 @@ impl EndpointOrder {
     }
 }
 
+/// Credits one rule of a policy that selects class `c` to `c`'s allowance.
+fn credit_rule(
+    classes: &[Class],
+    c: ClassId,
+    rule: &PolicyRule,
+    direction: Direction,
+    matches: Option<&[PeerMatch]>,
+    a: &mut AllowanceBuilder,
+) {
+    let ports = RulePorts::of(rule.ports.as_deref());
+    if ports.is_empty() {
+        return;
+    }
+    match direction {
+        Direction::Ingress => {
+            // Named ports resolve on the destination: the selected class itself.
+            let conns = ports.on(&classes[c as usize]);
+            if conns.is_empty() {
+                return;
+            }
+            credit(a, matches, |_| conns.clone(), &conns);
+        }
+        Direction::Egress => match matches {
+            None => {
+                a.everyone.union_with(&ports.numeric);
+                a.everyone_named.extend(ports.named.iter().cloned());
+            }
+            // Towards an address a named port matches nothing.
+            Some(ms) => credit(a, Some(ms), |dst| ports.on(&classes[dst as usize]), &ports.numeric),
+        },
+    }
+}
+
 /// Credits `ports` to the peers a rule matches (`None`: every peer).
-fn credit(a: &mut Allowance, matches: Option<&[PeerMatch]>, class_conns: impl Fn(ClassId) -> Conns, ip_conns: &Conns) {
+fn credit(
+    a: &mut AllowanceBuilder,
+    matches: Option<&[PeerMatch]>,
+    class_conns: impl Fn(ClassId) -> Conns,
+    ip_conns: &Conns,
+) {
     let Some(matches) = matches else {
         a.everyone.union_with(ip_conns);
         return;
@@ -1038,7 +1092,7 @@ fn credit(a: &mut Allowance, matches: Option<&[PeerMatch]>, class_conns: impl Fn
     for m in matches {
         match m {
             PeerMatch::Classes(classes) => {
-                for &c in classes {
+                for &c in classes.iter() {
                     let conns = class_conns(c);
                     if !conns.is_empty() {
                         a.by_class.entry(c).or_default().union_with(&conns);
@@ -1117,20 +1171,20 @@ struct Route<'m> {
 
 /// What an isolated pod's ingress admits from `source` (everything when not isolated). From an
 /// external controller of unknown address, whatever some external range is admitted.
-fn admitted(allowance: Option<&Allowance>, source: Source) -> Conns {
+fn admitted(allowance: Option<&Allowance>, source: Source, table: &[Conns]) -> Conns {
     let Some(a) = allowance else {
         return Conns::all();
     };
     let mut x = a.everyone.clone();
     match source {
         Source::Class(c) => {
-            if let Some(by) = a.by_class.get(&c) {
-                x.union_with(by);
+            if let Some(by) = a.class(c) {
+                x.union_with(&table[by as usize]);
             }
         }
         Source::External => {
             for (_, _, conns) in &a.by_atoms {
-                x.union_with(conns);
+                x.union_with(&table[*conns as usize]);
             }
         }
     }

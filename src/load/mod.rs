@@ -84,6 +84,13 @@ fn is_manifest_extension(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json" | "YAML" | "YML" | "JSON"))
 }
 
+#[derive(Default)]
+struct WalkFindings {
+    files: Vec<PathBuf>,
+    chart_roots: Vec<PathBuf>,
+    problems: Vec<(PathBuf, String)>,
+}
+
 /// Walks `paths` and lists the YAML and JSON files under them.
 pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, LoadError> {
     let mut discovery = Discovery::default();
@@ -118,7 +125,7 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, L
             .build()
             .map_err(|e| LoadError::BadExclude { pattern: options.excludes.join(", "), message: e.to_string() })?;
         let mut builder = WalkBuilder::new(root);
-        builder.follow_links(true).overrides(overrides).require_git(false).sort_by_file_path(|a, b| a.cmp(b));
+        builder.follow_links(true).overrides(overrides).require_git(false);
         if let Some(matcher) = &anchored {
             let matcher = std::sync::Arc::clone(matcher);
             let cwd = cwd.clone();
@@ -128,31 +135,43 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, L
                 !matcher.matched_path_or_any_parents(&absolute, is_dir).is_ignore()
             });
         }
-        let walker = builder.build();
-        for entry in walker {
-            match entry {
-                Ok(entry) => {
-                    let path = entry.path();
-                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    if !is_file {
-                        continue;
-                    }
-                    if path.file_name().is_some_and(|n| n == "Chart.yaml") {
-                        if let Some(parent) = path.parent() {
-                            discovery.chart_roots.insert(parent.to_path_buf());
+        // A parallel walk (the order is restored by sorting below).
+        let found: std::sync::Mutex<WalkFindings> = std::sync::Mutex::default();
+        builder.threads(rayon::current_num_threads().max(1)).build_parallel().run(|| {
+            Box::new(|entry| {
+                let record = |f: &mut WalkFindings| match &entry {
+                    Ok(entry) => {
+                        let path = entry.path();
+                        if !entry.file_type().is_some_and(|t| t.is_file()) {
+                            return;
+                        }
+                        if path.file_name().is_some_and(|n| n == "Chart.yaml") {
+                            if let Some(parent) = path.parent() {
+                                f.chart_roots.push(parent.to_path_buf());
+                            }
+                        }
+                        if is_manifest_extension(path) {
+                            f.files.push(path.to_path_buf());
                         }
                     }
-                    if is_manifest_extension(path) {
-                        files.insert(path.to_path_buf());
+                    Err(err) => {
+                        let path = error_path(err).unwrap_or_else(|| root.clone());
+                        f.problems.push((path, describe_walk_error(err)));
                     }
+                };
+                if let Ok(mut f) = found.lock() {
+                    record(&mut f);
                 }
-                Err(err) => {
-                    let path = error_path(&err).unwrap_or_else(|| root.clone());
-                    discovery.problems.push((path, describe_walk_error(&err)));
-                }
-            }
-        }
+                ignore::WalkState::Continue
+            })
+        });
+        let found = found.into_inner().unwrap_or_default();
+        files.extend(found.files);
+        discovery.chart_roots.extend(found.chart_roots);
+        discovery.problems.extend(found.problems);
     }
+    discovery.problems.sort();
+    discovery.problems.dedup();
     discovery.files = files.into_iter().collect();
     Ok(discovery)
 }

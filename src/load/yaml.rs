@@ -295,9 +295,61 @@ struct Builder {
     root: Option<Node>,
     duplicate_keys: Vec<(Span, String)>,
     complex_keys: Option<Span>,
+    /// Depth inside a skipped collection (0: not skipping).
+    skip_depth: usize,
+    /// Where the skipped collection started.
+    skip_start: Span,
+    /// Anchors defined inside skipped collections, with the number of nodes each stands for
+    /// (an alias to one reads as null, but still costs its expansion against the alias budget,
+    /// so that a bomb under a skipped key is reported like any other).
+    skipped_anchors: Vec<(usize, usize)>,
+    /// Node counts of the open skipped collections, innermost last, with their anchors.
+    skip_counts: Vec<(usize, usize)>,
 }
 
+/// Keys whose collection values kubereach never reads (container environment, probes, volumes,
+/// ConfigMap data, status, …): their nodes are not built, which saves most of the allocation of a
+/// typical manifest. Scalar values of these keys are kept (a label named `data` is a label), and
+/// so is everything else; the parser still checks the skipped text's syntax.
+const SKIPPED_KEYS: [&str; 19] = [
+    "env",
+    "envFrom",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+    "volumeMounts",
+    "volumeDevices",
+    "volumes",
+    "command",
+    "args",
+    "lifecycle",
+    "securityContext",
+    "tolerations",
+    "topologySpreadConstraints",
+    "data",
+    "stringData",
+    "binaryData",
+    "status",
+    "managedFields",
+];
+
 impl Builder {
+    fn add_skipped(&mut self, n: usize) {
+        if let Some(top) = self.skip_counts.last_mut() {
+            top.1 = top.1.saturating_add(n);
+        }
+    }
+
+    /// Whether the collection starting now is the value of a skipped key.
+    fn starts_skipped_value(&self) -> bool {
+        match self.stack.last() {
+            Some(Frame::Map { pending_key: Some(key), .. }) => {
+                matches!(&key.value, Value::Scalar(k) if SKIPPED_KEYS.contains(&&*k.text))
+            }
+            _ => false,
+        }
+    }
+
     fn push_value(&mut self, node: Node) {
         match self.stack.last_mut() {
             None => self.root = Some(node),
@@ -364,6 +416,10 @@ fn parse_from(text: &str, stream: &mut Stream) -> Result<(), YamlError> {
         root: None,
         duplicate_keys: Vec::new(),
         complex_keys: None,
+        skip_depth: 0,
+        skip_start: Span::default(),
+        skipped_anchors: Vec::new(),
+        skip_counts: Vec::new(),
     };
     let result = build_documents(text, &mut b, &mut stream.documents);
     stream.duplicate_keys = std::mem::take(&mut b.duplicate_keys);
@@ -399,6 +455,52 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
                     None => b.doc_start,
                 };
                 out.push(Document { root, span: doc_span });
+            }
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) | Event::Alias(_)
+                if b.skip_depth > 0 =>
+            {
+                match event {
+                    Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                        if b.stack.len() + b.skip_depth >= MAX_DEPTH {
+                            return Err(YamlError::TooDeep { limit: MAX_DEPTH, at: span.start });
+                        }
+                        b.skip_depth += 1;
+                        b.skip_counts.push((anchor, 0));
+                    }
+                    Event::Scalar(_, _, anchor, _) => {
+                        if anchor != 0 {
+                            b.skipped_anchors.push((anchor, 1));
+                        }
+                        b.add_skipped(1);
+                    }
+                    Event::Alias(id) => {
+                        let cost = b.skipped_anchors.iter().rev().find(|(a, _)| *a == id).map_or(1, |(_, c)| *c);
+                        if cost > b.alias_budget {
+                            return Err(YamlError::AliasBudget { limit: ALIAS_ALLOWANCE, at: span.start });
+                        }
+                        b.alias_budget -= cost;
+                        b.add_skipped(cost);
+                    }
+                    _ => {}
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd if b.skip_depth > 0 => {
+                b.skip_depth -= 1;
+                let (anchor, count) = b.skip_counts.pop().unwrap_or_default();
+                if anchor != 0 {
+                    b.skipped_anchors.push((anchor, count + 1));
+                }
+                b.add_skipped(count + 1);
+                if b.skip_depth == 0 {
+                    let null = Scalar { text: "".into(), plain: true };
+                    let start = b.skip_start;
+                    b.push_value(Node { value: Value::Scalar(null), span: start.to(span) });
+                }
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) if b.starts_skipped_value() => {
+                b.skip_depth = 1;
+                b.skip_start = span;
+                b.skip_counts.push((anchor, 0));
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
@@ -441,6 +543,10 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
             }
             Event::Alias(id) => {
                 let Some(target) = b.anchors.iter().rev().find(|(a, _)| *a == id).map(|(_, n)| n) else {
+                    if b.skipped_anchors.iter().any(|(a, _)| *a == id) {
+                        b.push_value(Node { value: Value::Scalar(Scalar { text: "".into(), plain: true }), span });
+                        continue;
+                    }
                     return Err(YamlError::UnknownAlias { id, at: span.start });
                 };
                 let cost = count_nodes(target);

@@ -349,6 +349,19 @@ impl Object {
         }
     }
 
+    fn variant_index(&self) -> usize {
+        match self {
+            Object::Namespace(_) => 0,
+            Object::Workload(_) => 1,
+            Object::Service(_) => 2,
+            Object::Ingress(_) => 3,
+            Object::IngressClass(_) => 4,
+            Object::Route(_) => 5,
+            Object::NetworkPolicy(_) => 6,
+            Object::Other(_) => 7,
+        }
+    }
+
     /// Whether the kind lives in a namespace.
     fn namespaced(&self) -> bool {
         !matches!(self, Object::Namespace(_) | Object::IngressClass(_))
@@ -433,8 +446,22 @@ pub fn is_placeholder_name(name: &str) -> bool {
 impl Model {
     /// Builds the model from objects in path order: a repeated object (same kind, namespace and
     /// name) is analysed once, the first, and each repeat is reported as a note.
-    pub fn from_objects(objects: Vec<Object>, findings: &mut Vec<Finding>) -> Model {
+    pub fn from_objects(per_file: Vec<Vec<Object>>, findings: &mut Vec<Finding>) -> Model {
         let mut model = Model::default();
+        // Exact capacities: growing by doubling would briefly hold up to twice the model.
+        let mut counts = [0usize; 8];
+        for o in per_file.iter().flatten() {
+            counts[o.variant_index()] += 1;
+        }
+        model.namespaces.reserve_exact(counts[0]);
+        model.workloads.reserve_exact(counts[1]);
+        model.services.reserve_exact(counts[2]);
+        model.ingresses.reserve_exact(counts[3]);
+        model.ingress_classes.reserve_exact(counts[4]);
+        model.routes.reserve_exact(counts[5]);
+        model.policies.reserve_exact(counts[6]);
+        model.others.reserve_exact(counts[7]);
+        let objects = per_file.into_iter().flatten();
         // (kind, namespace, name) of each object analysed, with where it was first declared.
         let mut seen: BTreeMap<ObjectKey, Location> = BTreeMap::new();
         // Repeats per file: one note per file rather than one per object (install variants repeat
