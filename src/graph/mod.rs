@@ -395,6 +395,18 @@ impl Graph {
 
     /// The classes a `from`/`to` element of `policy` matches (pseudo classes of ingress
     /// controllers included); none for an ipBlock.
+    /// Whether a `from`/`to` element of `policy` matches some class (stops at the first).
+    pub fn matches_any_class(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> bool {
+        let PeerSelector::Pods { namespaces, pods, .. } = peer else { return false };
+        let matches_in = |classes: &Vec<ClassId>| {
+            classes.iter().any(|&c| pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c as usize].labels)))
+        };
+        match namespaces {
+            None => self.namespaces.get(&policy.meta.namespace).is_some_and(|(_, classes)| matches_in(classes)),
+            Some(sel) => self.namespaces.values().any(|(labels, classes)| sel.matches(labels) && matches_in(classes)),
+        }
+    }
+
     pub fn classes_matching(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> Vec<ClassId> {
         let PeerSelector::Pods { namespaces, pods, .. } = peer else { return Vec::new() };
         let mut out = Vec::new();

@@ -10,11 +10,16 @@ use crate::finding::{Finding, Level};
 use crate::model::{is_placeholder_name, is_system_namespace, Direction};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let mut by_namespace: std::collections::BTreeMap<&str, Vec<&crate::model::NetworkPolicy>> =
+        std::collections::BTreeMap::new();
+    for p in &cx.model.policies {
+        by_namespace.entry(&p.meta.namespace).or_default().push(p);
+    }
     for (namespace, workloads) in workloads_by_namespace(cx.model) {
         if is_system_namespace(namespace) || is_placeholder_name(namespace) {
             continue;
         }
-        let policies: Vec<_> = cx.model.policies.iter().filter(|p| &*p.meta.namespace == namespace).collect();
+        let policies: &[&crate::model::NetworkPolicy] = by_namespace.get(namespace).map(Vec::as_slice).unwrap_or_default();
         let missing: Vec<Direction> = [Direction::Ingress, Direction::Egress]
             .into_iter()
             .filter(|&d| !policies.iter().any(|p| is_default_deny(p, d)))

@@ -35,6 +35,8 @@ fn pinned_names(sel: &Selector) -> Option<Vec<&str>> {
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let with_workloads = workloads_by_namespace(cx.model);
+    // Namespaces of the repository a label selector matches, by selector (policies repeat them).
+    let mut selected_namespaces: std::collections::HashMap<String, Vec<&str>> = std::collections::HashMap::new();
     for policy in &cx.model.policies {
         for direction in [Direction::Ingress, Direction::Egress] {
             if !policy.affects(direction) {
@@ -62,13 +64,19 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                             {
                                 continue
                             }
-                            None => cx
-                                .graph
-                                .namespaces
-                                .iter()
-                                .filter(|(ns, (labels, _))| with_workloads.contains_key(&***ns) && sel.matches(labels))
-                                .map(|(ns, _)| &**ns)
-                                .collect(),
+                            None => selected_namespaces
+                                .entry(format!("{:?}", sel.key()))
+                                .or_insert_with(|| {
+                                    cx.graph
+                                        .namespaces
+                                        .iter()
+                                        .filter(|(ns, (labels, _))| {
+                                            with_workloads.contains_key(&***ns) && sel.matches(labels)
+                                        })
+                                        .map(|(ns, _)| &**ns)
+                                        .collect()
+                                })
+                                .clone(),
                         },
                     };
                     // Custom resources may create pods there (an operator's Prometheus, say).
@@ -78,7 +86,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     {
                         continue;
                     }
-                    if !cx.graph.classes_matching(policy, peer).is_empty() {
+                    if cx.graph.matches_any_class(policy, peer) {
                         continue;
                     }
                     let pods_text =
