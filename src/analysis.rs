@@ -60,11 +60,12 @@ fn load_discovered(mut discovery: Discovery, options: &LoadOptions) -> Loaded {
     if !patches.is_empty() {
         discovery.files.retain(|f| !patches.contains(&load::normalize(f)));
     }
+    let interner = crate::model::Interner::default();
     let outcomes: Vec<FileOutcome> = discovery
         .files
         .par_iter()
         .enumerate()
-        .map(|(i, path)| load_one(i as FileId, path, &discovery, options))
+        .map(|(i, path)| load_one(i as FileId, path, &discovery, options, &interner))
         .collect();
     let mut loaded = Loaded::default();
     // Each file's objects stay in their own vector until the model takes them one by one, so
@@ -116,7 +117,13 @@ fn push_file(files: &mut Files, path: &Path) -> FileId {
     (files.entries.len() - 1) as FileId
 }
 
-fn load_one(file: FileId, path: &Path, discovery: &Discovery, options: &LoadOptions) -> FileOutcome {
+fn load_one(
+    file: FileId,
+    path: &Path,
+    discovery: &Discovery,
+    options: &LoadOptions,
+    interner: &crate::model::Interner,
+) -> FileOutcome {
     let mut outcome = FileOutcome {
         text: String::new(),
         objects: Vec::new(),
@@ -158,7 +165,7 @@ fn load_one(file: FileId, path: &Path, discovery: &Discovery, options: &LoadOpti
         if root.is_null() {
             continue;
         }
-        match extract_document(file, root, &options.default_namespace, &mut outcome.findings) {
+        match extract_document(file, root, &options.default_namespace, interner, &mut outcome.findings) {
             crate::model::Extracted::Objects(objs) => {
                 is_manifest = true;
                 outcome.objects.extend(objs);

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::net::{parse_cidr, PortRef, Protocol};
-use super::selector::{Labels, Operator, Requirement, Selector};
+use super::selector::{Interner, Labels, Operator, Requirement, Selector, Str};
 use super::*;
 use crate::finding::{FileId, Finding, Level, Location};
 use crate::load::yaml::{Node, Resolved, Span, Value};
@@ -19,6 +19,7 @@ pub const IGNORE_ANNOTATION: &str = "kubereach.io/ignore";
 
 struct Reader<'a> {
     file: FileId,
+    interner: &'a Interner,
     findings: &'a mut Vec<Finding>,
     /// Where a value is a template placeholder (`${VAR}`, `{{ … }}`) of an unrendered template.
     placeholder: Option<Span>,
@@ -171,7 +172,7 @@ impl Reader<'_> {
         }
     }
 
-    fn string_map(&mut self, node: Option<&Node>, path: &str) -> Vec<(Box<str>, Box<str>)> {
+    fn string_map(&mut self, node: Option<&Node>, path: &str) -> Vec<(Str, Str)> {
         let Some(node) = self.map(node, path) else {
             return Vec::new();
         };
@@ -180,10 +181,10 @@ impl Reader<'_> {
             let Some(key) = self.string(Some(k), path) else {
                 continue;
             };
-            let key: Box<str> = key.into();
+            let key = self.interner.intern(key);
             let value = if v.is_null() { Some("") } else { self.string(Some(v), &format!("{path}.{key}")) };
             if let Some(value) = value {
-                out.push((key, value.into()));
+                out.push((key, self.interner.intern(value)));
             }
         }
         out
@@ -259,8 +260,14 @@ pub enum Extracted {
 }
 
 /// Reads one document: an object, or the items of a `List` kind.
-pub fn extract_document(file: FileId, root: &Node, default_namespace: &str, findings: &mut Vec<Finding>) -> Extracted {
-    let mut r = Reader { file, findings, placeholder: None };
+pub fn extract_document(
+    file: FileId,
+    root: &Node,
+    default_namespace: &str,
+    interner: &Interner,
+    findings: &mut Vec<Finding>,
+) -> Extracted {
+    let mut r = Reader { file, interner, findings, placeholder: None };
     let mut objects = Vec::new();
     if !is_object(root) {
         return Extracted::NotAnObject;
@@ -416,7 +423,7 @@ fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default
     // pods carry its template's labels, not its own), which keeps a large model small.
     let labels = r.labels(metadata.and_then(|m| m.get("labels")), "metadata.labels");
     let labels = if matches!(kind, "Namespace" | "Pod") { labels } else { Labels::default() };
-    let annotations: BTreeMap<Box<str>, Box<str>> = r
+    let annotations: BTreeMap<Str, Str> = r
         .string_map(metadata.and_then(|m| m.get("annotations")), "metadata.annotations")
         .into_iter()
         .filter(|(k, _)| is_relevant_annotation(k))
@@ -685,7 +692,7 @@ fn read_ingress(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Ingress {
     let get = |k: &str| spec.and_then(|s| s.get(k));
     let class_name =
         get("ingressClassName").and_then(|n| r.string(Some(n), "spec.ingressClassName").map(|s| (s.into(), n.span)));
-    let class_annotation = meta.annotations.get("kubernetes.io/ingress.class").cloned();
+    let class_annotation = meta.annotations.get("kubernetes.io/ingress.class").map(|v| (**v).into());
     let default_key = if legacy { "backend" } else { "defaultBackend" };
     let default_backend = get(default_key)
         .filter(|n| !n.is_null())

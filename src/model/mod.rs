@@ -16,6 +16,7 @@ use crate::finding::{FileId, Finding, Level, Location};
 use crate::load::yaml::Span;
 pub use extract::{extract_document, Extracted};
 use net::{IpRange, PortRef, Protocol};
+pub use selector::Interner;
 use selector::{Labels, Selector};
 
 /// The label every namespace carries, set by the API server.
@@ -31,7 +32,7 @@ pub struct Meta {
     /// Whether `metadata.namespace` was written (else the default namespace was used).
     pub namespace_explicit: bool,
     pub labels: Labels,
-    pub annotations: BTreeMap<Box<str>, Box<str>>,
+    pub annotations: BTreeMap<selector::Str, selector::Str>,
     pub file: FileId,
     /// The whole document.
     pub span: Span,

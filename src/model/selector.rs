@@ -1,13 +1,39 @@
 //! Label sets and label selectors, with the matching rules of the Kubernetes API.
+//!
+//! Label keys and values are shared strings ([`Str`]) taken from an [`Interner`]: a repository
+//! repeats the same few hundred of them across tens of thousands of objects.
+
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::FxHashSet;
 
 use crate::load::yaml::Span;
 
+/// A shared, immutable string.
+pub type Str = Arc<str>;
+
+/// Hands out one shared copy of each distinct string, across the loader's threads.
+#[derive(Debug, Default)]
+pub struct Interner(Mutex<FxHashSet<Str>>);
+
+impl Interner {
+    pub fn intern(&self, s: &str) -> Str {
+        let Ok(mut set) = self.0.lock() else { return s.into() };
+        if let Some(hit) = set.get(s) {
+            return hit.clone();
+        }
+        let shared: Str = s.into();
+        set.insert(shared.clone());
+        shared
+    }
+}
+
 /// A label set, sorted by key, keys unique.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(pub Vec<(Box<str>, Box<str>)>);
+pub struct Labels(pub Vec<(Str, Str)>);
 
 impl Labels {
-    pub fn from_pairs(mut pairs: Vec<(Box<str>, Box<str>)>) -> Labels {
+    pub fn from_pairs(mut pairs: Vec<(Str, Str)>) -> Labels {
         pairs.sort();
         // Later keys win, as with duplicate keys in a YAML mapping read by kubectl.
         pairs.dedup_by(|later, earlier| later.0 == earlier.0);
@@ -71,12 +97,12 @@ impl Requirement {
 }
 
 /// A selector's requirements without its span.
-pub type SelectorKey = (Vec<(Box<str>, Box<str>)>, Vec<Requirement>);
+pub type SelectorKey = (Vec<(Str, Str)>, Vec<Requirement>);
 
 /// A `LabelSelector`: `matchLabels` and `matchExpressions`, all ANDed. Empty matches everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Selector {
-    pub match_labels: Vec<(Box<str>, Box<str>)>,
+    pub match_labels: Vec<(Str, Str)>,
     pub expressions: Vec<Requirement>,
     pub span: Span,
 }

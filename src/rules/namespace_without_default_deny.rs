@@ -19,7 +19,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if is_system_namespace(namespace) || is_placeholder_name(namespace) {
             continue;
         }
-        let policies: &[&crate::model::NetworkPolicy] = by_namespace.get(namespace).map(Vec::as_slice).unwrap_or_default();
+        let policies: &[&crate::model::NetworkPolicy] =
+            by_namespace.get(namespace).map(Vec::as_slice).unwrap_or_default();
         let missing: Vec<Direction> = [Direction::Ingress, Direction::Egress]
             .into_iter()
             .filter(|&d| !policies.iter().any(|p| is_default_deny(p, d)))
