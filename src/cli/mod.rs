@@ -245,18 +245,29 @@ fn finish_write(result: io::Result<()>, what: &str) -> Result<(), CliError> {
     }
 }
 
+/// The first two stages, timed: the repository loaded and its reachability graph.
+fn load_and_build(
+    pool: &rayon::ThreadPool,
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    stats: &mut Stats,
+) -> Result<(analysis::Loaded, graph::Graph), CliError> {
+    let started = Instant::now();
+    let loaded = pool.install(|| analysis::load(paths, options))?;
+    stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
+    let started = Instant::now();
+    let graph = graph::build(&loaded.model);
+    stats.stage("graph", started, None);
+    Ok((loaded, graph))
+}
+
 fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let pool = thread_pool(args.common.threads)?;
     let mut stats = Stats::new(args.common.stats);
     let paths = paths_or_cwd(&args.common.paths);
     let config = configuration(&args.common, &paths)?;
     let options = load_options(&args.common, &config, false);
-    let started = Instant::now();
-    let loaded = pool.install(|| analysis::load(&paths, &options))?;
-    stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
-    let started = Instant::now();
-    let graph = graph::build(&loaded.model);
-    stats.stage("graph", started, None);
+    let (loaded, graph) = load_and_build(&pool, &paths, &options, &mut stats)?;
 
     let mut diagnostics: Vec<_> = loaded.findings.iter().chain(graph.findings.iter()).cloned().collect();
     report::sort_findings(&mut diagnostics, &loaded.files);
@@ -325,12 +336,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
     };
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
 
-    let started = Instant::now();
-    let loaded = pool.install(|| analysis::load(&paths, &options))?;
-    stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
-    let started = Instant::now();
-    let graph = graph::build(&loaded.model);
-    stats.stage("graph", started, None);
+    let (loaded, graph) = load_and_build(&pool, &paths, &options, &mut stats)?;
     let started = Instant::now();
     let outcome = pool.install(|| check::run(&loaded, &graph, &settings, baseline.as_ref()));
     stats.stage("rules", started, None);

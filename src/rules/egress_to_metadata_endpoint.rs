@@ -56,7 +56,9 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         for (ri, rule) in policy.egress.iter().enumerate() {
-            if dns_only(rule.ports.as_deref()) {
+            // A rule that allows everything (`egress: [{}]`) is `unrestricted-egress`'s finding;
+            // so is DNS only, which neither endpoint serves credentials on.
+            if dns_only(rule.ports.as_deref()) || (rule.peers.is_none() && rule.ports.is_none()) {
                 continue;
             }
             let reachable: Vec<&(IpRange, &Endpoint)> =

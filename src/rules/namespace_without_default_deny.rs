@@ -39,27 +39,18 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         others.dedup();
         let level =
             if missing.contains(&Direction::Ingress) && others.is_empty() { Level::Warning } else { Level::Note };
-        if !others.is_empty() {
-            out.push(
-                Finding::new(
-                    "namespace-without-default-deny",
-                    level,
-                    location,
-                    format!(
-                        "namespace `{namespace}` has no default-deny NetworkPolicy for {}; policies of kinds kubereach does not evaluate ({}) may deny instead",
-                        directions_text(&missing),
-                        others.join(", ")
-                    ),
-                )
-                .with_key(format!("Namespace/{namespace}"), "", directions_text(&missing)),
-            );
-            continue;
-        }
-        let consequence = match (policies.is_empty(), missing.as_slice()) {
-            (true, _) => "it has no NetworkPolicy at all: every pod accepts every connection and may connect anywhere",
-            (false, [Direction::Ingress]) => "a pod that no policy selects accepts every connection",
-            (false, [Direction::Egress]) => "a pod that no egress policy selects may connect anywhere",
-            (false, _) => "a pod that no policy selects accepts every connection and may connect anywhere",
+        let consequence = if !others.is_empty() {
+            format!("; policies of kinds kubereach does not evaluate ({}) may deny instead", others.join(", "))
+        } else {
+            let what = match (policies.is_empty(), missing.as_slice()) {
+                (true, _) => {
+                    "it has no NetworkPolicy at all: every pod accepts every connection and may connect anywhere"
+                }
+                (false, [Direction::Ingress]) => "a pod that no policy selects accepts every connection",
+                (false, [Direction::Egress]) => "a pod that no egress policy selects may connect anywhere",
+                (false, _) => "a pod that no policy selects accepts every connection and may connect anywhere",
+            };
+            format!(": {what}")
         };
         out.push(
             Finding::new(
@@ -67,7 +58,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 level,
                 location,
                 format!(
-                    "namespace `{namespace}` has no default-deny NetworkPolicy for {}: {consequence}",
+                    "namespace `{namespace}` has no default-deny NetworkPolicy for {}{consequence}",
                     directions_text(&missing)
                 ),
             )

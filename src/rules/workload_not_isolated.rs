@@ -66,7 +66,10 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 if majority[i] {
                     open.push(direction);
                 }
-            } else if policies.iter().any(|&pi| admits_whole_cluster(&cx.model.policies[pi], direction)) {
+            } else if direction == Direction::Ingress
+                && policies.iter().any(|&pi| admits_whole_cluster(&cx.model.policies[pi], direction))
+            {
+                // Egress that admits everything is `unrestricted-egress`'s finding.
                 allow_all.push(direction);
             }
         }
