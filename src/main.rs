@@ -13,13 +13,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
-    // A run is short and its YAML trees are built and dropped file after file: returning freed
-    // pages to the kernel between files only makes the kernel zero fresh memory again.
+    // The loader frees every file's YAML tree as soon as the file is modelled. Returning freed
+    // pages to the kernel within 10 ms (rather than mimalloc's longer default) keeps peak memory
+    // at what the model and the graph need: about a fifth less on a large repository, at no
+    // measurable cost in time. (Purging at once, a delay of 0, is ten times slower.)
     #[allow(unsafe_code)]
-    // SAFETY: sets a process-wide allocator option before any thread is started; it takes a
-    // plain integer and mimalloc reads it atomically.
+    // SAFETY: sets a process-wide allocator option before any thread is started; the option takes
+    // a plain integer and mimalloc reads it atomically.
     unsafe {
-        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10);
     }
     match kubereach::cli::run(std::env::args_os()) {
         Ok(code) => code,

@@ -46,7 +46,7 @@ pub const INGRESS_CONTROLLER: &str = "{ingress-controller}";
 /// Pods that policies cannot tell apart: same namespace, labels and named ports.
 #[derive(Debug)]
 pub struct Class {
-    pub namespace: Box<str>,
+    pub namespace: crate::model::selector::Str,
     pub labels: Labels,
     /// `(name, protocol, port)`, sorted.
     pub named_ports: Vec<(Box<str>, Protocol, u16)>,
@@ -78,7 +78,7 @@ impl Class {
 #[derive(Debug)]
 pub struct Peer {
     pub name: String,
-    pub namespace: Box<str>,
+    pub namespace: crate::model::selector::Str,
     pub workloads: Vec<usize>,
     pub classes: Vec<ClassId>,
 }
@@ -121,13 +121,28 @@ impl Allowance {
     }
 }
 
-/// An allowance while it is being built.
+/// An allowance while it is being built. `by_class` is a dense table over all classes, reused
+/// from one class to the next (with the entries in use listed in `touched`), so that building
+/// tens of thousands of allowances allocates next to nothing.
 #[derive(Default)]
 struct AllowanceBuilder {
     everyone: Conns,
     everyone_named: Vec<(Box<str>, Protocol)>,
-    by_class: FxHashMap<ClassId, Conns>,
+    by_class: Vec<Option<Conns>>,
+    touched: Vec<ClassId>,
     by_atoms: Vec<(usize, usize, Conns)>,
+}
+
+impl AllowanceBuilder {
+    fn add_class(&mut self, c: ClassId, conns: &Conns) {
+        match &mut self.by_class[c as usize] {
+            Some(existing) => existing.union_with(conns),
+            slot @ None => {
+                *slot = Some(conns.clone());
+                self.touched.push(c);
+            }
+        }
+    }
 }
 
 /// A rule's `ports`, split into what is known now and what depends on the destination pod.
@@ -204,7 +219,7 @@ pub struct Graph {
     outbound: Vec<Option<Allowance>>,
     /// Namespaces that hold classes (declared or not), with their labels (the automatic name
     /// label included) and their classes.
-    pub namespaces: BTreeMap<Box<str>, (Labels, Vec<ClassId>)>,
+    pub namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
 }
 
 impl Graph {
@@ -264,7 +279,7 @@ impl Graph {
         let mut touched: Vec<PeerId> = Vec::new();
         let mut count = 0;
         let mut out: Vec<(usize, Endpoint, Conns)> = Vec::new();
-        for (src, _) in &order.names {
+        for src in &order.names {
             out.clear();
             match src {
                 Endpoint::Peer(p) => {
@@ -323,7 +338,7 @@ impl Graph {
                     consider(d, &mut candidates);
                 }
             }
-            for &d in &index.admitted_by[s as usize] {
+            for &d in index.admitted_by(s) {
                 consider(d, &mut candidates);
             }
             for d in candidates {
@@ -442,7 +457,7 @@ struct Builder<'m> {
     model: &'m Model,
     g: Graph,
     /// Classes per namespace, and the namespace's labels.
-    namespaces: BTreeMap<Box<str>, (Labels, Vec<ClassId>)>,
+    namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
     match_cache: FxHashMap<String, std::rc::Rc<[ClassId]>>,
     conns_ids: FxHashMap<Conns, ConnsId>,
     /// Pseudo classes of known ingress controllers, by namespace and labels.
@@ -551,7 +566,7 @@ impl<'m> Builder<'m> {
             {
                 let key = (namespace.clone(), labels.clone());
                 if !self.controller_classes.contains_key(&key) {
-                    let id = self.pseudo_class(namespace, labels);
+                    let id = self.pseudo_class(namespace.into(), labels);
                     self.controller_classes.insert(key, id);
                 }
             }
@@ -567,7 +582,7 @@ impl<'m> Builder<'m> {
         }
     }
 
-    fn pseudo_class(&mut self, namespace: Box<str>, labels: Labels) -> ClassId {
+    fn pseudo_class(&mut self, namespace: crate::model::selector::Str, labels: Labels) -> ClassId {
         self.g.classes.push(Class {
             namespace,
             labels,
@@ -696,6 +711,7 @@ impl<'m> Builder<'m> {
         let n = self.g.classes.len();
         let mut inbound: Vec<Option<Allowance>> = Vec::with_capacity(n);
         let mut outbound: Vec<Option<Allowance>> = Vec::with_capacity(n);
+        let mut a = AllowanceBuilder { by_class: vec![None; n], ..AllowanceBuilder::default() };
         for c in 0..n {
             for (d, direction) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
                 let class = &self.g.classes[c];
@@ -706,14 +722,13 @@ impl<'m> Builder<'m> {
                 let built = if policies.is_empty() {
                     None
                 } else {
-                    let mut a = AllowanceBuilder::default();
                     for &pi in policies {
                         let policy = &model.policies[pi];
                         for (rule, m) in policy.rules(direction).iter().zip(&matches[pi][d]) {
                             credit_rule(&self.g.classes, c as ClassId, rule, direction, m.as_deref(), &mut a);
                         }
                     }
-                    Some(self.compact(a))
+                    Some(self.compact(&mut a))
                 };
                 match direction {
                     Direction::Ingress => inbound.push(built),
@@ -724,11 +739,22 @@ impl<'m> Builder<'m> {
         (inbound, outbound)
     }
 
-    fn compact(&mut self, a: AllowanceBuilder) -> Allowance {
-        let mut by_class: Vec<(ClassId, ConnsId)> = a.by_class.into_iter().map(|(c, x)| (c, self.intern(x))).collect();
-        by_class.sort_unstable_by_key(|(c, _)| *c);
-        let by_atoms = a.by_atoms.into_iter().map(|(f, l, x)| (f, l, self.intern(x))).collect();
-        Allowance { everyone: a.everyone, everyone_named: a.everyone_named, by_class, by_atoms }
+    /// Turns the builder's state into a compact allowance and resets the builder.
+    fn compact(&mut self, a: &mut AllowanceBuilder) -> Allowance {
+        a.touched.sort_unstable();
+        let mut by_class = Vec::with_capacity(a.touched.len());
+        for c in a.touched.drain(..) {
+            if let Some(conns) = a.by_class[c as usize].take() {
+                by_class.push((c, self.intern(conns)));
+            }
+        }
+        let by_atoms = a.by_atoms.drain(..).map(|(f, l, x)| (f, l, self.intern(x))).collect();
+        Allowance {
+            everyone: std::mem::take(&mut a.everyone),
+            everyone_named: std::mem::take(&mut a.everyone_named),
+            by_class,
+            by_atoms,
+        }
     }
 
     /// Reports a named port that no destination pod of the rule declares (with that protocol):
@@ -965,8 +991,17 @@ struct EdgeIndex {
     open_in: Vec<ClassId>,
     /// Per class: whether its egress allows something towards every class.
     open_out: Vec<bool>,
-    /// Per class: the classes whose ingress names it.
-    admitted_by: Vec<Vec<ClassId>>,
+    /// Per class: the classes whose ingress names it, as one flat list with per-class offsets
+    /// (`admitted_by[start[s]..start[s + 1]]`).
+    admitted_start: Vec<usize>,
+    admitted_by: Vec<ClassId>,
+}
+
+impl EdgeIndex {
+    fn admitted_by(&self, s: ClassId) -> &[ClassId] {
+        let s = s as usize;
+        &self.admitted_by[self.admitted_start[s]..self.admitted_start[s + 1]]
+    }
 }
 
 impl EdgeIndex {
@@ -979,21 +1014,34 @@ impl EdgeIndex {
         let open_out = (0..n)
             .map(|s| g.outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty()))
             .collect();
-        let mut admitted_by: Vec<Vec<ClassId>> = vec![Vec::new(); n];
+        // Counting sort into a flat list: two allocations instead of one per class.
+        let mut admitted_start = vec![0usize; n + 1];
+        for a in g.inbound.iter().flatten() {
+            for s in a.classes() {
+                admitted_start[s as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            admitted_start[i + 1] += admitted_start[i];
+        }
+        let mut fill = admitted_start.clone();
+        let mut admitted_by = vec![0 as ClassId; admitted_start[n]];
         for (d, a) in g.inbound.iter().enumerate() {
             if let Some(a) = a {
                 for s in a.classes() {
-                    admitted_by[s as usize].push(d as ClassId);
+                    admitted_by[fill[s as usize]] = d as ClassId;
+                    fill[s as usize] += 1;
                 }
             }
         }
-        EdgeIndex { open_in, open_out, admitted_by }
+        EdgeIndex { open_in, open_out, admitted_start, admitted_by }
     }
 }
 
 /// Every endpoint that can start an edge, in name order, and the rank of every endpoint name.
 struct EndpointOrder {
-    names: Vec<(Endpoint, String)>,
+    /// The endpoints that start edges, in name order.
+    names: Vec<Endpoint>,
     peer_rank: Vec<usize>,
     range_rank: BTreeMap<IpRange, usize>,
     /// External ranges as sources: the peers they reach, in peer order.
@@ -1015,11 +1063,19 @@ impl EndpointOrder {
                 ranges.insert(*range, ());
             }
         }
-        let mut all: Vec<(String, Endpoint)> = Vec::with_capacity(g.peers.len() + ranges.len() + 1);
-        all.extend(g.peers.iter().enumerate().map(|(p, peer)| (peer.name.clone(), Endpoint::Peer(p as PeerId))));
-        all.extend(ranges.keys().map(|r| (g.endpoint_name(&Endpoint::External(*r)), Endpoint::External(*r))));
+        use std::borrow::Cow;
+        let mut all: Vec<(Cow<'_, str>, Endpoint)> = Vec::with_capacity(g.peers.len() + ranges.len() + 1);
+        all.extend(
+            g.peers
+                .iter()
+                .enumerate()
+                .map(|(p, peer)| (Cow::Borrowed(peer.name.as_str()), Endpoint::Peer(p as PeerId))),
+        );
+        all.extend(
+            ranges.keys().map(|r| (Cow::Owned(g.endpoint_name(&Endpoint::External(*r))), Endpoint::External(*r))),
+        );
         if !g.ingress_controller_edges.is_empty() {
-            all.push((INGRESS_CONTROLLER.to_string(), Endpoint::IngressController));
+            all.push((Cow::Borrowed(INGRESS_CONTROLLER), Endpoint::IngressController));
         }
         all.sort();
         let mut peer_rank = vec![0; g.peers.len()];
@@ -1043,7 +1099,7 @@ impl EndpointOrder {
                 Endpoint::External(r) => ingress_from.contains_key(r),
                 _ => true,
             })
-            .map(|(name, ep)| (ep, name))
+            .map(|(_, ep)| ep)
             .collect();
         EndpointOrder { names, peer_rank, range_rank, ingress_from }
     }
@@ -1107,7 +1163,7 @@ fn credit(
                 for &c in classes.iter() {
                     let conns = class_conns(c);
                     if !conns.is_empty() {
-                        a.by_class.entry(c).or_default().union_with(&conns);
+                        a.add_class(c, &conns);
                     }
                 }
             }

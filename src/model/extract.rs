@@ -399,7 +399,7 @@ fn is_core_api(api_version: &str) -> bool {
 }
 
 fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default_ns: &str) -> Option<Meta> {
-    let api_version = api_version.into();
+    let api_version = r.interner.intern(api_version);
     let kind_span = node.get("kind").map_or(node.span, |n| n.span);
     let metadata = r.map(node.get("metadata"), "metadata");
     let name_node = metadata.and_then(|m| m.get("name"));
@@ -430,9 +430,9 @@ fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default
         .collect();
     Some(Meta {
         api_version,
-        kind: kind.into(),
+        kind: r.interner.intern(kind),
         name: name.into(),
-        namespace: namespace.unwrap_or(default_ns).into(),
+        namespace: r.interner.intern(namespace.unwrap_or(default_ns)),
         namespace_explicit: namespace.is_some(),
         labels,
         annotations,

@@ -25,10 +25,10 @@ pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 /// What every object has: identity and where it was declared.
 #[derive(Clone, Debug)]
 pub struct Meta {
-    pub api_version: Box<str>,
-    pub kind: Box<str>,
+    pub api_version: selector::Str,
+    pub kind: selector::Str,
     pub name: Box<str>,
-    pub namespace: Box<str>,
+    pub namespace: selector::Str,
     /// Whether `metadata.namespace` was written (else the default namespace was used).
     pub namespace_explicit: bool,
     pub labels: Labels,
@@ -394,7 +394,7 @@ fn is_cluster_scoped(kind: &str) -> bool {
     )
 }
 
-type ObjectKey = (Box<str>, Box<str>, Box<str>);
+type ObjectKey = (selector::Str, selector::Str, Box<str>);
 
 /// Everything one analysis knows, in path order.
 #[derive(Debug, Default)]
@@ -408,10 +408,10 @@ pub struct Model {
     pub policies: Vec<NetworkPolicy>,
     pub others: Vec<OtherObject>,
     /// Namespaces that hold kinds kubereach does not model (which may create pods).
-    pub namespaces_with_custom_resources: BTreeSet<Box<str>>,
+    pub namespaces_with_custom_resources: BTreeSet<selector::Str>,
     /// Network policies of kinds kubereach does not evaluate (CiliumNetworkPolicy, Calico,
     /// AdminNetworkPolicy, …), per namespace; cluster-wide ones under the empty name.
-    pub other_policies: BTreeMap<Box<str>, BTreeSet<Box<str>>>,
+    pub other_policies: BTreeMap<selector::Str, BTreeSet<selector::Str>>,
 }
 
 /// Kinds that filter traffic but that kubereach does not evaluate (yet), and whether they are
@@ -470,7 +470,7 @@ impl Model {
         let mut repeats: BTreeMap<FileId, Vec<(String, Location, Location)>> = BTreeMap::new();
         for object in objects {
             let meta = object.meta();
-            let namespace: Box<str> = if object.namespaced() { meta.namespace.clone() } else { "".into() };
+            let namespace: selector::Str = if object.namespaced() { meta.namespace.clone() } else { "".into() };
             let key = (meta.kind.clone(), namespace, meta.name.clone());
             if let Some(first) = seen.get(&key) {
                 repeats.entry(meta.file).or_default().push((
@@ -491,7 +491,7 @@ impl Model {
                 Object::NetworkPolicy(o) => model.policies.push(o),
                 Object::Other(o) => {
                     if let Some(cluster_wide) = other_policy_kind(&o.meta.kind, &o.meta.api_version) {
-                        let scope: Box<str> = if cluster_wide { "".into() } else { o.meta.namespace.clone() };
+                        let scope: selector::Str = if cluster_wide { "".into() } else { o.meta.namespace.clone() };
                         model.other_policies.entry(scope).or_default().insert(o.meta.kind.clone());
                     }
                     if !o.meta.namespace.is_empty() && is_custom_resource(&o.meta.api_version) {

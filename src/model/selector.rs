@@ -28,16 +28,17 @@ impl Interner {
     }
 }
 
-/// A label set, sorted by key, keys unique.
+/// A label set, sorted by key, keys unique. Shared: cloning it (for a class of pods) copies a
+/// pointer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(pub Vec<(Str, Str)>);
+pub struct Labels(pub Arc<[(Str, Str)]>);
 
 impl Labels {
     pub fn from_pairs(mut pairs: Vec<(Str, Str)>) -> Labels {
         pairs.sort();
         // Later keys win, as with duplicate keys in a YAML mapping read by kubectl.
         pairs.dedup_by(|later, earlier| later.0 == earlier.0);
-        Labels(pairs)
+        Labels(pairs.into())
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -49,7 +50,7 @@ impl Labels {
     }
 
     pub fn with(&self, key: &str, value: &str) -> Labels {
-        let mut pairs = self.0.clone();
+        let mut pairs = self.0.to_vec();
         pairs.retain(|(k, _)| &**k != key);
         pairs.push((key.into(), value.into()));
         Labels::from_pairs(pairs)
