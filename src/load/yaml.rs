@@ -48,7 +48,7 @@ fn clamp_u32(v: usize) -> u32 {
 /// whether YAML 1.1 may read it as a boolean or a number.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    pub text: Box<str>,
+    pub text: String,
     pub plain: bool,
 }
 
@@ -505,8 +505,7 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
             Event::Scalar(text, style, anchor, tag) => {
                 let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let plain = style == ScalarStyle::Plain && !tagged_str;
-                let node =
-                    Node { value: Value::Scalar(Scalar { text: text.into_owned().into_boxed_str(), plain }), span };
+                let node = Node { value: Value::Scalar(Scalar { text: text.into_owned(), plain }), span };
                 b.remember(anchor, &node);
                 b.push_value(node);
             }

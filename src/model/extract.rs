@@ -182,7 +182,12 @@ impl Reader<'_> {
                 continue;
             };
             let key = self.interner.intern(key);
-            let value = if v.is_null() { Some("") } else { self.string(Some(v), &format!("{path}.{key}")) };
+            // The common case, a string, without formatting the field path for a message.
+            let value = match v.as_scalar().map(|s| s.resolve()) {
+                Some(Resolved::Str(text)) => Some(text),
+                Some(Resolved::Null) => Some(""),
+                _ => self.string(Some(v), &format!("{path}.{key}")),
+            };
             if let Some(value) = value {
                 out.push((key, self.interner.intern(value)));
             }
