@@ -23,6 +23,7 @@ mod namespace_without_default_deny;
 mod policy_allows_all;
 mod policy_peer_matches_nothing;
 mod policy_selects_nothing;
+mod public_load_balancer;
 mod unknown_named_port;
 mod unrestricted_egress;
 mod workload_not_isolated;
@@ -73,6 +74,7 @@ registry! {
     "policy-allows-all" => Some(policy_allows_all::check),
     "policy-peer-matches-nothing" => Some(policy_peer_matches_nothing::check),
     "policy-selects-nothing" => Some(policy_selects_nothing::check),
+    "public-load-balancer" => Some(public_load_balancer::check),
     "unknown-named-port" => Some(unknown_named_port::check),
     "unrendered-template" => None,
     "unrestricted-egress" => Some(unrestricted_egress::check),

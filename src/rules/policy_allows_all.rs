@@ -36,7 +36,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                         push(*span, "every pod of the cluster (`namespaceSelector: {}`)", "namespaceSelector: {}");
                     }
                     PeerSelector::IpBlock { cidr, except, span } if cidr.is_whole() && except.is_empty() => {
-                        push(*span, &format!("every external address (`{cidr}`)"), &cidr.to_string());
+                        let written = match cidr.family {
+                            crate::model::net::Family::V4 => "0.0.0.0/0",
+                            crate::model::net::Family::V6 => "::/0",
+                        };
+                        push(*span, &format!("every external address (`{written}`)"), written);
                     }
                     _ => {}
                 }
