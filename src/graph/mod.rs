@@ -382,12 +382,6 @@ impl Graph {
         self.to_external(a, target)
     }
 
-    /// Connections the class's ingress admits from the external address range `source`.
-    pub fn ingress_from_external(&self, class: ClassId, source: &IpRange) -> Conns {
-        let Some(a) = self.allowance(class, Direction::Ingress) else { return Conns::all() };
-        self.to_external(a, source)
-    }
-
     fn to_external(&self, a: &Allowance, range: &IpRange) -> Conns {
         let mut result: Option<Conns> = None;
         for (i, atom) in self.ip_space.atoms.iter().enumerate() {
@@ -408,8 +402,6 @@ impl Graph {
         result.unwrap_or_default()
     }
 
-    /// The classes a `from`/`to` element of `policy` matches (pseudo classes of ingress
-    /// controllers included); none for an ipBlock.
     /// Whether a `from`/`to` element of `policy` matches some class (stops at the first).
     pub fn matches_any_class(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> bool {
         let PeerSelector::Pods { namespaces, pods, .. } = peer else { return false };
@@ -420,31 +412,6 @@ impl Graph {
             None => self.namespaces.get(&policy.meta.namespace).is_some_and(|(_, classes)| matches_in(classes)),
             Some(sel) => self.namespaces.values().any(|(labels, classes)| sel.matches(labels) && matches_in(classes)),
         }
-    }
-
-    pub fn classes_matching(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> Vec<ClassId> {
-        let PeerSelector::Pods { namespaces, pods, .. } = peer else { return Vec::new() };
-        let mut out = Vec::new();
-        for (ns, (ns_labels, classes)) in &self.namespaces {
-            let ns_ok = match namespaces {
-                None => *ns == policy.meta.namespace,
-                Some(sel) => sel.matches(ns_labels),
-            };
-            if ns_ok {
-                out.extend(
-                    classes
-                        .iter()
-                        .copied()
-                        .filter(|&c| pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c as usize].labels))),
-                );
-            }
-        }
-        out
-    }
-
-    /// The peer with this name, if any.
-    pub fn peer_by_name(&self, name: &str) -> Option<PeerId> {
-        self.peers.binary_search_by(|p| p.name.as_str().cmp(name)).ok().map(|i| i as PeerId)
     }
 }
 
