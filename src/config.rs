@@ -11,6 +11,23 @@
 //! exclude: ["charts/**"]
 //! default-namespace: default
 //! fail-on: warning                 # error, warning, note or never
+//! profile: aks-azure-cni           # generic (default), aks-azure-cni, aks-kubenet, aks-calico, aks-cilium
+//! cluster:                         # refines the profile
+//!   dataplane: azure               # none, enforcing, azure, calico, cilium
+//!   windows-enforced: false
+//!   nodes-public: false
+//!   node-cidrs: [10.224.0.0/16]
+//!   application-gateway-cidrs: [10.225.0.0/24]
+//! ingress-controllers:
+//!   - class: edge                  # ingress class name or IngressClass `spec.controller`
+//!     namespace: edge-system
+//!     pod-labels: {app: edge-proxy}
+//!     public: true
+//!   - class: partner-gateway       # a controller outside the cluster
+//!     source-cidrs: [10.30.0.0/24]
+//! external-namespaces: [monitoring]
+//! tenants:
+//!   label: tenant                  # namespaces with different values belong to different tenants
 //! ```
 
 use std::collections::BTreeMap;
@@ -18,7 +35,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::finding::Level;
-use crate::load::yaml::{parse_stream, Node, Pos};
+use crate::load::yaml::{parse_stream, Node, Pos, Resolved};
+use crate::model::controllers::Controller;
+use crate::model::net::{parse_cidr, IpRange};
+use crate::model::selector::Labels;
+use crate::profile::{ControllerSpec, Dataplane, Profile};
 
 pub const FILE_NAME: &str = ".kubereach.yaml";
 
@@ -69,6 +90,62 @@ pub struct Config {
     pub exclude: Vec<String>,
     pub default_namespace: Option<String>,
     pub fail_on: Option<FailOn>,
+    /// The profile named in the file, and where.
+    pub profile: Option<(String, Pos)>,
+    pub cluster: ClusterSettings,
+}
+
+/// What the configuration says about the cluster, over the profile's assumptions.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterSettings {
+    pub dataplane: Option<Dataplane>,
+    pub windows_enforced: Option<bool>,
+    pub nodes_public: Option<bool>,
+    pub node_ranges: Option<Vec<IpRange>>,
+    pub gateway_ranges: Option<Vec<IpRange>>,
+    pub controllers: Vec<ControllerSpec>,
+    pub external_namespaces: Vec<String>,
+    pub tenant_label: Option<String>,
+}
+
+impl Config {
+    /// The profile that applies: `--profile` over the file's `profile:`, refined by the file's
+    /// cluster settings. An unknown name is an error (located when it comes from the file).
+    pub fn resolve_profile(&self, from_command_line: Option<&str>) -> Result<Profile, ConfigError> {
+        let (name, at) = match (from_command_line, &self.profile) {
+            (Some(name), _) => (name, None),
+            (None, Some((name, at))) => (name.as_str(), Some(*at)),
+            (None, None) => ("generic", None),
+        };
+        let mut profile = Profile::built_in(name).ok_or_else(|| ConfigError {
+            path: self.path.clone().unwrap_or_else(|| PathBuf::from("--profile")),
+            at,
+            message: format!(
+                "unknown profile `{name}`; expected {}",
+                crate::profile::BUILT_IN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            ),
+        })?;
+        let c = &self.cluster;
+        if let Some(d) = c.dataplane {
+            profile.dataplane = d;
+        }
+        if let Some(w) = c.windows_enforced {
+            profile.windows_enforced = w;
+        }
+        if let Some(p) = c.nodes_public {
+            profile.nodes_public = p;
+        }
+        if let Some(r) = &c.node_ranges {
+            profile.node_ranges = r.clone();
+        }
+        if let Some(r) = &c.gateway_ranges {
+            profile.gateway_ranges = r.clone();
+        }
+        profile.controllers = c.controllers.clone();
+        profile.external_namespaces = c.external_namespaces.clone();
+        profile.tenant_label = c.tenant_label.clone();
+        Ok(profile)
+    }
 }
 
 /// A configuration error, located in its file.
@@ -139,10 +216,43 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                     err(Some(value.span.start), format!("`fail-on` is `{v}`; expected error, warning, note or never"))
                 })?);
             }
+            "profile" => {
+                let v = string(value, "profile").map_err(|(at, m)| err(Some(at), m))?;
+                config.profile = Some((v.to_string(), value.span.start));
+            }
+            "cluster" => read_cluster(value, &mut config.cluster).map_err(|(at, m)| err(Some(at), m))?,
+            "ingress-controllers" => {
+                config.cluster.controllers = read_controllers(value).map_err(|(at, m)| err(Some(at), m))?;
+            }
+            "external-namespaces" => {
+                config.cluster.external_namespaces =
+                    strings(value, "external-namespaces").map_err(|(at, m)| err(Some(at), m))?;
+            }
+            "tenants" => {
+                let entries =
+                    value.as_map().ok_or_else(|| err(Some(value.span.start), "`tenants` must be a mapping".into()))?;
+                for (k, v) in entries {
+                    match k.as_str().unwrap_or_default() {
+                        "label" => {
+                            config.cluster.tenant_label =
+                                Some(string(v, "tenants.label").map_err(|(at, m)| err(Some(at), m))?.to_string());
+                        }
+                        other => {
+                            return Err(err(
+                                Some(k.span.start),
+                                format!("unknown key `tenants.{other}`; expected label"),
+                            ))
+                        }
+                    }
+                }
+            }
             _ => {
                 return Err(err(
                     Some(key.span.start),
-                    format!("unknown key `{name}`; expected rules, exclude, default-namespace or fail-on"),
+                    format!(
+                        "unknown key `{name}`; expected rules, exclude, default-namespace, fail-on, profile, cluster, \
+                         ingress-controllers, external-namespaces or tenants"
+                    ),
                 ))
             }
         }
@@ -159,6 +269,106 @@ fn string<'a>(node: &'a Node, what: &str) -> Located<&'a str> {
 fn strings(node: &Node, what: &str) -> Located<Vec<String>> {
     let items = node.as_seq().ok_or_else(|| (node.span.start, format!("`{what}` must be a list of strings")))?;
     items.iter().map(|i| string(i, what).map(str::to_string)).collect()
+}
+
+fn boolean(node: &Node, what: &str) -> Located<bool> {
+    match node.as_scalar().map(|s| s.resolve()) {
+        Some(Resolved::Bool(b)) => Ok(b),
+        _ => Err((node.span.start, format!("`{what}` must be true or false"))),
+    }
+}
+
+fn cidrs(node: &Node, what: &str) -> Located<Vec<IpRange>> {
+    let items = node.as_seq().ok_or_else(|| (node.span.start, format!("`{what}` must be a list of CIDRs")))?;
+    items
+        .iter()
+        .map(|i| {
+            let text = string(i, what)?;
+            parse_cidr(text).map_err(|e| (i.span.start, format!("`{text}` in `{what}`: {e}")))
+        })
+        .collect()
+}
+
+fn read_cluster(node: &Node, cluster: &mut ClusterSettings) -> Located<()> {
+    let entries = node.as_map().ok_or_else(|| (node.span.start, "`cluster` must be a mapping".to_string()))?;
+    for (key, value) in entries {
+        match key.as_str().unwrap_or_default() {
+            "dataplane" => {
+                let v = string(value, "cluster.dataplane")?;
+                cluster.dataplane = Some(Dataplane::parse(v).ok_or_else(|| {
+                    (
+                        value.span.start,
+                        format!("`cluster.dataplane` is `{v}`; expected none, enforcing, azure, calico or cilium"),
+                    )
+                })?);
+            }
+            "windows-enforced" => cluster.windows_enforced = Some(boolean(value, "cluster.windows-enforced")?),
+            "nodes-public" => cluster.nodes_public = Some(boolean(value, "cluster.nodes-public")?),
+            "node-cidrs" => cluster.node_ranges = Some(cidrs(value, "cluster.node-cidrs")?),
+            "application-gateway-cidrs" => {
+                cluster.gateway_ranges = Some(cidrs(value, "cluster.application-gateway-cidrs")?);
+            }
+            other => {
+                return Err((
+                    key.span.start,
+                    format!(
+                        "unknown key `cluster.{other}`; expected dataplane, windows-enforced, nodes-public, node-cidrs \
+                         or application-gateway-cidrs"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_controllers(node: &Node) -> Located<Vec<ControllerSpec>> {
+    const WHAT: &str = "ingress-controllers";
+    let items = node.as_seq().ok_or_else(|| (node.span.start, format!("`{WHAT}` must be a list")))?;
+    let mut out = Vec::new();
+    for item in items {
+        let entries = item.as_map().ok_or_else(|| (item.span.start, format!("each of `{WHAT}` must be a mapping")))?;
+        let (mut class, mut namespace, mut labels, mut sources, mut public) = (None, None, None, None, true);
+        for (key, value) in entries {
+            match key.as_str().unwrap_or_default() {
+                "class" => class = Some(string(value, "class")?.to_string()),
+                "namespace" => namespace = Some(string(value, "namespace")?.to_string()),
+                "pod-labels" => {
+                    let pairs = value.as_map().ok_or_else(|| (value.span.start, "`pod-labels` must be a mapping".to_string()))?;
+                    let mut l = Labels::default();
+                    for (k, v) in pairs {
+                        // Label values are strings: the raw text, whatever YAML 1.1 would make of it.
+                        let v_text = v.as_scalar().map(|s| &*s.text).unwrap_or_default();
+                        l = l.with(string(k, "pod-labels")?, v_text);
+                    }
+                    labels = Some(l);
+                }
+                "source-cidrs" => sources = Some(cidrs(value, "source-cidrs")?),
+                "public" => public = boolean(value, "public")?,
+                other => {
+                    return Err((
+                        key.span.start,
+                        format!("unknown key `{other}` in `{WHAT}`; expected class, namespace, pod-labels, source-cidrs or public"),
+                    ))
+                }
+            }
+        }
+        let class = class.ok_or_else(|| (item.span.start, format!("each of `{WHAT}` needs a `class`")))?;
+        let identity = match (namespace, labels, sources) {
+            (Some(namespace), labels, None) => {
+                Controller::Pods { namespace: namespace.into(), labels: labels.unwrap_or_default() }
+            }
+            (None, None, Some(ranges)) => Controller::External(ranges),
+            _ => {
+                return Err((
+                    item.span.start,
+                    format!("controller `{class}` needs either `namespace` (and `pod-labels`) or `source-cidrs`"),
+                ))
+            }
+        };
+        out.push(ControllerSpec { class, identity, public });
+    }
+    Ok(out)
 }
 
 fn read_rules(node: &Node, config: &mut Config) -> Located<()> {
@@ -220,6 +430,10 @@ mod tests {
     #[test]
     fn unknown_keys_are_located_errors() {
         let e = parse(Path::new("c.yaml"), "rules:\n  select: [all]\nprofiles: aks\n").unwrap_err();
+        assert!(parse(Path::new("c.yaml"), "cluster:\n  nodes-public: maybe\n")
+            .unwrap_err()
+            .message
+            .contains("true or false"));
         assert_eq!(e.at, Some(Pos { line: 3, col: 1 }));
         assert!(e.message.contains("unknown key `profiles`"), "{e}");
         let e = parse(Path::new("c.yaml"), "rules:\n  levels:\n    no-such-rule: error\n").unwrap_err();
@@ -238,5 +452,32 @@ mod tests {
         assert_eq!(c.levels.get("policy-allows-all"), Some(&RuleLevel::Off));
         assert_eq!(c.fail_on, Some(FailOn::Error));
         assert_eq!(c.exclude, vec!["charts/**"]);
+    }
+
+    #[test]
+    fn cluster_settings_refine_the_profile() {
+        let c = parse(
+            Path::new("c.yaml"),
+            "profile: aks-azure-cni\ncluster:\n  nodes-public: true\n  node-cidrs: [10.224.0.0/16]\n  application-gateway-cidrs: [10.225.0.0/24]\ningress-controllers:\n  - class: edge\n    namespace: edge-system\n    pod-labels: {app: edge}\n    public: false\nexternal-namespaces: [monitoring]\ntenants: {label: tenant}\n",
+        )
+        .unwrap();
+        let p = c.resolve_profile(None).unwrap();
+        assert_eq!(p.name, "aks-azure-cni");
+        assert!(p.nodes_public && !p.windows_enforced);
+        assert_eq!(p.node_ranges, vec![parse_cidr("10.224.0.0/16").unwrap()]);
+        assert_eq!(p.gateway_ranges, vec![parse_cidr("10.225.0.0/24").unwrap()]);
+        let edge = p.controller("edge").unwrap();
+        assert!(!edge.public);
+        assert_eq!(
+            edge.identity,
+            Controller::Pods { namespace: "edge-system".into(), labels: Labels::default().with("app", "edge") }
+        );
+        assert_eq!(p.external_namespaces, vec!["monitoring"]);
+        assert_eq!(p.tenant_label.as_deref(), Some("tenant"));
+        // The command line wins; unknown names are errors, located when they come from the file.
+        assert_eq!(c.resolve_profile(Some("aks-kubenet")).unwrap().name, "aks-kubenet");
+        let e = parse(Path::new("c.yaml"), "profile: eks\n").unwrap().resolve_profile(None).unwrap_err();
+        assert_eq!(e.at, Some(Pos { line: 1, col: 10 }));
+        assert!(e.message.contains("unknown profile `eks`"), "{e}");
     }
 }

@@ -14,6 +14,9 @@
 //!   levels from [`config`] and the [`baseline`].
 //! * [`report`]: the only code that formats.
 //!
+//! A [`profile`] says what the manifests cannot: which dataplane enforces policy, whether nodes are
+//! public, who the ingress controllers are; the graph and the rules read it.
+//!
 //! [`analysis`] drives load and model in parallel; [`cli`] turns arguments into settings and runs a
 //! command. `main.rs` only prints top-level errors and picks the exit code.
 
@@ -28,6 +31,7 @@ pub mod finding;
 pub mod graph;
 pub mod load;
 pub mod model;
+pub mod profile;
 pub mod report;
 pub mod rules;
 pub mod suppress;

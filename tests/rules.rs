@@ -12,6 +12,9 @@
 //! of that rule are compared. The rule documentation's example (the firing block and its
 //! "Fixed" block) is run the same way.
 //!
+//! A rule whose findings depend on the cluster (a profile, tenants) has its configuration in
+//! `fixtures/<id>/kubereach.yaml`; its fixtures and documentation examples run with it.
+//!
 //! One exception: `unused-suppression` reports a suppression only when the rules it names are
 //! enabled (a suppression of a rule turned off could not have been used), so its fixtures and
 //! examples run with every rule enabled.
@@ -86,11 +89,15 @@ impl std::fmt::Display for Hit {
 /// Runs `kubereach check PATH --select … --format json --fail-on never` from `cwd`, with the
 /// default settings, and returns the findings of `rule`, sorted.
 fn check(cwd: &Path, path: &str, rule: &str) -> Vec<Hit> {
-    // An empty configuration, so that a `.kubereach.yaml` of the repository (found by walking up
-    // from the fixtures) cannot change what the rules report.
+    // The rule's fixture configuration (a profile, tenants) when it has one, else an empty one,
+    // so that a `.kubereach.yaml` of the repository (found by walking up from the fixtures)
+    // cannot change what the rules report.
     let settings = tempfile::tempdir().expect("temp dir");
-    let config = settings.path().join("kubereach.yaml");
-    std::fs::write(&config, "{}\n").expect("write empty configuration");
+    let own = fixtures().join(rule).join("kubereach.yaml");
+    let config = if own.is_file() { own } else { settings.path().join("kubereach.yaml") };
+    if !config.is_file() {
+        std::fs::write(&config, "{}\n").expect("write empty configuration");
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
         .current_dir(cwd)
         .args(["check", path, "--select", selection(rule), "--format", "json", "--fail-on", "never"])

@@ -44,6 +44,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the reachability graph: which workload can open a connection to which, on which ports
     Graph(GraphArgs),
+    /// Why a connection is allowed or denied: the policies and rules of each side
+    Explain(ExplainArgs),
     /// List the rules, or print one rule's documentation
     Rules(RulesArgs),
 }
@@ -114,9 +116,27 @@ pub struct CommonArgs {
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    /// Cluster profile: generic, aks-azure-cni, aks-kubenet, aks-calico, aks-cilium [default: generic]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Print time and peak memory of each stage to standard error
     #[arg(long, hide = true)]
     pub stats: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The source: `namespace/name[Kind]` (or `namespace/name`), a CIDR or range, `{internet}` or `{ingress-controller}`
+    #[arg(long, value_name = "PEER")]
+    pub from: String,
+    /// The destination, written like `--from`
+    #[arg(long, value_name = "PEER")]
+    pub to: String,
+    /// Ask about one port: `8080/TCP` (TCP when no protocol is given)
+    #[arg(long, value_name = "PORT[/PROTO]")]
+    pub port: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -153,6 +173,10 @@ pub enum CliError {
     Write { what: String, source: io::Error },
     #[error("cannot start worker threads: {0}")]
     Threads(String),
+    #[error("{0}")]
+    Peer(#[from] crate::graph::explain::PartyError),
+    #[error("`--port {0}`: expected a port number and an optional protocol, e.g. 8080/TCP")]
+    Port(String),
 }
 
 /// Parses the arguments and runs the command.
@@ -172,6 +196,7 @@ where
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Graph(args) => run_graph(args),
+        Command::Explain(args) => run_explain(args),
         Command::Rules(args) => run_rules(args),
     }
 }
@@ -250,13 +275,14 @@ fn load_and_build(
     pool: &rayon::ThreadPool,
     paths: &[PathBuf],
     options: &LoadOptions,
+    profile: &crate::profile::Profile,
     stats: &mut Stats,
 ) -> Result<(analysis::Loaded, graph::Graph), CliError> {
     let started = Instant::now();
     let loaded = pool.install(|| analysis::load(paths, options))?;
     stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
     let started = Instant::now();
-    let graph = graph::build(&loaded.model);
+    let graph = graph::build_with(&loaded.model, profile);
     stats.stage("graph", started, None);
     Ok((loaded, graph))
 }
@@ -267,7 +293,8 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let paths = paths_or_cwd(&args.common.paths);
     let config = configuration(&args.common, &paths)?;
     let options = load_options(&args.common, &config, false);
-    let (loaded, graph) = load_and_build(&pool, &paths, &options, &mut stats)?;
+    let profile = config.resolve_profile(args.common.profile.as_deref())?;
+    let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
 
     let mut diagnostics: Vec<_> = loaded.findings.iter().chain(graph.findings.iter()).cloned().collect();
     report::sort_findings(&mut diagnostics, &loaded.files);
@@ -286,6 +313,29 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     stats.stage("report", started, None);
     stats.finish(edges, graph.classes.len(), graph.peers.len());
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
+    let port = match &args.port {
+        None => None,
+        Some(p) => Some(report::explain::PortQuery::parse(p).ok_or_else(|| CliError::Port(p.clone()))?),
+    };
+    let pool = thread_pool(args.common.threads)?;
+    let mut stats = Stats::new(args.common.stats);
+    let paths = paths_or_cwd(&args.common.paths);
+    let config = configuration(&args.common, &paths)?;
+    let options = load_options(&args.common, &config, false);
+    let profile = config.resolve_profile(args.common.profile.as_deref())?;
+    let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
+    let from = graph.party(&args.from)?;
+    let to = graph.party(&args.to)?;
+    let explanation = graph.explain(&loaded.model, &from, &to);
+    let mut out = open_output(None)?;
+    let written = report::explain::write(&explanation, &graph, &loaded.model, &loaded.files, port, &mut out);
+    let allowed = *written.as_ref().unwrap_or(&false);
+    finish_write(written.map(|_| ()).and_then(|()| out.flush()), "the explanation")?;
+    // Like `grep`: 0 when the connection is allowed, 1 when it is denied.
+    Ok(if allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn check_rule_ids(ids: &[String]) -> Result<(), CliError> {
@@ -336,7 +386,8 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
     };
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
 
-    let (loaded, graph) = load_and_build(&pool, &paths, &options, &mut stats)?;
+    let profile = config.resolve_profile(args.common.profile.as_deref())?;
+    let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
     let started = Instant::now();
     let outcome = pool.install(|| check::run(&loaded, &graph, &settings, baseline.as_ref()));
     stats.stage("rules", started, None);

@@ -17,6 +17,8 @@
 //! that [`Graph::explain`] can cite the rules behind any verdict.
 
 pub mod conns;
+pub mod explain;
+pub mod exposure;
 pub mod ipspace;
 
 use std::collections::BTreeMap;
@@ -31,6 +33,7 @@ use crate::model::{
     Direction, Model, NetworkPolicy, PeerSelector, PolicyPort, PolicyRule, Service, ServicePort, ServicePortRef,
     NAMESPACE_NAME_LABEL,
 };
+use crate::profile::Profile;
 pub use conns::{Conns, PortSet};
 use ipspace::IpSpace;
 
@@ -58,6 +61,8 @@ pub struct Class {
     pub egress_policies: Vec<usize>,
     /// An ingress controller the manifests do not show: a source for routes only, never printed.
     pub pseudo: bool,
+    /// Pods pinned to Windows nodes (a profile may leave them unenforced).
+    pub windows: bool,
 }
 
 impl Class {
@@ -220,6 +225,11 @@ pub struct Graph {
     /// Namespaces that hold classes (declared or not), with their labels (the automatic name
     /// label included) and their classes.
     pub namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
+    /// What the graph assumed about the cluster.
+    pub profile: Profile,
+    /// Ways in from outside the cluster and through ingress controllers, and what they reach.
+    pub entries: Vec<exposure::Entry>,
+    pub exposures: Vec<exposure::Exposure>,
 }
 
 impl Graph {
@@ -415,9 +425,17 @@ impl Graph {
     }
 }
 
-/// Builds the reachability graph of a model.
+/// Builds the reachability graph of a model under the generic profile.
 pub fn build(model: &Model) -> Graph {
-    Builder::new(model).run()
+    build_with(model, &Profile::default())
+}
+
+/// Builds the reachability graph of a model under a cluster profile: a dataplane that enforces
+/// nothing leaves every pod unisolated, as do unenforced Windows nodes.
+pub fn build_with(model: &Model, profile: &Profile) -> Graph {
+    let mut builder = Builder::new(model);
+    builder.g.profile = profile.clone();
+    builder.run()
 }
 
 struct Builder<'m> {
@@ -464,6 +482,9 @@ impl<'m> Builder<'m> {
         self.g.inbound = inbound;
         self.g.outbound = outbound;
         self.g.namespaces = self.namespaces;
+        let (entries, exposures) = exposure::compute(self.model, &self.g);
+        self.g.entries = entries;
+        self.g.exposures = exposures;
         self.g
     }
 
@@ -493,13 +514,16 @@ impl<'m> Builder<'m> {
             let hash = {
                 use std::hash::{Hash, Hasher};
                 let mut h = rustc_hash::FxHasher::default();
-                (&w.meta.namespace, &w.pod_labels, &named).hash(&mut h);
+                (&w.meta.namespace, &w.pod_labels, &named, w.windows.is_some()).hash(&mut h);
                 h.finish()
             };
             let candidates = class_ids.entry(hash).or_default();
             let found = candidates.iter().copied().find(|&c| {
                 let class = &self.g.classes[c as usize];
-                class.namespace == w.meta.namespace && class.labels == w.pod_labels && class.named_ports == named
+                class.namespace == w.meta.namespace
+                    && class.labels == w.pod_labels
+                    && class.named_ports == named
+                    && class.windows == w.windows.is_some()
             });
             let next = self.g.classes.len() as ClassId;
             let id = found.unwrap_or(next);
@@ -514,6 +538,7 @@ impl<'m> Builder<'m> {
                     ingress_policies: Vec::new(),
                     egress_policies: Vec::new(),
                     pseudo: false,
+                    windows: w.windows.is_some(),
                 });
             }
             let class = &mut self.g.classes[id as usize];
@@ -529,7 +554,8 @@ impl<'m> Builder<'m> {
         }
         self.g.ingress_controller = self.pseudo_class(INGRESS_CONTROLLER_NAMESPACE.into(), Labels::default());
         for ingress in &model.ingresses {
-            if let Controller::Pods { namespace, labels } = controllers::controller_of(ingress, &model.ingress_classes)
+            if let Controller::Pods { namespace, labels } =
+                controllers::controller_of(ingress, &model.ingress_classes, &self.g.profile).identity
             {
                 let key = (namespace.clone(), labels.clone());
                 if !self.controller_classes.contains_key(&key) {
@@ -549,6 +575,17 @@ impl<'m> Builder<'m> {
         }
     }
 
+    /// Where an ingress controller's traffic comes from, as its backends' policies see it.
+    fn controller_source(&self, identity: Controller) -> Source {
+        match identity {
+            Controller::Unknown => Source::Class(self.g.ingress_controller),
+            Controller::Pods { namespace, labels } => Source::Class(
+                self.controller_classes.get(&(namespace, labels)).copied().unwrap_or(self.g.ingress_controller),
+            ),
+            Controller::External(ranges) => Source::Addresses(ranges),
+        }
+    }
+
     fn pseudo_class(&mut self, namespace: crate::model::selector::Str, labels: Labels) -> ClassId {
         self.g.classes.push(Class {
             namespace,
@@ -559,11 +596,16 @@ impl<'m> Builder<'m> {
             ingress_policies: Vec::new(),
             egress_policies: Vec::new(),
             pseudo: true,
+            windows: false,
         });
         (self.g.classes.len() - 1) as ClassId
     }
 
+    /// Which classes each policy selects, and the isolation it gives them where the dataplane
+    /// enforces it.
     fn select_policies(&mut self) {
+        let enforced = self.g.profile.dataplane.enforces();
+        let windows_enforced = self.g.profile.windows_enforced;
         for (pi, policy) in self.model.policies.iter().enumerate() {
             let selected: Vec<ClassId> = self
                 .namespaces
@@ -578,6 +620,9 @@ impl<'m> Builder<'m> {
                 .unwrap_or_default();
             for &c in &selected {
                 let class = &mut self.g.classes[c as usize];
+                if !enforced || (class.windows && !windows_enforced) {
+                    continue;
+                }
                 if policy.affects(Direction::Ingress) {
                     class.ingress_policies.push(pi);
                 }
@@ -835,20 +880,21 @@ impl<'m> Builder<'m> {
             model.services.iter().map(|s| ((&*s.meta.namespace, &*s.meta.name), s)).collect();
         let mut routes: Vec<Route<'m>> = Vec::new();
         for ing in &model.ingresses {
-            let source = match controllers::controller_of(ing, &model.ingress_classes) {
-                Controller::Unknown => Source::Class(self.g.ingress_controller),
-                Controller::Pods { namespace, labels } => Source::Class(
-                    self.controller_classes.get(&(namespace, labels)).copied().unwrap_or(self.g.ingress_controller),
-                ),
-                Controller::External => Source::External,
-            };
+            let source = self
+                .controller_source(controllers::controller_of(ing, &model.ingress_classes, &self.g.profile).identity);
             for b in ing.default_backend.iter().chain(ing.paths.iter().map(|p| &p.backend)) {
                 let choice = match &b.port {
                     None => PortChoice::All,
                     Some(ServicePortRef::Number(n)) => PortChoice::ServicePort(*n),
                     Some(ServicePortRef::Name(name)) => PortChoice::ServicePortName(name.clone()),
                 };
-                routes.push(Route { meta: &ing.meta, service: &b.service, choice, span: b.span, source });
+                routes.push(Route {
+                    meta: &ing.meta,
+                    service: &b.service,
+                    choice,
+                    span: b.span,
+                    source: source.clone(),
+                });
             }
         }
         for route in &model.routes {
@@ -939,7 +985,12 @@ impl<'m> Builder<'m> {
                         wanted.add(p.protocol, &PortSet::range(t, t));
                     }
                 }
-                let allowed = wanted.intersect(&admitted(inbound[c as usize].as_ref(), source, &self.g.conns));
+                let allowed = wanted.intersect(&admitted(
+                    inbound[c as usize].as_ref(),
+                    &source,
+                    &self.g.conns,
+                    &self.g.ip_space.atoms,
+                ));
                 if allowed.is_empty() {
                     continue;
                 }
@@ -1187,12 +1238,13 @@ fn merge_ranges(atoms: &[IpRange], conns: AtomConns) -> Vec<(IpRange, Conns)> {
     out
 }
 
-/// Where an ingress controller's traffic comes from.
-#[derive(Clone, Copy, Debug)]
-enum Source {
+/// Where traffic that reaches a pod comes from, as the pod's ingress policy sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Pods of a class (an ingress controller).
     Class(ClassId),
-    /// Some address outside the cluster (the controller runs outside it).
-    External,
+    /// Some address of these ranges outside the cluster; no ranges: some address, not known which.
+    Addresses(Vec<IpRange>),
 }
 
 /// One backend of an Ingress or Route.
@@ -1204,26 +1256,33 @@ struct Route<'m> {
     source: Source,
 }
 
-/// What an isolated pod's ingress admits from `source` (everything when not isolated). From an
-/// external controller of unknown address, whatever some external range is admitted.
-fn admitted(allowance: Option<&Allowance>, source: Source, table: &[Conns]) -> Conns {
+/// What a pod's ingress admits from `source` (everything when not isolated). From external
+/// addresses, whatever some address of the ranges is admitted (of any range when none is known).
+fn admitted(allowance: Option<&Allowance>, source: &Source, table: &[Conns], atoms: &[IpRange]) -> Conns {
     let Some(a) = allowance else {
         return Conns::all();
     };
     let mut x = a.everyone.clone();
     match source {
         Source::Class(c) => {
-            if let Some(by) = a.class(c) {
+            if let Some(by) = a.class(*c) {
                 x.union_with(&table[by as usize]);
             }
         }
-        Source::External => {
-            for (_, _, conns) in &a.by_atoms {
-                x.union_with(&table[*conns as usize]);
+        Source::Addresses(ranges) => {
+            for (first, last, conns) in &a.by_atoms {
+                if ranges.is_empty() || (*first..=*last).any(|i| atom_overlaps(atoms, i, ranges)) {
+                    x.union_with(&table[*conns as usize]);
+                }
             }
         }
     }
     x
+}
+
+/// Whether address atom `i` shares an address with one of `ranges`.
+fn atom_overlaps(atoms: &[IpRange], i: usize, ranges: &[IpRange]) -> bool {
+    atoms.get(i).is_some_and(|a| ranges.iter().any(|r| r.family == a.family && r.first <= a.last && a.first <= r.last))
 }
 
 /// Which ports of a Service a route uses.

@@ -2,10 +2,13 @@
 //!
 //! The class comes from `spec.ingressClassName`, else the `kubernetes.io/ingress.class`
 //! annotation, else the IngressClass marked as the cluster default. Well-known controllers are
-//! recognised by class name or by the IngressClass's `spec.controller`, without configuration.
+//! recognised by class name or by the IngressClass's `spec.controller`, without configuration; a
+//! profile may declare others (or redeclare these) per class.
 
+use super::net::IpRange;
 use super::selector::Labels;
 use super::{Ingress, IngressClass};
+use crate::profile::Profile;
 
 /// The network identity of an ingress controller.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14,9 +17,9 @@ pub enum Controller {
     Unknown,
     /// Pods with these labels in this namespace.
     Pods { namespace: Box<str>, labels: Labels },
-    /// A controller outside the cluster whose traffic arrives from an external address (Azure
-    /// Application Gateway: the gateway subnet).
-    External,
+    /// A controller outside the cluster whose traffic arrives from external addresses (Azure
+    /// Application Gateway: the gateway subnet); no ranges: some address not known.
+    External(Vec<IpRange>),
 }
 
 fn pods(namespace: &str, key: &str, value: &str) -> Controller {
@@ -30,9 +33,20 @@ pub fn well_known(name_or_controller: &str) -> Option<Controller> {
         "webapprouting.kubernetes.azure.com" | "webapprouting.kubernetes.azure.com/nginx" => {
             pods("app-routing-system", "app", "nginx")
         }
-        "azure-application-gateway" | "azure/application-gateway" => Controller::External,
+        "azure-application-gateway" | "azure/application-gateway" => Controller::External(Vec::new()),
         _ => return None,
     })
+}
+
+/// The pod identities of the well-known in-cluster controllers: (namespace, labels).
+pub fn well_known_pods() -> Vec<(Box<str>, Labels)> {
+    ["nginx", "webapprouting.kubernetes.azure.com"]
+        .iter()
+        .filter_map(|c| match well_known(c) {
+            Some(Controller::Pods { namespace, labels }) => Some((namespace, labels)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The class an Ingress names, or the default class.
@@ -46,11 +60,29 @@ pub fn class_of<'a>(ingress: &'a Ingress, classes: &'a [IngressClass]) -> Option
     classes.iter().find(|c| c.is_default).map(|c| &*c.meta.name)
 }
 
-/// The controller serving `ingress`.
-pub fn controller_of(ingress: &Ingress, classes: &[IngressClass]) -> Controller {
+/// Who serves an Ingress, and whether the internet reaches it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Serving {
+    pub identity: Controller,
+    pub public: bool,
+}
+
+/// The controller serving `ingress`: the profile's declaration for its class (or for the
+/// IngressClass's controller) first, then the well-known controllers. Controllers are public
+/// unless the profile says otherwise.
+pub fn controller_of(ingress: &Ingress, classes: &[IngressClass], profile: &Profile) -> Serving {
+    let unknown = Serving { identity: Controller::Unknown, public: true };
     let Some(class) = class_of(ingress, classes) else {
-        return Controller::Unknown;
+        return unknown;
     };
     let declared = classes.iter().find(|c| &*c.meta.name == class).and_then(|c| c.controller.as_deref());
-    declared.and_then(well_known).or_else(|| well_known(class)).unwrap_or(Controller::Unknown)
+    if let Some(spec) = profile.controller(class).or_else(|| declared.and_then(|d| profile.controller(d))) {
+        return Serving { identity: spec.identity.clone(), public: spec.public };
+    }
+    let identity = declared.and_then(well_known).or_else(|| well_known(class)).unwrap_or(Controller::Unknown);
+    let identity = match identity {
+        Controller::External(_) => Controller::External(profile.gateway_ranges.clone()),
+        other => other,
+    };
+    Serving { identity, public: true }
 }

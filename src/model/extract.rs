@@ -495,6 +495,7 @@ fn read_workload(r: &mut Reader, meta: Meta, kind: WorkloadKind, node: &Node, sp
     let mut ports = Vec::new();
     let mut host_network = None;
     let mut windows = None;
+    let mut linux_only = false;
     if let Some(pod_spec) = pod_spec {
         for (field, sidecars_only) in [("containers", false), ("initContainers", true)] {
             let path = format!("{template_path}.{field}");
@@ -530,14 +531,15 @@ fn read_workload(r: &mut Reader, meta: Meta, kind: WorkloadKind, node: &Node, sp
                 host_network = Some(hn.span);
             }
         }
-        windows = windows_pin(pod_spec);
+        windows = os_pin(pod_spec, OsPin::Windows);
+        linux_only = os_pin(pod_spec, OsPin::Linux).is_some();
     }
     let replicas = match kind {
         WorkloadKind::Pod | WorkloadKind::DaemonSet | WorkloadKind::Job | WorkloadKind::CronJob => None,
         _ => r.int(spec.and_then(|s| s.get("replicas")), "spec.replicas"),
     };
     let owner = if kind == WorkloadKind::Pod { pod_owner(r, node) } else { None };
-    Workload { meta, kind, pod_labels, pod_labels_span, ports, host_network, windows, replicas, owner }
+    Workload { meta, kind, pod_labels, pod_labels_span, ports, host_network, windows, linux_only, replicas, owner }
 }
 
 /// The owner a Pod is shown under: its controlling ownerReference. A Pod owned by a Node (a
@@ -557,11 +559,24 @@ fn pod_owner(r: &mut Reader, node: &Node) -> Option<Owner> {
     Some(Owner { kind: kind.into(), name: name.into() })
 }
 
-fn windows_pin(pod_spec: &Node) -> Option<Span> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OsPin {
+    Windows,
+    Linux,
+}
+
+/// Where the pods are pinned to one operating system's nodes: a `nodeSelector` on the OS label,
+/// or required node affinity whose every term does (`In [os]`, or for Linux `NotIn [windows]`).
+fn os_pin(pod_spec: &Node, os: OsPin) -> Option<Span> {
+    let wanted = match os {
+        OsPin::Windows => "windows",
+        OsPin::Linux => "linux",
+    };
+    const OS_KEYS: [&str; 2] = ["kubernetes.io/os", "beta.kubernetes.io/os"];
     let selector = pod_spec.get("nodeSelector");
-    for key in ["kubernetes.io/os", "beta.kubernetes.io/os"] {
+    for key in OS_KEYS {
         if let Some(v) = selector.and_then(|s| s.get(key)) {
-            if v.as_str() == Some("windows") {
+            if v.as_str() == Some(wanted) {
                 return Some(v.span);
             }
         }
@@ -572,18 +587,21 @@ fn windows_pin(pod_spec: &Node) -> Option<Span> {
         .get("requiredDuringSchedulingIgnoredDuringExecution")?
         .get("nodeSelectorTerms")?
         .as_seq()?;
-    // Required terms are ORed: pinned to Windows only when every term is.
+    let all_are = |values: Option<&Node>, value: &str| {
+        values.and_then(Node::as_seq).is_some_and(|v| !v.is_empty() && v.iter().all(|x| x.as_str() == Some(value)))
+    };
+    // Required terms are ORed: pinned only when every term is.
     let mut pinned = None;
     for term in terms {
         let exprs = term.get("matchExpressions").and_then(Node::as_seq).unwrap_or_default();
-        let windows_expr = exprs.iter().find(|e| {
-            matches!(e.get("key").and_then(Node::as_str), Some("kubernetes.io/os" | "beta.kubernetes.io/os"))
-                && e.get("operator").and_then(Node::as_str) == Some("In")
-                && e.get("values")
-                    .and_then(Node::as_seq)
-                    .is_some_and(|v| !v.is_empty() && v.iter().all(|x| x.as_str() == Some("windows")))
+        let pin = exprs.iter().find(|e| {
+            let on_os = e.get("key").and_then(Node::as_str).is_some_and(|k| OS_KEYS.contains(&k));
+            let operator = e.get("operator").and_then(Node::as_str);
+            on_os
+                && ((operator == Some("In") && all_are(e.get("values"), wanted))
+                    || (os == OsPin::Linux && operator == Some("NotIn") && all_are(e.get("values"), "windows")))
         });
-        match windows_expr {
+        match pin {
             Some(e) => pinned = pinned.or(Some(e.span)),
             None => return None,
         }

@@ -129,6 +129,8 @@ pub struct Workload {
     pub host_network: Option<Span>,
     /// Set when the pods are pinned to Windows nodes (nodeSelector or required affinity).
     pub windows: Option<Span>,
+    /// Set when the pods can only run on Linux nodes.
+    pub linux_only: bool,
     pub replicas: Option<i64>,
     /// For Pods: the controlling owner (ownerReferences), under which the Pod is shown.
     pub owner: Option<Owner>,
@@ -181,6 +183,50 @@ pub struct Service {
     pub allocate_load_balancer_node_ports: bool,
 }
 
+/// Annotations (and the values) that make a cloud provision an internal load balancer: Azure,
+/// GKE (current and legacy), AWS (legacy flag and scheme), OCI.
+const INTERNAL_LOAD_BALANCER: [(&str, &str); 6] = [
+    ("service.beta.kubernetes.io/azure-load-balancer-internal", "true"),
+    ("networking.gke.io/load-balancer-type", "Internal"),
+    ("cloud.google.com/load-balancer-type", "Internal"),
+    ("service.beta.kubernetes.io/aws-load-balancer-internal", "true"),
+    ("service.beta.kubernetes.io/aws-load-balancer-scheme", "internal"),
+    ("service.beta.kubernetes.io/oci-load-balancer-internal", "true"),
+];
+
+const SOURCE_RANGES_ANNOTATION: &str = "service.beta.kubernetes.io/load-balancer-source-ranges";
+
+impl Service {
+    /// Whether an annotation makes the cloud provision a load balancer on a private address.
+    pub fn is_internal_load_balancer(&self) -> bool {
+        INTERNAL_LOAD_BALANCER
+            .iter()
+            .any(|(key, value)| self.meta.annotations.get(*key).is_some_and(|v| v.eq_ignore_ascii_case(value)))
+    }
+
+    /// The client ranges the load balancer admits: `loadBalancerSourceRanges`, or the
+    /// source-ranges annotation; empty when it admits every address.
+    pub fn client_ranges(&self) -> Vec<IpRange> {
+        let from_spec = self.load_balancer_source_ranges.iter().map(|(range, _)| *range);
+        let from_annotation = self
+            .meta
+            .annotations
+            .get(SOURCE_RANGES_ANNOTATION)
+            .map(|v| v.split(',').filter_map(|r| net::parse_cidr(r.trim()).ok()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        let ranges: Vec<IpRange> = from_spec.chain(from_annotation).collect();
+        if ranges.iter().any(IpRange::is_whole) {
+            return Vec::new();
+        }
+        ranges
+    }
+
+    /// Whether the load balancer admits only some client addresses.
+    pub fn restricts_sources(&self) -> bool {
+        !self.client_ranges().is_empty()
+    }
+}
+
 /// How an Ingress backend names the Service port.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServicePortRef {
@@ -223,6 +269,34 @@ pub struct Ingress {
     pub tls_hosts: Vec<Box<str>>,
     pub tls_all_hosts: bool,
     pub tls_span: Option<Span>,
+}
+
+/// Annotations by which a cloud load balancer terminates TLS for every host of an Ingress,
+/// without a `tls` section (GKE managed or pre-shared certificates, AWS ALB, Azure Application
+/// Gateway).
+const CLOUD_TLS_ANNOTATIONS: [&str; 4] = [
+    "networking.gke.io/managed-certificates",
+    "ingress.gcp.kubernetes.io/pre-shared-cert",
+    "alb.ingress.kubernetes.io/certificate-arn",
+    "appgw.ingress.kubernetes.io/appgw-ssl-certificate",
+];
+
+/// Whether a TLS host entry covers `host` (exactly, or as a `*.` wildcard of one label).
+fn tls_pattern_covers(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => host.split_once('.').is_some_and(|(_, rest)| rest == suffix),
+        None => pattern == host,
+    }
+}
+
+impl Ingress {
+    /// Whether requests for `host` (any host: `None`) are served over TLS.
+    pub fn tls_covers(&self, host: Option<&str>) -> bool {
+        if self.tls_all_hosts || CLOUD_TLS_ANNOTATIONS.iter().any(|a| self.meta.annotations.contains_key(*a)) {
+            return true;
+        }
+        host.is_some_and(|h| self.tls_hosts.iter().any(|p| tls_pattern_covers(p, h)))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -538,4 +612,17 @@ fn is_custom_resource(api_version: &str) -> bool {
         return false;
     };
     !(group.ends_with(".k8s.io") || matches!(group, "apps" | "batch" | "autoscaling" | "policy" | "extensions"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tls_pattern_covers;
+
+    #[test]
+    fn tls_wildcards_cover_one_label() {
+        assert!(tls_pattern_covers("*.example.com", "shop.example.com"));
+        assert!(!tls_pattern_covers("*.example.com", "a.shop.example.com"));
+        assert!(!tls_pattern_covers("*.example.com", "example.com"));
+        assert!(tls_pattern_covers("example.com", "example.com"));
+    }
 }

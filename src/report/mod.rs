@@ -3,6 +3,7 @@
 //! Graph formats live in [`graph`]; findings are rendered here. Nothing in this module decides
 //! what is true about the repository: it prints what the earlier stages computed.
 
+pub mod explain;
 pub mod fingerprint;
 pub mod github;
 pub mod graph;

@@ -4,32 +4,6 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use crate::finding::{Finding, Level};
-use crate::model::Ingress;
-
-/// Whether a TLS host entry covers `host` (exactly, or as a `*.` wildcard of one label).
-fn covers(pattern: &str, host: &str) -> bool {
-    match pattern.strip_prefix("*.") {
-        Some(suffix) => host.split_once('.').is_some_and(|(_, rest)| rest == suffix),
-        None => pattern == host,
-    }
-}
-
-/// Annotations by which a cloud load balancer terminates TLS for every host of the Ingress,
-/// without a `tls` section (GKE managed or pre-shared certificates, AWS ALB, Azure Application
-/// Gateway).
-const CLOUD_TLS_ANNOTATIONS: [&str; 4] = [
-    "networking.gke.io/managed-certificates",
-    "ingress.gcp.kubernetes.io/pre-shared-cert",
-    "alb.ingress.kubernetes.io/certificate-arn",
-    "appgw.ingress.kubernetes.io/appgw-ssl-certificate",
-];
-
-fn host_covered(ingress: &Ingress, host: Option<&str>) -> bool {
-    if ingress.tls_all_hosts || CLOUD_TLS_ANNOTATIONS.iter().any(|a| ingress.meta.annotations.contains_key(*a)) {
-        return true;
-    }
-    host.is_some_and(|h| ingress.tls_hosts.iter().any(|p| covers(p, h)))
-}
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for ingress in &cx.model.ingresses {
@@ -46,7 +20,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             routes.push((None, ingress.meta.location()));
         }
         for (host, location) in routes {
-            if host_covered(ingress, host) {
+            if ingress.tls_covers(host) {
                 continue;
             }
             let what = host.map_or("requests for any host".to_string(), |h| format!("host `{h}`"));
@@ -61,18 +35,5 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .with_key(ingress.meta.key(), "spec.rules.host", host.unwrap_or("*")),
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::covers;
-
-    #[test]
-    fn wildcards_cover_one_label() {
-        assert!(covers("*.example.com", "shop.example.com"));
-        assert!(!covers("*.example.com", "a.shop.example.com"));
-        assert!(!covers("*.example.com", "example.com"));
-        assert!(covers("example.com", "example.com"));
     }
 }

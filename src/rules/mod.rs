@@ -12,14 +12,20 @@
 mod common;
 pub mod meta;
 
+mod cross_namespace_exposure;
 mod dangling_ingress_backend;
 mod dangling_service;
 mod deprecated_ingress_api;
 mod egress_to_metadata_endpoint;
 mod host_network_bypasses_policy;
+mod ingress_backend_blocked;
 mod ingress_class_missing;
+mod ingress_controller_on_windows;
 mod ingress_without_tls;
+mod internet_exposed_workload;
 mod namespace_without_default_deny;
+mod network_policy_not_enforced;
+mod nodeport_service;
 mod policy_allows_all;
 mod policy_peer_matches_nothing;
 mod policy_selects_nothing;
@@ -61,16 +67,22 @@ macro_rules! registry {
 }
 
 registry! {
+    "cross-namespace-exposure" => Some(cross_namespace_exposure::check),
     "dangling-ingress-backend" => Some(dangling_ingress_backend::check),
     "dangling-service" => Some(dangling_service::check),
     "deprecated-ingress-api" => Some(deprecated_ingress_api::check),
     "duplicate-object" => None,
     "egress-to-metadata-endpoint" => Some(egress_to_metadata_endpoint::check),
     "host-network-bypasses-policy" => Some(host_network_bypasses_policy::check),
+    "ingress-backend-blocked" => Some(ingress_backend_blocked::check),
     "ingress-class-missing" => Some(ingress_class_missing::check),
+    "ingress-controller-on-windows" => Some(ingress_controller_on_windows::check),
     "ingress-without-tls" => Some(ingress_without_tls::check),
+    "internet-exposed-workload" => Some(internet_exposed_workload::check),
     "invalid-manifest" => None,
     "namespace-without-default-deny" => Some(namespace_without_default_deny::check),
+    "network-policy-not-enforced" => Some(network_policy_not_enforced::check),
+    "nodeport-service" => Some(nodeport_service::check),
     "policy-allows-all" => Some(policy_allows_all::check),
     "policy-peer-matches-nothing" => Some(policy_peer_matches_nothing::check),
     "policy-selects-nothing" => Some(policy_selects_nothing::check),

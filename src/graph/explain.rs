@@ -1,0 +1,388 @@
+//! Why a connection is allowed or denied: the policies and rules behind a verdict.
+//!
+//! The graph keeps, for every class, the policies that isolate it; here each of their rules is
+//! matched again against one counterpart, so that a verdict cites the rules that admit it (file
+//! and line) or the isolation that denies it, per direction. The sum of the cited rules is what
+//! the graph computed for the pair: a test holds the two to agreement on every pair of a
+//! repository.
+
+use super::{Graph, PeerId, RulePorts};
+use crate::graph::exposure::Exposure;
+use crate::graph::{ClassId, Conns};
+use crate::model::net::{Family, IpRange};
+use crate::model::{Direction, Model, NetworkPolicy, PeerSelector, PolicyRule};
+
+/// One side of a connection as `explain` names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Party {
+    Peer(PeerId),
+    /// Addresses outside the cluster.
+    Addresses(IpRange),
+    /// Anyone on the internet, through the entries that lead to the other side.
+    Internet,
+    /// The ingress controller, through the Ingresses and Routes that lead to the other side.
+    IngressController,
+}
+
+/// A rule of a policy that admits the counterpart, and what it admits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admitting {
+    /// Index into [`Model::policies`].
+    pub policy: usize,
+    /// Index into the policy's rules of the direction.
+    pub rule: usize,
+    pub conns: Conns,
+}
+
+/// What one side's policies say for one direction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Side {
+    pub direction: Direction,
+    pub class: ClassId,
+    /// Policies that select the class and isolate it for the direction.
+    pub isolating: Vec<usize>,
+    /// Policies that select the class but that the profile's dataplane does not enforce on it.
+    pub inert: Vec<usize>,
+    pub admitting: Vec<Admitting>,
+    /// What the side allows: everything when not isolated, else the union of `admitting`.
+    pub allows: Conns,
+}
+
+/// The verdict for one pair of classes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassVerdict {
+    /// The source's egress; `None` when the source is outside the cluster.
+    pub egress: Option<Side>,
+    /// The destination's ingress; `None` when the destination is outside the cluster.
+    pub ingress: Option<Side>,
+    pub allowed: Conns,
+}
+
+/// A way in that leads to the destination, with the destination's ingress for its source.
+#[derive(Clone, Debug)]
+pub struct EntryVerdict {
+    pub exposure: Exposure,
+    pub ingress: Side,
+}
+
+#[derive(Clone, Debug)]
+pub struct Explanation {
+    pub from: Party,
+    pub to: Party,
+    pub pairs: Vec<ClassVerdict>,
+    pub entries: Vec<EntryVerdict>,
+    /// The union of every pair's and every entry's allowed connections.
+    pub allowed: Conns,
+}
+
+/// The counterpart a rule is matched against.
+enum Counterpart<'a> {
+    Class(ClassId),
+    /// Some address of these ranges (every address when empty).
+    SomeAddress(&'a [IpRange]),
+    /// Every address of this range.
+    EveryAddress(IpRange),
+}
+
+impl Graph {
+    /// Explains what `from` may open to `to`.
+    pub fn explain(&self, model: &Model, from: &Party, to: &Party) -> Explanation {
+        let mut pairs = Vec::new();
+        let mut entries = Vec::new();
+        match (from, to) {
+            (Party::Peer(s), Party::Peer(d)) => {
+                for &sc in &self.peers[*s as usize].classes {
+                    for &dc in &self.peers[*d as usize].classes {
+                        let egress = self.side(model, sc, Direction::Egress, &Counterpart::Class(dc), Some(dc));
+                        let ingress = self.side(model, dc, Direction::Ingress, &Counterpart::Class(sc), Some(dc));
+                        let allowed = egress.allows.intersect(&ingress.allows);
+                        pairs.push(ClassVerdict { egress: Some(egress), ingress: Some(ingress), allowed });
+                    }
+                }
+            }
+            (Party::Peer(s), Party::Addresses(range)) => {
+                for &sc in &self.peers[*s as usize].classes {
+                    let egress = self.side(model, sc, Direction::Egress, &Counterpart::EveryAddress(*range), None);
+                    let allowed = egress.allows.clone();
+                    pairs.push(ClassVerdict { egress: Some(egress), ingress: None, allowed });
+                }
+            }
+            (Party::Addresses(range), Party::Peer(d)) => {
+                let ranges = [*range];
+                for &dc in &self.peers[*d as usize].classes {
+                    let ingress =
+                        self.side(model, dc, Direction::Ingress, &Counterpart::SomeAddress(&ranges), Some(dc));
+                    let allowed = ingress.allows.clone();
+                    pairs.push(ClassVerdict { egress: None, ingress: Some(ingress), allowed });
+                }
+            }
+            (Party::Internet | Party::IngressController, Party::Peer(d)) => {
+                let through_controller = *from == Party::IngressController;
+                let classes = &self.peers[*d as usize].classes;
+                for x in &self.exposures {
+                    let entry = &self.entries[x.entry];
+                    let via_controller =
+                        matches!(entry.kind, super::exposure::EntryKind::Ingress | super::exposure::EntryKind::Route);
+                    let wanted = if through_controller { via_controller } else { entry.from_internet };
+                    if !wanted || !classes.contains(&x.class) {
+                        continue;
+                    }
+                    let counterpart = match &entry.source {
+                        super::Source::Class(c) => Counterpart::Class(*c),
+                        super::Source::Addresses(r) => Counterpart::SomeAddress(r),
+                    };
+                    let mut ingress = self.side(model, x.class, Direction::Ingress, &counterpart, Some(x.class));
+                    ingress.allows = ingress.allows.intersect(&x.wanted);
+                    entries.push(EntryVerdict { exposure: x.clone(), ingress });
+                }
+            }
+            _ => {}
+        }
+        let mut allowed = Conns::none();
+        for p in &pairs {
+            allowed.union_with(&p.allowed);
+        }
+        for e in &entries {
+            allowed.union_with(&e.ingress.allows);
+        }
+        Explanation { from: from.clone(), to: to.clone(), pairs, entries, allowed }
+    }
+
+    /// What the ingress of `class` admits from every address of `range` (each rule must cover
+    /// all of it).
+    pub fn admits_every_address(&self, model: &Model, class: ClassId, range: &IpRange) -> Conns {
+        self.side(model, class, Direction::Ingress, &Counterpart::EveryAddress(*range), Some(class)).allows
+    }
+
+    /// The ports a rule lists, named ones resolved on `class`.
+    pub fn rule_ports_on(&self, rule: &PolicyRule, class: ClassId) -> Conns {
+        RulePorts::of(rule.ports.as_deref()).on(&self.classes[class as usize])
+    }
+
+    /// What the policies of `class` say for `direction` about `other`. Named ports resolve on
+    /// `destination` (none: towards addresses, where they match nothing).
+    fn side(
+        &self,
+        model: &Model,
+        class: ClassId,
+        direction: Direction,
+        other: &Counterpart,
+        destination: Option<ClassId>,
+    ) -> Side {
+        let c = &self.classes[class as usize];
+        let isolating = match direction {
+            Direction::Ingress => c.ingress_policies.clone(),
+            Direction::Egress => c.egress_policies.clone(),
+        };
+        let inert: Vec<usize> = self
+            .policy_selects
+            .iter()
+            .enumerate()
+            .filter(|(pi, selected)| {
+                selected.contains(&class) && model.policies[*pi].affects(direction) && !isolating.contains(pi)
+            })
+            .map(|(pi, _)| pi)
+            .collect();
+        let mut admitting = Vec::new();
+        let mut allows = Conns::none();
+        for &pi in &isolating {
+            let policy = &model.policies[pi];
+            for (ri, rule) in policy.rules(direction).iter().enumerate() {
+                let conns = self.rule_admits(policy, rule, other, destination);
+                if !conns.is_empty() {
+                    allows.union_with(&conns);
+                    admitting.push(Admitting { policy: pi, rule: ri, conns });
+                }
+            }
+        }
+        if isolating.is_empty() {
+            allows = Conns::all();
+        }
+        Side { direction, class, isolating, inert, admitting, allows }
+    }
+
+    /// What one rule admits of `other`: nothing unless one of its peers matches, then its ports
+    /// (named ones resolved on the destination).
+    fn rule_admits(
+        &self,
+        policy: &NetworkPolicy,
+        rule: &PolicyRule,
+        other: &Counterpart,
+        destination: Option<ClassId>,
+    ) -> Conns {
+        let matched = match &rule.peers {
+            None => true,
+            Some(peers) => peers.iter().any(|p| self.peer_matches(policy, p, other)),
+        };
+        if !matched {
+            return Conns::none();
+        }
+        let ports = RulePorts::of(rule.ports.as_deref());
+        match destination {
+            Some(d) => ports.on(&self.classes[d as usize]),
+            None => ports.numeric,
+        }
+    }
+
+    fn peer_matches(&self, policy: &NetworkPolicy, peer: &PeerSelector, other: &Counterpart) -> bool {
+        match (peer, other) {
+            (PeerSelector::Pods { namespaces, pods, .. }, Counterpart::Class(c)) => {
+                let class = &self.classes[*c as usize];
+                let namespace_ok = match namespaces {
+                    None => class.namespace == policy.meta.namespace,
+                    Some(sel) => self.namespaces.get(&class.namespace).is_some_and(|(labels, _)| sel.matches(labels)),
+                };
+                namespace_ok && pods.as_ref().is_none_or(|sel| sel.matches(&class.labels))
+            }
+            (PeerSelector::IpBlock { cidr, except, .. }, Counterpart::SomeAddress(ranges)) => {
+                if ranges.is_empty() {
+                    // Some address of either family.
+                    return [Family::V4, Family::V6]
+                        .iter()
+                        .any(|f| block_has_address_in(cidr, except, &IpRange::whole(*f)));
+                }
+                ranges.iter().any(|r| block_has_address_in(cidr, except, r))
+            }
+            (PeerSelector::IpBlock { cidr, except, .. }, Counterpart::EveryAddress(range)) => {
+                cidr.contains(range) && !except.iter().any(|e| overlap(e, range).is_some())
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Why a peer written on the command line names nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PartyError {
+    #[error("no workload `{0}` in the repository{1}")]
+    Unknown(String, String),
+    #[error("`{0}` names several workloads: {1}; add the kind, e.g. `{2}`")]
+    Ambiguous(String, String, String),
+}
+
+impl Graph {
+    /// Reads a peer as `explain` accepts it: `namespace/name[Kind]`, `namespace/name` (when one
+    /// workload has that name), a CIDR, an address, a range `a-b` (with or without `[External]`),
+    /// `{internet}` or `{ingress-controller}`.
+    pub fn party(&self, text: &str) -> Result<Party, PartyError> {
+        let text = text.trim();
+        match text {
+            "{internet}" | "internet" => return Ok(Party::Internet),
+            t if t == super::INGRESS_CONTROLLER || t == "ingress-controller" => return Ok(Party::IngressController),
+            _ => {}
+        }
+        let bare = text.strip_suffix("[External]").unwrap_or(text);
+        if let Some(range) = parse_addresses(bare) {
+            return Ok(Party::Addresses(range));
+        }
+        if let Some(i) = self.peers.iter().position(|p| p.name == text) {
+            return Ok(Party::Peer(i as PeerId));
+        }
+        let prefix = format!("{text}[");
+        let candidates: Vec<usize> =
+            self.peers.iter().enumerate().filter(|(_, p)| p.name.starts_with(&prefix)).map(|(i, _)| i).collect();
+        match candidates.as_slice() {
+            [one] => Ok(Party::Peer(*one as PeerId)),
+            [] => {
+                let name = text.rsplit('/').next().unwrap_or(text).split('[').next().unwrap_or(text);
+                let similar: Vec<&str> = self
+                    .peers
+                    .iter()
+                    .filter(|p| p.name.split('/').nth(1).is_some_and(|n| n.split('[').next() == Some(name)))
+                    .map(|p| p.name.as_str())
+                    .take(5)
+                    .collect();
+                let hint =
+                    if similar.is_empty() { String::new() } else { format!(" (did you mean {})", similar.join(", ")) };
+                Err(PartyError::Unknown(text.to_string(), hint))
+            }
+            several => {
+                let names: Vec<&str> = several.iter().map(|&i| self.peers[i].name.as_str()).collect();
+                Err(PartyError::Ambiguous(text.to_string(), names.join(", "), names[0].to_string()))
+            }
+        }
+    }
+}
+
+/// An address, a CIDR or a range `first-last`.
+fn parse_addresses(text: &str) -> Option<IpRange> {
+    use crate::model::net::parse_cidr;
+    if let Ok(r) = parse_cidr(text) {
+        return Some(r);
+    }
+    if let Some((a, b)) = text.split_once('-') {
+        let (first, last) = (single_address(a)?, single_address(b)?);
+        if first.family == last.family && first.first <= last.first {
+            return Some(IpRange { family: first.family, first: first.first, last: last.last });
+        }
+        return None;
+    }
+    single_address(text)
+}
+
+fn single_address(text: &str) -> Option<IpRange> {
+    use crate::model::net::parse_cidr;
+    let bits = if text.contains(':') { 128 } else { 32 };
+    parse_cidr(&format!("{}/{bits}", text.trim())).ok()
+}
+
+fn overlap(a: &IpRange, b: &IpRange) -> Option<(u128, u128)> {
+    if a.family != b.family {
+        return None;
+    }
+    let (first, last) = (a.first.max(b.first), a.last.min(b.last));
+    (first <= last).then_some((first, last))
+}
+
+/// Whether `cidr` minus `except` holds an address of `range`.
+fn block_has_address_in(cidr: &IpRange, except: &[IpRange], range: &IpRange) -> bool {
+    let Some((mut first, last)) = overlap(cidr, range) else { return false };
+    let mut holes: Vec<(u128, u128)> =
+        except.iter().filter(|e| e.family == cidr.family).map(|e| (e.first, e.last)).collect();
+    holes.sort_unstable();
+    for (hole_first, hole_last) in holes {
+        if hole_first > first {
+            return true;
+        }
+        if hole_last >= first {
+            if hole_last >= last {
+                return false;
+            }
+            first = hole_last + 1;
+        }
+    }
+    first <= last
+}
+
+/// Whether `conns` allows `port` of `protocol`, or any port when `port` is `None`.
+pub fn allows_port(conns: &Conns, protocol: crate::model::net::Protocol, port: Option<u16>) -> bool {
+    match port {
+        Some(p) => conns.allows(protocol, p),
+        None => !conns.ports(protocol).is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::net::parse_cidr;
+
+    #[test]
+    fn blocks_with_holes_hold_addresses_only_outside_them() {
+        let cidr = parse_cidr("10.0.0.0/16").unwrap();
+        let hole = parse_cidr("10.0.1.0/24").unwrap();
+        assert!(block_has_address_in(&cidr, &[hole], &parse_cidr("10.0.0.0/23").unwrap()));
+        assert!(!block_has_address_in(&cidr, &[hole], &parse_cidr("10.0.1.0/25").unwrap()));
+        assert!(!block_has_address_in(&cidr, &[], &parse_cidr("192.168.0.0/16").unwrap()));
+        assert!(!block_has_address_in(&cidr, &[cidr], &cidr));
+    }
+
+    #[test]
+    fn addresses_read_as_cidr_address_or_range() {
+        assert_eq!(parse_addresses("10.0.0.0/8"), parse_cidr("10.0.0.0/8").ok());
+        assert_eq!(parse_addresses("10.0.0.1"), parse_cidr("10.0.0.1/32").ok());
+        assert_eq!(parse_addresses("10.0.0.0-10.255.255.255"), parse_cidr("10.0.0.0/8").ok());
+        assert_eq!(parse_addresses("shop/web"), None);
+        assert_eq!(parse_addresses("10.0.0.9-10.0.0.1"), None);
+    }
+}

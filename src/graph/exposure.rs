@@ -1,0 +1,301 @@
+//! Ways in: how traffic from outside the pod network reaches pods, and what their policies admit.
+//!
+//! An *entry* is an object that opens a way to a Service's pods: a public `LoadBalancer`, the
+//! NodePorts every node opens (when the profile says nodes are reachable), `externalIPs`, an
+//! Ingress backend (through its controller) or a Route. Each entry has a source as the backend's
+//! ingress policy sees it: the client's address, a node's address (`externalTrafficPolicy:
+//! Cluster`, the default, where the node forwards and rewrites the source), or the ingress
+//! controller's pods. An *exposure* is an entry joined with one class of backend pods: the target
+//! ports the entry forwards to and what the pods' ingress admits of them.
+//!
+//! Entries behind controllers the profile calls private are kept (`from_internet: false`), so
+//! that a route that policies block is found whatever the controller faces.
+
+use rustc_hash::FxHashMap;
+
+use super::{admitted, ClassId, Graph, PortChoice, PortSet, Source};
+use crate::finding::Location;
+use crate::graph::Conns;
+use crate::model::controllers::{self, Controller};
+use crate::model::net::{parse_cidr, IpRange, PortRef};
+use crate::model::{Model, Service, ServiceType};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntryKind {
+    LoadBalancer,
+    NodePort,
+    ExternalIp,
+    Ingress,
+    Route,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::LoadBalancer => "LoadBalancer",
+            EntryKind::NodePort => "NodePort",
+            EntryKind::ExternalIp => "externalIPs",
+            EntryKind::Ingress => "Ingress",
+            EntryKind::Route => "Route",
+        }
+    }
+}
+
+/// One way in.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub kind: EntryKind,
+    /// The object that opens the way, as `Kind/namespace/name`.
+    pub object_key: String,
+    /// The same in words: ``Service `promo` ``.
+    pub object: String,
+    /// The field that opens it (`spec.type`, the backend, the external IP).
+    pub at: Location,
+    pub field: &'static str,
+    /// The Service behind it (index into [`Model::services`]) and the ports used.
+    pub service: usize,
+    pub ports: Vec<usize>,
+    pub source: Source,
+    /// What the source is, in words, for messages.
+    pub source_text: String,
+    pub from_internet: bool,
+    /// Why the exposure looks intended and guarded: TLS, or restricted client ranges.
+    pub guard: Option<String>,
+    /// What a request matches (`host `shop.example.com` path `/``), for Ingresses and Routes.
+    pub route: Option<String>,
+}
+
+/// An entry joined with one class of its backend pods.
+#[derive(Clone, Debug)]
+pub struct Exposure {
+    /// Index into [`Graph::entries`].
+    pub entry: usize,
+    pub class: ClassId,
+    /// Target ports the entry forwards to on these pods.
+    pub wanted: Conns,
+    /// What the pods' ingress admits of them from the entry's source.
+    pub admitted: Conns,
+}
+
+/// Whether an address is outside the private and special-purpose ranges: reachable from the
+/// internet when a node answers for it.
+fn is_public_address(range: &IpRange) -> bool {
+    const PRIVATE: [&str; 8] = [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+    ];
+    !PRIVATE.iter().filter_map(|c| parse_cidr(c).ok()).any(|p| p.contains(range))
+}
+
+/// The entries of a model and what each exposes.
+pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure>) {
+    let profile = &graph.profile;
+    let mut entries: Vec<Entry> = Vec::new();
+    let node_source = || Source::Addresses(profile.node_ranges.clone());
+    for (si, service) in model.services.iter().enumerate() {
+        if service.selector.is_none() || service.service_type == ServiceType::ExternalName {
+            continue;
+        }
+        let all_ports: Vec<usize> = (0..service.ports.len()).collect();
+        let object = format!("Service `{}`", service.meta.name);
+        let type_at = service.meta.at(service.type_span.unwrap_or(service.meta.name_span));
+        // With `Local` the pod sees the client; with `Cluster` the node that forwarded.
+        let (client_source, client_text) = if service.external_traffic_policy_local {
+            (Source::Addresses(Vec::new()), "the client's address (externalTrafficPolicy: Local)")
+        } else {
+            (node_source(), "a node's address (externalTrafficPolicy: Cluster)")
+        };
+        let base = |kind, at, field, source, source_text: &str, guard| Entry {
+            kind,
+            object_key: service.meta.key(),
+            object: object.clone(),
+            at,
+            field,
+            service: si,
+            ports: all_ports.clone(),
+            source,
+            source_text: source_text.to_string(),
+            from_internet: true,
+            guard,
+            route: None,
+        };
+        if service.service_type == ServiceType::LoadBalancer && !service.is_internal_load_balancer() {
+            let ranges = service.client_ranges();
+            let guard = (!ranges.is_empty())
+                .then(|| format!("source ranges {}", ranges.iter().map(cidr_text).collect::<Vec<_>>().join(", ")));
+            // Source ranges are client addresses: the pod sees them only with `Local`.
+            let source =
+                if service.external_traffic_policy_local { Source::Addresses(ranges.clone()) } else { node_source() };
+            entries.push(base(EntryKind::LoadBalancer, type_at, "spec.type", source, client_text, guard));
+        }
+        let opens_node_ports = match service.service_type {
+            ServiceType::NodePort => true,
+            ServiceType::LoadBalancer => service.allocate_load_balancer_node_ports,
+            _ => false,
+        };
+        if opens_node_ports && profile.nodes_public {
+            let source =
+                if service.external_traffic_policy_local { Source::Addresses(Vec::new()) } else { node_source() };
+            entries.push(base(EntryKind::NodePort, type_at, "spec.type", source, client_text, None));
+        }
+        let public_ip = service.external_ips.iter().find(|(ip, _)| {
+            let bits = if ip.contains(':') { 128 } else { 32 };
+            parse_cidr(&format!("{ip}/{bits}")).is_ok_and(|r| is_public_address(&r))
+        });
+        if let Some((_, span)) = public_ip {
+            let source = client_source.clone();
+            entries.push(base(
+                EntryKind::ExternalIp,
+                service.meta.at(*span),
+                "spec.externalIPs",
+                source,
+                client_text,
+                None,
+            ));
+        }
+    }
+    ingress_entries(model, graph, &mut entries);
+
+    let mut exposures = Vec::new();
+    for (ei, entry) in entries.iter().enumerate() {
+        let service = &model.services[entry.service];
+        let Some((selector, _)) = &service.selector else { continue };
+        let Some((_, classes)) = graph.namespaces.get(&service.meta.namespace) else { continue };
+        for &c in classes {
+            let class = &graph.classes[c as usize];
+            if class.pseudo || !selector.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v)) {
+                continue;
+            }
+            let mut wanted = Conns::none();
+            for &pi in &entry.ports {
+                let p = &service.ports[pi];
+                let target = match &p.target {
+                    PortRef::Number(n) => Some(*n),
+                    PortRef::Name(name) => class.named_port(name, p.protocol),
+                };
+                if let Some(t) = target {
+                    wanted.add(p.protocol, &PortSet::range(t, t));
+                }
+            }
+            if wanted.is_empty() {
+                continue;
+            }
+            let inbound = graph.inbound.get(c as usize).and_then(Option::as_ref);
+            let admitted = wanted.intersect(&admitted(inbound, &entry.source, &graph.conns, &graph.ip_space.atoms));
+            exposures.push(Exposure { entry: ei, class: c, wanted, admitted });
+        }
+    }
+    (entries, exposures)
+}
+
+fn cidr_text(range: &IpRange) -> String {
+    let bits = (range.last - range.first + 1).checked_ilog2().unwrap_or(0);
+    format!("{}/{}", crate::model::net::format_addr(range.family, range.first), range.family.bits() - bits)
+}
+
+/// Ingress backends and Routes, through their controllers.
+fn ingress_entries(model: &Model, graph: &Graph, entries: &mut Vec<Entry>) {
+    let services: FxHashMap<(&str, &str), usize> =
+        model.services.iter().enumerate().map(|(i, s)| ((&*s.meta.namespace, &*s.meta.name), i)).collect();
+    let controller_class = |namespace: &str, labels: &crate::model::selector::Labels| {
+        graph
+            .classes
+            .iter()
+            .position(|c| c.pseudo && &*c.namespace == namespace && &c.labels == labels)
+            .map_or(graph.ingress_controller, |i| i as ClassId)
+    };
+    for ingress in &model.ingresses {
+        let serving = controllers::controller_of(ingress, &model.ingress_classes, &graph.profile);
+        let (source, source_text) = match &serving.identity {
+            Controller::Unknown => (Source::Class(graph.ingress_controller), "the ingress controller".to_string()),
+            Controller::Pods { namespace, labels } => (
+                Source::Class(controller_class(namespace, labels)),
+                format!("the ingress controller's pods in namespace `{namespace}`"),
+            ),
+            Controller::External(ranges) => (
+                Source::Addresses(ranges.clone()),
+                if ranges.is_empty() {
+                    "the gateway outside the cluster".to_string()
+                } else {
+                    format!("the gateway subnet {}", ranges.iter().map(cidr_text).collect::<Vec<_>>().join(", "))
+                },
+            ),
+        };
+        let routes = ingress
+            .default_backend
+            .iter()
+            .map(|b| (b, None, None))
+            .chain(ingress.paths.iter().map(|p| (&p.backend, p.host.as_deref(), p.path.as_deref())));
+        for (backend, host, path) in routes {
+            let Some(&si) = services.get(&(&*ingress.meta.namespace, &*backend.service)) else { continue };
+            let choice = match &backend.port {
+                None => PortChoice::All,
+                Some(crate::model::ServicePortRef::Number(n)) => PortChoice::ServicePort(*n),
+                Some(crate::model::ServicePortRef::Name(name)) => PortChoice::ServicePortName(name.clone()),
+            };
+            let ports = port_indexes(&model.services[si], &choice);
+            if ports.is_empty() {
+                continue;
+            }
+            let route = match (host, path) {
+                (None, None) => "every request".to_string(),
+                (Some(h), None) => format!("host `{h}`"),
+                (None, Some(p)) => format!("path `{p}`"),
+                (Some(h), Some(p)) => format!("host `{h}` path `{p}`"),
+            };
+            let guard = ingress.tls_covers(host).then(|| "TLS".to_string());
+            entries.push(Entry {
+                kind: EntryKind::Ingress,
+                object_key: ingress.meta.key(),
+                object: format!("Ingress `{}`", ingress.meta.name),
+                at: ingress.meta.at(backend.span),
+                field: "backend",
+                service: si,
+                ports,
+                source: source.clone(),
+                source_text: source_text.clone(),
+                from_internet: serving.public,
+                guard,
+                route: Some(route),
+            });
+        }
+    }
+    for route in &model.routes {
+        for (service, span) in &route.services {
+            let Some(&si) = services.get(&(&*route.meta.namespace, &**service)) else { continue };
+            let choice = match &route.target_port {
+                None => PortChoice::All,
+                Some(PortRef::Number(n)) => PortChoice::RouteNumber(*n),
+                Some(PortRef::Name(name)) => PortChoice::Name(name.clone()),
+            };
+            let ports = port_indexes(&model.services[si], &choice);
+            if ports.is_empty() {
+                continue;
+            }
+            entries.push(Entry {
+                kind: EntryKind::Route,
+                object_key: route.meta.key(),
+                object: format!("Route `{}`", route.meta.name),
+                at: route.meta.at(*span),
+                field: "spec.to",
+                service: si,
+                ports,
+                source: Source::Class(graph.ingress_controller),
+                source_text: "the router".to_string(),
+                from_internet: true,
+                guard: route.tls.then(|| "TLS".to_string()),
+                route: None,
+            });
+        }
+    }
+}
+
+fn port_indexes(service: &Service, choice: &PortChoice) -> Vec<usize> {
+    service.ports.iter().enumerate().filter(|(_, p)| choice.picks(p)).map(|(i, _)| i).collect()
+}

@@ -1,0 +1,169 @@
+//! Cluster profiles: what the manifests cannot say about the cluster they are deployed to.
+//!
+//! Which dataplane enforces NetworkPolicy (if any), whether it enforces on Windows nodes, whether
+//! nodes are reachable from the internet and from which addresses they forward traffic, and who
+//! the ingress controllers are. A profile is chosen by name (`--profile`, or `profile:` in the
+//! configuration) and refined by the configuration's `cluster:`, `ingress-controllers:`,
+//! `external-namespaces:` and `tenants:` keys. Pure data: the graph and the rules read it.
+
+use crate::model::controllers::Controller;
+use crate::model::net::{parse_cidr, IpRange};
+
+/// The dataplane that enforces NetworkPolicy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dataplane {
+    /// No engine: policies are stored by the API server and enforced by nobody.
+    None,
+    /// Some engine that enforces the Kubernetes API (the generic assumption).
+    Enforcing,
+    /// Azure Network Policy Manager.
+    Azure,
+    Calico,
+    Cilium,
+}
+
+impl Dataplane {
+    pub fn enforces(self) -> bool {
+        self != Dataplane::None
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dataplane::None => "none",
+            Dataplane::Enforcing => "enforcing",
+            Dataplane::Azure => "azure",
+            Dataplane::Calico => "calico",
+            Dataplane::Cilium => "cilium",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Dataplane> {
+        Some(match s {
+            "none" => Dataplane::None,
+            "enforcing" => Dataplane::Enforcing,
+            "azure" => Dataplane::Azure,
+            "calico" => Dataplane::Calico,
+            "cilium" => Dataplane::Cilium,
+            _ => return None,
+        })
+    }
+}
+
+/// An ingress controller the configuration declares for an ingress class.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ControllerSpec {
+    /// The ingress class name, or an IngressClass's `spec.controller` value.
+    pub class: String,
+    pub identity: Controller,
+    /// Whether the controller accepts traffic from the internet.
+    pub public: bool,
+}
+
+/// Everything kubereach assumes about the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    pub dataplane: Dataplane,
+    /// Whether the dataplane enforces policy on pods of Windows nodes.
+    pub windows_enforced: bool,
+    /// Whether node addresses are reachable from the internet (NodePorts are then public).
+    pub nodes_public: bool,
+    /// The addresses nodes forward from: the source a pod sees for traffic that entered through a
+    /// Service with `externalTrafficPolicy: Cluster`.
+    pub node_ranges: Vec<IpRange>,
+    pub controllers: Vec<ControllerSpec>,
+    /// Where Application Gateway traffic comes from (the gateway subnet); empty: unknown.
+    pub gateway_ranges: Vec<IpRange>,
+    /// Namespaces whose pods the repository does not show (besides the system namespaces).
+    pub external_namespaces: Vec<String>,
+    /// The namespace label whose value names a namespace's tenant.
+    pub tenant_label: Option<String>,
+}
+
+/// The built-in profiles, with what each assumes.
+pub const BUILT_IN: [(&str, &str); 5] = [
+    ("generic", "policies enforced (Windows included), nodes private, ingress controllers public"),
+    ("aks-azure-cni", "Azure CNI with Azure Network Policy Manager: Linux pods enforced, Windows pods not"),
+    ("aks-kubenet", "kubenet without a policy engine: NetworkPolicy is not enforced"),
+    ("aks-calico", "Calico network policy: Linux pods enforced, Windows pods not"),
+    ("aks-cilium", "Azure CNI powered by Cilium: Linux pods enforced, Windows pods not"),
+];
+
+/// Where nodes live when nothing says: the private address ranges of RFC 1918 (every managed
+/// Kubernetes offering puts its nodes in a private network).
+fn private_ranges() -> Vec<IpRange> {
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].iter().filter_map(|c| parse_cidr(c).ok()).collect()
+}
+
+impl Profile {
+    /// A built-in profile by name.
+    pub fn built_in(name: &str) -> Option<Profile> {
+        let (dataplane, windows_enforced) = match name {
+            "generic" => (Dataplane::Enforcing, true),
+            "aks-azure-cni" => (Dataplane::Azure, false),
+            "aks-kubenet" => (Dataplane::None, false),
+            "aks-calico" => (Dataplane::Calico, false),
+            "aks-cilium" => (Dataplane::Cilium, false),
+            _ => return None,
+        };
+        Some(Profile {
+            name: name.to_string(),
+            dataplane,
+            windows_enforced,
+            nodes_public: false,
+            node_ranges: private_ranges(),
+            controllers: Vec::new(),
+            gateway_ranges: Vec::new(),
+            external_namespaces: Vec::new(),
+            tenant_label: None,
+        })
+    }
+
+    /// Whether the profile is one of AKS's (for the Windows and ingress-controller guidance).
+    pub fn is_aks(&self) -> bool {
+        self.name.starts_with("aks-")
+    }
+
+    /// The configured controller for an ingress class name or controller value, if any.
+    pub fn controller(&self, class_or_controller: &str) -> Option<&ControllerSpec> {
+        self.controllers.iter().find(|c| c.class == class_or_controller)
+    }
+
+    /// Whether `namespace` holds pods the repository does not show.
+    pub fn is_external_namespace(&self, namespace: &str) -> bool {
+        self.external_namespaces.iter().any(|n| n == namespace)
+    }
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        // `generic` is built in; spelled out here so that no lookup can fail.
+        Profile {
+            name: "generic".to_string(),
+            dataplane: Dataplane::Enforcing,
+            windows_enforced: true,
+            nodes_public: false,
+            node_ranges: private_ranges(),
+            controllers: Vec::new(),
+            gateway_ranges: Vec::new(),
+            external_namespaces: Vec::new(),
+            tenant_label: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_profile_resolves_and_default_is_generic() {
+        for (name, _) in BUILT_IN {
+            assert_eq!(Profile::built_in(name).map(|p| p.name), Some(name.to_string()));
+        }
+        assert_eq!(Profile::built_in("generic"), Some(Profile::default()));
+        assert!(!Profile::built_in("aks-kubenet").is_some_and(|p| p.dataplane.enforces()));
+        assert!(Profile::built_in("aks-cilium").is_some_and(|p| p.dataplane.enforces() && !p.windows_enforced));
+        assert!(Profile::built_in("eks").is_none());
+    }
+}

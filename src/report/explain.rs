@@ -1,0 +1,185 @@
+//! `kubereach explain`: a verdict and the policies and rules behind it, per direction, with
+//! their locations.
+
+use std::io::{self, Write};
+
+use crate::finding::Location;
+use crate::graph::explain::{Explanation, Party, Side};
+use crate::graph::{Conns, Graph};
+use crate::load::Files;
+use crate::model::net::Protocol;
+use crate::model::{Direction, Model};
+
+/// A port asked about: `8080/TCP` (TCP when no protocol is given).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortQuery {
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+impl PortQuery {
+    pub fn parse(s: &str) -> Option<PortQuery> {
+        let (port, protocol) = match s.split_once('/') {
+            Some((p, proto)) => (p, Protocol::parse(&proto.to_ascii_uppercase())?),
+            None => (s, Protocol::Tcp),
+        };
+        Some(PortQuery { port: port.parse().ok().filter(|p| *p > 0)?, protocol })
+    }
+}
+
+pub fn party_name(graph: &Graph, party: &Party) -> String {
+    match party {
+        Party::Peer(p) => graph.peers[*p as usize].name.clone(),
+        Party::Addresses(range) => format!("{range}[External]"),
+        Party::Internet => "{internet}".to_string(),
+        Party::IngressController => crate::graph::INGRESS_CONTROLLER.to_string(),
+    }
+}
+
+fn at(files: &Files, location: Location) -> String {
+    format!("{}:{}:{}", files.display(location.file), location.span.start.line, location.span.start.col)
+}
+
+fn verdict(conns: &Conns, port: Option<PortQuery>) -> String {
+    match port {
+        Some(q) if conns.allows(q.protocol, q.port) => format!("allowed on {}/{}", q.port, q.protocol),
+        Some(q) => format!("denied on {}/{}", q.port, q.protocol),
+        None if conns.is_empty() => "denied on every port".to_string(),
+        None if conns.is_all() => "allowed on every port and protocol".to_string(),
+        None => format!("allowed on {conns}"),
+    }
+}
+
+/// Writes the explanation. Returns whether the connection (or the asked port) is allowed.
+pub fn write(
+    explanation: &Explanation,
+    graph: &Graph,
+    model: &Model,
+    files: &Files,
+    port: Option<PortQuery>,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
+    let from = party_name(graph, &explanation.from);
+    let to = party_name(graph, &explanation.to);
+    let allowed = match port {
+        Some(q) => explanation.allowed.allows(q.protocol, q.port),
+        None => !explanation.allowed.is_empty(),
+    };
+    writeln!(out, "{from} => {to}: {}", verdict(&explanation.allowed, port))?;
+    if !graph.profile.dataplane.enforces() {
+        writeln!(
+            out,
+            "  profile `{}`: the dataplane enforces no NetworkPolicy, so no policy below filters anything",
+            graph.profile.name
+        )?;
+    }
+    let several = explanation.pairs.len() > 1;
+    for pair in &explanation.pairs {
+        if several {
+            let (sc, dc) = (pair.egress.as_ref().map(|s| s.class), pair.ingress.as_ref().map(|s| s.class));
+            writeln!(
+                out,
+                "\npods {} to pods {}: {}",
+                class_text(graph, sc),
+                class_text(graph, dc),
+                verdict(&pair.allowed, port)
+            )?;
+        }
+        for side in pair.egress.iter().chain(pair.ingress.iter()) {
+            let whose = match side.direction {
+                Direction::Egress => &from,
+                Direction::Ingress => &to,
+            };
+            write_side(side, whose, model, files, port, out)?;
+        }
+    }
+    if matches!(explanation.from, Party::Internet | Party::IngressController) && explanation.entries.is_empty() {
+        writeln!(out, "\nno way in leads to {to}: no public LoadBalancer, NodePort, external IP, Ingress or Route routes to its pods")?;
+    }
+    for e in &explanation.entries {
+        let entry = &graph.entries[e.exposure.entry];
+        let kind = match entry.kind {
+            crate::graph::exposure::EntryKind::LoadBalancer => "public LoadBalancer ",
+            crate::graph::exposure::EntryKind::NodePort => "NodePorts of ",
+            crate::graph::exposure::EntryKind::ExternalIp => "external IP of ",
+            _ => "",
+        };
+        let route = entry.route.as_ref().map(|r| format!(", {r},")).unwrap_or_default();
+        let service = &model.services[entry.service];
+        let to_service = match entry.kind {
+            crate::graph::exposure::EntryKind::Ingress | crate::graph::exposure::EntryKind::Route => {
+                format!(" to Service `{}`", service.meta.name)
+            }
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "\nthrough {kind}{}{route}{to_service} ({}){}",
+            entry.object,
+            at(files, entry.at),
+            if entry.from_internet { "" } else { " [controller not public]" }
+        )?;
+        writeln!(out, "  forwards to {} on the pods; the pods see {}", e.exposure.wanted, entry.source_text)?;
+        if let Some(guard) = &entry.guard {
+            writeln!(out, "  guarded by {guard}")?;
+        }
+        write_side(&e.ingress, &to, model, files, port, out)?;
+    }
+    Ok(allowed)
+}
+
+fn class_text(graph: &Graph, class: Option<crate::graph::ClassId>) -> String {
+    match class {
+        None => "outside the cluster".to_string(),
+        Some(c) => {
+            let labels = &graph.classes[c as usize].labels;
+            let text: Vec<String> = labels.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{{{}}}", text.join(","))
+        }
+    }
+}
+
+fn write_side(
+    side: &Side,
+    whose: &str,
+    model: &Model,
+    files: &Files,
+    port: Option<PortQuery>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let direction = side.direction.as_str();
+    writeln!(out, "\n{direction} of {whose}: {}", verdict(&side.allows, port))?;
+    for &pi in &side.inert {
+        let p = &model.policies[pi];
+        writeln!(
+            out,
+            "  selected by NetworkPolicy `{}` ({}), which the profile's dataplane does not enforce on these pods",
+            p.meta.name,
+            at(files, p.meta.location())
+        )?;
+    }
+    if side.isolating.is_empty() {
+        writeln!(out, "  not isolated: no enforced NetworkPolicy selects these pods for {direction}")?;
+        return Ok(());
+    }
+    for &pi in &side.isolating {
+        let p = &model.policies[pi];
+        writeln!(out, "  isolated by NetworkPolicy `{}` ({})", p.meta.name, at(files, p.meta.location()))?;
+    }
+    if side.admitting.is_empty() {
+        writeln!(out, "  no {direction} rule of these policies admits the other side: denied")?;
+    }
+    for a in &side.admitting {
+        let p = &model.policies[a.policy];
+        let rule = &p.rules(side.direction)[a.rule];
+        writeln!(
+            out,
+            "  admitted by NetworkPolicy `{}` {direction} rule {} ({}): {}",
+            p.meta.name,
+            a.rule + 1,
+            at(files, p.meta.at(rule.span)),
+            a.conns
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! `cross-namespace-exposure`: pods that every namespace may reach, or, where the configuration
+//! declares tenants (a namespace label), pods that another tenant's namespaces may reach.
+//!
+//! Reported at the rule peer that opens the way: a `namespaceSelector: {}` (every namespace,
+//! with or without a podSelector), or, with tenants, any peer that matches pods of another
+//! tenant's namespace. With tenants, a workload that nothing isolates for ingress is reported at
+//! its name; a tenant namespace without any ingress policy once, at the namespace.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::common::namespace_location;
+use super::Context;
+use crate::finding::{Finding, Level};
+use crate::model::{Direction, PeerSelector};
+
+pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let graph = cx.graph;
+    let model = cx.model;
+    let tenant_label = graph.profile.tenant_label.as_deref();
+    let tenant_of = |namespace: &str| -> Option<String> {
+        let label = tenant_label?;
+        graph
+            .namespaces
+            .get(namespace)
+            .and_then(|(labels, _)| labels.get(label).map(str::to_string))
+            .or_else(|| model.namespace_labels(namespace).get(label).map(str::to_string))
+    };
+    for (pi, policy) in model.policies.iter().enumerate() {
+        if !policy.affects(Direction::Ingress) || graph.policy_selects[pi].is_empty() {
+            continue;
+        }
+        let own_tenant = tenant_of(&policy.meta.namespace);
+        for (ri, rule) in policy.ingress.iter().enumerate() {
+            for (j, peer) in rule.peers.iter().flatten().enumerate() {
+                let PeerSelector::Pods { namespaces, pods, span } = peer else { continue };
+                let every_namespace = namespaces.as_ref().is_some_and(|s| s.is_empty());
+                // Other tenants whose namespaces hold pods this peer matches.
+                let mut others: BTreeSet<String> = BTreeSet::new();
+                if let (Some(own), Some(sel)) = (&own_tenant, namespaces) {
+                    for (ns, (labels, classes)) in &graph.namespaces {
+                        let Some(t) = tenant_label.and_then(|l| labels.get(l)) else { continue };
+                        if t == own || !sel.matches(labels) {
+                            continue;
+                        }
+                        let any = classes.iter().any(|&c| {
+                            let class = &graph.classes[c as usize];
+                            !class.pseudo && pods.as_ref().is_none_or(|p| p.matches(&class.labels))
+                        });
+                        if any {
+                            others.insert(format!("`{t}` (namespace `{ns}`)"));
+                        }
+                    }
+                }
+                if !every_namespace && others.is_empty() {
+                    continue;
+                }
+                let whom = match pods {
+                    Some(p) if !p.is_empty() => format!("pods matching {}", p.describe()),
+                    _ => "every pod".to_string(),
+                };
+                let tenants = others.iter().cloned().collect::<Vec<_>>().join(", ");
+                let message = match (every_namespace, others.is_empty()) {
+                    (true, true) => format!(
+                        "NetworkPolicy `{}` admits {whom} of every namespace (`namespaceSelector: {{}}`) to the pods it selects",
+                        policy.meta.name
+                    ),
+                    (true, false) => format!(
+                        "NetworkPolicy `{}` admits {whom} of every namespace (`namespaceSelector: {{}}`), another tenant's included: {tenants}",
+                        policy.meta.name
+                    ),
+                    (false, _) => {
+                        format!("NetworkPolicy `{}` admits {whom} of another tenant's namespaces: {tenants}", policy.meta.name)
+                    }
+                };
+                out.push(
+                    Finding::new("cross-namespace-exposure", Level::Warning, policy.meta.at(*span), message).with_key(
+                        policy.meta.key(),
+                        format!("spec.ingress[{ri}].from[{j}]"),
+                        "namespaceSelector",
+                    ),
+                );
+            }
+        }
+    }
+    if tenant_label.is_none() {
+        return;
+    }
+    // With tenants: workloads that nothing isolates are open to every other tenant.
+    let mut open_namespaces: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for class in graph.classes.iter().filter(|c| !c.pseudo) {
+        let entry = open_namespaces.entry(&*class.namespace).or_default();
+        entry.0 += class.workloads.len();
+        if !class.isolated(Direction::Ingress) {
+            entry.1 += class.workloads.len();
+        }
+    }
+    let has_tenants = graph.namespaces.keys().filter_map(|ns| tenant_of(ns)).collect::<BTreeSet<_>>().len() > 1;
+    if !has_tenants {
+        return;
+    }
+    for (namespace, (all, open)) in open_namespaces {
+        let Some(tenant) = tenant_of(namespace) else { continue };
+        if open == 0 {
+            continue;
+        }
+        if open == all
+            && !model.policies.iter().any(|p| &*p.meta.namespace == namespace && p.affects(Direction::Ingress))
+        {
+            let first = model.workloads.iter().position(|w| &*w.meta.namespace == namespace);
+            if let Some(at) = namespace_location(model, namespace, first) {
+                out.push(
+                    Finding::new(
+                        "cross-namespace-exposure",
+                        Level::Warning,
+                        at,
+                        format!(
+                            "the workloads of namespace `{namespace}` (tenant `{tenant}`) admit connections from the namespaces of every other tenant: no NetworkPolicy isolates them for ingress"
+                        ),
+                    )
+                    .with_key(format!("Namespace/{namespace}"), "tenant", tenant),
+                );
+            }
+            continue;
+        }
+        for class in graph.classes.iter().filter(|c| !c.pseudo && &*c.namespace == namespace) {
+            if class.isolated(Direction::Ingress) {
+                continue;
+            }
+            for &w in &class.workloads {
+                let workload = &model.workloads[w];
+                out.push(
+                    Finding::new(
+                        "cross-namespace-exposure",
+                        Level::Warning,
+                        workload.meta.location(),
+                        format!(
+                            "{} `{}` (tenant `{tenant}`) admits connections from the namespaces of every other tenant: no NetworkPolicy isolates its pods for ingress",
+                            workload.meta.kind, workload.meta.name
+                        ),
+                    )
+                    .with_key(workload.meta.key(), "tenant", tenant.clone()),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! `ingress-backend-blocked`: an Ingress or Route backend whose pods' ingress policies admit no
+//! plausible ingress controller on the target port: an intended route that cannot work.
+//!
+//! "Plausible" follows what is known about the controller. A known controller (well-known class,
+//! or declared in the configuration) must be admitted as what it is. An unknown controller could
+//! run in any namespace, with any labels, or on the host network (arriving from a node address):
+//! the route is blocked only when no rule could admit such a controller, i.e. every admitting
+//! rule names pods of the policy's own namespace that the repository declares.
+
+use std::collections::BTreeMap;
+
+use super::Context;
+use crate::finding::{Finding, Level};
+use crate::graph::{ClassId, Conns, Source};
+use crate::model::{Direction, PeerSelector};
+
+pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let graph = cx.graph;
+    let model = cx.model;
+    // Per entry: the backend classes and whether each admits a plausible controller.
+    let mut per_entry: BTreeMap<usize, Vec<(ClassId, bool, Conns)>> = BTreeMap::new();
+    for x in &graph.exposures {
+        let entry = &graph.entries[x.entry];
+        if !matches!(entry.kind, crate::graph::exposure::EntryKind::Ingress | crate::graph::exposure::EntryKind::Route)
+        {
+            continue;
+        }
+        let unknown = entry.source == Source::Class(graph.ingress_controller);
+        let admits = !x.admitted.is_empty() || (unknown && admits_unknown_controller(cx, x.class, &x.wanted));
+        per_entry.entry(x.entry).or_default().push((x.class, admits, x.wanted.clone()));
+    }
+    for (ei, classes) in per_entry {
+        if classes.iter().any(|(_, admits, _)| *admits) {
+            continue;
+        }
+        let entry = &graph.entries[ei];
+        let service = &model.services[entry.service];
+        let mut wanted = Conns::none();
+        for (_, _, w) in &classes {
+            wanted.union_with(w);
+        }
+        let peers: Vec<&str> = classes
+            .iter()
+            .flat_map(|(c, _, _)| graph.classes[*c as usize].peers.iter())
+            .map(|&p| graph.peers[p as usize].name.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let route = entry.route.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let mut finding = Finding::new(
+            "ingress-backend-blocked",
+            Level::Warning,
+            entry.at,
+            format!(
+                "{}{route} routes to Service `{}`, but no ingress policy of {} admits {} on {wanted}: the route cannot work",
+                entry.object,
+                service.meta.name,
+                peers.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
+                entry.source_text
+            ),
+        )
+        .with_key(entry.object_key.clone(), entry.field, service.meta.name.to_string());
+        let mut cited = std::collections::BTreeSet::new();
+        for (c, _, _) in &classes {
+            for &pi in &graph.classes[*c as usize].ingress_policies {
+                if cited.insert(pi) {
+                    let p = &model.policies[pi];
+                    finding = finding.with_related(
+                        p.meta.location(),
+                        format!("NetworkPolicy `{}` isolates the backend pods", p.meta.name),
+                    );
+                }
+            }
+        }
+        out.push(finding);
+    }
+}
+
+/// Whether an ingress rule of the class's isolating policies could admit a controller the
+/// repository does not show, on one of the wanted ports.
+fn admits_unknown_controller(cx: &Context, class: ClassId, wanted: &Conns) -> bool {
+    let graph = cx.graph;
+    let c = &graph.classes[class as usize];
+    c.ingress_policies.iter().any(|&pi| {
+        let policy = &cx.model.policies[pi];
+        policy.rules(Direction::Ingress).iter().any(|rule| {
+            let could_be_controller = match &rule.peers {
+                None => true,
+                Some(peers) => peers.iter().any(|peer| match peer {
+                    PeerSelector::IpBlock { .. } => true,
+                    PeerSelector::Pods { namespaces: Some(_), .. } => true,
+                    // Pods of the policy's namespace: a controller there the repository does not
+                    // declare, unless the selector names declared pods.
+                    PeerSelector::Pods { namespaces: None, pods, .. } => {
+                        let declared = graph.namespaces.get(&policy.meta.namespace).is_some_and(|(_, classes)| {
+                            classes.iter().any(|&k| {
+                                let k = &graph.classes[k as usize];
+                                !k.pseudo && pods.as_ref().is_none_or(|s| s.matches(&k.labels))
+                            })
+                        });
+                        !declared
+                    }
+                }),
+            };
+            could_be_controller && !graph.rule_ports_on(rule, class).intersect(wanted).is_empty()
+        })
+    })
+}

@@ -1,0 +1,58 @@
+//! `ingress-controller-on-windows`: an ingress controller that the scheduler may place on a
+//! Windows node. AKS runs ingress controllers on Linux nodes only (its guidance, and the images
+//! are Linux images); in a cluster with Windows node pools a controller without a Linux
+//! `nodeSelector` can land on a Windows node and fail there. Reported under the AKS profiles.
+//!
+//! A workload is an ingress controller when its pods carry the labels of a well-known controller
+//! or of one the configuration declares.
+
+use super::Context;
+use crate::finding::{Finding, Level};
+use crate::model::controllers::{well_known_pods, Controller};
+use crate::model::WorkloadKind;
+
+pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let profile = &cx.graph.profile;
+    if !profile.is_aks() {
+        return;
+    }
+    let mut identities: Vec<crate::model::selector::Labels> = well_known_pods().into_iter().map(|(_, l)| l).collect();
+    for spec in &profile.controllers {
+        if let Controller::Pods { labels, .. } = &spec.identity {
+            if !labels.is_empty() {
+                identities.push(labels.clone());
+            }
+        }
+    }
+    for workload in &cx.model.workloads {
+        if matches!(workload.kind, WorkloadKind::Job | WorkloadKind::CronJob) || workload.linux_only {
+            continue;
+        }
+        let is_controller =
+            identities.iter().any(|labels| labels.0.iter().all(|(k, v)| workload.pod_labels.get(k) == Some(&**v)));
+        // Admission webhooks and other jobs of a controller's chart carry its labels too; only
+        // pods that serve traffic (a container port) are the controller itself.
+        if !is_controller || workload.ports.is_empty() {
+            continue;
+        }
+        let (at, what) = match workload.windows {
+            Some(span) => (span, "is pinned to Windows nodes"),
+            None => (
+                workload.meta.name_span,
+                "can be scheduled on a Windows node: no `nodeSelector` or required node affinity keeps it on Linux nodes",
+            ),
+        };
+        out.push(
+            Finding::new(
+                "ingress-controller-on-windows",
+                Level::Warning,
+                workload.meta.at(at),
+                format!(
+                    "ingress controller {} `{}` {what}; add `nodeSelector: {{kubernetes.io/os: linux}}`",
+                    workload.meta.kind, workload.meta.name
+                ),
+            )
+            .with_key(workload.meta.key(), "spec.template.spec.nodeSelector", ""),
+        );
+    }
+}

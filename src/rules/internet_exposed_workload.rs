@@ -1,0 +1,155 @@
+//! `internet-exposed-workload`: a path from the internet to a workload that its policies let
+//! through: a public LoadBalancer, public NodePorts, an external IP, or an Ingress or Route whose
+//! controller faces the internet. One finding per entry and workload, located at the entry, with
+//! the path (entry, Service port, workload, the rule that admits or the absence of isolation).
+//!
+//! Levels (DESIGN §6): an error when nothing isolates the pods for ingress; a note when they are
+//! isolated and the entry is guarded (TLS-terminated, or restricted to some client addresses by
+//! the Service or by the admitting rules); a warning otherwise.
+
+use std::collections::BTreeMap;
+
+use super::Context;
+use crate::finding::{Finding, Level, Related};
+use crate::graph::explain::Party;
+use crate::graph::exposure::{Entry, EntryKind};
+use crate::graph::{ClassId, Conns, PeerId, Source};
+use crate::model::net::{Family, IpRange};
+use crate::model::Direction;
+
+/// The words for an entry at the start of a message: ``public LoadBalancer Service `promo` ``.
+pub fn entry_words(entry: &Entry) -> String {
+    match entry.kind {
+        EntryKind::LoadBalancer => format!("public LoadBalancer {}", entry.object),
+        EntryKind::NodePort => format!("the NodePorts of {}", entry.object),
+        EntryKind::ExternalIp => format!("an external IP of {}", entry.object),
+        EntryKind::Ingress | EntryKind::Route => match &entry.route {
+            Some(route) => format!("{} ({route})", entry.object),
+            None => entry.object.clone(),
+        },
+    }
+}
+
+pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let graph = cx.graph;
+    let model = cx.model;
+    // (entry, peer) → classes and what they admit.
+    let mut groups: BTreeMap<(usize, PeerId), Vec<(ClassId, Conns)>> = BTreeMap::new();
+    for x in &graph.exposures {
+        if !graph.entries[x.entry].from_internet || x.admitted.is_empty() {
+            continue;
+        }
+        for &peer in &graph.classes[x.class as usize].peers {
+            groups.entry((x.entry, peer)).or_default().push((x.class, x.admitted.clone()));
+        }
+    }
+    for ((ei, peer), classes) in groups {
+        let entry = &graph.entries[ei];
+        let peer_name = &graph.peers[peer as usize].name;
+        let mut admitted = Conns::none();
+        for (_, c) in &classes {
+            admitted.union_with(c);
+        }
+        let isolated = classes.iter().all(|(c, _)| graph.isolated(*c, Direction::Ingress));
+        let explanation = graph.explain(model, &Party::Internet, &Party::Peer(peer));
+        let verdicts: Vec<_> = explanation.entries.iter().filter(|v| v.exposure.entry == ei).collect();
+        let restricted_by_policy = isolated && restricted_by_rules(cx, entry, &classes);
+        let guard =
+            entry.guard.clone().or_else(|| restricted_by_policy.then(|| "client ranges of its policies".to_string()));
+        let (level, why) = if !isolated {
+            let reason = if !graph.profile.dataplane.enforces() {
+                format!("profile `{}` enforces no NetworkPolicy", graph.profile.name)
+            } else if classes.iter().any(|(c, _)| graph.classes[*c as usize].windows) && !graph.profile.windows_enforced
+            {
+                format!("its pods run on Windows nodes, where profile `{}` enforces no policy", graph.profile.name)
+            } else {
+                "no NetworkPolicy isolates its pods for ingress".to_string()
+            };
+            (Level::Error, reason)
+        } else if let Some(g) = &guard {
+            (Level::Note, format!("its policies admit it, guarded by {g}"))
+        } else {
+            (
+                Level::Warning,
+                "its policies admit it, and the entry is neither TLS-terminated nor source-restricted".to_string(),
+            )
+        };
+        let service = &model.services[entry.service];
+        let mut path = vec![Related {
+            location: entry.at,
+            message: format!("{} opens a way in from the internet", entry_words(entry)),
+        }];
+        if let Some(&pi) = entry.ports.first() {
+            let p = &service.ports[pi];
+            path.push(Related {
+                location: service.meta.at(p.span),
+                message: format!(
+                    "Service `{}` forwards port {}/{} to target port {} of its pods",
+                    service.meta.name, p.port, p.protocol, p.target
+                ),
+            });
+        }
+        let workload = classes
+            .iter()
+            .flat_map(|(c, _)| graph.classes[*c as usize].workloads.iter())
+            .copied()
+            .find(|w| graph.peers[peer as usize].workloads.contains(w));
+        if let Some(w) = workload.map(|w| &model.workloads[w]) {
+            path.push(Related {
+                location: w.meta.at(w.pod_labels_span.unwrap_or(w.meta.name_span)),
+                message: format!("{} `{}` runs the pods, which see {}", w.meta.kind, w.meta.name, entry.source_text),
+            });
+            if isolated {
+                for v in &verdicts {
+                    for a in &v.ingress.admitting {
+                        let policy = &model.policies[a.policy];
+                        let rule = &policy.ingress[a.rule];
+                        path.push(Related {
+                            location: policy.meta.at(rule.span),
+                            message: format!(
+                                "NetworkPolicy `{}` ingress rule {} admits it on {}",
+                                policy.meta.name,
+                                a.rule + 1,
+                                a.conns.intersect(&v.exposure.wanted)
+                            ),
+                        });
+                    }
+                }
+            } else {
+                path.push(Related {
+                    location: w.meta.location(),
+                    message: format!("nothing filters traffic to {} `{}`: {why}", w.meta.kind, w.meta.name),
+                });
+            }
+        }
+        let mut finding = Finding::new(
+            "internet-exposed-workload",
+            level,
+            entry.at,
+            format!("`{peer_name}` is reachable from the internet through {} on {admitted}: {why}", entry_words(entry)),
+        )
+        .with_key(
+            entry.object_key.clone(),
+            format!("{}:{}", entry.field, entry.kind.as_str()),
+            peer_name.clone(),
+        );
+        finding.path = path;
+        out.push(finding);
+    }
+}
+
+/// Whether the rules that admit the entry's clients admit only some addresses: the pods see the
+/// client (not a node or a controller), and no admitting rule covers every address.
+fn restricted_by_rules(cx: &Context, entry: &Entry, classes: &[(ClassId, Conns)]) -> bool {
+    // With ranges, the pods see a node's address or clients the Service already restricts.
+    let Source::Addresses(ranges) = &entry.source else { return false };
+    if !ranges.is_empty() {
+        return false;
+    }
+    // Everything the pods admit from every address of the internet, per class.
+    classes.iter().all(|(c, admitted)| {
+        let every = IpRange::whole(Family::V4);
+        let from_everyone = cx.graph.admits_every_address(cx.model, *c, &every);
+        from_everyone.intersect(admitted).is_empty()
+    })
+}
