@@ -127,12 +127,7 @@ impl Graph {
                     if !wanted || !classes.contains(&x.class) {
                         continue;
                     }
-                    let counterpart = match &entry.source {
-                        super::Source::Class(c) => Counterpart::Class(*c),
-                        super::Source::Addresses(r) => Counterpart::SomeAddress(r),
-                    };
-                    let mut ingress = self.side(model, x.class, Direction::Ingress, &counterpart, Some(x.class));
-                    ingress.allows = ingress.allows.intersect(&x.wanted);
+                    let ingress = self.entry_side(model, x);
                     entries.push(EntryVerdict { exposure: x.clone(), ingress });
                 }
             }
@@ -146,6 +141,17 @@ impl Graph {
             allowed.union_with(&e.ingress.allows);
         }
         Explanation { from: from.clone(), to: to.clone(), pairs, entries, allowed }
+    }
+
+    /// What the backend pods' ingress says about an exposure's source, on the entry's ports.
+    pub fn entry_side(&self, model: &Model, x: &Exposure) -> Side {
+        let counterpart = match &self.entries[x.entry].source {
+            super::Source::Class(c) => Counterpart::Class(*c),
+            super::Source::Addresses(r) => Counterpart::SomeAddress(r),
+        };
+        let mut side = self.side(model, x.class, Direction::Ingress, &counterpart, Some(x.class));
+        side.allows = side.allows.intersect(&x.wanted);
+        side
     }
 
     /// What the ingress of `class` admits from every address of `range` (each rule must cover

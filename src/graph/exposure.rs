@@ -17,7 +17,7 @@ use super::{admitted, ClassId, Graph, PortChoice, PortSet, Source};
 use crate::finding::Location;
 use crate::graph::Conns;
 use crate::model::controllers::{self, Controller};
-use crate::model::net::{parse_cidr, IpRange, PortRef};
+use crate::model::net::{parse_cidr, Family, IpRange, PortRef};
 use crate::model::{Model, Service, ServiceType};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,20 +77,50 @@ pub struct Exposure {
     pub admitted: Conns,
 }
 
+/// Private and special-purpose ranges: addresses no internet client has.
+const PRIVATE: [&str; 8] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+];
+
+fn private_ranges() -> Vec<IpRange> {
+    PRIVATE.iter().filter_map(|c| parse_cidr(c).ok()).collect()
+}
+
 /// Whether an address is outside the private and special-purpose ranges: reachable from the
 /// internet when a node answers for it.
 fn is_public_address(range: &IpRange) -> bool {
-    const PRIVATE: [&str; 8] = [
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "fc00::/7",
-        "fe80::/10",
-    ];
-    !PRIVATE.iter().filter_map(|c| parse_cidr(c).ok()).any(|p| p.contains(range))
+    !private_ranges().iter().any(|p| p.contains(range))
+}
+
+/// The addresses of internet clients: every address outside the private ranges, per family.
+pub fn internet_ranges() -> Vec<IpRange> {
+    let mut private = private_ranges();
+    private.sort();
+    let mut out = Vec::new();
+    for family in [Family::V4, Family::V6] {
+        let mut next: u128 = 0;
+        let mut done = false;
+        for p in private.iter().filter(|p| p.family == family) {
+            if p.first > next {
+                out.push(IpRange { family, first: next, last: p.first - 1 });
+            }
+            match p.last.checked_add(1) {
+                Some(n) => next = next.max(n),
+                None => done = true,
+            }
+        }
+        if !done && next <= family.max() {
+            out.push(IpRange { family, first: next, last: family.max() });
+        }
+    }
+    out
 }
 
 /// The entries of a model and what each exposes.
@@ -107,7 +137,7 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
         let type_at = service.meta.at(service.type_span.unwrap_or(service.meta.name_span));
         // With `Local` the pod sees the client; with `Cluster` the node that forwarded.
         let (client_source, client_text) = if service.external_traffic_policy_local {
-            (Source::Addresses(Vec::new()), "the client's address (externalTrafficPolicy: Local)")
+            (Source::Addresses(internet_ranges()), "the client's address (externalTrafficPolicy: Local)")
         } else {
             (node_source(), "a node's address (externalTrafficPolicy: Cluster)")
         };
@@ -130,8 +160,11 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
             let guard = (!ranges.is_empty())
                 .then(|| format!("source ranges {}", ranges.iter().map(cidr_text).collect::<Vec<_>>().join(", ")));
             // Source ranges are client addresses: the pod sees them only with `Local`.
-            let source =
-                if service.external_traffic_policy_local { Source::Addresses(ranges.clone()) } else { node_source() };
+            let source = match (service.external_traffic_policy_local, ranges.is_empty()) {
+                (true, true) => Source::Addresses(internet_ranges()),
+                (true, false) => Source::Addresses(ranges.clone()),
+                (false, _) => node_source(),
+            };
             entries.push(base(EntryKind::LoadBalancer, type_at, "spec.type", source, client_text, guard));
         }
         let opens_node_ports = match service.service_type {
@@ -298,4 +331,26 @@ fn ingress_entries(model: &Model, graph: &Graph, entries: &mut Vec<Entry>) {
 
 fn port_indexes(service: &Service, choice: &PortChoice) -> Vec<usize> {
     service.ports.iter().enumerate().filter(|(_, p)| choice.picks(p)).map(|(i, _)| i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internet_ranges_leave_out_exactly_the_private_ones() {
+        let internet = internet_ranges();
+        let at = |s: &str| parse_cidr(s).unwrap();
+        for public in ["8.8.8.8/32", "0.0.0.0/32", "255.255.255.255/32", "172.32.0.0/16", "2001:db8::/32"] {
+            assert!(internet.iter().any(|r| r.contains(&at(public))), "{public}");
+        }
+        for private in ["10.1.2.3/32", "172.16.5.0/24", "192.168.1.1/32", "169.254.169.254/32", "fd00::1/128"] {
+            assert!(
+                !internet.iter().any(|r| at(private).first <= r.last
+                    && r.first <= at(private).last
+                    && r.family == at(private).family),
+                "{private}"
+            );
+        }
+    }
 }

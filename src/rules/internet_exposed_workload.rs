@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use super::Context;
 use crate::finding::{Finding, Level, Related};
-use crate::graph::explain::Party;
 use crate::graph::exposure::{Entry, EntryKind};
 use crate::graph::{ClassId, Conns, PeerId, Source};
 use crate::model::net::{Family, IpRange};
@@ -35,7 +34,9 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     // (entry, peer) → classes and what they admit.
     let mut groups: BTreeMap<(usize, PeerId), Vec<(ClassId, Conns)>> = BTreeMap::new();
-    for x in &graph.exposures {
+    let mut exposure_of: BTreeMap<(usize, ClassId), usize> = BTreeMap::new();
+    for (xi, x) in graph.exposures.iter().enumerate() {
+        exposure_of.insert((x.entry, x.class), xi);
         if !graph.entries[x.entry].from_internet || x.admitted.is_empty() {
             continue;
         }
@@ -51,8 +52,14 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             admitted.union_with(c);
         }
         let isolated = classes.iter().all(|(c, _)| graph.isolated(*c, Direction::Ingress));
-        let explanation = graph.explain(model, &Party::Internet, &Party::Peer(peer));
-        let verdicts: Vec<_> = explanation.entries.iter().filter(|v| v.exposure.entry == ei).collect();
+        let verdicts: Vec<_> = classes
+            .iter()
+            .filter_map(|(c, _)| exposure_of.get(&(ei, *c)))
+            .map(|&xi| {
+                let x = &graph.exposures[xi];
+                (x, graph.entry_side(model, x))
+            })
+            .collect();
         let restricted_by_policy = isolated && restricted_by_rules(cx, entry, &classes);
         let guard =
             entry.guard.clone().or_else(|| restricted_by_policy.then(|| "client ranges of its policies".to_string()));
@@ -100,8 +107,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 message: format!("{} `{}` runs the pods, which see {}", w.meta.kind, w.meta.name, entry.source_text),
             });
             if isolated {
-                for v in &verdicts {
-                    for a in &v.ingress.admitting {
+                for (x, side) in &verdicts {
+                    for a in &side.admitting {
                         let policy = &model.policies[a.policy];
                         let rule = &policy.ingress[a.rule];
                         path.push(Related {
@@ -110,7 +117,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                                 "NetworkPolicy `{}` ingress rule {} admits it on {}",
                                 policy.meta.name,
                                 a.rule + 1,
-                                a.conns.intersect(&v.exposure.wanted)
+                                a.conns.intersect(&x.wanted)
                             ),
                         });
                     }
@@ -141,9 +148,10 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
 /// Whether the rules that admit the entry's clients admit only some addresses: the pods see the
 /// client (not a node or a controller), and no admitting rule covers every address.
 fn restricted_by_rules(cx: &Context, entry: &Entry, classes: &[(ClassId, Conns)]) -> bool {
-    // With ranges, the pods see a node's address or clients the Service already restricts.
+    // Only where the pods see every internet client: not a node's address, nor clients the
+    // Service already restricts.
     let Source::Addresses(ranges) = &entry.source else { return false };
-    if !ranges.is_empty() {
+    if *ranges != crate::graph::exposure::internet_ranges() {
         return false;
     }
     // Everything the pods admit from every address of the internet, per class.

@@ -1,0 +1,389 @@
+//! Exposure paths, profiles and `explain` (DESIGN §4 "Internet exposure", §6, §7).
+//!
+//! The expectations are reasoned from the semantics: which source a pod's ingress policy sees for
+//! each entry (client, node, controller), what each profile enforces, and that `explain` cites
+//! exactly the rules whose sum is the graph's verdict.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kubereach::analysis::{self, LoadOptions};
+use kubereach::graph::explain::Party;
+use kubereach::graph::{self, Conns, Endpoint};
+use kubereach::profile::Profile;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary repository with `files` and the configuration `config`.
+fn repo(files: &[(&str, &str)], config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write manifest");
+    }
+    std::fs::write(dir.path().join(".kubereach.yaml"), config).expect("write configuration");
+    dir
+}
+
+/// `kubereach check DIR --format json` findings of `rule`, as `(line, level, message)`.
+fn findings(dir: &Path, rule: &str, extra: &[&str]) -> Vec<(u64, String, String)> {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
+        .arg("check")
+        .arg(dir)
+        .args(["--format", "json", "--fail-on", "never", "--select", rule])
+        .args(extra)
+        .output()
+        .expect("run kubereach");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["level"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn graph_txt(dir: &Path, extra: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubereach")).arg("graph").arg(dir).args(extra).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const WEB: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: web:1.0
+          ports:
+            - containerPort: 8080
+"#;
+
+const CLIENT: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: client
+  namespace: shop
+spec:
+  selector:
+    matchLabels:
+      app: client
+  template:
+    metadata:
+      labels:
+        app: client
+    spec:
+      containers:
+        - name: client
+          image: client:1.0
+"#;
+
+const DENY: &str = r#"apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: shop
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+"#;
+
+fn service(kind: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  type: {kind}\n{extra}  selector:\n    app: web\n  ports:\n    - port: 80\n      targetPort: 8080\n"
+    )
+}
+
+fn allow_from_block(cidr: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-block\n  namespace: shop\nspec:\n  podSelector:\n    matchLabels:\n      app: web\n  ingress:\n    - from:\n        - ipBlock:\n            cidr: {cidr}\n      ports:\n        - port: 8080\n"
+    )
+}
+
+#[test]
+fn node_ports_follow_the_profile() {
+    let svc = service("NodePort", "");
+    let files = [("web.yaml", WEB), ("svc.yaml", svc.as_str())];
+    for profile in ["generic", "aks-azure-cni", "aks-kubenet", "aks-calico", "aks-cilium"] {
+        // Nodes private (every built-in profile): a note, and no path from the internet.
+        let dir = repo(&files, &format!("profile: {profile}\n"));
+        let hits = findings(dir.path(), "nodeport-service", &[]);
+        assert_eq!(hits.len(), 1, "{profile}: {hits:?}");
+        assert_eq!(hits[0].1, "note", "{profile}");
+        assert!(hits[0].2.contains("nodes are private"), "{profile}: {}", hits[0].2);
+        assert!(findings(dir.path(), "internet-exposed-workload", &[]).is_empty(), "{profile}");
+        // Public nodes: a warning, and the NodePorts are an entry from the internet.
+        let dir = repo(&files, &format!("profile: {profile}\ncluster:\n  nodes-public: true\n"));
+        let hits = findings(dir.path(), "nodeport-service", &[]);
+        assert_eq!(hits.iter().map(|h| h.1.as_str()).collect::<Vec<_>>(), ["warning"], "{profile}");
+        let exposed = findings(dir.path(), "internet-exposed-workload", &[]);
+        assert_eq!(exposed.len(), 1, "{profile}: {exposed:?}");
+        assert!(exposed[0].2.contains("the NodePorts of Service `web`"), "{}", exposed[0].2);
+        assert_eq!(exposed[0].0, 7, "at `spec.type`");
+        assert_eq!(exposed[0].1, "error", "nothing isolates `web`");
+    }
+}
+
+#[test]
+fn external_traffic_policy_decides_which_ip_block_admits_load_balancer_traffic() {
+    // A rule for one client range: with `Local` the pods see clients, so it admits them; with
+    // `Cluster` they see a node's address, which the client range does not hold.
+    let client_rule = allow_from_block("203.0.113.0/24");
+    let node_rule = allow_from_block("10.0.0.0/8");
+    let local = service("LoadBalancer", "  externalTrafficPolicy: Local\n");
+    let cluster = service("LoadBalancer", "");
+    let cases = [
+        (&local, &client_rule, Some("note")),
+        (&cluster, &client_rule, None),
+        (&cluster, &node_rule, Some("warning")),
+        // Internet clients have public addresses: a rule for the private network admits none.
+        (&local, &node_rule, None),
+    ];
+    for (svc, rule, want) in cases {
+        let files = [("web.yaml", WEB), ("svc.yaml", svc.as_str()), ("deny.yaml", DENY), ("allow.yaml", rule.as_str())];
+        let dir = repo(&files, "profile: generic\n");
+        let hits = findings(dir.path(), "internet-exposed-workload", &[]);
+        let levels: Vec<&str> = hits.iter().map(|h| h.1.as_str()).collect();
+        assert_eq!(levels, want.into_iter().collect::<Vec<_>>(), "{svc}\n{rule}\n{hits:?}");
+    }
+    // The node ranges are configurable: a rule for the real node subnet admits the traffic.
+    let narrow = allow_from_block("10.224.0.0/16");
+    let files =
+        [("web.yaml", WEB), ("svc.yaml", cluster.as_str()), ("deny.yaml", DENY), ("allow.yaml", narrow.as_str())];
+    let dir = repo(&files, "cluster:\n  node-cidrs: [10.224.0.0/16]\n");
+    assert_eq!(findings(dir.path(), "internet-exposed-workload", &[]).len(), 1);
+    let dir = repo(&files, "cluster:\n  node-cidrs: [10.30.0.0/16]\n");
+    assert!(findings(dir.path(), "internet-exposed-workload", &[]).is_empty());
+}
+
+#[test]
+fn without_a_policy_engine_policies_are_inert_and_said_so_once() {
+    let files = [("web.yaml", WEB), ("client.yaml", CLIENT), ("deny.yaml", DENY)];
+    let dir = repo(&files, "profile: aks-kubenet\n");
+    let enforced = graph_txt(dir.path(), &["--profile", "generic"]);
+    let inert = graph_txt(dir.path(), &[]);
+    assert!(!enforced.contains("shop/client[Deployment] => shop/web[Deployment]"), "{enforced}");
+    assert!(inert.contains("shop/client[Deployment] => shop/web[Deployment] : All Connections"), "{inert}");
+    // The same as a repository without the policy.
+    let open = repo(&[("web.yaml", WEB), ("client.yaml", CLIENT)], "{}\n");
+    assert_eq!(inert, graph_txt(open.path(), &[]));
+    let hits = findings(dir.path(), "network-policy-not-enforced", &[]);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert!(hits[0].2.contains("profile `aks-kubenet` has no NetworkPolicy engine"), "{}", hits[0].2);
+    assert!(findings(dir.path(), "network-policy-not-enforced", &["--profile", "aks-calico"]).is_empty());
+}
+
+#[test]
+fn windows_pods_are_unprotected_where_the_profile_says_so() {
+    let windows_web = WEB.replace(
+        "    spec:\n      containers:",
+        "    spec:\n      nodeSelector:\n        kubernetes.io/os: windows\n      containers:",
+    );
+    let files = [("web.yaml", windows_web.as_str()), ("client.yaml", CLIENT), ("deny.yaml", DENY)];
+    let dir = repo(&files, "{}\n");
+    let edge = "shop/client[Deployment] => shop/web[Deployment]";
+    assert!(!graph_txt(dir.path(), &[]).contains(edge), "generic enforces on Windows");
+    for profile in ["aks-azure-cni", "aks-calico", "aks-cilium"] {
+        assert!(graph_txt(dir.path(), &["--profile", profile]).contains(edge), "{profile}");
+    }
+    let dir = repo(&files, "profile: aks-azure-cni\ncluster:\n  windows-enforced: true\n");
+    assert!(!graph_txt(dir.path(), &[]).contains(edge), "the configuration can say Windows is enforced");
+}
+
+#[test]
+fn ingress_paths_through_known_and_declared_controllers() {
+    let ingress = |class: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  ingressClassName: {class}\n  rules:\n    - http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n                name: web\n                port:\n                  number: 80\n"
+        )
+    };
+    let allow_edge = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-edge\n  namespace: shop\nspec:\n  podSelector: {}\n  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: edge\n          podSelector:\n            matchLabels:\n              app: proxy\n";
+    let svc = service("ClusterIP", "");
+    let edge_ingress = ingress("edge");
+    let files = [
+        ("web.yaml", WEB),
+        ("svc.yaml", svc.as_str()),
+        ("deny.yaml", DENY),
+        ("allow.yaml", allow_edge),
+        ("ing.yaml", edge_ingress.as_str()),
+    ];
+    // Unknown class `edge`: an unknown controller, which the rule could be (it names another
+    // namespace): not blocked, and not exposed either (the unknown controller is not admitted).
+    let dir = repo(&files, "{}\n");
+    assert!(findings(dir.path(), "ingress-backend-blocked", &[]).is_empty());
+    assert!(findings(dir.path(), "internet-exposed-workload", &[]).is_empty());
+    // Declared: the path exists, through the controller's real identity.
+    let declared = "ingress-controllers:\n  - class: edge\n    namespace: edge\n    pod-labels: {app: proxy}\n";
+    let dir = repo(&files, declared);
+    let hits = findings(dir.path(), "internet-exposed-workload", &[]);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].1, "warning");
+    // Declared with other labels: blocked.
+    let dir =
+        repo(&files, "ingress-controllers:\n  - class: edge\n    namespace: edge\n    pod-labels: {app: envoy}\n");
+    assert_eq!(findings(dir.path(), "ingress-backend-blocked", &[]).len(), 1);
+    // Declared private: no path from the internet, though the route works.
+    let dir = repo(&files, &format!("{declared}    public: false\n"));
+    assert!(findings(dir.path(), "internet-exposed-workload", &[]).is_empty());
+    assert!(findings(dir.path(), "ingress-backend-blocked", &[]).is_empty());
+}
+
+#[test]
+fn exposure_paths_are_sarif_code_flows_with_every_step_located() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
+        .current_dir(root())
+        .args([
+            "check",
+            "examples/shop",
+            "--format",
+            "sarif",
+            "--select",
+            "internet-exposed-workload",
+            "--fail-on",
+            "never",
+        ])
+        .output()
+        .expect("run");
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("sarif");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "promo, frontend, billing-portal");
+    for r in results {
+        let steps = r["codeFlows"][0]["threadFlows"][0]["locations"].as_array().unwrap();
+        assert!(steps.len() >= 4, "entry, Service port, workload, admission: {steps:?}");
+        for s in steps {
+            let region = &s["location"]["physicalLocation"]["region"];
+            assert!(region["startLine"].as_u64().unwrap() > 1, "a step at line 1: {s}");
+            assert!(s["location"]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("examples/shop/"));
+        }
+        // The first step is the result's own location: the entry.
+        assert_eq!(
+            steps[0]["location"]["physicalLocation"]["region"]["startLine"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+        );
+    }
+    let promo = results.iter().find(|r| r["message"]["text"].as_str().unwrap().contains("shop-web/promo")).unwrap();
+    let last = promo["codeFlows"][0]["threadFlows"][0]["locations"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["location"]["physicalLocation"]["artifactLocation"]["uri"],
+        "examples/shop/shop-web/network-policies.yaml"
+    );
+    assert!(last["location"]["message"]["text"].as_str().unwrap().contains("allow-promo-from-internet"), "{last}");
+}
+
+/// Loads a repository with its own configuration's profile, as the command line does.
+fn load_with_profile(dir: &Path) -> (analysis::Loaded, graph::Graph) {
+    let config = kubereach::config::discover(dir).map(|p| kubereach::config::load(&p).unwrap()).unwrap_or_default();
+    let profile: Profile = config.resolve_profile(None).unwrap();
+    let loaded = analysis::load(&[dir.to_path_buf()], &LoadOptions::default()).expect("load");
+    let g = graph::build_with(&loaded.model, &profile);
+    (loaded, g)
+}
+
+#[test]
+fn explain_agrees_with_the_graph_on_every_pair_of_the_example() {
+    let (loaded, g) = load_with_profile(&root().join("examples/shop"));
+    // Every edge the graph prints, by endpoint names.
+    let mut edges = std::collections::BTreeMap::new();
+    g.for_each_edge(|src, dst, conns| {
+        edges.insert((g.endpoint_name(src), g.endpoint_name(dst)), conns.clone());
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    let mut checked = 0;
+    for s in 0..g.peers.len() as u32 {
+        for d in 0..g.peers.len() as u32 {
+            if s == d {
+                continue;
+            }
+            let e = g.explain(&loaded.model, &Party::Peer(s), &Party::Peer(d));
+            let want = edges
+                .get(&(g.endpoint_name(&Endpoint::Peer(s)), g.endpoint_name(&Endpoint::Peer(d))))
+                .cloned()
+                .unwrap_or_else(Conns::none);
+            assert_eq!(e.allowed, want, "{} => {}", g.peers[s as usize].name, g.peers[d as usize].name);
+            // The cited rules add up to each side's verdict.
+            for pair in &e.pairs {
+                for side in pair.egress.iter().chain(pair.ingress.iter()) {
+                    if side.isolating.is_empty() {
+                        assert!(side.allows.is_all());
+                        continue;
+                    }
+                    let mut sum = Conns::none();
+                    side.admitting.iter().for_each(|a| sum.union_with(&a.conns));
+                    assert_eq!(sum, side.allows);
+                }
+            }
+            checked += 1;
+        }
+        // The controller's edges, from the Ingresses and Routes that lead to each peer.
+        let e = g.explain(&loaded.model, &Party::IngressController, &Party::Peer(s));
+        let want = edges
+            .get(&(kubereach::graph::INGRESS_CONTROLLER.to_string(), g.endpoint_name(&Endpoint::Peer(s))))
+            .cloned()
+            .unwrap_or_else(Conns::none);
+        assert_eq!(e.allowed, want, "{{ingress-controller}} => {}", g.peers[s as usize].name);
+    }
+    assert_eq!(checked, g.peers.len() * (g.peers.len() - 1));
+    assert!(checked >= 56, "the example has at least 8 workloads");
+}
+
+#[test]
+fn explain_on_the_command_line() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
+            .current_dir(root())
+            .args(["explain", "examples/shop"])
+            .args(args)
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, out, _) =
+        run(&["--from", "shop-web/frontend", "--to", "shop-api/api[Deployment]", "--port", "8080/TCP"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("shop-web/frontend[Deployment] => shop-api/api[Deployment]: allowed on 8080/TCP"), "{out}");
+    assert!(out.contains("admitted by NetworkPolicy `allow-frontend-to-api` ingress rule 1 (examples/shop/shop-api/network-policies.yaml:"), "{out}");
+    let (code, out, _) = run(&["--from", "shop-api/orders-worker", "--to", "shop-data/postgres", "--port", "5432"]);
+    assert_eq!(code, Some(1), "denied: {out}");
+    assert!(out.contains("no ingress rule of these policies admits the other side"), "{out}");
+    let (code, out, _) = run(&["--from", "{internet}", "--to", "shop-web/promo"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("through public LoadBalancer Service `promo`"), "{out}");
+    assert!(out.contains("a node's address (externalTrafficPolicy: Cluster)"), "{out}");
+    let (code, _, err) = run(&["--from", "shop-web/nope", "--to", "shop-web/promo"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no workload `shop-web/nope`"), "{err}");
+    let (code, _, err) = run(&["--from", "shop-web/frontend", "--to", "shop-web/promo", "--port", "http"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--port http"), "{err}");
+    let (code, out, _) = run(&["--from", "shop-api/api", "--to", "10.0.0.0/8", "--port", "443/TCP"]);
+    assert_eq!(code, Some(0), "{out}");
+}
