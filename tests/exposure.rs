@@ -387,3 +387,17 @@ fn explain_on_the_command_line() {
     let (code, out, _) = run(&["--from", "shop-api/api", "--to", "10.0.0.0/8", "--port", "443/TCP"]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+#[test]
+fn external_namespaces_are_never_called_dangling() {
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: grafana\n  namespace: monitoring\nspec:\n  selector:\n    app: grafana\n  ports:\n    - port: 80\n";
+    let other = WEB.replace("namespace: shop", "namespace: monitoring");
+    let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: scrape\n  namespace: shop\nspec:\n  podSelector: {}\n  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: monitoring\n          podSelector:\n            matchLabels:\n              app: prometheus\n";
+    let files = [("svc.yaml", svc), ("web.yaml", WEB), ("other.yaml", other.as_str()), ("policy.yaml", policy)];
+    let dir = repo(&files, "{}\n");
+    assert_eq!(findings(dir.path(), "dangling-service", &[]).len(), 1);
+    assert_eq!(findings(dir.path(), "policy-peer-matches-nothing", &[]).len(), 1);
+    let dir = repo(&files, "external-namespaces: [monitoring]\n");
+    assert!(findings(dir.path(), "dangling-service", &[]).is_empty());
+    assert!(findings(dir.path(), "policy-peer-matches-nothing", &[]).is_empty());
+}

@@ -30,6 +30,10 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let Some((selector, span)) = &service.selector else { continue };
+        // The configuration says this namespace holds pods the repository does not show.
+        if cx.graph.profile.is_external_namespace(&service.meta.namespace) {
+            continue;
+        }
         let workloads = by_namespace.get(&*service.meta.namespace).map(Vec::as_slice).unwrap_or_default();
         let matched = workloads.iter().any(|&w| {
             let labels = &cx.model.workloads[w].pod_labels;

@@ -80,8 +80,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                         },
                     };
                     // Custom resources may create pods there (an operator's Prometheus, say).
+                    // Namespaces the configuration declares external hold pods the repository
+                    // does not show.
                     if named.is_empty()
                         || !named.iter().all(|ns| with_workloads.contains_key(ns))
+                        || named.iter().any(|ns| cx.graph.profile.is_external_namespace(ns))
                         || named.iter().any(|ns| cx.model.namespaces_with_custom_resources.contains(*ns))
                     {
                         continue;

@@ -12,7 +12,9 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if policy.pod_selector.is_empty() || cx.graph.policy_selects.get(pi).is_some_and(|s| !s.is_empty()) {
             continue;
         }
-        if !by_namespace.contains_key(&*policy.meta.namespace) {
+        if !by_namespace.contains_key(&*policy.meta.namespace)
+            || cx.graph.profile.is_external_namespace(&policy.meta.namespace)
+        {
             continue;
         }
         let level = if cx.model.namespaces_with_custom_resources.contains(&policy.meta.namespace) {
