@@ -22,11 +22,18 @@ pub struct LoadOptions {
     pub default_namespace: String,
     /// Keep file texts for source snippets in reports.
     pub keep_text: bool,
+    /// Where file contents come from: the disk, or another revision's objects.
+    pub source: load::FileSource,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { walk: WalkOptions::default(), default_namespace: "default".to_string(), keep_text: true }
+        LoadOptions {
+            walk: WalkOptions::default(),
+            default_namespace: "default".to_string(),
+            keep_text: true,
+            source: load::FileSource::Disk,
+        }
     }
 }
 
@@ -51,12 +58,15 @@ struct FileOutcome {
 
 /// Loads and models every manifest under `paths`.
 pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Loaded, load::LoadError> {
-    let discovery = load::discover(paths, &options.walk)?;
+    let discovery = match &options.source {
+        load::FileSource::Disk => load::discover(paths, &options.walk)?,
+        load::FileSource::Snapshot(snapshot) => load::discover_snapshot(snapshot, paths, &options.walk)?,
+    };
     Ok(load_discovered(discovery, options))
 }
 
 fn load_discovered(mut discovery: Discovery, options: &LoadOptions) -> Loaded {
-    let patches = load::kustomize_patches(&discovery.files, &options.walk);
+    let patches = load::kustomize_patches(&discovery.files, &options.walk, &options.source);
     if !patches.is_empty() {
         discovery.files.retain(|f| !patches.contains(&load::normalize(f)));
     }
@@ -135,7 +145,7 @@ fn load_one(
         outcome.chart_template_of = Some(chart);
         return outcome;
     }
-    let (text, stream) = match load::read_file(path, &options.walk) {
+    let (text, stream) = match load::read_from(path, &options.walk, &options.source) {
         FileRead::Unreadable { message } => {
             outcome.findings.push(load::file_finding(file, "invalid-manifest", Level::Warning, message));
             return outcome;

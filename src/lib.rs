@@ -17,6 +17,9 @@
 //! A [`profile`] says what the manifests cannot: which dataplane enforces policy, whether nodes are
 //! public, who the ingress controllers are; the graph and the rules read it.
 //!
+//! [`diff`] compares the working tree with a base revision (read from git objects by
+//! [`load::git`]): the findings and connections a change adds.
+//!
 //! [`analysis`] drives load and model in parallel; [`cli`] turns arguments into settings and runs a
 //! command. `main.rs` only prints top-level errors and picks the exit code.
 
@@ -27,6 +30,7 @@ pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod finding;
 pub mod graph;
 pub mod load;

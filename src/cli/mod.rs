@@ -60,6 +60,8 @@ pub enum CheckFormat {
     Json,
     /// GitHub Actions workflow annotations
     Github,
+    /// A summary for a pull-request comment: exposures first, then connections added and removed
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +89,9 @@ pub struct CheckArgs {
     /// SARIF `automationDetails.id` category, so that several scans of one repository do not collide
     #[arg(long, value_name = "NAME")]
     pub category: Option<String>,
+    /// Report only what the working tree adds over this git revision (read from git objects)
+    #[arg(long, value_name = "GIT_REF")]
+    pub diff_base: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +162,9 @@ pub struct GraphArgs {
     /// Write to this file instead of standard output
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print the connections the working tree adds (`+`) and removes (`-`) over this git revision
+    #[arg(long, value_name = "GIT_REF")]
+    pub diff_base: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +185,10 @@ pub enum CliError {
     Peer(#[from] crate::graph::explain::PartyError),
     #[error("`--port {0}`: expected a port number and an optional protocol, e.g. 8080/TCP")]
     Port(String),
+    #[error("--diff-base: {0}")]
+    Git(#[from] crate::load::git::GitError),
+    #[error("--diff-base prints connections as `txt` or `json`, not `{0}`")]
+    DiffFormat(String),
 }
 
 /// Parses the arguments and runs the command.
@@ -231,6 +243,7 @@ fn load_options(common: &CommonArgs, config: &Config, keep_text: bool) -> LoadOp
             .or_else(|| config.default_namespace.clone())
             .unwrap_or_else(|| "default".to_string()),
         keep_text,
+        source: crate::load::FileSource::Disk,
     }
 }
 
@@ -302,6 +315,18 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let stderr = io::stderr();
     let _ = report::write_compact(&diagnostics, &loaded.files, &mut stderr.lock());
 
+    if let Some(base) = &args.diff_base {
+        let base_graph = base_graph(&pool, base, &paths, &options, &profile)?;
+        let changes = crate::diff::edge_changes(&base_graph, &graph);
+        let mut out = open_output(args.output.as_ref())?;
+        let written = match args.format {
+            GraphFormat::Txt => report::graph::write_changes_txt(&changes, &mut out),
+            GraphFormat::Json => report::graph::write_changes_json(&changes, base, &mut out),
+            other => return Err(CliError::DiffFormat(format!("{other:?}").to_lowercase())),
+        };
+        finish_write(written.and_then(|()| out.flush()), "the connection changes")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let started = Instant::now();
     let mut out = open_output(args.output.as_ref())?;
     let written = match args.format {
@@ -313,6 +338,36 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     stats.stage("report", started, None);
     stats.finish(edges, graph.classes.len(), graph.peers.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The graph of another revision: the same paths and settings, contents from git objects.
+fn base_graph(
+    pool: &rayon::ThreadPool,
+    revision: &str,
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    profile: &crate::profile::Profile,
+) -> Result<graph::Graph, CliError> {
+    let (_, g) = load_base(pool, revision, paths, options, profile)?;
+    Ok(g)
+}
+
+fn load_base(
+    pool: &rayon::ThreadPool,
+    revision: &str,
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    profile: &crate::profile::Profile,
+) -> Result<(analysis::Loaded, graph::Graph), CliError> {
+    let snapshot = crate::load::git::snapshot(revision, paths)?;
+    let options = LoadOptions {
+        source: crate::load::FileSource::Snapshot(std::sync::Arc::new(snapshot)),
+        keep_text: true,
+        ..options.clone()
+    };
+    let loaded = pool.install(|| analysis::load(paths, &options))?;
+    let g = graph::build_with(&loaded.model, profile);
+    Ok((loaded, g))
 }
 
 fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
@@ -388,6 +443,15 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
 
     let profile = config.resolve_profile(args.common.profile.as_deref())?;
     let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
+    let mut changes = None;
+    let mut baseline = baseline;
+    if let Some(base) = &args.diff_base {
+        // What the base revision already reports is not new: its keys join the baseline.
+        let (base_loaded, base_graph) = load_base(&pool, base, &paths, &options, &profile)?;
+        let keys = pool.install(|| crate::diff::finding_keys(&base_loaded, &base_graph, &settings));
+        baseline.get_or_insert_with(Default::default).extend(keys);
+        changes = Some(crate::diff::edge_changes(&base_graph, &graph));
+    }
     let started = Instant::now();
     let outcome = pool.install(|| check::run(&loaded, &graph, &settings, baseline.as_ref()));
     stats.stage("rules", started, None);
@@ -400,6 +464,13 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         CheckFormat::Human => report::human::write(&outcome, &loaded.files, color, &mut out),
         CheckFormat::Json => report::json::write(&outcome, &loaded.files, &mut out),
         CheckFormat::Github => report::github::write(&outcome, &loaded.files, &mut out),
+        CheckFormat::Markdown => report::markdown::write(
+            &outcome,
+            &loaded.files,
+            changes.as_deref(),
+            args.diff_base.as_deref(),
+            &mut out,
+        ),
         CheckFormat::Sarif => {
             let options =
                 report::sarif::SarifOptions { category: args.category.clone(), root: repository_root(&paths[0]) };

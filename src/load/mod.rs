@@ -4,8 +4,10 @@
 //! (`.gitignore`, `.ignore` and hidden files respected, `.git` skipped), keeps `*.yaml`, `*.yml`
 //! and `*.json`, and turns every problem it meets (unreadable, binary or oversized files, symlink
 //! loops, YAML syntax errors) into a located [`Finding`] instead of an abort. Files are returned in
-//! byte order of their display path so that every later stage is deterministic.
+//! byte order of their display path so that every later stage is deterministic. Files of another
+//! git revision come from [`git`] as a [`FileSource::Snapshot`] and go through the same reader.
 
+pub mod git;
 pub mod yaml;
 
 use std::collections::BTreeSet;
@@ -60,6 +62,14 @@ impl Default for WalkOptions {
     fn default() -> Self {
         WalkOptions { excludes: Vec::new(), anchored_excludes: None, max_file_size: 64 * 1024 * 1024 }
     }
+}
+
+/// Where file contents come from: the disk, or a revision's objects.
+#[derive(Clone, Debug, Default)]
+pub enum FileSource {
+    #[default]
+    Disk,
+    Snapshot(std::sync::Arc<git::Snapshot>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -235,6 +245,24 @@ pub enum FileRead {
     Unreadable { message: String },
 }
 
+/// Reads and parses one file from `source`.
+pub fn read_from(path: &Path, options: &WalkOptions, source: &FileSource) -> FileRead {
+    match source {
+        FileSource::Disk => read_file(path, options),
+        FileSource::Snapshot(snapshot) => match snapshot.files.get(path) {
+            None => FileRead::Unreadable { message: format!("not in revision `{}`", snapshot.revision) },
+            Some(bytes) if bytes.len() as u64 > options.max_file_size => FileRead::Unreadable {
+                message: format!(
+                    "file is {} bytes, over the {}-byte limit; not analysed (raise it with --max-file-size)",
+                    bytes.len(),
+                    options.max_file_size
+                ),
+            },
+            Some(bytes) => parse_bytes(bytes.clone()),
+        },
+    }
+}
+
 /// Reads and parses one file. Never panics on content; a problem is a [`Read::Unreadable`].
 pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     let metadata = match fs::metadata(path) {
@@ -256,6 +284,11 @@ pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     if let Err(e) = read {
         return FileRead::Unreadable { message: format!("cannot read file: {e}") };
     }
+    parse_bytes(bytes)
+}
+
+/// Text checks (binary, UTF-8, byte-order mark) and parsing, whatever the bytes' origin.
+fn parse_bytes(bytes: Vec<u8>) -> FileRead {
     if let Some(offset) = bytes.iter().take(8192).position(|b| *b == 0) {
         return FileRead::Unreadable { message: format!("binary file (NUL byte at offset {offset}); not analysed") };
     }
@@ -313,7 +346,7 @@ pub fn file_finding(file: FileId, rule: &'static str, level: Level, message: Str
 /// Files that kustomizations use as patches (`patches`, `patchesStrategicMerge`,
 /// `patchesJson6902`): partial objects that are not applied on their own, so they are not
 /// analysed as manifests.
-pub fn kustomize_patches(files: &[PathBuf], options: &WalkOptions) -> BTreeSet<PathBuf> {
+pub fn kustomize_patches(files: &[PathBuf], options: &WalkOptions, source: &FileSource) -> BTreeSet<PathBuf> {
     let mut patches = BTreeSet::new();
     for path in files {
         let is_kustomization = path
@@ -323,7 +356,7 @@ pub fn kustomize_patches(files: &[PathBuf], options: &WalkOptions) -> BTreeSet<P
         if !is_kustomization {
             continue;
         }
-        let FileRead::Parsed { stream, .. } = read_file(path, options) else { continue };
+        let FileRead::Parsed { stream, .. } = read_from(path, options, source) else { continue };
         let Some(root) = stream.documents.first().and_then(|d| d.root.as_ref()) else { continue };
         let dir = path.parent().unwrap_or(Path::new(""));
         let mut add = |p: &str| {
@@ -340,6 +373,58 @@ pub fn kustomize_patches(files: &[PathBuf], options: &WalkOptions) -> BTreeSet<P
         }
     }
     patches
+}
+
+/// The files of a snapshot, as a walk of the same paths would find them on disk: manifest
+/// extensions, excludes applied, Helm charts recognised.
+pub fn discover_snapshot(
+    snapshot: &git::Snapshot,
+    paths: &[PathBuf],
+    options: &WalkOptions,
+) -> Result<Discovery, LoadError> {
+    let bad = |pattern: &str, e: ignore::Error| LoadError::BadExclude { pattern: pattern.to_string(), message: e.to_string() };
+    let mut matchers = Vec::new();
+    for root in paths {
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
+        for pattern in &options.excludes {
+            builder.add_line(None, pattern).map_err(|e| bad(pattern, e))?;
+        }
+        matchers.push((root.clone(), builder.build().map_err(|e| bad(&options.excludes.join(", "), e))?));
+    }
+    let anchored = match &options.anchored_excludes {
+        None => None,
+        Some((base, patterns)) => {
+            let mut builder = ignore::gitignore::GitignoreBuilder::new(base);
+            for pattern in patterns {
+                builder.add_line(None, pattern).map_err(|e| bad(pattern, e))?;
+            }
+            Some(builder.build().map_err(|e| bad(&patterns.join(", "), e))?)
+        }
+    };
+    let mut discovery = Discovery::default();
+    for path in snapshot.files.keys() {
+        let excluded = matchers
+            .iter()
+            .any(|(root, m)| path.starts_with(root) && m.matched_path_or_any_parents(path, false).is_ignore())
+            || anchored.as_ref().is_some_and(|m| {
+                let absolute = std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.clone());
+                let absolute = normalize(&absolute);
+                absolute.starts_with(m.path()) && m.matched_path_or_any_parents(&absolute, false).is_ignore()
+            });
+        if excluded {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == "Chart.yaml") {
+            if let Some(dir) = path.parent() {
+                discovery.chart_roots.insert(dir.to_path_buf());
+            }
+        }
+        if is_manifest_extension(path) || path.file_name().is_some_and(|n| n == "Kustomization") {
+            discovery.files.push(path.clone());
+        }
+    }
+    discovery.files.sort_by_key(|p| display_path(p));
+    Ok(discovery)
 }
 
 /// `a/./b/../c` → `a/c`, lexically (a `..` that climbs above the start is kept).

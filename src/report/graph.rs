@@ -18,6 +18,36 @@ pub fn write_txt(graph: &Graph, out: &mut dyn Write) -> io::Result<usize> {
     })
 }
 
+/// Connections a change adds (`+ SRC => DST : CONNS`) and removes (`- …`), sorted by source and
+/// destination, removed before added.
+pub fn write_changes_txt(changes: &[crate::diff::EdgeChange], out: &mut dyn Write) -> io::Result<()> {
+    for c in changes {
+        writeln!(out, "{} {} => {} : {}", if c.added { '+' } else { '-' }, c.src, c.dst, c.conns)?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonChange<'a> {
+    src: &'a str,
+    dst: &'a str,
+    summary: &'a str,
+}
+
+/// The same as JSON: `{"base": REV, "added": [...], "removed": [...]}`.
+pub fn write_changes_json(changes: &[crate::diff::EdgeChange], base: &str, out: &mut dyn Write) -> io::Result<()> {
+    let pick = |added: bool| -> Vec<JsonChange> {
+        changes
+            .iter()
+            .filter(|c| c.added == added)
+            .map(|c| JsonChange { src: &c.src, dst: &c.dst, summary: &c.conns })
+            .collect()
+    };
+    let value = serde_json::json!({"base": base, "added": pick(true), "removed": pick(false)});
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)
+}
+
 /// Endpoint names for output: peers borrow theirs, the others are formatted once each.
 #[derive(Default)]
 struct Names {

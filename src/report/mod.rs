@@ -9,6 +9,7 @@ pub mod github;
 pub mod graph;
 pub mod human;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 
 use std::io::{self, Write};

@@ -1,0 +1,140 @@
+//! Manifests of another revision, read from git's objects: no checkout, the working tree untouched.
+//!
+//! `check --diff-base REV` and `graph --diff-base REV` analyse the base revision the way they
+//! analyse the working tree: the same scanned paths, the same excludes, the same loader, only the
+//! bytes come from `git cat-file` instead of the disk. Blobs are keyed by the path the file has
+//! (or would have) in the working tree, so that both analyses name files alike.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The manifest-like files of one revision under the scanned paths, by working-tree path.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub revision: String,
+    pub files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot run git: {0}")]
+    Spawn(std::io::Error),
+    #[error("`{path}` is not inside a git repository")]
+    NotARepository { path: String },
+    #[error("git cannot resolve `{revision}`: {message}")]
+    UnknownRevision { revision: String, message: String },
+    #[error("git failed: {0}")]
+    Failed(String),
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
+    let out = Command::new("git").arg("-C").arg(dir).args(args).output().map_err(GitError::Spawn)?;
+    if !out.status.success() {
+        return Err(GitError::Failed(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+    }
+    Ok(out.stdout)
+}
+
+/// The top folder of the repository that holds `path`.
+pub fn repository_top(path: &Path) -> Result<PathBuf, GitError> {
+    let dir = if path.is_dir() { path } else { path.parent().unwrap_or(Path::new(".")) };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let out = git(dir, &["rev-parse", "--show-toplevel"])
+        .map_err(|_| GitError::NotARepository { path: path.display().to_string() })?;
+    let top = String::from_utf8_lossy(&out).trim().to_string();
+    Ok(PathBuf::from(top))
+}
+
+fn is_wanted(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") || name == "Kustomization"
+}
+
+/// Reads the files of `revision` under `scan_paths` (as given on the command line).
+pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitError> {
+    let first = scan_paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let top = repository_top(first)?;
+    let top_real = std::fs::canonicalize(&top).unwrap_or_else(|_| top.clone());
+    let unknown = || GitError::UnknownRevision {
+        revision: revision.to_string(),
+        message: "not a commit, branch or tag of this repository".to_string(),
+    };
+    let verified = git(&top, &["rev-parse", "--verify", "--quiet", &format!("{revision}^{{tree}}")]).map_err(|_| unknown())?;
+    let tree = String::from_utf8_lossy(&verified).trim().to_string();
+    if tree.is_empty() {
+        return Err(unknown());
+    }
+    // Each scanned path as a prefix inside the repository, with the path it is known by.
+    let mut scopes: Vec<(String, PathBuf)> = Vec::new();
+    for p in scan_paths {
+        let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        let relative = real.strip_prefix(&top_real).unwrap_or(Path::new("")).to_string_lossy().replace('\\', "/");
+        scopes.push((relative, p.clone()));
+    }
+    let listing = git(&top, &["ls-tree", "-r", "-z", "--full-tree", &tree])?;
+    // (object id, working-tree path)
+    let mut wanted: Vec<(String, PathBuf)> = Vec::new();
+    for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+        let entry = String::from_utf8_lossy(entry);
+        let Some((meta, path)) = entry.split_once('\t') else { continue };
+        let mut fields = meta.split_whitespace();
+        let (_mode, kind, id) = (fields.next(), fields.next(), fields.next());
+        let (Some("blob"), Some(id)) = (kind, id) else { continue };
+        if !is_wanted(path.rsplit('/').next().unwrap_or(path)) && !path.ends_with("/Chart.yaml") {
+            continue;
+        }
+        for (prefix, shown) in &scopes {
+            let rest = if prefix.is_empty() {
+                Some(path)
+            } else if path == prefix {
+                Some("")
+            } else {
+                path.strip_prefix(prefix.as_str()).and_then(|r| r.strip_prefix('/'))
+            };
+            if let Some(rest) = rest {
+                let key = if rest.is_empty() { shown.clone() } else { shown.join(rest) };
+                wanted.push((id.to_string(), key));
+                break;
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    if wanted.is_empty() {
+        return Ok(Snapshot { revision: revision.to_string(), files });
+    }
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(&top)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(GitError::Spawn)?;
+    let ids: String = wanted.iter().map(|(id, _)| format!("{id}\n")).collect();
+    let mut stdin = child.stdin.take().ok_or_else(|| GitError::Failed("no stdin".to_string()))?;
+    // Write from another thread: git answers while it reads, and both pipes are bounded.
+    let writer = std::thread::spawn(move || stdin.write_all(ids.as_bytes()));
+    let stdout = child.stdout.take().ok_or_else(|| GitError::Failed("no stdout".to_string()))?;
+    let mut reader = BufReader::new(stdout);
+    for (_, key) in &wanted {
+        let mut header = String::new();
+        reader.read_line(&mut header).map_err(|e| GitError::Failed(e.to_string()))?;
+        // `<id> blob <size>`
+        let size: usize = header
+            .split_whitespace()
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| GitError::Failed(format!("unexpected `git cat-file` answer `{}`", header.trim())))?;
+        let mut bytes = vec![0u8; size];
+        reader.read_exact(&mut bytes).map_err(|e| GitError::Failed(e.to_string()))?;
+        let mut newline = [0u8; 1];
+        reader.read_exact(&mut newline).map_err(|e| GitError::Failed(e.to_string()))?;
+        files.insert(key.clone(), bytes);
+    }
+    let _ = writer.join();
+    let _ = child.wait();
+    Ok(Snapshot { revision: revision.to_string(), files })
+}

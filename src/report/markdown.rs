@@ -1,0 +1,113 @@
+//! `check --format markdown`: a summary for a pull-request comment. Exposures first, then the
+//! other findings, then (with `--diff-base`) the connections the change adds and removes. Tables
+//! are capped so that the comment stays within what code hosts accept.
+
+use std::io::{self, Write};
+
+use crate::check::{self, Outcome};
+use crate::diff::EdgeChange;
+use crate::finding::Finding;
+use crate::load::Files;
+use crate::rules;
+
+/// Rows per table before the rest is summarised.
+const MAX_ROWS: usize = 100;
+
+/// Text for a table cell: one line, no column breaks.
+fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ").replace('\r', "")
+}
+
+fn is_exposure(rule: &str) -> bool {
+    rules::find(rule).is_some_and(|m| m.tags.iter().any(|t| t == "exposure" || t == "multi-tenancy"))
+}
+
+fn findings_table(title: &str, findings: &[&Finding], files: &Files, out: &mut dyn Write) -> io::Result<()> {
+    if findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### {title}\n")?;
+    writeln!(out, "| level | rule | where | finding |")?;
+    writeln!(out, "| --- | --- | --- | --- |")?;
+    for f in findings.iter().take(MAX_ROWS) {
+        let at = f.location.span.start;
+        writeln!(
+            out,
+            "| {} | `{}` | `{}:{}:{}` | {} |",
+            f.level.as_str(),
+            f.rule,
+            cell(files.display(f.location.file)),
+            at.line,
+            at.col,
+            cell(&f.message)
+        )?;
+    }
+    if findings.len() > MAX_ROWS {
+        writeln!(out, "\n… and {} more.", findings.len() - MAX_ROWS)?;
+    }
+    writeln!(out)
+}
+
+/// Writes the summary. `base` names the revision the findings and connections are compared with.
+pub fn write(
+    outcome: &Outcome,
+    files: &Files,
+    changes: Option<&[EdgeChange]>,
+    base: Option<&str>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let [errors, warnings, notes] = check::counts(&outcome.findings);
+    let new = if base.is_some() { "new " } else { "" };
+    if outcome.findings.is_empty() {
+        writeln!(out, "## kubereach: no {new}findings\n")?;
+    } else {
+        writeln!(
+            out,
+            "## kubereach: {} {new}finding{} ({errors} error{}, {warnings} warning{}, {notes} note{})\n",
+            outcome.findings.len(),
+            if outcome.findings.len() == 1 { "" } else { "s" },
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" },
+            if notes == 1 { "" } else { "s" },
+        )?;
+    }
+    if let Some(base) = base {
+        writeln!(out, "Compared with `{}`.\n", cell(base))?;
+    }
+    // Most severe first within each table; report order otherwise.
+    let mut exposures: Vec<&Finding> = outcome.findings.iter().filter(|f| is_exposure(f.rule)).collect();
+    let mut others: Vec<&Finding> = outcome.findings.iter().filter(|f| !is_exposure(f.rule)).collect();
+    exposures.sort_by_key(|f| std::cmp::Reverse(f.level));
+    others.sort_by_key(|f| std::cmp::Reverse(f.level));
+    findings_table("Exposure", &exposures, files, out)?;
+    findings_table("Other findings", &others, files, out)?;
+    if let Some(changes) = changes {
+        let added = changes.iter().filter(|c| c.added).count();
+        let removed = changes.len() - added;
+        writeln!(out, "### Connections: {added} added, {removed} removed\n")?;
+        if !changes.is_empty() {
+            writeln!(out, "| | from | to | ports |")?;
+            writeln!(out, "| --- | --- | --- | --- |")?;
+            // Added first: what the change opens matters most.
+            let ordered = changes.iter().filter(|c| c.added).chain(changes.iter().filter(|c| !c.added));
+            for c in ordered.take(MAX_ROWS) {
+                let sign = if c.added { "+" } else { "−" };
+                writeln!(out, "| {sign} | `{}` | `{}` | {} |", cell(&c.src), cell(&c.dst), cell(&c.conns))?;
+            }
+            if changes.len() > MAX_ROWS {
+                writeln!(out, "\n… and {} more.", changes.len() - MAX_ROWS)?;
+            }
+            writeln!(out)?;
+        }
+    }
+    if outcome.suppressed > 0 || outcome.baselined > 0 {
+        writeln!(
+            out,
+            "<sub>{} suppressed, {} already present{}</sub>",
+            outcome.suppressed,
+            outcome.baselined,
+            if base.is_some() { " in the base" } else { " in the baseline" }
+        )?;
+    }
+    Ok(())
+}
