@@ -1,6 +1,6 @@
 //! Stage 5, report: the only code that formats for people and tools.
 //!
-//! Graph formats live in [`graph`]; findings are rendered here. Nothing in this module decides
+//! Graph formats live in [`graph`] and, as pictures, in [`picture`]; findings are rendered here. Nothing in this module decides
 //! what is true about the repository: it prints what the earlier stages computed.
 
 pub mod fingerprint;
@@ -8,6 +8,7 @@ pub mod github;
 pub mod graph;
 pub mod human;
 pub mod json;
+pub mod picture;
 pub mod sarif;
 
 use std::io::{self, Write};
