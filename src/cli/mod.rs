@@ -150,6 +150,12 @@ pub enum GraphFormat {
     Txt,
     /// The same edges with peers, protocols and port ranges structured
     Json,
+    /// A Graphviz DOT picture: namespaces as clusters, connections labelled with their ports
+    Dot,
+    /// A Mermaid flowchart of the same picture, for Markdown pages
+    Mermaid,
+    /// One self-contained, offline HTML page to explore the graph: search, click to highlight
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -332,6 +338,9 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let written = match args.format {
         GraphFormat::Txt => report::graph::write_txt(&graph, &mut out),
         GraphFormat::Json => report::graph::write_json(&graph, &loaded.model, &loaded.files, &mut out),
+        GraphFormat::Dot => report::picture::write_dot(&graph, &[], &mut out),
+        GraphFormat::Mermaid => report::picture::write_mermaid(&graph, &[], &mut out),
+        GraphFormat::Html => report::picture::write_html(&graph, &[], &mut out),
     };
     let edges = *written.as_ref().unwrap_or(&0);
     finish_write(written.and_then(|_| out.flush()), "the graph")?;

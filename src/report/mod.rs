@@ -1,7 +1,8 @@
 //! Stage 5, report: the only code that formats for people and tools.
 //!
-//! Graph formats live in [`graph`]; findings are rendered here. Nothing in this module decides
-//! what is true about the repository: it prints what the earlier stages computed.
+//! Graph formats live in [`graph`] and, as pictures, in [`picture`]; `explain` in [`explain`];
+//! findings are rendered here. Nothing in this module decides what is true about the repository:
+//! it prints what the earlier stages computed.
 
 pub mod explain;
 pub mod fingerprint;
@@ -10,6 +11,7 @@ pub mod graph;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod picture;
 pub mod sarif;
 
 use std::io::{self, Write};
