@@ -401,3 +401,21 @@ fn external_namespaces_are_never_called_dangling() {
     assert!(findings(dir.path(), "dangling-service", &[]).is_empty());
     assert!(findings(dir.path(), "policy-peer-matches-nothing", &[]).is_empty());
 }
+
+#[test]
+fn the_example_walkthrough_shows_what_kubereach_prints() {
+    let readme = std::fs::read_to_string(root().join("examples/shop/README.md")).unwrap();
+    let walkthrough = readme.split("## Walkthrough").nth(1).expect("a walkthrough section");
+    let blocks: Vec<&str> = walkthrough.split("```text\n").skip(1).map(|b| b.split("\n```").next().unwrap()).collect();
+    assert_eq!(blocks.len(), 2, "the check excerpt and the explain session");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubereach")).current_dir(root()).args(args).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let human = run(&["check", "examples/shop", "--select", "internet-exposed-workload"]);
+    assert!(human.contains(blocks[0]), "the check excerpt is not in the output:\n{human}");
+    let (command, shown) = blocks[1].split_once('\n').unwrap();
+    assert_eq!(command, "$ kubereach explain examples/shop --from '{internet}' --to shop-web/promo");
+    let explained = run(&["explain", "examples/shop", "--from", "{internet}", "--to", "shop-web/promo"]);
+    assert_eq!(explained.trim_end(), shown.trim_end());
+}

@@ -130,10 +130,21 @@ fn example_mermaid() {
 }
 
 #[test]
-fn dot_draws_exactly_the_connectivity_list() {
+fn dot_draws_exactly_the_connectivity_list_and_the_internet_paths() {
     let txt: Vec<String> = example("txt").lines().map(str::to_owned).collect();
     assert!(!txt.is_empty());
-    assert_eq!(dot_edges(&example("dot")), txt);
+    let (internet, connections): (Vec<String>, Vec<String>) =
+        dot_edges(&example("dot")).into_iter().partition(|e| e.starts_with("{internet} => "));
+    assert_eq!(connections, txt);
+    // The three paths `internet-exposed-workload` reports on the example, labelled by entry.
+    assert_eq!(
+        internet,
+        [
+            "{internet} => shop-web/promo[Deployment] : LoadBalancer Service/shop-web/promo",
+            "{internet} => billing/billing-portal[Deployment] : Ingress/billing/billing-portal",
+            "{internet} => shop-web/frontend[Deployment] : Ingress/shop-web/frontend",
+        ]
+    );
 }
 
 #[test]
@@ -317,7 +328,8 @@ fn example_dot_parses_with_graphviz() {
         eprintln!("skipping example_dot_parses_with_graphviz: Graphviz `dot` is not installed");
         return;
     };
-    assert_eq!(svg.matches("<g id=\"edge").count(), example("txt").lines().count());
+    // The connections and the three paths from the internet.
+    assert_eq!(svg.matches("<g id=\"edge").count(), example("txt").lines().count() + 3);
     for namespace in ["billing", "shop-api", "shop-data", "shop-web"] {
         // Graphviz writes a hyphen as an entity.
         let text = namespace.replace('-', "&#45;");
@@ -682,7 +694,8 @@ fn html_renders_in_a_headless_browser_without_network() {
     assert_eq!(drawn.len(), 2 * (69 + 1));
     assert!(drawn.iter().all(|c| c.starts_with("a/w000[Deployment] => ") || c.contains(" => a/w000[Deployment] : ")));
 
-    // The picture people look at, with a workload selected to show its connections.
+    // The picture people look at, with a workload selected to show its connections: `promo`, which
+    // the internet reaches through its public load balancer.
     let target = Path::new(env!("CARGO_BIN_EXE_kubereach")).parent().and_then(Path::parent).unwrap();
     let artifacts: PathBuf = target.join("artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
@@ -691,7 +704,7 @@ fn html_renders_in_a_headless_browser_without_network() {
     let proxy = Proxy::start();
     chromium(
         &page,
-        "#shop-api%2Fapi%5BDeployment%5D",
+        "#shop-web%2Fpromo%5BDeployment%5D",
         &proxy,
         &[&format!("--screenshot={}", shot.display()), "--window-size=1400,900", "--hide-scrollbars"],
     );

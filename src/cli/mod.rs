@@ -338,15 +338,33 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let written = match args.format {
         GraphFormat::Txt => report::graph::write_txt(&graph, &mut out),
         GraphFormat::Json => report::graph::write_json(&graph, &loaded.model, &loaded.files, &mut out),
-        GraphFormat::Dot => report::picture::write_dot(&graph, &[], &mut out),
-        GraphFormat::Mermaid => report::picture::write_mermaid(&graph, &[], &mut out),
-        GraphFormat::Html => report::picture::write_html(&graph, &[], &mut out),
+        GraphFormat::Dot => report::picture::write_dot(&graph, &internet_entries(&loaded, &graph), &mut out),
+        GraphFormat::Mermaid => report::picture::write_mermaid(&graph, &internet_entries(&loaded, &graph), &mut out),
+        GraphFormat::Html => report::picture::write_html(&graph, &internet_entries(&loaded, &graph), &mut out),
     };
     let edges = *written.as_ref().unwrap_or(&0);
     finish_write(written.and_then(|_| out.flush()), "the graph")?;
     stats.stage("report", started, None);
     stats.finish(edges, graph.classes.len(), graph.peers.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The paths from the internet that pictures highlight: exactly what `internet-exposed-workload`
+/// reports, at its level.
+fn internet_entries(loaded: &analysis::Loaded, graph: &graph::Graph) -> Vec<report::picture::InternetEntry> {
+    let cx = rules::Context { model: &loaded.model, graph };
+    let findings = rules::run(&cx, &|id: &str| id == "internet-exposed-workload");
+    findings
+        .iter()
+        .filter_map(|f| {
+            let peer = graph.peers.iter().position(|p| p.name == f.key.peer)?;
+            let kind = f.key.field.rsplit(':').next().unwrap_or_default();
+            let object = &f.key.object;
+            let label =
+                if object.starts_with(&format!("{kind}/")) { object.clone() } else { format!("{kind} {object}") };
+            Some(report::picture::InternetEntry { peer: peer as graph::PeerId, label, level: f.level })
+        })
+        .collect()
 }
 
 /// The graph of another revision: the same paths and settings, contents from git objects.
@@ -473,13 +491,9 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         CheckFormat::Human => report::human::write(&outcome, &loaded.files, color, &mut out),
         CheckFormat::Json => report::json::write(&outcome, &loaded.files, &mut out),
         CheckFormat::Github => report::github::write(&outcome, &loaded.files, &mut out),
-        CheckFormat::Markdown => report::markdown::write(
-            &outcome,
-            &loaded.files,
-            changes.as_deref(),
-            args.diff_base.as_deref(),
-            &mut out,
-        ),
+        CheckFormat::Markdown => {
+            report::markdown::write(&outcome, &loaded.files, changes.as_deref(), args.diff_base.as_deref(), &mut out)
+        }
         CheckFormat::Sarif => {
             let options =
                 report::sarif::SarifOptions { category: args.category.clone(), root: repository_root(&paths[0]) };

@@ -61,7 +61,8 @@ pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitE
         revision: revision.to_string(),
         message: "not a commit, branch or tag of this repository".to_string(),
     };
-    let verified = git(&top, &["rev-parse", "--verify", "--quiet", &format!("{revision}^{{tree}}")]).map_err(|_| unknown())?;
+    let verified =
+        git(&top, &["rev-parse", "--verify", "--quiet", &format!("{revision}^{{tree}}")]).map_err(|_| unknown())?;
     let tree = String::from_utf8_lossy(&verified).trim().to_string();
     if tree.is_empty() {
         return Err(unknown());

@@ -382,7 +382,10 @@ pub fn discover_snapshot(
     paths: &[PathBuf],
     options: &WalkOptions,
 ) -> Result<Discovery, LoadError> {
-    let bad = |pattern: &str, e: ignore::Error| LoadError::BadExclude { pattern: pattern.to_string(), message: e.to_string() };
+    let bad = |pattern: &str, e: ignore::Error| LoadError::BadExclude {
+        pattern: pattern.to_string(),
+        message: e.to_string(),
+    };
     let mut matchers = Vec::new();
     for root in paths {
         let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
