@@ -1,0 +1,207 @@
+//! `--diff-base`: what a commit adds, read from git objects without a checkout (DESIGN §1, §6).
+//!
+//! Each test builds a temporary git repository: a base commit, then a change in the working tree
+//! (or a second commit), and compares what `check` and `graph` report against the base.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.email=test@example.com", "-c", "user.name=test", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn kubereach(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubereach")).current_dir(dir).args(args).output().expect("run");
+    (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+const APP: &str = "apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: shop
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: web:1.0
+          ports: [{containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+";
+
+/// Opens the shop to the internet: a public load balancer, and a policy that admits everyone.
+const OPENING: &str = "apiVersion: v1
+kind: Service
+metadata:
+  name: web-public
+  namespace: shop
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-everyone
+  namespace: shop
+spec:
+  podSelector: {app: web}
+  ingress:
+    - ports: [{port: 8080}]
+";
+
+/// A repository whose base commit has a lingering finding (an Ingress without TLS), so that "only
+/// what is new" is tested against something old.
+fn base_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
+    std::fs::write(dir.path().join("deploy/app.yaml"), APP).unwrap();
+    std::fs::write(dir.path().join(".kubereach.yaml"), "profile: generic\n").unwrap();
+    let old_gap = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  ingressClassName: nginx\n  rules:\n    - host: shop.example.com\n      http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n                name: web\n                port:\n                  number: 80\n";
+    std::fs::write(dir.path().join("deploy/ingress.yaml"), old_gap).unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    dir
+}
+
+fn rules_of(json: &str) -> Vec<String> {
+    let report: Value = serde_json::from_str(json).unwrap();
+    let mut rules: Vec<String> =
+        report["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap().to_string()).collect();
+    rules.sort();
+    rules
+}
+
+#[test]
+fn opening_a_namespace_to_the_internet_yields_exactly_the_new_findings_and_edges() {
+    let dir = base_repo();
+    let (_, all, _) = kubereach(dir.path(), &["check", ".", "--format", "json", "--fail-on", "never"]);
+    assert!(rules_of(&all).contains(&"ingress-without-tls".to_string()), "the base has an old finding: {all}");
+    // Nothing changed yet: nothing new.
+    let (code, json, err) = kubereach(dir.path(), &["check", ".", "--diff-base", "HEAD", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(rules_of(&json).is_empty(), "{json}");
+
+    std::fs::write(dir.path().join("deploy/public.yaml"), OPENING).unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "open the shop"]);
+    let (code, json, err) = kubereach(dir.path(), &["check", ".", "--diff-base", "HEAD~1", "--format", "json"]);
+    assert_eq!(code, Some(1), "{err}");
+    // The load balancer, the two paths the change opens (through it, and through the Ingress whose
+    // controller the new rule now admits), the rule that admits everyone; not the old Ingress
+    // finding.
+    assert_eq!(
+        rules_of(&json),
+        ["internet-exposed-workload", "internet-exposed-workload", "policy-allows-all", "public-load-balancer"],
+        "{json}"
+    );
+    let (_, changes, _) = kubereach(dir.path(), &["graph", ".", "--diff-base", "HEAD~1"]);
+    assert_eq!(
+        changes.lines().collect::<Vec<_>>(),
+        [
+            "+ 0.0.0.0-255.255.255.255[External] => shop/web[Deployment] : TCP 8080",
+            "+ {ingress-controller} => shop/web[Deployment] : TCP 8080"
+        ],
+    );
+    // Reversed, the same connections are removed.
+    git(dir.path(), &["branch", "opened"]);
+    git(dir.path(), &["checkout", "-q", "HEAD~1"]);
+    let (_, changes, _) = kubereach(dir.path(), &["graph", ".", "--diff-base", "opened"]);
+    assert_eq!(
+        changes.lines().collect::<Vec<_>>(),
+        [
+            "- 0.0.0.0-255.255.255.255[External] => shop/web[Deployment] : TCP 8080",
+            "- {ingress-controller} => shop/web[Deployment] : TCP 8080"
+        ],
+    );
+}
+
+#[test]
+fn the_working_tree_is_compared_without_a_commit_and_markdown_lists_added_connections() {
+    let dir = base_repo();
+    std::fs::write(dir.path().join("deploy/public.yaml"), OPENING).unwrap();
+    let (code, md, err) = kubereach(dir.path(), &["check", ".", "--diff-base", "HEAD", "--format", "markdown"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(md.starts_with("## kubereach: 4 new findings (0 errors, 3 warnings, 1 note)"), "{md}");
+    let exposure = md.find("### Exposure").unwrap();
+    let connections = md.find("### Connections").unwrap();
+    assert!(exposure < connections, "exposures first:\n{md}");
+    assert_eq!(md[exposure..connections].matches("| `internet-exposed-workload` |").count(), 2, "{md}");
+    assert!(!md.contains("ingress-without-tls"), "{md}");
+    assert!(md.contains("### Connections: 2 added, 0 removed"), "{md}");
+    assert!(md.contains("| + | `{ingress-controller}` | `shop/web[Deployment]` | TCP 8080 |"), "{md}");
+    assert!(md.contains("already present in the base"), "the old Ingress finding is counted, not listed: {md}");
+    // The working tree was read, the base from git objects: no checkout happened.
+    let out = Command::new("git").current_dir(dir.path()).args(["status", "--porcelain"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "?? deploy/public.yaml");
+}
+
+#[test]
+fn moving_a_file_yields_nothing() {
+    let dir = base_repo();
+    std::fs::create_dir_all(dir.path().join("apps/shop")).unwrap();
+    git(dir.path(), &["mv", "deploy/app.yaml", "apps/shop/application.yaml"]);
+    git(dir.path(), &["mv", "deploy/ingress.yaml", "apps/shop/routes.yaml"]);
+    git(dir.path(), &["commit", "-qm", "move"]);
+    let (code, json, err) = kubereach(dir.path(), &["check", ".", "--diff-base", "HEAD~1", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(rules_of(&json).is_empty(), "{json}");
+    let (_, changes, err) = kubereach(dir.path(), &["graph", ".", "--diff-base", "HEAD~1"]);
+    assert!(changes.is_empty(), "{changes}{err}");
+}
+
+#[test]
+fn a_scanned_subfolder_is_compared_with_the_same_subfolder_and_bad_revisions_are_errors() {
+    let dir = base_repo();
+    std::fs::write(dir.path().join("deploy/public.yaml"), OPENING).unwrap();
+    let (_, changes, err) = kubereach(dir.path(), &["graph", "deploy", "--diff-base", "HEAD"]);
+    assert_eq!(changes.lines().count(), 2, "{changes}{err}");
+    let (_, changes, _) = kubereach(&dir.path().join("deploy"), &["graph", ".", "--diff-base", "HEAD"]);
+    assert_eq!(changes.lines().count(), 2, "from inside the folder: {changes}");
+    let (code, _, err) = kubereach(dir.path(), &["check", ".", "--diff-base", "no-such-branch"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("cannot resolve `no-such-branch`"), "{err}");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("app.yaml"), APP).unwrap();
+    let (code, _, err) = kubereach(outside.path(), &["graph", ".", "--diff-base", "HEAD"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not inside a git repository"), "{err}");
+}
