@@ -19,7 +19,9 @@
 //!    memory per stage on standard error) once to warm the page cache and then N times, and reports
 //!    the medians per stage, throughput, peak RSS against the input size and the graph's size;
 //! 3. runs `--format txt` once and `-j 1` once per size;
-//! 4. prints the tables to standard output and writes them to `target/bench-repos/results.md`.
+//! 4. with the 10,000-object size, measures `check --watch`'s incremental re-check in process: a cold
+//!    check against a re-check after one file changed (medians);
+//! 5. prints the tables to standard output and writes them to `target/bench-repos/results.md`.
 //!
 //! Environment: `KUBEREACH_BENCH_SIZES=1000,10000` (default `1000,10000,100000`),
 //! `KUBEREACH_BENCH_RUNS=5` (default 5), `KUBEREACH_BIN` (default `target/release/kubereach`),
@@ -1969,6 +1971,57 @@ fn newest_source(dir: &Path) -> Option<SystemTime> {
     newest
 }
 
+/// Median milliseconds of a cold check and of a re-check after one file changed, both in
+/// process, and how many files the re-check read.
+fn incremental_check(dir: &Path, runs: usize) -> Result<(f64, f64, usize)> {
+    use kubereach::analysis::{LoadOptions, Session};
+    use kubereach::check::{self, RuleSettings};
+    let paths = vec![dir.to_path_buf()];
+    let options = LoadOptions { keep_text: true, ..LoadOptions::default() };
+    let profile = kubereach::profile::Profile::default();
+    let settings = RuleSettings::default();
+    let check = |session: &mut Session| -> Result<usize> {
+        let loaded = session.load(&paths, &options).map_err(|e| e.to_string())?;
+        let graph = kubereach::graph::build_with(&loaded.model, &profile);
+        Ok(check::run(&loaded, &graph, &settings, None).findings.len())
+    };
+    let mut cold = Vec::new();
+    for _ in 0..runs.max(1) {
+        let mut session = Session::new();
+        let started = Instant::now();
+        check(&mut session)?;
+        cold.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    // The file to change: the first manifest of the first namespace folder.
+    let mut namespaces: Vec<PathBuf> =
+        fs::read_dir(dir).map_err(|e| e.to_string())?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    namespaces.sort();
+    let folder = namespaces.first().ok_or("empty repository")?;
+    let mut files: Vec<PathBuf> =
+        fs::read_dir(folder).map_err(|e| e.to_string())?.flatten().map(|e| e.path()).collect();
+    files.sort();
+    let file = files.into_iter().find(|p| p.extension().is_some_and(|x| x == "yaml")).ok_or("no manifest")?;
+    let original = fs::read_to_string(&file).map_err(|e| e.to_string())?;
+    let mut session = Session::new();
+    check(&mut session)?;
+    let mut warm = Vec::new();
+    let mut read = 0;
+    for run in 0..runs.max(1) {
+        // A change of size as well as time: the session compares both.
+        fs::write(&file, format!("{original}# edit {run}{}\n", "!".repeat(run + 1))).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        check(&mut session)?;
+        warm.push(started.elapsed().as_secs_f64() * 1000.0);
+        read = session.reparsed;
+    }
+    fs::write(&file, original).map_err(|e| e.to_string())?;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Ok((median(cold), median(warm), read))
+}
+
 fn run() -> Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let target = match std::env::var_os("CARGO_TARGET_DIR") {
@@ -2047,8 +2100,23 @@ fn run() -> Result<()> {
     println!("measuring the graph stage on {GRAPH_VARIANT}: {runs} runs");
     let graph = measure(&snapshot, &dir, &["--format", "json"], runs)?;
 
+    // `check --watch` re-reads only what changed: a one-file change on the 10,000-object
+    // repository against a cold check, in process.
+    let incremental = if sizes.contains(&10_000) {
+        println!("measuring an incremental re-check (one file changed) on 10,000 objects: {runs} runs");
+        Some(incremental_check(&repos.join("10000"), runs)?)
+    } else {
+        None
+    };
+
     let ctx = Context { bin, version, cores, runs, others_cpu: others_share(ticks_before, cpu_ticks()) };
-    let text = report(&ctx, &results, Some((&info, &graph)));
+    let mut text = report(&ctx, &results, Some((&info, &graph)));
+    if let Some((cold, warm, read)) = incremental {
+        text.push_str(&format!(
+            "\n## Incremental re-check (`check --watch`), 10,000 objects\n\n| | median |\n| --- | --- |\n| cold check (load, graph, rules) | {cold:.1} ms |\n| one file changed, re-checked | {warm:.1} ms ({read} file re-read) |\n| ratio | {:.0}% of the cold time |\n",
+            100.0 * warm / cold
+        ));
+    }
     println!();
     print!("{text}");
     let path = repos.join("results.md");

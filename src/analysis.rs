@@ -48,6 +48,7 @@ pub struct Loaded {
     pub objects: usize,
 }
 
+#[derive(Clone)]
 struct FileOutcome {
     text: String,
     objects: Vec<Object>,
@@ -65,24 +66,41 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Loaded, load::Lo
     Ok(load_discovered(discovery, options))
 }
 
-fn load_discovered(mut discovery: Discovery, options: &LoadOptions) -> Loaded {
+fn load_discovered(discovery: Discovery, options: &LoadOptions) -> Loaded {
+    let discovery = without_patches(discovery, options);
+    let interner = crate::model::Interner::default();
+    let outcomes: Vec<(FileId, FileOutcome)> = discovery
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(i, path)| (i as FileId, load_one(i as FileId, path, &discovery, options, &interner)))
+        .collect();
+    let ids = discovery.files.len();
+    assemble(&discovery, outcomes, ids)
+}
+
+/// Kustomize patch files are partial objects, not applied on their own: left out.
+fn without_patches(mut discovery: Discovery, options: &LoadOptions) -> Discovery {
     let patches = load::kustomize_patches(&discovery.files, &options.walk, &options.source);
     if !patches.is_empty() {
         discovery.files.retain(|f| !patches.contains(&load::normalize(f)));
     }
-    let interner = crate::model::Interner::default();
-    let outcomes: Vec<FileOutcome> = discovery
-        .files
-        .par_iter()
-        .enumerate()
-        .map(|(i, path)| load_one(i as FileId, path, &discovery, options, &interner))
-        .collect();
+    discovery
+}
+
+/// Puts per-file outcomes (in path order, with their file ids) together into the model. `ids`
+/// is the number of file ids in use; ids without a file of this run get an empty entry.
+fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: usize) -> Loaded {
     let mut loaded = Loaded::default();
+    loaded.files.entries =
+        (0..ids).map(|_| SourceFile { path: PathBuf::new(), display: String::new(), text: String::new() }).collect();
     // Each file's objects stay in their own vector until the model takes them one by one, so
     // that no second copy of every object is ever held.
     let mut objects: Vec<Vec<Object>> = Vec::with_capacity(outcomes.len());
     let mut templates_per_chart: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    for (path, outcome) in discovery.files.iter().zip(outcomes) {
+    let mut file_of_path: BTreeMap<&Path, FileId> = BTreeMap::new();
+    for (path, (id, outcome)) in discovery.files.iter().zip(outcomes) {
+        file_of_path.insert(path, id);
         loaded.bytes_read += outcome.bytes;
         loaded.objects += outcome.objects.len();
         objects.push(outcome.objects);
@@ -90,17 +108,15 @@ fn load_discovered(mut discovery: Discovery, options: &LoadOptions) -> Loaded {
         if let Some(chart) = outcome.chart_template_of {
             *templates_per_chart.entry(chart).or_default() += 1;
         }
-        loaded.files.entries.push(SourceFile {
-            path: path.clone(),
-            display: load::display_path(path),
-            text: outcome.text,
-        });
+        if let Some(entry) = loaded.files.entries.get_mut(id as usize) {
+            *entry = SourceFile { path: path.clone(), display: load::display_path(path), text: outcome.text };
+        }
     }
     // One note per Helm chart, at its Chart.yaml, rather than one per template.
     for (chart, count) in templates_per_chart {
         let chart_file = chart.join("Chart.yaml");
-        let file = match discovery.files.iter().position(|p| *p == chart_file) {
-            Some(i) => i as FileId,
+        let file = match file_of_path.get(chart_file.as_path()) {
+            Some(id) => *id,
             None => push_file(&mut loaded.files, &chart_file),
         };
         loaded.findings.push(Finding::new(
@@ -120,6 +136,83 @@ fn load_discovered(mut discovery: Discovery, options: &LoadOptions) -> Loaded {
     }
     loaded.model = Model::from_objects(objects, &mut loaded.findings);
     loaded
+}
+
+/// What identifies a file's content between two runs without reading it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(Stamp { modified: m.modified().ok(), len: m.len() })
+}
+
+/// Repeated analyses of the same paths that re-read only the files that changed: the walk is
+/// redone (files come and go), a file whose modification time and size are unchanged keeps its
+/// parsed objects, and the model, graph and rules are recomputed from all of them. File ids are
+/// stable across runs, so that cached objects keep pointing at their file.
+#[derive(Default)]
+pub struct Session {
+    ids: std::collections::HashMap<PathBuf, FileId>,
+    cache: std::collections::HashMap<PathBuf, (Stamp, FileOutcome)>,
+    interner: crate::model::Interner,
+    /// Files parsed by the last run (the others came from the cache).
+    pub reparsed: usize,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// Loads the paths, re-reading only what changed since the previous call.
+    pub fn load(&mut self, paths: &[PathBuf], options: &LoadOptions) -> Result<Loaded, load::LoadError> {
+        let discovery = without_patches(load::discover(paths, &options.walk)?, options);
+        for path in &discovery.files {
+            let next = self.ids.len() as FileId;
+            self.ids.entry(path.clone()).or_insert(next);
+        }
+        let ids = &self.ids;
+        let cache = &self.cache;
+        let interner = &self.interner;
+        let fresh: Vec<(FileId, Option<Stamp>, Option<FileOutcome>)> = discovery
+            .files
+            .par_iter()
+            .map(|path| {
+                let id = ids.get(path).copied().unwrap_or_default();
+                let now = stamp(path);
+                let cached = cache.get(path).filter(|(was, _)| now.is_some() && Some(*was) == now);
+                match cached {
+                    Some(_) => (id, now, None),
+                    None => (id, now, Some(load_one(id, path, &discovery, options, interner))),
+                }
+            })
+            .collect();
+        self.reparsed = fresh.iter().filter(|(_, _, o)| o.is_some()).count();
+        let mut outcomes = Vec::with_capacity(fresh.len());
+        for (path, (id, now, outcome)) in discovery.files.iter().zip(fresh) {
+            let outcome = match outcome {
+                Some(o) => {
+                    if let Some(now) = now {
+                        self.cache.insert(path.clone(), (now, o.clone()));
+                    }
+                    o
+                }
+                None => match self.cache.get(path) {
+                    Some((_, o)) => o.clone(),
+                    None => load_one(id, path, &discovery, options, interner),
+                },
+            };
+            outcomes.push((id, outcome));
+        }
+        // Files gone from the walk leave the cache (their ids stay reserved).
+        let present: std::collections::HashSet<&PathBuf> = discovery.files.iter().collect();
+        self.cache.retain(|p, _| present.contains(p));
+        Ok(assemble(&discovery, outcomes, self.ids.len()))
+    }
 }
 
 fn push_file(files: &mut Files, path: &Path) -> FileId {

@@ -5,6 +5,7 @@
 //! `main`, which alone prints them.
 
 mod stats;
+mod watch;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -92,6 +93,9 @@ pub struct CheckArgs {
     /// Report only what the working tree adds over this git revision (read from git objects)
     #[arg(long, value_name = "GIT_REF")]
     pub diff_base: Option<String>,
+    /// Check again whenever a manifest or the configuration changes (re-reading only what changed)
+    #[arg(long)]
+    pub watch: bool,
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +197,8 @@ pub enum CliError {
     Port(String),
     #[error("--diff-base: {0}")]
     Git(#[from] crate::load::git::GitError),
+    #[error("--watch: {0}")]
+    Watch(String),
     #[error("--diff-base prints connections as `txt` or `json`, not `{0}`")]
     DiffFormat(String),
 }
@@ -446,6 +452,19 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
     check_rule_ids(&args.select)?;
     check_rule_ids(&args.ignore)?;
     let pool = thread_pool(args.common.threads)?;
+    if args.watch {
+        return watch::run(&args, &pool);
+    }
+    check_once(&args, &pool, None)
+}
+
+/// One run of `check`. With a session (`--watch`), files unchanged since the previous run are not
+/// read again.
+fn check_once(
+    args: &CheckArgs,
+    pool: &rayon::ThreadPool,
+    session: Option<&mut analysis::Session>,
+) -> Result<ExitCode, CliError> {
     let mut stats = Stats::new(args.common.stats);
     let paths = paths_or_cwd(&args.common.paths);
     let config = configuration(&args.common, &paths)?;
@@ -469,12 +488,23 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
 
     let profile = config.resolve_profile(args.common.profile.as_deref())?;
-    let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
+    let (loaded, graph) = match session {
+        None => load_and_build(pool, &paths, &options, &profile, &mut stats)?,
+        Some(session) => {
+            let started = Instant::now();
+            let loaded = pool.install(|| session.load(&paths, &options))?;
+            stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
+            let started = Instant::now();
+            let graph = graph::build_with(&loaded.model, &profile);
+            stats.stage("graph", started, None);
+            (loaded, graph)
+        }
+    };
     let mut changes = None;
     let mut baseline = baseline;
     if let Some(base) = &args.diff_base {
         // What the base revision already reports is not new: its keys join the baseline.
-        let (base_loaded, base_graph) = load_base(&pool, base, &paths, &options, &profile)?;
+        let (base_loaded, base_graph) = load_base(pool, base, &paths, &options, &profile)?;
         let keys = pool.install(|| crate::diff::finding_keys(&base_loaded, &base_graph, &settings));
         baseline.get_or_insert_with(Default::default).extend(keys);
         changes = Some(crate::diff::edge_changes(&base_graph, &graph));
@@ -486,7 +516,13 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
     let started = Instant::now();
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
-    let mut out = open_output(args.output.as_ref())?;
+    // To a file, the report replaces the previous one at once: an editor watching it never reads
+    // half a report.
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(_) => Box::new(&mut buffer),
+        None => open_output(None)?,
+    };
     let written = match args.format {
         CheckFormat::Human => report::human::write(&outcome, &loaded.files, color, &mut out),
         CheckFormat::Json => report::json::write(&outcome, &loaded.files, &mut out),
@@ -501,11 +537,27 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         }
     }
     .and_then(|()| out.flush());
+    drop(out);
+    let written = match &args.output {
+        Some(path) => written.and_then(|()| write_atomically(path, &buffer)),
+        None => written,
+    };
     finish_write(written, "the report")?;
     stats.stage("report", started, None);
     stats.finish(outcome.findings.len(), graph.classes.len(), graph.peers.len());
     let failed = outcome.findings.iter().any(|f| fail_on.fails(f.level));
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Writes `bytes` to a sibling temporary file and renames it over `path`.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+    let mut name = path.file_name().map(std::ffi::OsString::from).unwrap_or_default();
+    name.push(".kubereach-tmp");
+    let temporary = path.with_file_name(name);
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
 }
 
 fn run_rules(args: RulesArgs) -> Result<ExitCode, CliError> {
