@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The install step of the GitHub Action (action.yml). With INPUT_VERSION (`0.2.0`, `v0.2.0` or
 # `latest`), downloads the release archive built for this runner from the action's repository
-# (ACTION_REPOSITORY), `kubereach-<target>.tar.gz` (`.zip` on Windows) with its `.sha256`; when
-# there is none, or no version is given, builds the action's own source with
-# `cargo install --locked`. Puts the binary on PATH for the later steps ($GITHUB_PATH).
+# (ACTION_REPOSITORY, on GITHUB_SERVER_URL), `kubereach-<target>.tar.gz` (`.zip` on Windows), and
+# checks it against its `.sha256` when one is published. When there is none, or no version is
+# given, builds the action's own source with `cargo install --locked`. Puts the binary on PATH for
+# the later steps ($GITHUB_PATH).
 # Inputs arrive as environment variables, never interpolated into this script.
 set -euo pipefail
 
@@ -41,10 +42,12 @@ download() {
   local archive="kubereach-$target.tar.gz"
   [[ $target == *windows* ]] && archive="kubereach-$target.zip"
   local base
+  # GITHUB_SERVER_URL is the GitHub Enterprise server where there is one.
+  local server=${GITHUB_SERVER_URL:-https://github.com}
   if [[ $version == latest ]]; then
-    base="https://github.com/$repository/releases/latest/download"
+    base="$server/$repository/releases/latest/download"
   else
-    base="https://github.com/$repository/releases/download/v${version#v}"
+    base="$server/$repository/releases/download/v${version#v}"
   fi
   local work
   work=$(mktemp -d)

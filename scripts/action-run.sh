@@ -61,7 +61,7 @@ if [[ -n ${GITHUB_OUTPUT:-} ]]; then
   } >>"$GITHUB_OUTPUT"
 fi
 case $code in
-  0) echo "kubereach: nothing at or above ${INPUT_FAIL_ON:-warning}" ;;
+  0) echo "kubereach: no finding fails the step (fail-on ${INPUT_FAIL_ON:-warning})" ;;
   1) echo "::error title=kubereach::findings at or above ${INPUT_FAIL_ON:-warning}; see the code scanning alerts or $sarif" ;;
   *) echo "::error title=kubereach::kubereach check failed (exit $code)" ;;
 esac

@@ -455,6 +455,95 @@ fn action_script_inputs() {
     assert!(!run.log.lines().any(|l| l.starts_with("::error::forged")), "{}", run.log);
 }
 
+#[cfg(unix)]
+fn tools_present(tools: &[&str]) -> bool {
+    tools.iter().all(|tool| {
+        Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+    })
+}
+
+/// Runs the action's install step with a release published under `server` (a `file://` URL). A
+/// stand-in `cargo` first on `PATH` records its arguments in `cargo-args` and fails, so that a
+/// build from source is seen and never starts.
+#[cfg(unix)]
+fn run_install(server: &Path, version: &str) -> (Option<i32>, String, tempfile::TempDir) {
+    use std::os::unix::fs::PermissionsExt;
+    let runner = tempfile::tempdir().unwrap();
+    let github_path = runner.path().join("github-path");
+    let fake = runner.path().join("fake-bin");
+    write(
+        &fake,
+        "cargo",
+        &format!("#!/bin/sh\necho \"$@\" > '{}'\nexit 3\n", runner.path().join("cargo-args").display()),
+    );
+    std::fs::set_permissions(fake.join("cargo"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path =
+        std::env::join_paths(std::iter::once(fake).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())))
+            .unwrap();
+    let out = Command::new("bash")
+        .arg(Path::new(MANIFEST_DIR).join("scripts/action-install.sh"))
+        .current_dir(runner.path())
+        .env("PATH", path)
+        .env("INPUT_VERSION", version)
+        .env("ACTION_REPOSITORY", "owner/kubereach")
+        .env("GITHUB_SERVER_URL", format!("file://{}", server.display()))
+        .env("GITHUB_ACTION_PATH", MANIFEST_DIR)
+        .env("GITHUB_PATH", &github_path)
+        .env("RUNNER_TEMP", runner.path())
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .output()
+        .expect("run bash");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), log, runner)
+}
+
+#[test]
+#[cfg(unix)]
+fn action_install_script_uses_the_release_archive_and_checks_it() {
+    if !tools_present(&["curl", "tar", "sha256sum"]) {
+        println!("skipped: curl, tar or sha256sum is missing");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    // A release v9.9.9 whose binary is a stub that prints its version.
+    let server = tempfile::tempdir().unwrap();
+    let release = server.path().join("owner/kubereach/releases/download/v9.9.9");
+    let staging = server.path().join("staging");
+    write(&staging, "kubereach", "#!/bin/sh\necho kubereach 9.9.9\n");
+    std::fs::set_permissions(staging.join("kubereach"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(&release).unwrap();
+    let archive = release.join("kubereach-x86_64-unknown-linux-musl.tar.gz");
+    run_checked(Command::new("tar").arg("-czf").arg(&archive).arg("-C").arg(&staging).arg("kubereach"));
+    let sum = Command::new("sha256sum").arg(&archive).output().unwrap();
+    let sum = String::from_utf8(sum.stdout).unwrap();
+    let checksum = release.join("kubereach-x86_64-unknown-linux-musl.tar.gz.sha256");
+    std::fs::write(&checksum, sum.split_whitespace().next().unwrap()).unwrap();
+
+    let (code, log, runner) = run_install(server.path(), "v9.9.9");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("kubereach 9.9.9"), "the installed binary runs: {log}");
+    let bin = runner.path().join("kubereach-install/bin");
+    let github_path = std::fs::read_to_string(runner.path().join("github-path")).unwrap();
+    assert_eq!(github_path.trim(), bin.to_str().unwrap(), "the binary's folder goes on PATH");
+    assert!(bin.join("kubereach").exists());
+
+    // A checksum that does not match stops the install.
+    std::fs::write(&checksum, "0".repeat(64)).unwrap();
+    let (code, log, _runner) = run_install(server.path(), "9.9.9");
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("checksum mismatch"), "{log}");
+
+    // No release of that version: the action's own source is built instead.
+    let (code, log, runner) = run_install(server.path(), "1.0.0");
+    assert_eq!(code, Some(3), "the stand-in cargo's failure stops the step: {log}");
+    assert!(log.contains("building from source"), "{log}");
+    let args = std::fs::read_to_string(runner.path().join("cargo-args")).unwrap();
+    let root = runner.path().join("kubereach-install");
+    assert_eq!(args.trim(), format!("install --locked --path {MANIFEST_DIR} --root {}", root.display()));
+    assert!(!runner.path().join("github-path").exists(), "nothing on PATH after a failed install");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The pre-commit hook
 // ---------------------------------------------------------------------------------------------
