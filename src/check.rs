@@ -3,14 +3,20 @@
 //! Order matters and is fixed here: loader findings and rule findings are pooled, then rule
 //! selection, suppressions (annotations and comments, with unused ones reported), levels from
 //! configuration, the baseline, and finally the report order.
+//!
+//! A report may be limited to some files ([`FileFilter`], `check --only-files`, for pre-commit):
+//! the whole repository is still loaded and every rule still sees every object, because
+//! reachability is global (a policy in one file isolates a workload in another); only what is
+//! reported is limited, to findings whose primary location lies in those files.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use crate::analysis::Loaded;
 use crate::config::RuleLevel;
 use crate::finding::{Finding, Level};
 use crate::graph::Graph;
-use crate::load::Files;
+use crate::load::{self, Files};
 use crate::rules::{self, Context};
 use crate::{report, suppress};
 
@@ -49,15 +55,66 @@ pub fn logical_key(f: &Finding, files: &Files) -> String {
     }
 }
 
+/// The files a report is limited to (`check --only-files`). Paths are compared once resolved
+/// ([`load::canonical_path`]), so `./a.yaml`, `a.yaml`, an absolute path and a symbolic link to
+/// the file all name it. A path that names no loaded manifest simply selects nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileFilter {
+    wanted: BTreeSet<PathBuf>,
+}
+
+impl FileFilter {
+    pub fn new<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Self {
+        FileFilter { wanted: paths.into_iter().map(|p| load::canonical_path(p.as_ref())).collect() }
+    }
+
+    /// Whether `path` is one of the files.
+    pub fn contains(&self, path: &Path) -> bool {
+        self.wanted.contains(&load::canonical_path(path))
+    }
+
+    /// Keeps the findings whose primary location is in one of the files; related locations and
+    /// path steps elsewhere do not count, as the finding is shown (and fixed) where it points.
+    pub fn retain(&self, findings: &mut Vec<Finding>, files: &Files) {
+        // Resolving a path costs system calls: once per file that has findings, not per finding.
+        let mut selected: Vec<Option<bool>> = vec![None; files.entries.len()];
+        findings.retain(|f| {
+            let Some(slot) = selected.get_mut(f.location.file as usize) else { return false };
+            *slot.get_or_insert_with(|| files.get(f.location.file).is_some_and(|file| self.contains(&file.path)))
+        });
+    }
+}
+
 pub fn run(loaded: &Loaded, graph: &Graph, settings: &RuleSettings, baseline: Option<&BTreeSet<String>>) -> Outcome {
+    run_for_files(loaded, graph, settings, baseline, None)
+}
+
+/// [`run`], with the report limited to the findings located in `only` when it is given.
+pub fn run_for_files(
+    loaded: &Loaded,
+    graph: &Graph,
+    settings: &RuleSettings,
+    baseline: Option<&BTreeSet<String>>,
+    only: Option<&FileFilter>,
+) -> Outcome {
     let enabled = |id: &str| settings.enabled(id);
     let cx = Context { model: &loaded.model, graph };
     let mut findings: Vec<Finding> = loaded.findings.iter().filter(|f| enabled(f.rule)).cloned().collect();
     findings.extend(rules::run(&cx, &enabled));
+    // Filtering before suppressions is exact, since a suppression only covers findings of its own
+    // file, and it keeps the count of suppressed findings to the files reported. Suppressions in
+    // other files then look unused; their findings are filtered out in turn.
+    if let Some(only) = only {
+        only.retain(&mut findings, &loaded.files);
+    }
     let suppressed = suppress::apply(findings, &loaded.model, &loaded.files, &enabled);
     let mut findings = suppressed.kept;
     if enabled(suppress::UNUSED_SUPPRESSION) {
-        findings.extend(suppressed.unused);
+        let mut unused = suppressed.unused;
+        if let Some(only) = only {
+            only.retain(&mut unused, &loaded.files);
+        }
+        findings.extend(unused);
     }
     for f in &mut findings {
         if let Some(RuleLevel::Level(level)) = settings.levels.get(f.rule) {

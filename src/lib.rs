@@ -25,6 +25,10 @@
 
 #![forbid(unsafe_code)]
 
+/// The version `--version` prints: the package version, followed by `git describe` of the
+/// checkout it was built from when there was one (set by `build.rs`).
+pub const VERSION: &str = env!("KUBEREACH_VERSION");
+
 pub mod analysis;
 pub mod baseline;
 pub mod check;

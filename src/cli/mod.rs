@@ -29,7 +29,7 @@ use stats::Stats;
 #[derive(Debug, Parser)]
 #[command(
     name = "kubereach",
-    version,
+    version = crate::VERSION,
     about = "Who can reach what in your Kubernetes manifests, and where that exposure is a gap",
     long_about = None,
     propagate_version = true
@@ -96,6 +96,10 @@ pub struct CheckArgs {
     /// Check again whenever a manifest or the configuration changes (re-reading only what changed)
     #[arg(long)]
     pub watch: bool,
+    /// Report only findings located in these files, still analysing the whole repository (PATHs,
+    /// default: the repository root) for context; for pre-commit, which appends the file names
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub only_files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -466,7 +470,13 @@ fn check_once(
     session: Option<&mut analysis::Session>,
 ) -> Result<ExitCode, CliError> {
     let mut stats = Stats::new(args.common.stats);
-    let paths = paths_or_cwd(&args.common.paths);
+    // A few files from pre-commit still need the rest of the repository for context.
+    let paths = if !args.only_files.is_empty() && args.common.paths.is_empty() {
+        vec![repository_root(std::path::Path::new("."))]
+    } else {
+        paths_or_cwd(&args.common.paths)
+    };
+    let only_files = (!args.only_files.is_empty()).then(|| check::FileFilter::new(&args.only_files));
     let config = configuration(&args.common, &paths)?;
     let options = load_options(&args.common, &config, true);
     let baseline = match &args.baseline {
@@ -510,7 +520,8 @@ fn check_once(
         changes = Some(crate::diff::edge_changes(&base_graph, &graph));
     }
     let started = Instant::now();
-    let outcome = pool.install(|| check::run(&loaded, &graph, &settings, baseline.as_ref()));
+    let outcome =
+        pool.install(|| check::run_for_files(&loaded, &graph, &settings, baseline.as_ref(), only_files.as_ref()));
     stats.stage("rules", started, None);
 
     let started = Instant::now();

@@ -430,6 +430,20 @@ pub fn discover_snapshot(
     Ok(discovery)
 }
 
+/// The path with symbolic links, `.` and `..` resolved, for comparing paths that name one file in
+/// different ways (`./a.yaml`, `a.yaml`, an absolute path, a link); a path that does not exist is
+/// made absolute and normalized lexically instead.
+pub fn canonical_path(path: &Path) -> PathBuf {
+    fs::canonicalize(path).unwrap_or_else(|_| {
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf())
+        };
+        normalize(&absolute)
+    })
+}
+
 /// `a/./b/../c` → `a/c`, lexically (a `..` that climbs above the start is kept).
 pub fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
@@ -449,6 +463,13 @@ pub fn normalize(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_path_of_a_missing_file_is_absolute_and_normalized() {
+        let path = canonical_path(Path::new("no-such-folder/sub/../file.yaml"));
+        assert!(path.is_absolute(), "{}", path.display());
+        assert!(path.ends_with("no-such-folder/file.yaml"), "{}", path.display());
+    }
 
     #[test]
     fn normalize_is_lexical() {
