@@ -4,7 +4,7 @@
 //! dropped before the next file is taken, so peak memory holds the model, not every tree. Results
 //! are merged in path order, which makes the outcome independent of the thread count.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -150,17 +150,26 @@ fn stamp(path: &Path) -> Option<Stamp> {
     Some(Stamp { modified: m.modified().ok(), len: m.len() })
 }
 
-/// Repeated analyses of the same paths that re-read only the files that changed: the walk is
-/// redone (files come and go), a file whose modification time and size are unchanged keeps its
-/// parsed objects, and the model, graph and rules are recomputed from all of them. File ids are
-/// stable across runs, so that cached objects keep pointing at their file.
+/// Repeated analyses of the same paths (`check --watch`) that re-read only the files that changed.
+///
+/// [`Session::load`] redoes the walk (files come and go) and re-reads a file only when its
+/// modification time or size changed. [`Session::reload`] is for files known to have been
+/// modified (not created or removed): it reads only them and patches the previous model in place,
+/// unless a repeated object is involved (a repeat decides which declaration wins, so the model is
+/// rebuilt). File ids are stable across runs, so that cached objects keep pointing at their file.
 #[derive(Default)]
 pub struct Session {
-    ids: std::collections::HashMap<PathBuf, FileId>,
-    cache: std::collections::HashMap<PathBuf, (Stamp, FileOutcome)>,
+    ids: HashMap<PathBuf, FileId>,
+    cache: HashMap<PathBuf, (Stamp, FileOutcome)>,
     interner: crate::model::Interner,
-    /// Files parsed by the last run (the others came from the cache).
+    /// The previous result, its discovery, and each file's position in path order.
+    last: Option<(Loaded, Discovery, HashMap<FileId, usize>)>,
+    /// How many files declare each object key (kind, namespace, name).
+    declarations: HashMap<(String, String, String), u32>,
+    /// Files read by the last run (the others came from the cache or the previous model).
     pub reparsed: usize,
+    /// Whether the last run patched the previous model in place.
+    pub patched: bool,
 }
 
 impl Session {
@@ -168,8 +177,14 @@ impl Session {
         Session::default()
     }
 
-    /// Loads the paths, re-reading only what changed since the previous call.
-    pub fn load(&mut self, paths: &[PathBuf], options: &LoadOptions) -> Result<Loaded, load::LoadError> {
+    /// The result of the last run.
+    pub fn loaded(&self) -> Option<&Loaded> {
+        self.last.as_ref().map(|(loaded, _, _)| loaded)
+    }
+
+    /// Loads the paths, re-reading only the files whose modification time or size changed.
+    pub fn load(&mut self, paths: &[PathBuf], options: &LoadOptions) -> Result<&Loaded, load::LoadError> {
+        self.patched = false;
         let discovery = without_patches(load::discover(paths, &options.walk)?, options);
         for path in &discovery.files {
             let next = self.ids.len() as FileId;
@@ -209,9 +224,94 @@ impl Session {
             outcomes.push((id, outcome));
         }
         // Files gone from the walk leave the cache (their ids stay reserved).
-        let present: std::collections::HashSet<&PathBuf> = discovery.files.iter().collect();
+        let present: HashSet<&PathBuf> = discovery.files.iter().collect();
         self.cache.retain(|p, _| present.contains(p));
-        Ok(assemble(&discovery, outcomes, self.ids.len()))
+        self.declarations.clear();
+        for (_, outcome) in &outcomes {
+            let keys: HashSet<_> = outcome.objects.iter().map(Model::object_key).collect();
+            for key in keys {
+                *self.declarations.entry(key).or_default() += 1;
+            }
+        }
+        let ranks = outcomes.iter().enumerate().map(|(rank, (id, _))| (*id, rank)).collect();
+        let loaded = assemble(&discovery, outcomes, self.ids.len());
+        let (loaded, _, _) = self.last.insert((loaded, discovery, ranks));
+        Ok(loaded)
+    }
+
+    /// Loads again after `modified` files changed in place: only they are read, and the previous
+    /// model is patched. Falls back to [`Session::load`] for anything else: a file that is new,
+    /// gone, a Helm chart's or a kustomization, or an object declared in several files.
+    pub fn reload(
+        &mut self,
+        modified: &[PathBuf],
+        paths: &[PathBuf],
+        options: &LoadOptions,
+    ) -> Result<&Loaded, load::LoadError> {
+        if modified.is_empty() || !self.try_patch(modified, options) {
+            self.patched = false;
+            return self.load(paths, options);
+        }
+        self.patched = true;
+        self.reparsed = modified.len();
+        match &self.last {
+            Some((loaded, _, _)) => Ok(loaded),
+            // `try_patch` succeeds only with a previous result.
+            None => Err(load::LoadError::Missing("the previous analysis".to_string())),
+        }
+    }
+
+    /// Patches the previous result with the new contents of `modified`; `false` (and nothing
+    /// changed) when that cannot be done exactly.
+    fn try_patch(&mut self, modified: &[PathBuf], options: &LoadOptions) -> bool {
+        let Some((_, discovery, _)) = &self.last else { return false };
+        let mut updates = Vec::new();
+        for path in modified {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let special = matches!(name, "Chart.yaml" | "kustomization.yaml" | "kustomization.yml" | "Kustomization");
+            let (Some(&id), Some((_, old)), Some(now)) = (self.ids.get(path), self.cache.get(path), stamp(path)) else {
+                return false;
+            };
+            if special || old.chart_template_of.is_some() || !discovery.files.contains(path) {
+                return false;
+            }
+            let new = load_one(id, path, discovery, options, &self.interner);
+            let old_keys: HashSet<_> = old.objects.iter().map(Model::object_key).collect();
+            let new_keys: Vec<_> = new.objects.iter().map(Model::object_key).collect();
+            let distinct: HashSet<_> = new_keys.iter().cloned().collect();
+            let repeats_elsewhere = old_keys.iter().any(|k| self.declarations.get(k).copied().unwrap_or(0) > 1)
+                || new_keys
+                    .iter()
+                    .any(|k| self.declarations.get(k).copied().unwrap_or(0) > u32::from(old_keys.contains(k)));
+            if new.chart_template_of.is_some() || distinct.len() != new_keys.len() || repeats_elsewhere {
+                return false;
+            }
+            updates.push((path.clone(), id, now, old_keys, distinct, new));
+        }
+        let Some((loaded, _, ranks)) = &mut self.last else { return false };
+        for (path, id, now, old_keys, new_keys, new) in updates {
+            for key in old_keys {
+                if let Some(n) = self.declarations.get_mut(&key) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+            for key in new_keys {
+                *self.declarations.entry(key).or_default() += 1;
+            }
+            if let Some((_, old)) = self.cache.get(&path) {
+                loaded.objects = (loaded.objects + new.objects.len()).saturating_sub(old.objects.len());
+                loaded.bytes_read = (loaded.bytes_read + new.bytes).saturating_sub(old.bytes);
+            }
+            let rank = |f: FileId| ranks.get(&f).copied().unwrap_or(usize::MAX);
+            loaded.model.replace_file(id, new.objects.clone(), rank);
+            loaded.findings.retain(|f| f.location.file != id);
+            loaded.findings.extend(new.findings.iter().cloned());
+            if let Some(entry) = loaded.files.entries.get_mut(id as usize) {
+                entry.text = new.text.clone();
+            }
+            self.cache.insert(path, (now, new));
+        }
+        true
     }
 }
 

@@ -463,11 +463,11 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
 }
 
 /// One run of `check`. With a session (`--watch`), files unchanged since the previous run are not
-/// read again.
+/// read again; `modified` names the files known to have changed in place (empty: look at all).
 fn check_once(
     args: &CheckArgs,
     pool: &rayon::ThreadPool,
-    session: Option<&mut analysis::Session>,
+    session: Option<(&mut analysis::Session, &[PathBuf])>,
 ) -> Result<ExitCode, CliError> {
     let mut stats = Stats::new(args.common.stats);
     // A few files from pre-commit still need the rest of the repository for context.
@@ -498,11 +498,16 @@ fn check_once(
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
 
     let profile = config.resolve_profile(args.common.profile.as_deref())?;
-    let (loaded, graph) = match session {
-        None => load_and_build(pool, &paths, &options, &profile, &mut stats)?,
-        Some(session) => {
+    let owned;
+    let (loaded, graph): (&analysis::Loaded, graph::Graph) = match session {
+        None => {
+            let (loaded, graph) = load_and_build(pool, &paths, &options, &profile, &mut stats)?;
+            owned = loaded;
+            (&owned, graph)
+        }
+        Some((session, modified)) => {
             let started = Instant::now();
-            let loaded = pool.install(|| session.load(&paths, &options))?;
+            let loaded = pool.install(|| session.reload(modified, &paths, &options))?;
             stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
             let started = Instant::now();
             let graph = graph::build_with(&loaded.model, &profile);
@@ -521,7 +526,7 @@ fn check_once(
     }
     let started = Instant::now();
     let outcome =
-        pool.install(|| check::run_for_files(&loaded, &graph, &settings, baseline.as_ref(), only_files.as_ref()));
+        pool.install(|| check::run_for_files(loaded, &graph, &settings, baseline.as_ref(), only_files.as_ref()));
     stats.stage("rules", started, None);
 
     let started = Instant::now();

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use notify::event::ModifyKind;
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use super::{check_once, paths_or_cwd, CheckArgs, CliError};
@@ -31,27 +32,57 @@ fn relevant(path: &Path, output: Option<&Path>) -> bool {
     lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") || name == "Kustomization"
 }
 
-/// Blocks until a relevant change has happened and the burst of events is over. `false` when the
+/// What changed during one burst of events.
+#[derive(Default)]
+struct Change {
+    /// Files whose contents changed in place.
+    modified: Vec<PathBuf>,
+    /// A file was created, removed or renamed: the walk must be redone.
+    structural: bool,
+}
+
+/// Blocks until a relevant change has happened and the burst of events is over; `None` when the
 /// watcher is gone.
-fn wait_for_change(events: &Receiver<notify::Result<notify::Event>>, output: Option<&Path>) -> bool {
-    let is_relevant = |event: &notify::Result<notify::Event>| match event {
-        Ok(e) => !matches!(e.kind, EventKind::Access(_)) && e.paths.iter().any(|p| relevant(p, output)),
-        Err(_) => true,
+fn wait_for_change(events: &Receiver<notify::Result<notify::Event>>, output: Option<&Path>) -> Option<Change> {
+    let mut change = Change::default();
+    let record = |event: notify::Result<notify::Event>, change: &mut Change| -> bool {
+        let Ok(event) = event else {
+            // Events were lost: look at everything.
+            change.structural = true;
+            return true;
+        };
+        let paths: Vec<PathBuf> = event.paths.into_iter().filter(|p| relevant(p, output)).collect();
+        if paths.is_empty() || matches!(event.kind, EventKind::Access(_)) {
+            return false;
+        }
+        match event.kind {
+            EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) => change.modified.extend(paths),
+            _ => change.structural = true,
+        }
+        true
     };
     loop {
         match events.recv() {
-            Ok(event) if is_relevant(&event) => break,
-            Ok(_) => continue,
-            Err(_) => return false,
+            Ok(event) => {
+                if record(event, &mut change) {
+                    break;
+                }
+            }
+            Err(_) => return None,
         }
     }
     loop {
         match events.recv_timeout(DEBOUNCE) {
-            Ok(_) => continue,
-            Err(RecvTimeoutError::Timeout) => return true,
-            Err(RecvTimeoutError::Disconnected) => return false,
+            Ok(event) => {
+                record(event, &mut change);
+            }
+            Err(RecvTimeoutError::Timeout) => break,
+            Err(RecvTimeoutError::Disconnected) => return None,
         }
     }
+    change.modified.sort();
+    change.modified.dedup();
+    Some(change)
 }
 
 pub fn run(args: &CheckArgs, pool: &rayon::ThreadPool) -> Result<ExitCode, CliError> {
@@ -73,9 +104,10 @@ pub fn run(args: &CheckArgs, pool: &rayon::ThreadPool) -> Result<ExitCode, CliEr
         crate::load::normalize(&absolute)
     });
     let mut session = Session::new();
+    let mut modified: Vec<PathBuf> = Vec::new();
     loop {
         let started = Instant::now();
-        match check_once(args, pool, Some(&mut session)) {
+        match check_once(args, pool, Some((&mut session, &modified))) {
             Ok(_) => eprintln!(
                 "kubereach: checked in {} ms ({} file{} read); watching for changes, Ctrl-C to stop",
                 started.elapsed().as_millis(),
@@ -85,8 +117,24 @@ pub fn run(args: &CheckArgs, pool: &rayon::ThreadPool) -> Result<ExitCode, CliEr
             // A broken configuration is fixed while watching: say so and wait for the fix.
             Err(e) => eprintln!("kubereach: error: {e}"),
         }
-        if !wait_for_change(&events, output.as_deref()) {
+        let Some(change) = wait_for_change(&events, output.as_deref()) else {
             return Ok(ExitCode::SUCCESS);
+        };
+        // Paths as the walk names them (relative to the working directory when below it), so that
+        // the session recognises its files; a structural change reloads everything.
+        modified =
+            if change.structural { Vec::new() } else { change.modified.iter().map(|p| walk_name(p, &paths)).collect() };
+    }
+}
+
+/// The path under which the walk of `roots` finds an absolute `path`: the root as written on the
+/// command line joined with the rest.
+fn walk_name(path: &Path, roots: &[PathBuf]) -> PathBuf {
+    for root in roots {
+        let absolute = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+        if let Ok(rest) = path.strip_prefix(&absolute) {
+            return root.join(rest);
         }
     }
+    path.to_path_buf()
 }

@@ -180,15 +180,20 @@ impl Graph {
             Direction::Ingress => c.ingress_policies.clone(),
             Direction::Egress => c.egress_policies.clone(),
         };
-        let inert: Vec<usize> = self
-            .policy_selects
-            .iter()
-            .enumerate()
-            .filter(|(pi, selected)| {
-                selected.contains(&class) && model.policies[*pi].affects(direction) && !isolating.contains(pi)
-            })
-            .map(|(pi, _)| pi)
-            .collect();
+        // Policies select without isolating only where the profile withholds enforcement.
+        let withheld = !self.profile.dataplane.enforces() || (c.windows && !self.profile.windows_enforced);
+        let inert: Vec<usize> = if withheld {
+            self.policy_selects
+                .iter()
+                .enumerate()
+                .filter(|(pi, selected)| {
+                    selected.contains(&class) && model.policies[*pi].affects(direction) && !isolating.contains(pi)
+                })
+                .map(|(pi, _)| pi)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut admitting = Vec::new();
         let mut allows = Conns::none();
         for &pi in &isolating {

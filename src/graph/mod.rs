@@ -438,12 +438,20 @@ pub fn build_with(model: &Model, profile: &Profile) -> Graph {
     builder.run()
 }
 
+/// A rule peer's selectors (and the policy's namespace when it has no namespaceSelector): peers
+/// with equal keys match the same classes.
+type PeerKey = (
+    Option<crate::model::selector::SelectorKey>,
+    Option<crate::model::selector::SelectorKey>,
+    crate::model::selector::Str,
+);
+
 struct Builder<'m> {
     model: &'m Model,
     g: Graph,
     /// Classes per namespace, and the namespace's labels.
     namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
-    match_cache: FxHashMap<String, std::rc::Rc<[ClassId]>>,
+    match_cache: FxHashMap<PeerKey, std::rc::Rc<[ClassId]>>,
     conns_ids: FxHashMap<Conns, ConnsId>,
     /// Pseudo classes of known ingress controllers, by namespace and labels.
     controller_classes: BTreeMap<(Box<str>, Labels), ClassId>,
@@ -659,11 +667,10 @@ impl<'m> Builder<'m> {
         match peer {
             PeerSelector::IpBlock { cidr, except, .. } => PeerMatch::Atoms(self.g.ip_space.runs(cidr, except)),
             PeerSelector::Pods { namespaces, pods, .. } => {
-                let key = format!(
-                    "{:?}|{:?}|{}",
+                let key: PeerKey = (
                     namespaces.as_ref().map(|s| s.key()),
                     pods.as_ref().map(|s| s.key()),
-                    if namespaces.is_none() { &*policy.meta.namespace } else { "" }
+                    if namespaces.is_none() { policy.meta.namespace.clone() } else { "".into() },
                 );
                 if let Some(hit) = self.match_cache.get(&key) {
                     return PeerMatch::Classes(hit.clone());

@@ -596,6 +596,67 @@ impl Model {
         model
     }
 
+    /// The identity under which repeats are recognised: kind, namespace (none for cluster-scoped
+    /// kinds) and name.
+    pub fn object_key(object: &Object) -> (String, String, String) {
+        let meta = object.meta();
+        let namespace = if object.namespaced() { meta.namespace.to_string() } else { String::new() };
+        (meta.kind.to_string(), namespace, meta.name.to_string())
+    }
+
+    /// Replaces the objects of one file by `objects`, as [`Model::from_objects`] would place them:
+    /// each kind's list stays in path order, given by `rank` (a file's position in path order).
+    /// Valid only when neither the old nor the new objects repeat an object of another file (the
+    /// caller checks; repeats need the whole model rebuilt).
+    pub fn replace_file(&mut self, file: FileId, objects: Vec<Object>, rank: impl Fn(FileId) -> usize) {
+        fn patch<T>(
+            list: &mut Vec<T>,
+            file: FileId,
+            new: Vec<T>,
+            meta: impl Fn(&T) -> &Meta,
+            rank: &dyn Fn(FileId) -> usize,
+        ) {
+            list.retain(|o| meta(o).file != file);
+            let at = rank(file);
+            let position = list.partition_point(|o| rank(meta(o).file) < at);
+            list.splice(position..position, new);
+        }
+        let mut by_kind: (Vec<Namespace>, Vec<Workload>, Vec<Service>, Vec<Ingress>) = Default::default();
+        let mut rest: (Vec<IngressClass>, Vec<Route>, Vec<NetworkPolicy>, Vec<OtherObject>) = Default::default();
+        for object in objects {
+            match object {
+                Object::Namespace(o) => by_kind.0.push(o),
+                Object::Workload(o) => by_kind.1.push(o),
+                Object::Service(o) => by_kind.2.push(o),
+                Object::Ingress(o) => by_kind.3.push(o),
+                Object::IngressClass(o) => rest.0.push(o),
+                Object::Route(o) => rest.1.push(o),
+                Object::NetworkPolicy(o) => rest.2.push(o),
+                Object::Other(o) => rest.3.push(o),
+            }
+        }
+        let rank: &dyn Fn(FileId) -> usize = &rank;
+        patch(&mut self.namespaces, file, by_kind.0, |o| &o.meta, rank);
+        patch(&mut self.workloads, file, by_kind.1, |o| &o.meta, rank);
+        patch(&mut self.services, file, by_kind.2, |o| &o.meta, rank);
+        patch(&mut self.ingresses, file, by_kind.3, |o| &o.meta, rank);
+        patch(&mut self.ingress_classes, file, rest.0, |o| &o.meta, rank);
+        patch(&mut self.routes, file, rest.1, |o| &o.meta, rank);
+        patch(&mut self.policies, file, rest.2, |o| &o.meta, rank);
+        patch(&mut self.others, file, rest.3, |o| &o.meta, rank);
+        self.namespaces_with_custom_resources.clear();
+        self.other_policies.clear();
+        for o in &self.others {
+            if let Some(cluster_wide) = other_policy_kind(&o.meta.kind, &o.meta.api_version) {
+                let scope: selector::Str = if cluster_wide { "".into() } else { o.meta.namespace.clone() };
+                self.other_policies.entry(scope).or_default().insert(o.meta.kind.clone());
+            }
+            if !o.meta.namespace.is_empty() && is_custom_resource(&o.meta.api_version) {
+                self.namespaces_with_custom_resources.insert(o.meta.namespace.clone());
+            }
+        }
+    }
+
     /// Labels of a namespace: its object's labels plus the automatic name label, or only the
     /// automatic label when no manifest defines it.
     pub fn namespace_labels(&self, name: &str) -> Labels {

@@ -9,7 +9,7 @@
 use super::common::workloads_by_namespace;
 use super::Context;
 use crate::finding::{Finding, Level};
-use crate::model::selector::{Operator, Selector};
+use crate::model::selector::{Operator, Selector, SelectorKey};
 use crate::model::{Direction, PeerSelector, NAMESPACE_NAME_LABEL};
 
 /// The namespace names a selector pins through the automatic name label (`matchLabels` or `In`),
@@ -36,7 +36,9 @@ fn pinned_names(sel: &Selector) -> Option<Vec<&str>> {
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let with_workloads = workloads_by_namespace(cx.model);
     // Namespaces of the repository a label selector matches, by selector (policies repeat them).
-    let mut selected_namespaces: std::collections::HashMap<String, Vec<&str>> = std::collections::HashMap::new();
+    let mut selected_namespaces: std::collections::HashMap<SelectorKey, Vec<&str>> = std::collections::HashMap::new();
+    let mut matched: std::collections::HashMap<(Option<SelectorKey>, Option<SelectorKey>, &str), bool> =
+        std::collections::HashMap::new();
     for policy in &cx.model.policies {
         for direction in [Direction::Ingress, Direction::Egress] {
             if !policy.affects(direction) {
@@ -65,7 +67,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                                 continue
                             }
                             None => selected_namespaces
-                                .entry(format!("{:?}", sel.key()))
+                                .entry(sel.key())
                                 .or_insert_with(|| {
                                     cx.graph
                                         .namespaces
@@ -89,7 +91,14 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     {
                         continue;
                     }
-                    if cx.graph.matches_any_class(policy, peer) {
+                    // Policies repeat their peers: each distinct one is matched once.
+                    let peer_key = (
+                        namespaces.as_ref().map(|s| s.key()),
+                        pods.as_ref().map(|s| s.key()),
+                        if namespaces.is_none() { &*policy.meta.namespace } else { "" },
+                    );
+                    let matches = *matched.entry(peer_key).or_insert_with(|| cx.graph.matches_any_class(policy, peer));
+                    if matches {
                         continue;
                     }
                     let pods_text =
