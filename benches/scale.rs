@@ -1987,7 +1987,7 @@ fn incremental_check(dir: &Path, runs: usize) -> Result<(f64, f64, usize)> {
     let check = |session: &mut Session, modified: &[PathBuf]| -> Result<usize> {
         let loaded = session.reload(modified, &paths, &options).map_err(|e| e.to_string())?;
         let graph = kubereach::graph::build_with(&loaded.model, &profile);
-        Ok(check::run(&loaded, &graph, &settings, None).findings.len())
+        Ok(check::run(loaded, &graph, &settings, None).findings.len())
     };
     let mut cold = Vec::new();
     for _ in 0..runs.max(1) {
