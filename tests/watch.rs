@@ -257,3 +257,17 @@ fn a_broken_configuration_is_reported_and_watching_goes_on_until_it_is_fixed() {
     assert!(!rules.iter().any(|r| r == "public-load-balancer"), "the fixed configuration applies: {rules:?}");
     assert_eq!(watching.errors().len(), 1, "{:?}", watching.stderr());
 }
+
+#[test]
+fn the_report_folder_is_created_when_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("svc.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  type: NodePort\n  ports: [{port: 80}]\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubereach"))
+        .current_dir(dir.path())
+        .args(["check", ".", "--format", "sarif", "--output", ".sarif/kubereach.sarif", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = std::fs::read_to_string(dir.path().join(".sarif/kubereach.sarif")).unwrap();
+    assert!(report.contains("nodeport-service"), "{report}");
+}

@@ -567,6 +567,10 @@ fn check_once(
 
 /// Writes `bytes` to a sibling temporary file and renames it over `path`.
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+    // `--output .sarif/kubereach.sarif` in a fresh checkout: the folder is created.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
     let mut name = path.file_name().map(std::ffi::OsString::from).unwrap_or_default();
     name.push(".kubereach-tmp");
     let temporary = path.with_file_name(name);
