@@ -4,7 +4,9 @@
 //! `nodeSelector` can land on a Windows node and fail there. Reported under the AKS profiles.
 //!
 //! A workload is an ingress controller when its pods carry the labels of a well-known controller
-//! or of one the configuration declares.
+//! (ingress-nginx's in any namespace; AKS application routing's `app: nginx` only in its own
+//! namespace, since plain nginx servers carry it too) or of one the configuration declares (in its
+//! namespace).
 
 use super::Context;
 use crate::finding::{Finding, Level};
@@ -16,11 +18,19 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     if !profile.is_aks() {
         return;
     }
-    let mut identities: Vec<crate::model::selector::Labels> = well_known_pods().into_iter().map(|(_, l)| l).collect();
+    // (namespace, labels): a controller is recognised by its pod labels, and also by its namespace
+    // where the labels alone are common ones (`app: nginx` is also every plain nginx).
+    let mut identities: Vec<(Option<Box<str>>, crate::model::selector::Labels)> = well_known_pods()
+        .into_iter()
+        .map(|(namespace, labels)| {
+            let distinctive = labels.0.iter().any(|(k, _)| k.starts_with("app.kubernetes.io/"));
+            (if distinctive { None } else { Some(namespace) }, labels)
+        })
+        .collect();
     for spec in &profile.controllers {
-        if let Controller::Pods { labels, .. } = &spec.identity {
+        if let Controller::Pods { namespace, labels } = &spec.identity {
             if !labels.is_empty() {
-                identities.push(labels.clone());
+                identities.push((Some(namespace.clone()), labels.clone()));
             }
         }
     }
@@ -28,8 +38,10 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if matches!(workload.kind, WorkloadKind::Job | WorkloadKind::CronJob) || workload.linux_only {
             continue;
         }
-        let is_controller =
-            identities.iter().any(|labels| labels.0.iter().all(|(k, v)| workload.pod_labels.get(k) == Some(&**v)));
+        let is_controller = identities.iter().any(|(namespace, labels)| {
+            namespace.as_ref().is_none_or(|ns| **ns == *workload.meta.namespace)
+                && labels.0.iter().all(|(k, v)| workload.pod_labels.get(k) == Some(&**v))
+        });
         // Admission webhooks and other jobs of a controller's chart carry its labels too; only
         // pods that serve traffic (a container port) are the controller itself.
         if !is_controller || workload.ports.is_empty() {
