@@ -236,12 +236,16 @@ fn cidr_text(range: &IpRange) -> String {
 fn ingress_entries(model: &Model, graph: &Graph, entries: &mut Vec<Entry>) {
     let services: FxHashMap<(&str, &str), usize> =
         model.services.iter().enumerate().map(|(i, s)| ((&*s.meta.namespace, &*s.meta.name), i)).collect();
+    // The pseudo classes of known controllers, by namespace and labels.
+    let pseudo: FxHashMap<(&str, &crate::model::selector::Labels), ClassId> = graph
+        .classes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.pseudo)
+        .map(|(i, c)| ((&*c.namespace, &c.labels), i as ClassId))
+        .collect();
     let controller_class = |namespace: &str, labels: &crate::model::selector::Labels| {
-        graph
-            .classes
-            .iter()
-            .position(|c| c.pseudo && &*c.namespace == namespace && &c.labels == labels)
-            .map_or(graph.ingress_controller, |i| i as ClassId)
+        pseudo.get(&(namespace, labels)).copied().unwrap_or(graph.ingress_controller)
     };
     for ingress in &model.ingresses {
         let serving = controllers::controller_of(ingress, &model.ingress_classes, &graph.profile);
