@@ -444,6 +444,28 @@ fn action_script_inputs() {
     let run = run_action(workspace.path(), &[("INPUT_CONFIG", "ci/kubereach.yaml")]);
     assert_eq!(run.code, Some(0), "{}", run.log);
 
+    // A profile input is passed on: a policy under a dataplane without enforcement is reported.
+    write(
+        workspace.path(),
+        "deploy/deny.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: shop\nspec:\n  podSelector: {}\n",
+    );
+    let rules_of = |run: &ActionRun| -> Vec<String> {
+        let sarif = run.output("sarif-file").unwrap_or_default().to_string();
+        let log: Value = serde_json::from_str(&std::fs::read_to_string(sarif).unwrap()).unwrap();
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["ruleId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let run = run_action(workspace.path(), &[("INPUT_PROFILE", "aks-kubenet"), ("INPUT_FAIL_ON", "never")]);
+    assert_eq!(run.code, Some(0), "{}", run.log);
+    assert!(rules_of(&run).iter().any(|r| r == "network-policy-not-enforced"), "{}", run.log);
+    let run = run_action(workspace.path(), &[("INPUT_FAIL_ON", "never")]);
+    assert!(!rules_of(&run).iter().any(|r| r == "network-policy-not-enforced"), "{}", run.log);
+
     // A usage error: exit 2, and no report to upload.
     let run = run_action(workspace.path(), &[("INPUT_FAIL_ON", "sometimes")]);
     assert_eq!(run.code, Some(2), "{}", run.log);
