@@ -229,10 +229,13 @@ fn ingress_paths_through_known_and_declared_controllers() {
         ("ing.yaml", edge_ingress.as_str()),
     ];
     // Unknown class `edge`: an unknown controller, which the rule could be (it names another
-    // namespace): not blocked, and not exposed either (the unknown controller is not admitted).
+    // namespace): not blocked, and the path from the internet is reported through it.
     let dir = repo(&files, "{}\n");
     assert!(findings(dir.path(), "ingress-backend-blocked", &[]).is_empty());
-    assert!(findings(dir.path(), "internet-exposed-workload", &[]).is_empty());
+    assert_eq!(findings(dir.path(), "internet-exposed-workload", &[]).len(), 1);
+    // The connectivity list keeps its unlabelled `{ingress-controller}` pod, which that rule does
+    // not admit.
+    assert!(!graph_txt(dir.path(), &[]).contains("{ingress-controller} =>"));
     // Declared: the path exists, through the controller's real identity.
     let declared = "ingress-controllers:\n  - class: edge\n    namespace: edge\n    pod-labels: {app: proxy}\n";
     let dir = repo(&files, declared);

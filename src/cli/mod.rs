@@ -367,8 +367,11 @@ fn internet_entries(loaded: &analysis::Loaded, graph: &graph::Graph) -> Vec<repo
     findings
         .iter()
         .filter_map(|f| {
-            let peer = graph.peers.iter().position(|p| p.name == f.key.peer)?;
-            let kind = f.key.field.rsplit(':').next().unwrap_or_default();
+            // The key's peer is `<peer name> <ports>`.
+            let name = f.key.peer.split(' ').next().unwrap_or_default();
+            let peer = graph.peers.iter().position(|p| p.name == name)?;
+            // The key's field is `<field>:<entry kind>[:<route>]`.
+            let kind = f.key.field.split(':').nth(1).unwrap_or_default();
             let object = &f.key.object;
             let label =
                 if object.starts_with(&format!("{kind}/")) { object.clone() } else { format!("{kind} {object}") };

@@ -82,6 +82,9 @@ enum Counterpart<'a> {
     SomeAddress(&'a [IpRange]),
     /// Every address of this range.
     EveryAddress(IpRange),
+    /// An ingress controller the repository does not show: it may run in any namespace, with any
+    /// labels, or on the host network (arriving from a node address).
+    UnknownController,
 }
 
 impl Graph {
@@ -127,7 +130,10 @@ impl Graph {
                     if !wanted || !classes.contains(&x.class) {
                         continue;
                     }
-                    let ingress = self.entry_side(model, x);
+                    // From the internet, an unknown controller is any plausible one (as the
+                    // exposure is computed); as `{ingress-controller}`, the connectivity list's
+                    // unlabelled pod.
+                    let ingress = self.entry_side(model, x, !through_controller);
                     entries.push(EntryVerdict { exposure: x.clone(), ingress });
                 }
             }
@@ -143,15 +149,26 @@ impl Graph {
         Explanation { from: from.clone(), to: to.clone(), pairs, entries, allowed }
     }
 
-    /// What the backend pods' ingress says about an exposure's source, on the entry's ports.
-    pub fn entry_side(&self, model: &Model, x: &Exposure) -> Side {
+    /// What the backend pods' ingress says about an exposure's source, on the entry's ports. With
+    /// `plausible`, an unknown ingress controller is any controller the rules could admit (as
+    /// [`Exposure::admitted`] counts it), else the connectivity list's unlabelled pod.
+    pub fn entry_side(&self, model: &Model, x: &Exposure, plausible: bool) -> Side {
         let counterpart = match &self.entries[x.entry].source {
+            super::Source::Class(c) if plausible && *c == self.ingress_controller => Counterpart::UnknownController,
             super::Source::Class(c) => Counterpart::Class(*c),
             super::Source::Addresses(r) => Counterpart::SomeAddress(r),
         };
         let mut side = self.side(model, x.class, Direction::Ingress, &counterpart, Some(x.class));
         side.allows = side.allows.intersect(&x.wanted);
         side
+    }
+
+    /// What the ingress of `class` admits from an ingress controller the repository does not show,
+    /// of the `wanted` connections.
+    pub fn admits_unknown_controller(&self, model: &Model, class: ClassId, wanted: &Conns) -> Conns {
+        self.side(model, class, Direction::Ingress, &Counterpart::UnknownController, Some(class))
+            .allows
+            .intersect(wanted)
     }
 
     /// What the ingress of `class` admits from every address of `range` (each rule must cover
@@ -253,6 +270,18 @@ impl Graph {
                         .any(|f| block_has_address_in(cidr, except, &IpRange::whole(*f)));
                 }
                 ranges.iter().any(|r| block_has_address_in(cidr, except, r))
+            }
+            (PeerSelector::IpBlock { .. }, Counterpart::UnknownController) => true,
+            (PeerSelector::Pods { namespaces: Some(_), .. }, Counterpart::UnknownController) => true,
+            // Pods of the policy's own namespace: a controller there the repository does not
+            // declare, unless the selector names declared pods.
+            (PeerSelector::Pods { namespaces: None, pods, .. }, Counterpart::UnknownController) => {
+                !self.namespaces.get(&policy.meta.namespace).is_some_and(|(_, classes)| {
+                    classes.iter().any(|&k| {
+                        let k = &self.classes[k as usize];
+                        !k.pseudo && pods.as_ref().is_none_or(|s| s.matches(&k.labels))
+                    })
+                })
             }
             (PeerSelector::IpBlock { cidr, except, .. }, Counterpart::EveryAddress(range)) => {
                 cidr.contains(range) && !except.iter().any(|e| overlap(e, range).is_some())

@@ -65,7 +65,9 @@ pub struct Entry {
     pub route: Option<String>,
 }
 
-/// An entry joined with one class of its backend pods.
+/// An entry joined with one class of its backend pods. Behind an unknown ingress controller,
+/// `admitted` is what any plausible controller (any namespace, any labels, the host network) would
+/// be admitted: the connectivity list's `{ingress-controller}` is narrower, one unlabelled pod.
 #[derive(Clone, Debug)]
 pub struct Exposure {
     /// Index into [`Graph::entries`].
@@ -173,8 +175,11 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
             _ => false,
         };
         if opens_node_ports && profile.nodes_public {
-            let source =
-                if service.external_traffic_policy_local { Source::Addresses(Vec::new()) } else { node_source() };
+            let source = if service.external_traffic_policy_local {
+                Source::Addresses(internet_ranges())
+            } else {
+                node_source()
+            };
             entries.push(base(EntryKind::NodePort, type_at, "spec.type", source, client_text, None));
         }
         let public_ip = service.external_ips.iter().find(|(ip, _)| {
@@ -219,8 +224,13 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
             if wanted.is_empty() {
                 continue;
             }
-            let inbound = graph.inbound.get(c as usize).and_then(Option::as_ref);
-            let admitted = wanted.intersect(&admitted(inbound, &entry.source, &graph.conns, &graph.ip_space.atoms));
+            let admitted = if entry.source == Source::Class(graph.ingress_controller) {
+                // An unknown controller: whatever a plausible one would be admitted.
+                graph.admits_unknown_controller(model, c, &wanted)
+            } else {
+                let inbound = graph.inbound.get(c as usize).and_then(Option::as_ref);
+                wanted.intersect(&admitted(inbound, &entry.source, &graph.conns, &graph.ip_space.atoms))
+            };
             exposures.push(Exposure { entry: ei, class: c, wanted, admitted });
         }
     }

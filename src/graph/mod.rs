@@ -576,7 +576,9 @@ impl<'m> Builder<'m> {
             model.namespaces.iter().map(|n| (&*n.meta.name, &n.meta.labels)).collect();
         for (id, class) in self.g.classes.iter().enumerate() {
             let entry = self.namespaces.entry(class.namespace.clone()).or_insert_with(|| {
-                let base = declared.get(&*class.namespace).map_or_else(Labels::default, |l| (*l).clone());
+                let base = declared
+                    .get(&*class.namespace)
+                    .map_or_else(|| controllers::well_known_namespace_labels(&class.namespace), |l| (*l).clone());
                 (base.with(NAMESPACE_NAME_LABEL, &class.namespace), Vec::new())
             });
             entry.1.push(id as ClassId);

@@ -23,6 +23,8 @@ pub enum GitError {
     Spawn(std::io::Error),
     #[error("`{path}` is not inside a git repository")]
     NotARepository { path: String },
+    #[error("`{path}` is not inside the repository `{top}` of the first path")]
+    OtherRepository { path: String, top: String },
     #[error("git cannot resolve `{revision}`: {message}")]
     UnknownRevision { revision: String, message: String },
     #[error("git failed: {0}")]
@@ -71,34 +73,38 @@ pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitE
     let mut scopes: Vec<(String, PathBuf)> = Vec::new();
     for p in scan_paths {
         let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-        let relative = real.strip_prefix(&top_real).unwrap_or(Path::new("")).to_string_lossy().replace('\\', "/");
-        scopes.push((relative, p.clone()));
+        let Ok(relative) = real.strip_prefix(&top_real) else {
+            return Err(GitError::OtherRepository { path: p.display().to_string(), top: top.display().to_string() });
+        };
+        scopes.push((relative.to_string_lossy().replace('\\', "/"), p.clone()));
     }
     let listing = git(&top, &["ls-tree", "-r", "-z", "--full-tree", &tree])?;
-    // (object id, working-tree path)
-    let mut wanted: Vec<(String, PathBuf)> = Vec::new();
+    // path → (mode, object id) of every entry, for following symbolic links within the tree.
+    let mut entries: BTreeMap<String, (String, String)> = BTreeMap::new();
     for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
         let entry = String::from_utf8_lossy(entry);
         let Some((meta, path)) = entry.split_once('\t') else { continue };
         let mut fields = meta.split_whitespace();
-        let (_mode, kind, id) = (fields.next(), fields.next(), fields.next());
-        let (Some("blob"), Some(id)) = (kind, id) else { continue };
+        if let (Some(mode), Some(_kind), Some(id)) = (fields.next(), fields.next(), fields.next()) {
+            entries.insert(path.to_string(), (mode.to_string(), id.to_string()));
+        }
+    }
+    // (object id, working-tree path); links are read as their targets once known.
+    let mut wanted: Vec<(String, PathBuf)> = Vec::new();
+    let mut links: Vec<(String, String, PathBuf)> = Vec::new();
+    let mut submodules: Vec<PathBuf> = Vec::new();
+    for (path, (mode, id)) in &entries {
+        let Some(key) = working_tree_path(path, &scopes) else { continue };
+        if mode == "160000" {
+            submodules.push(key);
+            continue;
+        }
         if !is_wanted(path.rsplit('/').next().unwrap_or(path)) && !path.ends_with("/Chart.yaml") {
             continue;
         }
-        for (prefix, shown) in &scopes {
-            let rest = if prefix.is_empty() {
-                Some(path)
-            } else if path == prefix {
-                Some("")
-            } else {
-                path.strip_prefix(prefix.as_str()).and_then(|r| r.strip_prefix('/'))
-            };
-            if let Some(rest) = rest {
-                let key = if rest.is_empty() { shown.clone() } else { shown.join(rest) };
-                wanted.push((id.to_string(), key));
-                break;
-            }
+        match mode.as_str() {
+            "120000" => links.push((path.clone(), id.clone(), key)),
+            _ => wanted.push((id.clone(), key)),
         }
     }
     let mut files = BTreeMap::new();
@@ -137,5 +143,55 @@ pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitE
     }
     let _ = writer.join();
     let _ = child.wait();
+    // A link to a file of the tree reads as that file, as on disk.
+    for (path, id, key) in links {
+        let target = read_blob(&top, &id)?;
+        let target = String::from_utf8_lossy(&target).to_string();
+        let dir = Path::new(&path).parent().unwrap_or(Path::new(""));
+        let resolved = crate::load::normalize(&dir.join(&target)).to_string_lossy().replace('\\', "/");
+        if let Some((mode, target_id)) = entries.get(&resolved) {
+            if mode != "120000" && mode != "160000" {
+                files.insert(key, read_blob(&top, target_id)?);
+            }
+        }
+    }
+    // A submodule's contents are another repository's: they are taken as they are in the working
+    // tree, so that a change of the superproject is not blamed for them.
+    for dir in submodules {
+        for entry in ignore::WalkBuilder::new(&dir).build().flatten() {
+            let path = entry.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if entry.file_type().is_some_and(|t| t.is_file()) && (is_wanted(name) || name == "Chart.yaml") {
+                if let Ok(bytes) = std::fs::read(path) {
+                    files.insert(path.to_path_buf(), bytes);
+                }
+            }
+        }
+    }
     Ok(Snapshot { revision: revision.to_string(), files })
+}
+
+fn read_blob(top: &Path, id: &str) -> Result<Vec<u8>, GitError> {
+    git(top, &["cat-file", "blob", id])
+}
+
+/// The working-tree path of a repository path under one of the scanned paths, as the walk would
+/// name it; `None` outside them, or hidden below them (the walk skips hidden files).
+fn working_tree_path(path: &str, scopes: &[(String, PathBuf)]) -> Option<PathBuf> {
+    for (prefix, shown) in scopes {
+        let rest = if prefix.is_empty() {
+            Some(path)
+        } else if path == prefix {
+            Some("")
+        } else {
+            path.strip_prefix(prefix.as_str()).and_then(|r| r.strip_prefix('/'))
+        };
+        if let Some(rest) = rest {
+            if rest.split('/').any(|c| c.starts_with('.')) {
+                return None;
+            }
+            return Some(if rest.is_empty() { shown.clone() } else { shown.join(rest) });
+        }
+    }
+    None
 }

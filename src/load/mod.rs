@@ -426,7 +426,9 @@ pub fn discover_snapshot(
             discovery.files.push(path.clone());
         }
     }
-    discovery.files.sort_by_key(|p| display_path(p));
+    // The walk's order (paths compared component by component), so that a repeated object is
+    // resolved the same way in both trees.
+    discovery.files.sort();
     Ok(discovery)
 }
 

@@ -29,7 +29,15 @@ fn pods(namespace: &str, key: &str, value: &str) -> Controller {
 /// The well-known controller of a class name or an IngressClass `spec.controller` value.
 pub fn well_known(name_or_controller: &str) -> Option<Controller> {
     Some(match name_or_controller {
-        "nginx" | "k8s.io/ingress-nginx" => pods("ingress-nginx", "app.kubernetes.io/name", "ingress-nginx"),
+        // The labels of the project's own install manifests and chart.
+        "nginx" | "k8s.io/ingress-nginx" => Controller::Pods {
+            namespace: "ingress-nginx".into(),
+            labels: Labels::default()
+                .with("app.kubernetes.io/name", "ingress-nginx")
+                .with("app.kubernetes.io/instance", "ingress-nginx")
+                .with("app.kubernetes.io/component", "controller")
+                .with("app.kubernetes.io/part-of", "ingress-nginx"),
+        },
         "webapprouting.kubernetes.azure.com" | "webapprouting.kubernetes.azure.com/nginx" => {
             pods("app-routing-system", "app", "nginx")
         }
@@ -47,6 +55,17 @@ pub fn well_known_pods() -> Vec<(Box<str>, Labels)> {
             _ => None,
         })
         .collect()
+}
+
+/// Labels a well-known controller's namespace carries besides the automatic one, when the
+/// repository does not declare it.
+pub fn well_known_namespace_labels(namespace: &str) -> Labels {
+    match namespace {
+        "ingress-nginx" => Labels::default()
+            .with("app.kubernetes.io/name", "ingress-nginx")
+            .with("app.kubernetes.io/instance", "ingress-nginx"),
+        _ => Labels::default(),
+    }
 }
 
 /// The class an Ingress names, or the default class.

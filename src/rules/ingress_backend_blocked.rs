@@ -11,8 +11,7 @@ use std::collections::BTreeMap;
 
 use super::Context;
 use crate::finding::{Finding, Level};
-use crate::graph::{ClassId, Conns, Source};
-use crate::model::{Direction, PeerSelector};
+use crate::graph::{ClassId, Conns};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let graph = cx.graph;
@@ -25,8 +24,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        let unknown = entry.source == Source::Class(graph.ingress_controller);
-        let admits = !x.admitted.is_empty() || (unknown && admits_unknown_controller(cx, x.class, &x.wanted));
+        // Behind an unknown controller, `admitted` already counts any plausible controller.
+        let admits = !x.admitted.is_empty();
         per_entry.entry(x.entry).or_default().push((x.class, admits, x.wanted.clone()));
     }
     for (ei, classes) in per_entry {
@@ -59,7 +58,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 entry.source_text
             ),
         )
-        .with_key(entry.object_key.clone(), entry.field, service.meta.name.to_string());
+        .with_key(
+            entry.object_key.clone(),
+            format!("{}:{}", entry.field, entry.route.as_deref().unwrap_or("*")),
+            format!("{} {wanted}", service.meta.name),
+        );
         let mut cited = std::collections::BTreeSet::new();
         for (c, _, _) in &classes {
             for &pi in &graph.classes[*c as usize].ingress_policies {
@@ -74,35 +77,4 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         out.push(finding);
     }
-}
-
-/// Whether an ingress rule of the class's isolating policies could admit a controller the
-/// repository does not show, on one of the wanted ports.
-fn admits_unknown_controller(cx: &Context, class: ClassId, wanted: &Conns) -> bool {
-    let graph = cx.graph;
-    let c = &graph.classes[class as usize];
-    c.ingress_policies.iter().any(|&pi| {
-        let policy = &cx.model.policies[pi];
-        policy.rules(Direction::Ingress).iter().any(|rule| {
-            let could_be_controller = match &rule.peers {
-                None => true,
-                Some(peers) => peers.iter().any(|peer| match peer {
-                    PeerSelector::IpBlock { .. } => true,
-                    PeerSelector::Pods { namespaces: Some(_), .. } => true,
-                    // Pods of the policy's namespace: a controller there the repository does not
-                    // declare, unless the selector names declared pods.
-                    PeerSelector::Pods { namespaces: None, pods, .. } => {
-                        let declared = graph.namespaces.get(&policy.meta.namespace).is_some_and(|(_, classes)| {
-                            classes.iter().any(|&k| {
-                                let k = &graph.classes[k as usize];
-                                !k.pseudo && pods.as_ref().is_none_or(|s| s.matches(&k.labels))
-                            })
-                        });
-                        !declared
-                    }
-                }),
-            };
-            could_be_controller && !graph.rule_ports_on(rule, class).intersect(wanted).is_empty()
-        })
-    })
 }

@@ -22,9 +22,10 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     // where the labels alone are common ones (`app: nginx` is also every plain nginx).
     let mut identities: Vec<(Option<Box<str>>, crate::model::selector::Labels)> = well_known_pods()
         .into_iter()
-        .map(|(namespace, labels)| {
-            let distinctive = labels.0.iter().any(|(k, _)| k.starts_with("app.kubernetes.io/"));
-            (if distinctive { None } else { Some(namespace) }, labels)
+        .map(|(namespace, labels)| match labels.get("app.kubernetes.io/name") {
+            // The name label alone: installs differ in the others.
+            Some(name) => (None, crate::model::selector::Labels::default().with("app.kubernetes.io/name", name)),
+            None => (Some(namespace), labels),
         })
         .collect();
     for spec in &profile.controllers {

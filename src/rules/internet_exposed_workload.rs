@@ -57,7 +57,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .filter_map(|(c, _)| exposure_of.get(&(ei, *c)))
             .map(|&xi| {
                 let x = &graph.exposures[xi];
-                (x, graph.entry_side(model, x))
+                (x, graph.entry_side(model, x, true))
             })
             .collect();
         let restricted_by_policy = isolated && restricted_by_rules(cx, entry, &classes);
@@ -135,10 +135,15 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             entry.at,
             format!("`{peer_name}` is reachable from the internet through {} on {admitted}: {why}", entry_words(entry)),
         )
+        // The route and the admitted ports are part of the identity: a change that opens another
+        // path or another port of the same workload is a new exposure (`--diff-base`, baselines).
         .with_key(
             entry.object_key.clone(),
-            format!("{}:{}", entry.field, entry.kind.as_str()),
-            peer_name.clone(),
+            match &entry.route {
+                Some(route) => format!("{}:{}:{route}", entry.field, entry.kind.as_str()),
+                None => format!("{}:{}", entry.field, entry.kind.as_str()),
+            },
+            format!("{peer_name} {admitted}"),
         );
         finding.path = path;
         out.push(finding);
