@@ -170,6 +170,21 @@ pub struct Session {
     pub reparsed: usize,
     /// Whether the last run patched the previous model in place.
     pub patched: bool,
+    /// The options the cache was filled with: parsed objects depend on them (the default
+    /// namespace, the size limit), so other options start afresh.
+    options_seen: Option<String>,
+}
+
+/// What of the load options shapes the parsed objects and the file set.
+fn options_fingerprint(options: &LoadOptions) -> String {
+    format!(
+        "{:?}|{:?}|{:?}|{}|{}",
+        options.default_namespace,
+        options.walk.excludes,
+        options.walk.anchored_excludes,
+        options.walk.max_file_size,
+        options.keep_text
+    )
 }
 
 impl Session {
@@ -185,6 +200,12 @@ impl Session {
     /// Loads the paths, re-reading only the files whose modification time or size changed.
     pub fn load(&mut self, paths: &[PathBuf], options: &LoadOptions) -> Result<&Loaded, load::LoadError> {
         self.patched = false;
+        let fingerprint = options_fingerprint(options);
+        if self.options_seen.as_ref() != Some(&fingerprint) {
+            self.cache.clear();
+            self.last = None;
+            self.options_seen = Some(fingerprint);
+        }
         let discovery = without_patches(load::discover(paths, &options.walk)?, options);
         for path in &discovery.files {
             let next = self.ids.len() as FileId;
@@ -287,6 +308,26 @@ impl Session {
                 return false;
             }
             updates.push((path.clone(), id, now, old_keys, distinct, new));
+        }
+        // Within one batch, two files must not gain the same object, nor one gain what another
+        // drops (the first declaration would change): the model is rebuilt then.
+        let mut gained: HashSet<&(String, String, String)> = HashSet::new();
+        for (_, _, _, old_keys, new_keys, _) in &updates {
+            for key in new_keys.iter().filter(|k| !old_keys.contains(*k)) {
+                if !gained.insert(key) {
+                    return false;
+                }
+            }
+        }
+        let dropped: HashSet<&(String, String, String)> = updates
+            .iter()
+            .flat_map(|(_, _, _, old_keys, new_keys, _)| old_keys.iter().filter(|k| !new_keys.contains(*k)))
+            .collect();
+        if gained.iter().any(|k| dropped.contains(k)) {
+            return false;
+        }
+        if options_fingerprint(options) != self.options_seen.clone().unwrap_or_default() {
+            return false;
         }
         let Some((loaded, _, ranks)) = &mut self.last else { return false };
         for (path, id, now, old_keys, new_keys, new) in updates {

@@ -338,7 +338,10 @@ fn read_controllers(node: &Node) -> Located<Vec<ControllerSpec>> {
                     let mut l = Labels::default();
                     for (k, v) in pairs {
                         // Label values are strings: the raw text, whatever YAML 1.1 would make of it.
-                        let v_text = v.as_scalar().map(|s| &*s.text).unwrap_or_default();
+                        let v_text = v
+                            .as_scalar()
+                            .map(|s| &*s.text)
+                            .ok_or_else(|| (v.span.start, "a `pod-labels` value must be a string".to_string()))?;
                         l = l.with(string(k, "pod-labels")?, v_text);
                     }
                     labels = Some(l);
@@ -355,14 +358,14 @@ fn read_controllers(node: &Node) -> Located<Vec<ControllerSpec>> {
         }
         let class = class.ok_or_else(|| (item.span.start, format!("each of `{WHAT}` needs a `class`")))?;
         let identity = match (namespace, labels, sources) {
-            (Some(namespace), labels, None) => {
-                Controller::Pods { namespace: namespace.into(), labels: labels.unwrap_or_default() }
+            (Some(namespace), Some(labels), None) if !labels.is_empty() => {
+                Controller::Pods { namespace: namespace.into(), labels }
             }
             (None, None, Some(ranges)) => Controller::External(ranges),
             _ => {
                 return Err((
                     item.span.start,
-                    format!("controller `{class}` needs either `namespace` (and `pod-labels`) or `source-cidrs`"),
+                    format!("controller `{class}` needs either `namespace` and `pod-labels`, or `source-cidrs`"),
                 ))
             }
         };

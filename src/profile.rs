@@ -89,10 +89,10 @@ pub const BUILT_IN: [(&str, &str); 5] = [
     ("aks-cilium", "Azure CNI powered by Cilium: Linux pods enforced, Windows pods not"),
 ];
 
-/// Where nodes live when nothing says: the private address ranges of RFC 1918 (every managed
-/// Kubernetes offering puts its nodes in a private network).
+/// Where nodes live when nothing says: the private address ranges of RFC 1918 and IPv6 unique
+/// local addresses (every managed Kubernetes offering puts its nodes in a private network).
 fn private_ranges() -> Vec<IpRange> {
-    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].iter().filter_map(|c| parse_cidr(c).ok()).collect()
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"].iter().filter_map(|c| parse_cidr(c).ok()).collect()
 }
 
 impl Profile {
@@ -117,6 +117,27 @@ impl Profile {
             external_namespaces: Vec::new(),
             tenant_label: None,
         })
+    }
+
+    /// The profile in words for messages: its name, and the settings the configuration changed
+    /// that messages rest on (``profile `generic` with `cluster.dataplane: none` ``).
+    pub fn describe(&self) -> String {
+        let base = Profile::built_in(&self.name).unwrap_or_default();
+        let mut changed = Vec::new();
+        if base.dataplane != self.dataplane {
+            changed.push(format!("`cluster.dataplane: {}`", self.dataplane.as_str()));
+        }
+        if base.windows_enforced != self.windows_enforced {
+            changed.push(format!("`cluster.windows-enforced: {}`", self.windows_enforced));
+        }
+        if base.nodes_public != self.nodes_public {
+            changed.push(format!("`cluster.nodes-public: {}`", self.nodes_public));
+        }
+        if changed.is_empty() {
+            format!("profile `{}`", self.name)
+        } else {
+            format!("profile `{}` with {}", self.name, changed.join(" and "))
+        }
     }
 
     /// Whether the profile is one of AKS's (for the Windows and ingress-controller guidance).

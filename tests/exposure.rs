@@ -389,6 +389,20 @@ fn explain_on_the_command_line() {
     assert!(err.contains("--port http"), "{err}");
     let (code, out, _) = run(&["--from", "shop-api/api", "--to", "10.0.0.0/8", "--port", "443/TCP"]);
     assert_eq!(code, Some(0), "{out}");
+    // Pseudo-peers are sources only; an address pair has no workload.
+    for (from, to) in
+        [("shop-web/frontend", "{internet}"), ("1.2.3.4", "5.6.7.8"), ("shop-web/frontend", "{ingress-controller}")]
+    {
+        let (code, _, err) = run(&["--from", from, "--to", to]);
+        assert_eq!(code, Some(2), "{from} => {to}");
+        assert!(err.contains("cannot explain"), "{err}");
+    }
+    // Both directions ask whether the rules cover the whole range: `promo` admits every address
+    // on 8080, so any range is admitted; `api` sends only to 0.0.0.0/0 on 443.
+    let (code, out, _) = run(&["--from", "0.0.0.0/0", "--to", "shop-web/promo", "--port", "8080"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out, _) = run(&["--from", "shop-api/api", "--to", "0.0.0.0/0", "--port", "443"]);
+    assert_eq!(code, Some(0), "{out}");
 }
 
 #[test]
@@ -421,4 +435,30 @@ fn the_example_walkthrough_shows_what_kubereach_prints() {
     assert_eq!(command, "$ kubereach explain examples/shop --from '{internet}' --to shop-web/promo");
     let explained = run(&["explain", "examples/shop", "--from", "{internet}", "--to", "shop-web/promo"]);
     assert_eq!(explained.trim_end(), shown.trim_end());
+}
+
+#[test]
+fn rules_that_admit_every_internet_client_guard_nothing() {
+    let local = service("LoadBalancer", "  externalTrafficPolicy: Local\n");
+    let rule = |peers: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow\n  namespace: shop\nspec:\n  podSelector:\n    matchLabels:\n      app: web\n  ingress:\n    - from:\n{peers}      ports:\n        - port: 8080\n"
+        )
+    };
+    let cases = [
+        ("        - ipBlock:\n            cidr: 203.0.113.0/24\n", "note"),
+        ("        - ipBlock:\n            cidr: 0.0.0.0/0\n            except: [10.0.0.0/8]\n", "warning"),
+        (
+            "        - ipBlock:\n            cidr: 203.0.113.0/24\n        - ipBlock:\n            cidr: ::/0\n",
+            "warning",
+        ),
+    ];
+    for (peers, level) in cases {
+        let allow = rule(peers);
+        let files =
+            [("web.yaml", WEB), ("svc.yaml", local.as_str()), ("deny.yaml", DENY), ("allow.yaml", allow.as_str())];
+        let dir = repo(&files, "{}\n");
+        let hits = findings(dir.path(), "internet-exposed-workload", &[]);
+        assert_eq!(hits.iter().map(|h| h.1.as_str()).collect::<Vec<_>>(), [level], "{peers}");
+    }
 }

@@ -113,3 +113,30 @@ fn reloading_a_modified_file_equals_a_fresh_analysis() {
     assert_eq!(reloaded, observe(&analysis::load(&paths, &options).unwrap()));
     assert_eq!(session.reparsed, 1);
 }
+
+#[test]
+fn a_batch_where_two_files_gain_the_same_object_is_rebuilt_and_other_options_start_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let web = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: web}]}\n";
+    std::fs::write(dir.path().join("a.yaml"), web).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), web.replace("name: web\nspec", "name: other\nspec")).unwrap();
+    let paths = vec![dir.path().to_path_buf()];
+    let options = LoadOptions::default();
+    let mut session = Session::new();
+    session.load(&paths, &options).unwrap();
+    let lb = "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: x\nspec:\n  type: LoadBalancer\n  selector: {app: web}\n  ports: [{port: 80}]\n";
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    std::fs::write(&a, format!("{web}{lb}")).unwrap();
+    std::fs::write(&b, format!("{}{lb}", web.replace("name: web\nspec", "name: other\nspec"))).unwrap();
+    let patched = observe(session.reload(&[a.clone(), b.clone()], &paths, &options).unwrap());
+    assert!(!session.patched, "both files gained `Service default/x`: rebuilt");
+    assert_eq!(patched, observe(&analysis::load(&paths, &options).unwrap()));
+    assert!(patched.0.iter().any(|f| f.contains("duplicate-object")), "{:?}", patched.0);
+    // Another default namespace changes every object: nothing cached is reused.
+    let other = LoadOptions { default_namespace: "beta".to_string(), ..LoadOptions::default() };
+    let reloaded = observe(session.load(&paths, &other).unwrap());
+    assert_eq!(session.reparsed, 2);
+    assert_eq!(reloaded, observe(&analysis::load(&paths, &other).unwrap()));
+    assert!(reloaded.1.iter().any(|e| e.contains("beta/web[Deployment]")), "{:?}", reloaded.1);
+}

@@ -424,6 +424,9 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
     let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
     let from = graph.party(&args.from)?;
     let to = graph.party(&args.to)?;
+    if !crate::graph::explain::Party::pair_supported(&from, &to) {
+        return Err(crate::graph::explain::PartyError::Unsupported(args.from.clone(), args.to.clone()).into());
+    }
     let explanation = graph.explain(&loaded.model, &from, &to);
     let mut out = open_output(None)?;
     let written = report::explain::write(&explanation, &graph, &loaded.model, &loaded.files, port, &mut out);

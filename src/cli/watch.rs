@@ -51,13 +51,29 @@ fn wait_for_change(events: &Receiver<notify::Result<notify::Event>>, output: Opt
             change.structural = true;
             return true;
         };
-        let paths: Vec<PathBuf> = event.paths.into_iter().filter(|p| relevant(p, output)).collect();
-        if paths.is_empty() || matches!(event.kind, EventKind::Access(_)) {
+        if matches!(event.kind, EventKind::Access(_)) {
             return false;
         }
-        match event.kind {
-            EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) => change.modified.extend(paths),
-            _ => change.structural = true,
+        let in_place = matches!(event.kind, EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any));
+        // A folder that appears, goes or moves (a path gone without an extension is taken for
+        // one), or an ignore file that changes, changes which files the walk finds.
+        let changes_the_walk = |p: &PathBuf| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            matches!(name, ".gitignore" | ".ignore")
+                || (!in_place && (p.is_dir() || (!p.exists() && p.extension().is_none())))
+        };
+        if event.paths.iter().any(|p| !p.components().any(|c| c.as_os_str() == ".git") && changes_the_walk(p)) {
+            change.structural = true;
+            return true;
+        }
+        let paths: Vec<PathBuf> = event.paths.into_iter().filter(|p| relevant(p, output)).collect();
+        if paths.is_empty() {
+            return false;
+        }
+        if in_place {
+            change.modified.extend(paths);
+        } else {
+            change.structural = true;
         }
         true
     };

@@ -111,10 +111,11 @@ impl Graph {
                 }
             }
             (Party::Addresses(range), Party::Peer(d)) => {
-                let ranges = [*range];
+                // As towards a range: a rule counts when it covers all of it, so that both
+                // directions answer the same question.
                 for &dc in &self.peers[*d as usize].classes {
                     let ingress =
-                        self.side(model, dc, Direction::Ingress, &Counterpart::SomeAddress(&ranges), Some(dc));
+                        self.side(model, dc, Direction::Ingress, &Counterpart::EveryAddress(*range), Some(dc));
                     let allowed = ingress.allows.clone();
                     pairs.push(ClassVerdict { egress: None, ingress: Some(ingress), allowed });
                 }
@@ -298,6 +299,20 @@ pub enum PartyError {
     Unknown(String, String),
     #[error("`{0}` names several workloads: {1}; add the kind, e.g. `{2}`")]
     Ambiguous(String, String, String),
+    #[error("cannot explain `{0}` to `{1}`: one side must be a workload, and `{{internet}}` and `{{ingress-controller}}` can only be sources")]
+    Unsupported(String, String),
+}
+
+impl Party {
+    /// Whether `explain` answers for this pair: a workload on at least one side, and the
+    /// pseudo-peers only as sources.
+    pub fn pair_supported(from: &Party, to: &Party) -> bool {
+        matches!(
+            (from, to),
+            (Party::Peer(_), Party::Peer(_) | Party::Addresses(_))
+                | (Party::Addresses(_) | Party::Internet | Party::IngressController, Party::Peer(_))
+        )
+    }
 }
 
 impl Graph {

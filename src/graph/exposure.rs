@@ -157,8 +157,15 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
             guard,
             route: None,
         };
-        if service.service_type == ServiceType::LoadBalancer && !service.is_internal_load_balancer() {
-            let ranges = service.client_ranges();
+        let ranges = service.client_ranges();
+        // Source ranges that hold no internet address leave only the private network.
+        let internet = internet_ranges();
+        let private_clients = !ranges.is_empty()
+            && !ranges
+                .iter()
+                .any(|r| internet.iter().any(|i| i.family == r.family && i.first <= r.last && r.first <= i.last));
+        if service.service_type == ServiceType::LoadBalancer && !service.is_internal_load_balancer() && !private_clients
+        {
             let guard = (!ranges.is_empty())
                 .then(|| format!("source ranges {}", ranges.iter().map(cidr_text).collect::<Vec<_>>().join(", ")));
             // Source ranges are client addresses: the pod sees them only with `Local`.
@@ -200,14 +207,28 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
     }
     ingress_entries(model, graph, &mut entries);
 
+    // Classes by namespace and label, so that each entry looks only at the classes that carry the
+    // rarest label of its Service's selector (a namespace may hold thousands of Services).
+    let mut by_label: FxHashMap<(&str, &str, &str), Vec<ClassId>> = FxHashMap::default();
+    for (i, class) in graph.classes.iter().enumerate().filter(|(_, c)| !c.pseudo) {
+        for (k, v) in class.labels.0.iter() {
+            by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(i as ClassId);
+        }
+    }
     let mut exposures = Vec::new();
     for (ei, entry) in entries.iter().enumerate() {
         let service = &model.services[entry.service];
         let Some((selector, _)) = &service.selector else { continue };
-        let Some((_, classes)) = graph.namespaces.get(&service.meta.namespace) else { continue };
-        for &c in classes {
+        let namespace = &*service.meta.namespace;
+        let candidates = selector
+            .0
+            .iter()
+            .map(|(k, v)| by_label.get(&(namespace, &**k, &**v)).map_or(&[][..], Vec::as_slice))
+            .min_by_key(|c| c.len())
+            .unwrap_or_default();
+        for &c in candidates {
             let class = &graph.classes[c as usize];
-            if class.pseudo || !selector.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v)) {
+            if !selector.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v)) {
                 continue;
             }
             let mut wanted = Conns::none();
@@ -238,8 +259,10 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
 }
 
 fn cidr_text(range: &IpRange) -> String {
-    let bits = (range.last - range.first + 1).checked_ilog2().unwrap_or(0);
-    format!("{}/{}", crate::model::net::format_addr(range.family, range.first), range.family.bits() - bits)
+    // The host bits of an aligned block; the whole IPv6 space does not fit a u128 count.
+    let host_bits = 128 - (range.last - range.first).leading_zeros();
+    let prefix = range.family.bits().saturating_sub(host_bits);
+    format!("{}/{prefix}", crate::model::net::format_addr(range.family, range.first))
 }
 
 /// Ingress backends and Routes, through their controllers.
@@ -296,7 +319,28 @@ fn ingress_entries(model: &Model, graph: &Graph, entries: &mut Vec<Entry>) {
                 (None, Some(p)) => format!("path `{p}`"),
                 (Some(h), Some(p)) => format!("host `{h}` path `{p}`"),
             };
-            let guard = ingress.tls_covers(host).then(|| "TLS".to_string());
+            // TLS, or a client allowlist the controller enforces (ingress-nginx annotations).
+            let allowlist = [
+                "nginx.ingress.kubernetes.io/whitelist-source-range",
+                "nginx.ingress.kubernetes.io/allowlist-source-range",
+            ]
+            .iter()
+            .find_map(|a| ingress.meta.annotations.get(*a))
+            .filter(|v| {
+                !v.trim().is_empty() && !v.split(',').any(|r| parse_cidr(r.trim()).is_ok_and(|r| r.is_whole()))
+            });
+            let guard = match (ingress.tls_covers(host), allowlist) {
+                (true, _) => Some("TLS".to_string()),
+                (false, Some(ranges)) => Some(format!("the controller's source allowlist ({ranges})")),
+                (false, None) => None,
+            };
+            // Application Gateway on its private frontend address only.
+            let private_gateway = matches!(serving.identity, Controller::External(_))
+                && ingress
+                    .meta
+                    .annotations
+                    .get("appgw.ingress.kubernetes.io/use-private-ip")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"));
             entries.push(Entry {
                 kind: EntryKind::Ingress,
                 object_key: ingress.meta.key(),
@@ -307,7 +351,7 @@ fn ingress_entries(model: &Model, graph: &Graph, entries: &mut Vec<Entry>) {
                 ports,
                 source: source.clone(),
                 source_text: source_text.clone(),
-                from_internet: serving.public,
+                from_internet: serving.public && !private_gateway,
                 guard,
                 route: Some(route),
             });
@@ -350,6 +394,13 @@ fn port_indexes(service: &Service, choice: &PortChoice) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_print_as_cidrs_whole_spaces_included() {
+        for cidr in ["0.0.0.0/0", "::/0", "10.225.0.0/24", "198.51.100.7/32", "fd00::/8"] {
+            assert_eq!(cidr_text(&parse_cidr(cidr).unwrap()), cidr);
+        }
+    }
 
     #[test]
     fn internet_ranges_leave_out_exactly_the_private_ones() {

@@ -917,6 +917,12 @@ impl<'m> Builder<'m> {
                 routes.push(Route { meta: &route.meta, service, choice, span: *span, source });
             }
         }
+        let mut by_label: FxHashMap<(&str, &str, &str), Vec<ClassId>> = FxHashMap::default();
+        for (i, class) in self.g.classes.iter().enumerate().filter(|(_, c)| !c.pseudo) {
+            for (k, v) in class.labels.0.iter() {
+                by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(i as ClassId);
+            }
+        }
         let mut per_peer: BTreeMap<PeerId, Conns> = BTreeMap::new();
         for route in routes {
             let Route { meta, service: service_name, choice, span, source } = route;
@@ -976,12 +982,16 @@ impl<'m> Builder<'m> {
             let Some((selector, _)) = &service.selector else {
                 continue;
             };
-            let Some((_, classes)) = self.namespaces.get(&service.meta.namespace) else {
-                continue;
-            };
-            for &c in classes {
+            // Only the classes that carry the selector's rarest label.
+            let candidates = selector
+                .0
+                .iter()
+                .map(|(k, v)| by_label.get(&(&*service.meta.namespace, &**k, &**v)).map_or(&[][..], Vec::as_slice))
+                .min_by_key(|c| c.len())
+                .unwrap_or_default();
+            for &c in candidates {
                 let class = &self.g.classes[c as usize];
-                if class.pseudo || !selector.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v)) {
+                if !selector.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v)) {
                     continue;
                 }
                 let mut wanted = Conns::none();

@@ -69,8 +69,8 @@ pub fn write(
     if !graph.profile.dataplane.enforces() {
         writeln!(
             out,
-            "  profile `{}`: the dataplane enforces no NetworkPolicy, so no policy below filters anything",
-            graph.profile.name
+            "  {}: the dataplane enforces no NetworkPolicy, so no policy below filters anything",
+            graph.profile.describe()
         )?;
     }
     let several = explanation.pairs.len() > 1;

@@ -13,9 +13,34 @@ use crate::rules;
 /// Rows per table before the rest is summarised.
 const MAX_ROWS: usize = 100;
 
-/// Text for a table cell: one line, no column breaks.
+/// Text for a table cell: one line, no column breaks, and nothing a renderer would turn into
+/// markup (messages quote manifest text, which a pull request controls: no links, images or HTML).
+/// Inside a code span (between backticks) nothing is markup, and only the column bar is escaped,
+/// as tables require.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ").replace('\r', "")
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '|' => out.push_str("\\|"),
+            '\n' => out.push(' '),
+            '\r' => {}
+            _ if in_code => out.push(c),
+            '\\' | '[' | ']' | '!' | '*' | '_' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn is_exposure(rule: &str) -> bool {
@@ -33,12 +58,10 @@ fn findings_table(title: &str, findings: &[&Finding], files: &Files, out: &mut d
         let at = f.location.span.start;
         writeln!(
             out,
-            "| {} | `{}` | `{}:{}:{}` | {} |",
+            "| {} | `{}` | {} | {} |",
             f.level.as_str(),
             f.rule,
-            cell(files.display(f.location.file)),
-            at.line,
-            at.col,
+            cell(&format!("`{}:{}:{}`", files.display(f.location.file), at.line, at.col)),
             cell(&f.message)
         )?;
     }
@@ -92,7 +115,13 @@ pub fn write(
             let ordered = changes.iter().filter(|c| c.added).chain(changes.iter().filter(|c| !c.added));
             for c in ordered.take(MAX_ROWS) {
                 let sign = if c.added { "+" } else { "−" };
-                writeln!(out, "| {sign} | `{}` | `{}` | {} |", cell(&c.src), cell(&c.dst), cell(&c.conns))?;
+                writeln!(
+                    out,
+                    "| {sign} | {} | {} | {} |",
+                    cell(&format!("`{}`", c.src)),
+                    cell(&format!("`{}`", c.dst)),
+                    cell(&c.conns)
+                )?;
             }
             if changes.len() > MAX_ROWS {
                 writeln!(out, "\n… and {} more.", changes.len() - MAX_ROWS)?;
@@ -110,4 +139,18 @@ pub fn write(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn cells_carry_no_markup() {
+        assert_eq!(cell("a|b"), "a\\|b");
+        assert_eq!(cell("![x](http://e/x.png)"), "\\!\\[x\\](http://e/x.png)");
+        assert_eq!(cell("<img src=x>"), "&lt;img src=x&gt;");
+        assert_eq!(cell("host `a.example.com`"), "host `a.example.com`");
+        assert_eq!(cell("`shop/web[Deployment]` is <open>"), "`shop/web[Deployment]` is &lt;open&gt;");
+    }
 }

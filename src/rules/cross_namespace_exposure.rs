@@ -82,12 +82,15 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
         }
     }
-    if tenant_label.is_none() {
+    // Without enforcement nothing is isolated, which `network-policy-not-enforced` says once.
+    if tenant_label.is_none() || !graph.profile.dataplane.enforces() {
         return;
     }
     // With tenants: workloads that nothing isolates are open to every other tenant.
     let mut open_namespaces: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for class in graph.classes.iter().filter(|c| !c.pseudo) {
+    // Windows pods the profile leaves unenforced are `network-policy-not-enforced`'s.
+    let judged = |c: &&crate::graph::Class| !c.pseudo && (!c.windows || graph.profile.windows_enforced);
+    for class in graph.classes.iter().filter(judged) {
         let entry = open_namespaces.entry(&*class.namespace).or_default();
         entry.0 += class.workloads.len();
         if !class.isolated(Direction::Ingress) {
@@ -103,9 +106,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if open == 0 {
             continue;
         }
-        if open == all
-            && !model.policies.iter().any(|p| &*p.meta.namespace == namespace && p.affects(Direction::Ingress))
-        {
+        // Nothing of the namespace isolated: one finding for the namespace, not one per workload.
+        if open == all {
             let first = model.workloads.iter().position(|w| &*w.meta.namespace == namespace);
             if let Some(at) = namespace_location(model, namespace, first) {
                 out.push(
@@ -122,7 +124,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
             continue;
         }
-        for class in graph.classes.iter().filter(|c| !c.pseudo && &*c.namespace == namespace) {
+        for class in graph.classes.iter().filter(judged).filter(|c| &*c.namespace == namespace) {
             if class.isolated(Direction::Ingress) {
                 continue;
             }

@@ -13,7 +13,7 @@ use super::Context;
 use crate::finding::{Finding, Level, Related};
 use crate::graph::exposure::{Entry, EntryKind};
 use crate::graph::{ClassId, Conns, PeerId, Source};
-use crate::model::net::{Family, IpRange};
+use crate::model::net::Family;
 use crate::model::Direction;
 
 /// The words for an entry at the start of a message: ``public LoadBalancer Service `promo` ``.
@@ -65,10 +65,10 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             entry.guard.clone().or_else(|| restricted_by_policy.then(|| "client ranges of its policies".to_string()));
         let (level, why) = if !isolated {
             let reason = if !graph.profile.dataplane.enforces() {
-                format!("profile `{}` enforces no NetworkPolicy", graph.profile.name)
+                format!("{} enforces no NetworkPolicy", graph.profile.describe())
             } else if classes.iter().any(|(c, _)| graph.classes[*c as usize].windows) && !graph.profile.windows_enforced
             {
-                format!("its pods run on Windows nodes, where profile `{}` enforces no policy", graph.profile.name)
+                format!("its pods run on Windows nodes, where {} enforces no policy", graph.profile.describe())
             } else {
                 "no NetworkPolicy isolates its pods for ingress".to_string()
             };
@@ -86,14 +86,18 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             location: entry.at,
             message: format!("{} opens a way in from the internet", entry_words(entry)),
         }];
-        if let Some(&pi) = entry.ports.first() {
-            let p = &service.ports[pi];
+        if let Some(&first) = entry.ports.first() {
+            let forwards: Vec<String> = entry
+                .ports
+                .iter()
+                .map(|&pi| {
+                    let p = &service.ports[pi];
+                    format!("port {}/{} to target port {}", p.port, p.protocol, p.target)
+                })
+                .collect();
             path.push(Related {
-                location: service.meta.at(p.span),
-                message: format!(
-                    "Service `{}` forwards port {}/{} to target port {} of its pods",
-                    service.meta.name, p.port, p.protocol, p.target
-                ),
+                location: service.meta.at(service.ports[first].span),
+                message: format!("Service `{}` forwards {} of its pods", service.meta.name, forwards.join(", ")),
             });
         }
         let workload = classes
@@ -159,10 +163,19 @@ fn restricted_by_rules(cx: &Context, entry: &Entry, classes: &[(ClassId, Conns)]
     if *ranges != crate::graph::exposure::internet_ranges() {
         return false;
     }
-    // Everything the pods admit from every address of the internet, per class.
+    // Restricted when, in each address family, no admitted port is open to every internet client
+    // (`0.0.0.0/0 except 10.0.0.0/8` and `::/0` restrict nothing).
     classes.iter().all(|(c, admitted)| {
-        let every = IpRange::whole(Family::V4);
-        let from_everyone = cx.graph.admits_every_address(cx.model, *c, &every);
-        from_everyone.intersect(admitted).is_empty()
+        [Family::V4, Family::V6].iter().all(|family| {
+            let mut open_to_all: Option<Conns> = None;
+            for range in ranges.iter().filter(|r| r.family == *family) {
+                let here = cx.graph.admits_every_address(cx.model, *c, range);
+                open_to_all = Some(match open_to_all {
+                    None => here,
+                    Some(prev) => prev.intersect(&here),
+                });
+            }
+            open_to_all.is_none_or(|conns| conns.intersect(admitted).is_empty())
+        })
     })
 }

@@ -18,8 +18,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 Level::Warning,
                 first.meta.at(first.meta.kind_span),
                 format!(
-                    "profile `{}` has no NetworkPolicy engine: the {count} NetworkPolic{} of this repository filter nothing, and kubereach computes reachability as if {} did not exist",
-                    profile.name,
+                    "{} has no NetworkPolicy engine: the {count} NetworkPolic{} of this repository filter nothing, and kubereach computes reachability as if {} did not exist",
+                    profile.describe(),
                     if count == 1 { "y" } else { "ies" },
                     if count == 1 { "it" } else { "they" }
                 ),
@@ -52,10 +52,10 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     Level::Warning,
                     workload.meta.at(at),
                     format!(
-                        "{} `{}` runs on Windows nodes, where profile `{}` enforces no NetworkPolicy: {} do{} not protect it",
+                        "{} `{}` runs on Windows nodes, where {} enforces no NetworkPolicy: {} do{} not protect it",
                         workload.meta.kind,
                         workload.meta.name,
-                        profile.name,
+                        profile.describe(),
                         selecting.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
                         if selecting.len() == 1 { "es" } else { "" }
                     ),

@@ -25,13 +25,13 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .collect();
         let ports = if ports.is_empty() { "a node port".to_string() } else { ports.join(", ") };
         let (level, reach) = if profile.nodes_public {
-            (Level::Warning, format!("nodes are reachable from the internet under profile `{}`", profile.name))
+            (Level::Warning, format!("nodes are reachable from the internet under {}", profile.describe()))
         } else {
             (
                 Level::Note,
                 format!(
-                    "reachable by anything that reaches the nodes' network (nodes are private under profile `{}`)",
-                    profile.name
+                    "reachable by anything that reaches the nodes' network (nodes are private under {})",
+                    profile.describe()
                 ),
             )
         };
@@ -41,10 +41,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 service.meta.name
             )
         } else {
-            format!(
-                "Service `{}` opens {ports} on every node, bypassing the ingress controller: {reach}",
-                service.meta.name
-            )
+            format!("Service `{}` opens {ports} on every node: {reach}", service.meta.name)
         };
         let at = service.type_span.unwrap_or(service.meta.name_span);
         out.push(Finding::new("nodeport-service", level, service.meta.at(at), message).with_key(
