@@ -1036,3 +1036,16 @@ fn output_option_writes_the_report_to_a_file() {
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
     assert_eq!(written, repo.check_json(&[]).1);
 }
+
+#[test]
+fn a_default_namespace_that_is_no_namespace_name_is_a_usage_error() {
+    for bad in ["", "a/b", "Shop", "web[x]"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubereach"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["check", "examples/shop", "--default-namespace", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is not a namespace name"), "{bad:?}");
+    }
+}

@@ -205,3 +205,52 @@ fn a_scanned_subfolder_is_compared_with_the_same_subfolder_and_bad_revisions_are
     assert_eq!(code, Some(2));
     assert!(err.contains("not inside a git repository"), "{err}");
 }
+
+#[test]
+fn an_unchanged_tree_adds_nothing_whatever_its_shape() {
+    // Repeats resolved by path order (`a/app.yaml` before `a-b.yaml`, as the walk orders them),
+    // a hidden folder the walk skips, a symbolic link to a manifest: the base must be read alike.
+    let dir = tempfile::tempdir().unwrap();
+    let lb = APP.to_string() + "---\n" + OPENING;
+    std::fs::create_dir_all(dir.path().join("a")).unwrap();
+    std::fs::create_dir_all(dir.path().join(".old")).unwrap();
+    std::fs::create_dir_all(dir.path().join("envs/prod")).unwrap();
+    std::fs::write(dir.path().join("a/app.yaml"), &lb).unwrap();
+    std::fs::write(dir.path().join("a-b.yaml"), OPENING.replace("type: LoadBalancer", "type: ClusterIP")).unwrap();
+    std::fs::write(dir.path().join(".old/web.yaml"), OPENING.replace("type: LoadBalancer", "type: ClusterIP")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("../../a/app.yaml", dir.path().join("envs/prod/app.yaml")).unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    let (code, json, err) = kubereach(dir.path(), &["check", ".", "--diff-base", "HEAD", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(rules_of(&json).is_empty(), "{json}");
+    let (_, changes, err) = kubereach(dir.path(), &["graph", ".", "--diff-base", "HEAD"]);
+    assert!(changes.is_empty(), "{changes}{err}");
+}
+
+#[test]
+fn widening_an_exposure_is_new() {
+    let dir = base_repo();
+    std::fs::write(dir.path().join("deploy/public.yaml"), OPENING).unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "open the shop on 8080"]);
+    // Port 22 as well, through the same load balancer and policy.
+    let wider = OPENING
+        .replace(
+            "ports: [{port: 80, targetPort: 8080}]",
+            "ports: [{port: 80, targetPort: 8080}, {port: 22, targetPort: 22, name: ssh}]",
+        )
+        .replace("- ports: [{port: 8080}]", "- ports: [{port: 8080}, {port: 22}]");
+    std::fs::write(dir.path().join("deploy/public.yaml"), wider).unwrap();
+    let (code, json, err) = kubereach(
+        dir.path(),
+        &["check", ".", "--diff-base", "HEAD", "--format", "json", "--select", "internet-exposed-workload"],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let messages: Vec<&str> =
+        report["findings"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
+    assert!(messages.iter().any(|m| m.contains("TCP 22,8080")), "{messages:?}");
+}

@@ -203,6 +203,8 @@ pub enum CliError {
     Git(#[from] crate::load::git::GitError),
     #[error("--watch: {0}")]
     Watch(String),
+    #[error("default namespace `{0}` is not a namespace name (lowercase letters, digits and `-`, at most 63)")]
+    Namespace(String),
     #[error("--diff-base prints connections as `txt` or `json`, not `{0}`")]
     DiffFormat(String),
 }
@@ -241,7 +243,7 @@ fn configuration(common: &CommonArgs, paths: &[PathBuf]) -> Result<Config, CliEr
     })
 }
 
-fn load_options(common: &CommonArgs, config: &Config, keep_text: bool) -> LoadOptions {
+fn load_options(common: &CommonArgs, config: &Config, keep_text: bool) -> Result<LoadOptions, CliError> {
     // Configuration patterns are relative to the configuration's folder, as in a .gitignore.
     let anchored_excludes = match (&config.path, config.exclude.is_empty()) {
         (Some(path), false) => {
@@ -251,16 +253,26 @@ fn load_options(common: &CommonArgs, config: &Config, keep_text: bool) -> LoadOp
         }
         _ => None,
     };
-    LoadOptions {
+    let default_namespace = common
+        .default_namespace
+        .clone()
+        .or_else(|| config.default_namespace.clone())
+        .unwrap_or_else(|| "default".to_string());
+    // A namespace name is a DNS label: lowercase letters, digits and `-`, 63 at most.
+    let valid = !default_namespace.is_empty()
+        && default_namespace.len() <= 63
+        && default_namespace.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !default_namespace.starts_with('-')
+        && !default_namespace.ends_with('-');
+    if !valid {
+        return Err(CliError::Namespace(default_namespace));
+    }
+    Ok(LoadOptions {
         walk: WalkOptions { excludes: common.exclude.clone(), anchored_excludes, max_file_size: common.max_file_size },
-        default_namespace: common
-            .default_namespace
-            .clone()
-            .or_else(|| config.default_namespace.clone())
-            .unwrap_or_else(|| "default".to_string()),
+        default_namespace,
         keep_text,
         source: crate::load::FileSource::Disk,
-    }
+    })
 }
 
 fn paths_or_cwd(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -321,7 +333,7 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let mut stats = Stats::new(args.common.stats);
     let paths = paths_or_cwd(&args.common.paths);
     let config = configuration(&args.common, &paths)?;
-    let options = load_options(&args.common, &config, false);
+    let options = load_options(&args.common, &config, false)?;
     let profile = config.resolve_profile(args.common.profile.as_deref())?;
     let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
 
@@ -419,7 +431,7 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
     let mut stats = Stats::new(args.common.stats);
     let paths = paths_or_cwd(&args.common.paths);
     let config = configuration(&args.common, &paths)?;
-    let options = load_options(&args.common, &config, false);
+    let options = load_options(&args.common, &config, false)?;
     let profile = config.resolve_profile(args.common.profile.as_deref())?;
     let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
     let from = graph.party(&args.from)?;
@@ -484,7 +496,7 @@ fn check_once(
     };
     let only_files = (!args.only_files.is_empty()).then(|| check::FileFilter::new(&args.only_files));
     let config = configuration(&args.common, &paths)?;
-    let options = load_options(&args.common, &config, true);
+    let options = load_options(&args.common, &config, true)?;
     let baseline = match &args.baseline {
         None => None,
         Some(path) => {
