@@ -210,7 +210,8 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
     // Classes by namespace and label, so that each entry looks only at the classes that carry the
     // rarest label of its Service's selector (a namespace may hold thousands of Services).
     let mut by_label: FxHashMap<(&str, &str, &str), Vec<ClassId>> = FxHashMap::default();
-    for (i, class) in graph.classes.iter().enumerate().filter(|(_, c)| !c.pseudo) {
+    let exposed = if entries.is_empty() { &[][..] } else { &graph.classes[..] };
+    for (i, class) in exposed.iter().enumerate().filter(|(_, c)| !c.pseudo) {
         for (k, v) in class.labels.0.iter() {
             by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(i as ClassId);
         }

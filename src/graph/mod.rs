@@ -706,8 +706,9 @@ impl<'m> Builder<'m> {
     /// ever expanded.
     fn allowances(&mut self) -> (Vec<Option<Allowance>>, Vec<Option<Allowance>>) {
         let model = self.model;
-        // matches[policy][direction][rule]: None for a rule without peers.
-        type RuleMatches = Vec<Option<Vec<PeerMatch>>>;
+        // matches[policy][direction][rule]: None for a rule without peers; with the rule's ports,
+        // read once rather than once per class the policy selects.
+        type RuleMatches = Vec<(Option<Vec<PeerMatch>>, RulePorts)>;
         let mut matches: Vec<[RuleMatches; 2]> = Vec::with_capacity(model.policies.len());
         for (pi, policy) in model.policies.iter().enumerate() {
             let mut per_direction: [RuleMatches; 2] = [Vec::new(), Vec::new()];
@@ -723,7 +724,7 @@ impl<'m> Builder<'m> {
                             let selected = self.g.policy_selects[pi].clone();
                             self.check_named_ports(policy, rule, direction, &selected, m.as_deref());
                         }
-                        per_direction[d].push(m);
+                        per_direction[d].push((m, RulePorts::of(rule.ports.as_deref())));
                     }
                 }
             }
@@ -744,9 +745,8 @@ impl<'m> Builder<'m> {
                     None
                 } else {
                     for &pi in policies {
-                        let policy = &model.policies[pi];
-                        for (rule, m) in policy.rules(direction).iter().zip(&matches[pi][d]) {
-                            credit_rule(&self.g.classes, c as ClassId, rule, direction, m.as_deref(), &mut a);
+                        for (m, ports) in &matches[pi][d] {
+                            credit_rule(&self.g.classes, c as ClassId, ports, direction, m.as_deref(), &mut a);
                         }
                     }
                     Some(self.compact(&mut a))
@@ -918,7 +918,8 @@ impl<'m> Builder<'m> {
             }
         }
         let mut by_label: FxHashMap<(&str, &str, &str), Vec<ClassId>> = FxHashMap::default();
-        for (i, class) in self.g.classes.iter().enumerate().filter(|(_, c)| !c.pseudo) {
+        let routed = if routes.is_empty() { &[][..] } else { &self.g.classes[..] };
+        for (i, class) in routed.iter().enumerate().filter(|(_, c)| !c.pseudo) {
             for (k, v) in class.labels.0.iter() {
                 by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(i as ClassId);
             }
@@ -1154,12 +1155,11 @@ impl EndpointOrder {
 fn credit_rule(
     classes: &[Class],
     c: ClassId,
-    rule: &PolicyRule,
+    ports: &RulePorts,
     direction: Direction,
     matches: Option<&[PeerMatch]>,
     a: &mut AllowanceBuilder,
 ) {
-    let ports = RulePorts::of(rule.ports.as_deref());
     if ports.is_empty() {
         return;
     }

@@ -9,7 +9,9 @@
 use super::common::workloads_by_namespace;
 use super::Context;
 use crate::finding::{Finding, Level};
-use crate::model::selector::{Operator, Selector, SelectorKey};
+use rustc_hash::FxHashMap;
+
+use crate::model::selector::{Operator, Requirement, Selector, Str};
 use crate::model::{Direction, PeerSelector, NAMESPACE_NAME_LABEL};
 
 /// The namespace names a selector pins through the automatic name label (`matchLabels` or `In`),
@@ -33,12 +35,18 @@ fn pinned_names(sel: &Selector) -> Option<Vec<&str>> {
     names
 }
 
+/// A selector's requirements, borrowed: equal selectors match the same namespaces and pods.
+type BorrowedKey<'a> = (&'a [(Str, Str)], &'a [Requirement]);
+
+fn borrowed(selector: &Selector) -> BorrowedKey<'_> {
+    (&selector.match_labels, &selector.expressions)
+}
+
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let with_workloads = workloads_by_namespace(cx.model);
     // Namespaces of the repository a label selector matches, by selector (policies repeat them).
-    let mut selected_namespaces: std::collections::HashMap<SelectorKey, Vec<&str>> = std::collections::HashMap::new();
-    let mut matched: std::collections::HashMap<(Option<SelectorKey>, Option<SelectorKey>, &str), bool> =
-        std::collections::HashMap::new();
+    let mut selected_namespaces: FxHashMap<BorrowedKey, Vec<&str>> = FxHashMap::default();
+    let mut matched: FxHashMap<(Option<BorrowedKey>, Option<BorrowedKey>, &str), bool> = FxHashMap::default();
     for policy in &cx.model.policies {
         for direction in [Direction::Ingress, Direction::Egress] {
             if !policy.affects(direction) {
@@ -67,7 +75,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                                 continue
                             }
                             None => selected_namespaces
-                                .entry(sel.key())
+                                .entry(borrowed(sel))
                                 .or_insert_with(|| {
                                     cx.graph
                                         .namespaces
@@ -93,8 +101,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     }
                     // Policies repeat their peers: each distinct one is matched once.
                     let peer_key = (
-                        namespaces.as_ref().map(|s| s.key()),
-                        pods.as_ref().map(|s| s.key()),
+                        namespaces.as_ref().map(borrowed),
+                        pods.as_ref().map(borrowed),
                         if namespaces.is_none() { &*policy.meta.namespace } else { "" },
                     );
                     let matches = *matched.entry(peer_key).or_insert_with(|| cx.graph.matches_any_class(policy, peer));
