@@ -220,8 +220,14 @@ fn an_unchanged_tree_adds_nothing_whatever_its_shape() {
     std::fs::write(dir.path().join(".old/web.yaml"), OPENING.replace("type: LoadBalancer", "type: ClusterIP")).unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink("../../a/app.yaml", dir.path().join("envs/prod/app.yaml")).unwrap();
+    // A tracked file that the ignore rules leave out of the walk.
+    std::fs::create_dir_all(dir.path().join("_generated")).unwrap();
+    std::fs::write(dir.path().join("_generated/web.yaml"), OPENING.replace("type: LoadBalancer", "type: ClusterIP"))
+        .unwrap();
     git(dir.path(), &["init", "-q"]);
     git(dir.path(), &["add", "-A"]);
+    std::fs::write(dir.path().join(".gitignore"), "_generated/\n").unwrap();
+    git(dir.path(), &["add", ".gitignore"]);
     git(dir.path(), &["commit", "-qm", "base"]);
     let (code, json, err) = kubereach(dir.path(), &["check", ".", "--diff-base", "HEAD", "--format", "json"]);
     assert_eq!(code, Some(0), "{err}");

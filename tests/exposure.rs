@@ -462,3 +462,30 @@ fn rules_that_admit_every_internet_client_guard_nothing() {
         assert_eq!(hits.iter().map(|h| h.1.as_str()).collect::<Vec<_>>(), [level], "{peers}");
     }
 }
+
+#[test]
+fn a_route_that_also_serves_plain_http_is_not_guarded_by_tls() {
+    let route = |tls: &str| {
+        format!("apiVersion: route.openshift.io/v1\nkind: Route\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  to:\n    kind: Service\n    name: web\n{tls}")
+    };
+    let allow_all = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow\n  namespace: shop\nspec:\n  podSelector: {}\n  ingress:\n    - ports: [{port: 8080}]\n";
+    let svc = service("ClusterIP", "");
+    for (tls, level) in [
+        ("  tls:\n    termination: edge\n", "note"),
+        ("  tls:\n    termination: edge\n    insecureEdgeTerminationPolicy: Redirect\n", "note"),
+        ("  tls:\n    termination: edge\n    insecureEdgeTerminationPolicy: Allow\n", "warning"),
+        ("", "warning"),
+    ] {
+        let r = route(tls);
+        let files = [
+            ("web.yaml", WEB),
+            ("svc.yaml", svc.as_str()),
+            ("deny.yaml", DENY),
+            ("allow.yaml", allow_all),
+            ("route.yaml", r.as_str()),
+        ];
+        let dir = repo(&files, "{}\n");
+        let hits = findings(dir.path(), "internet-exposed-workload", &[]);
+        assert_eq!(hits.iter().map(|h| h.1.as_str()).collect::<Vec<_>>(), [level], "{tls}");
+    }
+}

@@ -107,6 +107,23 @@ pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitE
             _ => wanted.push((id.clone(), key)),
         }
     }
+    // Files the working tree's ignore rules leave out are left out of the base too, tracked or
+    // not, as the walk leaves them out of the working tree.
+    let candidates: Vec<&str> = entries
+        .keys()
+        .filter(|p| {
+            let name = p.rsplit('/').next().unwrap_or(p);
+            is_wanted(name) || name == "Chart.yaml"
+        })
+        .map(String::as_str)
+        .collect();
+    let ignored = ignored_paths(&top, &candidates)?;
+    if !ignored.is_empty() {
+        let shown: std::collections::BTreeSet<PathBuf> =
+            ignored.iter().filter_map(|p| working_tree_path(p, &scopes)).collect();
+        wanted.retain(|(_, key)| !shown.contains(key));
+        links.retain(|(_, _, key)| !shown.contains(key));
+    }
     let mut files = BTreeMap::new();
     if wanted.is_empty() {
         return Ok(Snapshot { revision: revision.to_string(), files });
@@ -169,6 +186,35 @@ pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitE
         }
     }
     Ok(Snapshot { revision: revision.to_string(), files })
+}
+
+/// Which of `paths` (relative to the repository's top) the ignore rules of the working tree
+/// exclude, tracked files included.
+fn ignored_paths(top: &Path, paths: &[&str]) -> Result<Vec<String>, GitError> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["check-ignore", "--no-index", "--stdin", "-z"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(GitError::Spawn)?;
+    let input: Vec<u8> = paths.iter().flat_map(|p| p.bytes().chain(std::iter::once(0))).collect();
+    let mut stdin = child.stdin.take().ok_or_else(|| GitError::Failed("no stdin".to_string()))?;
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().map_err(|e| GitError::Failed(e.to_string()))?;
+    let _ = writer.join();
+    // Exit 1 means that nothing is ignored.
+    Ok(out
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).to_string())
+        .collect())
 }
 
 fn read_blob(top: &Path, id: &str) -> Result<Vec<u8>, GitError> {

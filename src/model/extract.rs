@@ -783,7 +783,10 @@ fn read_route(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Route {
     }
     let port = r.map(get("port"), "spec.port");
     let target_port = port.and_then(|p| r.port_ref(p.get("targetPort"), "spec.port.targetPort"));
-    let tls = get("tls").is_some_and(|t| !t.is_null());
+    // TLS that also serves plain HTTP (`insecureEdgeTerminationPolicy: Allow`) does not count.
+    let tls = get("tls").is_some_and(|t| {
+        !t.is_null() && t.get("insecureEdgeTerminationPolicy").and_then(Node::as_str) != Some("Allow")
+    });
     Route { meta, services, target_port, tls }
 }
 

@@ -313,6 +313,7 @@ pub struct Route {
     /// `spec.to` and `spec.alternateBackends` Services.
     pub services: Vec<(Box<str>, Span)>,
     pub target_port: Option<PortRef>,
+    /// Served over TLS only (a `tls` section that does not also allow plain HTTP).
     pub tls: bool,
 }
 
