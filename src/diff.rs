@@ -4,16 +4,33 @@
 //! Findings are matched by their logical key (DESIGN §6), so a file that moves or is renamed
 //! changes nothing; connections by their endpoints' names.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::analysis::Loaded;
 use crate::check::{self, RuleSettings};
+use crate::finding::Level;
 use crate::graph::Graph;
 
-/// The logical keys of everything `check` reports on the base revision.
-pub fn finding_keys(base: &Loaded, graph: &Graph, settings: &RuleSettings) -> BTreeSet<String> {
+/// The logical keys of everything `check` reports on the base revision, with the highest level
+/// reported under each.
+pub fn finding_levels(base: &Loaded, graph: &Graph, settings: &RuleSettings) -> BTreeMap<String, Level> {
     let outcome = check::run(base, graph, settings, None);
-    outcome.findings.iter().map(|f| check::logical_key(f, &base.files)).collect()
+    let mut out: BTreeMap<String, Level> = BTreeMap::new();
+    for f in &outcome.findings {
+        let level = out.entry(check::logical_key(f, &base.files)).or_insert(f.level);
+        *level = (*level).max(f.level);
+    }
+    out
+}
+
+/// Keeps the findings that the base does not have, or has at a lower level (a warning that became
+/// an error is new); returns how many were left out.
+pub fn keep_new(outcome: &mut check::Outcome, files: &crate::load::Files, base: &BTreeMap<String, Level>) -> usize {
+    let before = outcome.findings.len();
+    outcome.findings.retain(|f| base.get(&check::logical_key(f, files)).is_none_or(|was| *was < f.level));
+    let left_out = before - outcome.findings.len();
+    outcome.baselined += left_out;
+    left_out
 }
 
 /// One connection that a change adds or removes.

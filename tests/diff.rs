@@ -260,3 +260,27 @@ fn widening_an_exposure_is_new() {
         report["findings"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
     assert!(messages.iter().any(|m| m.contains("TCP 22,8080")), "{messages:?}");
 }
+
+#[test]
+fn an_exposure_that_becomes_worse_is_new() {
+    let dir = base_repo();
+    std::fs::write(dir.path().join("deploy/public.yaml"), OPENING).unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "open the shop, isolated"]);
+    // The same path on the same port, but nothing isolates the pods any more: an error, where the
+    // base had a warning.
+    let app = std::fs::read_to_string(dir.path().join("deploy/app.yaml")).unwrap();
+    let without_policies: Vec<&str> = app.split("---\n").filter(|d| !d.contains("kind: NetworkPolicy")).collect();
+    std::fs::write(dir.path().join("deploy/app.yaml"), without_policies.join("---\n")).unwrap();
+    let public = OPENING.split("---\n").next().unwrap();
+    std::fs::write(dir.path().join("deploy/public.yaml"), public).unwrap();
+    let (code, json, err) = kubereach(
+        dir.path(),
+        &["check", ".", "--diff-base", "HEAD", "--format", "json", "--select", "internet-exposed-workload"],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let levels: Vec<&str> =
+        report["findings"].as_array().unwrap().iter().map(|f| f["level"].as_str().unwrap()).collect();
+    assert!(levels.contains(&"error"), "{json}");
+}

@@ -534,17 +534,19 @@ fn check_once(
         }
     };
     let mut changes = None;
-    let mut baseline = baseline;
+    let mut base_levels = None;
     if let Some(base) = &args.diff_base {
-        // What the base revision already reports is not new: its keys join the baseline.
+        // What the base revision already reports, at the same level or higher, is not new.
         let (base_loaded, base_graph) = load_base(pool, base, &paths, &options, &profile)?;
-        let keys = pool.install(|| crate::diff::finding_keys(&base_loaded, &base_graph, &settings));
-        baseline.get_or_insert_with(Default::default).extend(keys);
+        base_levels = Some(pool.install(|| crate::diff::finding_levels(&base_loaded, &base_graph, &settings)));
         changes = Some(crate::diff::edge_changes(&base_graph, &graph));
     }
     let started = Instant::now();
-    let outcome =
+    let mut outcome =
         pool.install(|| check::run_for_files(loaded, &graph, &settings, baseline.as_ref(), only_files.as_ref()));
+    if let Some(levels) = &base_levels {
+        crate::diff::keep_new(&mut outcome, &loaded.files, levels);
+    }
     stats.stage("rules", started, None);
 
     let started = Instant::now();
