@@ -106,7 +106,12 @@ impl Profile {
             "aks-cilium" => (Dataplane::Cilium, false),
             _ => return None,
         };
-        Some(Profile {
+        Some(Profile::assuming(name, dataplane, windows_enforced))
+    }
+
+    /// A profile with these facts and the defaults of every built-in one for the rest.
+    fn assuming(name: &str, dataplane: Dataplane, windows_enforced: bool) -> Profile {
+        Profile {
             name: name.to_string(),
             dataplane,
             windows_enforced,
@@ -116,7 +121,7 @@ impl Profile {
             gateway_ranges: Vec::new(),
             external_namespaces: Vec::new(),
             tenant_label: None,
-        })
+        }
     }
 
     /// The profile in words for messages: its name, and the settings the configuration changed
@@ -157,19 +162,9 @@ impl Profile {
 }
 
 impl Default for Profile {
+    /// `generic`.
     fn default() -> Self {
-        // `generic` is built in; spelled out here so that no lookup can fail.
-        Profile {
-            name: "generic".to_string(),
-            dataplane: Dataplane::Enforcing,
-            windows_enforced: true,
-            nodes_public: false,
-            node_ranges: private_ranges(),
-            controllers: Vec::new(),
-            gateway_ranges: Vec::new(),
-            external_namespaces: Vec::new(),
-            tenant_label: None,
-        }
+        Profile::assuming("generic", Dataplane::Enforcing, true)
     }
 }
 

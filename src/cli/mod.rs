@@ -328,14 +328,30 @@ fn load_and_build(
     Ok((loaded, graph))
 }
 
-fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
-    let pool = thread_pool(args.common.threads)?;
-    let mut stats = Stats::new(args.common.stats);
-    let paths = paths_or_cwd(&args.common.paths);
-    let config = configuration(&args.common, &paths)?;
-    let options = load_options(&args.common, &config, false)?;
-    let profile = config.resolve_profile(args.common.profile.as_deref())?;
+/// The settings and the first two stages, as `graph` and `explain` run them.
+struct Analysed {
+    pool: rayon::ThreadPool,
+    stats: Stats,
+    paths: Vec<PathBuf>,
+    options: LoadOptions,
+    profile: crate::profile::Profile,
+    loaded: analysis::Loaded,
+    graph: graph::Graph,
+}
+
+fn analyse(common: &CommonArgs) -> Result<Analysed, CliError> {
+    let pool = thread_pool(common.threads)?;
+    let mut stats = Stats::new(common.stats);
+    let paths = paths_or_cwd(&common.paths);
+    let config = configuration(common, &paths)?;
+    let options = load_options(common, &config, false)?;
+    let profile = config.resolve_profile(common.profile.as_deref())?;
     let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
+    Ok(Analysed { pool, stats, paths, options, profile, loaded, graph })
+}
+
+fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
+    let Analysed { pool, mut stats, paths, options, profile, loaded, graph } = analyse(&args.common)?;
 
     let mut diagnostics: Vec<_> = loaded.findings.iter().chain(graph.findings.iter()).cloned().collect();
     report::sort_findings(&mut diagnostics, &loaded.files);
@@ -427,13 +443,7 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
         None => None,
         Some(p) => Some(report::explain::PortQuery::parse(p).ok_or_else(|| CliError::Port(p.clone()))?),
     };
-    let pool = thread_pool(args.common.threads)?;
-    let mut stats = Stats::new(args.common.stats);
-    let paths = paths_or_cwd(&args.common.paths);
-    let config = configuration(&args.common, &paths)?;
-    let options = load_options(&args.common, &config, false)?;
-    let profile = config.resolve_profile(args.common.profile.as_deref())?;
-    let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
+    let Analysed { loaded, graph, .. } = analyse(&args.common)?;
     let from = graph.party(&args.from)?;
     let to = graph.party(&args.to)?;
     if !crate::graph::explain::Party::pair_supported(&from, &to) {

@@ -27,9 +27,7 @@ fn relevant(path: &Path, output: Option<&Path>) -> bool {
     if path.components().any(|c| c.as_os_str() == ".git") {
         return false;
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") || name == "Kustomization"
+    crate::load::is_manifest_file(path)
 }
 
 /// What changed during one burst of events.

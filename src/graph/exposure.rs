@@ -13,7 +13,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{admitted, ClassId, Graph, PortChoice, PortSet, Source};
+use super::{admitted, target_conns, ClassId, Graph, PortChoice, ServiceSelection, Source};
 use crate::finding::Location;
 use crate::graph::Conns;
 use crate::model::controllers::{self, Controller};
@@ -130,6 +130,8 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
     let profile = &graph.profile;
     let mut entries: Vec<Entry> = Vec::new();
     let node_source = || Source::Addresses(profile.node_ranges.clone());
+    // The addresses of internet clients, computed once for every Service.
+    let internet = internet_ranges();
     for (si, service) in model.services.iter().enumerate() {
         if service.selector.is_none() || service.service_type == ServiceType::ExternalName {
             continue;
@@ -139,7 +141,7 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
         let type_at = service.meta.at(service.type_span.unwrap_or(service.meta.name_span));
         // With `Local` the pod sees the client; with `Cluster` the node that forwarded.
         let (client_source, client_text) = if service.external_traffic_policy_local {
-            (Source::Addresses(internet_ranges()), "the client's address (externalTrafficPolicy: Local)")
+            (Source::Addresses(internet.clone()), "the client's address (externalTrafficPolicy: Local)")
         } else {
             (node_source(), "a node's address (externalTrafficPolicy: Cluster)")
         };
@@ -159,7 +161,6 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
         };
         let ranges = service.client_ranges();
         // Source ranges that hold no internet address leave only the private network.
-        let internet = internet_ranges();
         let private_clients = !ranges.is_empty()
             && !ranges
                 .iter()
@@ -170,7 +171,7 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
                 .then(|| format!("source ranges {}", ranges.iter().map(cidr_text).collect::<Vec<_>>().join(", ")));
             // Source ranges are client addresses: the pod sees them only with `Local`.
             let source = match (service.external_traffic_policy_local, ranges.is_empty()) {
-                (true, true) => Source::Addresses(internet_ranges()),
+                (true, true) => Source::Addresses(internet.clone()),
                 (true, false) => Source::Addresses(ranges.clone()),
                 (false, _) => node_source(),
             };
@@ -182,11 +183,8 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
             _ => false,
         };
         if opens_node_ports && profile.nodes_public {
-            let source = if service.external_traffic_policy_local {
-                Source::Addresses(internet_ranges())
-            } else {
-                node_source()
-            };
+            let source =
+                if service.external_traffic_policy_local { Source::Addresses(internet.clone()) } else { node_source() };
             entries.push(base(EntryKind::NodePort, type_at, "spec.type", source, client_text, None));
         }
         let public_ip = service.external_ips.iter().find(|(ip, _)| {
@@ -207,42 +205,12 @@ pub(super) fn compute(model: &Model, graph: &Graph) -> (Vec<Entry>, Vec<Exposure
     }
     ingress_entries(model, graph, &mut entries);
 
-    // Classes by namespace and label, so that each entry looks only at the classes that carry the
-    // rarest label of its Service's selector (a namespace may hold thousands of Services).
-    let mut by_label: FxHashMap<(&str, &str, &str), Vec<ClassId>> = FxHashMap::default();
-    let exposed = if entries.is_empty() { &[][..] } else { &graph.classes[..] };
-    for (i, class) in exposed.iter().enumerate().filter(|(_, c)| !c.pseudo) {
-        for (k, v) in class.labels.0.iter() {
-            by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(i as ClassId);
-        }
-    }
+    let selection = ServiceSelection::new(&graph.classes, !entries.is_empty());
     let mut exposures = Vec::new();
     for (ei, entry) in entries.iter().enumerate() {
         let service = &model.services[entry.service];
-        let Some((selector, _)) = &service.selector else { continue };
-        let namespace = &*service.meta.namespace;
-        let candidates = selector
-            .0
-            .iter()
-            .map(|(k, v)| by_label.get(&(namespace, &**k, &**v)).map_or(&[][..], Vec::as_slice))
-            .min_by_key(|c| c.len())
-            .unwrap_or_default();
-        for &c in candidates {
-            let class = &graph.classes[c as usize];
-            if !selector.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v)) {
-                continue;
-            }
-            let mut wanted = Conns::none();
-            for &pi in &entry.ports {
-                let p = &service.ports[pi];
-                let target = match &p.target {
-                    PortRef::Number(n) => Some(*n),
-                    PortRef::Name(name) => class.named_port(name, p.protocol),
-                };
-                if let Some(t) = target {
-                    wanted.add(p.protocol, &PortSet::range(t, t));
-                }
-            }
+        for c in selection.selected(service) {
+            let wanted = target_conns(entry.ports.iter().map(|&pi| &service.ports[pi]), &graph.classes[c as usize]);
             if wanted.is_empty() {
                 continue;
             }

@@ -917,13 +917,7 @@ impl<'m> Builder<'m> {
                 routes.push(Route { meta: &route.meta, service, choice, span: *span, source });
             }
         }
-        let mut by_label: FxHashMap<(&str, &str, &str), Vec<ClassId>> = FxHashMap::default();
-        let routed = if routes.is_empty() { &[][..] } else { &self.g.classes[..] };
-        for (i, class) in routed.iter().enumerate().filter(|(_, c)| !c.pseudo) {
-            for (k, v) in class.labels.0.iter() {
-                by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(i as ClassId);
-            }
-        }
+        let selection = ServiceSelection::new(&self.g.classes, !routes.is_empty());
         let mut per_peer: BTreeMap<PeerId, Conns> = BTreeMap::new();
         for route in routes {
             let Route { meta, service: service_name, choice, span, source } = route;
@@ -980,31 +974,9 @@ impl<'m> Builder<'m> {
                 );
                 continue;
             }
-            let Some((selector, _)) = &service.selector else {
-                continue;
-            };
-            // Only the classes that carry the selector's rarest label.
-            let candidates = selector
-                .0
-                .iter()
-                .map(|(k, v)| by_label.get(&(&*service.meta.namespace, &**k, &**v)).map_or(&[][..], Vec::as_slice))
-                .min_by_key(|c| c.len())
-                .unwrap_or_default();
-            for &c in candidates {
+            for c in selection.selected(service) {
                 let class = &self.g.classes[c as usize];
-                if !selector.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v)) {
-                    continue;
-                }
-                let mut wanted = Conns::none();
-                for p in &ports {
-                    let target = match &p.target {
-                        PortRef::Number(n) => Some(*n),
-                        PortRef::Name(name) => class.named_port(name, p.protocol),
-                    };
-                    if let Some(t) = target {
-                        wanted.add(p.protocol, &PortSet::range(t, t));
-                    }
-                }
+                let wanted = target_conns(ports.iter().copied(), class);
                 let allowed = wanted.intersect(&admitted(
                     inbound[c as usize].as_ref(),
                     &source,
@@ -1255,6 +1227,59 @@ fn merge_ranges(atoms: &[IpRange], conns: AtomConns) -> Vec<(IpRange, Conns)> {
         AtomConns::PerAtom(v) => atoms.iter().zip(v.iter()).for_each(|(a, c)| push(*a, c)),
     }
     out
+}
+
+/// The classes a Service's selector picks, found through an index of classes by namespace and
+/// label: each lookup reads only the classes that carry the selector's rarest label (a namespace
+/// may hold thousands of Services).
+struct ServiceSelection<'g> {
+    classes: &'g [Class],
+    by_label: FxHashMap<(&'g str, &'g str, &'g str), Vec<ClassId>>,
+}
+
+impl<'g> ServiceSelection<'g> {
+    /// The index over `classes`; empty (and free) when nothing will be looked up.
+    fn new(classes: &'g [Class], needed: bool) -> Self {
+        let mut by_label: FxHashMap<(&str, &str, &str), Vec<ClassId>> = FxHashMap::default();
+        let indexed = if needed { classes } else { &[] };
+        for (i, class) in indexed.iter().enumerate().filter(|(_, c)| !c.pseudo) {
+            for (k, v) in class.labels.0.iter() {
+                by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(i as ClassId);
+            }
+        }
+        ServiceSelection { classes, by_label }
+    }
+
+    /// The classes of `service`'s namespace whose labels hold every pair of its selector.
+    fn selected<'s>(&'s self, service: &'s Service) -> impl Iterator<Item = ClassId> + 's {
+        let selector = service.selector.as_ref().map(|(labels, _)| labels);
+        let candidates = selector
+            .into_iter()
+            .flat_map(|l| l.0.iter())
+            .map(|(k, v)| self.by_label.get(&(&*service.meta.namespace, &**k, &**v)).map_or(&[][..], Vec::as_slice))
+            .min_by_key(|c| c.len())
+            .unwrap_or_default();
+        candidates.iter().copied().filter(move |&c| {
+            let labels = &self.classes[c as usize].labels;
+            selector.is_some_and(|sel| sel.0.iter().all(|(k, v)| labels.get(k) == Some(&**v)))
+        })
+    }
+}
+
+/// The target ports `ports` forward to on the pods of `class` (a named target port resolved on
+/// them; absent there, nothing).
+fn target_conns<'p>(ports: impl IntoIterator<Item = &'p ServicePort>, class: &Class) -> Conns {
+    let mut wanted = Conns::none();
+    for p in ports {
+        let target = match &p.target {
+            PortRef::Number(n) => Some(*n),
+            PortRef::Name(name) => class.named_port(name, p.protocol),
+        };
+        if let Some(t) = target {
+            wanted.add(p.protocol, &PortSet::range(t, t));
+        }
+    }
+    wanted
 }
 
 /// Where traffic that reaches a pod comes from, as the pod's ingress policy sees it.

@@ -49,11 +49,6 @@ pub fn repository_top(path: &Path) -> Result<PathBuf, GitError> {
     Ok(PathBuf::from(top))
 }
 
-fn is_wanted(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") || name == "Kustomization"
-}
-
 /// Reads the files of `revision` under `scan_paths` (as given on the command line).
 pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitError> {
     let first = scan_paths.first().map_or(Path::new("."), PathBuf::as_path);
@@ -99,7 +94,7 @@ pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitE
             submodules.push(key);
             continue;
         }
-        if !is_wanted(path.rsplit('/').next().unwrap_or(path)) && !path.ends_with("/Chart.yaml") {
+        if !crate::load::is_manifest_file(Path::new(path)) {
             continue;
         }
         match mode.as_str() {
@@ -109,14 +104,8 @@ pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitE
     }
     // Files the working tree's ignore rules leave out are left out of the base too, tracked or
     // not, as the walk leaves them out of the working tree.
-    let candidates: Vec<&str> = entries
-        .keys()
-        .filter(|p| {
-            let name = p.rsplit('/').next().unwrap_or(p);
-            is_wanted(name) || name == "Chart.yaml"
-        })
-        .map(String::as_str)
-        .collect();
+    let candidates: Vec<&str> =
+        entries.keys().filter(|p| crate::load::is_manifest_file(Path::new(p))).map(String::as_str).collect();
     let ignored = ignored_paths(&top, &candidates)?;
     if !ignored.is_empty() {
         let shown: std::collections::BTreeSet<PathBuf> =
@@ -177,8 +166,7 @@ pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitE
     for dir in submodules {
         for entry in ignore::WalkBuilder::new(&dir).build().flatten() {
             let path = entry.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if entry.file_type().is_some_and(|t| t.is_file()) && (is_wanted(name) || name == "Chart.yaml") {
+            if entry.file_type().is_some_and(|t| t.is_file()) && crate::load::is_manifest_file(path) {
                 if let Ok(bytes) = std::fs::read(path) {
                     files.insert(path.to_path_buf(), bytes);
                 }

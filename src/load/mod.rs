@@ -90,8 +90,12 @@ pub struct Discovery {
     pub problems: Vec<(PathBuf, String)>,
 }
 
-fn is_manifest_extension(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json" | "YAML" | "YML" | "JSON"))
+/// Whether the walk reads a file of this name: `.yaml`, `.yml` or `.json`, in any case. The one
+/// test of it, for the walk, the base revision of `--diff-base` and the watcher alike.
+pub fn is_manifest_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["yaml", "yml", "json"].iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
 #[derive(Default)]
@@ -160,7 +164,7 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, L
                                 f.chart_roots.push(parent.to_path_buf());
                             }
                         }
-                        if is_manifest_extension(path) {
+                        if is_manifest_file(path) {
                             f.files.push(path.to_path_buf());
                         }
                     }
@@ -422,7 +426,7 @@ pub fn discover_snapshot(
                 discovery.chart_roots.insert(dir.to_path_buf());
             }
         }
-        if is_manifest_extension(path) || path.file_name().is_some_and(|n| n == "Kustomization") {
+        if is_manifest_file(path) {
             discovery.files.push(path.clone());
         }
     }

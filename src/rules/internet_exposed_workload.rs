@@ -13,7 +13,7 @@ use super::Context;
 use crate::finding::{Finding, Level, Related};
 use crate::graph::exposure::{Entry, EntryKind};
 use crate::graph::{ClassId, Conns, PeerId, Source};
-use crate::model::net::Family;
+use crate::model::net::{Family, IpRange};
 use crate::model::Direction;
 
 /// The words for an entry at the start of a message: ``public LoadBalancer Service `promo` ``.
@@ -33,6 +33,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let graph = cx.graph;
     let model = cx.model;
     // (entry, peer) → classes and what they admit.
+    let internet = crate::graph::exposure::internet_ranges();
     let mut groups: BTreeMap<(usize, PeerId), Vec<(ClassId, Conns)>> = BTreeMap::new();
     let mut exposure_of: BTreeMap<(usize, ClassId), usize> = BTreeMap::new();
     for (xi, x) in graph.exposures.iter().enumerate() {
@@ -60,7 +61,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 (x, graph.entry_side(model, x, true))
             })
             .collect();
-        let restricted_by_policy = isolated && restricted_by_rules(cx, entry, &classes);
+        let restricted_by_policy = isolated && restricted_by_rules(cx, entry, &classes, &internet);
         let guard =
             entry.guard.clone().or_else(|| restricted_by_policy.then(|| "client ranges of its policies".to_string()));
         let (level, why) = if !isolated {
@@ -156,11 +157,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
 
 /// Whether the rules that admit the entry's clients admit only some addresses: the pods see the
 /// client (not a node or a controller), and no admitting rule covers every address.
-fn restricted_by_rules(cx: &Context, entry: &Entry, classes: &[(ClassId, Conns)]) -> bool {
+fn restricted_by_rules(cx: &Context, entry: &Entry, classes: &[(ClassId, Conns)], internet: &[IpRange]) -> bool {
     // Only where the pods see every internet client: not a node's address, nor clients the
     // Service already restricts.
     let Source::Addresses(ranges) = &entry.source else { return false };
-    if *ranges != crate::graph::exposure::internet_ranges() {
+    if ranges.as_slice() != internet {
         return false;
     }
     // Restricted when, in each address family, no admitted port is open to every internet client
