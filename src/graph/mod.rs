@@ -498,18 +498,19 @@ impl<'m> Builder<'m> {
 
     fn build_peers_and_classes(&mut self) {
         let model = self.model;
-        let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (i, w) in model.workloads.iter().enumerate() {
-            by_name.entry(w.peer_name()).or_default().push(i);
-        }
+        // Peers in name order; the workloads of one peer in model order (a stable sort).
+        let mut by_name: Vec<(String, usize)> =
+            model.workloads.iter().enumerate().map(|(i, w)| (w.peer_name(), i)).collect();
+        by_name.sort_by(|a, b| a.0.cmp(&b.0));
         let mut peer_of = vec![0 as PeerId; model.workloads.len()];
-        for (name, workloads) in by_name {
+        for group in by_name.chunk_by(|a, b| a.0 == b.0) {
             let id = self.g.peers.len() as PeerId;
+            let workloads: Vec<usize> = group.iter().map(|(_, w)| *w).collect();
             for &w in &workloads {
                 peer_of[w] = id;
             }
             let namespace = model.workloads[workloads[0]].meta.namespace.clone();
-            self.g.peers.push(Peer { name, namespace, workloads, classes: Vec::new() });
+            self.g.peers.push(Peer { name: group[0].0.clone(), namespace, workloads, classes: Vec::new() });
         }
         // Classes by the hash of their key; the key itself is not copied (a large repository has
         // tens of thousands of label sets).
