@@ -308,3 +308,34 @@ fn doc_examples_behave_as_documented() {
     }
     assert!(report.is_empty(), "rule documentation examples:\n{report}");
 }
+
+/// What a user sees for each rule: the human report of its `fire/` fixtures, with the source
+/// snippets, the related locations and, for exposures, the path from the entry to the policy rule
+/// that admits the traffic, every step with its file, line and column. `fixtures_fire_exactly_where_expected`
+/// pins where the findings are; these snapshots pin what they say.
+#[test]
+fn every_rule_renders_its_fixtures() {
+    for rule in registered_rules() {
+        let dir = fixtures().join(&rule);
+        if !dir.join("fire").is_dir() {
+            continue; // every_rule_has_docs_and_fixtures reports it
+        }
+        let settings = tempfile::tempdir().expect("temp dir");
+        let own = dir.join("kubereach.yaml");
+        let config = if own.is_file() { own } else { settings.path().join("kubereach.yaml") };
+        if !config.is_file() {
+            std::fs::write(&config, "{}\n").expect("write empty configuration");
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
+            .current_dir(&dir)
+            .args(["check", "fire", "--select", selection(&rule), "--format", "human", "--fail-on", "never"])
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .expect("run kubereach check");
+        assert!(out.status.success(), "{rule}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).expect("UTF-8 report");
+        assert!(text.contains(&format!("kubereach::{rule}")), "{rule}: its fixtures render none of its findings");
+        insta::assert_snapshot!(format!("rendered_{rule}"), text);
+    }
+}

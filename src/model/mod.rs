@@ -366,6 +366,24 @@ pub struct PolicyRule {
     pub span: Span,
 }
 
+impl PolicyRule {
+    /// The ports the rule covers, in words for a message: `on every port`, or its entries as
+    /// written, e.g. `on TCP 8080, TCP 9000-9100, UDP every port, TCP \`metrics\``.
+    pub fn ports_text(&self) -> String {
+        let Some(ports) = &self.ports else { return "on every port".to_string() };
+        let entries: Vec<String> = ports
+            .iter()
+            .map(|p| match (&p.port, p.end_port) {
+                (None, _) => format!("{} every port", p.protocol),
+                (Some(PortRef::Number(n)), Some(end)) if end > *n => format!("{} {n}-{end}", p.protocol),
+                (Some(PortRef::Number(n)), _) => format!("{} {n}", p.protocol),
+                (Some(PortRef::Name(name)), _) => format!("{} `{name}`", p.protocol),
+            })
+            .collect();
+        format!("on {}", entries.join(", "))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct NetworkPolicy {
     pub meta: Meta,
@@ -678,7 +696,22 @@ fn is_custom_resource(api_version: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::tls_pattern_covers;
+    use super::net::{PortRef, Protocol};
+    use super::{tls_pattern_covers, PolicyPort, PolicyRule};
+
+    #[test]
+    fn rule_ports_in_words() {
+        let port = |protocol, port, end_port| PolicyPort { protocol, port, end_port, span: Default::default() };
+        let rule = |ports| PolicyRule { peers: None, ports, span: Default::default() };
+        assert_eq!(rule(None).ports_text(), "on every port");
+        let listed = rule(Some(vec![
+            port(Protocol::Tcp, Some(PortRef::Number(8080)), None),
+            port(Protocol::Tcp, Some(PortRef::Number(9000)), Some(9100)),
+            port(Protocol::Udp, None, None),
+            port(Protocol::Tcp, Some(PortRef::Name("metrics".into())), None),
+        ]));
+        assert_eq!(listed.ports_text(), "on TCP 8080, TCP 9000-9100, UDP every port, TCP `metrics`");
+    }
 
     #[test]
     fn tls_wildcards_cover_one_label() {

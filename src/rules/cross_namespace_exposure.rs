@@ -59,17 +59,18 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     _ => "every pod".to_string(),
                 };
                 let tenants = others.iter().cloned().collect::<Vec<_>>().join(", ");
+                let on = rule.ports_text();
                 let message = match (every_namespace, others.is_empty()) {
                     (true, true) => format!(
-                        "NetworkPolicy `{}` admits {whom} of every namespace (`namespaceSelector: {{}}`) to the pods it selects",
+                        "NetworkPolicy `{}` admits {whom} of every namespace (`namespaceSelector: {{}}`) to the pods it selects {on}",
                         policy.meta.name
                     ),
                     (true, false) => format!(
-                        "NetworkPolicy `{}` admits {whom} of every namespace (`namespaceSelector: {{}}`), another tenant's included: {tenants}",
+                        "NetworkPolicy `{}` admits {whom} of every namespace (`namespaceSelector: {{}}`) {on}, another tenant's included: {tenants}",
                         policy.meta.name
                     ),
                     (false, _) => {
-                        format!("NetworkPolicy `{}` admits {whom} of another tenant's namespaces: {tenants}", policy.meta.name)
+                        format!("NetworkPolicy `{}` admits {whom} of another tenant's namespaces {on}: {tenants}", policy.meta.name)
                     }
                 };
                 out.push(

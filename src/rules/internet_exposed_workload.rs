@@ -85,7 +85,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let service = &model.services[entry.service];
         let mut path = vec![Related {
             location: entry.at,
-            message: format!("{} opens a way in from the internet", entry_words(entry)),
+            message: {
+                // "the NodePorts of …" are several.
+                let verb = if entry.kind == EntryKind::NodePort { "open" } else { "opens" };
+                format!("{} {verb} a way in from the internet", entry_words(entry))
+            },
         }];
         if let Some(&first) = entry.ports.first() {
             let forwards: Vec<String> = entry

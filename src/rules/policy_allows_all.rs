@@ -12,7 +12,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         for (i, rule) in policy.ingress.iter().enumerate() {
             let level = if rule.ports.is_none() { Level::Warning } else { Level::Note };
-            let on = if rule.ports.is_none() { "on every port" } else { "on the listed ports" };
+            let on = rule.ports_text();
             let mut push = |span, what: &str, peer: &str| {
                 out.push(
                     Finding::new(
