@@ -489,3 +489,51 @@ fn a_route_that_also_serves_plain_http_is_not_guarded_by_tls() {
         assert_eq!(hits.iter().map(|h| h.1.as_str()).collect::<Vec<_>>(), [level], "{tls}");
     }
 }
+
+/// `kubereach explain DIR ARGS…`: exit code and standard output.
+fn explain(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubereach")).arg("explain").arg(dir).args(args).output().expect("run");
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+#[test]
+fn explain_says_which_model_of_an_unknown_controller_it_answers_with() {
+    // No class: the controller is unknown. The rule admits pods of some `team: edge` namespace,
+    // which an unknown controller could be, but not the connectivity list's unlabelled pod.
+    let ingress = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  rules:\n    - http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n                name: web\n                port:\n                  number: 80\n";
+    let allow = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-edge\n  namespace: shop\nspec:\n  podSelector: {}\n  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels:\n              team: edge\n      ports:\n        - port: 8080\n";
+    let svc = service("ClusterIP", "");
+    let files = [
+        ("web.yaml", WEB),
+        ("svc.yaml", svc.as_str()),
+        ("deny.yaml", DENY),
+        ("allow.yaml", allow),
+        ("ing.yaml", ingress),
+    ];
+    let dir = repo(&files, "{}\n");
+    let (code, out) = explain(dir.path(), &["--from", "{internet}", "--to", "shop/web", "--port", "8080"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("which is not known: admitted where a rule could match some controller"), "{out}");
+    let (code, out) = explain(dir.path(), &["--from", "{ingress-controller}", "--to", "shop/web", "--port", "8080"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("as in the connectivity list: one unlabelled pod in namespace `ingress-controller-ns`"),
+        "{out}"
+    );
+    assert!(!graph_txt(dir.path(), &[]).contains("{ingress-controller} => shop/web"));
+    // The exposure follows the first model, as `explain --from {internet}` does.
+    assert_eq!(findings(dir.path(), "internet-exposed-workload", &[]).len(), 1);
+}
+
+#[test]
+fn explain_refuses_a_port_the_entry_does_not_forward_before_any_policy() {
+    let svc = service("LoadBalancer", "");
+    let dir = repo(&[("web.yaml", WEB), ("svc.yaml", svc.as_str())], "{}\n");
+    let (code, out) = explain(dir.path(), &["--from", "{internet}", "--to", "shop/web", "--port", "9090/TCP"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("does not forward 9090/TCP"), "{out}");
+    assert!(!out.contains("not isolated"), "no policy is asked about a port nothing forwards: {out}");
+    let (code, out) = explain(dir.path(), &["--from", "{internet}", "--to", "shop/web", "--port", "8080/TCP"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("not isolated"), "{out}");
+}

@@ -288,13 +288,17 @@ fn ingress_entries(model: &Model, graph: &Graph, entries: &mut Vec<Entry>) {
                 (None, Some(p)) => format!("path `{p}`"),
                 (Some(h), Some(p)) => format!("host `{h}` path `{p}`"),
             };
-            // TLS, or a client allowlist the controller enforces (ingress-nginx annotations).
+            // TLS, or a client allowlist the controller enforces: the ingress-nginx annotations,
+            // which nginx-based controllers (ingress-nginx, AKS application routing, and perhaps an
+            // unknown one) read and Application Gateway ignores.
+            let reads_nginx_annotations = !matches!(serving.identity, Controller::External(_));
             let allowlist = [
                 "nginx.ingress.kubernetes.io/whitelist-source-range",
                 "nginx.ingress.kubernetes.io/allowlist-source-range",
             ]
             .iter()
             .find_map(|a| ingress.meta.annotations.get(*a))
+            .filter(|_| reads_nginx_annotations)
             .filter(|v| {
                 !v.trim().is_empty() && !v.split(',').any(|r| parse_cidr(r.trim()).is_ok_and(|r| r.is_whole()))
             });

@@ -380,6 +380,12 @@ impl Graph {
         table.get(class as usize).and_then(Option::as_ref)
     }
 
+    /// Whether `class` is isolated for `direction` but a rule without peers and ports admits
+    /// every connection anyway (`ingress: [{}]`).
+    pub fn admits_everything(&self, class: ClassId, direction: Direction) -> bool {
+        self.allowance(class, direction).is_some_and(|a| a.everyone.is_all())
+    }
+
     /// Whether `class` is isolated for `direction` by at least one policy.
     pub fn isolated(&self, class: ClassId, direction: Direction) -> bool {
         self.allowance(class, direction).is_some()

@@ -183,15 +183,40 @@ pub struct Service {
     pub allocate_load_balancer_node_ports: bool,
 }
 
-/// Annotations (and the values) that make a cloud provision an internal load balancer: Azure,
-/// GKE (current and legacy), AWS (legacy flag and scheme), OCI.
-const INTERNAL_LOAD_BALANCER: [(&str, &str); 6] = [
-    ("service.beta.kubernetes.io/azure-load-balancer-internal", "true"),
-    ("networking.gke.io/load-balancer-type", "Internal"),
-    ("cloud.google.com/load-balancer-type", "Internal"),
-    ("service.beta.kubernetes.io/aws-load-balancer-internal", "true"),
-    ("service.beta.kubernetes.io/aws-load-balancer-scheme", "internal"),
-    ("service.beta.kubernetes.io/oci-load-balancer-internal", "true"),
+/// How a cloud reads the value of its internal-load-balancer annotation. Each follows the cloud's
+/// own controller, which is stricter or looser than a case-blind comparison: a value the
+/// controller does not take as "internal" gets a public load balancer.
+#[derive(Clone, Copy)]
+enum InternalValue {
+    /// Exactly these strings.
+    OneOf(&'static [&'static str]),
+    /// Any value but the empty string and `false` (the legacy AWS flag, which older releases
+    /// documented with a CIDR such as `0.0.0.0/0`).
+    AnyButFalse,
+}
+
+impl InternalValue {
+    fn says_internal(self, value: &str) -> bool {
+        match self {
+            InternalValue::OneOf(values) => values.contains(&value),
+            InternalValue::AnyButFalse => !value.is_empty() && value != "false",
+        }
+    }
+}
+
+/// Annotations that make a cloud provision an internal load balancer: Azure (exactly `true`),
+/// GKE current and legacy (`Internal`, or the older lowercase `internal`), AWS (the legacy flag and
+/// the load balancer controller's scheme), OCI (a boolean as Go parses one).
+const INTERNAL_LOAD_BALANCER: [(&str, InternalValue); 6] = [
+    ("service.beta.kubernetes.io/azure-load-balancer-internal", InternalValue::OneOf(&["true"])),
+    ("networking.gke.io/load-balancer-type", InternalValue::OneOf(&["Internal", "internal"])),
+    ("cloud.google.com/load-balancer-type", InternalValue::OneOf(&["Internal", "internal"])),
+    ("service.beta.kubernetes.io/aws-load-balancer-internal", InternalValue::AnyButFalse),
+    ("service.beta.kubernetes.io/aws-load-balancer-scheme", InternalValue::OneOf(&["internal"])),
+    (
+        "service.beta.kubernetes.io/oci-load-balancer-internal",
+        InternalValue::OneOf(&["true", "True", "TRUE", "t", "T", "1"]),
+    ),
 ];
 
 const SOURCE_RANGES_ANNOTATION: &str = "service.beta.kubernetes.io/load-balancer-source-ranges";
@@ -201,7 +226,7 @@ impl Service {
     pub fn is_internal_load_balancer(&self) -> bool {
         INTERNAL_LOAD_BALANCER
             .iter()
-            .any(|(key, value)| self.meta.annotations.get(*key).is_some_and(|v| v.eq_ignore_ascii_case(value)))
+            .any(|(key, reading)| self.meta.annotations.get(*key).is_some_and(|v| reading.says_internal(v)))
     }
 
     /// The client ranges the load balancer admits: `loadBalancerSourceRanges`, or the

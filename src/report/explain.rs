@@ -120,8 +120,23 @@ pub fn write(
             if entry.from_internet { "" } else { " [controller not public]" }
         )?;
         writeln!(out, "  forwards to {} on the pods; the pods see {}", e.exposure.wanted, entry.source_text)?;
+        // A controller the repository does not show is judged two ways, and the answer says which.
+        if entry.source == crate::graph::Source::Class(graph.ingress_controller) {
+            let assumption = match explanation.from {
+                Party::IngressController => {
+                    "as in the connectivity list: one unlabelled pod in namespace `ingress-controller-ns`"
+                }
+                _ => "which is not known: admitted where a rule could match some controller (another namespace, other labels)",
+            };
+            writeln!(out, "  {assumption}")?;
+        }
         if let Some(guard) = &entry.guard {
             writeln!(out, "  guarded by {guard}")?;
+        }
+        // A port the entry does not forward is decided here, before any policy.
+        if let Some(q) = port.filter(|q| !e.exposure.wanted.allows(q.protocol, q.port)) {
+            writeln!(out, "  does not forward {}/{}: this way in does not reach the pods on it", q.port, q.protocol)?;
+            continue;
         }
         write_side(&e.ingress, &to, model, files, port, out)?;
     }

@@ -64,6 +64,9 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let restricted_by_policy = isolated && restricted_by_rules(cx, entry, &classes, &internet);
         let guard =
             entry.guard.clone().or_else(|| restricted_by_policy.then(|| "client ranges of its policies".to_string()));
+        // Selected by a policy whose rule admits every source on every port (`ingress: [{}]`):
+        // isolated in name only, as `workload-not-isolated` says too.
+        let open_by_policy = isolated && classes.iter().any(|(c, _)| graph.admits_everything(*c, Direction::Ingress));
         let (level, why) = if !isolated {
             let reason = if !graph.profile.dataplane.enforces() {
                 format!("{} enforces no NetworkPolicy", graph.profile.describe())
@@ -74,6 +77,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 "no NetworkPolicy isolates its pods for ingress".to_string()
             };
             (Level::Error, reason)
+        } else if open_by_policy {
+            (Level::Error, "a NetworkPolicy selects its pods but admits every source on every port".to_string())
         } else if let Some(g) = &guard {
             (Level::Note, format!("its policies admit it, guarded by {g}"))
         } else {

@@ -1,7 +1,8 @@
 //! `namespace-without-default-deny`: a namespace holding workloads without a default-deny
 //! policy for ingress and/or egress. One finding per namespace; a namespace that lacks only the
 //! egress default-deny (the common, lesser gap) is a note, and so is one where policies of kinds
-//! kubereach does not evaluate (CiliumNetworkPolicy, AdminNetworkPolicy, …) may deny instead.
+//! kubereach does not evaluate (CiliumNetworkPolicy, AdminNetworkPolicy, …) may deny instead, or
+//! where a policy selecting every pod isolates the missing directions with allow rules.
 //! System namespaces (kube-system, …) and template placeholders are not judged.
 
 use super::common::{directions_text, is_default_deny, namespace_location, workloads_by_namespace};
@@ -37,9 +38,22 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         others.sort_unstable();
         others.dedup();
-        let level =
-            if missing.contains(&Direction::Ingress) && others.is_empty() { Level::Warning } else { Level::Note };
-        let consequence = if !others.is_empty() {
+        // A policy that selects every pod and isolates each missing direction: every pod is
+        // isolated already, by a namespace-wide allow list rather than the rule-less baseline.
+        let allow_list = policies
+            .iter()
+            .find(|p| p.pod_selector.is_empty() && missing.iter().all(|&d| p.affects(d)))
+            .map(|p| &*p.meta.name);
+        let level = if missing.contains(&Direction::Ingress) && others.is_empty() && allow_list.is_none() {
+            Level::Warning
+        } else {
+            Level::Note
+        };
+        let consequence = if let Some(name) = allow_list {
+            format!(
+                ": every pod is isolated by `{name}`, whose rules are a namespace-wide allow list; a policy without rules keeps the namespace closed when that list is edited"
+            )
+        } else if !others.is_empty() {
             format!("; policies of kinds kubereach does not evaluate ({}) may deny instead", others.join(", "))
         } else {
             let what = match (policies.is_empty(), missing.as_slice()) {

@@ -36,8 +36,16 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             )
         };
         let message = if load_balancer {
+            // What the node ports bypass, where the load balancer itself is narrower.
+            let bypass = if service.restricts_sources() {
+                ", which its source ranges do not cover"
+            } else if service.is_internal_load_balancer() {
+                ", reachable beside its internal load balancer"
+            } else {
+                ""
+            };
             format!(
-                "LoadBalancer Service `{}` also opens {ports} on every node, which its source ranges do not cover: {reach}; set `allocateLoadBalancerNodePorts: false`",
+                "LoadBalancer Service `{}` also opens {ports} on every node{bypass}: {reach}; set `allocateLoadBalancerNodePorts: false`",
                 service.meta.name
             )
         } else {
