@@ -271,3 +271,19 @@ fn the_report_folder_is_created_when_missing() {
     let report = std::fs::read_to_string(dir.path().join(".sarif/kubereach.sarif")).unwrap();
     assert!(report.contains("nodeport-service"), "{report}");
 }
+
+#[test]
+fn a_folder_created_while_watching_is_watched_where_the_configuration_sits_in_the_scanned_folder() {
+    let (dir, _out, report) = setup();
+    std::fs::write(dir.path().join(".kubereach.yaml"), "profile: generic\n").unwrap();
+    let mut watching = Watching::start(dir.path(), &report);
+    watching.wait_for_runs(1);
+
+    std::fs::create_dir(dir.path().join("extra")).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    replace(&dir.path().join("extra").join("service.yaml"), &service("LoadBalancer").replace("name: web", "name: promo"));
+    watching.wait_until("the new folder's load balancer in the report", |w| {
+        w.rules().is_some_and(|r| r.iter().any(|r| r == "public-load-balancer"))
+    });
+    assert!(watching.errors().is_empty(), "{:?}", watching.errors());
+}

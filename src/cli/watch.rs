@@ -108,10 +108,16 @@ pub fn run(args: &CheckArgs, pool: &rayon::ThreadPool) -> Result<ExitCode, CliEr
             .watch(path, RecursiveMode::Recursive)
             .map_err(|e| CliError::Watch(format!("{}: {e}", path.display())))?;
     }
-    // The configuration may live above the scanned paths.
+    // The configuration may live above the scanned paths. Its folder is watched on its own only
+    // when no scanned path covers it: a second, non-recursive watch of a folder already watched
+    // recursively replaces the first, and folders created later would go unseen.
     let config = args.common.config.clone().or_else(|| paths.first().and_then(|p| crate::config::discover(p)));
     if let Some(dir) = config.as_ref().and_then(|c| c.parent()) {
-        let _ = watcher.watch(dir, RecursiveMode::NonRecursive);
+        let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let dir = canonical(if dir.as_os_str().is_empty() { Path::new(".") } else { dir });
+        if !paths.iter().any(|p| dir.starts_with(canonical(p))) {
+            let _ = watcher.watch(&dir, RecursiveMode::NonRecursive);
+        }
     }
     let output: Option<PathBuf> = args.output.as_ref().map(|o| {
         let absolute = std::env::current_dir().map(|d| d.join(o)).unwrap_or_else(|_| o.clone());
