@@ -46,12 +46,26 @@ pub struct Outcome {
 }
 
 /// The logical key of a finding as text: independent of file and line where the finding has an
-/// object; a finding without one (a broken file) is keyed by its file and message.
+/// object. A finding without one (a broken document) is keyed by the text of the line it points
+/// at and its message, which a move or a rename of the file keeps; one about a whole file that has
+/// no text (binary, too large) by the file's name.
 pub fn logical_key(f: &Finding, files: &Files) -> String {
-    if f.key.object.is_empty() {
-        format!("{}|file:{}|{}", f.rule, files.display(f.location.file), f.message)
-    } else {
-        format!("{}|{}|{}|{}", f.rule, f.key.object, f.key.field, f.key.peer)
+    if !f.key.object.is_empty() {
+        return format!("{}|{}|{}|{}", f.rule, f.key.object, f.key.field, f.key.peer);
+    }
+    let file = files.get(f.location.file);
+    let line = (f.location.span.start.line as usize).checked_sub(1);
+    let text = file
+        .zip(line)
+        .and_then(|(file, line)| file.text.lines().nth(line))
+        .map(str::trim)
+        .filter(|text| !text.is_empty());
+    match text {
+        Some(text) => format!("{}|line:{text}|{}", f.rule, f.message),
+        None => {
+            let name = file.and_then(|file| file.path.file_name()).map(|n| n.to_string_lossy()).unwrap_or_default();
+            format!("{}|file:{name}|{}", f.rule, f.message)
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use crate::model::Model;
 pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
 const MARKER: &str = "kubereach:ignore";
 
-/// One suppression and whether it was used.
+/// One suppression and which of its rule ids were used.
 #[derive(Debug)]
 struct Suppression {
     rules: Vec<String>,
@@ -23,7 +23,8 @@ struct Suppression {
     location: Location,
     /// What it covers: a document's span (annotation) or one line (comment).
     covers: Cover,
-    used: bool,
+    /// Per rule id of `rules`: whether it suppressed a finding.
+    used: Vec<bool>,
     /// The logical key's object and field: the annotated object, or the object whose document
     /// holds the comment (the file, for a comment outside any object).
     key: (String, String),
@@ -36,15 +37,24 @@ enum Cover {
 }
 
 impl Suppression {
-    fn applies(&self, f: &Finding) -> bool {
-        if f.location.file != self.location.file || !self.rules.iter().any(|r| r == f.rule || r == "all") {
-            return false;
+    fn new(rules: Vec<String>, location: Location, covers: Cover, key: (String, String)) -> Suppression {
+        let used = vec![false; rules.len()];
+        Suppression { rules, location, covers, used, key }
+    }
+
+    /// The index of the rule id that suppresses `f`, if any.
+    fn applies(&self, f: &Finding) -> Option<usize> {
+        if f.location.file != self.location.file {
+            return None;
         }
+        let rule =
+            self.rules.iter().position(|r| r == f.rule).or_else(|| self.rules.iter().position(|r| r == "all"))?;
         let at = f.location.span.start;
-        match self.covers {
+        let covered = match self.covers {
             Cover::Span(span) => span.start <= at && at < span.end.max(Pos { line: span.end.line + 1, col: 1 }),
             Cover::Line(line) => at.line == line,
-        }
+        };
+        covered.then_some(rule)
     }
 }
 
@@ -104,13 +114,12 @@ fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
     for meta in &metas {
         if let Some((value, span)) = &meta.ignore_annotation {
             let rules = value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
-            out.push(Suppression {
+            out.push(Suppression::new(
                 rules,
-                location: Location { file: meta.file, span: *span },
-                covers: Cover::Span(meta.span),
-                used: false,
-                key: (meta.key(), format!("metadata.annotations[{}]", crate::model::extract::IGNORE_ANNOTATION)),
-            });
+                Location { file: meta.file, span: *span },
+                Cover::Span(meta.span),
+                (meta.key(), format!("metadata.annotations[{}]", crate::model::extract::IGNORE_ANNOTATION)),
+            ));
         }
     }
     for (id, file) in files.entries.iter().enumerate() {
@@ -138,17 +147,18 @@ fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
                 .iter()
                 .filter(|m| m.file == id as FileId && m.span.start.line <= target && target <= m.span.end.line)
                 .min_by_key(|m| m.span.end.line - m.span.start.line);
+            // Outside any object, the comment's own text names it: a move of the file, or lines
+            // added above it, keep the key.
             let key = match owner {
                 Some(m) => (m.key(), "comment".to_string()),
-                None => (format!("file:{}", file.display), format!("comment:{line_no}")),
+                None => ("comment".to_string(), line[hash..].trim().to_string()),
             };
-            out.push(Suppression {
+            out.push(Suppression::new(
                 rules,
-                location: Location { file: id as FileId, span: Span { start, end } },
-                covers: Cover::Line(target),
-                used: false,
+                Location { file: id as FileId, span: Span { start, end } },
+                Cover::Line(target),
                 key,
-            });
+            ));
         }
     }
     out
@@ -170,10 +180,10 @@ pub fn apply(findings: Vec<Finding>, model: &Model, files: &Files, enabled: &dyn
     for f in findings {
         let hit = by_file
             .get(&f.location.file)
-            .and_then(|candidates| candidates.iter().copied().find(|&i| suppressions[i].applies(&f)));
+            .and_then(|candidates| candidates.iter().find_map(|&i| suppressions[i].applies(&f).map(|r| (i, r))));
         match hit {
-            Some(i) => {
-                suppressions[i].used = true;
+            Some((i, rule)) => {
+                suppressions[i].used[rule] = true;
                 suppressed += 1;
             }
             None => kept.push(f),
@@ -189,12 +199,26 @@ pub fn apply(findings: Vec<Finding>, model: &Model, files: &Files, enabled: &dyn
                 if unknown.len() == 1 { "" } else { "s" },
                 unknown.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
             )
-        } else if s.used || !s.rules.iter().all(|r| crate::rules::find(r).is_none_or(|m| enabled(m.id))) {
-            continue;
         } else if s.rules.is_empty() {
             "suppression names no rule".to_string()
         } else {
-            format!("suppression of {} suppresses nothing; remove it", s.rules.join(", "))
+            // Each rule id answers for itself: one that is used does not excuse another that is
+            // not. A rule turned off could not have been used, so it is not held against the list.
+            let idle: Vec<&str> = s
+                .rules
+                .iter()
+                .zip(&s.used)
+                .filter(|(r, used)| !**used && crate::rules::find(r).is_none_or(|m| enabled(m.id)))
+                .map(|(r, _)| r.as_str())
+                .collect();
+            if idle.is_empty() {
+                continue;
+            }
+            if idle.len() == s.rules.len() {
+                format!("suppression of {} suppresses nothing; remove it", s.rules.join(", "))
+            } else {
+                format!("{} in this suppression suppresses nothing; remove it from the list", idle.join(", "))
+            }
         };
         unused.push(Finding::new(UNUSED_SUPPRESSION, Level::Warning, s.location, message).with_key(
             s.key.0.clone(),

@@ -284,3 +284,82 @@ fn an_exposure_that_becomes_worse_is_new() {
         report["findings"].as_array().unwrap().iter().map(|f| f["level"].as_str().unwrap()).collect();
     assert!(levels.contains(&"error"), "{json}");
 }
+
+/// A clean repository of the given shape: `check --diff-base HEAD` and `graph --diff-base HEAD`
+/// from `scan` must add nothing.
+fn assert_unchanged_tree_adds_nothing(dir: &Path, scan: &str) {
+    let (code, json, err) = kubereach(dir, &["check", scan, "--diff-base", "HEAD", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(rules_of(&json).is_empty(), "{json}");
+    let (_, changes, err) = kubereach(dir, &["graph", scan, "--diff-base", "HEAD"]);
+    assert!(changes.is_empty(), "{changes}{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn links_to_folders_links_only_and_link_loops_are_read_as_the_walk_reads_them() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("shared/shop")).unwrap();
+    std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
+    std::fs::create_dir_all(dir.path().join("only-links")).unwrap();
+    std::fs::write(dir.path().join("shared/shop/app.yaml"), APP.to_string() + "---\n" + OPENING).unwrap();
+    std::fs::write(dir.path().join("shared/extra.txt"), OPENING.replace("name: web", "name: extra")).unwrap();
+    // A link to a folder, a link to a link, a loop back to the folder that holds it.
+    symlink("../shared/shop", dir.path().join("deploy/shop")).unwrap();
+    symlink("shop", dir.path().join("deploy/again")).unwrap();
+    symlink("..", dir.path().join("deploy/up")).unwrap();
+    // A folder whose only manifest is a link (to a file of another name).
+    symlink("../shared/extra.txt", dir.path().join("only-links/extra.yaml")).unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    // The working tree does see what the links lead to, and reports the loop.
+    let (_, json, _) = kubereach(dir.path(), &["check", "deploy", "--format", "json", "--fail-on", "never"]);
+    assert!(rules_of(&json).contains(&"public-load-balancer".to_string()), "{json}");
+    assert!(json.contains("symbolic link loop"), "{json}");
+    assert_unchanged_tree_adds_nothing(dir.path(), "deploy");
+    assert_unchanged_tree_adds_nothing(dir.path(), "only-links");
+    assert_unchanged_tree_adds_nothing(dir.path(), ".");
+}
+
+#[test]
+fn files_left_out_by_an_ignore_file_are_left_out_of_the_base() {
+    let dir = base_repo();
+    std::fs::create_dir_all(dir.path().join("drafts")).unwrap();
+    std::fs::write(dir.path().join("drafts/public.yaml"), OPENING).unwrap();
+    std::fs::write(dir.path().join(".ignore"), "drafts/\n").unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "drafts"]);
+    assert_unchanged_tree_adds_nothing(dir.path(), ".");
+    // Taken back by the ignore file over git's own rule for the file: read in both trees.
+    std::fs::write(dir.path().join(".ignore"), "drafts/*.yaml\n!drafts/public.yaml\n").unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "*.yaml\n!deploy/\n!deploy/*.yaml\n").unwrap();
+    let (_, json, _) = kubereach(dir.path(), &["check", ".", "--format", "json", "--fail-on", "never"]);
+    assert!(rules_of(&json).contains(&"public-load-balancer".to_string()), "{json}");
+    assert_unchanged_tree_adds_nothing(dir.path(), ".");
+    // A folder that git leaves out is left out whole, whatever is taken back below it.
+    std::fs::write(dir.path().join(".gitignore"), "drafts/\n").unwrap();
+    let (_, json, _) = kubereach(dir.path(), &["check", ".", "--format", "json", "--fail-on", "never"]);
+    assert!(!rules_of(&json).contains(&"public-load-balancer".to_string()), "{json}");
+    assert_unchanged_tree_adds_nothing(dir.path(), ".");
+}
+
+#[test]
+fn renaming_a_broken_file_or_a_repeat_brings_nothing_back() {
+    let dir = base_repo();
+    std::fs::write(dir.path().join("deploy/broken.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n\tname: broken\n")
+        .unwrap();
+    std::fs::write(dir.path().join("deploy/zz-copy.yaml"), APP).unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "broken and repeated"]);
+    let (_, json, _) = kubereach(dir.path(), &["check", ".", "--format", "json", "--fail-on", "never"]);
+    let all = rules_of(&json);
+    assert!(all.contains(&"invalid-manifest".to_string()) && all.contains(&"duplicate-object".to_string()), "{json}");
+    std::fs::create_dir_all(dir.path().join("deploy/old")).unwrap();
+    git(dir.path(), &["mv", "deploy/broken.yaml", "deploy/old/broken-renamed.yaml"]);
+    git(dir.path(), &["mv", "deploy/zz-copy.yaml", "deploy/zz-renamed.yaml"]);
+    let (code, json, err) = kubereach(dir.path(), &["check", ".", "--diff-base", "HEAD", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(rules_of(&json).is_empty(), "{json}");
+}

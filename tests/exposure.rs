@@ -537,3 +537,19 @@ fn explain_refuses_a_port_the_entry_does_not_forward_before_any_policy() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("not isolated"), "{out}");
 }
+
+#[test]
+fn explain_names_the_broken_input_on_standard_error_and_still_answers() {
+    let svc = service("LoadBalancer", "");
+    let broken = "apiVersion: v1\nkind: Service\nmetadata:\n\tname: broken\n";
+    let dir = repo(&[("web.yaml", WEB), ("svc.yaml", svc.as_str()), ("broken.yaml", broken)], "{}\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
+        .arg("explain")
+        .arg(dir.path())
+        .args(["--from", "{internet}", "--to", "shop/web"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.yaml:4:") && stderr.contains("error[invalid-manifest]"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "the rest is still analysed: {stderr}");
+}

@@ -281,7 +281,10 @@ fn a_folder_created_while_watching_is_watched_where_the_configuration_sits_in_th
 
     std::fs::create_dir(dir.path().join("extra")).unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    replace(&dir.path().join("extra").join("service.yaml"), &service("LoadBalancer").replace("name: web", "name: promo"));
+    replace(
+        &dir.path().join("extra").join("service.yaml"),
+        &service("LoadBalancer").replace("name: web", "name: promo"),
+    );
     watching.wait_until("the new folder's load balancer in the report", |w| {
         w.rules().is_some_and(|r| r.iter().any(|r| r == "public-load-balancer"))
     });

@@ -352,12 +352,7 @@ fn analyse(common: &CommonArgs) -> Result<Analysed, CliError> {
 
 fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let Analysed { pool, mut stats, paths, options, profile, loaded, graph } = analyse(&args.common)?;
-
-    let mut diagnostics: Vec<_> = loaded.findings.iter().chain(graph.findings.iter()).cloned().collect();
-    report::sort_findings(&mut diagnostics, &loaded.files);
-    diagnostics.retain(|f| f.level >= Level::Warning);
-    let stderr = io::stderr();
-    let _ = report::write_compact(&diagnostics, &loaded.files, &mut stderr.lock());
+    print_input_problems(&loaded, &graph);
 
     if let Some(base) = &args.diff_base {
         let base_graph = base_graph(&pool, base, &paths, &options, &profile)?;
@@ -385,6 +380,17 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     stats.stage("report", started, None);
     stats.finish(edges, graph.classes.len(), graph.peers.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Problems of the input (broken manifests, dangling backends) at warning level and above, on
+/// standard error, for the commands whose standard output is an answer rather than a report: the
+/// answer holds without the objects they concern.
+fn print_input_problems(loaded: &analysis::Loaded, graph: &graph::Graph) {
+    let mut diagnostics: Vec<_> = loaded.findings.iter().chain(graph.findings.iter()).cloned().collect();
+    report::sort_findings(&mut diagnostics, &loaded.files);
+    diagnostics.retain(|f| f.level >= Level::Warning);
+    let stderr = io::stderr();
+    let _ = report::write_compact(&diagnostics, &loaded.files, &mut stderr.lock());
 }
 
 /// The paths from the internet that pictures highlight: exactly what `internet-exposed-workload`
@@ -444,6 +450,7 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
         Some(p) => Some(report::explain::PortQuery::parse(p).ok_or_else(|| CliError::Port(p.clone()))?),
     };
     let Analysed { loaded, graph, .. } = analyse(&args.common)?;
+    print_input_problems(&loaded, &graph);
     let from = graph.party(&args.from)?;
     let to = graph.party(&args.to)?;
     if !crate::graph::explain::Party::pair_supported(&from, &to) {

@@ -5,7 +5,7 @@
 //! bytes come from `git cat-file` instead of the disk. Blobs are keyed by the path the file has
 //! (or would have) in the working tree, so that both analyses name files alike.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,6 +15,9 @@ use std::process::{Command, Stdio};
 pub struct Snapshot {
     pub revision: String,
     pub files: BTreeMap<PathBuf, Vec<u8>>,
+    /// Paths the walk could not follow (symbolic link loops), with the reason, as the walk of the
+    /// working tree reports them.
+    pub problems: Vec<(PathBuf, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,82 +87,30 @@ pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitE
             entries.insert(path.to_string(), (mode.to_string(), id.to_string()));
         }
     }
-    // (object id, working-tree path); links are read as their targets once known.
-    let mut wanted: Vec<(String, PathBuf)> = Vec::new();
-    let mut links: Vec<(String, String, PathBuf)> = Vec::new();
+    // The files the walk would read, as (path as the walk reaches it, working-tree path, object
+    // id); symbolic links are followed below, as the walk follows them on disk.
+    let mut found: Vec<(String, PathBuf, String)> = Vec::new();
+    let mut links: Vec<Link> = Vec::new();
     let mut submodules: Vec<PathBuf> = Vec::new();
     for (path, (mode, id)) in &entries {
         let Some(key) = working_tree_path(path, &scopes) else { continue };
-        if mode == "160000" {
-            submodules.push(key);
-            continue;
-        }
-        if !crate::load::is_manifest_file(Path::new(path)) {
-            continue;
-        }
         match mode.as_str() {
-            "120000" => links.push((path.clone(), id.clone(), key)),
-            _ => wanted.push((id.clone(), key)),
+            "160000" => submodules.push(key),
+            "120000" => links.push(Link { walked: path.clone(), id: id.clone(), key, depth: 0 }),
+            _ if crate::load::is_manifest_file(Path::new(path)) => found.push((path.clone(), key, id.clone())),
+            _ => {}
         }
     }
+    let mut problems = Vec::new();
+    follow_links(&top, &entries, links, &scopes, &mut found, &mut problems)?;
     // Files the working tree's ignore rules leave out are left out of the base too, tracked or
     // not, as the walk leaves them out of the working tree.
-    let candidates: Vec<&str> =
-        entries.keys().filter(|p| crate::load::is_manifest_file(Path::new(p))).map(String::as_str).collect();
-    let ignored = ignored_paths(&top, &candidates)?;
-    if !ignored.is_empty() {
-        let shown: std::collections::BTreeSet<PathBuf> =
-            ignored.iter().filter_map(|p| working_tree_path(p, &scopes)).collect();
-        wanted.retain(|(_, key)| !shown.contains(key));
-        links.retain(|(_, _, key)| !shown.contains(key));
-    }
+    let walked: Vec<&str> = found.iter().map(|(walked, _, _)| walked.as_str()).collect();
+    let ignored = ignored_paths(&top, &walked)?;
+    found.retain(|(walked, _, _)| !ignored.contains(walked));
     let mut files = BTreeMap::new();
-    if wanted.is_empty() {
-        return Ok(Snapshot { revision: revision.to_string(), files });
-    }
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(&top)
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(GitError::Spawn)?;
-    let ids: String = wanted.iter().map(|(id, _)| format!("{id}\n")).collect();
-    let mut stdin = child.stdin.take().ok_or_else(|| GitError::Failed("no stdin".to_string()))?;
-    // Write from another thread: git answers while it reads, and both pipes are bounded.
-    let writer = std::thread::spawn(move || stdin.write_all(ids.as_bytes()));
-    let stdout = child.stdout.take().ok_or_else(|| GitError::Failed("no stdout".to_string()))?;
-    let mut reader = BufReader::new(stdout);
-    for (_, key) in &wanted {
-        let mut header = String::new();
-        reader.read_line(&mut header).map_err(|e| GitError::Failed(e.to_string()))?;
-        // `<id> blob <size>`
-        let size: usize = header
-            .split_whitespace()
-            .nth(2)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| GitError::Failed(format!("unexpected `git cat-file` answer `{}`", header.trim())))?;
-        let mut bytes = vec![0u8; size];
-        reader.read_exact(&mut bytes).map_err(|e| GitError::Failed(e.to_string()))?;
-        let mut newline = [0u8; 1];
-        reader.read_exact(&mut newline).map_err(|e| GitError::Failed(e.to_string()))?;
+    for ((_, key, _), bytes) in found.iter().zip(read_blobs(&top, found.iter().map(|(_, _, id)| id.as_str()))?) {
         files.insert(key.clone(), bytes);
-    }
-    let _ = writer.join();
-    let _ = child.wait();
-    // A link to a file of the tree reads as that file, as on disk.
-    for (path, id, key) in links {
-        let target = read_blob(&top, &id)?;
-        let target = String::from_utf8_lossy(&target).to_string();
-        let dir = Path::new(&path).parent().unwrap_or(Path::new(""));
-        let resolved = crate::load::normalize(&dir.join(&target)).to_string_lossy().replace('\\', "/");
-        if let Some((mode, target_id)) = entries.get(&resolved) {
-            if mode != "120000" && mode != "160000" {
-                files.insert(key, read_blob(&top, target_id)?);
-            }
-        }
     }
     // A submodule's contents are another repository's: they are taken as they are in the working
     // tree, so that a change of the superproject is not blamed for them.
@@ -173,14 +124,190 @@ pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitE
             }
         }
     }
-    Ok(Snapshot { revision: revision.to_string(), files })
+    Ok(Snapshot { revision: revision.to_string(), files, problems })
+}
+
+/// A symbolic link of the tree, reached by the walk at `walked` (relative to the repository's
+/// top), shown at `key`, after `depth` other links.
+struct Link {
+    walked: String,
+    id: String,
+    key: PathBuf,
+    depth: usize,
+}
+
+/// Links followed one into another at most: a chain longer than this is taken for a loop.
+const MAX_LINK_DEPTH: usize = 16;
+
+/// Follows the links of the tree as the walk follows them on disk: a link to a file reads as the
+/// file (under the link's name), a link to a folder as the folder's files under the link's path,
+/// and a link back to a folder it lies in is a loop, reported as the walk reports it.
+fn follow_links(
+    top: &Path,
+    entries: &BTreeMap<String, (String, String)>,
+    mut links: Vec<Link>,
+    scopes: &[(String, PathBuf)],
+    found: &mut Vec<(String, PathBuf, String)>,
+    problems: &mut Vec<(PathBuf, String)>,
+) -> Result<(), GitError> {
+    // Link targets are blobs too: read them all at once.
+    while !links.is_empty() {
+        let targets = read_blobs(top, links.iter().map(|l| l.id.as_str()))?;
+        let mut next = Vec::new();
+        for (link, target) in links.into_iter().zip(targets) {
+            let target = String::from_utf8_lossy(&target).to_string();
+            let dir = Path::new(&link.walked).parent().unwrap_or(Path::new(""));
+            let resolved = crate::load::normalize(&dir.join(&target)).to_string_lossy().replace('\\', "/");
+            match entries.get(&resolved) {
+                Some((mode, id)) if mode == "120000" => {
+                    if link.depth < MAX_LINK_DEPTH {
+                        next.push(Link { walked: link.walked, id: id.clone(), key: link.key, depth: link.depth + 1 });
+                    }
+                }
+                Some((mode, _)) if mode == "160000" => {}
+                Some((_, id)) => {
+                    if crate::load::is_manifest_file(Path::new(&link.walked)) {
+                        found.push((link.walked, link.key, id.clone()));
+                    }
+                }
+                None => {
+                    let inside = |p: &str| resolved.is_empty() || p.starts_with(&format!("{resolved}/"));
+                    if !entries.keys().any(|p| inside(p)) {
+                        continue; // a dangling link, or one out of the repository
+                    }
+                    if inside(&link.walked) || link.depth >= MAX_LINK_DEPTH {
+                        let ancestor = working_tree_path(&resolved, scopes).unwrap_or_else(|| PathBuf::from(&resolved));
+                        problems.push((
+                            link.key,
+                            format!(
+                                "symbolic link loop back to `{}`; not followed",
+                                crate::load::display_path(&ancestor)
+                            ),
+                        ));
+                        continue;
+                    }
+                    for (path, (mode, id)) in entries.range(format!("{resolved}/")..) {
+                        let Some(rest) = path.strip_prefix(&format!("{resolved}/")) else { break };
+                        // The walk skips hidden files and folders under the link as anywhere.
+                        if rest.split('/').any(|c| c.starts_with('.')) {
+                            continue;
+                        }
+                        let walked = format!("{}/{rest}", link.walked);
+                        let key = link.key.join(rest);
+                        match mode.as_str() {
+                            "160000" => {}
+                            "120000" => {
+                                next.push(Link { walked, id: id.clone(), key, depth: link.depth + 1 });
+                            }
+                            _ if crate::load::is_manifest_file(Path::new(rest)) => {
+                                found.push((walked, key, id.clone()))
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        links = next;
+    }
+    Ok(())
+}
+
+/// The contents of the objects `ids`, in order, through one `git cat-file --batch`.
+fn read_blobs<'a>(top: &Path, ids: impl Iterator<Item = &'a str>) -> Result<Vec<Vec<u8>>, GitError> {
+    let ids: String = ids.map(|id| format!("{id}\n")).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = ids.lines().count();
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(GitError::Spawn)?;
+    let mut stdin = child.stdin.take().ok_or_else(|| GitError::Failed("no stdin".to_string()))?;
+    // Write from another thread: git answers while it reads, and both pipes are bounded.
+    let writer = std::thread::spawn(move || stdin.write_all(ids.as_bytes()));
+    let stdout = child.stdout.take().ok_or_else(|| GitError::Failed("no stdout".to_string()))?;
+    let mut reader = BufReader::new(stdout);
+    let mut blobs = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut header = String::new();
+        reader.read_line(&mut header).map_err(|e| GitError::Failed(e.to_string()))?;
+        // `<id> blob <size>`
+        let size: usize = header
+            .split_whitespace()
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| GitError::Failed(format!("unexpected `git cat-file` answer `{}`", header.trim())))?;
+        let mut bytes = vec![0u8; size];
+        reader.read_exact(&mut bytes).map_err(|e| GitError::Failed(e.to_string()))?;
+        let mut newline = [0u8; 1];
+        reader.read_exact(&mut newline).map_err(|e| GitError::Failed(e.to_string()))?;
+        blobs.push(bytes);
+    }
+    let _ = writer.join();
+    let _ = child.wait();
+    Ok(blobs)
 }
 
 /// Which of `paths` (relative to the repository's top) the ignore rules of the working tree
-/// exclude, tracked files included.
-fn ignored_paths(top: &Path, paths: &[&str]) -> Result<Vec<String>, GitError> {
+/// exclude, tracked files included, decided as the walk decides: folder by folder from the top,
+/// where a folder left out leaves out all below it, and at each level the `.ignore` files (which
+/// the walk also reads) take precedence over git's own rules (`.gitignore`, `.git/info/exclude`,
+/// the global excludes), so that a `!pattern` there brings back what git ignores.
+fn ignored_paths(top: &Path, paths: &[&str]) -> Result<BTreeSet<String>, GitError> {
+    // Every level each path passes through: its folders (as `dir/`) and itself.
+    let levels = |path: &str| -> Vec<(String, bool)> {
+        let mut out: Vec<(String, bool)> =
+            path.match_indices('/').map(|(i, _)| (path[..=i].to_string(), true)).collect();
+        out.push((path.to_string(), false));
+        out
+    };
+    let mut asked: BTreeSet<String> = BTreeSet::new();
+    for path in paths {
+        asked.extend(levels(path).into_iter().map(|(level, _)| level));
+    }
+    let asked: Vec<&str> = asked.iter().map(String::as_str).collect();
+    let git_says = git_ignored(top, &asked)?;
+    let mut matchers: BTreeMap<PathBuf, Option<ignore::gitignore::Gitignore>> = BTreeMap::new();
+    let mut dot_ignore = |level: &str, is_dir: bool| -> Option<bool> {
+        let path = level.trim_end_matches('/');
+        // The deepest `.ignore` that has a say decides.
+        for dir in Path::new(path).ancestors().skip(1) {
+            let folder = top.join(dir);
+            let matcher = matchers.entry(folder.clone()).or_insert_with(|| {
+                let file = folder.join(".ignore");
+                file.is_file().then(|| ignore::gitignore::Gitignore::new(&file).0)
+            });
+            match matcher.as_ref().map(|m| m.matched(top.join(path), is_dir)) {
+                Some(ignore::Match::Ignore(_)) => return Some(true),
+                Some(ignore::Match::Whitelist(_)) => return Some(false),
+                _ => {}
+            }
+        }
+        None
+    };
+    let mut ignored = BTreeSet::new();
+    for path in paths {
+        let left_out = levels(path)
+            .into_iter()
+            .any(|(level, is_dir)| dot_ignore(&level, is_dir).unwrap_or_else(|| git_says.contains(&level)));
+        if left_out {
+            ignored.insert((*path).to_string());
+        }
+    }
+    Ok(ignored)
+}
+
+/// Which of `paths` git's ignore rules exclude (`git check-ignore --no-index`).
+fn git_ignored(top: &Path, paths: &[&str]) -> Result<BTreeSet<String>, GitError> {
     if paths.is_empty() {
-        return Ok(Vec::new());
+        return Ok(BTreeSet::new());
     }
     let mut child = Command::new("git")
         .arg("-C")
@@ -203,10 +330,6 @@ fn ignored_paths(top: &Path, paths: &[&str]) -> Result<Vec<String>, GitError> {
         .filter(|p| !p.is_empty())
         .map(|p| String::from_utf8_lossy(p).to_string())
         .collect())
-}
-
-fn read_blob(top: &Path, id: &str) -> Result<Vec<u8>, GitError> {
-    git(top, &["cat-file", "blob", id])
 }
 
 /// The working-tree path of a repository path under one of the scanned paths, as the walk would

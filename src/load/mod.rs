@@ -408,7 +408,7 @@ pub fn discover_snapshot(
             Some(builder.build().map_err(|e| bad(&patterns.join(", "), e))?)
         }
     };
-    let mut discovery = Discovery::default();
+    let mut discovery = Discovery { problems: snapshot.problems.clone(), ..Discovery::default() };
     for path in snapshot.files.keys() {
         let excluded = matchers
             .iter()

@@ -585,7 +585,7 @@ impl Model {
         let mut seen: BTreeMap<ObjectKey, Location> = BTreeMap::new();
         // Repeats per file: one note per file rather than one per object (install variants repeat
         // whole files).
-        let mut repeats: BTreeMap<FileId, Vec<(String, Location, Location)>> = BTreeMap::new();
+        let mut repeats: BTreeMap<FileId, Vec<(String, Location, Location, String)>> = BTreeMap::new();
         for object in objects {
             let meta = object.meta();
             let namespace: selector::Str = if object.namespaced() { meta.namespace.clone() } else { "".into() };
@@ -595,6 +595,7 @@ impl Model {
                     format!("{} `{}`", meta.kind, meta.name),
                     meta.location(),
                     *first,
+                    meta.key(),
                 ));
                 continue;
             }
@@ -620,11 +621,11 @@ impl Model {
             }
         }
         for items in repeats.into_values() {
-            let (first_name, at, first_at) = &items[0];
+            let (first_name, at, first_at, first_key) = &items[0];
             let message = if items.len() == 1 {
                 format!("{first_name} is declared again; only the first declaration is analysed")
             } else {
-                let names: Vec<&str> = items.iter().take(3).map(|(n, _, _)| n.as_str()).collect();
+                let names: Vec<&str> = items.iter().take(3).map(|(n, _, _, _)| n.as_str()).collect();
                 let more = if items.len() > 3 { format!(" and {} more", items.len() - 3) } else { String::new() };
                 format!(
                     "{} objects of this file are declared earlier ({}{more}); only the first declarations are analysed",
@@ -634,7 +635,9 @@ impl Model {
             };
             findings.push(
                 Finding::new("duplicate-object", Level::Note, *at, message)
-                    .with_related(*first_at, format!("{first_name} first declared here")),
+                    .with_related(*first_at, format!("{first_name} first declared here"))
+                    // The first repeated object names the repeat, wherever its file lies.
+                    .with_key(first_key.clone(), "metadata.name", "repeat"),
             );
         }
         model
