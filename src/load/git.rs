@@ -171,23 +171,18 @@ fn follow_links(
                     }
                 }
                 None => {
-                    let inside = |p: &str| resolved.is_empty() || p.starts_with(&format!("{resolved}/"));
-                    if !entries.keys().any(|p| inside(p)) {
+                    // A folder of the tree: the entries under `resolved/` (the whole tree for its top).
+                    let prefix = if resolved.is_empty() { String::new() } else { format!("{resolved}/") };
+                    if !entries.range(prefix.clone()..).next().is_some_and(|(p, _)| p.starts_with(&prefix)) {
                         continue; // a dangling link, or one out of the repository
                     }
-                    if inside(&link.walked) || link.depth >= MAX_LINK_DEPTH {
+                    if link.walked.starts_with(&prefix) || link.depth >= MAX_LINK_DEPTH {
                         let ancestor = working_tree_path(&resolved, scopes).unwrap_or_else(|| PathBuf::from(&resolved));
-                        problems.push((
-                            link.key,
-                            format!(
-                                "symbolic link loop back to `{}`; not followed",
-                                crate::load::display_path(&ancestor)
-                            ),
-                        ));
+                        problems.push((link.key, crate::load::link_loop_message(&ancestor)));
                         continue;
                     }
-                    for (path, (mode, id)) in entries.range(format!("{resolved}/")..) {
-                        let Some(rest) = path.strip_prefix(&format!("{resolved}/")) else { break };
+                    for (path, (mode, id)) in entries.range(prefix.clone()..) {
+                        let Some(rest) = path.strip_prefix(&prefix) else { break };
                         // The walk skips hidden files and folders under the link as anywhere.
                         if rest.split('/').any(|c| c.starts_with('.')) {
                             continue;

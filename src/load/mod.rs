@@ -201,12 +201,16 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
 
 fn describe_walk_error(err: &ignore::Error) -> String {
     match err {
-        ignore::Error::Loop { ancestor, .. } => {
-            format!("symbolic link loop back to `{}`; not followed", display_path(ancestor))
-        }
+        ignore::Error::Loop { ancestor, .. } => link_loop_message(ancestor),
         ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => describe_walk_error(err),
         other => format!("cannot read: {other}"),
     }
+}
+
+/// What a symbolic link back to the folder `ancestor` is reported as, by the walk of the working
+/// tree and by the reading of a git revision alike.
+pub fn link_loop_message(ancestor: &Path) -> String {
+    format!("symbolic link loop back to `{}`; not followed", display_path(ancestor))
 }
 
 /// The path as users should see it: relative to the working directory when below it.
