@@ -1978,8 +1978,8 @@ fn newest_source(dir: &Path) -> Option<SystemTime> {
 /// Median milliseconds of a cold check and of a re-check after one file changed, both in
 /// process, and how many files the re-check read.
 fn incremental_check(dir: &Path, runs: usize) -> Result<(f64, f64, usize)> {
-    use kubereach::analysis::{LoadOptions, Session};
-    use kubereach::check::{self, RuleSettings};
+    use kubereach::model::build::{LoadOptions, Session};
+    use kubereach::result::{self as check, RuleSettings};
     let paths = vec![dir.to_path_buf()];
     let options = LoadOptions { keep_text: true, ..LoadOptions::default() };
     let profile = kubereach::profile::Profile::default();

@@ -35,11 +35,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::finding::Level;
-use crate::load::yaml::{parse_stream, Node, Pos, Resolved};
-use crate::model::controllers::Controller;
+use crate::load::yaml::{parse_stream, Node, Resolved};
 use crate::model::net::{parse_cidr, IpRange};
 use crate::model::selector::Labels;
+use crate::profile::controllers::Controller;
 use crate::profile::{ControllerSpec, Dataplane, Profile};
+use crate::span::Pos;
 
 pub const FILE_NAME: &str = ".kubereach.yaml";
 

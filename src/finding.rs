@@ -6,10 +6,7 @@
 
 use serde::Serialize;
 
-use crate::load::yaml::Span;
-
-/// Index of a file in [`crate::load::Files`].
-pub type FileId = u32;
+use crate::span::Location;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,13 +24,6 @@ impl Level {
             Level::Error => "error",
         }
     }
-}
-
-/// A place in a file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Location {
-    pub file: FileId,
-    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kubereach::analysis::{self, LoadOptions};
 use kubereach::graph::explain::Party;
 use kubereach::graph::{self, Conns, Endpoint};
+use kubereach::model::build::{self as analysis, LoadOptions};
 use kubereach::profile::Profile;
 use serde_json::Value;
 

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use kubereach::analysis::{self, LoadOptions, Loaded};
-use kubereach::check::{self, FileFilter, Outcome, RuleSettings};
 use kubereach::finding::Finding;
+use kubereach::model::build::{self as analysis, LoadOptions, Loaded};
+use kubereach::result::{self as check, FileFilter, Outcome, RuleSettings};
 use serde_json::Value;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");

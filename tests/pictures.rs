@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kubereach::analysis::{self, LoadOptions};
 use kubereach::finding::Level;
 use kubereach::graph::{self, Graph};
+use kubereach::model::build::{self as analysis, LoadOptions};
 use kubereach::report::picture::{write_dot, write_html, write_mermaid, InternetEntry};
 
 const CHROMIUM: &str = "/usr/bin/chromium";

@@ -7,11 +7,12 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use kubereach::check::Outcome;
-use kubereach::finding::{Finding, Level, Location};
-use kubereach::load::yaml::{Pos, Span};
+use kubereach::finding::{Finding, Level};
 use kubereach::load::{Files, SourceFile};
 use kubereach::report::{github, human};
+use kubereach::result::Outcome;
+use kubereach::span::Location;
+use kubereach::span::{Pos, Span};
 
 fn kubereach(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kubereach"))

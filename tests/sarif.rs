@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kubereach::check::Outcome;
-use kubereach::finding::{Finding, Level, Location, Related};
-use kubereach::load::yaml::{Pos, Span};
+use kubereach::finding::{Finding, Level, Related};
 use kubereach::load::{Files, SourceFile};
 use kubereach::report::sarif::{write, SarifOptions};
+use kubereach::result::Outcome;
+use kubereach::span::Location;
+use kubereach::span::{Pos, Span};
 use serde_json::Value;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
@@ -163,7 +164,7 @@ fn results_point_into_the_repository() {
         assert!(el > sl || ec >= sc, "{region}");
         let fingerprints = &r["partialFingerprints"];
         assert!(fingerprints["primaryLocationLineHash"].is_string(), "{fingerprints}");
-        assert!(fingerprints[kubereach::baseline::SARIF_KEY]
+        assert!(fingerprints[kubereach::result::baseline::SARIF_KEY]
             .as_str()
             .is_some_and(|k| k.starts_with(r["ruleId"].as_str().unwrap())));
     }
@@ -356,7 +357,7 @@ fn synthetic_findings_cover_every_location_kind() {
     assert_eq!(steps[1]["location"]["physicalLocation"]["region"]["startColumn"], 16);
     assert_eq!(steps[1]["location"]["physicalLocation"]["region"]["endColumn"], 16);
     assert_eq!(
-        first["partialFingerprints"][kubereach::baseline::SARIF_KEY],
+        first["partialFingerprints"][kubereach::result::baseline::SARIF_KEY],
         "workload-not-isolated|Pod/default/café😀web|metadata.name|"
     );
 
@@ -369,7 +370,7 @@ fn synthetic_findings_cover_every_location_kind() {
     let third = &results[2];
     assert_eq!(third["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
     assert!(third["partialFingerprints"].get("primaryLocationLineHash").is_none());
-    assert!(third["partialFingerprints"][kubereach::baseline::SARIF_KEY].is_string());
+    assert!(third["partialFingerprints"][kubereach::result::baseline::SARIF_KEY].is_string());
 
     let hashed = Value::from(results[..2].to_vec());
     let mut with_hashes = log.clone();

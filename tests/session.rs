@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use kubereach::analysis::{self, LoadOptions, Loaded, Session};
-use kubereach::check::{self, RuleSettings};
 use kubereach::graph;
+use kubereach::model::build::{self as analysis, LoadOptions, Loaded, Session};
+use kubereach::result::{self as check, RuleSettings};
 
 /// Findings (with their files and positions) and the connectivity list: what a user sees.
 fn observe(loaded: &Loaded) -> (Vec<String>, Vec<String>) {

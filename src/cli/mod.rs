@@ -17,11 +17,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use std::io::IsTerminal;
 
-use crate::analysis::{self, LoadOptions};
-use crate::check::{self, RuleSettings};
 use crate::config::{self, Config, FailOn};
 use crate::finding::Level;
 use crate::load::WalkOptions;
+use crate::model::build::{self, LoadOptions};
+use crate::result::{self, RuleSettings};
 use crate::rules;
 use crate::{graph, report};
 use stats::Stats;
@@ -318,9 +318,9 @@ fn load_and_build(
     options: &LoadOptions,
     profile: &crate::profile::Profile,
     stats: &mut Stats,
-) -> Result<(analysis::Loaded, graph::Graph), CliError> {
+) -> Result<(build::Loaded, graph::Graph), CliError> {
     let started = Instant::now();
-    let loaded = pool.install(|| analysis::load(paths, options))?;
+    let loaded = pool.install(|| build::load(paths, options))?;
     stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
     let started = Instant::now();
     let graph = graph::build_with(&loaded.model, profile);
@@ -335,7 +335,7 @@ struct Analysed {
     paths: Vec<PathBuf>,
     options: LoadOptions,
     profile: crate::profile::Profile,
-    loaded: analysis::Loaded,
+    loaded: build::Loaded,
     graph: graph::Graph,
 }
 
@@ -356,7 +356,7 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
 
     if let Some(base) = &args.diff_base {
         let base_graph = base_graph(&pool, base, &paths, &options, &profile)?;
-        let changes = crate::diff::edge_changes(&base_graph, &graph);
+        let changes = crate::graph::diff::edge_changes(&base_graph, &graph);
         let mut out = open_output(args.output.as_ref())?;
         let written = match args.format {
             GraphFormat::Txt => report::graph::write_changes_txt(&changes, &mut out),
@@ -385,9 +385,9 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
 /// Problems of the input (broken manifests, dangling backends) at warning level and above, on
 /// standard error, for the commands whose standard output is an answer rather than a report: the
 /// answer holds without the objects they concern.
-fn print_input_problems(loaded: &analysis::Loaded, graph: &graph::Graph) {
+fn print_input_problems(loaded: &build::Loaded, graph: &graph::Graph) {
     let mut diagnostics: Vec<_> = loaded.findings.iter().chain(graph.findings.iter()).cloned().collect();
-    report::sort_findings(&mut diagnostics, &loaded.files);
+    result::order::sort_findings(&mut diagnostics, &loaded.files);
     diagnostics.retain(|f| f.level >= Level::Warning);
     let stderr = io::stderr();
     let _ = report::write_compact(&diagnostics, &loaded.files, &mut stderr.lock());
@@ -395,7 +395,7 @@ fn print_input_problems(loaded: &analysis::Loaded, graph: &graph::Graph) {
 
 /// The paths from the internet that pictures highlight: exactly what `internet-exposed-workload`
 /// reports, at its level.
-fn internet_entries(loaded: &analysis::Loaded, graph: &graph::Graph) -> Vec<report::picture::InternetEntry> {
+fn internet_entries(loaded: &build::Loaded, graph: &graph::Graph) -> Vec<report::picture::InternetEntry> {
     let cx = rules::Context { model: &loaded.model, graph };
     let findings = rules::run(&cx, &|id: &str| id == "internet-exposed-workload");
     findings
@@ -432,14 +432,14 @@ fn load_base(
     paths: &[PathBuf],
     options: &LoadOptions,
     profile: &crate::profile::Profile,
-) -> Result<(analysis::Loaded, graph::Graph), CliError> {
+) -> Result<(build::Loaded, graph::Graph), CliError> {
     let snapshot = crate::load::git::snapshot(revision, paths)?;
     let options = LoadOptions {
         source: crate::load::FileSource::Snapshot(std::sync::Arc::new(snapshot)),
         keep_text: true,
         ..options.clone()
     };
-    let loaded = pool.install(|| analysis::load(paths, &options))?;
+    let loaded = pool.install(|| build::load(paths, &options))?;
     let g = graph::build_with(&loaded.model, profile);
     Ok((loaded, g))
 }
@@ -502,7 +502,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
 fn check_once(
     args: &CheckArgs,
     pool: &rayon::ThreadPool,
-    session: Option<(&mut analysis::Session, &[PathBuf])>,
+    session: Option<(&mut build::Session, &[PathBuf])>,
 ) -> Result<ExitCode, CliError> {
     let mut stats = Stats::new(args.common.stats);
     // A few files from pre-commit still need the rest of the repository for context.
@@ -511,7 +511,7 @@ fn check_once(
     } else {
         paths_or_cwd(&args.common.paths)
     };
-    let only_files = (!args.only_files.is_empty()).then(|| check::FileFilter::new(&args.only_files));
+    let only_files = (!args.only_files.is_empty()).then(|| result::FileFilter::new(&args.only_files));
     let config = configuration(&args.common, &paths)?;
     let options = load_options(&args.common, &config, true)?;
     let baseline = match &args.baseline {
@@ -520,7 +520,7 @@ fn check_once(
             let text = std::fs::read_to_string(path)
                 .map_err(|e| CliError::Baseline { path: path.display().to_string(), message: e.to_string() })?;
             Some(
-                crate::baseline::parse(&text)
+                crate::result::baseline::parse(&text)
                     .map_err(|e| CliError::Baseline { path: path.display().to_string(), message: e.to_string() })?,
             )
         }
@@ -534,7 +534,7 @@ fn check_once(
 
     let profile = config.resolve_profile(args.common.profile.as_deref())?;
     let owned;
-    let (loaded, graph): (&analysis::Loaded, graph::Graph) = match session {
+    let (loaded, graph): (&build::Loaded, graph::Graph) = match session {
         None => {
             let (loaded, graph) = load_and_build(pool, &paths, &options, &profile, &mut stats)?;
             owned = loaded;
@@ -555,14 +555,14 @@ fn check_once(
     if let Some(base) = &args.diff_base {
         // What the base revision already reports, at the same level or higher, is not new.
         let (base_loaded, base_graph) = load_base(pool, base, &paths, &options, &profile)?;
-        base_levels = Some(pool.install(|| crate::diff::finding_levels(&base_loaded, &base_graph, &settings)));
-        changes = Some(crate::diff::edge_changes(&base_graph, &graph));
+        base_levels = Some(pool.install(|| crate::result::diff::finding_levels(&base_loaded, &base_graph, &settings)));
+        changes = Some(crate::graph::diff::edge_changes(&base_graph, &graph));
     }
     let started = Instant::now();
     let mut outcome =
-        pool.install(|| check::run_for_files(loaded, &graph, &settings, baseline.as_ref(), only_files.as_ref()));
+        pool.install(|| result::run_for_files(loaded, &graph, &settings, baseline.as_ref(), only_files.as_ref()));
     if let Some(levels) = &base_levels {
-        crate::diff::keep_new(&mut outcome, &loaded.files, levels);
+        crate::result::diff::keep_new(&mut outcome, &loaded.files, levels);
     }
     stats.stage("rules", started, None);
 

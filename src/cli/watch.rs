@@ -1,7 +1,7 @@
 //! `check --watch`: check, then check again whenever a manifest or the configuration changes.
 //!
 //! Changes are debounced (an editor's save, a `git checkout`, arrive as bursts of events), and
-//! each run goes through one [`Session`](crate::analysis::Session), which re-reads only the
+//! each run goes through one [`Session`](crate::model::build::Session), which re-reads only the
 //! files whose modification time or size changed. The report file, when there is one, is
 //! replaced at once each time, so that an editor that reloads it never sees half a report.
 
@@ -14,7 +14,7 @@ use notify::event::ModifyKind;
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use super::{check_once, paths_or_cwd, CheckArgs, CliError};
-use crate::analysis::Session;
+use crate::model::build::Session;
 
 /// Quiet time after the last event before a run starts.
 const DEBOUNCE: Duration = Duration::from_millis(150);

@@ -14,11 +14,11 @@
 use rustc_hash::FxHashMap;
 
 use super::{admitted, target_conns, ClassId, Graph, PortChoice, ServiceSelection, Source};
-use crate::finding::Location;
 use crate::graph::Conns;
-use crate::model::controllers::{self, Controller};
 use crate::model::net::{parse_cidr, Family, IpRange, PortRef};
 use crate::model::{Model, Service, ServiceType};
+use crate::profile::controllers::{self, Controller};
+use crate::span::Location;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EntryKind {

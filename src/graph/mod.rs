@@ -17,6 +17,7 @@
 //! that [`Graph::explain`] can cite the rules behind any verdict.
 
 pub mod conns;
+pub mod diff;
 pub mod explain;
 pub mod exposure;
 pub mod ipspace;
@@ -26,13 +27,13 @@ use std::collections::BTreeMap;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::finding::{Finding, Level};
-use crate::model::controllers::{self, Controller};
 use crate::model::net::{IpRange, PortRef, Protocol};
 use crate::model::selector::Labels;
 use crate::model::{
     Direction, Model, NetworkPolicy, PeerSelector, PolicyPort, PolicyRule, Service, ServicePort, ServicePortRef,
     NAMESPACE_NAME_LABEL,
 };
+use crate::profile::controllers::{self, Controller};
 use crate::profile::Profile;
 pub use conns::{Conns, PortSet};
 use ipspace::IpSpace;
@@ -1303,7 +1304,7 @@ struct Route<'m> {
     meta: &'m crate::model::Meta,
     service: &'m str,
     choice: PortChoice,
-    span: crate::load::yaml::Span,
+    span: crate::span::Span,
     source: Source,
 }
 

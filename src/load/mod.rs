@@ -18,8 +18,11 @@ use std::path::{Path, PathBuf};
 use ignore::overrides::OverrideBuilder;
 use ignore::WalkBuilder;
 
-use crate::finding::{FileId, Finding, Level, Location};
-use yaml::{Pos, Span, Stream};
+use crate::finding::{Finding, Level};
+
+use crate::span::{FileId, Location};
+use crate::span::{Pos, Span};
+use yaml::Stream;
 
 /// One file the analysis read (or tried to read).
 #[derive(Debug)]
@@ -468,6 +471,30 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     parts.iter().map(|c| c.as_os_str()).collect()
+}
+
+/// Whether the file on disk starts with a UTF-8 byte order mark, which the loader strips from the
+/// text but the upload action hashes (three bytes read, only for files that hold results).
+pub fn starts_with_bom(path: &Path) -> bool {
+    let mut head = [0u8; 3];
+    fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == [0xEF, 0xBB, 0xBF]
+}
+
+/// Whether the file on disk is empty (an empty text then hashes as the action hashes it).
+pub fn is_empty_file(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0)
+}
+
+/// What identifies a file's content between two runs without reading it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+}
+
+pub fn stamp(path: &Path) -> Option<Stamp> {
+    let m = fs::metadata(path).ok()?;
+    Some(Stamp { modified: m.modified().ok(), len: m.len() })
 }
 
 #[cfg(test)]

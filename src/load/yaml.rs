@@ -13,31 +13,11 @@ use std::fmt;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as ParserSpan};
 
-/// A 1-based line and 1-based column counted in Unicode scalar values.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Pos {
-    pub line: u32,
-    pub col: u32,
-}
+use crate::span::{Pos, Span};
 
-/// A range in one file: `start` inclusive, `end` exclusive.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Span {
-    pub start: Pos,
-    pub end: Pos,
-}
-
-impl Span {
-    fn from_parser(span: ParserSpan) -> Span {
-        let conv =
-            |m: saphyr_parser::Marker| Pos { line: clamp_u32(m.line()), col: clamp_u32(m.col()).saturating_add(1) };
-        Span { start: conv(span.start), end: conv(span.end) }
-    }
-
-    /// A span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
-    }
+fn span_from_parser(span: ParserSpan) -> Span {
+    let conv = |m: saphyr_parser::Marker| Pos { line: clamp_u32(m.line()), col: clamp_u32(m.col()).saturating_add(1) };
+    Span { start: conv(span.start), end: conv(span.end) }
 }
 
 fn clamp_u32(v: usize) -> u32 {
@@ -439,7 +419,7 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
     };
     for item in &mut parser {
         let (event, pspan) = item.map_err(syntax)?;
-        let span = Span::from_parser(pspan);
+        let span = span_from_parser(pspan);
         match event {
             Event::StreamStart | Event::Nothing => {}
             Event::StreamEnd => return Ok(()),

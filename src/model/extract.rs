@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 use super::net::{parse_cidr, PortRef, Protocol};
 use super::selector::{Interner, Labels, Operator, Requirement, Selector, Str};
 use super::*;
-use crate::finding::{FileId, Finding, Level, Location};
-use crate::load::yaml::{Node, Resolved, Span, Value};
+use crate::finding::{Finding, Level};
+use crate::load::yaml::{Node, Resolved, Value};
+use crate::span::Span;
+use crate::span::{FileId, Location};
 
 pub const INVALID_MANIFEST: &str = "invalid-manifest";
 /// The annotation that suppresses findings on its object: `"rule-id[,rule-id]"`.

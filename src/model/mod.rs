@@ -5,15 +5,17 @@
 //! them, so a malformed field is an `invalid-manifest` finding at that field, and the object is
 //! still modelled with what could be read. Nothing downstream re-reads raw YAML.
 
-pub mod controllers;
+pub mod build;
 pub mod extract;
 pub mod net;
 pub mod selector;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::finding::{FileId, Finding, Level, Location};
-use crate::load::yaml::Span;
+use crate::finding::{Finding, Level};
+
+use crate::span::Span;
+use crate::span::{FileId, Location};
 pub use extract::{extract_document, Extracted};
 use net::{IpRange, PortRef, Protocol};
 pub use selector::Interner;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashSet;
 
-use crate::load::yaml::Span;
+use crate::span::Span;
 
 /// A shared, immutable string.
 pub type Str = Arc<str>;

@@ -3,12 +3,12 @@
 
 use std::io::{self, Write};
 
-use crate::finding::Location;
 use crate::graph::explain::{Explanation, Party, Side};
 use crate::graph::{Conns, Graph};
 use crate::load::Files;
 use crate::model::net::Protocol;
 use crate::model::{Direction, Model};
+use crate::span::Location;
 
 /// A port asked about: `8080/TCP` (TCP when no protocol is given).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,9 +11,9 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::check::Outcome;
 use crate::finding::{Finding, Level};
 use crate::load::Files;
+use crate::result::Outcome;
 
 pub fn write(outcome: &Outcome, files: &Files, out: &mut dyn Write) -> io::Result<()> {
     for finding in &outcome.findings {

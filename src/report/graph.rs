@@ -20,7 +20,7 @@ pub fn write_txt(graph: &Graph, out: &mut dyn Write) -> io::Result<usize> {
 
 /// Connections a change adds (`+ SRC => DST : CONNS`) and removes (`- …`), sorted by source and
 /// destination, removed before added.
-pub fn write_changes_txt(changes: &[crate::diff::EdgeChange], out: &mut dyn Write) -> io::Result<()> {
+pub fn write_changes_txt(changes: &[crate::graph::diff::EdgeChange], out: &mut dyn Write) -> io::Result<()> {
     for c in changes {
         writeln!(out, "{} {} => {} : {}", if c.added { '+' } else { '-' }, c.src, c.dst, c.conns)?;
     }
@@ -35,7 +35,11 @@ struct JsonChange<'a> {
 }
 
 /// The same as JSON: `{"base": REV, "added": [...], "removed": [...]}`.
-pub fn write_changes_json(changes: &[crate::diff::EdgeChange], base: &str, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_changes_json(
+    changes: &[crate::graph::diff::EdgeChange],
+    base: &str,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let pick = |added: bool| -> Vec<JsonChange> {
         changes
             .iter()

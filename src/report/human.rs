@@ -28,10 +28,12 @@ use miette::{
     SourceCode, SourceSpan, SpanContents,
 };
 
-use crate::check::{counts, Outcome};
-use crate::finding::{FileId, Finding, Level, Location, Related};
-use crate::load::yaml::Pos;
+use crate::finding::{Finding, Level, Related};
 use crate::load::Files;
+use crate::result::order::counts;
+use crate::result::Outcome;
+use crate::span::Pos;
+use crate::span::{FileId, Location};
 
 /// The width miette lays out for, terminal or not, so that output is the same everywhere (lines
 /// themselves are not wrapped, see [`write`]).

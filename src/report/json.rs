@@ -4,9 +4,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::check::{counts, logical_key, Outcome};
-use crate::finding::{Finding, Location};
+use crate::finding::Finding;
 use crate::load::Files;
+use crate::result::order::{counts, logical_key};
+use crate::result::Outcome;
+use crate::span::Location;
 
 #[derive(Serialize)]
 struct JsonLocation<'a> {

@@ -4,10 +4,10 @@
 
 use std::io::{self, Write};
 
-use crate::check::{self, Outcome};
-use crate::diff::EdgeChange;
 use crate::finding::Finding;
+use crate::graph::diff::EdgeChange;
 use crate::load::Files;
+use crate::result::{self, Outcome};
 use crate::rules;
 
 /// Rows per table before the rest is summarised.
@@ -79,7 +79,7 @@ pub fn write(
     base: Option<&str>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let [errors, warnings, notes] = check::counts(&outcome.findings);
+    let [errors, warnings, notes] = result::order::counts(&outcome.findings);
     let new = if base.is_some() { "new " } else { "" };
     if outcome.findings.is_empty() {
         writeln!(out, "## kubereach: no {new}findings\n")?;

@@ -19,18 +19,6 @@ use std::io::{self, Write};
 use crate::finding::Finding;
 use crate::load::Files;
 
-/// Sorts findings as every report shows them: by displayed path, position, rule, message.
-pub fn sort_findings(findings: &mut [Finding], files: &Files) {
-    findings.sort_by(|a, b| {
-        (files.display(a.location.file), a.location.span, a.rule, &a.message).cmp(&(
-            files.display(b.location.file),
-            b.location.span,
-            b.rule,
-            &b.message,
-        ))
-    });
-}
-
 /// One line per finding, `path:line:col: level[rule]: message`, the form editors and terminals
 /// link to; used for the diagnostics of `graph` on standard error.
 pub fn write_compact(findings: &[Finding], files: &Files, out: &mut dyn Write) -> io::Result<()> {

@@ -15,7 +15,7 @@
 //!   file's text;
 //! - `partialFingerprints` holds `primaryLocationLineHash`, computed as the upload action does
 //!   (see [`super::fingerprint`]), and the finding's logical key under
-//!   [`crate::baseline::SARIF_KEY`], which `--baseline` reads back. A file the loader could not
+//!   [`crate::result::baseline::SARIF_KEY`], which `--baseline` reads back. A file the loader could not
 //!   read as text (binary, not UTF-8, too large) gets no line hash: the action computes it from
 //!   the bytes, which kubereach did not keep.
 //!
@@ -23,19 +23,21 @@
 //! it builds here because this crate depends on serde with that feature.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{self, Read as _, Write};
+use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::json;
 use serde_sarif::sarif;
 
 use super::fingerprint::LineHashes;
-use crate::baseline::SARIF_KEY;
-use crate::check::{logical_key, Outcome};
-use crate::finding::{FileId, Finding, Level, Location, Related};
-use crate::load::yaml::Pos;
-use crate::load::Files;
+use crate::finding::{Finding, Level, Related};
+use crate::load::{self, Files};
+use crate::result::baseline::SARIF_KEY;
+use crate::result::order::logical_key;
+use crate::result::Outcome;
 use crate::rules::{self, RuleMeta};
+use crate::span::Pos;
+use crate::span::{FileId, Location};
 
 /// What SARIF needs beyond the findings.
 #[derive(Clone, Debug, Default)]
@@ -254,10 +256,10 @@ impl<'a> Context<'a> {
     fn line_hash(&mut self, location: &Location) -> Option<String> {
         let artifact = self.artifact(location.file);
         let hashes = artifact.hashes.get_or_insert_with(|| {
-            if artifact.text.is_empty() && !is_empty_file(artifact.path) {
+            if artifact.text.is_empty() && !load::is_empty_file(artifact.path) {
                 // Text the loader did not keep: no lines to hash.
                 LineHashes::default()
-            } else if starts_with_bom(artifact.path) {
+            } else if load::starts_with_bom(artifact.path) {
                 LineHashes::new(&format!("\u{feff}{}", artifact.text))
             } else {
                 LineHashes::new(artifact.text)
@@ -311,18 +313,6 @@ impl<'a> Context<'a> {
         }
         result
     }
-}
-
-/// Whether the file on disk starts with a UTF-8 byte order mark, which the loader strips from the
-/// text but the upload action hashes (three bytes read, only for files that hold results).
-fn starts_with_bom(path: &Path) -> bool {
-    let mut head = [0u8; 3];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == [0xEF, 0xBB, 0xBF]
-}
-
-/// Whether the file on disk is empty (an empty text then hashes as the action hashes it).
-fn is_empty_file(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0)
 }
 
 /// Lines split on `\r\n`, `\r` and `\n`, as YAML and the upload action count them.
@@ -408,8 +398,8 @@ fn artifact_uri(path: &Path, root: &Path) -> Uri {
     if let Ok(rel) = lexical.strip_prefix(root) {
         return Uri::Relative(relative_uri(rel));
     }
-    let resolved = std::fs::canonicalize(&lexical).unwrap_or_else(|_| lexical.clone());
-    let root_resolved = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let resolved = load::canonical_path(&lexical);
+    let root_resolved = load::canonical_path(root);
     match resolved.strip_prefix(&root_resolved) {
         Ok(rel) => Uri::Relative(relative_uri(rel)),
         Err(_) => Uri::Absolute(file_uri(&resolved)),

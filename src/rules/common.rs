@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::finding::Location;
 use crate::model::{Direction, Model, NetworkPolicy};
+use crate::span::Location;
 
 /// Per namespace that holds policies: whether some policy there manages each direction.
 pub fn managed_directions(model: &Model) -> BTreeMap<&str, [bool; 2]> {

@@ -4,9 +4,9 @@
 
 use super::Context;
 use crate::finding::{Finding, Level};
-use crate::load::yaml::Span;
 use crate::model::net::{parse_cidr, IpRange, PortRef, Protocol};
 use crate::model::{Direction, PeerSelector, PolicyPort};
+use crate::span::Span;
 
 struct Endpoint {
     address: &'static str,

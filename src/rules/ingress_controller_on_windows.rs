@@ -10,8 +10,8 @@
 
 use super::Context;
 use crate::finding::{Finding, Level};
-use crate::model::controllers::{well_known_pods, Controller};
 use crate::model::WorkloadKind;
+use crate::profile::controllers::{well_known_pods, Controller};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let profile = &cx.graph.profile;

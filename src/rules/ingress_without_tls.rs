@@ -8,7 +8,7 @@ use crate::finding::{Finding, Level};
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for ingress in &cx.model.ingresses {
         let mut seen: BTreeSet<Option<&str>> = BTreeSet::new();
-        let mut routes: Vec<(Option<&str>, crate::finding::Location)> = Vec::new();
+        let mut routes: Vec<(Option<&str>, crate::span::Location)> = Vec::new();
         for path in &ingress.paths {
             let host = path.host.as_deref();
             if seen.insert(host) {

@@ -1,4 +1,4 @@
-//! `check`: from the loaded repository and its graph to the findings a user sees.
+//! Stage 5, result: from the loaded repository and its graph to the findings a user sees.
 //!
 //! Order matters and is fixed here: loader findings and rule findings are pooled, then rule
 //! selection, suppressions (annotations and comments, with unused ones reported), levels from
@@ -12,13 +12,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::analysis::Loaded;
 use crate::config::RuleLevel;
-use crate::finding::{Finding, Level};
+use crate::finding::Finding;
 use crate::graph::Graph;
 use crate::load::{self, Files};
+use crate::model::build::Loaded;
 use crate::rules::{self, Context};
-use crate::{report, suppress};
+
+pub mod baseline;
+pub mod diff;
+pub mod order;
+pub mod suppress;
 
 /// Which rules run and how loud they are.
 #[derive(Clone, Debug, Default)]
@@ -43,30 +47,6 @@ pub struct Outcome {
     pub suppressed: usize,
     /// Findings left out because the baseline holds them.
     pub baselined: usize,
-}
-
-/// The logical key of a finding as text: independent of file and line where the finding has an
-/// object. A finding without one (a broken document) is keyed by the text of the line it points
-/// at and its message, which a move or a rename of the file keeps; one about a whole file that has
-/// no text (binary, too large) by the file's name.
-pub fn logical_key(f: &Finding, files: &Files) -> String {
-    if !f.key.object.is_empty() {
-        return format!("{}|{}|{}|{}", f.rule, f.key.object, f.key.field, f.key.peer);
-    }
-    let file = files.get(f.location.file);
-    let line = (f.location.span.start.line as usize).checked_sub(1);
-    let text = file
-        .zip(line)
-        .and_then(|(file, line)| file.text.lines().nth(line))
-        .map(str::trim)
-        .filter(|text| !text.is_empty());
-    match text {
-        Some(text) => format!("{}|line:{text}|{}", f.rule, f.message),
-        None => {
-            let name = file.and_then(|file| file.path.file_name()).map(|n| n.to_string_lossy()).unwrap_or_default();
-            format!("{}|file:{name}|{}", f.rule, f.message)
-        }
-    }
 }
 
 /// The files a report is limited to (`check --only-files`). Paths are compared once resolved
@@ -138,22 +118,9 @@ pub fn run_for_files(
     let mut baselined = 0;
     if let Some(known) = baseline {
         let before = findings.len();
-        findings.retain(|f| !known.contains(&logical_key(f, &loaded.files)));
+        findings.retain(|f| !known.contains(&order::logical_key(f, &loaded.files)));
         baselined = before - findings.len();
     }
-    report::sort_findings(&mut findings, &loaded.files);
+    order::sort_findings(&mut findings, &loaded.files);
     Outcome { findings, suppressed: suppressed.suppressed, baselined }
-}
-
-/// Counts per level, for summaries.
-pub fn counts(findings: &[Finding]) -> [usize; 3] {
-    let mut c = [0; 3];
-    for f in findings {
-        c[match f.level {
-            Level::Error => 0,
-            Level::Warning => 1,
-            Level::Note => 2,
-        }] += 1;
-    }
-    c
 }

@@ -5,10 +5,10 @@
 //! recognised by class name or by the IngressClass's `spec.controller`, without configuration; a
 //! profile may declare others (or redeclare these) per class.
 
-use super::net::IpRange;
-use super::selector::Labels;
-use super::{Ingress, IngressClass};
-use crate::profile::Profile;
+use super::Profile;
+use crate::model::net::IpRange;
+use crate::model::selector::Labels;
+use crate::model::{Ingress, IngressClass};
 
 /// The network identity of an ingress controller.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -7,10 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::finding::{FileId, Finding, Level, Location};
-use crate::load::yaml::{Pos, Span};
+use crate::finding::{Finding, Level};
+
 use crate::load::Files;
 use crate::model::Model;
+use crate::span::{FileId, Location};
+use crate::span::{Pos, Span};
 
 pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
 const MARKER: &str = "kubereach:ignore";

@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::finding::{FileId, Finding, Level, Location};
-use crate::load::{self, Discovery, FileRead, Files, SourceFile, WalkOptions};
+use crate::finding::{Finding, Level};
+
+use crate::load::{self, stamp, Discovery, FileRead, Files, SourceFile, Stamp, WalkOptions};
 use crate::model::{extract_document, Model, Object};
+use crate::span::{FileId, Location};
 
 pub const UNRENDERED_TEMPLATE: &str = "unrendered-template";
 
@@ -136,18 +138,6 @@ fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: us
     }
     loaded.model = Model::from_objects(objects, &mut loaded.findings);
     loaded
-}
-
-/// What identifies a file's content between two runs without reading it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    modified: Option<std::time::SystemTime>,
-    len: u64,
-}
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    let m = std::fs::metadata(path).ok()?;
-    Some(Stamp { modified: m.modified().ok(), len: m.len() })
 }
 
 /// Repeated analyses of the same paths (`check --watch`) that re-read only the files that changed.
@@ -441,7 +431,7 @@ fn load_one(
         }
         for err in &stream.errors {
             let at = err.pos();
-            let location = Location { file, span: crate::load::yaml::Span { start: at, end: at } };
+            let location = Location { file, span: crate::span::Span { start: at, end: at } };
             let finding = if load::has_template_directives(&text) {
                 Finding::new(
                     UNRENDERED_TEMPLATE,

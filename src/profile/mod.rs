@@ -6,8 +6,10 @@
 //! configuration) and refined by the configuration's `cluster:`, `ingress-controllers:`,
 //! `external-namespaces:` and `tenants:` keys. Pure data: the graph and the rules read it.
 
-use crate::model::controllers::Controller;
+pub mod controllers;
+
 use crate::model::net::{parse_cidr, IpRange};
+use controllers::Controller;
 
 /// The dataplane that enforces NetworkPolicy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
