@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The pipeline is the architecture: this test holds the code to the stage order written in the
 //! codemap of `src/lib.rs`, and forbids import cycles between modules.
 //!
