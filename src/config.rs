@@ -166,6 +166,18 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// What a namespace name is, for messages.
+pub const NAMESPACE_NAME: &str = "a namespace name is lowercase letters, digits and `-`, at most 63";
+
+/// Whether `name` can name a namespace: a DNS label (RFC 1123), as the API server requires.
+pub fn is_namespace_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
 /// The configuration file that applies to `start`: `.kubereach.yaml` in it (or, for a file, in its
 /// folder) or in the nearest parent that has one.
 pub fn discover(start: &Path) -> Option<PathBuf> {
@@ -208,8 +220,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             "rules" => read_rules(value, &mut config).map_err(|(at, m)| err(Some(at), m))?,
             "exclude" => config.exclude = strings(value, "exclude").map_err(|(at, m)| err(Some(at), m))?,
             "default-namespace" => {
-                config.default_namespace =
-                    Some(string(value, "default-namespace").map_err(|(at, m)| err(Some(at), m))?.to_string());
+                let v = string(value, "default-namespace").map_err(|(at, m)| err(Some(at), m))?;
+                if !is_namespace_name(v) {
+                    return Err(err(Some(value.span.start), format!("`default-namespace` is `{v}`; {NAMESPACE_NAME}")));
+                }
+                config.default_namespace = Some(v.to_string());
             }
             "fail-on" => {
                 let v = string(value, "fail-on").map_err(|(at, m)| err(Some(at), m))?;
@@ -430,6 +445,19 @@ fn checked_ids(node: &Node, what: &str) -> Located<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_default_namespace_that_is_no_namespace_name_is_a_located_error() {
+        let e = parse(Path::new("c.yaml"), "fail-on: note\ndefault-namespace: Team_A\n").unwrap_err();
+        assert_eq!(e.at, Some(Pos { line: 2, col: 20 }));
+        assert!(e.message.contains("`default-namespace` is `Team_A`"), "{e}");
+        let ok = parse(Path::new("c.yaml"), "default-namespace: team-a\n").unwrap();
+        assert_eq!(ok.default_namespace.as_deref(), Some("team-a"));
+        for bad in ["", "-a", "a-", "a.b", &"x".repeat(64)] {
+            assert!(!is_namespace_name(bad), "{bad:?}");
+        }
+        assert!(is_namespace_name(&"x".repeat(63)));
+    }
 
     #[test]
     fn unknown_keys_are_located_errors() {

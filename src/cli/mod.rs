@@ -17,11 +17,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use std::io::IsTerminal;
 
-use crate::config::{self, Config, FailOn};
+use crate::config::FailOn;
 use crate::finding::Level;
-use crate::load::WalkOptions;
-use crate::model::build::{self, LoadOptions};
-use crate::result::{self, RuleSettings};
+use crate::model::build;
+use crate::result;
+use crate::result::pipeline::{self, Checked, PipelineError, StageDone};
+use crate::result::settings::{check_rule_ids, Requested, Settings, SettingsError};
 use crate::rules;
 use crate::{graph, report};
 use stats::Stats;
@@ -185,12 +186,8 @@ pub struct GraphArgs {
 pub enum CliError {
     #[error(transparent)]
     Load(#[from] crate::load::LoadError),
-    #[error("configuration: {0}")]
-    Config(#[from] crate::config::ConfigError),
-    #[error("unknown rule `{0}` (see `kubereach rules`)")]
-    UnknownRule(String),
-    #[error("cannot read baseline `{path}`: {message}")]
-    Baseline { path: String, message: String },
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     #[error("cannot write {what}: {source}")]
     Write { what: String, source: io::Error },
     #[error("cannot start worker threads: {0}")]
@@ -203,10 +200,17 @@ pub enum CliError {
     Git(#[from] crate::load::git::GitError),
     #[error("--watch: {0}")]
     Watch(String),
-    #[error("default namespace `{0}` is not a namespace name (lowercase letters, digits and `-`, at most 63)")]
-    Namespace(String),
     #[error("--diff-base prints connections as `txt` or `json`, not `{0}`")]
     DiffFormat(String),
+}
+
+impl From<PipelineError> for CliError {
+    fn from(e: PipelineError) -> Self {
+        match e {
+            PipelineError::Load(e) => CliError::Load(e),
+            PipelineError::Revision(e) => CliError::Git(e),
+        }
+    }
 }
 
 /// Parses the arguments and runs the command.
@@ -231,55 +235,33 @@ where
     }
 }
 
-/// The configuration that applies: `--config`, else the one discovered from the first path.
-fn configuration(common: &CommonArgs, paths: &[PathBuf]) -> Result<Config, CliError> {
-    let path = match &common.config {
-        Some(p) => Some(p.clone()),
-        None => paths.first().and_then(|p| config::discover(p)),
-    };
-    Ok(match path {
-        Some(p) => config::load(&p)?,
-        None => Config::default(),
-    })
-}
-
-fn load_options(common: &CommonArgs, config: &Config, keep_text: bool) -> Result<LoadOptions, CliError> {
-    // Configuration patterns are relative to the configuration's folder, as in a .gitignore.
-    let anchored_excludes = match (&config.path, config.exclude.is_empty()) {
-        (Some(path), false) => {
-            let base = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-            let base = std::fs::canonicalize(&base).unwrap_or(base);
-            Some((base, config.exclude.clone()))
+impl CommonArgs {
+    /// What these options ask for; the command adds its own.
+    fn requested(&self, keep_text: bool) -> Requested {
+        Requested {
+            paths: self.paths.clone(),
+            config: self.config.clone(),
+            excludes: self.exclude.clone(),
+            default_namespace: self.default_namespace.clone(),
+            max_file_size: self.max_file_size,
+            profile: self.profile.clone(),
+            keep_text,
+            ..Requested::default()
         }
-        _ => None,
-    };
-    let default_namespace = common
-        .default_namespace
-        .clone()
-        .or_else(|| config.default_namespace.clone())
-        .unwrap_or_else(|| "default".to_string());
-    // A namespace name is a DNS label: lowercase letters, digits and `-`, 63 at most.
-    let valid = !default_namespace.is_empty()
-        && default_namespace.len() <= 63
-        && default_namespace.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !default_namespace.starts_with('-')
-        && !default_namespace.ends_with('-');
-    if !valid {
-        return Err(CliError::Namespace(default_namespace));
     }
-    Ok(LoadOptions {
-        walk: WalkOptions { excludes: common.exclude.clone(), anchored_excludes, max_file_size: common.max_file_size },
-        default_namespace,
-        keep_text,
-        source: crate::load::FileSource::Disk,
-    })
 }
 
-fn paths_or_cwd(paths: &[PathBuf]) -> Vec<PathBuf> {
-    if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths.to_vec()
+impl CheckArgs {
+    fn requested(&self) -> Requested {
+        Requested {
+            select: self.select.clone(),
+            ignore: self.ignore.clone(),
+            fail_on: self.fail_on,
+            baseline: self.baseline.clone(),
+            only_files: self.only_files.clone(),
+            diff_base: self.diff_base.clone(),
+            ..self.common.requested(true)
+        }
     }
 }
 
@@ -311,30 +293,11 @@ fn finish_write(result: io::Result<()>, what: &str) -> Result<(), CliError> {
     }
 }
 
-/// The first two stages, timed: the repository loaded and its reachability graph.
-fn load_and_build(
-    pool: &rayon::ThreadPool,
-    paths: &[PathBuf],
-    options: &LoadOptions,
-    profile: &crate::profile::Profile,
-    stats: &mut Stats,
-) -> Result<(build::Loaded, graph::Graph), CliError> {
-    let started = Instant::now();
-    let loaded = pool.install(|| build::load(paths, options))?;
-    stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
-    let started = Instant::now();
-    let graph = graph::build_with(&loaded.model, profile);
-    stats.stage("graph", started, None);
-    Ok((loaded, graph))
-}
-
 /// The settings and the first two stages, as `graph` and `explain` run them.
 struct Analysed {
     pool: rayon::ThreadPool,
     stats: Stats,
-    paths: Vec<PathBuf>,
-    options: LoadOptions,
-    profile: crate::profile::Profile,
+    settings: Settings,
     loaded: build::Loaded,
     graph: graph::Graph,
 }
@@ -342,20 +305,17 @@ struct Analysed {
 fn analyse(common: &CommonArgs) -> Result<Analysed, CliError> {
     let pool = thread_pool(common.threads)?;
     let mut stats = Stats::new(common.stats);
-    let paths = paths_or_cwd(&common.paths);
-    let config = configuration(common, &paths)?;
-    let options = load_options(common, &config, false)?;
-    let profile = config.resolve_profile(common.profile.as_deref())?;
-    let (loaded, graph) = load_and_build(&pool, &paths, &options, &profile, &mut stats)?;
-    Ok(Analysed { pool, stats, paths, options, profile, loaded, graph })
+    let settings = Settings::resolve(&common.requested(false))?;
+    let (loaded, graph) = pool.install(|| pipeline::analyse(&settings, &mut |done| stats.stage(done)))?;
+    Ok(Analysed { pool, stats, settings, loaded, graph })
 }
 
 fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
-    let Analysed { pool, mut stats, paths, options, profile, loaded, graph } = analyse(&args.common)?;
+    let Analysed { pool, mut stats, settings, loaded, graph } = analyse(&args.common)?;
     print_input_problems(&loaded, &graph);
 
     if let Some(base) = &args.diff_base {
-        let base_graph = base_graph(&pool, base, &paths, &options, &profile)?;
+        let (_, base_graph) = pool.install(|| pipeline::analyse_revision(&settings, base))?;
         let changes = crate::graph::diff::edge_changes(&base_graph, &graph);
         let mut out = open_output(args.output.as_ref())?;
         let written = match args.format {
@@ -377,7 +337,7 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     };
     let edges = *written.as_ref().unwrap_or(&0);
     finish_write(written.and_then(|_| out.flush()), "the graph")?;
-    stats.stage("report", started, None);
+    stats.stage(StageDone { name: "report", started, volume: None });
     stats.finish(edges, graph.classes.len(), graph.peers.len());
     Ok(ExitCode::SUCCESS)
 }
@@ -414,36 +374,6 @@ fn internet_entries(loaded: &build::Loaded, graph: &graph::Graph) -> Vec<report:
         .collect()
 }
 
-/// The graph of another revision: the same paths and settings, contents from git objects.
-fn base_graph(
-    pool: &rayon::ThreadPool,
-    revision: &str,
-    paths: &[PathBuf],
-    options: &LoadOptions,
-    profile: &crate::profile::Profile,
-) -> Result<graph::Graph, CliError> {
-    let (_, g) = load_base(pool, revision, paths, options, profile)?;
-    Ok(g)
-}
-
-fn load_base(
-    pool: &rayon::ThreadPool,
-    revision: &str,
-    paths: &[PathBuf],
-    options: &LoadOptions,
-    profile: &crate::profile::Profile,
-) -> Result<(build::Loaded, graph::Graph), CliError> {
-    let snapshot = crate::load::git::snapshot(revision, paths)?;
-    let options = LoadOptions {
-        source: crate::load::FileSource::Snapshot(std::sync::Arc::new(snapshot)),
-        keep_text: true,
-        ..options.clone()
-    };
-    let loaded = pool.install(|| build::load(paths, &options))?;
-    let g = graph::build_with(&loaded.model, profile);
-    Ok((loaded, g))
-}
-
 fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
     let port = match &args.port {
         None => None,
@@ -465,29 +395,8 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
     Ok(if allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn check_rule_ids(ids: &[String]) -> Result<(), CliError> {
-    match ids.iter().find(|id| *id != "all" && rules::find(id).is_none()) {
-        Some(id) => Err(CliError::UnknownRule(id.clone())),
-        None => Ok(()),
-    }
-}
-
-/// The repository root for SARIF URIs: the nearest folder above `path` with a `.git`, else the
-/// working directory.
-fn repository_root(path: &std::path::Path) -> PathBuf {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let start = std::fs::canonicalize(path).unwrap_or_else(|_| cwd.join(path));
-    let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
-    while let Some(d) = dir {
-        if d.join(".git").exists() {
-            return d.to_path_buf();
-        }
-        dir = d.parent();
-    }
-    cwd
-}
-
 fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
+    // Rule ids on the command line are wrong on every run: refused before watching starts.
     check_rule_ids(&args.select)?;
     check_rule_ids(&args.ignore)?;
     let pool = thread_pool(args.common.threads)?;
@@ -499,72 +408,20 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
 
 /// One run of `check`. With a session (`--watch`), files unchanged since the previous run are not
 /// read again; `modified` names the files known to have changed in place (empty: look at all).
+/// The settings are resolved on every run, so that a change to the configuration counts.
 fn check_once(
     args: &CheckArgs,
     pool: &rayon::ThreadPool,
     session: Option<(&mut build::Session, &[PathBuf])>,
 ) -> Result<ExitCode, CliError> {
     let mut stats = Stats::new(args.common.stats);
-    // A few files from pre-commit still need the rest of the repository for context.
-    let paths = if !args.only_files.is_empty() && args.common.paths.is_empty() {
-        vec![repository_root(std::path::Path::new("."))]
-    } else {
-        paths_or_cwd(&args.common.paths)
+    let settings = Settings::resolve(&args.requested())?;
+    let source = match session {
+        None => pipeline::Source::Fresh,
+        Some((session, modified)) => pipeline::Source::Session { session, modified },
     };
-    let only_files = (!args.only_files.is_empty()).then(|| result::FileFilter::new(&args.only_files));
-    let config = configuration(&args.common, &paths)?;
-    let options = load_options(&args.common, &config, true)?;
-    let baseline = match &args.baseline {
-        None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::Baseline { path: path.display().to_string(), message: e.to_string() })?;
-            Some(
-                crate::result::baseline::parse(&text)
-                    .map_err(|e| CliError::Baseline { path: path.display().to_string(), message: e.to_string() })?,
-            )
-        }
-    };
-    let settings = RuleSettings {
-        select: if args.select.is_empty() { config.select.clone() } else { args.select.clone() },
-        ignore: config.ignore.iter().chain(args.ignore.iter()).cloned().collect(),
-        levels: config.levels.clone(),
-    };
-    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
-
-    let profile = config.resolve_profile(args.common.profile.as_deref())?;
-    let owned;
-    let (loaded, graph): (&build::Loaded, graph::Graph) = match session {
-        None => {
-            let (loaded, graph) = load_and_build(pool, &paths, &options, &profile, &mut stats)?;
-            owned = loaded;
-            (&owned, graph)
-        }
-        Some((session, modified)) => {
-            let started = Instant::now();
-            let loaded = pool.install(|| session.reload(modified, &paths, &options))?;
-            stats.stage("load", started, Some((loaded.bytes_read, loaded.objects)));
-            let started = Instant::now();
-            let graph = graph::build_with(&loaded.model, &profile);
-            stats.stage("graph", started, None);
-            (loaded, graph)
-        }
-    };
-    let mut changes = None;
-    let mut base_levels = None;
-    if let Some(base) = &args.diff_base {
-        // What the base revision already reports, at the same level or higher, is not new.
-        let (base_loaded, base_graph) = load_base(pool, base, &paths, &options, &profile)?;
-        base_levels = Some(pool.install(|| crate::result::diff::finding_levels(&base_loaded, &base_graph, &settings)));
-        changes = Some(crate::graph::diff::edge_changes(&base_graph, &graph));
-    }
-    let started = Instant::now();
-    let mut outcome =
-        pool.install(|| result::run_for_files(loaded, &graph, &settings, baseline.as_ref(), only_files.as_ref()));
-    if let Some(levels) = &base_levels {
-        crate::result::diff::keep_new(&mut outcome, &loaded.files, levels);
-    }
-    stats.stage("rules", started, None);
+    let checked = pool.install(|| pipeline::check(&settings, source, &mut |done| stats.stage(done)))?;
+    let Checked { loaded, graph, outcome, changes } = checked;
 
     let started = Instant::now();
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
@@ -584,8 +441,8 @@ fn check_once(
             report::markdown::write(&outcome, &loaded.files, changes.as_deref(), args.diff_base.as_deref(), &mut out)
         }
         CheckFormat::Sarif => {
-            let options =
-                report::sarif::SarifOptions { category: args.category.clone(), root: repository_root(&paths[0]) };
+            let root = crate::load::repository_root(settings.paths.first().map_or(std::path::Path::new("."), |p| p));
+            let options = report::sarif::SarifOptions { category: args.category.clone(), root };
             report::sarif::write(&outcome, &loaded.files, &options, &mut out)
         }
     }
@@ -596,9 +453,9 @@ fn check_once(
         None => written,
     };
     finish_write(written, "the report")?;
-    stats.stage("report", started, None);
+    stats.stage(StageDone { name: "report", started, volume: None });
     stats.finish(outcome.findings.len(), graph.classes.len(), graph.peers.len());
-    let failed = outcome.findings.iter().any(|f| fail_on.fails(f.level));
+    let failed = outcome.findings.iter().any(|f| settings.fail_on.fails(f.level));
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -627,7 +484,7 @@ fn run_rules(args: RulesArgs) -> Result<ExitCode, CliError> {
             })
         }
         Some(id) => {
-            let meta = rules::find(id).ok_or_else(|| CliError::UnknownRule(id.clone()))?;
+            let meta = rules::find(id).ok_or_else(|| SettingsError::UnknownRule(id.clone()))?;
             writeln!(
                 out,
                 "# {} ({})\n\nlevel: {}, security-severity: {}, precision: {}, tags: {}\n\n{}\n\n{}",

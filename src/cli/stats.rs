@@ -6,6 +6,8 @@
 
 use std::time::Instant;
 
+use crate::result::pipeline::StageDone;
+
 pub struct Stats {
     enabled: bool,
     started: Instant,
@@ -31,7 +33,8 @@ impl Stats {
     }
 
     /// Reports a finished stage; `volume` is (bytes, objects) for throughput.
-    pub fn stage(&mut self, name: &str, started: Instant, volume: Option<(u64, usize)>) {
+    pub fn stage(&mut self, done: StageDone) {
+        let StageDone { name, started, volume } = done;
         if !self.enabled {
             return;
         }

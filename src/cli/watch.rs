@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use notify::event::ModifyKind;
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
-use super::{check_once, paths_or_cwd, CheckArgs, CliError};
+use super::{check_once, CheckArgs, CliError};
 use crate::model::build::Session;
 
 /// Quiet time after the last event before a run starts.
@@ -100,7 +100,8 @@ fn wait_for_change(events: &Receiver<notify::Result<notify::Event>>, output: Opt
 }
 
 pub fn run(args: &CheckArgs, pool: &rayon::ThreadPool) -> Result<ExitCode, CliError> {
-    let paths = paths_or_cwd(&args.common.paths);
+    let requested = args.requested();
+    let paths = requested.scanned_paths();
     let (sender, events) = channel();
     let mut watcher = notify::recommended_watcher(sender).map_err(|e| CliError::Watch(e.to_string()))?;
     for path in &paths {
@@ -111,7 +112,7 @@ pub fn run(args: &CheckArgs, pool: &rayon::ThreadPool) -> Result<ExitCode, CliEr
     // The configuration may live above the scanned paths. Its folder is watched on its own only
     // when no scanned path covers it: a second, non-recursive watch of a folder already watched
     // recursively replaces the first, and folders created later would go unseen.
-    let config = args.common.config.clone().or_else(|| paths.first().and_then(|p| crate::config::discover(p)));
+    let config = requested.config_file(&paths);
     if let Some(dir) = config.as_ref().and_then(|c| c.parent()) {
         let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         let dir = canonical(if dir.as_os_str().is_empty() { Path::new(".") } else { dir });

@@ -8,6 +8,8 @@
 //! git revision come from [`git`] as a [`FileSource::Snapshot`] and go through the same reader.
 
 pub mod git;
+mod repository;
+pub use repository::repository_root;
 pub mod yaml;
 
 use std::collections::BTreeSet;

@@ -22,6 +22,8 @@ use crate::rules::{self, Context};
 pub mod baseline;
 pub mod diff;
 pub mod order;
+pub mod pipeline;
+pub mod settings;
 pub mod suppress;
 
 /// Which rules run and how loud they are.
