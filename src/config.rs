@@ -121,10 +121,7 @@ impl Config {
         let mut profile = Profile::built_in(name).ok_or_else(|| ConfigError {
             path: self.path.clone().unwrap_or_else(|| PathBuf::from("--profile")),
             at,
-            message: format!(
-                "unknown profile `{name}`; expected {}",
-                crate::profile::BUILT_IN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-            ),
+            message: format!("unknown profile `{name}`; expected {}", crate::profile::built_in_names()),
         })?;
         let c = &self.cluster;
         if let Some(d) = c.dataplane {
@@ -406,12 +403,10 @@ fn read_rules(node: &Node, config: &mut Config) -> Located<()> {
                     }
                     // Raw text: YAML 1.1 would read an unquoted `off` as a boolean.
                     let level_text = level.as_scalar().map(|s| &*s.text).unwrap_or_default();
-                    let parsed = match level_text {
-                        "error" => RuleLevel::Level(Level::Error),
-                        "warning" => RuleLevel::Level(Level::Warning),
-                        "note" => RuleLevel::Level(Level::Note),
-                        "off" => RuleLevel::Off,
-                        other => {
+                    let parsed = match (level_text, Level::parse(level_text)) {
+                        ("off", _) => RuleLevel::Off,
+                        (_, Some(level)) => RuleLevel::Level(level),
+                        (other, None) => {
                             return Err((
                                 level.span.start,
                                 format!("level `{other}` for `{id_text}`; expected error, warning, note or off"),

@@ -17,6 +17,17 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level a word names (`error`, `warning`, `note`): the one parser of levels, for the
+    /// configuration and the rules' documents.
+    pub fn parse(word: &str) -> Option<Level> {
+        Some(match word {
+            "error" => Level::Error,
+            "warning" => Level::Warning,
+            "note" => Level::Note,
+            _ => return None,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Note => "note",
@@ -75,5 +86,19 @@ impl Finding {
     pub fn with_related(mut self, location: Location, message: impl Into<String>) -> Self {
         self.related.push(Related { location, message: message.into() });
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_level_reads_back_what_it_prints() {
+        for level in [Level::Note, Level::Warning, Level::Error] {
+            assert_eq!(Level::parse(level.as_str()), Some(level));
+        }
+        assert_eq!(Level::parse("Error"), None);
+        assert_eq!(Level::parse("off"), None);
     }
 }

@@ -130,8 +130,7 @@ pub struct CommonArgs {
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
-    /// Cluster profile: generic, aks-azure-cni, aks-kubenet, aks-calico, aks-cilium [default: generic]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help = format!("Cluster profile: {} [default: generic]", crate::profile::built_in_names()))]
     pub profile: Option<String>,
     /// Print time and peak memory of each stage to standard error
     #[arg(long, hide = true)]

@@ -156,6 +156,24 @@ pub fn parse_cidr(s: &str) -> Result<IpRange, CidrError> {
     Ok(IpRange { family, first, last: first | host_mask })
 }
 
+/// Private networks: RFC 1918 and IPv6 unique local addresses. Where nodes live when nothing
+/// says otherwise (every managed Kubernetes offering puts its nodes in a private network).
+pub const PRIVATE_NETWORKS: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+
+/// Special-purpose ranges that are not private networks but that no internet client has either:
+/// shared address space (RFC 6598), loopback and link-local.
+pub const SPECIAL_PURPOSE: [&str; 4] = ["100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "fe80::/10"];
+
+/// [`PRIVATE_NETWORKS`] as ranges.
+pub fn private_networks() -> Vec<IpRange> {
+    PRIVATE_NETWORKS.iter().filter_map(|c| parse_cidr(c).ok()).collect()
+}
+
+/// Every address no internet client has: [`PRIVATE_NETWORKS`] and [`SPECIAL_PURPOSE`].
+pub fn non_internet_ranges() -> Vec<IpRange> {
+    PRIVATE_NETWORKS.iter().chain(SPECIAL_PURPOSE.iter()).filter_map(|c| parse_cidr(c).ok()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 
 pub mod controllers;
 
-use crate::model::net::{parse_cidr, IpRange};
+use crate::model::net::IpRange;
 use controllers::Controller;
 
 /// The dataplane that enforces NetworkPolicy.
@@ -82,33 +82,59 @@ pub struct Profile {
     pub tenant_label: Option<String>,
 }
 
-/// The built-in profiles, with what each assumes.
-pub const BUILT_IN: [(&str, &str); 5] = [
-    ("generic", "policies enforced (Windows included), nodes private, ingress controllers public"),
-    ("aks-azure-cni", "Azure CNI with Azure Network Policy Manager: Linux pods enforced, Windows pods not"),
-    ("aks-kubenet", "kubenet without a policy engine: NetworkPolicy is not enforced"),
-    ("aks-calico", "Calico network policy: Linux pods enforced, Windows pods not"),
-    ("aks-cilium", "Azure CNI powered by Cilium: Linux pods enforced, Windows pods not"),
+/// A built-in profile: its name, what it assumes in words, and the facts that set it apart.
+#[derive(Clone, Copy, Debug)]
+pub struct BuiltIn {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub dataplane: Dataplane,
+    pub windows_enforced: bool,
+}
+
+/// The built-in profiles, the one table every list of them comes from; the first is the default.
+pub const BUILT_IN: [BuiltIn; 5] = [
+    BuiltIn {
+        name: "generic",
+        summary: "policies enforced (Windows included), nodes private, ingress controllers public",
+        dataplane: Dataplane::Enforcing,
+        windows_enforced: true,
+    },
+    BuiltIn {
+        name: "aks-azure-cni",
+        summary: "Azure CNI with Azure Network Policy Manager: Linux pods enforced, Windows pods not",
+        dataplane: Dataplane::Azure,
+        windows_enforced: false,
+    },
+    BuiltIn {
+        name: "aks-kubenet",
+        summary: "kubenet without a policy engine: NetworkPolicy is not enforced",
+        dataplane: Dataplane::None,
+        windows_enforced: false,
+    },
+    BuiltIn {
+        name: "aks-calico",
+        summary: "Calico network policy: Linux pods enforced, Windows pods not",
+        dataplane: Dataplane::Calico,
+        windows_enforced: false,
+    },
+    BuiltIn {
+        name: "aks-cilium",
+        summary: "Azure CNI powered by Cilium: Linux pods enforced, Windows pods not",
+        dataplane: Dataplane::Cilium,
+        windows_enforced: false,
+    },
 ];
 
-/// Where nodes live when nothing says: the private address ranges of RFC 1918 and IPv6 unique
-/// local addresses (every managed Kubernetes offering puts its nodes in a private network).
-fn private_ranges() -> Vec<IpRange> {
-    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"].iter().filter_map(|c| parse_cidr(c).ok()).collect()
+/// The names of the built-in profiles, comma-separated, for help and messages.
+pub fn built_in_names() -> String {
+    BUILT_IN.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
 }
 
 impl Profile {
     /// A built-in profile by name.
     pub fn built_in(name: &str) -> Option<Profile> {
-        let (dataplane, windows_enforced) = match name {
-            "generic" => (Dataplane::Enforcing, true),
-            "aks-azure-cni" => (Dataplane::Azure, false),
-            "aks-kubenet" => (Dataplane::None, false),
-            "aks-calico" => (Dataplane::Calico, false),
-            "aks-cilium" => (Dataplane::Cilium, false),
-            _ => return None,
-        };
-        Some(Profile::assuming(name, dataplane, windows_enforced))
+        let built_in = BUILT_IN.iter().find(|p| p.name == name)?;
+        Some(Profile::assuming(built_in.name, built_in.dataplane, built_in.windows_enforced))
     }
 
     /// A profile with these facts and the defaults of every built-in one for the rest.
@@ -118,7 +144,7 @@ impl Profile {
             dataplane,
             windows_enforced,
             nodes_public: false,
-            node_ranges: private_ranges(),
+            node_ranges: crate::model::net::private_networks(),
             controllers: Vec::new(),
             gateway_ranges: Vec::new(),
             external_namespaces: Vec::new(),
@@ -166,7 +192,8 @@ impl Profile {
 impl Default for Profile {
     /// `generic`.
     fn default() -> Self {
-        Profile::assuming("generic", Dataplane::Enforcing, true)
+        let [generic, ..] = BUILT_IN;
+        Profile::assuming(generic.name, generic.dataplane, generic.windows_enforced)
     }
 }
 
@@ -176,9 +203,10 @@ mod tests {
 
     #[test]
     fn every_built_in_profile_resolves_and_default_is_generic() {
-        for (name, _) in BUILT_IN {
-            assert_eq!(Profile::built_in(name).map(|p| p.name), Some(name.to_string()));
+        for p in BUILT_IN {
+            assert_eq!(Profile::built_in(p.name).map(|p| p.name), Some(p.name.to_string()));
         }
+        assert_eq!(built_in_names(), "generic, aks-azure-cni, aks-kubenet, aks-calico, aks-cilium");
         assert_eq!(Profile::built_in("generic"), Some(Profile::default()));
         assert!(!Profile::built_in("aks-kubenet").is_some_and(|p| p.dataplane.enforces()));
         assert!(Profile::built_in("aks-cilium").is_some_and(|p| p.dataplane.enforces() && !p.windows_enforced));
