@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kubereach::finding::Level;
 use kubereach::graph::{self, Graph};
@@ -20,7 +20,7 @@ use kubereach::model::build::{self as analysis, LoadOptions};
 use kubereach::report::picture::{write_dot, write_html, write_mermaid, InternetEntry};
 
 mod common;
-use common::{kubereach_in_crate, require_tool, RunExt as _};
+use common::{kubereach_in_crate, require_tool, wait_within, RunExt as _};
 
 /// Only a hang should reach it.
 const BROWSER_TIME_LIMIT: Duration = Duration::from_secs(60);
@@ -531,18 +531,8 @@ fn chromium(browser: &Path, page: &Path, fragment: &str, proxy: &Proxy, extra: &
         .stderr(File::create(&stderr_path).unwrap())
         .spawn()
         .expect("start chromium");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > BROWSER_TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish within {BROWSER_TIME_LIMIT:?} on {url}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_within(&mut child, BROWSER_TIME_LIMIT, Duration::from_millis(50))
+        .unwrap_or_else(|| panic!("chromium did not finish within {BROWSER_TIME_LIMIT:?} on {url}"));
     let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
     assert!(status.success(), "chromium failed ({status}): {stderr}");
     std::fs::read_to_string(&stdout_path).unwrap()

@@ -15,7 +15,7 @@ use std::ffi::OsStr;
 use std::fmt::Display;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// The crate's folder: `examples/`, `fixtures/`, `rules/` and `scripts/` are below it.
@@ -110,21 +110,28 @@ impl RunExt for Command {
         };
         let out = drain(Box::new(child.stdout.take().unwrap()));
         let err = drain(Box::new(child.stderr.take().unwrap()));
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for the child") {
-                break status;
-            }
-            if started.elapsed() > TIME_LIMIT {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{self:?} did not finish within {TIME_LIMIT:?} (hang?)");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
+        let status = wait_within(&mut child, TIME_LIMIT, Duration::from_millis(5))
+            .unwrap_or_else(|| panic!("{self:?} did not finish within {TIME_LIMIT:?} (hang?)"));
         let stdout = String::from_utf8(out.join().unwrap()).expect("stdout is UTF-8");
         let stderr = String::from_utf8(err.join().unwrap()).expect("stderr is UTF-8");
         Run { code: status.code(), stdout, stderr }
+    }
+}
+
+/// Waits for `child`, looking every `poll`, for at most `limit`; past that, kills and reaps it and
+/// returns `None`.
+pub fn wait_within(child: &mut Child, limit: Duration, poll: Duration) -> Option<ExitStatus> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            return Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(poll);
     }
 }
 
