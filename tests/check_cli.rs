@@ -5,86 +5,16 @@
 //! (annotation and comments, unused ones), baselines (JSON and SARIF, across moved and renamed
 //! files), the JSON and GitHub formats, and determinism across thread counts.
 
+use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use serde_json::Value;
+mod common;
+use common::{dangling_service, kubereach, kubereach_in_crate, write, Run, RunExt as _, SHOP};
 
 // ---------------------------------------------------------------------------------------------
-// Manifests
+// Manifests (with `SHOP` and `dangling_service` from tests/common)
 // ---------------------------------------------------------------------------------------------
-
-/// A namespace that is isolated both ways, with one workload and its Service: no finding at all.
-const SHOP: &str = "\
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: shop
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: default-deny
-  namespace: shop
-spec:
-  podSelector: {}
-  policyTypes: [Ingress, Egress]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-          ports:
-            - name: http
-              containerPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: shop
-spec:
-  selector:
-    app: web
-  ports:
-    - port: 80
-      targetPort: http
-";
-
-/// A Service of `shop` whose selector matches no workload (`dangling-service`, a warning, at the
-/// `app: <name>` line).
-fn dangling_service(name: &str) -> String {
-    format!(
-        "\
-apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-  namespace: shop
-spec:
-  selector:
-    app: {name}
-  ports:
-    - port: 80
-      targetPort: 8080
-"
-    )
-}
 
 /// A policy admitting every external address on every port (`policy-allows-all`, a warning).
 const OPEN_POLICY: &str = "\
@@ -172,19 +102,6 @@ struct Repo {
     dir: tempfile::TempDir,
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
-    }
-}
-
 impl Repo {
     fn new() -> Repo {
         Repo { dir: tempfile::tempdir().expect("temp dir") }
@@ -195,9 +112,7 @@ impl Repo {
     }
 
     fn write(&self, rel: &str, text: &str) -> &Repo {
-        let path = self.path(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        write(self.dir.path(), rel, text);
         self
     }
 
@@ -216,17 +131,9 @@ impl Repo {
     }
 
     fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_kubereach"))
-            .args(args)
-            .current_dir(cwd)
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("the binary runs");
-        Run {
-            code: output.status.code().expect("exited normally"),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        }
+        let run = kubereach(args).current_dir(cwd).env("NO_COLOR", "1").run();
+        assert!(run.code.is_some(), "exited normally\n{run}");
+        run
     }
 
     /// `check --format json` with `args`; panics on exit 2.
@@ -234,8 +141,9 @@ impl Repo {
         let mut all = vec!["check", "--format", "json"];
         all.extend_from_slice(args);
         let run = self.run(&all);
-        assert!(run.code == 0 || run.code == 1, "exit {} for {args:?}; stderr: {}", run.code, run.stderr);
-        (run.code, run.json())
+        let code = run.code.unwrap();
+        assert!(code == 0 || code == 1, "exit {code} for {args:?}; stderr: {}", run.stderr);
+        (code, run.json())
     }
 }
 
@@ -302,7 +210,7 @@ fn a_clean_repository_exits_0_at_every_threshold() {
         assert!(findings(&report).is_empty(), "{:?}", messages(&report));
     }
     let run = repo.run(&["check"]);
-    assert_eq!(run.code, 0, "default path is the working directory; stderr: {}", run.stderr);
+    assert_eq!(run.code, Some(0), "default path is the working directory; stderr: {}", run.stderr);
 }
 
 #[test]
@@ -350,7 +258,7 @@ fn the_default_threshold_is_warning() {
     assert_eq!(repo.check_json(&["--select", "invalid-manifest"]).0, 1, "an error fails");
     for format in ["human", "github", "sarif"] {
         let run = repo.run(&["check", "--format", format, "--select", "dangling-service"]);
-        assert_eq!(run.code, 1, "the exit code does not depend on the format ({format})");
+        assert_eq!(run.code, Some(1), "the exit code does not depend on the format ({format})");
     }
 }
 
@@ -374,7 +282,7 @@ fn an_unknown_rule_is_a_usage_error() {
         &["check", "--ignore", "dangling-servic"][..],
     ] {
         let run = repo.run(args);
-        assert_eq!(run.code, 2, "{args:?}");
+        assert_eq!(run.code, Some(2), "{args:?}");
         assert!(run.stdout.is_empty(), "no report on a usage error: {}", run.stdout);
         let bad = args[2].split(',').next_back().unwrap();
         assert!(run.stderr.contains(&format!("`{bad}`")), "stderr names the rule: {}", run.stderr);
@@ -385,10 +293,10 @@ fn an_unknown_rule_is_a_usage_error() {
 fn a_missing_path_is_a_usage_error() {
     let repo = three_levels();
     let run = repo.run(&["check", "no-such-folder"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("no-such-folder"), "stderr names the path: {}", run.stderr);
     let run = repo.run(&["check", "shop.yaml", "no-such-file.yaml"]);
-    assert_eq!(run.code, 2, "one missing path among several is still an error");
+    assert_eq!(run.code, Some(2), "one missing path among several is still an error");
     assert!(run.stderr.contains("no-such-file.yaml"), "{}", run.stderr);
 }
 
@@ -397,25 +305,25 @@ fn an_unknown_configuration_key_is_an_error_at_its_location() {
     let repo = three_levels();
     repo.write(".kubereach.yaml", "rules:\n  ignore: [dangling-service]\nprofiles: aks\n");
     let run = repo.run(&["check"]);
-    assert_eq!(run.code, 2, "stdout: {}", run.stdout);
+    assert_eq!(run.code, Some(2), "stdout: {}", run.stdout);
     assert!(run.stderr.contains(".kubereach.yaml:3:1"), "file:line:col of the key: {}", run.stderr);
     assert!(run.stderr.contains("profiles"), "{}", run.stderr);
 
     // A nested key, and a misspelt rule in `rules.levels`.
     repo.write(".kubereach.yaml", "rules:\n  ignore: [dangling-service]\n  selct: [all]\n");
     let run = repo.run(&["check"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains(".kubereach.yaml:3:3"), "{}", run.stderr);
     repo.write(".kubereach.yaml", "# levels\nrules:\n  levels:\n    dangling-servce: error\n");
     let run = repo.run(&["check"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains(".kubereach.yaml:4:5"), "{}", run.stderr);
     assert!(run.stderr.contains("dangling-servce"), "{}", run.stderr);
 
     // Named with --config: the error names that file.
     repo.write("ci/kubereach.yaml", "exclude: [vendor]\nfail_on: error\n");
     let run = repo.run(&["check", "--config", "ci/kubereach.yaml", "."]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("ci/kubereach.yaml:2:1"), "{}", run.stderr);
 }
 
@@ -430,7 +338,7 @@ fn a_bad_baseline_is_an_error() {
     let missing = outside.path().join("missing.json");
     for file in [&not_json, &wrong_shape, &missing] {
         let run = repo.run(&["check", "--baseline", file.to_str().unwrap()]);
-        assert_eq!(run.code, 2, "{}", file.display());
+        assert_eq!(run.code, Some(2), "{}", file.display());
         assert!(run.stdout.is_empty(), "{}", run.stdout);
         let name = file.file_name().unwrap().to_str().unwrap();
         assert!(run.stderr.contains(name), "stderr names the baseline: {}", run.stderr);
@@ -520,7 +428,7 @@ fn configuration_level_off_silences_a_rule() {
     }
     repo.write(".kubereach.yaml", "rules:\n  levels:\n    dangling-service: loud\n");
     let run = repo.run(&["check"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains(".kubereach.yaml:3:23"), "the bad level is located: {}", run.stderr);
 }
 
@@ -540,7 +448,7 @@ fn a_configuration_in_a_parent_folder_applies() {
 
     // Run from the folder itself: discovery goes upwards from `.`.
     let run = repo.run_in(&repo.path("deploy/apps"), &["check", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert!(findings(&run.json()).is_empty());
 
     // The nearest configuration wins over one further up.
@@ -567,7 +475,7 @@ fn the_config_option_overrides_discovery() {
     assert_eq!(of_rule(&report, "dangling-service")[0]["level"], "error");
 
     let run = repo.run(&["check", "--config", "ci/missing.yaml", "apps"]);
-    assert_eq!(run.code, 2, "a missing --config is an error, not a silent default");
+    assert_eq!(run.code, Some(2), "a missing --config is an error, not a silent default");
     assert!(run.stderr.contains("ci/missing.yaml"), "{}", run.stderr);
 }
 
@@ -811,7 +719,7 @@ fn baselined_repository() -> Repo {
 
 fn baseline_run(repo: &Repo, format: &str, baseline_file: &str) {
     let run = repo.run(&["check", "repo", "--format", format, "-o", baseline_file]);
-    assert_eq!(run.code, 1, "the baseline run reports the gaps; stderr: {}", run.stderr);
+    assert_eq!(run.code, Some(1), "the baseline run reports the gaps; stderr: {}", run.stderr);
     assert!(run.stdout.is_empty(), "-o writes the report to the file, not stdout: {}", run.stdout);
 
     // A new gap: only it is reported; the two old ones are counted as baselined.
@@ -869,7 +777,7 @@ fn a_sarif_baseline_reports_only_new_findings_even_after_a_move() {
 fn a_baseline_holds_when_levels_change() {
     let repo = baselined_repository();
     let run = repo.run(&["check", "repo", "--format", "json", "-o", "base.json"]);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, Some(1));
     repo.write("repo/.kubereach.yaml", "rules:\n  levels:\n    dangling-service: error\n");
     let (code, report) = repo.check_json(&["repo", "--baseline", "base.json"]);
     assert!(findings(&report).is_empty(), "the level is not part of the key: {:?}", messages(&report));
@@ -886,7 +794,7 @@ fn a_baselined_unused_annotation_does_not_resurrect_after_a_move() {
     );
     repo.write("repo/apps/shop.yaml", &service);
     let run = repo.run(&["check", "repo", "--format", "json", "-o", "base.json"]);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, Some(1));
     let base: Value = serde_json::from_str(&repo.read("base.json")).unwrap();
     assert_eq!(rules(&base), vec!["unused-suppression"]);
     repo.rename("repo/apps/shop.yaml", "repo/shop/namespace.yaml");
@@ -976,7 +884,7 @@ fn github_format_writes_one_workflow_command_per_finding() {
     let repo = three_levels();
     let (_, report) = repo.check_json(&[]);
     let run = repo.run(&["check", "--format", "github"]);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, Some(1));
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), findings(&report).len(), "{}", run.stdout);
     for (line, f) in lines.iter().zip(findings(&report)) {
@@ -993,7 +901,7 @@ fn github_format_writes_one_workflow_command_per_finding() {
         assert!(lines.iter().any(|l| l.starts_with(prefix)), "one of each level: {prefix}");
     }
     let run = repo.run(&["check", "--format", "github", "--select", "deprecated-ingress-api"]);
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+    assert_eq!((run.code, run.stdout.as_str()), (Some(0), ""));
 }
 
 #[test]
@@ -1012,7 +920,7 @@ fn json_output_does_not_depend_on_the_thread_count() {
         }
     }
     let one = repo.run(&["check", "--format", "json", "-j", "1"]);
-    assert_eq!(one.code, 1);
+    assert_eq!(one.code, Some(1));
     assert_eq!(findings(&one.json()).len(), 28, "12 dangling Services, 12 open policies, 4 broken ConfigMaps");
     for _ in 0..3 {
         let four = repo.run(&["check", "--format", "json", "-j", "4"]);
@@ -1031,7 +939,7 @@ fn output_option_writes_the_report_to_a_file() {
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("report.json");
     let run = repo.run(&["check", "--format", "json", "--output", target.to_str().unwrap()]);
-    assert_eq!(run.code, 1, "the exit code is the same with -o");
+    assert_eq!(run.code, Some(1), "the exit code is the same with -o");
     assert_eq!(run.stdout, "");
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
     assert_eq!(written, repo.check_json(&[]).1);
@@ -1040,12 +948,8 @@ fn output_option_writes_the_report_to_a_file() {
 #[test]
 fn a_default_namespace_that_is_no_namespace_name_is_a_usage_error() {
     for bad in ["", "a/b", "Shop", "web[x]"] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubereach"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["check", "examples/shop", "--default-namespace", bad])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("is not a namespace name"), "{bad:?}");
+        let out = kubereach_in_crate(["check", "examples/shop", "--default-namespace", bad]).run();
+        assert_eq!(out.code, Some(2), "{bad:?}");
+        assert!(out.stderr.contains("is not a namespace name"), "{bad:?}");
     }
 }

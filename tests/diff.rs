@@ -9,6 +9,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+use common::{RunExt as _, SHOP};
+
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .current_dir(dir)
@@ -20,50 +23,9 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 fn kubereach(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach")).current_dir(dir).args(args).output().expect("run");
-    (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8_lossy(&out.stderr).to_string())
+    let out = common::kubereach(args).current_dir(dir).run();
+    (out.code, out.stdout, out.stderr)
 }
-
-const APP: &str = "apiVersion: v1
-kind: Namespace
-metadata:
-  name: shop
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: default-deny
-  namespace: shop
-spec:
-  podSelector: {}
-  policyTypes: [Ingress, Egress]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: web:1.0
-          ports: [{containerPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: shop
-spec:
-  selector: {app: web}
-  ports: [{port: 80, targetPort: 8080}]
-";
 
 /// Opens the shop to the internet: a public load balancer, and a policy that admits everyone.
 const OPENING: &str = "apiVersion: v1
@@ -92,7 +54,7 @@ spec:
 fn base_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
-    std::fs::write(dir.path().join("deploy/app.yaml"), APP).unwrap();
+    std::fs::write(dir.path().join("deploy/app.yaml"), SHOP).unwrap();
     std::fs::write(dir.path().join(".kubereach.yaml"), "profile: generic\n").unwrap();
     let old_gap = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  ingressClassName: nginx\n  rules:\n    - host: shop.example.com\n      http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n                name: web\n                port:\n                  number: 80\n";
     std::fs::write(dir.path().join("deploy/ingress.yaml"), old_gap).unwrap();
@@ -200,7 +162,7 @@ fn a_scanned_subfolder_is_compared_with_the_same_subfolder_and_bad_revisions_are
     assert_eq!(code, Some(2));
     assert!(err.contains("cannot resolve `no-such-branch`"), "{err}");
     let outside = tempfile::tempdir().unwrap();
-    std::fs::write(outside.path().join("app.yaml"), APP).unwrap();
+    std::fs::write(outside.path().join("app.yaml"), SHOP).unwrap();
     let (code, _, err) = kubereach(outside.path(), &["graph", ".", "--diff-base", "HEAD"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("not inside a git repository"), "{err}");
@@ -211,7 +173,7 @@ fn an_unchanged_tree_adds_nothing_whatever_its_shape() {
     // Repeats resolved by path order (`a/app.yaml` before `a-b.yaml`, as the walk orders them),
     // a hidden folder the walk skips, a symbolic link to a manifest: the base must be read alike.
     let dir = tempfile::tempdir().unwrap();
-    let lb = APP.to_string() + "---\n" + OPENING;
+    let lb = SHOP.to_string() + "---\n" + OPENING;
     std::fs::create_dir_all(dir.path().join("a")).unwrap();
     std::fs::create_dir_all(dir.path().join(".old")).unwrap();
     std::fs::create_dir_all(dir.path().join("envs/prod")).unwrap();
@@ -303,7 +265,7 @@ fn links_to_folders_links_only_and_link_loops_are_read_as_the_walk_reads_them() 
     std::fs::create_dir_all(dir.path().join("shared/shop")).unwrap();
     std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
     std::fs::create_dir_all(dir.path().join("only-links")).unwrap();
-    std::fs::write(dir.path().join("shared/shop/app.yaml"), APP.to_string() + "---\n" + OPENING).unwrap();
+    std::fs::write(dir.path().join("shared/shop/app.yaml"), SHOP.to_string() + "---\n" + OPENING).unwrap();
     std::fs::write(dir.path().join("shared/extra.txt"), OPENING.replace("name: web", "name: extra")).unwrap();
     // A link to a folder, a link to a link, a loop back to the folder that holds it.
     symlink("../shared/shop", dir.path().join("deploy/shop")).unwrap();
@@ -350,7 +312,7 @@ fn renaming_a_broken_file_or_a_repeat_brings_nothing_back() {
     let dir = base_repo();
     std::fs::write(dir.path().join("deploy/broken.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n\tname: broken\n")
         .unwrap();
-    std::fs::write(dir.path().join("deploy/zz-copy.yaml"), APP).unwrap();
+    std::fs::write(dir.path().join("deploy/zz-copy.yaml"), SHOP).unwrap();
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-qm", "broken and repeated"]);
     let (_, json, _) = kubereach(dir.path(), &["check", ".", "--format", "json", "--fail-on", "never"]);

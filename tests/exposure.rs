@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use kubereach::graph::explain::Party;
 use kubereach::graph::{self, Conns, Endpoint};
@@ -14,31 +13,29 @@ use kubereach::model::build::{self as analysis, LoadOptions};
 use kubereach::profile::Profile;
 use serde_json::Value;
 
+mod common;
+use common::{kubereach, kubereach_in_crate, repo_with, RunExt as _, MANIFEST_DIR};
+
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(MANIFEST_DIR)
 }
 
 /// A temporary repository with `files` and the configuration `config`.
 fn repo(files: &[(&str, &str)], config: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).expect("write manifest");
-    }
+    let dir = repo_with(files);
     std::fs::write(dir.path().join(".kubereach.yaml"), config).expect("write configuration");
     dir
 }
 
 /// `kubereach check DIR --format json` findings of `rule`, as `(line, level, message)`.
 fn findings(dir: &Path, rule: &str, extra: &[&str]) -> Vec<(u64, String, String)> {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
-        .arg("check")
+    let out = kubereach(["check"])
         .arg(dir)
         .args(["--format", "json", "--fail-on", "never", "--select", rule])
         .args(extra)
-        .output()
-        .expect("run kubereach");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("json");
     report["findings"]
         .as_array()
         .unwrap()
@@ -54,9 +51,9 @@ fn findings(dir: &Path, rule: &str, extra: &[&str]) -> Vec<(u64, String, String)
 }
 
 fn graph_txt(dir: &Path, extra: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach")).arg("graph").arg(dir).args(extra).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    let out = kubereach(["graph"]).arg(dir).args(extra).run();
+    assert!(out.success(), "{}", out.stderr);
+    out.stdout
 }
 
 const WEB: &str = r#"apiVersion: apps/v1
@@ -254,21 +251,18 @@ fn ingress_paths_through_known_and_declared_controllers() {
 
 #[test]
 fn exposure_paths_are_sarif_code_flows_with_every_step_located() {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
-        .current_dir(root())
-        .args([
-            "check",
-            "examples/shop",
-            "--format",
-            "sarif",
-            "--select",
-            "internet-exposed-workload",
-            "--fail-on",
-            "never",
-        ])
-        .output()
-        .expect("run");
-    let sarif: Value = serde_json::from_slice(&out.stdout).expect("sarif");
+    let out = kubereach_in_crate([
+        "check",
+        "examples/shop",
+        "--format",
+        "sarif",
+        "--select",
+        "internet-exposed-workload",
+        "--fail-on",
+        "never",
+    ])
+    .run();
+    let sarif: Value = serde_json::from_str(&out.stdout).expect("sarif");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 3, "promo, frontend, billing-portal");
     for r in results {
@@ -357,17 +351,8 @@ fn explain_agrees_with_the_graph_on_every_pair_of_the_example() {
 #[test]
 fn explain_on_the_command_line() {
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
-            .current_dir(root())
-            .args(["explain", "examples/shop"])
-            .args(args)
-            .output()
-            .expect("run");
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
+        let out = kubereach_in_crate(["explain", "examples/shop"]).args(args).run();
+        (out.code, out.stdout, out.stderr)
     };
     let (code, out, _) =
         run(&["--from", "shop-web/frontend", "--to", "shop-api/api[Deployment]", "--port", "8080/TCP"]);
@@ -425,10 +410,7 @@ fn the_example_walkthrough_shows_what_kubereach_prints() {
     let walkthrough = readme.split("## Walkthrough").nth(1).expect("a walkthrough section");
     let blocks: Vec<&str> = walkthrough.split("```text\n").skip(1).map(|b| b.split("\n```").next().unwrap()).collect();
     assert_eq!(blocks.len(), 2, "the check excerpt and the explain session");
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_kubereach")).current_dir(root()).args(args).output().unwrap();
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| kubereach_in_crate(args).run().stdout;
     let human = run(&["check", "examples/shop", "--select", "internet-exposed-workload"]);
     assert!(human.contains(blocks[0]), "the check excerpt is not in the output:\n{human}");
     let (command, shown) = blocks[1].split_once('\n').unwrap();
@@ -492,8 +474,8 @@ fn a_route_that_also_serves_plain_http_is_not_guarded_by_tls() {
 
 /// `kubereach explain DIR ARGS…`: exit code and standard output.
 fn explain(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach")).arg("explain").arg(dir).args(args).output().expect("run");
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    let out = kubereach(["explain"]).arg(dir).args(args).run();
+    (out.code, out.stdout)
 }
 
 #[test]
@@ -543,13 +525,8 @@ fn explain_names_the_broken_input_on_standard_error_and_still_answers() {
     let svc = service("LoadBalancer", "");
     let broken = "apiVersion: v1\nkind: Service\nmetadata:\n\tname: broken\n";
     let dir = repo(&[("web.yaml", WEB), ("svc.yaml", svc.as_str()), ("broken.yaml", broken)], "{}\n");
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
-        .arg("explain")
-        .arg(dir.path())
-        .args(["--from", "{internet}", "--to", "shop/web"])
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = kubereach(["explain"]).arg(dir.path()).args(["--from", "{internet}", "--to", "shop/web"]).run();
+    let stderr = &out.stderr;
     assert!(stderr.contains("broken.yaml:4:") && stderr.contains("error[invalid-manifest]"), "{stderr}");
-    assert_eq!(out.status.code(), Some(0), "the rest is still analysed: {stderr}");
+    assert_eq!(out.code, Some(0), "the rest is still analysed: {stderr}");
 }

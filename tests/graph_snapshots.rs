@@ -1,17 +1,13 @@
 //! Snapshot tests of both graph formats on the example repository.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
+mod common;
+use common::{kubereach_in_crate, RunExt as _};
 
 fn graph(format: &str, threads: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
-        .args(["graph", "examples/shop", "--format", format, "-j", threads])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run kubereach");
-    assert!(out.status.success(), "kubereach failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "unexpected diagnostics: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8 output")
+    let out = kubereach_in_crate(["graph", "examples/shop", "--format", format, "-j", threads]).run();
+    assert!(out.stderr.is_empty(), "unexpected diagnostics: {}", out.stderr);
+    out.ok()
 }
 
 #[test]

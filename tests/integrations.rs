@@ -1,10 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Where kubereach runs besides a terminal: `check --only-files` (the library's filter and the
 //! command line), the pre-commit hook through `pre-commit try-repo` on a fresh clone, the GitHub
-//! Action's check script on a sample workspace, and `--version`.
+//! Action's check script on a sample workspace, and `--version`. What these need from outside
+//! (pre-commit, git, curl, tar, sha256sum, the SARIF schemas) skips a test outside CI and fails it
+//! with CI set.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Instant;
 
 use kubereach::finding::Finding;
@@ -12,8 +14,11 @@ use kubereach::model::build::{self as analysis, LoadOptions, Loaded};
 use kubereach::result::{self as check, FileFilter, Outcome, RuleSettings};
 use serde_json::Value;
 
-const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-const BIN: &str = env!("CARGO_BIN_EXE_kubereach");
+mod common;
+use common::{
+    dangling_service, kubereach as command, require_tool, require_var, schema_errors, shared_sarif_schema, write, Run,
+    RunExt as _, BIN, MANIFEST_DIR, SHOP,
+};
 
 // ---------------------------------------------------------------------------------------------
 // A small repository whose findings depend on more than one file
@@ -86,12 +91,6 @@ spec:
   ports:
     - port: 80 # kubereach:ignore policy-allows-all -- stale
 ";
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
 
 /// `apps/apps.yaml`, `policy.yaml`, `stray.yaml` and a README, with a `.git` folder that marks the
 /// repository root.
@@ -214,13 +213,12 @@ fn only_files_compares_resolved_paths() {
 // --only-files: the command line
 // ---------------------------------------------------------------------------------------------
 
-fn kubereach(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("run kubereach")
+fn kubereach(dir: &Path, args: &[&str]) -> Run {
+    command(args).current_dir(dir).env("NO_COLOR", "1").run()
 }
 
-fn json_rules_and_files(output: &Output) -> Vec<(String, String)> {
-    let report: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stderr)));
+fn json_rules_and_files(output: &Run) -> Vec<(String, String)> {
+    let report: Value = output.json();
     report["findings"]
         .as_array()
         .unwrap()
@@ -235,24 +233,24 @@ fn check_only_files_analyses_the_repository_root_and_reports_the_files_given() {
     // From a subfolder, as an editor might: the root is found upward, the names are relative.
     let sub = repo.path().join("apps");
     let out = kubereach(&sub, &["check", "--format", "json", "--only-files", "apps.yaml", "../README.md"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
     let found = json_rules_and_files(&out);
     assert!(found.contains(&("workload-not-isolated".to_string(), "apps.yaml".to_string())), "{found:?}");
     assert!(found.iter().all(|(_, file)| file == "apps.yaml"), "{found:?}");
 
     let out = kubereach(repo.path(), &["check", "--format", "json", "--only-files", "policy.yaml", "README.md"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(json_rules_and_files(&out).is_empty());
 
     // Options may come first; the file names pre-commit appends all belong to --only-files.
     let out = kubereach(repo.path(), &["check", "--fail-on", "never", "--only-files", "stray.yaml", "policy.yaml"]);
-    assert_eq!(out.status.code(), Some(0));
-    let human = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.code, Some(0));
+    let human = &out.stdout;
     assert!(human.contains("unused-suppression") && human.contains("stray.yaml"), "{human}");
     assert!(!human.contains("apps.yaml"), "{human}");
 
     let out = kubereach(repo.path(), &["check", "--only-files"]);
-    assert_eq!(out.status.code(), Some(2), "--only-files needs at least one file");
+    assert_eq!(out.code, Some(2), "--only-files needs at least one file");
 }
 
 #[test]
@@ -270,52 +268,37 @@ fn check_only_files_with_paths_uses_them_as_context() {
 // --version
 // ---------------------------------------------------------------------------------------------
 
-fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+fn git(git: &Path, dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new(git).args(args).current_dir(dir).run();
+    out.success().then(|| out.stdout.trim().to_string())
 }
 
 #[test]
 fn version_names_the_package_and_the_checkout() {
-    let out = Command::new(BIN).arg("--version").output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = command(["--version"]).run().ok();
     let expected = concat!("kubereach ", env!("CARGO_PKG_VERSION"));
     assert!(text.starts_with(expected), "{text}");
-    let sub = String::from_utf8(Command::new(BIN).args(["check", "--version"]).output().unwrap().stdout).unwrap();
+    let sub = command(["check", "--version"]).run().stdout;
     assert_eq!(sub.split_once(' ').map(|s| s.1), text.split_once(' ').map(|s| s.1), "subcommands: {sub}");
 
     // Built from this checkout, the version carries its `git describe` (what `--dirty` adds
-    // depends on the working tree at build time, so only the rest is compared).
+    // depends on the working tree at build time, so only the rest is compared). CI runs on a
+    // clone, so there a checkout without git is a failure, not a skip.
+    let Some(git_bin) = require_tool("git", "to read the checkout's `git describe`") else { return };
     let manifest = Path::new(MANIFEST_DIR);
-    let top = git(manifest, &["rev-parse", "--show-toplevel"]);
+    let top = git(&git_bin, manifest, &["rev-parse", "--show-toplevel"]);
     let at_top = top.is_some_and(|t| Path::new(&t).canonicalize().ok() == manifest.canonicalize().ok());
-    match git(manifest, &["describe", "--tags", "--always"]) {
+    match git(&git_bin, manifest, &["describe", "--tags", "--always"]) {
         Some(described) if at_top => {
             assert!(text.contains(&format!("({described}")), "`{text}` lacks `{described}`")
         }
-        _ => println!("skipped the git part: {MANIFEST_DIR} is not a git checkout"),
+        _ => common::missing(format!("the git part: {MANIFEST_DIR} is not a git checkout")).unwrap_or(()),
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The GitHub Action's check script
 // ---------------------------------------------------------------------------------------------
-
-/// A schema under `../shared/sarif/`, or `None` (with a message) when this checkout lacks it.
-fn shared_schema(name: &str) -> Option<Value> {
-    let path = Path::new(MANIFEST_DIR).join("../shared/sarif").join(name);
-    if !path.exists() {
-        println!("skipped schema validation: {} not found (CI has it)", path.display());
-        return None;
-    }
-    Some(serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap())
-}
-
-fn schema_errors(schema: &Value, instance: &Value) -> Vec<String> {
-    let validator = jsonschema::options().should_validate_formats(true).build(schema).expect("schema compiles");
-    validator.iter_errors(instance).map(|e| format!("{}: {}", e.instance_path(), e)).collect()
-}
 
 /// One run of `scripts/action-run.sh` in a GitHub-like environment.
 struct ActionRun {
@@ -371,12 +354,8 @@ fn run_action(workspace: &Path, inputs: &[(&str, &str)]) -> ActionRun {
 /// selects nothing (`dangling-service`, a warning).
 fn action_workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "deploy/shop.yaml", &clean_shop());
-    write(
-        dir.path(),
-        "legacy/ghost.yaml",
-        "apiVersion: v1\nkind: Service\nmetadata:\n  name: ghost\n  namespace: shop\nspec:\n  selector:\n    app: ghost\n  ports:\n    - port: 80\n",
-    );
+    write(dir.path(), "deploy/shop.yaml", SHOP);
+    write(dir.path(), "legacy/ghost.yaml", dangling_service("ghost"));
     dir
 }
 
@@ -401,7 +380,8 @@ fn action_script_writes_valid_sarif_and_fails_on_findings() {
         ghost["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "legacy/ghost.yaml",
         "URIs relative to the workspace"
     );
-    if let Some(schema) = shared_schema("sarif-schema-2.1.0.json") {
+    // Without the schemas (outside CI), only this check is skipped.
+    if let Some(schema) = shared_sarif_schema("sarif-schema-2.1.0.json") {
         let errors = schema_errors(&schema, &log);
         assert!(errors.is_empty(), "OASIS schema errors:\n{}", errors.join("\n"));
     }
@@ -477,13 +457,6 @@ fn action_script_inputs() {
     assert!(!run.log.lines().any(|l| l.starts_with("::error::forged")), "{}", run.log);
 }
 
-#[cfg(unix)]
-fn tools_present(tools: &[&str]) -> bool {
-    tools.iter().all(|tool| {
-        Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
-    })
-}
-
 /// Runs the action's install step with a release published under `server` (a `file://` URL). A
 /// stand-in `cargo` first on `PATH` records its arguments in `cargo-args` and fails, so that a
 /// build from source is seen and never starts.
@@ -496,7 +469,7 @@ fn run_install(server: &Path, version: &str) -> (Option<i32>, String, tempfile::
     write(
         &fake,
         "cargo",
-        &format!("#!/bin/sh\necho \"$@\" > '{}'\nexit 3\n", runner.path().join("cargo-args").display()),
+        format!("#!/bin/sh\necho \"$@\" > '{}'\nexit 3\n", runner.path().join("cargo-args").display()),
     );
     std::fs::set_permissions(fake.join("cargo"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let path =
@@ -523,9 +496,11 @@ fn run_install(server: &Path, version: &str) -> (Option<i32>, String, tempfile::
 #[test]
 #[cfg(unix)]
 fn action_install_script_uses_the_release_archive_and_checks_it() {
-    if !tools_present(&["curl", "tar", "sha256sum"]) {
-        println!("skipped: curl, tar or sha256sum is missing");
-        return;
+    // The install script's own tools.
+    for tool in ["curl", "tar", "sha256sum"] {
+        if require_tool(tool, "used by the action's install script").is_none() {
+            return;
+        }
     }
     use std::os::unix::fs::PermissionsExt;
     // A release v9.9.9 whose binary is a stub that prints its version.
@@ -570,57 +545,6 @@ fn action_install_script_uses_the_release_archive_and_checks_it() {
 // The pre-commit hook
 // ---------------------------------------------------------------------------------------------
 
-/// A namespace isolated both ways, with one workload and its Service: no finding.
-fn clean_shop() -> String {
-    "\
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: shop
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: default-deny
-  namespace: shop
-spec:
-  podSelector: {}
-  policyTypes: [Ingress, Egress]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-          ports:
-            - name: http
-              containerPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: shop
-spec:
-  selector:
-    app: web
-  ports:
-    - port: 80
-      targetPort: http
-"
-    .to_string()
-}
-
 fn run_checked(command: &mut Command) {
     let out = command.output().unwrap_or_else(|e| panic!("{command:?}: {e}"));
     assert!(out.status.success(), "{command:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -640,8 +564,8 @@ fn staged_repository(parent: &Path, name: &str, files: &[(&str, &str)]) -> PathB
 /// `pre-commit try-repo CLONE kubereach --all-files` in `repo`. try-repo installs the hook into a
 /// new temporary store every time (it ignores `PRE_COMMIT_HOME`), so the hook's `cargo install`
 /// builds into `target_dir`, which the runs share: the dependencies are built once.
-fn try_repo(clone: &Path, repo: &Path, target_dir: &Path) -> (Option<i32>, String) {
-    let out = Command::new("pre-commit")
+fn try_repo(pre_commit: &Path, clone: &Path, repo: &Path, target_dir: &Path) -> (Option<i32>, String) {
+    let out = Command::new(pre_commit)
         .args(["try-repo", clone.to_str().unwrap(), "kubereach", "--all-files", "--color", "never"])
         .current_dir(repo)
         .env("CARGO_TARGET_DIR", target_dir)
@@ -653,16 +577,18 @@ fn try_repo(clone: &Path, repo: &Path, target_dir: &Path) -> (Option<i32>, Strin
 
 #[test]
 fn pre_commit_try_repo_passes_a_clean_repository_and_fails_a_dirty_one() {
-    if Command::new("pre-commit").arg("--version").output().is_err() {
-        println!("skipped: `pre-commit` is not installed (.ci/run installs it from PyPI)");
+    let Some(pre_commit) = require_tool("pre-commit", "from PyPI; .ci/run installs it") else { return };
+    if require_tool("git", "to clone this checkout and stage the sample repositories").is_none() {
         return;
     }
     // Each try-repo installs the hook with `cargo install`, a release build (about 1.5 min on two
     // cores, then 0.5 min for the crate alone): only where a folder is given for it to reuse.
-    let Some(target_dir) = std::env::var_os("KUBEREACH_HOOK_TARGET_DIR").map(PathBuf::from) else {
-        println!("skipped: set KUBEREACH_HOOK_TARGET_DIR to a folder for the hook's release build (.ci/run does)");
+    let Some(target_dir) =
+        require_var("KUBEREACH_HOOK_TARGET_DIR", "a folder for the hook's release build to reuse; .ci/run sets it")
+    else {
         return;
     };
+    let target_dir = PathBuf::from(target_dir);
     let started = Instant::now();
     let work = tempfile::tempdir().unwrap();
     // try-repo installs the hook from the clone's committed HEAD, as a user's pre-commit would.
@@ -672,17 +598,17 @@ fn pre_commit_try_repo_passes_a_clean_repository_and_fails_a_dirty_one() {
         clone.join(".pre-commit-hooks.yaml").exists(),
         "the committed HEAD has no .pre-commit-hooks.yaml: commit it before running this test"
     );
-    let shop = clean_shop();
+    let shop = SHOP;
     let clean =
-        staged_repository(work.path(), "clean", &[("deploy/shop.yaml", &shop), ("values.yaml", "replicas: 2\n")]);
-    let (code, log) = try_repo(&clone, &clean, &target_dir);
+        staged_repository(work.path(), "clean", &[("deploy/shop.yaml", shop), ("values.yaml", "replicas: 2\n")]);
+    let (code, log) = try_repo(&pre_commit, &clone, &clean, &target_dir);
     assert_eq!(code, Some(0), "a clean repository passes:\n{log}");
     assert!(log.contains("kubereach") && log.contains("Passed"), "{log}");
     let first = started.elapsed();
 
-    let ghost = "apiVersion: v1\nkind: Service\nmetadata:\n  name: ghost\n  namespace: shop\nspec:\n  selector:\n    app: ghost\n  ports:\n    - port: 80\n";
-    let dirty = staged_repository(work.path(), "dirty", &[("deploy/shop.yaml", &shop), ("deploy/ghost.yaml", ghost)]);
-    let (code, log) = try_repo(&clone, &dirty, &target_dir);
+    let ghost = &dangling_service("ghost");
+    let dirty = staged_repository(work.path(), "dirty", &[("deploy/shop.yaml", shop), ("deploy/ghost.yaml", ghost)]);
+    let (code, log) = try_repo(&pre_commit, &clone, &dirty, &target_dir);
     assert_eq!(code, Some(1), "a dirty repository fails:\n{log}");
     assert!(log.contains("Failed") && log.contains("dangling-service") && log.contains("deploy/ghost.yaml"), "{log}");
     println!(

@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use kubereach::finding::{Finding, Level};
 use kubereach::load::{Files, SourceFile};
@@ -14,24 +13,18 @@ use kubereach::result::Outcome;
 use kubereach::span::Location;
 use kubereach::span::{Pos, Span};
 
-fn kubereach(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubereach"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+use common::{kubereach_in_crate, Run, RunExt as _};
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+fn kubereach(args: &[&str]) -> Run {
+    kubereach_in_crate(args).env_remove("NO_COLOR").run()
 }
 
 #[test]
 fn human_report_of_the_example() {
     let output = kubereach(&["check", "examples/shop", "--format", "human"]);
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "findings at warning and above fail; stderr: {:?}", output.stderr);
+    let text = output.stdout.clone();
+    assert_eq!(output.code, Some(1), "findings at warning and above fail; stderr: {:?}", output.stderr);
     assert!(!text.contains('\x1b'), "no ANSI escapes when stdout is not a terminal");
     assert!(text.lines().last().is_some_and(|l| l.starts_with("kubereach: ")), "ends with the summary");
     insta::assert_snapshot!("human_shop", text);
@@ -40,8 +33,8 @@ fn human_report_of_the_example() {
 #[test]
 fn github_report_of_the_example() {
     let output = kubereach(&["check", "examples/shop", "--format", "github"]);
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "stderr: {:?}", output.stderr);
+    let text = output.stdout.clone();
+    assert_eq!(output.code, Some(1), "stderr: {:?}", output.stderr);
     assert!(!text.is_empty());
     for line in text.lines() {
         assert!(
@@ -56,8 +49,8 @@ fn github_report_of_the_example() {
 fn nothing_found_prints_nothing() {
     for format in ["human", "github"] {
         let output = kubereach(&["check", "examples/shop", "--select", "deprecated-ingress-api", "--format", format]);
-        assert_eq!(output.status.code(), Some(0), "{format}: stderr: {:?}", output.stderr);
-        assert_eq!(stdout(&output), "", "{format}");
+        assert_eq!(output.code, Some(0), "{format}: stderr: {:?}", output.stderr);
+        assert_eq!(output.stdout, "", "{format}");
     }
 }
 
@@ -98,8 +91,8 @@ spec:
     std::fs::write(dir.path().join("quiet.yaml"), manifest).expect("write manifest");
     let path = dir.path().to_string_lossy().into_owned();
     let output = kubereach(&["check", &path, "--format", "human"]);
-    assert_eq!(stdout(&output), "", "stderr: {:?}", output.stderr);
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.stdout, "", "stderr: {:?}", output.stderr);
+    assert_eq!(output.code, Some(0));
 }
 
 fn pos(line: u32, col: u32) -> Pos {

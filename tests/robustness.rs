@@ -5,30 +5,32 @@
 //! the trouble is a diagnostic on standard error that names the right file, line, column and rule,
 //! and the ordinary manifest is still analysed (its workload is in the connectivity list).
 //!
-//! The binary runs with a time limit so that a hang (a symbolic link loop followed for ever, an
-//! alias bomb expanded) fails the test instead of stalling the suite; no test measures time.
+//! The binary runs with a time limit (the shared runner's, in tests/common) so that a hang (a
+//! symbolic link loop followed for ever, an alias bomb expanded) fails the test instead of
+//! stalling the suite; no test measures time.
 
 // Integration tests: a failed unwrap is a failed test, which is what it should be.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-/// Generous: only a hang should reach it.
-const TIME_LIMIT: Duration = Duration::from_secs(60);
+mod common;
+use common::{write, Run, RunExt as _};
 
-struct Run {
-    /// `None` when the process was killed by a signal (a stack overflow aborts, say).
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+/// What these tests read from a run of `graph`.
+trait GraphRun {
+    fn peers(&self) -> BTreeSet<String>;
+    fn has_peer(&self, peer: &str) -> bool;
+    fn diagnostics(&self) -> Vec<Diag>;
+    fn diag(&self, path: &str, rule: &str) -> Diag;
+    fn diags_for(&self, path: &str) -> Vec<Diag>;
+    fn assert_ok(&self);
+    fn assert_silent(&self);
 }
 
-impl Run {
+impl GraphRun for Run {
     /// The connectivity list's peers (both sides of every `SRC => DST : CONNS` line).
     fn peers(&self) -> BTreeSet<String> {
         let mut peers = BTreeSet::new();
@@ -80,12 +82,6 @@ impl Run {
     }
 }
 
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "--- exit code: {:?}\n--- stderr:\n{}--- stdout:\n{}", self.code, self.stderr, self.stdout)
-    }
-}
-
 /// One `path:line:col: level[rule-id]: message` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Diag {
@@ -123,41 +119,7 @@ impl Diag {
 
 /// Runs `kubereach ARGS` in `dir` (so that paths are shown relative to it), with a time limit.
 fn kubereach(dir: &Path, args: &[&str]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubereach"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start kubereach");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for kubereach") {
-            break status;
-        }
-        if started.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("kubereach {args:?} did not finish within {TIME_LIMIT:?} (hang?)");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let stdout = String::from_utf8(out_reader.join().unwrap()).expect("stdout is UTF-8");
-    let stderr = String::from_utf8(err_reader.join().unwrap()).expect("stderr is UTF-8");
-    Run { code: status.code(), stdout, stderr }
+    common::kubereach(args).current_dir(dir).run()
 }
 
 fn graph(dir: &Path) -> Run {
@@ -167,12 +129,6 @@ fn graph(dir: &Path) -> Run {
 fn tempdir() -> tempfile::TempDir {
     // Not the default `.tmpXXXX`: a hidden root must not be what makes the walk pass or fail.
     tempfile::Builder::new().prefix("kubereach-robustness-").tempdir().unwrap()
-}
-
-fn write(dir: &Path, rel: &str, content: impl AsRef<[u8]>) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
 }
 
 /// A valid Pod manifest named `name` in namespace `default`.

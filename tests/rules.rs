@@ -25,12 +25,14 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+use common::{kubereach, RunExt as _, MANIFEST_DIR};
+
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(MANIFEST_DIR)
 }
 
 fn fixtures() -> PathBuf {
@@ -39,13 +41,9 @@ fn fixtures() -> PathBuf {
 
 /// The registered rule ids: the first column of `kubereach rules`.
 fn registered_rules() -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach")).arg("rules").output().expect("run kubereach rules");
-    assert!(out.status.success(), "`kubereach rules` failed: {}", String::from_utf8_lossy(&out.stderr));
-    let ids: Vec<String> = String::from_utf8(out.stdout)
-        .expect("utf-8 output")
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
-        .collect();
+    let out = kubereach(["rules"]).run();
+    assert!(out.success(), "`kubereach rules` failed: {}", out.stderr);
+    let ids: Vec<String> = out.stdout.lines().filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect();
     assert!(!ids.is_empty(), "`kubereach rules` lists no rule");
     ids
 }
@@ -98,16 +96,14 @@ fn check(cwd: &Path, path: &str, rule: &str) -> Vec<Hit> {
     if !config.is_file() {
         std::fs::write(&config, "{}\n").expect("write empty configuration");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
+    let out = kubereach(["check", path, "--select", selection(rule), "--format", "json", "--fail-on", "never"])
         .current_dir(cwd)
-        .args(["check", path, "--select", selection(rule), "--format", "json", "--fail-on", "never"])
         .arg("--config")
         .arg(&config)
-        .output()
-        .expect("run kubereach check");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "kubereach check {path} (in {}) failed ({}): {stderr}", cwd.display(), out.status);
-    let report: Value = serde_json::from_slice(&out.stdout)
+        .run();
+    let stderr = &out.stderr;
+    assert!(out.success(), "kubereach check {path} (in {}) failed ({:?}): {stderr}", cwd.display(), out.code);
+    let report: Value = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|e| panic!("kubereach check {path} printed no JSON ({e}): {stderr}"));
     let findings = report["findings"].as_array().unwrap_or_else(|| panic!("no `findings` array in {report}"));
     let mut hits: Vec<Hit> = findings
@@ -326,15 +322,13 @@ fn every_rule_renders_its_fixtures() {
         if !config.is_file() {
             std::fs::write(&config, "{}\n").expect("write empty configuration");
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
+        let out = kubereach(["check", "fire", "--select", selection(&rule), "--format", "human", "--fail-on", "never"])
             .current_dir(&dir)
-            .args(["check", "fire", "--select", selection(&rule), "--format", "human", "--fail-on", "never"])
             .arg("--config")
             .arg(&config)
-            .output()
-            .expect("run kubereach check");
-        assert!(out.status.success(), "{rule}: {}", String::from_utf8_lossy(&out.stderr));
-        let text = String::from_utf8(out.stdout).expect("UTF-8 report");
+            .run();
+        assert!(out.success(), "{rule}: {}", out.stderr);
+        let text = out.stdout;
         assert!(text.contains(&format!("kubereach::{rule}")), "{rule}: its fixtures render none of its findings");
         insta::assert_snapshot!(format!("rendered_{rule}"), text);
     }

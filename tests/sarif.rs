@@ -1,11 +1,10 @@
 //! SARIF output: schema validity (the OASIS schema and the copy GitHub's upload action bundles,
-//! when `../shared/sarif/` has them), what GitHub code scanning reads, the line hashes recomputed
+//! from `../shared/sarif/`: skipped without it outside CI, failed with CI set), what GitHub code scanning reads, the line hashes recomputed
 //! independently from the files on disk, determinism, and a snapshot of `examples/shop`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use kubereach::finding::{Finding, Level, Related};
 use kubereach::load::{Files, SourceFile};
@@ -15,19 +14,15 @@ use kubereach::span::Location;
 use kubereach::span::{Pos, Span};
 use serde_json::Value;
 
-const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
+use common::{kubereach_in_crate, schema_errors, shared_sarif_schema, RunExt as _};
 
 /// `kubereach check examples/shop --format sarif [extra…]`, run from the crate's folder.
 fn shop_sarif_text(extra: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
-        .args(["check", "examples/shop", "--format", "sarif"])
-        .args(extra)
-        .current_dir(MANIFEST_DIR)
-        .output()
-        .expect("run kubereach");
+    let run = kubereach_in_crate(["check", "examples/shop", "--format", "sarif"]).args(extra).run();
     // 1: findings at or above the failure level; anything else is a failure of the run.
-    assert!(matches!(out.status.code(), Some(0 | 1)), "kubereach failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8 output")
+    assert!(matches!(run.code, Some(0 | 1)), "kubereach failed: {}", run.stderr);
+    run.stdout
 }
 
 fn shop_sarif(extra: &[&str]) -> Value {
@@ -44,25 +39,9 @@ fn results(log: &Value) -> &Vec<Value> {
     run(log)["results"].as_array().expect("results array")
 }
 
-/// A schema under `../shared/sarif/`, or `None` (with a message) when this checkout lacks it.
-fn shared_schema(name: &str) -> Option<Value> {
-    let path = Path::new(MANIFEST_DIR).join("../shared/sarif").join(name);
-    if !path.exists() {
-        println!("skipped: {} not found (CI has it)", path.display());
-        return None;
-    }
-    let text = std::fs::read_to_string(&path).expect("read schema");
-    Some(serde_json::from_str(&text).expect("schema is JSON"))
-}
-
-fn schema_errors(schema: &Value, instance: &Value) -> Vec<String> {
-    let validator = jsonschema::options().should_validate_formats(true).build(schema).expect("schema compiles");
-    validator.iter_errors(instance).map(|e| format!("{}: {}", e.instance_path(), e)).collect()
-}
-
 #[test]
 fn shop_is_valid_against_the_oasis_schema() {
-    let Some(schema) = shared_schema("sarif-schema-2.1.0.json") else { return };
+    let Some(schema) = shared_sarif_schema("sarif-schema-2.1.0.json") else { return };
     for log in [shop_sarif(&[]), shop_sarif(&["--category", "kubereach/shop"])] {
         let errors = schema_errors(&schema, &log);
         assert!(errors.is_empty(), "OASIS schema errors:\n{}", errors.join("\n"));
@@ -76,7 +55,7 @@ fn shop_is_valid_against_the_oasis_schema() {
 
 #[test]
 fn shop_is_valid_against_the_upload_action_schema() {
-    let Some(mut schema) = shared_schema("codeql-action-sarif-schema-2.1.0.json") else { return };
+    let Some(mut schema) = shared_sarif_schema("codeql-action-sarif-schema-2.1.0.json") else { return };
     // That copy declares draft 2020-12 but has the region's `anyOf` (start line, char offset or
     // byte offset) misplaced inside `properties`, where it is not a schema: the validator refuses
     // to compile it. The action's own validator ignores it; so do we (the OASIS test checks it).
@@ -328,7 +307,7 @@ fn synthetic_findings_cover_every_location_kind() {
     let mut out = Vec::new();
     write(&outcome, &files, &options, &mut out).unwrap();
     let log: Value = serde_json::from_slice(&out).unwrap();
-    if let Some(schema) = shared_schema("sarif-schema-2.1.0.json") {
+    if let Some(schema) = shared_sarif_schema("sarif-schema-2.1.0.json") {
         let errors = schema_errors(&schema, &log);
         assert!(errors.is_empty(), "OASIS schema errors:\n{}", errors.join("\n"));
     }

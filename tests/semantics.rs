@@ -11,7 +11,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::process::Command;
+
+mod common;
+use common::{kubereach, repo_with, RunExt as _};
 
 /// Any IPv4 address outside the cluster.
 const ANY4: &str = "0.0.0.0-255.255.255.255[External]";
@@ -24,23 +26,12 @@ const IC: &str = "{ingress-controller}";
 
 /// Runs `kubereach graph DIR --format txt EXTRA...` on a temporary folder holding `files`.
 fn graph_with(files: &[(&str, &str)], extra: &[&str]) -> Vec<String> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).expect("write manifest");
-    }
-    let out = Command::new(env!("CARGO_BIN_EXE_kubereach"))
-        .arg("graph")
-        .arg(dir.path())
-        .args(["--format", "txt"])
-        .args(extra)
-        .output()
-        .expect("run kubereach");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "kubereach failed ({}): {stderr}", out.status);
+    let dir = repo_with(files);
+    let out = kubereach(["graph"]).arg(dir.path()).args(["--format", "txt"]).args(extra).run();
     // The scenarios are valid manifests: a diagnostic about them would be a mistake in the test
     // or in the loader, either way worth seeing.
-    assert!(!stderr.contains("invalid-manifest"), "unexpected diagnostics: {stderr}");
-    String::from_utf8(out.stdout).expect("utf-8 output").lines().map(str::to_owned).collect()
+    assert!(!out.stderr.contains("invalid-manifest"), "unexpected diagnostics: {}", out.stderr);
+    out.ok().lines().map(str::to_owned).collect()
 }
 
 fn graph(files: &[(&str, &str)]) -> Vec<String> {

@@ -10,47 +10,18 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::{kubereach, RunExt as _, ISOLATED_WEB};
+
 /// How long any awaited condition may take before the test fails.
 const PATIENCE: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(50);
-
-const APP: &str = "apiVersion: v1
-kind: Namespace
-metadata:
-  name: shop
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: default-deny
-  namespace: shop
-spec:
-  podSelector: {}
-  policyTypes: [Ingress, Egress]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: web:1.0
-          ports: [{containerPort: 8080}]
-";
 
 fn service(kind: &str) -> String {
     format!(
@@ -77,9 +48,8 @@ struct Watching {
 
 impl Watching {
     fn start(dir: &Path, report: &Path) -> Watching {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kubereach"))
+        let mut child = kubereach(["check", ".", "--watch", "--format", "json", "-o"])
             .current_dir(dir)
-            .args(["check", ".", "--watch", "--format", "json", "-o"])
             .arg(report)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -172,7 +142,7 @@ fn replace(path: &Path, text: &str) {
 /// A folder to watch holding the app, and a separate folder for the report.
 fn setup() -> (tempfile::TempDir, tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.yaml"), APP).unwrap();
+    std::fs::write(dir.path().join("app.yaml"), ISOLATED_WEB).unwrap();
     std::fs::write(dir.path().join("service.yaml"), service("ClusterIP")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let report = out.path().join("report.json");
@@ -262,12 +232,11 @@ fn a_broken_configuration_is_reported_and_watching_goes_on_until_it_is_fixed() {
 fn the_report_folder_is_created_when_missing() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("svc.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  type: NodePort\n  ports: [{port: 80}]\n").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubereach"))
-        .current_dir(dir.path())
-        .args(["check", ".", "--format", "sarif", "--output", ".sarif/kubereach.sarif", "--fail-on", "never"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        kubereach(["check", ".", "--format", "sarif", "--output", ".sarif/kubereach.sarif", "--fail-on", "never"])
+            .current_dir(dir.path())
+            .run();
+    assert!(out.success(), "{}", out.stderr);
     let report = std::fs::read_to_string(dir.path().join(".sarif/kubereach.sarif")).unwrap();
     assert!(report.contains("nodeport-service"), "{report}");
 }
