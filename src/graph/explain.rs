@@ -125,8 +125,7 @@ impl Graph {
                 let classes = &self.peers[*d as usize].classes;
                 for x in &self.exposures {
                     let entry = &self.entries[x.entry];
-                    let via_controller =
-                        matches!(entry.kind, super::exposure::EntryKind::Ingress | super::exposure::EntryKind::Route);
+                    let via_controller = entry.kind.through_controller();
                     let wanted = if through_controller { via_controller } else { entry.from_internet };
                     if !wanted || !classes.contains(&x.class) {
                         continue;

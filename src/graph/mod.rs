@@ -20,23 +20,22 @@ pub mod conns;
 pub mod diff;
 pub mod explain;
 pub mod exposure;
+pub mod internet;
 pub mod ipspace;
+pub mod routes;
 
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::finding::{Finding, Level};
 use crate::model::net::{IpRange, PortRef, Protocol};
 use crate::model::selector::Labels;
-use crate::model::{
-    Direction, Model, NetworkPolicy, PeerSelector, PolicyPort, PolicyRule, Service, ServicePort, ServicePortRef,
-    NAMESPACE_NAME_LABEL,
-};
+use crate::model::{Direction, Model, NetworkPolicy, PeerSelector, PolicyPort, NAMESPACE_NAME_LABEL};
 use crate::profile::controllers::{self, Controller};
 use crate::profile::Profile;
 pub use conns::{Conns, PortSet};
 use ipspace::IpSpace;
+pub use routes::Source;
 
 pub type ClassId = u32;
 pub type PeerId = u32;
@@ -94,6 +93,21 @@ pub enum Endpoint {
     Peer(PeerId),
     External(IpRange),
     IngressController,
+}
+
+/// A named port in a policy rule that no destination pod declares with that name and protocol:
+/// the port entry allows nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownNamedPort {
+    /// Index into [`Model::policies`].
+    pub policy: usize,
+    pub direction: Direction,
+    /// Index into the policy's rules of the direction.
+    pub rule: usize,
+    pub name: Box<str>,
+    pub protocol: Protocol,
+    /// The port entry.
+    pub at: crate::span::Location,
 }
 
 /// What a rule peer matches.
@@ -218,8 +232,10 @@ pub struct Graph {
     conns: Vec<Conns>,
     /// Classes each policy selects (indexes parallel to [`Model::policies`]).
     pub policy_selects: Vec<Vec<ClassId>>,
-    /// Problems met while building (an Ingress backend without a Service, …).
-    pub findings: Vec<Finding>,
+    /// Named ports of policy rules that no destination pod declares.
+    pub unknown_named_ports: Vec<UnknownNamedPort>,
+    /// Ingress and Route backends that name no Service, or no port of it.
+    pub unresolved_backends: Vec<routes::UnresolvedBackend>,
     /// What each isolated class admits (None: not isolated), per direction.
     inbound: Vec<Option<Allowance>>,
     outbound: Vec<Option<Allowance>>,
@@ -229,7 +245,7 @@ pub struct Graph {
     /// What the graph assumed about the cluster.
     pub profile: Profile,
     /// Ways in from outside the cluster and through ingress controllers, and what they reach.
-    pub entries: Vec<exposure::Entry>,
+    pub entries: Vec<routes::Entry>,
     pub exposures: Vec<exposure::Exposure>,
 }
 
@@ -493,13 +509,15 @@ impl<'m> Builder<'m> {
         self.g.ip_space = IpSpace::new(blocks.iter());
         let (inbound, outbound) = self.allowances();
         self.external_edges(&inbound, &outbound);
-        self.g.ingress_controller_edges = self.ingress_controller_edges(&inbound);
         self.g.inbound = inbound;
         self.g.outbound = outbound;
-        self.g.namespaces = self.namespaces;
-        let (entries, exposures) = exposure::compute(self.model, &self.g);
-        self.g.entries = entries;
-        self.g.exposures = exposures;
+        self.g.namespaces = std::mem::take(&mut self.namespaces);
+        let resolved =
+            routes::resolve(self.model, &self.g.profile, &self.controller_classes, self.g.ingress_controller);
+        self.g.exposures = exposure::compute(self.model, &self.g, &resolved.entries);
+        self.g.entries = resolved.entries;
+        self.g.unresolved_backends = resolved.unresolved;
+        self.g.ingress_controller_edges = self.ingress_controller_edges();
         self.g
     }
 
@@ -590,17 +608,6 @@ impl<'m> Builder<'m> {
                 (base.with(NAMESPACE_NAME_LABEL, &class.namespace), Vec::new())
             });
             entry.1.push(id as ClassId);
-        }
-    }
-
-    /// Where an ingress controller's traffic comes from, as its backends' policies see it.
-    fn controller_source(&self, identity: Controller) -> Source {
-        match identity {
-            Controller::Unknown => Source::Class(self.g.ingress_controller),
-            Controller::Pods { namespace, labels } => Source::Class(
-                self.controller_classes.get(&(namespace, labels)).copied().unwrap_or(self.g.ingress_controller),
-            ),
-            Controller::External(ranges) => Source::Addresses(ranges),
         }
     }
 
@@ -725,12 +732,12 @@ impl<'m> Builder<'m> {
                     if !policy.affects(direction) {
                         continue;
                     }
-                    for rule in policy.rules(direction) {
+                    for (ri, rule) in policy.rules(direction).iter().enumerate() {
                         let m: Option<Vec<PeerMatch>> =
                             rule.peers.as_ref().map(|peers| peers.iter().map(|p| self.match_pods(policy, p)).collect());
                         if rule.ports.iter().flatten().any(|p| matches!(p.port, Some(PortRef::Name(_)))) {
                             let selected = self.g.policy_selects[pi].clone();
-                            self.check_named_ports(policy, rule, direction, &selected, m.as_deref());
+                            self.check_named_ports(pi, ri, direction, &selected, m.as_deref());
                         }
                         per_direction[d].push((m, RulePorts::of(rule.ports.as_deref())));
                     }
@@ -786,13 +793,13 @@ impl<'m> Builder<'m> {
         }
     }
 
-    /// Reports a named port that no destination pod of the rule declares (with that protocol):
+    /// Records a named port that no destination pod of the rule declares (with that protocol):
     /// the entry allows nothing. Destinations of an egress rule that the repository does not show
     /// (a namespace outside it) are not held against the rule.
     fn check_named_ports(
         &mut self,
-        policy: &NetworkPolicy,
-        rule: &PolicyRule,
+        policy_index: usize,
+        rule_index: usize,
         direction: Direction,
         selected: &[ClassId],
         matches: Option<&[PeerMatch]>,
@@ -811,6 +818,8 @@ impl<'m> Builder<'m> {
                     .collect(),
             },
         };
+        let policy = &self.model.policies[policy_index];
+        let rule = &policy.rules(direction)[rule_index];
         let destinations: Vec<&Class> =
             destinations.iter().map(|&c| &self.g.classes[c as usize]).filter(|c| !c.pseudo).collect();
         if destinations.is_empty() {
@@ -823,19 +832,14 @@ impl<'m> Builder<'m> {
             if destinations.iter().any(|c| c.named_port(name, port.protocol).is_some()) {
                 continue;
             }
-            let whose = match direction {
-                Direction::Ingress => "the pods this policy selects",
-                Direction::Egress => "the pods this rule sends to",
-            };
-            self.g.findings.push(Finding::new(
-                "unknown-named-port",
-                Level::Warning,
-                policy.meta.at(port.span),
-                format!(
-                    "named port `{name}`/{} is not a container port of {whose}; this entry allows nothing",
-                    port.protocol
-                ),
-            ));
+            self.g.unknown_named_ports.push(UnknownNamedPort {
+                policy: policy_index,
+                direction,
+                rule: rule_index,
+                name: name.clone(),
+                protocol: port.protocol,
+                at: policy.meta.at(port.span),
+            });
         }
     }
 
@@ -890,113 +894,28 @@ impl<'m> Builder<'m> {
 
     /// `{ingress-controller}` to the pods behind every Ingress and Route, on the target ports of
     /// the routed Service ports, as far as the pods' ingress policies admit the controller (its
-    /// known identity for a well-known class, else an unknown controller).
-    fn ingress_controller_edges(&mut self, inbound: &[Option<Allowance>]) -> Vec<(PeerId, ConnsId)> {
-        let model = self.model;
-        let services: FxHashMap<(&str, &str), &Service> =
-            model.services.iter().map(|s| ((&*s.meta.namespace, &*s.meta.name), s)).collect();
-        let mut routes: Vec<Route<'m>> = Vec::new();
-        for ing in &model.ingresses {
-            let source = self
-                .controller_source(controllers::controller_of(ing, &model.ingress_classes, &self.g.profile).identity);
-            for b in ing.default_backend.iter().chain(ing.paths.iter().map(|p| &p.backend)) {
-                let choice = match &b.port {
-                    None => PortChoice::All,
-                    Some(ServicePortRef::Number(n)) => PortChoice::ServicePort(*n),
-                    Some(ServicePortRef::Name(name)) => PortChoice::ServicePortName(name.clone()),
-                };
-                routes.push(Route {
-                    meta: &ing.meta,
-                    service: &b.service,
-                    choice,
-                    span: b.span,
-                    source: source.clone(),
-                });
-            }
-        }
-        for route in &model.routes {
-            for (service, span) in &route.services {
-                let choice = match &route.target_port {
-                    None => PortChoice::All,
-                    Some(PortRef::Number(n)) => PortChoice::RouteNumber(*n),
-                    Some(PortRef::Name(name)) => PortChoice::Name(name.clone()),
-                };
-                let source = Source::Class(self.g.ingress_controller);
-                routes.push(Route { meta: &route.meta, service, choice, span: *span, source });
-            }
-        }
-        let selection = ServiceSelection::new(&self.g.classes, !routes.is_empty());
+    /// known identity for a well-known class, else the connectivity list's unlabelled pod): the
+    /// exposures of the ways in through a controller, read with that narrower source.
+    fn ingress_controller_edges(&mut self) -> Vec<(PeerId, ConnsId)> {
+        let g = &self.g;
         let mut per_peer: BTreeMap<PeerId, Conns> = BTreeMap::new();
-        for route in routes {
-            let Route { meta, service: service_name, choice, span, source } = route;
-            let Some(service) = services.get(&(&*meta.namespace, service_name)) else {
-                // An operator (custom resources in the namespace) or the cluster (a system
-                // namespace) may create the Service: then it is only a note.
-                let created_elsewhere = model.namespaces_with_custom_resources.contains(&meta.namespace)
-                    || crate::model::is_system_namespace(&meta.namespace);
-                let elsewhere: Vec<&str> = model
-                    .services
-                    .iter()
-                    .filter(|s| &*s.meta.name == service_name)
-                    .map(|s| &*s.meta.namespace)
-                    .collect();
-                let detail = if elsewhere.is_empty() {
-                    format!("which no manifest declares in namespace `{}`", meta.namespace)
-                } else {
-                    format!(
-                        "which is declared only in namespace{} {} (a backend names a Service of its own namespace)",
-                        if elsewhere.len() == 1 { "" } else { "s" },
-                        elsewhere.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                    )
-                };
-                self.g.findings.push(
-                    Finding::new(
-                        "dangling-ingress-backend",
-                        if created_elsewhere { Level::Note } else { Level::Warning },
-                        meta.at(span),
-                        format!("{} `{}` routes to Service `{service_name}`, {detail}", meta.kind, meta.name),
-                    )
-                    .with_key(meta.key(), "backend", service_name),
-                );
-                continue;
-            };
-            let ports: Vec<&ServicePort> = service.ports.iter().filter(|p| choice.picks(p)).collect();
-            if ports.is_empty() {
-                self.g.findings.push(
-                    Finding::new(
-                        "dangling-ingress-backend",
-                        Level::Warning,
-                        meta.at(span),
-                        format!(
-                            "{} `{}` routes to port `{}` of Service `{service_name}`, which has no such port",
-                            meta.kind,
-                            meta.name,
-                            choice.describe()
-                        ),
-                    )
-                    .with_key(
-                        meta.key(),
-                        "backend.port",
-                        format!("{service_name}:{}", choice.describe()),
-                    ),
-                );
+        for x in &g.exposures {
+            let entry = &g.entries[x.entry];
+            if !entry.kind.through_controller() {
                 continue;
             }
-            for c in selection.selected(service) {
-                let class = &self.g.classes[c as usize];
-                let wanted = target_conns(ports.iter().copied(), class);
-                let allowed = wanted.intersect(&admitted(
-                    inbound[c as usize].as_ref(),
-                    &source,
-                    &self.g.conns,
-                    &self.g.ip_space.atoms,
-                ));
-                if allowed.is_empty() {
-                    continue;
-                }
-                for &peer in &class.peers {
-                    per_peer.entry(peer).or_default().union_with(&allowed);
-                }
+            // Exposures count any plausible controller where it is unknown; the edge, one pod.
+            let allowed = if entry.source == Source::Class(g.ingress_controller) {
+                let inbound = g.inbound.get(x.class as usize).and_then(Option::as_ref);
+                x.wanted.intersect(&admitted(inbound, &entry.source, &g.conns, &g.ip_space.atoms))
+            } else {
+                x.admitted.clone()
+            };
+            if allowed.is_empty() {
+                continue;
+            }
+            for &peer in &g.classes[x.class as usize].peers {
+                per_peer.entry(peer).or_default().union_with(&allowed);
             }
         }
         per_peer.into_iter().map(|(peer, conns)| (peer, self.intern(conns))).collect()
@@ -1237,77 +1156,6 @@ fn merge_ranges(atoms: &[IpRange], conns: AtomConns) -> Vec<(IpRange, Conns)> {
     out
 }
 
-/// The classes a Service's selector picks, found through an index of classes by namespace and
-/// label: each lookup reads only the classes that carry the selector's rarest label (a namespace
-/// may hold thousands of Services).
-struct ServiceSelection<'g> {
-    classes: &'g [Class],
-    by_label: FxHashMap<(&'g str, &'g str, &'g str), Vec<ClassId>>,
-}
-
-impl<'g> ServiceSelection<'g> {
-    /// The index over `classes`; empty (and free) when nothing will be looked up.
-    fn new(classes: &'g [Class], needed: bool) -> Self {
-        let mut by_label: FxHashMap<(&str, &str, &str), Vec<ClassId>> = FxHashMap::default();
-        let indexed = if needed { classes } else { &[] };
-        for (i, class) in indexed.iter().enumerate().filter(|(_, c)| !c.pseudo) {
-            for (k, v) in class.labels.0.iter() {
-                by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(i as ClassId);
-            }
-        }
-        ServiceSelection { classes, by_label }
-    }
-
-    /// The classes of `service`'s namespace whose labels hold every pair of its selector.
-    fn selected<'s>(&'s self, service: &'s Service) -> impl Iterator<Item = ClassId> + 's {
-        let selector = service.selector.as_ref().map(|(labels, _)| labels);
-        let candidates = selector
-            .into_iter()
-            .flat_map(|l| l.0.iter())
-            .map(|(k, v)| self.by_label.get(&(&*service.meta.namespace, &**k, &**v)).map_or(&[][..], Vec::as_slice))
-            .min_by_key(|c| c.len())
-            .unwrap_or_default();
-        candidates.iter().copied().filter(move |&c| {
-            let labels = &self.classes[c as usize].labels;
-            selector.is_some_and(|sel| sel.0.iter().all(|(k, v)| labels.get(k) == Some(&**v)))
-        })
-    }
-}
-
-/// The target ports `ports` forward to on the pods of `class` (a named target port resolved on
-/// them; absent there, nothing).
-fn target_conns<'p>(ports: impl IntoIterator<Item = &'p ServicePort>, class: &Class) -> Conns {
-    let mut wanted = Conns::none();
-    for p in ports {
-        let target = match &p.target {
-            PortRef::Number(n) => Some(*n),
-            PortRef::Name(name) => class.named_port(name, p.protocol),
-        };
-        if let Some(t) = target {
-            wanted.add(p.protocol, &PortSet::range(t, t));
-        }
-    }
-    wanted
-}
-
-/// Where traffic that reaches a pod comes from, as the pod's ingress policy sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    /// Pods of a class (an ingress controller).
-    Class(ClassId),
-    /// Some address of these ranges outside the cluster; no ranges: some address, not known which.
-    Addresses(Vec<IpRange>),
-}
-
-/// One backend of an Ingress or Route.
-struct Route<'m> {
-    meta: &'m crate::model::Meta,
-    service: &'m str,
-    choice: PortChoice,
-    span: crate::span::Span,
-    source: Source,
-}
-
 /// What a pod's ingress admits from `source` (everything when not isolated). From external
 /// addresses, whatever some address of the ranges is admitted (of any range when none is known).
 fn admitted(allowance: Option<&Allowance>, source: &Source, table: &[Conns], atoms: &[IpRange]) -> Conns {
@@ -1335,37 +1183,4 @@ fn admitted(allowance: Option<&Allowance>, source: &Source, table: &[Conns], ato
 /// Whether address atom `i` shares an address with one of `ranges`.
 fn atom_overlaps(atoms: &[IpRange], i: usize, ranges: &[IpRange]) -> bool {
     atoms.get(i).is_some_and(|a| ranges.iter().any(|r| r.family == a.family && r.first <= a.last && a.first <= r.last))
-}
-
-/// Which ports of a Service a route uses.
-enum PortChoice {
-    All,
-    /// An Ingress backend's `port.number`: the Service port.
-    ServicePort(u16),
-    /// A Route's numeric `targetPort`: the Service port or target port with that number.
-    RouteNumber(u16),
-    /// An Ingress backend's `port.name`: the Service port of that name.
-    ServicePortName(Box<str>),
-    /// A Route's named `targetPort`: a Service port name or a named target port.
-    Name(Box<str>),
-}
-
-impl PortChoice {
-    fn picks(&self, p: &ServicePort) -> bool {
-        match self {
-            PortChoice::All => true,
-            PortChoice::ServicePort(n) => p.port == *n,
-            PortChoice::RouteNumber(n) => p.port == *n || p.target == PortRef::Number(*n),
-            PortChoice::ServicePortName(name) => p.name.as_deref() == Some(&**name),
-            PortChoice::Name(name) => p.name.as_deref() == Some(&**name) || p.target == PortRef::Name(name.clone()),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            PortChoice::All => "*".to_string(),
-            PortChoice::ServicePort(n) | PortChoice::RouteNumber(n) => n.to_string(),
-            PortChoice::Name(n) | PortChoice::ServicePortName(n) => n.to_string(),
-        }
-    }
 }
