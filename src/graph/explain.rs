@@ -6,7 +6,8 @@
 //! the graph computed for the pair: a test holds the two to agreement on every pair of a
 //! repository.
 
-use super::{Graph, PeerId, RulePorts};
+use super::admissions::RulePorts;
+use super::{Graph, PeerId};
 use crate::graph::exposure::Exposure;
 use crate::graph::{ClassId, Conns};
 use crate::model::net::{Family, IpRange};

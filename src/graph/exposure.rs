@@ -11,8 +11,9 @@
 //! that a route that policies block is found whatever the controller faces. Nothing here is
 //! worded: the rules and the report say what an exposure means.
 
+use super::admissions::admitted;
 use super::routes::{Entry, Source};
-use super::{admitted, Class, ClassId, Graph};
+use super::{Class, ClassId, Graph};
 use crate::graph::{Conns, PortSet};
 use crate::model::net::PortRef;
 use crate::model::{Model, Service, ServicePort};
