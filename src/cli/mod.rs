@@ -411,7 +411,7 @@ fn internet_entries(loaded: &build::Loaded, graph: &graph::Graph) -> Vec<report:
             let object = &f.key.object;
             let label =
                 if object.starts_with(&format!("{kind}/")) { object.clone() } else { format!("{kind} {object}") };
-            Some(report::picture::InternetEntry { peer: peer as graph::PeerId, label, level: f.level })
+            Some(report::picture::InternetEntry { peer: graph::PeerId::new(peer), label, level: f.level })
         })
         .collect()
 }

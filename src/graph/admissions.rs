@@ -71,7 +71,7 @@ struct AllowanceBuilder {
 
 impl AllowanceBuilder {
     fn add_class(&mut self, c: ClassId, conns: &Conns) {
-        match &mut self.by_class[c as usize] {
+        match &mut self.by_class[c.index()] {
             Some(existing) => existing.union_with(conns),
             slot @ None => {
                 *slot = Some(conns.clone());
@@ -177,7 +177,7 @@ impl Builder<'_> {
                 };
                 for classes in in_scope {
                     for &c in classes {
-                        if pods.as_ref().is_none_or(|sel| sel.matches(&self.g.classes[c as usize].labels)) {
+                        if pods.as_ref().is_none_or(|sel| sel.matches(&self.g.classes[c.index()].labels)) {
                             out.push(c);
                         }
                     }
@@ -236,7 +236,7 @@ impl Builder<'_> {
                 } else {
                     for &pi in policies {
                         for (m, ports) in &matches[pi][d] {
-                            credit_rule(&self.g.classes, c as ClassId, ports, direction, m.as_deref(), &mut a);
+                            credit_rule(&self.g.classes, ClassId::new(c), ports, direction, m.as_deref(), &mut a);
                         }
                     }
                     Some(self.compact(&mut a))
@@ -255,7 +255,7 @@ impl Builder<'_> {
         a.touched.sort_unstable();
         let mut by_class = Vec::with_capacity(a.touched.len());
         for c in a.touched.drain(..) {
-            if let Some(conns) = a.by_class[c as usize].take() {
+            if let Some(conns) = a.by_class[c.index()].take() {
                 by_class.push((c, self.intern(conns)));
             }
         }
@@ -296,7 +296,7 @@ impl Builder<'_> {
         let policy = &self.model.policies[policy_index];
         let rule = &policy.rules(direction)[rule_index];
         let destinations: Vec<&Class> =
-            destinations.iter().map(|&c| &self.g.classes[c as usize]).filter(|c| !c.pseudo).collect();
+            destinations.iter().map(|&c| &self.g.classes[c.index()]).filter(|c| !c.pseudo).collect();
         if destinations.is_empty() {
             return;
         }
@@ -334,7 +334,7 @@ fn credit_rule(
     match direction {
         Direction::Ingress => {
             // Named ports resolve on the destination: the selected class itself.
-            let conns = ports.on(&classes[c as usize]);
+            let conns = ports.on(&classes[c.index()]);
             if conns.is_empty() {
                 return;
             }
@@ -346,7 +346,7 @@ fn credit_rule(
                 a.everyone_named.extend(ports.named.iter().cloned());
             }
             // Towards an address a named port matches nothing.
-            Some(ms) => credit(a, Some(ms), |dst| ports.on(&classes[dst as usize]), &ports.numeric),
+            Some(ms) => credit(a, Some(ms), |dst| ports.on(&classes[dst.index()]), &ports.numeric),
         },
     }
 }
@@ -393,13 +393,13 @@ pub(super) fn admitted(allowance: Option<&Allowance>, source: &Source, table: &[
     match source {
         Source::Class(c) => {
             if let Some(by) = a.class(*c) {
-                x.union_with(&table[by as usize]);
+                x.union_with(&table[by.index()]);
             }
         }
         Source::Addresses(ranges) => {
             for (first, last, conns) in &a.by_atoms {
                 if ranges.is_empty() || (*first..=*last).any(|i| atom_overlaps(atoms, i, ranges)) {
-                    x.union_with(&table[*conns as usize]);
+                    x.union_with(&table[conns.index()]);
                 }
             }
         }

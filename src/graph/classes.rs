@@ -61,9 +61,9 @@ impl Builder<'_> {
         let mut by_name: Vec<(String, usize)> =
             model.workloads.iter().enumerate().map(|(i, w)| (w.peer_name(), i)).collect();
         by_name.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut peer_of = vec![0 as PeerId; model.workloads.len()];
+        let mut peer_of = vec![PeerId::new(0); model.workloads.len()];
         for group in by_name.chunk_by(|a, b| a.0 == b.0) {
-            let id = self.g.peers.len() as PeerId;
+            let id = PeerId::new(self.g.peers.len());
             let workloads: Vec<usize> = group.iter().map(|(_, w)| *w).collect();
             for &w in &workloads {
                 peer_of[w] = id;
@@ -87,13 +87,13 @@ impl Builder<'_> {
             };
             let candidates = class_ids.entry(hash).or_default();
             let found = candidates.iter().copied().find(|&c| {
-                let class = &self.g.classes[c as usize];
+                let class = &self.g.classes[c.index()];
                 class.namespace == w.meta.namespace
                     && class.labels == w.pod_labels
                     && class.named_ports == named
                     && class.windows == w.windows.is_some()
             });
-            let next = self.g.classes.len() as ClassId;
+            let next = ClassId::new(self.g.classes.len());
             let id = found.unwrap_or(next);
             if found.is_none() {
                 candidates.push(next);
@@ -109,13 +109,13 @@ impl Builder<'_> {
                     windows: w.windows.is_some(),
                 });
             }
-            let class = &mut self.g.classes[id as usize];
+            let class = &mut self.g.classes[id.index()];
             class.workloads.push(i);
             let peer = peer_of[i];
             if !class.peers.contains(&peer) {
                 class.peers.push(peer);
             }
-            let peer = &mut self.g.peers[peer as usize];
+            let peer = &mut self.g.peers[peer.index()];
             if !peer.classes.contains(&id) {
                 peer.classes.push(id);
             }
@@ -141,7 +141,7 @@ impl Builder<'_> {
                     .map_or_else(|| controllers::well_known_namespace_labels(&class.namespace), |l| (*l).clone());
                 (base.with(NAMESPACE_NAME_LABEL, &class.namespace), Vec::new())
             });
-            entry.1.push(id as ClassId);
+            entry.1.push(ClassId::new(id));
         }
     }
 
@@ -157,7 +157,7 @@ impl Builder<'_> {
             pseudo: true,
             windows: false,
         });
-        (self.g.classes.len() - 1) as ClassId
+        ClassId::new(self.g.classes.len() - 1)
     }
 
     /// Which classes each policy selects, and the isolation it gives them where the dataplane
@@ -173,12 +173,12 @@ impl Builder<'_> {
                     classes
                         .iter()
                         .copied()
-                        .filter(|&c| policy.pod_selector.matches(&self.g.classes[c as usize].labels))
+                        .filter(|&c| policy.pod_selector.matches(&self.g.classes[c.index()].labels))
                         .collect()
                 })
                 .unwrap_or_default();
             for &c in &selected {
-                let class = &mut self.g.classes[c as usize];
+                let class = &mut self.g.classes[c.index()];
                 if !enforced || (class.windows && !windows_enforced) {
                     continue;
                 }

@@ -37,11 +37,11 @@ impl Graph {
                 Endpoint::Peer(p) => {
                     self.peer_targets(*p, &index, &mut acc, &mut touched);
                     for q in touched.drain(..) {
-                        if let Some(conns) = acc[q as usize].take() {
-                            out.push((order.peer_rank[q as usize], Endpoint::Peer(q), conns));
+                        if let Some(conns) = acc[q.index()].take() {
+                            out.push((order.peer_rank[q.index()], Endpoint::Peer(q), conns));
                         }
                     }
-                    for (range, id) in &self.external_out[*p as usize] {
+                    for (range, id) in &self.external_out[p.index()] {
                         out.push((
                             order.rank(&Endpoint::External(*range)),
                             Endpoint::External(*range),
@@ -51,12 +51,12 @@ impl Graph {
                 }
                 Endpoint::External(range) => {
                     for &(p, id) in order.ingress_from.get(range).map(Vec::as_slice).unwrap_or_default() {
-                        out.push((order.peer_rank[p as usize], Endpoint::Peer(p), self.conns(id).clone()));
+                        out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
                     }
                 }
                 Endpoint::IngressController => {
                     for &(p, id) in &self.ingress_controller_edges {
-                        out.push((order.peer_rank[p as usize], Endpoint::Peer(p), self.conns(id).clone()));
+                        out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
                     }
                 }
             }
@@ -72,15 +72,15 @@ impl Graph {
     /// The peers `p` reaches, accumulated into `acc` (indexed by peer), with `touched` listing them.
     fn peer_targets(&self, p: PeerId, index: &EdgeIndex, acc: &mut [Option<Conns>], touched: &mut Vec<PeerId>) {
         let mut seen: FxHashSet<ClassId> = FxHashSet::default();
-        for &s in &self.peers[p as usize].classes {
+        for &s in &self.peers[p.index()].classes {
             seen.clear();
             let mut candidates: Vec<ClassId> = Vec::new();
             let mut consider = |d: ClassId, candidates: &mut Vec<ClassId>| {
-                if !self.classes[d as usize].pseudo && seen.insert(d) {
+                if !self.classes[d.index()].pseudo && seen.insert(d) {
                     candidates.push(d);
                 }
             };
-            if index.open_out[s as usize] {
+            if index.open_out[s.index()] {
                 for &d in &index.open_in {
                     consider(d, &mut candidates);
                 }
@@ -98,11 +98,11 @@ impl Graph {
                 if allowed.is_empty() {
                     continue;
                 }
-                for &q in &self.classes[d as usize].peers {
+                for &q in &self.classes[d.index()].peers {
                     if q == p {
                         continue;
                     }
-                    match &mut acc[q as usize] {
+                    match &mut acc[q.index()] {
                         Some(c) => c.union_with(&allowed),
                         slot @ None => {
                             *slot = Some(allowed.clone());
@@ -130,7 +130,7 @@ impl Builder<'_> {
             }
             // Exposures count any plausible controller where it is unknown; the edge, one pod.
             let allowed = if entry.source == Source::Class(g.ingress_controller) {
-                let inbound = g.inbound.get(x.class as usize).and_then(Option::as_ref);
+                let inbound = g.inbound.get(x.class.index()).and_then(Option::as_ref);
                 x.wanted.intersect(&admitted(inbound, &entry.source, &g.conns, &g.ip_space.atoms))
             } else {
                 x.admitted.clone()
@@ -138,7 +138,7 @@ impl Builder<'_> {
             if allowed.is_empty() {
                 continue;
             }
-            for &peer in &g.classes[x.class as usize].peers {
+            for &peer in &g.classes[x.class.index()].peers {
                 per_peer.entry(peer).or_default().union_with(&allowed);
             }
         }
@@ -160,7 +160,7 @@ struct EdgeIndex {
 
 impl EdgeIndex {
     fn admitted_by(&self, s: ClassId) -> &[ClassId] {
-        let s = s as usize;
+        let s = s.index();
         &self.admitted_by[self.admitted_start[s]..self.admitted_start[s + 1]]
     }
 }
@@ -170,7 +170,7 @@ impl EdgeIndex {
         let n = g.classes.len();
         let open_in = (0..n)
             .filter(|&d| !g.classes[d].pseudo && g.inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty()))
-            .map(|d| d as ClassId)
+            .map(ClassId::new)
             .collect();
         let open_out = (0..n)
             .map(|s| g.outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty()))
@@ -179,19 +179,19 @@ impl EdgeIndex {
         let mut admitted_start = vec![0usize; n + 1];
         for a in g.inbound.iter().flatten() {
             for s in a.classes() {
-                admitted_start[s as usize + 1] += 1;
+                admitted_start[s.index() + 1] += 1;
             }
         }
         for i in 0..n {
             admitted_start[i + 1] += admitted_start[i];
         }
         let mut fill = admitted_start.clone();
-        let mut admitted_by = vec![0 as ClassId; admitted_start[n]];
+        let mut admitted_by = vec![ClassId::new(0); admitted_start[n]];
         for (d, a) in g.inbound.iter().enumerate() {
             if let Some(a) = a {
                 for s in a.classes() {
-                    admitted_by[fill[s as usize]] = d as ClassId;
-                    fill[s as usize] += 1;
+                    admitted_by[fill[s.index()]] = ClassId::new(d);
+                    fill[s.index()] += 1;
                 }
             }
         }
@@ -216,7 +216,7 @@ impl EndpointOrder {
         for (p, list) in g.external_in.iter().enumerate() {
             for (range, id) in list {
                 ranges.insert(*range, ());
-                ingress_from.entry(*range).or_default().push((p as PeerId, *id));
+                ingress_from.entry(*range).or_default().push((PeerId::new(p), *id));
             }
         }
         for list in &g.external_out {
@@ -230,7 +230,7 @@ impl EndpointOrder {
             g.peers
                 .iter()
                 .enumerate()
-                .map(|(p, peer)| (Cow::Borrowed(peer.name.as_str()), Endpoint::Peer(p as PeerId))),
+                .map(|(p, peer)| (Cow::Borrowed(peer.name.as_str()), Endpoint::Peer(PeerId::new(p)))),
         );
         all.extend(
             ranges.keys().map(|r| (Cow::Owned(g.endpoint_name(&Endpoint::External(*r))), Endpoint::External(*r))),
@@ -243,7 +243,7 @@ impl EndpointOrder {
         let mut range_rank = BTreeMap::new();
         for (rank, (_, ep)) in all.iter().enumerate() {
             match ep {
-                Endpoint::Peer(p) => peer_rank[*p as usize] = rank,
+                Endpoint::Peer(p) => peer_rank[p.index()] = rank,
                 Endpoint::External(r) => {
                     range_rank.insert(*r, rank);
                 }
@@ -251,7 +251,7 @@ impl EndpointOrder {
             }
         }
         for list in ingress_from.values_mut() {
-            list.sort_by_key(|(p, _)| peer_rank[*p as usize]);
+            list.sort_by_key(|(p, _)| peer_rank[p.index()]);
         }
         // Only peers, the ranges that send into the cluster and the controller start edges.
         let names = all
@@ -267,7 +267,7 @@ impl EndpointOrder {
 
     fn rank(&self, ep: &Endpoint) -> usize {
         match ep {
-            Endpoint::Peer(p) => self.peer_rank[*p as usize],
+            Endpoint::Peer(p) => self.peer_rank[p.index()],
             Endpoint::External(r) => self.range_rank.get(r).copied().unwrap_or(usize::MAX),
             Endpoint::IngressController => usize::MAX,
         }

@@ -95,8 +95,8 @@ impl Graph {
         let mut entries = Vec::new();
         match (from, to) {
             (Party::Peer(s), Party::Peer(d)) => {
-                for &sc in &self.peers[*s as usize].classes {
-                    for &dc in &self.peers[*d as usize].classes {
+                for &sc in &self.peers[s.index()].classes {
+                    for &dc in &self.peers[d.index()].classes {
                         let egress = self.side(model, sc, Direction::Egress, &Counterpart::Class(dc), Some(dc));
                         let ingress = self.side(model, dc, Direction::Ingress, &Counterpart::Class(sc), Some(dc));
                         let allowed = egress.allows.intersect(&ingress.allows);
@@ -105,7 +105,7 @@ impl Graph {
                 }
             }
             (Party::Peer(s), Party::Addresses(range)) => {
-                for &sc in &self.peers[*s as usize].classes {
+                for &sc in &self.peers[s.index()].classes {
                     let egress = self.side(model, sc, Direction::Egress, &Counterpart::EveryAddress(*range), None);
                     let allowed = egress.allows.clone();
                     pairs.push(ClassVerdict { egress: Some(egress), ingress: None, allowed });
@@ -114,7 +114,7 @@ impl Graph {
             (Party::Addresses(range), Party::Peer(d)) => {
                 // As towards a range: a rule counts when it covers all of it, so that both
                 // directions answer the same question.
-                for &dc in &self.peers[*d as usize].classes {
+                for &dc in &self.peers[d.index()].classes {
                     let ingress =
                         self.side(model, dc, Direction::Ingress, &Counterpart::EveryAddress(*range), Some(dc));
                     let allowed = ingress.allows.clone();
@@ -123,7 +123,7 @@ impl Graph {
             }
             (Party::Internet | Party::IngressController, Party::Peer(d)) => {
                 let through_controller = *from == Party::IngressController;
-                let classes = &self.peers[*d as usize].classes;
+                let classes = &self.peers[d.index()].classes;
                 for x in &self.exposures {
                     let entry = &self.entries[x.entry];
                     let via_controller = entry.kind.through_controller();
@@ -180,7 +180,7 @@ impl Graph {
 
     /// The ports a rule lists, named ones resolved on `class`.
     pub fn rule_ports_on(&self, rule: &PolicyRule, class: ClassId) -> Conns {
-        RulePorts::of(rule.ports.as_deref()).on(&self.classes[class as usize])
+        RulePorts::of(rule.ports.as_deref()).on(&self.classes[class.index()])
     }
 
     /// What the policies of `class` say for `direction` about `other`. Named ports resolve on
@@ -193,7 +193,7 @@ impl Graph {
         other: &Counterpart,
         destination: Option<ClassId>,
     ) -> Side {
-        let c = &self.classes[class as usize];
+        let c = &self.classes[class.index()];
         let isolating = match direction {
             Direction::Ingress => c.ingress_policies.clone(),
             Direction::Egress => c.egress_policies.clone(),
@@ -248,7 +248,7 @@ impl Graph {
         }
         let ports = RulePorts::of(rule.ports.as_deref());
         match destination {
-            Some(d) => ports.on(&self.classes[d as usize]),
+            Some(d) => ports.on(&self.classes[d.index()]),
             None => ports.numeric,
         }
     }
@@ -256,7 +256,7 @@ impl Graph {
     fn peer_matches(&self, policy: &NetworkPolicy, peer: &PeerSelector, other: &Counterpart) -> bool {
         match (peer, other) {
             (PeerSelector::Pods { namespaces, pods, .. }, Counterpart::Class(c)) => {
-                let class = &self.classes[*c as usize];
+                let class = &self.classes[c.index()];
                 let namespace_ok = match namespaces {
                     None => class.namespace == policy.meta.namespace,
                     Some(sel) => self.namespaces.get(&class.namespace).is_some_and(|(labels, _)| sel.matches(labels)),
@@ -279,7 +279,7 @@ impl Graph {
             (PeerSelector::Pods { namespaces: None, pods, .. }, Counterpart::UnknownController) => {
                 !self.namespaces.get(&policy.meta.namespace).is_some_and(|(_, classes)| {
                     classes.iter().any(|&k| {
-                        let k = &self.classes[k as usize];
+                        let k = &self.classes[k.index()];
                         !k.pseudo && pods.as_ref().is_none_or(|s| s.matches(&k.labels))
                     })
                 })
@@ -331,13 +331,13 @@ impl Graph {
             return Ok(Party::Addresses(range));
         }
         if let Some(i) = self.peers.iter().position(|p| p.name == text) {
-            return Ok(Party::Peer(i as PeerId));
+            return Ok(Party::Peer(PeerId::new(i)));
         }
         let prefix = format!("{text}[");
         let candidates: Vec<usize> =
             self.peers.iter().enumerate().filter(|(_, p)| p.name.starts_with(&prefix)).map(|(i, _)| i).collect();
         match candidates.as_slice() {
-            [one] => Ok(Party::Peer(*one as PeerId)),
+            [one] => Ok(Party::Peer(PeerId::new(*one))),
             [] => {
                 let name = text.rsplit('/').next().unwrap_or(text).split('[').next().unwrap_or(text);
                 let similar: Vec<&str> = self

@@ -40,7 +40,7 @@ pub(super) fn compute(model: &Model, graph: &Graph, entries: &[Entry]) -> Vec<Ex
     for (ei, entry) in entries.iter().enumerate() {
         let service = &model.services[entry.service];
         for c in selection.selected(service) {
-            let wanted = target_conns(entry.ports.iter().map(|&pi| &service.ports[pi]), &graph.classes[c as usize]);
+            let wanted = target_conns(entry.ports.iter().map(|&pi| &service.ports[pi]), &graph.classes[c.index()]);
             if wanted.is_empty() {
                 continue;
             }
@@ -48,7 +48,7 @@ pub(super) fn compute(model: &Model, graph: &Graph, entries: &[Entry]) -> Vec<Ex
                 // An unknown controller: whatever a plausible one would be admitted.
                 graph.admits_unknown_controller(model, c, &wanted)
             } else {
-                let inbound = graph.inbound.get(c as usize).and_then(Option::as_ref);
+                let inbound = graph.inbound.get(c.index()).and_then(Option::as_ref);
                 wanted.intersect(&admitted(inbound, &entry.source, &graph.conns, &graph.ip_space.atoms))
             };
             exposures.push(Exposure { entry: ei, class: c, wanted, admitted });
@@ -72,7 +72,7 @@ impl<'g> ServiceSelection<'g> {
         let indexed = if needed { classes } else { &[] };
         for (i, class) in indexed.iter().enumerate().filter(|(_, c)| !c.pseudo) {
             for (k, v) in class.labels.0.iter() {
-                by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(i as ClassId);
+                by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(ClassId::new(i));
             }
         }
         ServiceSelection { classes, by_label }
@@ -88,7 +88,7 @@ impl<'g> ServiceSelection<'g> {
             .min_by_key(|c| c.len())
             .unwrap_or_default();
         candidates.iter().copied().filter(move |&c| {
-            let labels = &self.classes[c as usize].labels;
+            let labels = &self.classes[c.index()].labels;
             selector.is_some_and(|sel| sel.0.iter().all(|(k, v)| labels.get(k) == Some(&**v)))
         })
     }

@@ -24,7 +24,7 @@ impl Builder<'_> {
         }
         let mut per = vec![a.everyone.clone(); self.g.ip_space.atoms.len()];
         for (first, last, conns) in &a.by_atoms {
-            let conns = &self.g.conns[*conns as usize];
+            let conns = &self.g.conns[conns.index()];
             for slot in &mut per[*first..=*last] {
                 slot.union_with(conns);
             }
@@ -43,8 +43,8 @@ impl Builder<'_> {
                 let mut combined: Option<AtomConns> = None;
                 for &c in &classes {
                     let allowance = match direction {
-                        Direction::Egress => outbound[c as usize].as_ref(),
-                        Direction::Ingress => inbound[c as usize].as_ref(),
+                        Direction::Egress => outbound[c.index()].as_ref(),
+                        Direction::Ingress => inbound[c.index()].as_ref(),
                     };
                     let this = self.atom_conns(allowance);
                     combined = Some(match combined {

@@ -51,9 +51,40 @@ pub use conns::{Conns, PortSet};
 use ipspace::IpSpace;
 pub use routes::Source;
 
-pub type ClassId = u32;
-pub type PeerId = u32;
-pub type ConnsId = u32;
+/// Typed indexes into the graph's tables, so that a class is never looked up among peers. Each is
+/// a `u32` (the tables are far smaller than that) read with [`index`](ClassId::index) at no cost.
+macro_rules! table_index {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The id of the item at `index` of its table.
+            pub fn new(index: usize) -> Self {
+                $name(index as u32)
+            }
+
+            /// The position of the item in its table.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+table_index!(
+    /// A class: an index into [`Graph::classes`].
+    ClassId
+);
+table_index!(
+    /// A peer: an index into [`Graph::peers`].
+    PeerId
+);
+table_index!(
+    /// An interned connection set: an index into the graph's table of them ([`Graph::conns`]).
+    ConnsId
+);
 
 /// The namespace of the `{ingress-controller}` pseudo-peer when the controller is unknown: one pod
 /// with no labels, in a namespace that carries only its automatic label.
@@ -102,12 +133,12 @@ pub struct Graph {
 
 impl Graph {
     pub fn conns(&self, id: ConnsId) -> &Conns {
-        &self.conns[id as usize]
+        &self.conns[id.index()]
     }
 
     pub fn endpoint_name(&self, endpoint: &Endpoint) -> String {
         match endpoint {
-            Endpoint::Peer(p) => self.peers[*p as usize].name.clone(),
+            Endpoint::Peer(p) => self.peers[p.index()].name.clone(),
             Endpoint::External(range) => format!("{range}[External]"),
             Endpoint::IngressController => INGRESS_CONTROLLER.to_string(),
         }
@@ -120,7 +151,7 @@ impl Graph {
             None => Conns::all(),
             Some(a) => {
                 let mut c = a.everyone.clone();
-                resolve_named(&mut c, &a.everyone_named, &self.classes[dst as usize]);
+                resolve_named(&mut c, &a.everyone_named, &self.classes[dst.index()]);
                 if let Some(x) = a.class(dst) {
                     c.union_with(self.conns(x));
                 }
@@ -147,7 +178,7 @@ impl Graph {
             Direction::Ingress => &self.inbound,
             Direction::Egress => &self.outbound,
         };
-        table.get(class as usize).and_then(Option::as_ref)
+        table.get(class.index()).and_then(Option::as_ref)
     }
 
     /// Whether `class` is isolated for `direction` but a rule without peers and ports admits
@@ -192,7 +223,7 @@ impl Graph {
     pub fn matches_any_class(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> bool {
         let PeerSelector::Pods { namespaces, pods, .. } = peer else { return false };
         let matches_in = |classes: &Vec<ClassId>| {
-            classes.iter().any(|&c| pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c as usize].labels)))
+            classes.iter().any(|&c| pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c.index()].labels)))
         };
         match namespaces {
             None => self.namespaces.get(&policy.meta.namespace).is_some_and(|(_, classes)| matches_in(classes)),
@@ -243,7 +274,7 @@ impl<'m> Builder<'m> {
         if let Some(id) = self.conns_ids.get(&conns) {
             return *id;
         }
-        let id = self.g.conns.len() as ConnsId;
+        let id = ConnsId::new(self.g.conns.len());
         self.g.conns.push(conns.clone());
         self.conns_ids.insert(conns, id);
         id

@@ -31,7 +31,7 @@ impl PortQuery {
 
 pub fn party_name(graph: &Graph, party: &Party) -> String {
     match party {
-        Party::Peer(p) => graph.peers[*p as usize].name.clone(),
+        Party::Peer(p) => graph.peers[p.index()].name.clone(),
         Party::Addresses(range) => format!("{range}[External]"),
         Party::Internet => "{internet}".to_string(),
         Party::IngressController => crate::graph::INGRESS_CONTROLLER.to_string(),
@@ -200,7 +200,7 @@ fn class_text(graph: &Graph, class: Option<crate::graph::ClassId>) -> String {
     match class {
         None => "outside the cluster".to_string(),
         Some(c) => {
-            let labels = &graph.classes[c as usize].labels;
+            let labels = &graph.classes[c.index()].labels;
             let text: Vec<String> = labels.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!("{{{}}}", text.join(","))
         }

@@ -40,8 +40,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         let peers: Vec<&str> = classes
             .iter()
-            .flat_map(|(c, _, _)| graph.classes[*c as usize].peers.iter())
-            .map(|&p| graph.peers[p as usize].name.as_str())
+            .flat_map(|(c, _, _)| graph.classes[c.index()].peers.iter())
+            .map(|&p| graph.peers[p.index()].name.as_str())
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -66,7 +66,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         );
         let mut cited = std::collections::BTreeSet::new();
         for (c, _, _) in &classes {
-            for &pi in &graph.classes[*c as usize].ingress_policies {
+            for &pi in &graph.classes[c.index()].ingress_policies {
                 if cited.insert(pi) {
                     let p = &model.policies[pi];
                     finding = finding.with_related(

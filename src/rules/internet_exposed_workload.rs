@@ -91,13 +91,13 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if !graph.entries[x.entry].from_internet || x.admitted.is_empty() {
             continue;
         }
-        for &peer in &graph.classes[x.class as usize].peers {
+        for &peer in &graph.classes[x.class.index()].peers {
             groups.entry((x.entry, peer)).or_default().push((x.class, x.admitted.clone()));
         }
     }
     for ((ei, peer), classes) in groups {
         let entry = &graph.entries[ei];
-        let peer_name = &graph.peers[peer as usize].name;
+        let peer_name = &graph.peers[peer.index()].name;
         let mut admitted = Conns::none();
         for (_, c) in &classes {
             admitted.union_with(c);
@@ -123,8 +123,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let (level, why) = if !isolated {
             let reason = if !graph.profile.dataplane.enforces() {
                 format!("{} enforces no NetworkPolicy", graph.profile.describe())
-            } else if classes.iter().any(|(c, _)| graph.classes[*c as usize].windows) && !graph.profile.windows_enforced
-            {
+            } else if classes.iter().any(|(c, _)| graph.classes[c.index()].windows) && !graph.profile.windows_enforced {
                 format!("its pods run on Windows nodes, where {} enforces no policy", graph.profile.describe())
             } else {
                 "no NetworkPolicy isolates its pods for ingress".to_string()
@@ -165,9 +164,9 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         let workload = classes
             .iter()
-            .flat_map(|(c, _)| graph.classes[*c as usize].workloads.iter())
+            .flat_map(|(c, _)| graph.classes[c.index()].workloads.iter())
             .copied()
-            .find(|w| graph.peers[peer as usize].workloads.contains(w));
+            .find(|w| graph.peers[peer.index()].workloads.contains(w));
         if let Some(w) = workload.map(|w| &model.workloads[w]) {
             path.push(Related {
                 location: w.meta.at(w.pod_labels_span.unwrap_or(w.meta.name_span)),
