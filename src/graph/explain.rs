@@ -153,7 +153,7 @@ impl Graph {
     /// What the backend pods' ingress says about an exposure's source, on the entry's ports. With
     /// `plausible`, an unknown ingress controller is any controller the rules could admit (as
     /// [`Exposure::admitted`] counts it), else the connectivity list's unlabelled pod.
-    pub fn entry_side(&self, model: &Model, x: &Exposure, plausible: bool) -> Side {
+    pub(crate) fn entry_side(&self, model: &Model, x: &Exposure, plausible: bool) -> Side {
         let counterpart = match &self.entries[x.entry].source {
             super::Source::Class(c) if plausible && *c == self.ingress_controller => Counterpart::UnknownController,
             super::Source::Class(c) => Counterpart::Class(*c),
@@ -166,7 +166,7 @@ impl Graph {
 
     /// What the ingress of `class` admits from an ingress controller the repository does not show,
     /// of the `wanted` connections.
-    pub fn admits_unknown_controller(&self, model: &Model, class: ClassId, wanted: &Conns) -> Conns {
+    pub(crate) fn admits_unknown_controller(&self, model: &Model, class: ClassId, wanted: &Conns) -> Conns {
         self.side(model, class, Direction::Ingress, &Counterpart::UnknownController, Some(class))
             .allows
             .intersect(wanted)
@@ -174,13 +174,8 @@ impl Graph {
 
     /// What the ingress of `class` admits from every address of `range` (each rule must cover
     /// all of it).
-    pub fn admits_every_address(&self, model: &Model, class: ClassId, range: &IpRange) -> Conns {
+    pub(crate) fn admits_every_address(&self, model: &Model, class: ClassId, range: &IpRange) -> Conns {
         self.side(model, class, Direction::Ingress, &Counterpart::EveryAddress(*range), Some(class)).allows
-    }
-
-    /// The ports a rule lists, named ones resolved on `class`.
-    pub fn rule_ports_on(&self, rule: &PolicyRule, class: ClassId) -> Conns {
-        RulePorts::of(rule.ports.as_deref()).on(&self.classes[class.index()])
     }
 
     /// What the policies of `class` say for `direction` about `other`. Named ports resolve on
@@ -306,7 +301,7 @@ pub enum PartyError {
 impl Party {
     /// Whether `explain` answers for this pair: a workload on at least one side, and the
     /// pseudo-peers only as sources.
-    pub fn pair_supported(from: &Party, to: &Party) -> bool {
+    pub(crate) fn pair_supported(from: &Party, to: &Party) -> bool {
         matches!(
             (from, to),
             (Party::Peer(_), Party::Peer(_) | Party::Addresses(_))
@@ -319,7 +314,7 @@ impl Graph {
     /// Reads a peer as `explain` accepts it: `namespace/name[Kind]`, `namespace/name` (when one
     /// workload has that name), a CIDR, an address, a range `a-b` (with or without `[External]`),
     /// `{internet}` or `{ingress-controller}`.
-    pub fn party(&self, text: &str) -> Result<Party, PartyError> {
+    pub(crate) fn party(&self, text: &str) -> Result<Party, PartyError> {
         let text = text.trim();
         match text {
             "{internet}" | "internet" => return Ok(Party::Internet),
@@ -407,14 +402,6 @@ fn block_has_address_in(cidr: &IpRange, except: &[IpRange], range: &IpRange) -> 
         }
     }
     first <= last
-}
-
-/// Whether `conns` allows `port` of `protocol`, or any port when `port` is `None`.
-pub fn allows_port(conns: &Conns, protocol: crate::model::net::Protocol, port: Option<u16>) -> bool {
-    match port {
-        Some(p) => conns.allows(protocol, p),
-        None => !conns.ports(protocol).is_empty(),
-    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub(super) fn is_public_address(range: &IpRange) -> bool {
 }
 
 /// The addresses of internet clients: every address outside the private ranges, per family.
-pub fn internet_ranges() -> Vec<IpRange> {
+pub(crate) fn internet_ranges() -> Vec<IpRange> {
     let mut private = private_ranges();
     private.sort();
     let mut out = Vec::new();

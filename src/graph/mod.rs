@@ -27,14 +27,14 @@
 mod admissions;
 mod classes;
 pub mod conns;
-pub mod diff;
+pub(crate) mod diff;
 mod edges;
 pub mod explain;
-pub mod exposure;
+pub(crate) mod exposure;
 mod external;
-pub mod internet;
-pub mod ipspace;
-pub mod routes;
+pub(crate) mod internet;
+pub(crate) mod ipspace;
+pub(crate) mod routes;
 
 use std::collections::BTreeMap;
 
@@ -44,12 +44,13 @@ use crate::model::net::IpRange;
 use crate::model::selector::Labels;
 use crate::model::{Direction, Model, NetworkPolicy, PeerSelector};
 use crate::profile::Profile;
-pub use admissions::UnknownNamedPort;
+pub(crate) use admissions::UnknownNamedPort;
 use admissions::{resolve_named, Allowance, PeerKey};
-pub use classes::{Class, Peer};
+pub(crate) use classes::Class;
+pub use classes::Peer;
 pub use conns::{Conns, PortSet};
 use ipspace::IpSpace;
-pub use routes::Source;
+pub(crate) use routes::Source;
 
 /// Typed indexes into the graph's tables, so that a class is never looked up among peers. Each is
 /// a `u32` (the tables are far smaller than that) read with [`index`](ClassId::index) at no cost.
@@ -101,11 +102,11 @@ pub enum Endpoint {
 /// The reachability graph.
 #[derive(Debug, Default)]
 pub struct Graph {
-    pub classes: Vec<Class>,
+    pub(crate) classes: Vec<Class>,
     pub peers: Vec<Peer>,
     /// The class of the `{ingress-controller}` pseudo-peer.
-    pub ingress_controller: ClassId,
-    pub ip_space: IpSpace,
+    pub(crate) ingress_controller: ClassId,
+    pub(crate) ip_space: IpSpace,
     /// Per peer: connections to and from external ranges (maximal ranges, address order).
     external_out: Vec<Vec<(IpRange, ConnsId)>>,
     external_in: Vec<Vec<(IpRange, ConnsId)>>,
@@ -113,26 +114,26 @@ pub struct Graph {
     ingress_controller_edges: Vec<(PeerId, ConnsId)>,
     conns: Vec<Conns>,
     /// Classes each policy selects (indexes parallel to [`Model::policies`]).
-    pub policy_selects: Vec<Vec<ClassId>>,
+    pub(crate) policy_selects: Vec<Vec<ClassId>>,
     /// Named ports of policy rules that no destination pod declares.
-    pub unknown_named_ports: Vec<UnknownNamedPort>,
+    pub(crate) unknown_named_ports: Vec<UnknownNamedPort>,
     /// Ingress and Route backends that name no Service, or no port of it.
-    pub unresolved_backends: Vec<routes::UnresolvedBackend>,
+    pub(crate) unresolved_backends: Vec<routes::UnresolvedBackend>,
     /// What each isolated class admits (None: not isolated), per direction.
     inbound: Vec<Option<Allowance>>,
     outbound: Vec<Option<Allowance>>,
     /// Namespaces that hold classes (declared or not), with their labels (the automatic name
     /// label included) and their classes.
-    pub namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
+    pub(crate) namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
     /// What the graph assumed about the cluster.
-    pub profile: Profile,
+    pub(crate) profile: Profile,
     /// Ways in from outside the cluster and through ingress controllers, and what they reach.
-    pub entries: Vec<routes::Entry>,
-    pub exposures: Vec<exposure::Exposure>,
+    pub(crate) entries: Vec<routes::Entry>,
+    pub(crate) exposures: Vec<exposure::Exposure>,
 }
 
 impl Graph {
-    pub fn conns(&self, id: ConnsId) -> &Conns {
+    pub(crate) fn conns(&self, id: ConnsId) -> &Conns {
         &self.conns[id.index()]
     }
 
@@ -146,7 +147,7 @@ impl Graph {
 
     /// What `src` may open to `dst` (classes): its egress and the destination's ingress both
     /// allow it.
-    pub fn allowed(&self, src: ClassId, dst: ClassId) -> Conns {
+    pub(crate) fn allowed(&self, src: ClassId, dst: ClassId) -> Conns {
         let egress = match self.allowance(src, Direction::Egress) {
             None => Conns::all(),
             Some(a) => {
@@ -183,18 +184,18 @@ impl Graph {
 
     /// Whether `class` is isolated for `direction` but a rule without peers and ports admits
     /// every connection anyway (`ingress: [{}]`).
-    pub fn admits_everything(&self, class: ClassId, direction: Direction) -> bool {
+    pub(crate) fn admits_everything(&self, class: ClassId, direction: Direction) -> bool {
         self.allowance(class, direction).is_some_and(|a| a.everyone.is_all())
     }
 
     /// Whether `class` is isolated for `direction` by at least one policy.
-    pub fn isolated(&self, class: ClassId, direction: Direction) -> bool {
+    pub(crate) fn isolated(&self, class: ClassId, direction: Direction) -> bool {
         self.allowance(class, direction).is_some()
     }
 
     /// Connections the class's egress allows towards the external address range `target`
     /// (every atom of it must allow them); everything when egress is not isolated.
-    pub fn egress_to_external(&self, class: ClassId, target: &IpRange) -> Conns {
+    pub(crate) fn egress_to_external(&self, class: ClassId, target: &IpRange) -> Conns {
         let Some(a) = self.allowance(class, Direction::Egress) else { return Conns::all() };
         self.to_external(a, target)
     }
@@ -220,7 +221,7 @@ impl Graph {
     }
 
     /// Whether a `from`/`to` element of `policy` matches some class (stops at the first).
-    pub fn matches_any_class(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> bool {
+    pub(crate) fn matches_any_class(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> bool {
         let PeerSelector::Pods { namespaces, pods, .. } = peer else { return false };
         let matches_in = |classes: &Vec<ClassId>| {
             classes.iter().any(|&c| pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c.index()].labels)))
