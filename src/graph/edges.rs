@@ -4,7 +4,8 @@
 //!
 //! An edge index lists, per class, the classes that may be reached without being named (open
 //! ingress, open egress, ingress rules that name the source), so that a source only tries its
-//! candidates; an endpoint order ranks every endpoint by name once.
+//! candidates; an endpoint order ranks every endpoint by name once. It decides nothing a policy
+//! says (that is [`super::admissions`]) and walks no route (that is [`super::routes`]).
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,7 @@
 //! Each peer's connections to and from addresses outside the cluster: the allowances read over
 //! the address atoms, merged into maximal ranges with equal connections. Computed once while the
-//! graph is built; [`super::edges`] streams them.
+//! graph is built; [`super::edges`] streams them. It reads allowances, never policies: what a
+//! rule admits is decided in [`super::admissions`] alone.
 
 use super::admissions::Allowance;
 use super::{Builder, Conns};

@@ -19,8 +19,9 @@
 //! This module holds the [`Graph`] type, its queries and the order in which it is built; each
 //! step lives in its own module: `classes` (classes, peers, the policies that select them),
 //! `admissions` (what each isolated class admits), `external` (connections to and from addresses
-//! outside the cluster), [`routes`] (every way in, resolved once), [`exposure`] (the ways in
-//! joined with their backend pods) and `edges` (streaming the connectivity list). The graph
+//! outside the cluster), `routes` (every way in, resolved once), `exposure` (the ways in joined
+//! with their backend pods), `internet` (which addresses are public) and `edges` (streaming the
+//! connectivity list); [`explain`] answers why, `diff` compares two graphs. The graph
 //! records facts (an unknown named port, an unresolved backend) as types: it never words a
 //! finding, and nothing here imports the rules or the report.
 
@@ -75,7 +76,7 @@ macro_rules! table_index {
 }
 
 table_index!(
-    /// A class: an index into [`Graph::classes`].
+    /// A class: an index into the graph's classes.
     ClassId
 );
 table_index!(
@@ -83,7 +84,7 @@ table_index!(
     PeerId
 );
 table_index!(
-    /// An interned connection set: an index into the graph's table of them ([`Graph::conns`]).
+    /// An interned connection set: an index into the graph's table of them.
     ConnsId
 );
 
