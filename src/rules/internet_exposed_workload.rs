@@ -6,6 +6,11 @@
 //! Levels (DESIGN §6): an error when nothing isolates the pods for ingress; a note when they are
 //! isolated and the entry is guarded (TLS-terminated, or restricted to some client addresses by
 //! the Service or by the admitting rules); a warning otherwise.
+//!
+//! The graph describes ways in with types (the opening object, what the pods see as the source,
+//! the guard, the request match); the words for them are chosen here, and `ingress-backend-blocked`
+//! borrows them so that both rules name a way in alike. `kubereach explain` words its answer in
+//! the report stage.
 
 use std::collections::BTreeMap;
 
