@@ -311,8 +311,8 @@ fn explain_agrees_with_the_graph_on_every_pair_of_the_example() {
     })
     .unwrap();
     let mut checked = 0;
-    for s in 0..g.peers.len() as u32 {
-        for d in 0..g.peers.len() as u32 {
+    for s in (0..g.peers.len()).map(graph::PeerId::new) {
+        for d in (0..g.peers.len()).map(graph::PeerId::new) {
             if s == d {
                 continue;
             }
@@ -321,7 +321,7 @@ fn explain_agrees_with_the_graph_on_every_pair_of_the_example() {
                 .get(&(g.endpoint_name(&Endpoint::Peer(s)), g.endpoint_name(&Endpoint::Peer(d))))
                 .cloned()
                 .unwrap_or_else(Conns::none);
-            assert_eq!(e.allowed, want, "{} => {}", g.peers[s as usize].name, g.peers[d as usize].name);
+            assert_eq!(e.allowed, want, "{} => {}", g.peers[s.index()].name, g.peers[d.index()].name);
             // The cited rules add up to each side's verdict.
             for pair in &e.pairs {
                 for side in pair.egress.iter().chain(pair.ingress.iter()) {
@@ -342,7 +342,7 @@ fn explain_agrees_with_the_graph_on_every_pair_of_the_example() {
             .get(&(kubereach::graph::INGRESS_CONTROLLER.to_string(), g.endpoint_name(&Endpoint::Peer(s))))
             .cloned()
             .unwrap_or_else(Conns::none);
-        assert_eq!(e.allowed, want, "{{ingress-controller}} => {}", g.peers[s as usize].name);
+        assert_eq!(e.allowed, want, "{{ingress-controller}} => {}", g.peers[s.index()].name);
     }
     assert_eq!(checked, g.peers.len() * (g.peers.len() - 1));
     assert!(checked >= 56, "the example has at least 8 workloads");

@@ -44,8 +44,8 @@ fn library_graph(files: &[(&str, &str)]) -> Graph {
     graph::build(&loaded.model)
 }
 
-fn peer(graph: &Graph, name: &str) -> u32 {
-    graph.peers.iter().position(|p| p.name == name).unwrap_or_else(|| panic!("no peer {name}")) as u32
+fn peer(graph: &Graph, name: &str) -> graph::PeerId {
+    graph::PeerId::new(graph.peers.iter().position(|p| p.name == name).unwrap_or_else(|| panic!("no peer {name}")))
 }
 
 fn render(

@@ -345,7 +345,9 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
 /// standard error, for the commands whose standard output is an answer rather than a report: the
 /// answer holds without the objects they concern.
 fn print_input_problems(loaded: &build::Loaded, graph: &graph::Graph) {
-    let mut diagnostics: Vec<_> = loaded.findings.iter().chain(graph.findings.iter()).cloned().collect();
+    let cx = rules::Context { model: &loaded.model, graph };
+    let backends = rules::run(&cx, &|id: &str| matches!(id, "dangling-ingress-backend" | "unknown-named-port"));
+    let mut diagnostics: Vec<_> = loaded.findings.iter().cloned().chain(backends).collect();
     result::order::sort_findings(&mut diagnostics, &loaded.files);
     diagnostics.retain(|f| f.level >= Level::Warning);
     let stderr = io::stderr();
@@ -368,7 +370,7 @@ fn internet_entries(loaded: &build::Loaded, graph: &graph::Graph) -> Vec<report:
             let object = &f.key.object;
             let label =
                 if object.starts_with(&format!("{kind}/")) { object.clone() } else { format!("{kind} {object}") };
-            Some(report::picture::InternetEntry { peer: peer as graph::PeerId, label, level: f.level })
+            Some(report::picture::InternetEntry { peer: graph::PeerId::new(peer), label, level: f.level })
         })
         .collect()
 }

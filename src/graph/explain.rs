@@ -6,7 +6,8 @@
 //! the graph computed for the pair: a test holds the two to agreement on every pair of a
 //! repository.
 
-use super::{Graph, PeerId, RulePorts};
+use super::admissions::RulePorts;
+use super::{Graph, PeerId};
 use crate::graph::exposure::Exposure;
 use crate::graph::{ClassId, Conns};
 use crate::model::net::{Family, IpRange};
@@ -94,8 +95,8 @@ impl Graph {
         let mut entries = Vec::new();
         match (from, to) {
             (Party::Peer(s), Party::Peer(d)) => {
-                for &sc in &self.peers[*s as usize].classes {
-                    for &dc in &self.peers[*d as usize].classes {
+                for &sc in &self.peers[s.index()].classes {
+                    for &dc in &self.peers[d.index()].classes {
                         let egress = self.side(model, sc, Direction::Egress, &Counterpart::Class(dc), Some(dc));
                         let ingress = self.side(model, dc, Direction::Ingress, &Counterpart::Class(sc), Some(dc));
                         let allowed = egress.allows.intersect(&ingress.allows);
@@ -104,7 +105,7 @@ impl Graph {
                 }
             }
             (Party::Peer(s), Party::Addresses(range)) => {
-                for &sc in &self.peers[*s as usize].classes {
+                for &sc in &self.peers[s.index()].classes {
                     let egress = self.side(model, sc, Direction::Egress, &Counterpart::EveryAddress(*range), None);
                     let allowed = egress.allows.clone();
                     pairs.push(ClassVerdict { egress: Some(egress), ingress: None, allowed });
@@ -113,7 +114,7 @@ impl Graph {
             (Party::Addresses(range), Party::Peer(d)) => {
                 // As towards a range: a rule counts when it covers all of it, so that both
                 // directions answer the same question.
-                for &dc in &self.peers[*d as usize].classes {
+                for &dc in &self.peers[d.index()].classes {
                     let ingress =
                         self.side(model, dc, Direction::Ingress, &Counterpart::EveryAddress(*range), Some(dc));
                     let allowed = ingress.allows.clone();
@@ -122,11 +123,10 @@ impl Graph {
             }
             (Party::Internet | Party::IngressController, Party::Peer(d)) => {
                 let through_controller = *from == Party::IngressController;
-                let classes = &self.peers[*d as usize].classes;
+                let classes = &self.peers[d.index()].classes;
                 for x in &self.exposures {
                     let entry = &self.entries[x.entry];
-                    let via_controller =
-                        matches!(entry.kind, super::exposure::EntryKind::Ingress | super::exposure::EntryKind::Route);
+                    let via_controller = entry.kind.through_controller();
                     let wanted = if through_controller { via_controller } else { entry.from_internet };
                     if !wanted || !classes.contains(&x.class) {
                         continue;
@@ -153,7 +153,7 @@ impl Graph {
     /// What the backend pods' ingress says about an exposure's source, on the entry's ports. With
     /// `plausible`, an unknown ingress controller is any controller the rules could admit (as
     /// [`Exposure::admitted`] counts it), else the connectivity list's unlabelled pod.
-    pub fn entry_side(&self, model: &Model, x: &Exposure, plausible: bool) -> Side {
+    pub(crate) fn entry_side(&self, model: &Model, x: &Exposure, plausible: bool) -> Side {
         let counterpart = match &self.entries[x.entry].source {
             super::Source::Class(c) if plausible && *c == self.ingress_controller => Counterpart::UnknownController,
             super::Source::Class(c) => Counterpart::Class(*c),
@@ -166,7 +166,7 @@ impl Graph {
 
     /// What the ingress of `class` admits from an ingress controller the repository does not show,
     /// of the `wanted` connections.
-    pub fn admits_unknown_controller(&self, model: &Model, class: ClassId, wanted: &Conns) -> Conns {
+    pub(crate) fn admits_unknown_controller(&self, model: &Model, class: ClassId, wanted: &Conns) -> Conns {
         self.side(model, class, Direction::Ingress, &Counterpart::UnknownController, Some(class))
             .allows
             .intersect(wanted)
@@ -174,13 +174,8 @@ impl Graph {
 
     /// What the ingress of `class` admits from every address of `range` (each rule must cover
     /// all of it).
-    pub fn admits_every_address(&self, model: &Model, class: ClassId, range: &IpRange) -> Conns {
+    pub(crate) fn admits_every_address(&self, model: &Model, class: ClassId, range: &IpRange) -> Conns {
         self.side(model, class, Direction::Ingress, &Counterpart::EveryAddress(*range), Some(class)).allows
-    }
-
-    /// The ports a rule lists, named ones resolved on `class`.
-    pub fn rule_ports_on(&self, rule: &PolicyRule, class: ClassId) -> Conns {
-        RulePorts::of(rule.ports.as_deref()).on(&self.classes[class as usize])
     }
 
     /// What the policies of `class` say for `direction` about `other`. Named ports resolve on
@@ -193,7 +188,7 @@ impl Graph {
         other: &Counterpart,
         destination: Option<ClassId>,
     ) -> Side {
-        let c = &self.classes[class as usize];
+        let c = &self.classes[class.index()];
         let isolating = match direction {
             Direction::Ingress => c.ingress_policies.clone(),
             Direction::Egress => c.egress_policies.clone(),
@@ -248,7 +243,7 @@ impl Graph {
         }
         let ports = RulePorts::of(rule.ports.as_deref());
         match destination {
-            Some(d) => ports.on(&self.classes[d as usize]),
+            Some(d) => ports.on(&self.classes[d.index()]),
             None => ports.numeric,
         }
     }
@@ -256,7 +251,7 @@ impl Graph {
     fn peer_matches(&self, policy: &NetworkPolicy, peer: &PeerSelector, other: &Counterpart) -> bool {
         match (peer, other) {
             (PeerSelector::Pods { namespaces, pods, .. }, Counterpart::Class(c)) => {
-                let class = &self.classes[*c as usize];
+                let class = &self.classes[c.index()];
                 let namespace_ok = match namespaces {
                     None => class.namespace == policy.meta.namespace,
                     Some(sel) => self.namespaces.get(&class.namespace).is_some_and(|(labels, _)| sel.matches(labels)),
@@ -279,7 +274,7 @@ impl Graph {
             (PeerSelector::Pods { namespaces: None, pods, .. }, Counterpart::UnknownController) => {
                 !self.namespaces.get(&policy.meta.namespace).is_some_and(|(_, classes)| {
                     classes.iter().any(|&k| {
-                        let k = &self.classes[k as usize];
+                        let k = &self.classes[k.index()];
                         !k.pseudo && pods.as_ref().is_none_or(|s| s.matches(&k.labels))
                     })
                 })
@@ -306,7 +301,7 @@ pub enum PartyError {
 impl Party {
     /// Whether `explain` answers for this pair: a workload on at least one side, and the
     /// pseudo-peers only as sources.
-    pub fn pair_supported(from: &Party, to: &Party) -> bool {
+    pub(crate) fn pair_supported(from: &Party, to: &Party) -> bool {
         matches!(
             (from, to),
             (Party::Peer(_), Party::Peer(_) | Party::Addresses(_))
@@ -319,7 +314,7 @@ impl Graph {
     /// Reads a peer as `explain` accepts it: `namespace/name[Kind]`, `namespace/name` (when one
     /// workload has that name), a CIDR, an address, a range `a-b` (with or without `[External]`),
     /// `{internet}` or `{ingress-controller}`.
-    pub fn party(&self, text: &str) -> Result<Party, PartyError> {
+    pub(crate) fn party(&self, text: &str) -> Result<Party, PartyError> {
         let text = text.trim();
         match text {
             "{internet}" | "internet" => return Ok(Party::Internet),
@@ -331,13 +326,13 @@ impl Graph {
             return Ok(Party::Addresses(range));
         }
         if let Some(i) = self.peers.iter().position(|p| p.name == text) {
-            return Ok(Party::Peer(i as PeerId));
+            return Ok(Party::Peer(PeerId::new(i)));
         }
         let prefix = format!("{text}[");
         let candidates: Vec<usize> =
             self.peers.iter().enumerate().filter(|(_, p)| p.name.starts_with(&prefix)).map(|(i, _)| i).collect();
         match candidates.as_slice() {
-            [one] => Ok(Party::Peer(*one as PeerId)),
+            [one] => Ok(Party::Peer(PeerId::new(*one))),
             [] => {
                 let name = text.rsplit('/').next().unwrap_or(text).split('[').next().unwrap_or(text);
                 let similar: Vec<&str> = self
@@ -407,14 +402,6 @@ fn block_has_address_in(cidr: &IpRange, except: &[IpRange], range: &IpRange) -> 
         }
     }
     first <= last
-}
-
-/// Whether `conns` allows `port` of `protocol`, or any port when `port` is `None`.
-pub fn allows_port(conns: &Conns, protocol: crate::model::net::Protocol, port: Option<u16>) -> bool {
-    match port {
-        Some(p) => conns.allows(protocol, p),
-        None => !conns.ports(protocol).is_empty(),
-    }
 }
 
 #[cfg(test)]

@@ -15,79 +15,83 @@
 //! size of the answer), not with the number of pods. For every class the engine keeps the
 //! policies that isolate it, and for every rule peer the classes and address atoms it matches, so
 //! that [`Graph::explain`] can cite the rules behind any verdict.
+//!
+//! This module holds the [`Graph`] type, its queries and the order in which it is built; each
+//! step lives in its own module: `classes` (classes, peers, the policies that select them),
+//! `admissions` (what each isolated class admits), `external` (connections to and from addresses
+//! outside the cluster), `routes` (every way in, resolved once), `exposure` (the ways in joined
+//! with their backend pods), `internet` (which addresses are public) and `edges` (streaming the
+//! connectivity list); [`explain`] answers why, `diff` compares two graphs. The graph
+//! records facts (an unknown named port, an unresolved backend) as types: it never words a
+//! finding, and nothing here imports the rules or the report.
 
+mod admissions;
+mod classes;
 pub mod conns;
-pub mod diff;
+pub(crate) mod diff;
+mod edges;
 pub mod explain;
-pub mod exposure;
-pub mod ipspace;
+pub(crate) mod exposure;
+mod external;
+pub(crate) mod internet;
+pub(crate) mod ipspace;
+pub(crate) mod routes;
 
 use std::collections::BTreeMap;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
-use crate::finding::{Finding, Level};
-use crate::model::net::{IpRange, PortRef, Protocol};
+use crate::model::net::IpRange;
 use crate::model::selector::Labels;
-use crate::model::{
-    Direction, Model, NetworkPolicy, PeerSelector, PolicyPort, PolicyRule, Service, ServicePort, ServicePortRef,
-    NAMESPACE_NAME_LABEL,
-};
-use crate::profile::controllers::{self, Controller};
+use crate::model::{Direction, Model, NetworkPolicy, PeerSelector};
 use crate::profile::Profile;
+pub(crate) use admissions::UnknownNamedPort;
+use admissions::{resolve_named, Allowance, PeerKey};
+pub(crate) use classes::Class;
+pub use classes::Peer;
 pub use conns::{Conns, PortSet};
 use ipspace::IpSpace;
+pub(crate) use routes::Source;
 
-pub type ClassId = u32;
-pub type PeerId = u32;
-pub type ConnsId = u32;
+/// Typed indexes into the graph's tables, so that a class is never looked up among peers. Each is
+/// a `u32` (the tables are far smaller than that) read with [`index`](ClassId::index) at no cost.
+macro_rules! table_index {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The id of the item at `index` of its table.
+            pub fn new(index: usize) -> Self {
+                $name(index as u32)
+            }
+
+            /// The position of the item in its table.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+table_index!(
+    /// A class: an index into the graph's classes.
+    ClassId
+);
+table_index!(
+    /// A peer: an index into [`Graph::peers`].
+    PeerId
+);
+table_index!(
+    /// An interned connection set: an index into the graph's table of them.
+    ConnsId
+);
 
 /// The namespace of the `{ingress-controller}` pseudo-peer when the controller is unknown: one pod
 /// with no labels, in a namespace that carries only its automatic label.
 pub const INGRESS_CONTROLLER_NAMESPACE: &str = "ingress-controller-ns";
 pub const INGRESS_CONTROLLER: &str = "{ingress-controller}";
-
-/// Pods that policies cannot tell apart: same namespace, labels and named ports.
-#[derive(Debug)]
-pub struct Class {
-    pub namespace: crate::model::selector::Str,
-    pub labels: Labels,
-    /// `(name, protocol, port)`, sorted.
-    pub named_ports: Vec<(Box<str>, Protocol, u16)>,
-    /// Indexes into [`Model::workloads`].
-    pub workloads: Vec<usize>,
-    pub peers: Vec<PeerId>,
-    /// Policies (indexes into [`Model::policies`]) that select the class and isolate it.
-    pub ingress_policies: Vec<usize>,
-    pub egress_policies: Vec<usize>,
-    /// An ingress controller the manifests do not show: a source for routes only, never printed.
-    pub pseudo: bool,
-    /// Pods pinned to Windows nodes (a profile may leave them unenforced).
-    pub windows: bool,
-}
-
-impl Class {
-    pub fn named_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
-        self.named_ports.iter().find(|(n, p, _)| &**n == name && *p == protocol).map(|(_, _, port)| *port)
-    }
-
-    pub fn isolated(&self, direction: Direction) -> bool {
-        match direction {
-            Direction::Ingress => !self.ingress_policies.is_empty(),
-            Direction::Egress => !self.egress_policies.is_empty(),
-        }
-    }
-}
-
-/// A workload peer: what the connectivity list names `namespace/name[Kind]`. Pods with the same
-/// controlling owner are one peer.
-#[derive(Debug)]
-pub struct Peer {
-    pub name: String,
-    pub namespace: crate::model::selector::Str,
-    pub workloads: Vec<usize>,
-    pub classes: Vec<ClassId>,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
@@ -96,120 +100,14 @@ pub enum Endpoint {
     IngressController,
 }
 
-/// What a rule peer matches.
-#[derive(Debug)]
-enum PeerMatch {
-    Classes(std::rc::Rc<[ClassId]>),
-    /// Runs of external atoms (first, last).
-    Atoms(Vec<(usize, usize)>),
-}
-
-/// What an isolated class admits, per source (ingress) or per destination (egress). Connection
-/// sets are interned ([`Graph::conns`]): a large repository has few distinct ones.
-#[derive(Debug, Default)]
-struct Allowance {
-    /// From rules without peers: every class and every address.
-    everyone: Conns,
-    /// Egress only: named ports of peer-less rules, resolved per destination.
-    everyone_named: Vec<(Box<str>, Protocol)>,
-    /// Sorted by class.
-    by_class: Vec<(ClassId, ConnsId)>,
-    by_atoms: Vec<(usize, usize, ConnsId)>,
-}
-
-impl Allowance {
-    fn class(&self, c: ClassId) -> Option<ConnsId> {
-        self.by_class.binary_search_by_key(&c, |(k, _)| *k).ok().map(|i| self.by_class[i].1)
-    }
-
-    fn classes(&self) -> impl Iterator<Item = ClassId> + '_ {
-        self.by_class.iter().map(|(c, _)| *c)
-    }
-}
-
-/// An allowance while it is being built. `by_class` is a dense table over all classes, reused
-/// from one class to the next (with the entries in use listed in `touched`), so that building
-/// tens of thousands of allowances allocates next to nothing.
-#[derive(Default)]
-struct AllowanceBuilder {
-    everyone: Conns,
-    everyone_named: Vec<(Box<str>, Protocol)>,
-    by_class: Vec<Option<Conns>>,
-    touched: Vec<ClassId>,
-    by_atoms: Vec<(usize, usize, Conns)>,
-}
-
-impl AllowanceBuilder {
-    fn add_class(&mut self, c: ClassId, conns: &Conns) {
-        match &mut self.by_class[c as usize] {
-            Some(existing) => existing.union_with(conns),
-            slot @ None => {
-                *slot = Some(conns.clone());
-                self.touched.push(c);
-            }
-        }
-    }
-}
-
-/// A rule's `ports`, split into what is known now and what depends on the destination pod.
-#[derive(Debug, Default)]
-struct RulePorts {
-    numeric: Conns,
-    named: Vec<(Box<str>, Protocol)>,
-}
-
-impl RulePorts {
-    fn of(ports: Option<&[PolicyPort]>) -> RulePorts {
-        let Some(ports) = ports else {
-            return RulePorts { numeric: Conns::all(), named: Vec::new() };
-        };
-        let mut out = RulePorts::default();
-        for p in ports {
-            match &p.port {
-                None => out.numeric.add(p.protocol, &PortSet::all()),
-                Some(PortRef::Number(n)) => {
-                    out.numeric.add(p.protocol, &PortSet::range(*n, p.end_port.unwrap_or(*n)));
-                }
-                Some(PortRef::Name(name)) => out.named.push((name.clone(), p.protocol)),
-            }
-        }
-        out
-    }
-
-    fn on(&self, class: &Class) -> Conns {
-        let mut c = self.numeric.clone();
-        resolve_named(&mut c, &self.named, class);
-        c
-    }
-
-    fn is_empty(&self) -> bool {
-        self.numeric.is_empty() && self.named.is_empty()
-    }
-}
-
-fn resolve_named(into: &mut Conns, named: &[(Box<str>, Protocol)], class: &Class) {
-    for (name, protocol) in named {
-        if let Some(port) = class.named_port(name, *protocol) {
-            into.add(*protocol, &PortSet::range(port, port));
-        }
-    }
-}
-
-/// Connections towards a run of external atoms, possibly different per atom.
-#[derive(Clone, Debug)]
-enum AtomConns {
-    Uniform(Conns),
-    PerAtom(Vec<Conns>),
-}
-
 /// The reachability graph.
 #[derive(Debug, Default)]
 pub struct Graph {
-    pub classes: Vec<Class>,
+    pub(crate) classes: Vec<Class>,
     pub peers: Vec<Peer>,
     /// The class of the `{ingress-controller}` pseudo-peer.
-    pub ingress_controller: ClassId,
-    pub ip_space: IpSpace,
+    pub(crate) ingress_controller: ClassId,
+    pub(crate) ip_space: IpSpace,
     /// Per peer: connections to and from external ranges (maximal ranges, address order).
     external_out: Vec<Vec<(IpRange, ConnsId)>>,
     external_in: Vec<Vec<(IpRange, ConnsId)>>,
@@ -217,30 +115,32 @@ pub struct Graph {
     ingress_controller_edges: Vec<(PeerId, ConnsId)>,
     conns: Vec<Conns>,
     /// Classes each policy selects (indexes parallel to [`Model::policies`]).
-    pub policy_selects: Vec<Vec<ClassId>>,
-    /// Problems met while building (an Ingress backend without a Service, …).
-    pub findings: Vec<Finding>,
+    pub(crate) policy_selects: Vec<Vec<ClassId>>,
+    /// Named ports of policy rules that no destination pod declares.
+    pub(crate) unknown_named_ports: Vec<UnknownNamedPort>,
+    /// Ingress and Route backends that name no Service, or no port of it.
+    pub(crate) unresolved_backends: Vec<routes::UnresolvedBackend>,
     /// What each isolated class admits (None: not isolated), per direction.
     inbound: Vec<Option<Allowance>>,
     outbound: Vec<Option<Allowance>>,
     /// Namespaces that hold classes (declared or not), with their labels (the automatic name
     /// label included) and their classes.
-    pub namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
+    pub(crate) namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
     /// What the graph assumed about the cluster.
-    pub profile: Profile,
+    pub(crate) profile: Profile,
     /// Ways in from outside the cluster and through ingress controllers, and what they reach.
-    pub entries: Vec<exposure::Entry>,
-    pub exposures: Vec<exposure::Exposure>,
+    pub(crate) entries: Vec<routes::Entry>,
+    pub(crate) exposures: Vec<exposure::Exposure>,
 }
 
 impl Graph {
-    pub fn conns(&self, id: ConnsId) -> &Conns {
-        &self.conns[id as usize]
+    pub(crate) fn conns(&self, id: ConnsId) -> &Conns {
+        &self.conns[id.index()]
     }
 
     pub fn endpoint_name(&self, endpoint: &Endpoint) -> String {
         match endpoint {
-            Endpoint::Peer(p) => self.peers[*p as usize].name.clone(),
+            Endpoint::Peer(p) => self.peers[p.index()].name.clone(),
             Endpoint::External(range) => format!("{range}[External]"),
             Endpoint::IngressController => INGRESS_CONTROLLER.to_string(),
         }
@@ -248,12 +148,12 @@ impl Graph {
 
     /// What `src` may open to `dst` (classes): its egress and the destination's ingress both
     /// allow it.
-    pub fn allowed(&self, src: ClassId, dst: ClassId) -> Conns {
+    pub(crate) fn allowed(&self, src: ClassId, dst: ClassId) -> Conns {
         let egress = match self.allowance(src, Direction::Egress) {
             None => Conns::all(),
             Some(a) => {
                 let mut c = a.everyone.clone();
-                resolve_named(&mut c, &a.everyone_named, &self.classes[dst as usize]);
+                resolve_named(&mut c, &a.everyone_named, &self.classes[dst.index()]);
                 if let Some(x) = a.class(dst) {
                     c.union_with(self.conns(x));
                 }
@@ -275,126 +175,28 @@ impl Graph {
         }
     }
 
-    /// Calls `emit` for every allowed connection, in the order of the connectivity list (source
-    /// name, then destination name, bytewise), and returns how many there were. Edges are
-    /// generated source by source and never held all at once: a repository whose workloads all
-    /// reach each other costs time in proportion to its answer, and memory in proportion to its
-    /// peers.
-    pub fn for_each_edge<E>(
-        &self,
-        mut emit: impl FnMut(&Endpoint, &Endpoint, &Conns) -> Result<(), E>,
-    ) -> Result<usize, E> {
-        let order = EndpointOrder::new(self);
-        let index = EdgeIndex::new(self);
-        let mut acc: Vec<Option<Conns>> = vec![None; self.peers.len()];
-        let mut touched: Vec<PeerId> = Vec::new();
-        let mut count = 0;
-        let mut out: Vec<(usize, Endpoint, Conns)> = Vec::new();
-        for src in &order.names {
-            out.clear();
-            match src {
-                Endpoint::Peer(p) => {
-                    self.peer_targets(*p, &index, &mut acc, &mut touched);
-                    for q in touched.drain(..) {
-                        if let Some(conns) = acc[q as usize].take() {
-                            out.push((order.peer_rank[q as usize], Endpoint::Peer(q), conns));
-                        }
-                    }
-                    for (range, id) in &self.external_out[*p as usize] {
-                        out.push((
-                            order.rank(&Endpoint::External(*range)),
-                            Endpoint::External(*range),
-                            self.conns(*id).clone(),
-                        ));
-                    }
-                }
-                Endpoint::External(range) => {
-                    for &(p, id) in order.ingress_from.get(range).map(Vec::as_slice).unwrap_or_default() {
-                        out.push((order.peer_rank[p as usize], Endpoint::Peer(p), self.conns(id).clone()));
-                    }
-                }
-                Endpoint::IngressController => {
-                    for &(p, id) in &self.ingress_controller_edges {
-                        out.push((order.peer_rank[p as usize], Endpoint::Peer(p), self.conns(id).clone()));
-                    }
-                }
-            }
-            out.sort_by_key(|(rank, _, _)| *rank);
-            for (_, dst, conns) in &out {
-                emit(src, dst, conns)?;
-                count += 1;
-            }
-        }
-        Ok(count)
-    }
-
-    /// The peers `p` reaches, accumulated into `acc` (indexed by peer), with `touched` listing them.
-    fn peer_targets(&self, p: PeerId, index: &EdgeIndex, acc: &mut [Option<Conns>], touched: &mut Vec<PeerId>) {
-        let mut seen: FxHashSet<ClassId> = FxHashSet::default();
-        for &s in &self.peers[p as usize].classes {
-            seen.clear();
-            let mut candidates: Vec<ClassId> = Vec::new();
-            let mut consider = |d: ClassId, candidates: &mut Vec<ClassId>| {
-                if !self.classes[d as usize].pseudo && seen.insert(d) {
-                    candidates.push(d);
-                }
-            };
-            if index.open_out[s as usize] {
-                for &d in &index.open_in {
-                    consider(d, &mut candidates);
-                }
-            }
-            if let Some(a) = self.allowance(s, Direction::Egress) {
-                for d in a.classes() {
-                    consider(d, &mut candidates);
-                }
-            }
-            for &d in index.admitted_by(s) {
-                consider(d, &mut candidates);
-            }
-            for d in candidates {
-                let allowed = self.allowed(s, d);
-                if allowed.is_empty() {
-                    continue;
-                }
-                for &q in &self.classes[d as usize].peers {
-                    if q == p {
-                        continue;
-                    }
-                    match &mut acc[q as usize] {
-                        Some(c) => c.union_with(&allowed),
-                        slot @ None => {
-                            *slot = Some(allowed.clone());
-                            touched.push(q);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     fn allowance(&self, class: ClassId, direction: Direction) -> Option<&Allowance> {
         let table = match direction {
             Direction::Ingress => &self.inbound,
             Direction::Egress => &self.outbound,
         };
-        table.get(class as usize).and_then(Option::as_ref)
+        table.get(class.index()).and_then(Option::as_ref)
     }
 
     /// Whether `class` is isolated for `direction` but a rule without peers and ports admits
     /// every connection anyway (`ingress: [{}]`).
-    pub fn admits_everything(&self, class: ClassId, direction: Direction) -> bool {
+    pub(crate) fn admits_everything(&self, class: ClassId, direction: Direction) -> bool {
         self.allowance(class, direction).is_some_and(|a| a.everyone.is_all())
     }
 
     /// Whether `class` is isolated for `direction` by at least one policy.
-    pub fn isolated(&self, class: ClassId, direction: Direction) -> bool {
+    pub(crate) fn isolated(&self, class: ClassId, direction: Direction) -> bool {
         self.allowance(class, direction).is_some()
     }
 
     /// Connections the class's egress allows towards the external address range `target`
     /// (every atom of it must allow them); everything when egress is not isolated.
-    pub fn egress_to_external(&self, class: ClassId, target: &IpRange) -> Conns {
+    pub(crate) fn egress_to_external(&self, class: ClassId, target: &IpRange) -> Conns {
         let Some(a) = self.allowance(class, Direction::Egress) else { return Conns::all() };
         self.to_external(a, target)
     }
@@ -420,10 +222,10 @@ impl Graph {
     }
 
     /// Whether a `from`/`to` element of `policy` matches some class (stops at the first).
-    pub fn matches_any_class(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> bool {
+    pub(crate) fn matches_any_class(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> bool {
         let PeerSelector::Pods { namespaces, pods, .. } = peer else { return false };
         let matches_in = |classes: &Vec<ClassId>| {
-            classes.iter().any(|&c| pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c as usize].labels)))
+            classes.iter().any(|&c| pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c.index()].labels)))
         };
         match namespaces {
             None => self.namespaces.get(&policy.meta.namespace).is_some_and(|(_, classes)| matches_in(classes)),
@@ -445,14 +247,8 @@ pub fn build_with(model: &Model, profile: &Profile) -> Graph {
     builder.run()
 }
 
-/// A rule peer's selectors (and the policy's namespace when it has no namespaceSelector): peers
-/// with equal keys match the same classes.
-type PeerKey = (
-    Option<crate::model::selector::SelectorKey>,
-    Option<crate::model::selector::SelectorKey>,
-    crate::model::selector::Str,
-);
-
+/// The graph while it is built: the model it reads, the graph so far, and the caches that only
+/// building needs.
 struct Builder<'m> {
     model: &'m Model,
     g: Graph,
@@ -480,7 +276,7 @@ impl<'m> Builder<'m> {
         if let Some(id) = self.conns_ids.get(&conns) {
             return *id;
         }
-        let id = self.g.conns.len() as ConnsId;
+        let id = ConnsId::new(self.g.conns.len());
         self.g.conns.push(conns.clone());
         self.conns_ids.insert(conns, id);
         id
@@ -493,879 +289,15 @@ impl<'m> Builder<'m> {
         self.g.ip_space = IpSpace::new(blocks.iter());
         let (inbound, outbound) = self.allowances();
         self.external_edges(&inbound, &outbound);
-        self.g.ingress_controller_edges = self.ingress_controller_edges(&inbound);
         self.g.inbound = inbound;
         self.g.outbound = outbound;
-        self.g.namespaces = self.namespaces;
-        let (entries, exposures) = exposure::compute(self.model, &self.g);
-        self.g.entries = entries;
-        self.g.exposures = exposures;
+        self.g.namespaces = std::mem::take(&mut self.namespaces);
+        let resolved =
+            routes::resolve(self.model, &self.g.profile, &self.controller_classes, self.g.ingress_controller);
+        self.g.exposures = exposure::compute(self.model, &self.g, &resolved.entries);
+        self.g.entries = resolved.entries;
+        self.g.unresolved_backends = resolved.unresolved;
+        self.g.ingress_controller_edges = self.ingress_controller_edges();
         self.g
-    }
-
-    fn build_peers_and_classes(&mut self) {
-        let model = self.model;
-        // Peers in name order; the workloads of one peer in model order (a stable sort).
-        let mut by_name: Vec<(String, usize)> =
-            model.workloads.iter().enumerate().map(|(i, w)| (w.peer_name(), i)).collect();
-        by_name.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut peer_of = vec![0 as PeerId; model.workloads.len()];
-        for group in by_name.chunk_by(|a, b| a.0 == b.0) {
-            let id = self.g.peers.len() as PeerId;
-            let workloads: Vec<usize> = group.iter().map(|(_, w)| *w).collect();
-            for &w in &workloads {
-                peer_of[w] = id;
-            }
-            let namespace = model.workloads[workloads[0]].meta.namespace.clone();
-            self.g.peers.push(Peer { name: group[0].0.clone(), namespace, workloads, classes: Vec::new() });
-        }
-        // Classes by the hash of their key; the key itself is not copied (a large repository has
-        // tens of thousands of label sets).
-        let mut class_ids: FxHashMap<u64, Vec<ClassId>> = FxHashMap::default();
-        for (i, w) in model.workloads.iter().enumerate() {
-            let mut named: Vec<(Box<str>, Protocol, u16)> =
-                w.ports.iter().filter_map(|p| p.name.clone().map(|n| (n, p.protocol, p.port))).collect();
-            named.sort();
-            named.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-            let hash = {
-                use std::hash::{Hash, Hasher};
-                let mut h = rustc_hash::FxHasher::default();
-                (&w.meta.namespace, &w.pod_labels, &named, w.windows.is_some()).hash(&mut h);
-                h.finish()
-            };
-            let candidates = class_ids.entry(hash).or_default();
-            let found = candidates.iter().copied().find(|&c| {
-                let class = &self.g.classes[c as usize];
-                class.namespace == w.meta.namespace
-                    && class.labels == w.pod_labels
-                    && class.named_ports == named
-                    && class.windows == w.windows.is_some()
-            });
-            let next = self.g.classes.len() as ClassId;
-            let id = found.unwrap_or(next);
-            if found.is_none() {
-                candidates.push(next);
-                self.g.classes.push(Class {
-                    namespace: w.meta.namespace.clone(),
-                    labels: w.pod_labels.clone(),
-                    named_ports: named,
-                    workloads: Vec::new(),
-                    peers: Vec::new(),
-                    ingress_policies: Vec::new(),
-                    egress_policies: Vec::new(),
-                    pseudo: false,
-                    windows: w.windows.is_some(),
-                });
-            }
-            let class = &mut self.g.classes[id as usize];
-            class.workloads.push(i);
-            let peer = peer_of[i];
-            if !class.peers.contains(&peer) {
-                class.peers.push(peer);
-            }
-            let peer = &mut self.g.peers[peer as usize];
-            if !peer.classes.contains(&id) {
-                peer.classes.push(id);
-            }
-        }
-        self.g.ingress_controller = self.pseudo_class(INGRESS_CONTROLLER_NAMESPACE.into(), Labels::default());
-        for ingress in &model.ingresses {
-            if let Controller::Pods { namespace, labels } =
-                controllers::controller_of(ingress, &model.ingress_classes, &self.g.profile).identity
-            {
-                let key = (namespace.clone(), labels.clone());
-                if !self.controller_classes.contains_key(&key) {
-                    let id = self.pseudo_class(namespace.into(), labels);
-                    self.controller_classes.insert(key, id);
-                }
-            }
-        }
-        let declared: FxHashMap<&str, &Labels> =
-            model.namespaces.iter().map(|n| (&*n.meta.name, &n.meta.labels)).collect();
-        for (id, class) in self.g.classes.iter().enumerate() {
-            let entry = self.namespaces.entry(class.namespace.clone()).or_insert_with(|| {
-                let base = declared
-                    .get(&*class.namespace)
-                    .map_or_else(|| controllers::well_known_namespace_labels(&class.namespace), |l| (*l).clone());
-                (base.with(NAMESPACE_NAME_LABEL, &class.namespace), Vec::new())
-            });
-            entry.1.push(id as ClassId);
-        }
-    }
-
-    /// Where an ingress controller's traffic comes from, as its backends' policies see it.
-    fn controller_source(&self, identity: Controller) -> Source {
-        match identity {
-            Controller::Unknown => Source::Class(self.g.ingress_controller),
-            Controller::Pods { namespace, labels } => Source::Class(
-                self.controller_classes.get(&(namespace, labels)).copied().unwrap_or(self.g.ingress_controller),
-            ),
-            Controller::External(ranges) => Source::Addresses(ranges),
-        }
-    }
-
-    fn pseudo_class(&mut self, namespace: crate::model::selector::Str, labels: Labels) -> ClassId {
-        self.g.classes.push(Class {
-            namespace,
-            labels,
-            named_ports: Vec::new(),
-            workloads: Vec::new(),
-            peers: Vec::new(),
-            ingress_policies: Vec::new(),
-            egress_policies: Vec::new(),
-            pseudo: true,
-            windows: false,
-        });
-        (self.g.classes.len() - 1) as ClassId
-    }
-
-    /// Which classes each policy selects, and the isolation it gives them where the dataplane
-    /// enforces it.
-    fn select_policies(&mut self) {
-        let enforced = self.g.profile.dataplane.enforces();
-        let windows_enforced = self.g.profile.windows_enforced;
-        for (pi, policy) in self.model.policies.iter().enumerate() {
-            let selected: Vec<ClassId> = self
-                .namespaces
-                .get(&policy.meta.namespace)
-                .map(|(_, classes)| {
-                    classes
-                        .iter()
-                        .copied()
-                        .filter(|&c| policy.pod_selector.matches(&self.g.classes[c as usize].labels))
-                        .collect()
-                })
-                .unwrap_or_default();
-            for &c in &selected {
-                let class = &mut self.g.classes[c as usize];
-                if !enforced || (class.windows && !windows_enforced) {
-                    continue;
-                }
-                if policy.affects(Direction::Ingress) {
-                    class.ingress_policies.push(pi);
-                }
-                if policy.affects(Direction::Egress) {
-                    class.egress_policies.push(pi);
-                }
-            }
-            self.g.policy_selects.push(selected);
-        }
-    }
-
-    fn ip_blocks(&self) -> Vec<IpRange> {
-        let mut blocks = Vec::new();
-        for policy in &self.model.policies {
-            for direction in [Direction::Ingress, Direction::Egress] {
-                if !policy.affects(direction) {
-                    continue;
-                }
-                for rule in policy.rules(direction) {
-                    for peer in rule.peers.iter().flatten() {
-                        if let PeerSelector::IpBlock { cidr, except, .. } = peer {
-                            blocks.push(*cidr);
-                            blocks.extend(except.iter().copied());
-                        }
-                    }
-                }
-            }
-        }
-        blocks
-    }
-
-    /// The classes a pod peer matches, cached by selector text.
-    fn match_pods(&mut self, policy: &NetworkPolicy, peer: &PeerSelector) -> PeerMatch {
-        match peer {
-            PeerSelector::IpBlock { cidr, except, .. } => PeerMatch::Atoms(self.g.ip_space.runs(cidr, except)),
-            PeerSelector::Pods { namespaces, pods, .. } => {
-                let key: PeerKey = (
-                    namespaces.as_ref().map(|s| s.key()),
-                    pods.as_ref().map(|s| s.key()),
-                    if namespaces.is_none() { policy.meta.namespace.clone() } else { "".into() },
-                );
-                if let Some(hit) = self.match_cache.get(&key) {
-                    return PeerMatch::Classes(hit.clone());
-                }
-                let mut out = Vec::new();
-                let in_scope: Vec<&Vec<ClassId>> = match namespaces {
-                    // Without a namespaceSelector, only the policy's own namespace.
-                    None => self.namespaces.get(&policy.meta.namespace).map(|(_, c)| c).into_iter().collect(),
-                    Some(sel) => {
-                        self.namespaces.values().filter(|(labels, _)| sel.matches(labels)).map(|(_, c)| c).collect()
-                    }
-                };
-                for classes in in_scope {
-                    for &c in classes {
-                        if pods.as_ref().is_none_or(|sel| sel.matches(&self.g.classes[c as usize].labels)) {
-                            out.push(c);
-                        }
-                    }
-                }
-                let shared: std::rc::Rc<[ClassId]> = out.into();
-                self.match_cache.insert(key, shared.clone());
-                PeerMatch::Classes(shared)
-            }
-        }
-    }
-
-    /// What each isolated class admits: inbound (ingress) and outbound (egress), per class.
-    ///
-    /// Rule peers are matched once per rule; each class's allowance is then built on its own and
-    /// compacted (sorted, interned) before the next, so that only one class's working set is
-    /// ever expanded.
-    fn allowances(&mut self) -> (Vec<Option<Allowance>>, Vec<Option<Allowance>>) {
-        let model = self.model;
-        // matches[policy][direction][rule]: None for a rule without peers; with the rule's ports,
-        // read once rather than once per class the policy selects.
-        type RuleMatches = Vec<(Option<Vec<PeerMatch>>, RulePorts)>;
-        let mut matches: Vec<[RuleMatches; 2]> = Vec::with_capacity(model.policies.len());
-        for (pi, policy) in model.policies.iter().enumerate() {
-            let mut per_direction: [RuleMatches; 2] = [Vec::new(), Vec::new()];
-            if !self.g.policy_selects[pi].is_empty() {
-                for (d, direction) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
-                    if !policy.affects(direction) {
-                        continue;
-                    }
-                    for rule in policy.rules(direction) {
-                        let m: Option<Vec<PeerMatch>> =
-                            rule.peers.as_ref().map(|peers| peers.iter().map(|p| self.match_pods(policy, p)).collect());
-                        if rule.ports.iter().flatten().any(|p| matches!(p.port, Some(PortRef::Name(_)))) {
-                            let selected = self.g.policy_selects[pi].clone();
-                            self.check_named_ports(policy, rule, direction, &selected, m.as_deref());
-                        }
-                        per_direction[d].push((m, RulePorts::of(rule.ports.as_deref())));
-                    }
-                }
-            }
-            matches.push(per_direction);
-        }
-        let n = self.g.classes.len();
-        let mut inbound: Vec<Option<Allowance>> = Vec::with_capacity(n);
-        let mut outbound: Vec<Option<Allowance>> = Vec::with_capacity(n);
-        let mut a = AllowanceBuilder { by_class: vec![None; n], ..AllowanceBuilder::default() };
-        for c in 0..n {
-            for (d, direction) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
-                let class = &self.g.classes[c];
-                let policies = match direction {
-                    Direction::Ingress => &class.ingress_policies,
-                    Direction::Egress => &class.egress_policies,
-                };
-                let built = if policies.is_empty() {
-                    None
-                } else {
-                    for &pi in policies {
-                        for (m, ports) in &matches[pi][d] {
-                            credit_rule(&self.g.classes, c as ClassId, ports, direction, m.as_deref(), &mut a);
-                        }
-                    }
-                    Some(self.compact(&mut a))
-                };
-                match direction {
-                    Direction::Ingress => inbound.push(built),
-                    Direction::Egress => outbound.push(built),
-                }
-            }
-        }
-        (inbound, outbound)
-    }
-
-    /// Turns the builder's state into a compact allowance and resets the builder.
-    fn compact(&mut self, a: &mut AllowanceBuilder) -> Allowance {
-        a.touched.sort_unstable();
-        let mut by_class = Vec::with_capacity(a.touched.len());
-        for c in a.touched.drain(..) {
-            if let Some(conns) = a.by_class[c as usize].take() {
-                by_class.push((c, self.intern(conns)));
-            }
-        }
-        let by_atoms = a.by_atoms.drain(..).map(|(f, l, x)| (f, l, self.intern(x))).collect();
-        Allowance {
-            everyone: std::mem::take(&mut a.everyone),
-            everyone_named: std::mem::take(&mut a.everyone_named),
-            by_class,
-            by_atoms,
-        }
-    }
-
-    /// Reports a named port that no destination pod of the rule declares (with that protocol):
-    /// the entry allows nothing. Destinations of an egress rule that the repository does not show
-    /// (a namespace outside it) are not held against the rule.
-    fn check_named_ports(
-        &mut self,
-        policy: &NetworkPolicy,
-        rule: &PolicyRule,
-        direction: Direction,
-        selected: &[ClassId],
-        matches: Option<&[PeerMatch]>,
-    ) {
-        let destinations: Vec<ClassId> = match direction {
-            Direction::Ingress => selected.to_vec(),
-            Direction::Egress => match matches {
-                None => return,
-                Some(ms) => ms
-                    .iter()
-                    .flat_map(|m| match m {
-                        PeerMatch::Classes(c) => &c[..],
-                        PeerMatch::Atoms(_) => &[],
-                    })
-                    .copied()
-                    .collect(),
-            },
-        };
-        let destinations: Vec<&Class> =
-            destinations.iter().map(|&c| &self.g.classes[c as usize]).filter(|c| !c.pseudo).collect();
-        if destinations.is_empty() {
-            return;
-        }
-        for port in rule.ports.iter().flatten() {
-            let Some(PortRef::Name(name)) = &port.port else {
-                continue;
-            };
-            if destinations.iter().any(|c| c.named_port(name, port.protocol).is_some()) {
-                continue;
-            }
-            let whose = match direction {
-                Direction::Ingress => "the pods this policy selects",
-                Direction::Egress => "the pods this rule sends to",
-            };
-            self.g.findings.push(Finding::new(
-                "unknown-named-port",
-                Level::Warning,
-                policy.meta.at(port.span),
-                format!(
-                    "named port `{name}`/{} is not a container port of {whose}; this entry allows nothing",
-                    port.protocol
-                ),
-            ));
-        }
-    }
-
-    fn atom_conns(&self, allowance: Option<&Allowance>) -> AtomConns {
-        let Some(a) = allowance else {
-            return AtomConns::Uniform(Conns::all());
-        };
-        if a.by_atoms.is_empty() {
-            return AtomConns::Uniform(a.everyone.clone());
-        }
-        let mut per = vec![a.everyone.clone(); self.g.ip_space.atoms.len()];
-        for (first, last, conns) in &a.by_atoms {
-            let conns = &self.g.conns[*conns as usize];
-            for slot in &mut per[*first..=*last] {
-                slot.union_with(conns);
-            }
-        }
-        AtomConns::PerAtom(per)
-    }
-
-    /// Each peer's connections to and from addresses outside the cluster, as maximal ranges.
-    fn external_edges(&mut self, inbound: &[Option<Allowance>], outbound: &[Option<Allowance>]) {
-        let atoms = self.g.ip_space.atoms.clone();
-        self.g.external_out = vec![Vec::new(); self.g.peers.len()];
-        self.g.external_in = vec![Vec::new(); self.g.peers.len()];
-        for p in 0..self.g.peers.len() {
-            let classes = self.g.peers[p].classes.clone();
-            for direction in [Direction::Egress, Direction::Ingress] {
-                let mut combined: Option<AtomConns> = None;
-                for &c in &classes {
-                    let allowance = match direction {
-                        Direction::Egress => outbound[c as usize].as_ref(),
-                        Direction::Ingress => inbound[c as usize].as_ref(),
-                    };
-                    let this = self.atom_conns(allowance);
-                    combined = Some(match combined {
-                        None => this,
-                        Some(prev) => union_atoms(prev, this, atoms.len()),
-                    });
-                }
-                let Some(combined) = combined else { continue };
-                for (range, conns) in merge_ranges(&atoms, combined) {
-                    let conns = self.intern(conns);
-                    match direction {
-                        Direction::Egress => self.g.external_out[p].push((range, conns)),
-                        Direction::Ingress => self.g.external_in[p].push((range, conns)),
-                    }
-                }
-            }
-        }
-    }
-
-    /// `{ingress-controller}` to the pods behind every Ingress and Route, on the target ports of
-    /// the routed Service ports, as far as the pods' ingress policies admit the controller (its
-    /// known identity for a well-known class, else an unknown controller).
-    fn ingress_controller_edges(&mut self, inbound: &[Option<Allowance>]) -> Vec<(PeerId, ConnsId)> {
-        let model = self.model;
-        let services: FxHashMap<(&str, &str), &Service> =
-            model.services.iter().map(|s| ((&*s.meta.namespace, &*s.meta.name), s)).collect();
-        let mut routes: Vec<Route<'m>> = Vec::new();
-        for ing in &model.ingresses {
-            let source = self
-                .controller_source(controllers::controller_of(ing, &model.ingress_classes, &self.g.profile).identity);
-            for b in ing.default_backend.iter().chain(ing.paths.iter().map(|p| &p.backend)) {
-                let choice = match &b.port {
-                    None => PortChoice::All,
-                    Some(ServicePortRef::Number(n)) => PortChoice::ServicePort(*n),
-                    Some(ServicePortRef::Name(name)) => PortChoice::ServicePortName(name.clone()),
-                };
-                routes.push(Route {
-                    meta: &ing.meta,
-                    service: &b.service,
-                    choice,
-                    span: b.span,
-                    source: source.clone(),
-                });
-            }
-        }
-        for route in &model.routes {
-            for (service, span) in &route.services {
-                let choice = match &route.target_port {
-                    None => PortChoice::All,
-                    Some(PortRef::Number(n)) => PortChoice::RouteNumber(*n),
-                    Some(PortRef::Name(name)) => PortChoice::Name(name.clone()),
-                };
-                let source = Source::Class(self.g.ingress_controller);
-                routes.push(Route { meta: &route.meta, service, choice, span: *span, source });
-            }
-        }
-        let selection = ServiceSelection::new(&self.g.classes, !routes.is_empty());
-        let mut per_peer: BTreeMap<PeerId, Conns> = BTreeMap::new();
-        for route in routes {
-            let Route { meta, service: service_name, choice, span, source } = route;
-            let Some(service) = services.get(&(&*meta.namespace, service_name)) else {
-                // An operator (custom resources in the namespace) or the cluster (a system
-                // namespace) may create the Service: then it is only a note.
-                let created_elsewhere = model.namespaces_with_custom_resources.contains(&meta.namespace)
-                    || crate::model::is_system_namespace(&meta.namespace);
-                let elsewhere: Vec<&str> = model
-                    .services
-                    .iter()
-                    .filter(|s| &*s.meta.name == service_name)
-                    .map(|s| &*s.meta.namespace)
-                    .collect();
-                let detail = if elsewhere.is_empty() {
-                    format!("which no manifest declares in namespace `{}`", meta.namespace)
-                } else {
-                    format!(
-                        "which is declared only in namespace{} {} (a backend names a Service of its own namespace)",
-                        if elsewhere.len() == 1 { "" } else { "s" },
-                        elsewhere.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                    )
-                };
-                self.g.findings.push(
-                    Finding::new(
-                        "dangling-ingress-backend",
-                        if created_elsewhere { Level::Note } else { Level::Warning },
-                        meta.at(span),
-                        format!("{} `{}` routes to Service `{service_name}`, {detail}", meta.kind, meta.name),
-                    )
-                    .with_key(meta.key(), "backend", service_name),
-                );
-                continue;
-            };
-            let ports: Vec<&ServicePort> = service.ports.iter().filter(|p| choice.picks(p)).collect();
-            if ports.is_empty() {
-                self.g.findings.push(
-                    Finding::new(
-                        "dangling-ingress-backend",
-                        Level::Warning,
-                        meta.at(span),
-                        format!(
-                            "{} `{}` routes to port `{}` of Service `{service_name}`, which has no such port",
-                            meta.kind,
-                            meta.name,
-                            choice.describe()
-                        ),
-                    )
-                    .with_key(
-                        meta.key(),
-                        "backend.port",
-                        format!("{service_name}:{}", choice.describe()),
-                    ),
-                );
-                continue;
-            }
-            for c in selection.selected(service) {
-                let class = &self.g.classes[c as usize];
-                let wanted = target_conns(ports.iter().copied(), class);
-                let allowed = wanted.intersect(&admitted(
-                    inbound[c as usize].as_ref(),
-                    &source,
-                    &self.g.conns,
-                    &self.g.ip_space.atoms,
-                ));
-                if allowed.is_empty() {
-                    continue;
-                }
-                for &peer in &class.peers {
-                    per_peer.entry(peer).or_default().union_with(&allowed);
-                }
-            }
-        }
-        per_peer.into_iter().map(|(peer, conns)| (peer, self.intern(conns))).collect()
-    }
-}
-
-/// Which classes may be reached without being named: what edge generation consults per source.
-struct EdgeIndex {
-    /// Classes whose ingress admits some connection from every class.
-    open_in: Vec<ClassId>,
-    /// Per class: whether its egress allows something towards every class.
-    open_out: Vec<bool>,
-    /// Per class: the classes whose ingress names it, as one flat list with per-class offsets
-    /// (`admitted_by[start[s]..start[s + 1]]`).
-    admitted_start: Vec<usize>,
-    admitted_by: Vec<ClassId>,
-}
-
-impl EdgeIndex {
-    fn admitted_by(&self, s: ClassId) -> &[ClassId] {
-        let s = s as usize;
-        &self.admitted_by[self.admitted_start[s]..self.admitted_start[s + 1]]
-    }
-}
-
-impl EdgeIndex {
-    fn new(g: &Graph) -> EdgeIndex {
-        let n = g.classes.len();
-        let open_in = (0..n)
-            .filter(|&d| !g.classes[d].pseudo && g.inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty()))
-            .map(|d| d as ClassId)
-            .collect();
-        let open_out = (0..n)
-            .map(|s| g.outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty()))
-            .collect();
-        // Counting sort into a flat list: two allocations instead of one per class.
-        let mut admitted_start = vec![0usize; n + 1];
-        for a in g.inbound.iter().flatten() {
-            for s in a.classes() {
-                admitted_start[s as usize + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            admitted_start[i + 1] += admitted_start[i];
-        }
-        let mut fill = admitted_start.clone();
-        let mut admitted_by = vec![0 as ClassId; admitted_start[n]];
-        for (d, a) in g.inbound.iter().enumerate() {
-            if let Some(a) = a {
-                for s in a.classes() {
-                    admitted_by[fill[s as usize]] = d as ClassId;
-                    fill[s as usize] += 1;
-                }
-            }
-        }
-        EdgeIndex { open_in, open_out, admitted_start, admitted_by }
-    }
-}
-
-/// Every endpoint that can start an edge, in name order, and the rank of every endpoint name.
-struct EndpointOrder {
-    /// The endpoints that start edges, in name order.
-    names: Vec<Endpoint>,
-    peer_rank: Vec<usize>,
-    range_rank: BTreeMap<IpRange, usize>,
-    /// External ranges as sources: the peers they reach, in peer order.
-    ingress_from: BTreeMap<IpRange, Vec<(PeerId, ConnsId)>>,
-}
-
-impl EndpointOrder {
-    fn new(g: &Graph) -> EndpointOrder {
-        let mut ranges: BTreeMap<IpRange, ()> = BTreeMap::new();
-        let mut ingress_from: BTreeMap<IpRange, Vec<(PeerId, ConnsId)>> = BTreeMap::new();
-        for (p, list) in g.external_in.iter().enumerate() {
-            for (range, id) in list {
-                ranges.insert(*range, ());
-                ingress_from.entry(*range).or_default().push((p as PeerId, *id));
-            }
-        }
-        for list in &g.external_out {
-            for (range, _) in list {
-                ranges.insert(*range, ());
-            }
-        }
-        use std::borrow::Cow;
-        let mut all: Vec<(Cow<'_, str>, Endpoint)> = Vec::with_capacity(g.peers.len() + ranges.len() + 1);
-        all.extend(
-            g.peers
-                .iter()
-                .enumerate()
-                .map(|(p, peer)| (Cow::Borrowed(peer.name.as_str()), Endpoint::Peer(p as PeerId))),
-        );
-        all.extend(
-            ranges.keys().map(|r| (Cow::Owned(g.endpoint_name(&Endpoint::External(*r))), Endpoint::External(*r))),
-        );
-        if !g.ingress_controller_edges.is_empty() {
-            all.push((Cow::Borrowed(INGRESS_CONTROLLER), Endpoint::IngressController));
-        }
-        all.sort();
-        let mut peer_rank = vec![0; g.peers.len()];
-        let mut range_rank = BTreeMap::new();
-        for (rank, (_, ep)) in all.iter().enumerate() {
-            match ep {
-                Endpoint::Peer(p) => peer_rank[*p as usize] = rank,
-                Endpoint::External(r) => {
-                    range_rank.insert(*r, rank);
-                }
-                Endpoint::IngressController => {}
-            }
-        }
-        for list in ingress_from.values_mut() {
-            list.sort_by_key(|(p, _)| peer_rank[*p as usize]);
-        }
-        // Only peers, the ranges that send into the cluster and the controller start edges.
-        let names = all
-            .into_iter()
-            .filter(|(_, ep)| match ep {
-                Endpoint::External(r) => ingress_from.contains_key(r),
-                _ => true,
-            })
-            .map(|(_, ep)| ep)
-            .collect();
-        EndpointOrder { names, peer_rank, range_rank, ingress_from }
-    }
-
-    fn rank(&self, ep: &Endpoint) -> usize {
-        match ep {
-            Endpoint::Peer(p) => self.peer_rank[*p as usize],
-            Endpoint::External(r) => self.range_rank.get(r).copied().unwrap_or(usize::MAX),
-            Endpoint::IngressController => usize::MAX,
-        }
-    }
-}
-
-/// Credits one rule of a policy that selects class `c` to `c`'s allowance.
-fn credit_rule(
-    classes: &[Class],
-    c: ClassId,
-    ports: &RulePorts,
-    direction: Direction,
-    matches: Option<&[PeerMatch]>,
-    a: &mut AllowanceBuilder,
-) {
-    if ports.is_empty() {
-        return;
-    }
-    match direction {
-        Direction::Ingress => {
-            // Named ports resolve on the destination: the selected class itself.
-            let conns = ports.on(&classes[c as usize]);
-            if conns.is_empty() {
-                return;
-            }
-            credit(a, matches, |_| conns.clone(), &conns);
-        }
-        Direction::Egress => match matches {
-            None => {
-                a.everyone.union_with(&ports.numeric);
-                a.everyone_named.extend(ports.named.iter().cloned());
-            }
-            // Towards an address a named port matches nothing.
-            Some(ms) => credit(a, Some(ms), |dst| ports.on(&classes[dst as usize]), &ports.numeric),
-        },
-    }
-}
-
-/// Credits `ports` to the peers a rule matches (`None`: every peer).
-fn credit(
-    a: &mut AllowanceBuilder,
-    matches: Option<&[PeerMatch]>,
-    class_conns: impl Fn(ClassId) -> Conns,
-    ip_conns: &Conns,
-) {
-    let Some(matches) = matches else {
-        a.everyone.union_with(ip_conns);
-        return;
-    };
-    for m in matches {
-        match m {
-            PeerMatch::Classes(classes) => {
-                for &c in classes.iter() {
-                    let conns = class_conns(c);
-                    if !conns.is_empty() {
-                        a.add_class(c, &conns);
-                    }
-                }
-            }
-            PeerMatch::Atoms(runs) => {
-                if !ip_conns.is_empty() {
-                    for &(first, last) in runs {
-                        a.by_atoms.push((first, last, ip_conns.clone()));
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn union_atoms(a: AtomConns, b: AtomConns, n: usize) -> AtomConns {
-    match (a, b) {
-        (AtomConns::Uniform(mut x), AtomConns::Uniform(y)) => {
-            x.union_with(&y);
-            AtomConns::Uniform(x)
-        }
-        (AtomConns::PerAtom(mut v), AtomConns::Uniform(u)) | (AtomConns::Uniform(u), AtomConns::PerAtom(mut v)) => {
-            v.iter_mut().for_each(|c| c.union_with(&u));
-            AtomConns::PerAtom(v)
-        }
-        (AtomConns::PerAtom(mut v), AtomConns::PerAtom(w)) => {
-            for i in 0..n {
-                v[i].union_with(&w[i]);
-            }
-            AtomConns::PerAtom(v)
-        }
-    }
-}
-
-/// Maximal ranges of adjacent atoms (of one family) with equal, non-empty connections.
-fn merge_ranges(atoms: &[IpRange], conns: AtomConns) -> Vec<(IpRange, Conns)> {
-    let mut out: Vec<(IpRange, Conns)> = Vec::new();
-    let mut push = |range: IpRange, c: &Conns| {
-        if c.is_empty() {
-            return;
-        }
-        match out.last_mut() {
-            Some((prev, pc))
-                if prev.family == range.family && prev.last.checked_add(1) == Some(range.first) && pc == c =>
-            {
-                prev.last = range.last;
-            }
-            _ => out.push((range, c.clone())),
-        }
-    };
-    match &conns {
-        AtomConns::Uniform(c) => atoms.iter().for_each(|a| push(*a, c)),
-        AtomConns::PerAtom(v) => atoms.iter().zip(v.iter()).for_each(|(a, c)| push(*a, c)),
-    }
-    out
-}
-
-/// The classes a Service's selector picks, found through an index of classes by namespace and
-/// label: each lookup reads only the classes that carry the selector's rarest label (a namespace
-/// may hold thousands of Services).
-struct ServiceSelection<'g> {
-    classes: &'g [Class],
-    by_label: FxHashMap<(&'g str, &'g str, &'g str), Vec<ClassId>>,
-}
-
-impl<'g> ServiceSelection<'g> {
-    /// The index over `classes`; empty (and free) when nothing will be looked up.
-    fn new(classes: &'g [Class], needed: bool) -> Self {
-        let mut by_label: FxHashMap<(&str, &str, &str), Vec<ClassId>> = FxHashMap::default();
-        let indexed = if needed { classes } else { &[] };
-        for (i, class) in indexed.iter().enumerate().filter(|(_, c)| !c.pseudo) {
-            for (k, v) in class.labels.0.iter() {
-                by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(i as ClassId);
-            }
-        }
-        ServiceSelection { classes, by_label }
-    }
-
-    /// The classes of `service`'s namespace whose labels hold every pair of its selector.
-    fn selected<'s>(&'s self, service: &'s Service) -> impl Iterator<Item = ClassId> + 's {
-        let selector = service.selector.as_ref().map(|(labels, _)| labels);
-        let candidates = selector
-            .into_iter()
-            .flat_map(|l| l.0.iter())
-            .map(|(k, v)| self.by_label.get(&(&*service.meta.namespace, &**k, &**v)).map_or(&[][..], Vec::as_slice))
-            .min_by_key(|c| c.len())
-            .unwrap_or_default();
-        candidates.iter().copied().filter(move |&c| {
-            let labels = &self.classes[c as usize].labels;
-            selector.is_some_and(|sel| sel.0.iter().all(|(k, v)| labels.get(k) == Some(&**v)))
-        })
-    }
-}
-
-/// The target ports `ports` forward to on the pods of `class` (a named target port resolved on
-/// them; absent there, nothing).
-fn target_conns<'p>(ports: impl IntoIterator<Item = &'p ServicePort>, class: &Class) -> Conns {
-    let mut wanted = Conns::none();
-    for p in ports {
-        let target = match &p.target {
-            PortRef::Number(n) => Some(*n),
-            PortRef::Name(name) => class.named_port(name, p.protocol),
-        };
-        if let Some(t) = target {
-            wanted.add(p.protocol, &PortSet::range(t, t));
-        }
-    }
-    wanted
-}
-
-/// Where traffic that reaches a pod comes from, as the pod's ingress policy sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    /// Pods of a class (an ingress controller).
-    Class(ClassId),
-    /// Some address of these ranges outside the cluster; no ranges: some address, not known which.
-    Addresses(Vec<IpRange>),
-}
-
-/// One backend of an Ingress or Route.
-struct Route<'m> {
-    meta: &'m crate::model::Meta,
-    service: &'m str,
-    choice: PortChoice,
-    span: crate::span::Span,
-    source: Source,
-}
-
-/// What a pod's ingress admits from `source` (everything when not isolated). From external
-/// addresses, whatever some address of the ranges is admitted (of any range when none is known).
-fn admitted(allowance: Option<&Allowance>, source: &Source, table: &[Conns], atoms: &[IpRange]) -> Conns {
-    let Some(a) = allowance else {
-        return Conns::all();
-    };
-    let mut x = a.everyone.clone();
-    match source {
-        Source::Class(c) => {
-            if let Some(by) = a.class(*c) {
-                x.union_with(&table[by as usize]);
-            }
-        }
-        Source::Addresses(ranges) => {
-            for (first, last, conns) in &a.by_atoms {
-                if ranges.is_empty() || (*first..=*last).any(|i| atom_overlaps(atoms, i, ranges)) {
-                    x.union_with(&table[*conns as usize]);
-                }
-            }
-        }
-    }
-    x
-}
-
-/// Whether address atom `i` shares an address with one of `ranges`.
-fn atom_overlaps(atoms: &[IpRange], i: usize, ranges: &[IpRange]) -> bool {
-    atoms.get(i).is_some_and(|a| ranges.iter().any(|r| r.family == a.family && r.first <= a.last && a.first <= r.last))
-}
-
-/// Which ports of a Service a route uses.
-enum PortChoice {
-    All,
-    /// An Ingress backend's `port.number`: the Service port.
-    ServicePort(u16),
-    /// A Route's numeric `targetPort`: the Service port or target port with that number.
-    RouteNumber(u16),
-    /// An Ingress backend's `port.name`: the Service port of that name.
-    ServicePortName(Box<str>),
-    /// A Route's named `targetPort`: a Service port name or a named target port.
-    Name(Box<str>),
-}
-
-impl PortChoice {
-    fn picks(&self, p: &ServicePort) -> bool {
-        match self {
-            PortChoice::All => true,
-            PortChoice::ServicePort(n) => p.port == *n,
-            PortChoice::RouteNumber(n) => p.port == *n || p.target == PortRef::Number(*n),
-            PortChoice::ServicePortName(name) => p.name.as_deref() == Some(&**name),
-            PortChoice::Name(name) => p.name.as_deref() == Some(&**name) || p.target == PortRef::Name(name.clone()),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            PortChoice::All => "*".to_string(),
-            PortChoice::ServicePort(n) | PortChoice::RouteNumber(n) => n.to_string(),
-            PortChoice::Name(n) | PortChoice::ServicePortName(n) => n.to_string(),
-        }
     }
 }

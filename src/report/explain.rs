@@ -1,9 +1,11 @@
 //! `kubereach explain`: a verdict and the policies and rules behind it, per direction, with
-//! their locations.
+//! their locations. The graph answers in types ([`Explanation`], the entries' typed sources,
+//! guards and request matches); every word of the answer is chosen here.
 
 use std::io::{self, Write};
 
 use crate::graph::explain::{Explanation, Party, Side};
+use crate::graph::routes::{Entry, EntryKind, Guard, RequestMatch, SeenSource};
 use crate::graph::{Conns, Graph};
 use crate::load::Files;
 use crate::model::net::Protocol;
@@ -29,7 +31,7 @@ impl PortQuery {
 
 pub fn party_name(graph: &Graph, party: &Party) -> String {
     match party {
-        Party::Peer(p) => graph.peers[*p as usize].name.clone(),
+        Party::Peer(p) => graph.peers[p.index()].name.clone(),
         Party::Addresses(range) => format!("{range}[External]"),
         Party::Internet => "{internet}".to_string(),
         Party::IngressController => crate::graph::INGRESS_CONTROLLER.to_string(),
@@ -99,27 +101,31 @@ pub fn write(
     for e in &explanation.entries {
         let entry = &graph.entries[e.exposure.entry];
         let kind = match entry.kind {
-            crate::graph::exposure::EntryKind::LoadBalancer => "public LoadBalancer ",
-            crate::graph::exposure::EntryKind::NodePort => "NodePorts of ",
-            crate::graph::exposure::EntryKind::ExternalIp => "external IP of ",
-            _ => "",
+            EntryKind::LoadBalancer => "public LoadBalancer ",
+            EntryKind::NodePort => "NodePorts of ",
+            EntryKind::ExternalIp => "external IP of ",
+            EntryKind::Ingress | EntryKind::Route => "",
         };
-        let route = entry.route.as_ref().map(|r| format!(", {r},")).unwrap_or_default();
+        let route = entry.request.as_ref().map(|r| format!(", {},", request_words(r))).unwrap_or_default();
         let service = &model.services[entry.service];
-        let to_service = match entry.kind {
-            crate::graph::exposure::EntryKind::Ingress | crate::graph::exposure::EntryKind::Route => {
-                format!(" to Service `{}`", service.meta.name)
-            }
-            _ => String::new(),
+        let to_service = if entry.kind.through_controller() {
+            format!(" to Service `{}`", service.meta.name)
+        } else {
+            String::new()
         };
         writeln!(
             out,
             "\nthrough {kind}{}{route}{to_service} ({}){}",
-            entry.object,
+            object_words(entry, model),
             at(files, entry.at),
             if entry.from_internet { "" } else { " [controller not public]" }
         )?;
-        writeln!(out, "  forwards to {} on the pods; the pods see {}", e.exposure.wanted, entry.source_text)?;
+        writeln!(
+            out,
+            "  forwards to {} on the pods; the pods see {}",
+            e.exposure.wanted,
+            seen_source_words(&entry.seen_source)
+        )?;
         // A controller the repository does not show is judged two ways, and the answer says which.
         if entry.source == crate::graph::Source::Class(graph.ingress_controller) {
             let assumption = match explanation.from {
@@ -131,7 +137,7 @@ pub fn write(
             writeln!(out, "  {assumption}")?;
         }
         if let Some(guard) = &entry.guard {
-            writeln!(out, "  guarded by {guard}")?;
+            writeln!(out, "  guarded by {}", guard_words(guard))?;
         }
         // A port the entry does not forward is decided here, before any policy.
         if let Some(q) = port.filter(|q| !e.exposure.wanted.allows(q.protocol, q.port)) {
@@ -143,11 +149,58 @@ pub fn write(
     Ok(allowed)
 }
 
+/// The object that opens a way in: ``Service `promo` ``.
+fn object_words(entry: &Entry, model: &Model) -> String {
+    format!("{} `{}`", entry.opener.kind(), entry.opener.meta(model).name)
+}
+
+/// What an Ingress rule matches: ``host `shop.example.com` path `/` ``.
+fn request_words(request: &RequestMatch) -> String {
+    match (&request.host, &request.path) {
+        (None, None) => "every request".to_string(),
+        (Some(h), None) => format!("host `{h}`"),
+        (None, Some(p)) => format!("path `{p}`"),
+        (Some(h), Some(p)) => format!("host `{h}` path `{p}`"),
+    }
+}
+
+/// What the pods see as the source of a way in's traffic.
+fn seen_source_words(seen: &SeenSource) -> String {
+    match seen {
+        SeenSource::Client => "the client's address (externalTrafficPolicy: Local)".to_string(),
+        SeenSource::Node => "a node's address (externalTrafficPolicy: Cluster)".to_string(),
+        SeenSource::UnknownController => "the ingress controller".to_string(),
+        SeenSource::ControllerPods(namespace) => format!("the ingress controller's pods in namespace `{namespace}`"),
+        SeenSource::Gateway(ranges) if ranges.is_empty() => "the gateway outside the cluster".to_string(),
+        SeenSource::Gateway(ranges) => format!("the gateway subnet {}", cidrs_text(ranges)),
+        SeenSource::Router => "the router".to_string(),
+    }
+}
+
+fn guard_words(guard: &Guard) -> String {
+    match guard {
+        Guard::Tls => "TLS".to_string(),
+        Guard::SourceRanges(ranges) => format!("source ranges {}", cidrs_text(ranges)),
+        Guard::ControllerAllowlist(ranges) => format!("the controller's source allowlist ({ranges})"),
+    }
+}
+
+/// Aligned blocks as CIDRs.
+fn cidrs_text(ranges: &[crate::model::net::IpRange]) -> String {
+    let cidr = |range: &crate::model::net::IpRange| {
+        // The host bits of an aligned block; the whole IPv6 space does not fit a u128 count.
+        let host_bits = 128 - (range.last - range.first).leading_zeros();
+        let prefix = range.family.bits().saturating_sub(host_bits);
+        format!("{}/{prefix}", crate::model::net::format_addr(range.family, range.first))
+    };
+    ranges.iter().map(cidr).collect::<Vec<_>>().join(", ")
+}
+
 fn class_text(graph: &Graph, class: Option<crate::graph::ClassId>) -> String {
     match class {
         None => "outside the cluster".to_string(),
         Some(c) => {
-            let labels = &graph.classes[c as usize].labels;
+            let labels = &graph.classes[c.index()].labels;
             let text: Vec<String> = labels.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!("{{{}}}", text.join(","))
         }

@@ -145,7 +145,7 @@ pub fn write_json(graph: &Graph, model: &Model, files: &crate::load::Files, out:
 fn json_endpoint<'a>(graph: &'a Graph, e: &Endpoint) -> JsonEndpoint<'a> {
     match e {
         Endpoint::Peer(p) => {
-            let peer = &graph.peers[*p as usize];
+            let peer = &graph.peers[p.index()];
             let (ns_name, kind) = peer.name.rsplit_once('[').unwrap_or((&peer.name, "]"));
             let name = ns_name.split_once('/').map_or(ns_name, |(_, n)| n);
             JsonEndpoint::Workload {

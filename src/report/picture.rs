@@ -52,15 +52,15 @@ struct Nodes<'g> {
 
 impl<'g> Nodes<'g> {
     fn new(graph: &'g Graph) -> Nodes<'g> {
-        let mut order: Vec<PeerId> = (0..graph.peers.len() as PeerId).collect();
+        let mut order: Vec<PeerId> = (0..graph.peers.len()).map(PeerId::new).collect();
         // By namespace first: sorting by the whole name would interleave `a-b/…` with `a/…`.
         order.sort_by(|&a, &b| {
-            let (a, b) = (&graph.peers[a as usize], &graph.peers[b as usize]);
+            let (a, b) = (&graph.peers[a.index()], &graph.peers[b.index()]);
             (&*a.namespace, &a.name).cmp(&(&*b.namespace, &b.name))
         });
         let mut peer_node = vec![0; graph.peers.len()];
         for (node, &p) in order.iter().enumerate() {
-            peer_node[p as usize] = node as u32;
+            peer_node[p.index()] = node as u32;
         }
         Nodes { graph, next: order.len() as u32, order, peer_node, outside: BTreeMap::new() }
     }
@@ -69,7 +69,7 @@ impl<'g> Nodes<'g> {
     fn namespaces(&self) -> Vec<(&'g str, Vec<(u32, &'g Peer)>)> {
         let mut groups: Vec<(&'g str, Vec<(u32, &'g Peer)>)> = Vec::new();
         for (node, &p) in self.order.iter().enumerate() {
-            let peer = &self.graph.peers[p as usize];
+            let peer = &self.graph.peers[p.index()];
             match groups.last_mut() {
                 Some((ns, members)) if *ns == &*peer.namespace => members.push((node as u32, peer)),
                 _ => groups.push((&peer.namespace, vec![(node as u32, peer)])),
@@ -82,7 +82,7 @@ impl<'g> Nodes<'g> {
     /// outside namespaces is declared where it first appears).
     fn id(&mut self, e: &Endpoint) -> (u32, bool) {
         match e {
-            Endpoint::Peer(p) => (self.peer_node[*p as usize], false),
+            Endpoint::Peer(p) => (self.peer_node[p.index()], false),
             _ => match self.outside.get(e) {
                 Some(&id) => (id, false),
                 None => {
@@ -121,7 +121,7 @@ fn outside_parts(graph: &Graph, e: &Endpoint) -> (String, &'static str, &'static
 
 /// The entries that name an existing peer, in the caller's order.
 fn valid_entries<'e>(graph: &Graph, entries: &'e [InternetEntry]) -> Vec<&'e InternetEntry> {
-    entries.iter().filter(|e| (e.peer as usize) < graph.peers.len()).collect()
+    entries.iter().filter(|e| e.peer.index() < graph.peers.len()).collect()
 }
 
 fn level_colour(level: Level) -> &'static str {
@@ -205,14 +205,14 @@ pub fn write_dot(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Write) 
             writeln!(
                 out,
                 "  n{internet} -> n{} [label=\"{}\", color=\"{colour}\", fontcolor=\"{colour}\", penwidth=2.5, style=bold];",
-                nodes.peer_node[entry.peer as usize],
+                nodes.peer_node[entry.peer.index()],
                 DotText(&entry.label)
             )?;
         }
         // A workload with several entries is outlined in the colour of the most severe.
         let mut exposed: BTreeMap<u32, Level> = BTreeMap::new();
         for entry in &entries {
-            let level = exposed.entry(nodes.peer_node[entry.peer as usize]).or_insert(entry.level);
+            let level = exposed.entry(nodes.peer_node[entry.peer.index()]).or_insert(entry.level);
             *level = (*level).max(entry.level);
         }
         for (node, level) in exposed {
@@ -311,7 +311,7 @@ pub fn write_mermaid(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Wri
                 out,
                 "  n{internet} ==>|\"{}\"| n{}",
                 MermaidText(&entry.label),
-                nodes.peer_node[entry.peer as usize]
+                nodes.peer_node[entry.peer.index()]
             )?;
         }
         // Links are styled by their position among all links, counted from 0 in writing order.
@@ -319,7 +319,7 @@ pub fn write_mermaid(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Wri
             let colour = level_colour(entry.level);
             writeln!(out, "  linkStyle {} stroke:{colour},stroke-width:3px,color:{colour}", count + i)?;
         }
-        let mut exposed: Vec<u32> = entries.iter().map(|e| nodes.peer_node[e.peer as usize]).collect();
+        let mut exposed: Vec<u32> = entries.iter().map(|e| nodes.peer_node[e.peer.index()]).collect();
         exposed.sort_unstable();
         exposed.dedup();
         for node in exposed {
@@ -452,7 +452,7 @@ pub fn write_html(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Write)
     out.write_all(HTML_HEAD.as_bytes())?;
     out.write_all(b"{\"version\":1,\n\"workloads\":[")?;
     for (i, &p) in nodes.order.iter().enumerate() {
-        let peer = &graph.peers[p as usize];
+        let peer = &graph.peers[p.index()];
         let (label, kind) = workload_parts(peer);
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
         let w = HtmlWorkload { name: &peer.name, label, kind, namespace: &peer.namespace };
@@ -484,7 +484,7 @@ pub fn write_html(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Write)
     let entries = valid_entries(graph, entries);
     for (i, entry) in entries.iter().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        let e = (nodes.peer_node[entry.peer as usize], &entry.label, entry.level.as_str());
+        let e = (nodes.peer_node[entry.peer.index()], &entry.label, entry.level.as_str());
         serde_json::to_writer(ScriptJson(out), &e)?;
     }
     out.write_all(b"]}")?;
@@ -541,7 +541,8 @@ mod tests {
     #[test]
     fn an_empty_graph_gives_well_formed_pictures_and_unknown_peers_are_ignored() {
         let graph = Graph::default();
-        let entries = [InternetEntry { peer: 7, label: "LoadBalancer x".to_string(), level: Level::Error }];
+        let entries =
+            [InternetEntry { peer: PeerId::new(7), label: "LoadBalancer x".to_string(), level: Level::Error }];
         let mut dot = Vec::new();
         assert_eq!(write_dot(&graph, &entries, &mut dot).unwrap(), 0);
         let dot = String::from_utf8(dot).unwrap();

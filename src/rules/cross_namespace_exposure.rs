@@ -43,7 +43,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                             continue;
                         }
                         let any = classes.iter().any(|&c| {
-                            let class = &graph.classes[c as usize];
+                            let class = &graph.classes[c.index()];
                             !class.pseudo && pods.as_ref().is_none_or(|p| p.matches(&class.labels))
                         });
                         if any {

@@ -1,12 +1,68 @@
 //! `dangling-ingress-backend`: an Ingress or Route backend naming a Service, or a Service port,
-//! that no manifest declares. The engine resolves every backend while it builds the graph, so
-//! it records these and this rule reports them.
+//! that no manifest declares. The engine resolves every backend once while it builds the graph
+//! and records those that lead nowhere ([`UnresolvedBackend`]); this rule decides how much that
+//! matters and words it.
 
 use super::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Level};
+use crate::graph::routes::{MissingBackend, PortChoice, UnresolvedBackend};
+use crate::model::Model;
 
 pub const ID: &str = "dangling-ingress-backend";
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
-    out.extend(cx.graph.findings.iter().filter(|f| f.rule == ID).cloned());
+    out.extend(cx.graph.unresolved_backends.iter().map(|fact| finding(cx.model, fact)));
+}
+
+fn finding(model: &Model, fact: &UnresolvedBackend) -> Finding {
+    let meta = fact.opener.meta(model);
+    let service = &fact.service;
+    match &fact.missing {
+        MissingBackend::Service => {
+            // An operator (custom resources in the namespace) or the cluster (a system namespace)
+            // may create the Service: then it is only a note.
+            let created_elsewhere = model.namespaces_with_custom_resources.contains(&meta.namespace)
+                || crate::model::is_system_namespace(&meta.namespace);
+            let elsewhere: Vec<&str> =
+                model.services.iter().filter(|s| s.meta.name == *service).map(|s| &*s.meta.namespace).collect();
+            let detail = if elsewhere.is_empty() {
+                format!("which no manifest declares in namespace `{}`", meta.namespace)
+            } else {
+                format!(
+                    "which is declared only in namespace{} {} (a backend names a Service of its own namespace)",
+                    if elsewhere.len() == 1 { "" } else { "s" },
+                    elsewhere.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                )
+            };
+            Finding::new(
+                ID,
+                if created_elsewhere { Level::Note } else { Level::Warning },
+                fact.at,
+                format!("{} `{}` routes to Service `{service}`, {detail}", meta.kind, meta.name),
+            )
+            .with_key(meta.key(), "backend", &**service)
+        }
+        MissingBackend::Port(choice) => {
+            let port = port_words(choice);
+            Finding::new(
+                ID,
+                Level::Warning,
+                fact.at,
+                format!(
+                    "{} `{}` routes to port `{port}` of Service `{service}`, which has no such port",
+                    meta.kind, meta.name
+                ),
+            )
+            .with_key(meta.key(), "backend.port", format!("{service}:{port}"))
+        }
+    }
+}
+
+/// The port a backend names, as written (`*` for every port).
+fn port_words(choice: &PortChoice) -> String {
+    match choice {
+        PortChoice::All => "*".to_string(),
+        PortChoice::ServicePort(n) | PortChoice::RouteNumber(n) => n.to_string(),
+        PortChoice::Name(n) | PortChoice::ServicePortName(n) => n.to_string(),
+    }
 }

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use super::internet_exposed_workload::{object_words, request_words, seen_source_words};
 use super::Context;
 use crate::finding::{Finding, Level};
 use crate::graph::{ClassId, Conns};
@@ -20,8 +21,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let mut per_entry: BTreeMap<usize, Vec<(ClassId, bool, Conns)>> = BTreeMap::new();
     for x in &graph.exposures {
         let entry = &graph.entries[x.entry];
-        if !matches!(entry.kind, crate::graph::exposure::EntryKind::Ingress | crate::graph::exposure::EntryKind::Route)
-        {
+        if !entry.kind.through_controller() {
             continue;
         }
         // Behind an unknown controller, `admitted` already counts any plausible controller.
@@ -40,32 +40,33 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         let peers: Vec<&str> = classes
             .iter()
-            .flat_map(|(c, _, _)| graph.classes[*c as usize].peers.iter())
-            .map(|&p| graph.peers[p as usize].name.as_str())
+            .flat_map(|(c, _, _)| graph.classes[c.index()].peers.iter())
+            .map(|&p| graph.peers[p.index()].name.as_str())
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let route = entry.route.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let request = entry.request.as_ref().map(request_words);
+        let route = request.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
         let mut finding = Finding::new(
             "ingress-backend-blocked",
             Level::Warning,
             entry.at,
             format!(
                 "{}{route} routes to Service `{}`, but no ingress policy of {} admits {} on {wanted}: the route cannot work",
-                entry.object,
+                object_words(entry, model),
                 service.meta.name,
                 peers.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
-                entry.source_text
+                seen_source_words(&entry.seen_source)
             ),
         )
         .with_key(
-            entry.object_key.clone(),
-            format!("{}:{}", entry.field, entry.route.as_deref().unwrap_or("*")),
+            entry.opener.meta(model).key(),
+            format!("{}:{}", entry.field, request.as_deref().unwrap_or("*")),
             format!("{} {wanted}", service.meta.name),
         );
         let mut cited = std::collections::BTreeSet::new();
         for (c, _, _) in &classes {
-            for &pi in &graph.classes[*c as usize].ingress_policies {
+            for &pi in &graph.classes[c.index()].ingress_policies {
                 if cited.insert(pi) {
                     let p = &model.policies[pi];
                     finding = finding.with_related(

@@ -6,34 +6,89 @@
 //! Levels (DESIGN §6): an error when nothing isolates the pods for ingress; a note when they are
 //! isolated and the entry is guarded (TLS-terminated, or restricted to some client addresses by
 //! the Service or by the admitting rules); a warning otherwise.
+//!
+//! The graph describes ways in with types (the opening object, what the pods see as the source,
+//! the guard, the request match); the words for them are chosen here, and `ingress-backend-blocked`
+//! borrows them so that both rules name a way in alike. `kubereach explain` words its answer in
+//! the report stage.
 
 use std::collections::BTreeMap;
 
 use super::Context;
 use crate::finding::{Finding, Level, Related};
-use crate::graph::exposure::{Entry, EntryKind};
+use crate::graph::routes::{Entry, EntryKind, Guard, RequestMatch, SeenSource};
 use crate::graph::{ClassId, Conns, PeerId, Source};
 use crate::model::net::{Family, IpRange};
-use crate::model::Direction;
+use crate::model::{Direction, Model};
+
+/// The object that opens a way in, in words: ``Service `promo` ``.
+pub(super) fn object_words(entry: &Entry, model: &Model) -> String {
+    format!("{} `{}`", entry.opener.kind(), entry.opener.meta(model).name)
+}
 
 /// The words for an entry at the start of a message: ``public LoadBalancer Service `promo` ``.
-pub fn entry_words(entry: &Entry) -> String {
+fn entry_words(entry: &Entry, model: &Model) -> String {
+    let object = object_words(entry, model);
     match entry.kind {
-        EntryKind::LoadBalancer => format!("public LoadBalancer {}", entry.object),
-        EntryKind::NodePort => format!("the NodePorts of {}", entry.object),
-        EntryKind::ExternalIp => format!("an external IP of {}", entry.object),
-        EntryKind::Ingress | EntryKind::Route => match &entry.route {
-            Some(route) => format!("{} ({route})", entry.object),
-            None => entry.object.clone(),
+        EntryKind::LoadBalancer => format!("public LoadBalancer {object}"),
+        EntryKind::NodePort => format!("the NodePorts of {object}"),
+        EntryKind::ExternalIp => format!("an external IP of {object}"),
+        EntryKind::Ingress | EntryKind::Route => match &entry.request {
+            Some(request) => format!("{object} ({})", request_words(request)),
+            None => object,
         },
     }
+}
+
+/// What an Ingress rule matches, in words (also part of logical keys): ``host `shop.example.com`
+/// path `/` ``.
+pub(super) fn request_words(request: &RequestMatch) -> String {
+    match (&request.host, &request.path) {
+        (None, None) => "every request".to_string(),
+        (Some(h), None) => format!("host `{h}`"),
+        (None, Some(p)) => format!("path `{p}`"),
+        (Some(h), Some(p)) => format!("host `{h}` path `{p}`"),
+    }
+}
+
+/// What the backend pods see as the source of an entry's traffic, in words.
+pub(super) fn seen_source_words(seen: &SeenSource) -> String {
+    match seen {
+        SeenSource::Client => "the client's address (externalTrafficPolicy: Local)".to_string(),
+        SeenSource::Node => "a node's address (externalTrafficPolicy: Cluster)".to_string(),
+        SeenSource::UnknownController => "the ingress controller".to_string(),
+        SeenSource::ControllerPods(namespace) => format!("the ingress controller's pods in namespace `{namespace}`"),
+        SeenSource::Gateway(ranges) if ranges.is_empty() => "the gateway outside the cluster".to_string(),
+        SeenSource::Gateway(ranges) => format!("the gateway subnet {}", cidrs_text(ranges)),
+        SeenSource::Router => "the router".to_string(),
+    }
+}
+
+fn guard_words(guard: &Guard) -> String {
+    match guard {
+        Guard::Tls => "TLS".to_string(),
+        Guard::SourceRanges(ranges) => format!("source ranges {}", cidrs_text(ranges)),
+        Guard::ControllerAllowlist(ranges) => format!("the controller's source allowlist ({ranges})"),
+    }
+}
+
+fn cidrs_text(ranges: &[IpRange]) -> String {
+    ranges.iter().map(cidr_text).collect::<Vec<_>>().join(", ")
+}
+
+/// An aligned block as a CIDR.
+fn cidr_text(range: &IpRange) -> String {
+    // The host bits of an aligned block; the whole IPv6 space does not fit a u128 count.
+    let host_bits = 128 - (range.last - range.first).leading_zeros();
+    let prefix = range.family.bits().saturating_sub(host_bits);
+    format!("{}/{prefix}", crate::model::net::format_addr(range.family, range.first))
 }
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let graph = cx.graph;
     let model = cx.model;
     // (entry, peer) → classes and what they admit.
-    let internet = crate::graph::exposure::internet_ranges();
+    let internet = crate::graph::internet::internet_ranges();
     let mut groups: BTreeMap<(usize, PeerId), Vec<(ClassId, Conns)>> = BTreeMap::new();
     let mut exposure_of: BTreeMap<(usize, ClassId), usize> = BTreeMap::new();
     for (xi, x) in graph.exposures.iter().enumerate() {
@@ -41,13 +96,13 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if !graph.entries[x.entry].from_internet || x.admitted.is_empty() {
             continue;
         }
-        for &peer in &graph.classes[x.class as usize].peers {
+        for &peer in &graph.classes[x.class.index()].peers {
             groups.entry((x.entry, peer)).or_default().push((x.class, x.admitted.clone()));
         }
     }
     for ((ei, peer), classes) in groups {
         let entry = &graph.entries[ei];
-        let peer_name = &graph.peers[peer as usize].name;
+        let peer_name = &graph.peers[peer.index()].name;
         let mut admitted = Conns::none();
         for (_, c) in &classes {
             admitted.union_with(c);
@@ -62,16 +117,18 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             })
             .collect();
         let restricted_by_policy = isolated && restricted_by_rules(cx, entry, &classes, &internet);
-        let guard =
-            entry.guard.clone().or_else(|| restricted_by_policy.then(|| "client ranges of its policies".to_string()));
+        let guard = entry
+            .guard
+            .as_ref()
+            .map(guard_words)
+            .or_else(|| restricted_by_policy.then(|| "client ranges of its policies".to_string()));
         // Selected by a policy whose rule admits every source on every port (`ingress: [{}]`):
         // isolated in name only, as `workload-not-isolated` says too.
         let open_by_policy = isolated && classes.iter().any(|(c, _)| graph.admits_everything(*c, Direction::Ingress));
         let (level, why) = if !isolated {
             let reason = if !graph.profile.dataplane.enforces() {
                 format!("{} enforces no NetworkPolicy", graph.profile.describe())
-            } else if classes.iter().any(|(c, _)| graph.classes[*c as usize].windows) && !graph.profile.windows_enforced
-            {
+            } else if classes.iter().any(|(c, _)| graph.classes[c.index()].windows) && !graph.profile.windows_enforced {
                 format!("its pods run on Windows nodes, where {} enforces no policy", graph.profile.describe())
             } else {
                 "no NetworkPolicy isolates its pods for ingress".to_string()
@@ -93,7 +150,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             message: {
                 // "the NodePorts of …" are several.
                 let verb = if entry.kind == EntryKind::NodePort { "open" } else { "opens" };
-                format!("{} {verb} a way in from the internet", entry_words(entry))
+                format!("{} {verb} a way in from the internet", entry_words(entry, model))
             },
         }];
         if let Some(&first) = entry.ports.first() {
@@ -112,13 +169,18 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         let workload = classes
             .iter()
-            .flat_map(|(c, _)| graph.classes[*c as usize].workloads.iter())
+            .flat_map(|(c, _)| graph.classes[c.index()].workloads.iter())
             .copied()
-            .find(|w| graph.peers[peer as usize].workloads.contains(w));
+            .find(|w| graph.peers[peer.index()].workloads.contains(w));
         if let Some(w) = workload.map(|w| &model.workloads[w]) {
             path.push(Related {
                 location: w.meta.at(w.pod_labels_span.unwrap_or(w.meta.name_span)),
-                message: format!("{} `{}` runs the pods, which see {}", w.meta.kind, w.meta.name, entry.source_text),
+                message: format!(
+                    "{} `{}` runs the pods, which see {}",
+                    w.meta.kind,
+                    w.meta.name,
+                    seen_source_words(&entry.seen_source)
+                ),
             });
             if isolated {
                 for (x, side) in &verdicts {
@@ -147,13 +209,16 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             "internet-exposed-workload",
             level,
             entry.at,
-            format!("`{peer_name}` is reachable from the internet through {} on {admitted}: {why}", entry_words(entry)),
+            format!(
+                "`{peer_name}` is reachable from the internet through {} on {admitted}: {why}",
+                entry_words(entry, model)
+            ),
         )
         // The route and the admitted ports are part of the identity: a change that opens another
         // path or another port of the same workload is a new exposure (`--diff-base`, baselines).
         .with_key(
-            entry.object_key.clone(),
-            match &entry.route {
+            entry.opener.meta(model).key(),
+            match entry.request.as_ref().map(request_words) {
                 Some(route) => format!("{}:{}:{route}", entry.field, entry.kind.as_str()),
                 None => format!("{}:{}", entry.field, entry.kind.as_str()),
             },
@@ -188,4 +253,17 @@ fn restricted_by_rules(cx: &Context, entry: &Entry, classes: &[(ClassId, Conns)]
             open_to_all.is_none_or(|conns| conns.intersect(admitted).is_empty())
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::net::parse_cidr;
+
+    #[test]
+    fn blocks_print_as_cidrs_whole_spaces_included() {
+        for cidr in ["0.0.0.0/0", "::/0", "10.225.0.0/24", "198.51.100.7/32", "fd00::/8"] {
+            assert_eq!(cidr_text(&parse_cidr(cidr).unwrap()), cidr);
+        }
+    }
 }

@@ -37,7 +37,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .policy_selects
             .iter()
             .enumerate()
-            .filter(|(_, selected)| selected.contains(&(id as crate::graph::ClassId)))
+            .filter(|(_, selected)| selected.contains(&crate::graph::ClassId::new(id)))
             .map(|(pi, _)| &*policies[pi].meta.name)
             .collect();
         if selecting.is_empty() {

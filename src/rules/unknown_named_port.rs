@@ -1,12 +1,31 @@
 //! `unknown-named-port`: a named port in a policy rule that no destination pod declares with that
 //! name and protocol, so the entry allows nothing. The engine resolves named ports while it
-//! builds the graph, so it records these and this rule reports them.
+//! builds the graph and records each one it cannot resolve ([`UnknownNamedPort`]); this rule
+//! words them.
 
 use super::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Level};
+use crate::graph::UnknownNamedPort;
+use crate::model::Direction;
 
 pub const ID: &str = "unknown-named-port";
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
-    out.extend(cx.graph.findings.iter().filter(|f| f.rule == ID).cloned());
+    out.extend(cx.graph.unknown_named_ports.iter().map(finding));
+}
+
+fn finding(fact: &UnknownNamedPort) -> Finding {
+    let whose = match fact.direction {
+        Direction::Ingress => "the pods this policy selects",
+        Direction::Egress => "the pods this rule sends to",
+    };
+    Finding::new(
+        ID,
+        Level::Warning,
+        fact.at,
+        format!(
+            "named port `{}`/{} is not a container port of {whose}; this entry allows nothing",
+            fact.name, fact.protocol
+        ),
+    )
 }

@@ -9,10 +9,10 @@ use crate::model::{Direction, PeerSelector};
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let anywhere = IpRange::whole(Family::V4);
     for (id, class) in cx.graph.classes.iter().enumerate() {
-        if class.pseudo || !cx.graph.isolated(id as u32, Direction::Egress) {
+        if class.pseudo || !cx.graph.isolated(crate::graph::ClassId::new(id), Direction::Egress) {
             continue;
         }
-        if !cx.graph.egress_to_external(id as u32, &anywhere).is_all() {
+        if !cx.graph.egress_to_external(crate::graph::ClassId::new(id), &anywhere).is_all() {
             continue;
         }
         // The rules that open everything, for the related locations.

@@ -1,0 +1,276 @@
+//! Streaming edges: every allowed connection, in the order of the connectivity list, generated
+//! source by source and never held all at once; and the `{ingress-controller}` edges, read from
+//! the exposures of the ways in through a controller.
+//!
+//! An edge index lists, per class, the classes that may be reached without being named (open
+//! ingress, open egress, ingress rules that name the source), so that a source only tries its
+//! candidates; an endpoint order ranks every endpoint by name once. It decides nothing a policy
+//! says (that is [`super::admissions`]) and walks no route (that is [`super::routes`]).
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet;
+
+use super::admissions::admitted;
+use super::{Builder, ClassId, Conns, ConnsId, Endpoint, Graph, PeerId, Source, INGRESS_CONTROLLER};
+use crate::model::net::IpRange;
+use crate::model::Direction;
+
+impl Graph {
+    /// Calls `emit` for every allowed connection, in the order of the connectivity list (source
+    /// name, then destination name, bytewise), and returns how many there were. Edges are
+    /// generated source by source and never held all at once: a repository whose workloads all
+    /// reach each other costs time in proportion to its answer, and memory in proportion to its
+    /// peers.
+    pub fn for_each_edge<E>(
+        &self,
+        mut emit: impl FnMut(&Endpoint, &Endpoint, &Conns) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let order = EndpointOrder::new(self);
+        let index = EdgeIndex::new(self);
+        let mut acc: Vec<Option<Conns>> = vec![None; self.peers.len()];
+        let mut touched: Vec<PeerId> = Vec::new();
+        let mut count = 0;
+        let mut out: Vec<(usize, Endpoint, Conns)> = Vec::new();
+        for src in &order.names {
+            out.clear();
+            match src {
+                Endpoint::Peer(p) => {
+                    self.peer_targets(*p, &index, &mut acc, &mut touched);
+                    for q in touched.drain(..) {
+                        if let Some(conns) = acc[q.index()].take() {
+                            out.push((order.peer_rank[q.index()], Endpoint::Peer(q), conns));
+                        }
+                    }
+                    for (range, id) in &self.external_out[p.index()] {
+                        out.push((
+                            order.rank(&Endpoint::External(*range)),
+                            Endpoint::External(*range),
+                            self.conns(*id).clone(),
+                        ));
+                    }
+                }
+                Endpoint::External(range) => {
+                    for &(p, id) in order.ingress_from.get(range).map(Vec::as_slice).unwrap_or_default() {
+                        out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
+                    }
+                }
+                Endpoint::IngressController => {
+                    for &(p, id) in &self.ingress_controller_edges {
+                        out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
+                    }
+                }
+            }
+            out.sort_by_key(|(rank, _, _)| *rank);
+            for (_, dst, conns) in &out {
+                emit(src, dst, conns)?;
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// The peers `p` reaches, accumulated into `acc` (indexed by peer), with `touched` listing them.
+    fn peer_targets(&self, p: PeerId, index: &EdgeIndex, acc: &mut [Option<Conns>], touched: &mut Vec<PeerId>) {
+        let mut seen: FxHashSet<ClassId> = FxHashSet::default();
+        for &s in &self.peers[p.index()].classes {
+            seen.clear();
+            let mut candidates: Vec<ClassId> = Vec::new();
+            let mut consider = |d: ClassId, candidates: &mut Vec<ClassId>| {
+                if !self.classes[d.index()].pseudo && seen.insert(d) {
+                    candidates.push(d);
+                }
+            };
+            if index.open_out[s.index()] {
+                for &d in &index.open_in {
+                    consider(d, &mut candidates);
+                }
+            }
+            if let Some(a) = self.allowance(s, Direction::Egress) {
+                for d in a.classes() {
+                    consider(d, &mut candidates);
+                }
+            }
+            for &d in index.admitted_by(s) {
+                consider(d, &mut candidates);
+            }
+            for d in candidates {
+                let allowed = self.allowed(s, d);
+                if allowed.is_empty() {
+                    continue;
+                }
+                for &q in &self.classes[d.index()].peers {
+                    if q == p {
+                        continue;
+                    }
+                    match &mut acc[q.index()] {
+                        Some(c) => c.union_with(&allowed),
+                        slot @ None => {
+                            *slot = Some(allowed.clone());
+                            touched.push(q);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Builder<'_> {
+    /// `{ingress-controller}` to the pods behind every Ingress and Route, on the target ports of
+    /// the routed Service ports, as far as the pods' ingress policies admit the controller (its
+    /// known identity for a well-known class, else the connectivity list's unlabelled pod): the
+    /// exposures of the ways in through a controller, read with that narrower source.
+    pub(super) fn ingress_controller_edges(&mut self) -> Vec<(PeerId, ConnsId)> {
+        let g = &self.g;
+        let mut per_peer: BTreeMap<PeerId, Conns> = BTreeMap::new();
+        for x in &g.exposures {
+            let entry = &g.entries[x.entry];
+            if !entry.kind.through_controller() {
+                continue;
+            }
+            // Exposures count any plausible controller where it is unknown; the edge, one pod.
+            let allowed = if entry.source == Source::Class(g.ingress_controller) {
+                let inbound = g.inbound.get(x.class.index()).and_then(Option::as_ref);
+                x.wanted.intersect(&admitted(inbound, &entry.source, &g.conns, &g.ip_space.atoms))
+            } else {
+                x.admitted.clone()
+            };
+            if allowed.is_empty() {
+                continue;
+            }
+            for &peer in &g.classes[x.class.index()].peers {
+                per_peer.entry(peer).or_default().union_with(&allowed);
+            }
+        }
+        per_peer.into_iter().map(|(peer, conns)| (peer, self.intern(conns))).collect()
+    }
+}
+
+/// Which classes may be reached without being named: what edge generation consults per source.
+struct EdgeIndex {
+    /// Classes whose ingress admits some connection from every class.
+    open_in: Vec<ClassId>,
+    /// Per class: whether its egress allows something towards every class.
+    open_out: Vec<bool>,
+    /// Per class: the classes whose ingress names it, as one flat list with per-class offsets
+    /// (`admitted_by[start[s]..start[s + 1]]`).
+    admitted_start: Vec<usize>,
+    admitted_by: Vec<ClassId>,
+}
+
+impl EdgeIndex {
+    fn admitted_by(&self, s: ClassId) -> &[ClassId] {
+        let s = s.index();
+        &self.admitted_by[self.admitted_start[s]..self.admitted_start[s + 1]]
+    }
+}
+
+impl EdgeIndex {
+    fn new(g: &Graph) -> EdgeIndex {
+        let n = g.classes.len();
+        let open_in = (0..n)
+            .filter(|&d| !g.classes[d].pseudo && g.inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty()))
+            .map(ClassId::new)
+            .collect();
+        let open_out = (0..n)
+            .map(|s| g.outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty()))
+            .collect();
+        // Counting sort into a flat list: two allocations instead of one per class.
+        let mut admitted_start = vec![0usize; n + 1];
+        for a in g.inbound.iter().flatten() {
+            for s in a.classes() {
+                admitted_start[s.index() + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            admitted_start[i + 1] += admitted_start[i];
+        }
+        let mut fill = admitted_start.clone();
+        let mut admitted_by = vec![ClassId::new(0); admitted_start[n]];
+        for (d, a) in g.inbound.iter().enumerate() {
+            if let Some(a) = a {
+                for s in a.classes() {
+                    admitted_by[fill[s.index()]] = ClassId::new(d);
+                    fill[s.index()] += 1;
+                }
+            }
+        }
+        EdgeIndex { open_in, open_out, admitted_start, admitted_by }
+    }
+}
+
+/// Every endpoint that can start an edge, in name order, and the rank of every endpoint name.
+struct EndpointOrder {
+    /// The endpoints that start edges, in name order.
+    names: Vec<Endpoint>,
+    peer_rank: Vec<usize>,
+    range_rank: BTreeMap<IpRange, usize>,
+    /// External ranges as sources: the peers they reach, in peer order.
+    ingress_from: BTreeMap<IpRange, Vec<(PeerId, ConnsId)>>,
+}
+
+impl EndpointOrder {
+    fn new(g: &Graph) -> EndpointOrder {
+        let mut ranges: BTreeMap<IpRange, ()> = BTreeMap::new();
+        let mut ingress_from: BTreeMap<IpRange, Vec<(PeerId, ConnsId)>> = BTreeMap::new();
+        for (p, list) in g.external_in.iter().enumerate() {
+            for (range, id) in list {
+                ranges.insert(*range, ());
+                ingress_from.entry(*range).or_default().push((PeerId::new(p), *id));
+            }
+        }
+        for list in &g.external_out {
+            for (range, _) in list {
+                ranges.insert(*range, ());
+            }
+        }
+        use std::borrow::Cow;
+        let mut all: Vec<(Cow<'_, str>, Endpoint)> = Vec::with_capacity(g.peers.len() + ranges.len() + 1);
+        all.extend(
+            g.peers
+                .iter()
+                .enumerate()
+                .map(|(p, peer)| (Cow::Borrowed(peer.name.as_str()), Endpoint::Peer(PeerId::new(p)))),
+        );
+        all.extend(
+            ranges.keys().map(|r| (Cow::Owned(g.endpoint_name(&Endpoint::External(*r))), Endpoint::External(*r))),
+        );
+        if !g.ingress_controller_edges.is_empty() {
+            all.push((Cow::Borrowed(INGRESS_CONTROLLER), Endpoint::IngressController));
+        }
+        all.sort();
+        let mut peer_rank = vec![0; g.peers.len()];
+        let mut range_rank = BTreeMap::new();
+        for (rank, (_, ep)) in all.iter().enumerate() {
+            match ep {
+                Endpoint::Peer(p) => peer_rank[p.index()] = rank,
+                Endpoint::External(r) => {
+                    range_rank.insert(*r, rank);
+                }
+                Endpoint::IngressController => {}
+            }
+        }
+        for list in ingress_from.values_mut() {
+            list.sort_by_key(|(p, _)| peer_rank[p.index()]);
+        }
+        // Only peers, the ranges that send into the cluster and the controller start edges.
+        let names = all
+            .into_iter()
+            .filter(|(_, ep)| match ep {
+                Endpoint::External(r) => ingress_from.contains_key(r),
+                _ => true,
+            })
+            .map(|(_, ep)| ep)
+            .collect();
+        EndpointOrder { names, peer_rank, range_rank, ingress_from }
+    }
+
+    fn rank(&self, ep: &Endpoint) -> usize {
+        match ep {
+            Endpoint::Peer(p) => self.peer_rank[p.index()],
+            Endpoint::External(r) => self.range_rank.get(r).copied().unwrap_or(usize::MAX),
+            Endpoint::IngressController => usize::MAX,
+        }
+    }
+}
