@@ -2,11 +2,14 @@
 //!
 //! This is the only module that touches the file system. It walks with the `ignore` crate
 //! (`.gitignore`, `.ignore` and hidden files respected, `.git` skipped), keeps `*.yaml`, `*.yml`
-//! and `*.json`, and turns every problem it meets (unreadable, binary or oversized files, symlink
-//! loops, YAML syntax errors) into a located [`Finding`] instead of an abort. Files are returned in
-//! byte order of their display path so that every later stage is deterministic. Files of another
-//! git revision come from [`git`] as a [`FileSource::Snapshot`] and go through the same reader.
+//! and `*.json`, and records every problem it meets (unreadable, binary or oversized files, symlink
+//! loops, YAML syntax errors) as a typed fact ([`classify::FileProblem`]) instead of an abort;
+//! the rules word them. Files are returned in byte order of their display path so that every
+//! later stage is deterministic. Files of another git revision come from [`git`] as a
+//! [`FileSource::Snapshot`] and go through the same reader. Which file is what (a manifest, a
+//! chart template, a document that is no object) is decided in [`classify`].
 
+pub mod classify;
 pub mod git;
 pub mod yaml;
 
@@ -18,10 +21,9 @@ use std::path::{Path, PathBuf};
 use ignore::overrides::OverrideBuilder;
 use ignore::WalkBuilder;
 
-use crate::finding::{Finding, Level};
-
 use crate::span::{FileId, Location};
 use crate::span::{Pos, Span};
+pub use classify::is_manifest_file;
 use yaml::Stream;
 
 /// One file the analysis read (or tried to read).
@@ -91,14 +93,6 @@ pub struct Discovery {
     pub chart_roots: BTreeSet<PathBuf>,
     /// Paths the walk could not follow (symlink loops, permissions), with the reason.
     pub problems: Vec<(PathBuf, String)>,
-}
-
-/// Whether the walk reads a file of this name: `.yaml`, `.yml` or `.json`, in any case. The one
-/// test of it, for the walk, the base revision of `--diff-base` and the watcher alike.
-pub fn is_manifest_file(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["yaml", "yml", "json"].iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
 #[derive(Default)]
@@ -231,22 +225,6 @@ pub fn display_path(path: &Path) -> String {
     }
 }
 
-/// Whether `path` is a template of one of `chart_roots` (`<chart>/templates/...`).
-pub fn is_chart_template(path: &Path, chart_roots: &BTreeSet<PathBuf>) -> Option<PathBuf> {
-    let mut dir = path.parent();
-    while let Some(d) = dir {
-        if d.file_name().is_some_and(|n| n == "templates") {
-            if let Some(chart) = d.parent() {
-                if chart_roots.contains(chart) {
-                    return Some(chart.to_path_buf());
-                }
-            }
-        }
-        dir = d.parent();
-    }
-    None
-}
-
 /// The outcome of reading one file.
 #[derive(Debug)]
 pub enum FileRead {
@@ -318,40 +296,10 @@ fn parse_bytes(bytes: Vec<u8>) -> FileRead {
     FileRead::Parsed { text, stream }
 }
 
-/// Whether unparsed text looks like a Kubernetes object (`apiVersion` and `kind` keys, in block
-/// or flow style, YAML or JSON), used to decide whether a file that does not parse deserves a
-/// diagnostic.
-pub fn text_looks_like_manifest(text: &str) -> bool {
-    has_key(text, "apiVersion") && has_key(text, "kind")
-}
-
-/// Whether `key` appears as a mapping key: followed by `:` (or `":`), preceded by a line start,
-/// whitespace, `{`, `,` or a quote.
-fn has_key(text: &str, key: &str) -> bool {
-    text.match_indices(key).any(|(i, _)| {
-        let before = text[..i].chars().next_back();
-        let after = &text[i + key.len()..];
-        let key_start = matches!(before, None | Some(' ' | '\t' | '\n' | '{' | ',' | '"' | '\''));
-        let key_end = after.starts_with(':') || after.starts_with("\":") || after.starts_with("':");
-        key_start && key_end
-    })
-}
-
-/// Whether text carries Go template directives, the mark of an unrendered Helm or kustomize
-/// template.
-pub fn has_template_directives(text: &str) -> bool {
-    text.contains("{{") && text.contains("}}")
-}
-
 /// A location at the very start of a file, for problems that concern the whole file.
 pub fn file_start(file: FileId) -> Location {
     let p = Pos { line: 1, col: 1 };
     Location { file, span: Span { start: p, end: p } }
-}
-
-/// A finding about a whole file (unreadable, binary, …).
-pub fn file_finding(file: FileId, rule: &'static str, level: Level, message: String) -> Finding {
-    Finding::new(rule, level, file_start(file), message)
 }
 
 /// Files that kustomizations use as patches (`patches`, `patchesStrategicMerge`,
@@ -517,6 +465,7 @@ mod tests {
 
     #[test]
     fn manifest_text_is_recognised_in_block_and_flow_style() {
+        use super::classify::text_looks_like_manifest;
         assert!(text_looks_like_manifest("apiVersion: v1\nkind: Pod\n"));
         assert!(text_looks_like_manifest("{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}"));
         assert!(!text_looks_like_manifest("replicas: 3\nimage: nginx\n"));

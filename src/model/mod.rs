@@ -2,21 +2,22 @@
 //!
 //! Pure: spanned YAML nodes in, typed objects out. Every field a finding may point at keeps its
 //! span. Field types are checked the way the API server (behind kubectl's YAML-to-JSON step) checks
-//! them, so a malformed field is an `invalid-manifest` finding at that field, and the object is
-//! still modelled with what could be read. Nothing downstream re-reads raw YAML.
+//! them, so a malformed field is recorded as a typed [`problem`] at that field (which the
+//! `invalid-manifest` rule reports), and the object is still modelled with what could be read.
+//! Nothing downstream re-reads raw YAML. The model words no finding.
 
 pub mod build;
 pub mod extract;
 pub mod net;
+pub mod problem;
+mod read;
 pub mod selector;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::finding::{Finding, Level};
-
 use crate::span::Span;
 use crate::span::{FileId, Location};
-pub use extract::{extract_document, Extracted};
+pub use extract::extract_document;
 use net::{IpRange, PortRef, Protocol};
 pub use selector::Interner;
 use selector::{Labels, Selector};
@@ -566,8 +567,8 @@ pub fn is_placeholder_name(name: &str) -> bool {
 
 impl Model {
     /// Builds the model from objects in path order: a repeated object (same kind, namespace and
-    /// name) is analysed once, the first, and each repeat is reported as a note.
-    pub fn from_objects(per_file: Vec<Vec<Object>>, findings: &mut Vec<Finding>) -> Model {
+    /// name) is analysed once, the first; the repeats are returned file by file, in path order.
+    pub fn from_objects(per_file: Vec<Vec<Object>>) -> (Model, Vec<problem::Repeat>) {
         let mut model = Model::default();
         // Exact capacities: growing by doubling would briefly hold up to twice the model.
         let mut counts = [0usize; 8];
@@ -585,20 +586,21 @@ impl Model {
         let objects = per_file.into_iter().flatten();
         // (kind, namespace, name) of each object analysed, with where it was first declared.
         let mut seen: BTreeMap<ObjectKey, Location> = BTreeMap::new();
-        // Repeats per file: one note per file rather than one per object (install variants repeat
-        // whole files).
-        let mut repeats: BTreeMap<FileId, Vec<(String, Location, Location, String)>> = BTreeMap::new();
+        // Repeats per file: `duplicate-object` notes a file once rather than each object (install
+        // variants repeat whole files).
+        let mut repeats: BTreeMap<FileId, Vec<problem::Repeated>> = BTreeMap::new();
         for object in objects {
             let meta = object.meta();
             let namespace: selector::Str = if object.namespaced() { meta.namespace.clone() } else { "".into() };
             let key = (meta.kind.clone(), namespace, meta.name.clone());
             if let Some(first) = seen.get(&key) {
-                repeats.entry(meta.file).or_default().push((
-                    format!("{} `{}`", meta.kind, meta.name),
-                    meta.location(),
-                    *first,
-                    meta.key(),
-                ));
+                repeats.entry(meta.file).or_default().push(problem::Repeated {
+                    kind: meta.kind.to_string(),
+                    name: meta.name.to_string(),
+                    key: meta.key(),
+                    repeat: meta.location(),
+                    kept: *first,
+                });
                 continue;
             }
             seen.insert(key, meta.location());
@@ -622,27 +624,8 @@ impl Model {
                 }
             }
         }
-        for items in repeats.into_values() {
-            let (first_name, at, first_at, first_key) = &items[0];
-            let message = if items.len() == 1 {
-                format!("{first_name} is declared again; only the first declaration is analysed")
-            } else {
-                let names: Vec<&str> = items.iter().take(3).map(|(n, _, _, _)| n.as_str()).collect();
-                let more = if items.len() > 3 { format!(" and {} more", items.len() - 3) } else { String::new() };
-                format!(
-                    "{} objects of this file are declared earlier ({}{more}); only the first declarations are analysed",
-                    items.len(),
-                    names.join(", ")
-                )
-            };
-            findings.push(
-                Finding::new("duplicate-object", Level::Note, *at, message)
-                    .with_related(*first_at, format!("{first_name} first declared here"))
-                    // The first repeated object names the repeat, wherever its file lies.
-                    .with_key(first_key.clone(), "metadata.name", "repeat"),
-            );
-        }
-        model
+        let repeats = repeats.into_iter().map(|(file, objects)| problem::Repeat { file, objects }).collect();
+        (model, repeats)
     }
 
     /// The identity under which repeats are recognised: kind, namespace (none for cluster-scoped

@@ -3,10 +3,10 @@
 //! it records these and this rule reports them.
 
 use super::Context;
+use super::ids::DanglingIngressBackend;
+use super::Rule;
 use crate::finding::Finding;
 
-pub const ID: &str = "dangling-ingress-backend";
-
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
-    out.extend(cx.graph.findings.iter().filter(|f| f.rule == ID).cloned());
+    out.extend(cx.graph.findings.iter().filter(|f| f.rule == DanglingIngressBackend::ID).cloned());
 }

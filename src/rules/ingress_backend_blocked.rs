@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::IngressBackendBlocked;
+use super::Rule;
+use crate::finding::Finding;
 use crate::graph::{ClassId, Conns};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
@@ -46,10 +48,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .into_iter()
             .collect();
         let route = entry.route.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
-        let mut finding = Finding::new(
-            "ingress-backend-blocked",
-            Level::Warning,
-            entry.at,
+        let mut finding = IngressBackendBlocked::finding(entry.at,
             format!(
                 "{}{route} routes to Service `{}`, but no ingress policy of {} admits {} on {wanted}: the route cannot work",
                 entry.object,

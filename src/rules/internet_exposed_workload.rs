@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 
 use super::Context;
+use super::ids::InternetExposedWorkload;
+use super::Rule;
 use crate::finding::{Finding, Level, Related};
 use crate::graph::exposure::{Entry, EntryKind};
 use crate::graph::{ClassId, Conns, PeerId, Source};
@@ -83,7 +85,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             (Level::Note, format!("its policies admit it, guarded by {g}"))
         } else {
             (
-                Level::Warning,
+                InternetExposedWorkload::DOC.level,
                 "its policies admit it, and the entry is neither TLS-terminated nor source-restricted".to_string(),
             )
         };
@@ -143,8 +145,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 });
             }
         }
-        let mut finding = Finding::new(
-            "internet-exposed-workload",
+        let mut finding = Finding::new(InternetExposedWorkload::ID,
             level,
             entry.at,
             format!("`{peer_name}` is reachable from the internet through {} on {admitted}: {why}", entry_words(entry)),

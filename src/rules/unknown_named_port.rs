@@ -3,10 +3,10 @@
 //! builds the graph, so it records these and this rule reports them.
 
 use super::Context;
+use super::ids::UnknownNamedPort;
+use super::Rule;
 use crate::finding::Finding;
 
-pub const ID: &str = "unknown-named-port";
-
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
-    out.extend(cx.graph.findings.iter().filter(|f| f.rule == ID).cloned());
+    out.extend(cx.graph.findings.iter().filter(|f| f.rule == UnknownNamedPort::ID).cloned());
 }
