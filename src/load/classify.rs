@@ -14,7 +14,7 @@ use crate::span::Span;
 
 /// A problem of a file's text or of the file as a whole, before any object is read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FileProblem {
+pub(crate) enum FileProblem {
     /// The file could not be read as text (binary, too large, not UTF-8, an I/O error), or the
     /// walk could not follow a path (a link loop, a permission); the reason says which.
     Unreadable { reason: String },
@@ -33,14 +33,14 @@ pub enum FileProblem {
 
 /// Whether the walk reads a file of this name: `.yaml`, `.yml` or `.json`, in any case. The one
 /// test of it, for the walk, the base revision of `--diff-base` and the watcher alike.
-pub fn is_manifest_file(path: &Path) -> bool {
+pub(crate) fn is_manifest_file(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| ["yaml", "yml", "json"].iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
 /// Whether `path` is a template of one of `chart_roots` (`<chart>/templates/...`).
-pub fn is_chart_template(path: &Path, chart_roots: &BTreeSet<PathBuf>) -> Option<PathBuf> {
+pub(crate) fn is_chart_template(path: &Path, chart_roots: &BTreeSet<PathBuf>) -> Option<PathBuf> {
     let mut dir = path.parent();
     while let Some(d) = dir {
         if d.file_name().is_some_and(|n| n == "templates") {
@@ -58,7 +58,7 @@ pub fn is_chart_template(path: &Path, chart_roots: &BTreeSet<PathBuf>) -> Option
 /// Whether unparsed text looks like a Kubernetes object (`apiVersion` and `kind` keys, in block
 /// or flow style, YAML or JSON), used to decide whether a file that does not parse deserves a
 /// diagnostic.
-pub fn text_looks_like_manifest(text: &str) -> bool {
+pub(crate) fn text_looks_like_manifest(text: &str) -> bool {
     has_key(text, "apiVersion") && has_key(text, "kind")
 }
 
@@ -76,17 +76,17 @@ fn has_key(text: &str, key: &str) -> bool {
 
 /// Whether text carries Go template directives, the mark of an unrendered Helm or kustomize
 /// template.
-pub fn has_template_directives(text: &str) -> bool {
+pub(crate) fn has_template_directives(text: &str) -> bool {
     text.contains("{{") && text.contains("}}")
 }
 
 /// Whether a node is a Kubernetes object: a mapping with `apiVersion` and `kind`.
-pub fn is_object(node: &Node) -> bool {
+pub(crate) fn is_object(node: &Node) -> bool {
     node.as_map().is_some() && node.get("apiVersion").is_some() && node.get("kind").is_some()
 }
 
 /// What a file is, as far as its path and text tell.
-pub enum Classified {
+pub(crate) enum Classified {
     /// A template of the Helm chart at `chart`: not read (the chart is noted once).
     ChartTemplate { chart: PathBuf },
     /// Not read as text.
@@ -99,7 +99,7 @@ pub enum Classified {
 }
 
 /// Reads and classifies one file of the walk.
-pub fn classify(
+pub(crate) fn classify(
     path: &Path,
     chart_roots: &BTreeSet<PathBuf>,
     options: &WalkOptions,
@@ -121,14 +121,14 @@ pub fn classify(
 }
 
 /// A document of a parsed file, empty and null documents left out.
-pub enum Doc<'a> {
+pub(crate) enum Doc<'a> {
     Object(&'a Node),
     /// Not a Kubernetes object: reported only if the file is a manifest file.
     NotAnObject(Span),
 }
 
 /// The documents of a stream, in order.
-pub fn documents(stream: &Stream) -> impl Iterator<Item = Doc<'_>> {
+pub(crate) fn documents(stream: &Stream) -> impl Iterator<Item = Doc<'_>> {
     stream.documents.iter().filter_map(|doc| {
         let root = doc.root.as_ref().filter(|r| !r.is_null())?;
         Some(if is_object(root) { Doc::Object(root) } else { Doc::NotAnObject(root.span) })
@@ -138,7 +138,7 @@ pub fn documents(stream: &Stream) -> impl Iterator<Item = Doc<'_>> {
 /// The problems of a parsed file's text, given whether some document held an object and where
 /// the documents that are not objects are; `None` when the file is not a manifest file at all
 /// (values.yaml, tsconfig.json, …), of which nothing is reported.
-pub fn text_problems(
+pub(crate) fn text_problems(
     text: &str,
     stream: &Stream,
     has_objects: bool,

@@ -9,7 +9,7 @@
 //! [`FileSource::Snapshot`] and go through the same reader. Which file is what (a manifest, a
 //! chart template, a document that is no object) is decided in [`classify`].
 
-pub mod classify;
+pub(crate) mod classify;
 pub mod git;
 pub mod yaml;
 
@@ -23,7 +23,7 @@ use ignore::WalkBuilder;
 
 use crate::span::{FileId, Location};
 use crate::span::{Pos, Span};
-pub use classify::is_manifest_file;
+pub(crate) use classify::is_manifest_file;
 use yaml::Stream;
 
 /// One file the analysis read (or tried to read).

@@ -43,9 +43,9 @@ pub struct Loaded {
     pub files: Files,
     pub model: Model,
     /// Problems of the input: unreadable files, syntax errors, invalid fields, templates.
-    pub problems: Vec<InputProblem>,
+    pub(crate) problems: Vec<InputProblem>,
     /// Objects declared again, file by file.
-    pub repeats: Vec<Repeat>,
+    pub(crate) repeats: Vec<Repeat>,
     pub bytes_read: u64,
     pub objects: usize,
 }

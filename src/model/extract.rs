@@ -18,11 +18,11 @@ use crate::span::FileId;
 use crate::span::Span;
 
 /// The annotation that suppresses findings on its object: `"rule-id[,rule-id]"`.
-pub const IGNORE_ANNOTATION: &str = "kubereach.io/ignore";
+pub(crate) const IGNORE_ANNOTATION: &str = "kubereach.io/ignore";
 
 /// Reads one document that [`is_object`] accepts: an object, or the items of a `List` kind.
 /// Problems of its fields are added to `problems`.
-pub fn extract_document(
+pub(crate) fn extract_document(
     file: FileId,
     root: &Node,
     default_namespace: &str,

@@ -7,9 +7,9 @@
 //! Nothing downstream re-reads raw YAML. The model words no finding.
 
 pub mod build;
-pub mod extract;
+pub(crate) mod extract;
 pub mod net;
-pub mod problem;
+pub(crate) mod problem;
 mod read;
 pub mod selector;
 
@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::span::Span;
 use crate::span::{FileId, Location};
-pub use extract::extract_document;
+pub(crate) use extract::extract_document;
 use net::{IpRange, PortRef, Protocol};
 pub use selector::Interner;
 use selector::{Labels, Selector};
@@ -568,7 +568,7 @@ pub fn is_placeholder_name(name: &str) -> bool {
 impl Model {
     /// Builds the model from objects in path order: a repeated object (same kind, namespace and
     /// name) is analysed once, the first; the repeats are returned file by file, in path order.
-    pub fn from_objects(per_file: Vec<Vec<Object>>) -> (Model, Vec<problem::Repeat>) {
+    pub(crate) fn from_objects(per_file: Vec<Vec<Object>>) -> (Model, Vec<problem::Repeat>) {
         let mut model = Model::default();
         // Exact capacities: growing by doubling would briefly hold up to twice the model.
         let mut counts = [0usize; 8];
@@ -630,7 +630,7 @@ impl Model {
 
     /// The identity under which repeats are recognised: kind, namespace (none for cluster-scoped
     /// kinds) and name.
-    pub fn object_key(object: &Object) -> (String, String, String) {
+    pub(crate) fn object_key(object: &Object) -> (String, String, String) {
         let meta = object.meta();
         let namespace = if object.namespaced() { meta.namespace.to_string() } else { String::new() };
         (meta.kind.to_string(), namespace, meta.name.to_string())
@@ -640,7 +640,7 @@ impl Model {
     /// each kind's list stays in path order, given by `rank` (a file's position in path order).
     /// Valid only when neither the old nor the new objects repeat an object of another file (the
     /// caller checks; repeats need the whole model rebuilt).
-    pub fn replace_file(&mut self, file: FileId, objects: Vec<Object>, rank: impl Fn(FileId) -> usize) {
+    pub(crate) fn replace_file(&mut self, file: FileId, objects: Vec<Object>, rank: impl Fn(FileId) -> usize) {
         fn patch<T>(
             list: &mut Vec<T>,
             file: FileId,

@@ -8,13 +8,13 @@ use crate::span::{FileId, Location};
 
 /// One problem of the input, where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputProblem {
-    pub kind: ProblemKind,
-    pub location: Location,
+pub(crate) struct InputProblem {
+    pub(crate) kind: ProblemKind,
+    pub(crate) location: Location,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ProblemKind {
+pub(crate) enum ProblemKind {
     /// A problem of the file or its text, found before any object was read.
     File(FileProblem),
     /// A field the API server would reject.
@@ -27,7 +27,7 @@ pub enum ProblemKind {
 /// `path` is the field path as users write it (`spec.ports.port`); `found` names the type met
 /// (`a string`, `a list`, …).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FieldProblem {
+pub(crate) enum FieldProblem {
     /// A value of the wrong type; `expected` is `a mapping`, `an integer`, `a port number or
     /// name`, ….
     WrongType {
@@ -117,20 +117,20 @@ pub enum FieldProblem {
 /// The objects of one file that repeat an earlier declaration (same kind, namespace and name),
 /// in order; never empty. Only the first declaration is analysed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Repeat {
-    pub file: FileId,
-    pub objects: Vec<Repeated>,
+pub(crate) struct Repeat {
+    pub(crate) file: FileId,
+    pub(crate) objects: Vec<Repeated>,
 }
 
 /// One repeated object.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Repeated {
-    pub kind: String,
-    pub name: String,
+pub(crate) struct Repeated {
+    pub(crate) kind: String,
+    pub(crate) name: String,
     /// The object as `Kind/namespace/name`.
-    pub key: String,
+    pub(crate) key: String,
     /// Where it is declared again.
-    pub repeat: Location,
+    pub(crate) repeat: Location,
     /// Where the declaration that is analysed is.
-    pub kept: Location,
+    pub(crate) kept: Location,
 }

@@ -22,7 +22,7 @@ pub struct RuleMeta {
 
 impl RuleMeta {
     /// The metadata of a rule document that `build.rs` checked.
-    pub fn from_doc(doc: &'static Doc) -> RuleMeta {
+    pub(crate) fn from_doc(doc: &'static Doc) -> RuleMeta {
         RuleMeta {
             id: doc.id,
             name: doc.name.to_string(),
