@@ -18,7 +18,8 @@
 //!
 //! The script is rerun when `HEAD` or a ref changes (a commit, a checkout, a new tag), not on every
 //! edit: an edit after the last build leaves a `-dirty` mark out until the next commit, which is the
-//! price of not rebuilding the crate on every change of the working tree.
+//! price of not rebuilding the crate on every change of the working tree. It is also rerun when a
+//! file of `rules/` changes, for the rule documents.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -15,9 +15,8 @@ use crate::span::Span;
 /// A problem of a file's text or of the file as a whole, before any object is read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum FileProblem {
-    /// The file could not be read as text (binary, too large, not UTF-8, an I/O error), or the
-    /// walk could not follow a path (a link loop, a permission); the reason says which.
-    Unreadable { reason: String },
+    /// The file could not be read as text, or the walk could not follow a path.
+    Unreadable(Unreadable),
     /// YAML syntax error; the documents from there on are lost. `templated` when the file carries
     /// template directives, which are then the likely cause.
     SyntaxError { error: YamlError, templated: bool },
@@ -29,6 +28,25 @@ pub(crate) enum FileProblem {
     TemplateDirectives,
     /// The templates of one Helm chart, at its `Chart.yaml`: `chart` is the chart's displayed path.
     ChartTemplates { chart: String, count: usize },
+}
+
+/// Why a file was not read, or a path not followed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Unreadable {
+    /// An I/O error, as the system words it.
+    Io { error: String },
+    /// A walk error other than a link loop, as the walker words it.
+    WalkError { error: String },
+    /// Larger than `--max-file-size`.
+    TooLarge { size: u64, limit: u64 },
+    /// A NUL byte among the first 8 KiB.
+    Binary { offset: usize },
+    /// Not UTF-8 from byte `at` on.
+    NotUtf8 { at: usize },
+    /// Absent from the git revision read.
+    NotInRevision { revision: String },
+    /// A symbolic link back to the folder `ancestor` (displayed path): not followed.
+    LinkLoop { ancestor: String },
 }
 
 /// Whether the walk reads a file of this name: `.yaml`, `.yml` or `.json`, in any case. The one
@@ -90,7 +108,7 @@ pub(crate) enum Classified {
     /// A template of the Helm chart at `chart`: not read (the chart is noted once).
     ChartTemplate { chart: PathBuf },
     /// Not read as text.
-    Unreadable { reason: String },
+    Unreadable(Unreadable),
     /// Template directives that happen to parse: not analysed. `directive` is where the first
     /// one is, when the file looks like a manifest (otherwise nothing of it is reported).
     Template { text: String, directive: Option<Span> },
@@ -109,7 +127,7 @@ pub(crate) fn classify(
         return Classified::ChartTemplate { chart };
     }
     let (text, stream) = match read_from(path, options, source) {
-        FileRead::Unreadable { message } => return Classified::Unreadable { reason: message },
+        FileRead::Unreadable(reason) => return Classified::Unreadable(reason),
         FileRead::Parsed { text, stream } => (text, stream),
     };
     if let Some(directive) = stream.complex_keys.filter(|_| has_template_directives(&text)) {

@@ -1,4 +1,4 @@
-//! Stage 1, load: find the manifest files under the given paths, read and parse them.
+//! Stage 2, load: find the manifest files under the given paths, read and parse them.
 //!
 //! This is the only module that touches the file system. It walks with the `ignore` crate
 //! (`.gitignore`, `.ignore` and hidden files respected, `.git` skipped), keeps `*.yaml`, `*.yml`
@@ -24,6 +24,7 @@ use ignore::WalkBuilder;
 use crate::span::{FileId, Location};
 use crate::span::{Pos, Span};
 pub(crate) use classify::is_manifest_file;
+use classify::Unreadable;
 use yaml::Stream;
 
 /// One file the analysis read (or tried to read).
@@ -92,14 +93,14 @@ pub struct Discovery {
     /// Folders that hold a `Chart.yaml`: files under their `templates/` are unrendered templates.
     pub chart_roots: BTreeSet<PathBuf>,
     /// Paths the walk could not follow (symlink loops, permissions), with the reason.
-    pub problems: Vec<(PathBuf, String)>,
+    pub(crate) problems: Vec<(PathBuf, Unreadable)>,
 }
 
 #[derive(Default)]
 struct WalkFindings {
     files: Vec<PathBuf>,
     chart_roots: Vec<PathBuf>,
-    problems: Vec<(PathBuf, String)>,
+    problems: Vec<(PathBuf, Unreadable)>,
 }
 
 /// Walks `paths` and lists the YAML and JSON files under them.
@@ -196,18 +197,12 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
     }
 }
 
-fn describe_walk_error(err: &ignore::Error) -> String {
+fn describe_walk_error(err: &ignore::Error) -> Unreadable {
     match err {
-        ignore::Error::Loop { ancestor, .. } => link_loop_message(ancestor),
+        ignore::Error::Loop { ancestor, .. } => Unreadable::LinkLoop { ancestor: display_path(ancestor) },
         ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => describe_walk_error(err),
-        other => format!("cannot read: {other}"),
+        other => Unreadable::WalkError { error: other.to_string() },
     }
-}
-
-/// What a symbolic link back to the folder `ancestor` is reported as, by the walk of the working
-/// tree and by the reading of a git revision alike.
-pub fn link_loop_message(ancestor: &Path) -> String {
-    format!("symbolic link loop back to `{}`; not followed", display_path(ancestor))
 }
 
 /// The path as users should see it: relative to the working directory when below it.
@@ -227,51 +222,41 @@ pub fn display_path(path: &Path) -> String {
 
 /// The outcome of reading one file.
 #[derive(Debug)]
-pub enum FileRead {
+pub(crate) enum FileRead {
     /// Parsed text (possibly with syntax errors inside).
     Parsed { text: String, stream: Stream },
-    /// Not read as text; the message says why.
-    Unreadable { message: String },
+    /// Not read as text, for the reason given.
+    Unreadable(Unreadable),
 }
 
 /// Reads and parses one file from `source`.
-pub fn read_from(path: &Path, options: &WalkOptions, source: &FileSource) -> FileRead {
+pub(crate) fn read_from(path: &Path, options: &WalkOptions, source: &FileSource) -> FileRead {
     match source {
         FileSource::Disk => read_file(path, options),
         FileSource::Snapshot(snapshot) => match snapshot.files.get(path) {
-            None => FileRead::Unreadable { message: format!("not in revision `{}`", snapshot.revision) },
-            Some(bytes) if bytes.len() as u64 > options.max_file_size => FileRead::Unreadable {
-                message: format!(
-                    "file is {} bytes, over the {}-byte limit; not analysed (raise it with --max-file-size)",
-                    bytes.len(),
-                    options.max_file_size
-                ),
-            },
+            None => FileRead::Unreadable(Unreadable::NotInRevision { revision: snapshot.revision.clone() }),
+            Some(bytes) if bytes.len() as u64 > options.max_file_size => {
+                FileRead::Unreadable(Unreadable::TooLarge { size: bytes.len() as u64, limit: options.max_file_size })
+            }
             Some(bytes) => parse_bytes(bytes.clone()),
         },
     }
 }
 
-/// Reads and parses one file. Never panics on content; a problem is a [`Read::Unreadable`].
-pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
+/// Reads and parses one file. Never panics on content; a problem is a [`FileRead::Unreadable`].
+pub(crate) fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     let metadata = match fs::metadata(path) {
         Ok(m) => m,
-        Err(e) => return FileRead::Unreadable { message: format!("cannot read file: {e}") },
+        Err(e) => return FileRead::Unreadable(Unreadable::Io { error: e.to_string() }),
     };
     if metadata.len() > options.max_file_size {
-        return FileRead::Unreadable {
-            message: format!(
-                "file is {} bytes, over the {}-byte limit; not analysed (raise it with --max-file-size)",
-                metadata.len(),
-                options.max_file_size
-            ),
-        };
+        return FileRead::Unreadable(Unreadable::TooLarge { size: metadata.len(), limit: options.max_file_size });
     }
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     // `take` bounds a file that grows while we read it.
     let read = fs::File::open(path).and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
-        return FileRead::Unreadable { message: format!("cannot read file: {e}") };
+        return FileRead::Unreadable(Unreadable::Io { error: e.to_string() });
     }
     parse_bytes(bytes)
 }
@@ -279,13 +264,13 @@ pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
 /// Text checks (binary, UTF-8, byte-order mark) and parsing, whatever the bytes' origin.
 fn parse_bytes(bytes: Vec<u8>) -> FileRead {
     if let Some(offset) = bytes.iter().take(8192).position(|b| *b == 0) {
-        return FileRead::Unreadable { message: format!("binary file (NUL byte at offset {offset}); not analysed") };
+        return FileRead::Unreadable(Unreadable::Binary { offset });
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            return FileRead::Unreadable { message: format!("file is not valid UTF-8 (byte {at}); not analysed") };
+            return FileRead::Unreadable(Unreadable::NotUtf8 { at });
         }
     };
     let text = match text.strip_prefix('\u{feff}') {

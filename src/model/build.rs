@@ -126,7 +126,7 @@ fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: us
     }
     for (path, reason) in &discovery.problems {
         let file = push_file(&mut loaded.files, path);
-        let kind = FileProblem::Unreadable { reason: reason.clone() };
+        let kind = FileProblem::Unreadable(reason.clone());
         loaded.problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
     }
     (loaded.model, loaded.repeats) = Model::from_objects(objects);
@@ -367,8 +367,8 @@ fn load_one(
             outcome.chart_template_of = Some(chart);
             return outcome;
         }
-        Classified::Unreadable { reason } => {
-            let kind = FileProblem::Unreadable { reason };
+        Classified::Unreadable(reason) => {
+            let kind = FileProblem::Unreadable(reason);
             outcome.problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
             return outcome;
         }

@@ -1,4 +1,4 @@
-//! Stage 2, model: typed Kubernetes objects built from parsed documents.
+//! Stage 3, model: typed Kubernetes objects built from parsed documents.
 //!
 //! Pure: spanned YAML nodes in, typed objects out. Every field a finding may point at keeps its
 //! span. Field types are checked the way the API server (behind kubectl's YAML-to-JSON step) checks

@@ -6,14 +6,14 @@
 use super::ids::InvalidManifest;
 use super::{Context, Rule};
 use crate::finding::{Finding, Level};
-use crate::load::classify::FileProblem;
+use crate::load::classify::{FileProblem, Unreadable};
 use crate::model::problem::{FieldProblem, ProblemKind};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for problem in cx.problems {
         let (level, message) = match &problem.kind {
             ProblemKind::Field(field) => (InvalidManifest::DOC.level, field_message(field)),
-            ProblemKind::File(FileProblem::Unreadable { reason }) => (Level::Warning, reason.clone()),
+            ProblemKind::File(FileProblem::Unreadable(reason)) => (Level::Warning, unreadable_message(reason)),
             ProblemKind::File(FileProblem::DuplicateKey { key }) => (
                 Level::Warning,
                 format!(
@@ -36,6 +36,21 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             | ProblemKind::Placeholders => continue,
         };
         out.push(Finding::new(InvalidManifest::ID, level, problem.location, message));
+    }
+}
+
+/// Why a file was not read or a path not followed.
+fn unreadable_message(reason: &Unreadable) -> String {
+    match reason {
+        Unreadable::Io { error } => format!("cannot read file: {error}"),
+        Unreadable::WalkError { error } => format!("cannot read: {error}"),
+        Unreadable::TooLarge { size, limit } => {
+            format!("file is {size} bytes, over the {limit}-byte limit; not analysed (raise it with --max-file-size)")
+        }
+        Unreadable::Binary { offset } => format!("binary file (NUL byte at offset {offset}); not analysed"),
+        Unreadable::NotUtf8 { at } => format!("file is not valid UTF-8 (byte {at}); not analysed"),
+        Unreadable::NotInRevision { revision } => format!("not in revision `{revision}`"),
+        Unreadable::LinkLoop { ancestor } => format!("symbolic link loop back to `{ancestor}`; not followed"),
     }
 }
 
