@@ -45,7 +45,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
 }
 
 /// The top folder of the repository that holds `path`.
-pub fn repository_top(path: &Path) -> Result<PathBuf, GitError> {
+pub(crate) fn repository_top(path: &Path) -> Result<PathBuf, GitError> {
     let dir = if path.is_dir() { path } else { path.parent().unwrap_or(Path::new(".")) };
     let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
     let out = git(dir, &["rev-parse", "--show-toplevel"])
@@ -55,7 +55,7 @@ pub fn repository_top(path: &Path) -> Result<PathBuf, GitError> {
 }
 
 /// Reads the files of `revision` under `scan_paths` (as given on the command line).
-pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitError> {
+pub(crate) fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitError> {
     let first = scan_paths.first().map_or(Path::new("."), PathBuf::as_path);
     let top = repository_top(first)?;
     let top_real = std::fs::canonicalize(&top).unwrap_or_else(|_| top.clone());

@@ -104,7 +104,7 @@ struct WalkFindings {
 }
 
 /// Walks `paths` and lists the YAML and JSON files under them.
-pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, LoadError> {
+pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, LoadError> {
     let mut discovery = Discovery::default();
     let mut files = BTreeSet::new();
     let anchored = match &options.anchored_excludes {
@@ -206,7 +206,7 @@ fn describe_walk_error(err: &ignore::Error) -> Unreadable {
 }
 
 /// The path as users should see it: relative to the working directory when below it.
-pub fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     let relative = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
@@ -282,7 +282,7 @@ fn parse_bytes(bytes: Vec<u8>) -> FileRead {
 }
 
 /// A location at the very start of a file, for problems that concern the whole file.
-pub fn file_start(file: FileId) -> Location {
+pub(crate) fn file_start(file: FileId) -> Location {
     let p = Pos { line: 1, col: 1 };
     Location { file, span: Span { start: p, end: p } }
 }
@@ -290,7 +290,7 @@ pub fn file_start(file: FileId) -> Location {
 /// Files that kustomizations use as patches (`patches`, `patchesStrategicMerge`,
 /// `patchesJson6902`): partial objects that are not applied on their own, so they are not
 /// analysed as manifests.
-pub fn kustomize_patches(files: &[PathBuf], options: &WalkOptions, source: &FileSource) -> BTreeSet<PathBuf> {
+pub(crate) fn kustomize_patches(files: &[PathBuf], options: &WalkOptions, source: &FileSource) -> BTreeSet<PathBuf> {
     let mut patches = BTreeSet::new();
     for path in files {
         let is_kustomization = path
@@ -321,7 +321,7 @@ pub fn kustomize_patches(files: &[PathBuf], options: &WalkOptions, source: &File
 
 /// The files of a snapshot, as a walk of the same paths would find them on disk: manifest
 /// extensions, excludes applied, Helm charts recognised.
-pub fn discover_snapshot(
+pub(crate) fn discover_snapshot(
     snapshot: &git::Snapshot,
     paths: &[PathBuf],
     options: &WalkOptions,
@@ -379,7 +379,7 @@ pub fn discover_snapshot(
 /// The path with symbolic links, `.` and `..` resolved, for comparing paths that name one file in
 /// different ways (`./a.yaml`, `a.yaml`, an absolute path, a link); a path that does not exist is
 /// made absolute and normalized lexically instead.
-pub fn canonical_path(path: &Path) -> PathBuf {
+pub(crate) fn canonical_path(path: &Path) -> PathBuf {
     fs::canonicalize(path).unwrap_or_else(|_| {
         let absolute = if path.is_absolute() {
             path.to_path_buf()
@@ -391,7 +391,7 @@ pub fn canonical_path(path: &Path) -> PathBuf {
 }
 
 /// `a/./b/../c` → `a/c`, lexically (a `..` that climbs above the start is kept).
-pub fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut parts: Vec<Component> = Vec::new();
     for c in path.components() {
@@ -408,13 +408,13 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// Whether the file on disk starts with a UTF-8 byte order mark, which the loader strips from the
 /// text but the upload action hashes (three bytes read, only for files that hold results).
-pub fn starts_with_bom(path: &Path) -> bool {
+pub(crate) fn starts_with_bom(path: &Path) -> bool {
     let mut head = [0u8; 3];
     fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == [0xEF, 0xBB, 0xBF]
 }
 
 /// Whether the file on disk is empty (an empty text then hashes as the action hashes it).
-pub fn is_empty_file(path: &Path) -> bool {
+pub(crate) fn is_empty_file(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0)
 }
 
@@ -425,7 +425,7 @@ pub struct Stamp {
     len: u64,
 }
 
-pub fn stamp(path: &Path) -> Option<Stamp> {
+pub(crate) fn stamp(path: &Path) -> Option<Stamp> {
     let m = fs::metadata(path).ok()?;
     Some(Stamp { modified: m.modified().ok(), len: m.len() })
 }

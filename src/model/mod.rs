@@ -23,7 +23,7 @@ pub use selector::Interner;
 use selector::{Labels, Selector};
 
 /// The label every namespace carries, set by the API server.
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+pub(crate) const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// What every object has: identity and where it was declared.
 #[derive(Clone, Debug)]
@@ -52,7 +52,7 @@ pub struct Meta {
 impl Meta {
     /// `Kind/namespace/name` (`Kind/name` for cluster-scoped kinds): the object part of a
     /// finding's logical key.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         if self.namespace.is_empty() || matches!(&*self.kind, "Namespace" | "IngressClass") {
             format!("{}/{}", self.kind, self.name)
         } else {
@@ -60,11 +60,11 @@ impl Meta {
         }
     }
 
-    pub fn location(&self) -> Location {
+    pub(crate) fn location(&self) -> Location {
         Location { file: self.file, span: self.name_span }
     }
 
-    pub fn at(&self, span: Span) -> Location {
+    pub(crate) fn at(&self, span: Span) -> Location {
         Location { file: self.file, span }
     }
 }
@@ -88,7 +88,7 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
-    pub fn parse(kind: &str) -> Option<WorkloadKind> {
+    pub(crate) fn parse(kind: &str) -> Option<WorkloadKind> {
         Some(match kind {
             "Pod" => WorkloadKind::Pod,
             "Deployment" => WorkloadKind::Deployment,
@@ -141,16 +141,11 @@ pub struct Workload {
 
 impl Workload {
     /// The peer name: `namespace/name[Kind]`, with a Pod shown under its owner.
-    pub fn peer_name(&self) -> String {
+    pub(crate) fn peer_name(&self) -> String {
         match &self.owner {
             Some(o) => format!("{}/{}[{}]", self.meta.namespace, o.name, o.kind),
             None => format!("{}/{}[{}]", self.meta.namespace, self.meta.name, self.meta.kind),
         }
-    }
-
-    /// The port a name resolves to on these pods, for `protocol`.
-    pub fn named_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
-        self.ports.iter().find(|p| p.protocol == protocol && p.name.as_deref() == Some(name)).map(|p| p.port)
     }
 }
 
@@ -226,7 +221,7 @@ const SOURCE_RANGES_ANNOTATION: &str = "service.beta.kubernetes.io/load-balancer
 
 impl Service {
     /// Whether an annotation makes the cloud provision a load balancer on a private address.
-    pub fn is_internal_load_balancer(&self) -> bool {
+    pub(crate) fn is_internal_load_balancer(&self) -> bool {
         INTERNAL_LOAD_BALANCER
             .iter()
             .any(|(key, reading)| self.meta.annotations.get(*key).is_some_and(|v| reading.says_internal(v)))
@@ -234,7 +229,7 @@ impl Service {
 
     /// The client ranges the load balancer admits: `loadBalancerSourceRanges`, or the
     /// source-ranges annotation; empty when it admits every address.
-    pub fn client_ranges(&self) -> Vec<IpRange> {
+    pub(crate) fn client_ranges(&self) -> Vec<IpRange> {
         let from_spec = self.load_balancer_source_ranges.iter().map(|(range, _)| *range);
         let from_annotation = self
             .meta
@@ -250,7 +245,7 @@ impl Service {
     }
 
     /// Whether the load balancer admits only some client addresses.
-    pub fn restricts_sources(&self) -> bool {
+    pub(crate) fn restricts_sources(&self) -> bool {
         !self.client_ranges().is_empty()
     }
 }
@@ -319,7 +314,7 @@ fn tls_pattern_covers(pattern: &str, host: &str) -> bool {
 
 impl Ingress {
     /// Whether requests for `host` (any host: `None`) are served over TLS.
-    pub fn tls_covers(&self, host: Option<&str>) -> bool {
+    pub(crate) fn tls_covers(&self, host: Option<&str>) -> bool {
         if self.tls_all_hosts || CLOUD_TLS_ANNOTATIONS.iter().any(|a| self.meta.annotations.contains_key(*a)) {
             return true;
         }
@@ -352,7 +347,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Direction::Ingress => "ingress",
             Direction::Egress => "egress",
@@ -377,14 +372,6 @@ pub enum PeerSelector {
     IpBlock { cidr: IpRange, except: Vec<IpRange>, span: Span },
 }
 
-impl PeerSelector {
-    pub fn span(&self) -> Span {
-        match self {
-            PeerSelector::Pods { span, .. } | PeerSelector::IpBlock { span, .. } => *span,
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct PolicyRule {
     /// `None`: no `from`/`to` (absent or empty), every peer.
@@ -397,7 +384,7 @@ pub struct PolicyRule {
 impl PolicyRule {
     /// The ports the rule covers, in words for a message: `on every port`, or its entries as
     /// written, e.g. `on TCP 8080, TCP 9000-9100, UDP every port, TCP \`metrics\``.
-    pub fn ports_text(&self) -> String {
+    pub(crate) fn ports_text(&self) -> String {
         let Some(ports) = &self.ports else { return "on every port".to_string() };
         let entries: Vec<String> = ports
             .iter()
@@ -426,11 +413,11 @@ pub struct NetworkPolicy {
 }
 
 impl NetworkPolicy {
-    pub fn affects(&self, direction: Direction) -> bool {
+    pub(crate) fn affects(&self, direction: Direction) -> bool {
         self.policy_types.contains(&direction)
     }
 
-    pub fn rules(&self, direction: Direction) -> &[PolicyRule] {
+    pub(crate) fn rules(&self, direction: Direction) -> &[PolicyRule] {
         match direction {
             Direction::Ingress => &self.ingress,
             Direction::Egress => &self.egress,
@@ -458,7 +445,7 @@ pub enum Object {
 }
 
 impl Object {
-    pub fn meta(&self) -> &Meta {
+    pub(crate) fn meta(&self) -> &Meta {
         match self {
             Object::Namespace(o) => &o.meta,
             Object::Workload(o) => &o.meta,
@@ -556,12 +543,12 @@ fn other_policy_kind(kind: &str, api_version: &str) -> Option<bool> {
 
 /// System namespaces that clusters create themselves, whose workloads manifests seldom manage
 /// with policies: not held against a repository that deploys an agent there.
-pub fn is_system_namespace(name: &str) -> bool {
+pub(crate) fn is_system_namespace(name: &str) -> bool {
     matches!(name, "kube-system" | "kube-public" | "kube-node-lease")
 }
 
 /// A namespace name that is an unrendered template placeholder (`${NAMESPACE}`, `{{ .Release.Namespace }}`).
-pub fn is_placeholder_name(name: &str) -> bool {
+pub(crate) fn is_placeholder_name(name: &str) -> bool {
     name.contains("${") || name.contains("{{")
 }
 
@@ -691,7 +678,7 @@ impl Model {
 
     /// Labels of a namespace: its object's labels plus the automatic name label, or only the
     /// automatic label when no manifest defines it.
-    pub fn namespace_labels(&self, name: &str) -> Labels {
+    pub(crate) fn namespace_labels(&self, name: &str) -> Labels {
         match self.namespaces.iter().find(|n| &*n.meta.name == name) {
             Some(ns) => ns.meta.labels.with(NAMESPACE_NAME_LABEL, name),
             None => Labels::default().with(NAMESPACE_NAME_LABEL, name),

@@ -36,13 +36,13 @@ impl RuleMeta {
     }
 
     /// The first paragraph of "What it finds": the SARIF full description.
-    pub fn description(&self) -> String {
+    pub(crate) fn description(&self) -> String {
         let after = self.body.split_once("## What it finds").map_or(self.body, |(_, rest)| rest);
         after.trim_start().split("\n\n").next().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// The help as plain text (the Markdown body without its code fences' language tags).
-    pub fn help_text(&self) -> String {
+    pub(crate) fn help_text(&self) -> String {
         self.body.to_string()
     }
 
