@@ -3,11 +3,11 @@
 //! This is the only module that touches the file system. It walks with the `ignore` crate
 //! (`.gitignore`, `.ignore` and hidden files respected, `.git` skipped), keeps `*.yaml`, `*.yml`
 //! and `*.json`, and records every problem it meets (unreadable, binary or oversized files, symlink
-//! loops, YAML syntax errors) as a typed fact ([`classify::FileProblem`]) instead of an abort;
+//! loops, YAML syntax errors) as a typed fact (`classify::FileProblem`) instead of an abort;
 //! the rules word them. Files are returned in byte order of their display path so that every
 //! later stage is deterministic. Files of another git revision come from [`git`] as a
 //! [`FileSource::Snapshot`] and go through the same reader. Which file is what (a manifest, a
-//! chart template, a document that is no object) is decided in [`classify`].
+//! chart template, a document that is no object) is decided in `classify`.
 
 pub(crate) mod classify;
 pub mod git;
@@ -379,7 +379,7 @@ pub(crate) fn discover_snapshot(
 /// The path with symbolic links, `.` and `..` resolved, for comparing paths that name one file in
 /// different ways (`./a.yaml`, `a.yaml`, an absolute path, a link); a path that does not exist is
 /// made absolute and normalized lexically instead.
-pub(crate) fn canonical_path(path: &Path) -> PathBuf {
+pub fn canonical_path(path: &Path) -> PathBuf {
     fs::canonicalize(path).unwrap_or_else(|_| {
         let absolute = if path.is_absolute() {
             path.to_path_buf()

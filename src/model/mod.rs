@@ -2,7 +2,7 @@
 //!
 //! Pure: spanned YAML nodes in, typed objects out. Every field a finding may point at keeps its
 //! span. Field types are checked the way the API server (behind kubectl's YAML-to-JSON step) checks
-//! them, so a malformed field is recorded as a typed [`problem`] at that field (which the
+//! them, so a malformed field is recorded as a typed problem (`problem`) at that field (which the
 //! `invalid-manifest` rule reports), and the object is still modelled with what could be read.
 //! Nothing downstream re-reads raw YAML. The model words no finding.
 

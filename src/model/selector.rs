@@ -10,7 +10,7 @@ use rustc_hash::FxHashSet;
 use crate::span::Span;
 
 /// A shared, immutable string.
-pub(crate) type Str = Arc<str>;
+pub type Str = Arc<str>;
 
 /// Hands out one shared copy of each distinct string, across the loader's threads.
 #[derive(Debug, Default)]

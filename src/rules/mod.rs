@@ -3,10 +3,10 @@
 //! A rule is one unit: its logic in `src/rules/<rule_id>.rs` and its metadata and help in
 //! `rules/<rule-id>.md` (front matter: id, name, level, security-severity, precision, tags,
 //! summary; body: what it finds, why it matters, how to fix, an example). `build.rs` checks every
-//! document and turns it into a type named after the rule (`DanglingService`) whose [`Rule::DOC`]
-//! holds it; the one line of [`registry!`] below binds that type to the rule's module. A rule file
+//! document and turns it into a type named after the rule (`DanglingService`) whose `Rule::DOC`
+//! holds it; the one line of `registry!` below binds that type to the rule's module. A rule file
 //! names its id through that type (`DanglingService::ID`) and takes its default level from the
-//! document ([`Rule::finding`]); it states a level only where it differs from the default.
+//! document (`Rule::finding`); it states a level only where it differs from the default.
 //!
 //! The input's problems and repeats are recorded by load and model as typed facts; the rules
 //! `invalid-manifest`, `unrendered-template` and `duplicate-object` word them, like any other rule.
