@@ -345,9 +345,7 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
 /// standard error, for the commands whose standard output is an answer rather than a report: the
 /// answer holds without the objects they concern.
 fn print_input_problems(loaded: &build::Loaded, graph: &graph::Graph) {
-    let cx = rules::Context { model: &loaded.model, graph };
-    let backends = rules::run(&cx, &|id: &str| matches!(id, "dangling-ingress-backend" | "unknown-named-port"));
-    let mut diagnostics: Vec<_> = loaded.findings.iter().cloned().chain(backends).collect();
+    let mut diagnostics = rules::input_findings(&rules::Context::new(loaded, graph));
     result::order::sort_findings(&mut diagnostics, &loaded.files);
     diagnostics.retain(|f| f.level >= Level::Warning);
     let stderr = io::stderr();
@@ -357,7 +355,7 @@ fn print_input_problems(loaded: &build::Loaded, graph: &graph::Graph) {
 /// The paths from the internet that pictures highlight: exactly what `internet-exposed-workload`
 /// reports, at its level.
 fn internet_entries(loaded: &build::Loaded, graph: &graph::Graph) -> Vec<report::picture::InternetEntry> {
-    let cx = rules::Context { model: &loaded.model, graph };
+    let cx = rules::Context::new(loaded, graph);
     let findings = rules::run(&cx, &|id: &str| id == "internet-exposed-workload");
     findings
         .iter()

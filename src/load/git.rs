@@ -10,6 +10,8 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::load::classify::Unreadable;
+
 /// The manifest-like files of one revision under the scanned paths, by working-tree path.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -17,7 +19,7 @@ pub struct Snapshot {
     pub files: BTreeMap<PathBuf, Vec<u8>>,
     /// Paths the walk could not follow (symbolic link loops), with the reason, as the walk of the
     /// working tree reports them.
-    pub problems: Vec<(PathBuf, String)>,
+    pub(crate) problems: Vec<(PathBuf, Unreadable)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +45,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
 }
 
 /// The top folder of the repository that holds `path`.
-pub fn repository_top(path: &Path) -> Result<PathBuf, GitError> {
+pub(crate) fn repository_top(path: &Path) -> Result<PathBuf, GitError> {
     let dir = if path.is_dir() { path } else { path.parent().unwrap_or(Path::new(".")) };
     let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
     let out = git(dir, &["rev-parse", "--show-toplevel"])
@@ -53,7 +55,7 @@ pub fn repository_top(path: &Path) -> Result<PathBuf, GitError> {
 }
 
 /// Reads the files of `revision` under `scan_paths` (as given on the command line).
-pub fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitError> {
+pub(crate) fn snapshot(revision: &str, scan_paths: &[PathBuf]) -> Result<Snapshot, GitError> {
     let first = scan_paths.first().map_or(Path::new("."), PathBuf::as_path);
     let top = repository_top(first)?;
     let top_real = std::fs::canonicalize(&top).unwrap_or_else(|_| top.clone());
@@ -148,7 +150,7 @@ fn follow_links(
     mut links: Vec<Link>,
     scopes: &[(String, PathBuf)],
     found: &mut Vec<(String, PathBuf, String)>,
-    problems: &mut Vec<(PathBuf, String)>,
+    problems: &mut Vec<(PathBuf, Unreadable)>,
 ) -> Result<(), GitError> {
     // Link targets are blobs too: read them all at once.
     while !links.is_empty() {
@@ -178,7 +180,8 @@ fn follow_links(
                     }
                     if link.walked.starts_with(&prefix) || link.depth >= MAX_LINK_DEPTH {
                         let ancestor = working_tree_path(&resolved, scopes).unwrap_or_else(|| PathBuf::from(&resolved));
-                        problems.push((link.key, crate::load::link_loop_message(&ancestor)));
+                        let ancestor = crate::load::display_path(&ancestor);
+                        problems.push((link.key, Unreadable::LinkLoop { ancestor }));
                         continue;
                     }
                     for (path, (mode, id)) in entries.range(prefix.clone()..) {

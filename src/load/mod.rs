@@ -1,12 +1,15 @@
-//! Stage 1, load: find the manifest files under the given paths, read and parse them.
+//! Stage 2, load: find the manifest files under the given paths, read and parse them.
 //!
 //! This is the only module that touches the file system. It walks with the `ignore` crate
 //! (`.gitignore`, `.ignore` and hidden files respected, `.git` skipped), keeps `*.yaml`, `*.yml`
-//! and `*.json`, and turns every problem it meets (unreadable, binary or oversized files, symlink
-//! loops, YAML syntax errors) into a located [`Finding`] instead of an abort. Files are returned in
-//! byte order of their display path so that every later stage is deterministic. Files of another
-//! git revision come from [`git`] as a [`FileSource::Snapshot`] and go through the same reader.
+//! and `*.json`, and records every problem it meets (unreadable, binary or oversized files, symlink
+//! loops, YAML syntax errors) as a typed fact (`classify::FileProblem`) instead of an abort;
+//! the rules word them. Files are returned in byte order of their display path so that every
+//! later stage is deterministic. Files of another git revision come from [`git`] as a
+//! [`FileSource::Snapshot`] and go through the same reader. Which file is what (a manifest, a
+//! chart template, a document that is no object) is decided in `classify`.
 
+pub(crate) mod classify;
 pub mod git;
 mod repository;
 pub use repository::repository_root;
@@ -20,10 +23,10 @@ use std::path::{Path, PathBuf};
 use ignore::overrides::OverrideBuilder;
 use ignore::WalkBuilder;
 
-use crate::finding::{Finding, Level};
-
 use crate::span::{FileId, Location};
 use crate::span::{Pos, Span};
+pub(crate) use classify::is_manifest_file;
+use classify::Unreadable;
 use yaml::Stream;
 
 /// One file the analysis read (or tried to read).
@@ -92,26 +95,18 @@ pub struct Discovery {
     /// Folders that hold a `Chart.yaml`: files under their `templates/` are unrendered templates.
     pub chart_roots: BTreeSet<PathBuf>,
     /// Paths the walk could not follow (symlink loops, permissions), with the reason.
-    pub problems: Vec<(PathBuf, String)>,
-}
-
-/// Whether the walk reads a file of this name: `.yaml`, `.yml` or `.json`, in any case. The one
-/// test of it, for the walk, the base revision of `--diff-base` and the watcher alike.
-pub fn is_manifest_file(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["yaml", "yml", "json"].iter().any(|x| e.eq_ignore_ascii_case(x)))
+    pub(crate) problems: Vec<(PathBuf, Unreadable)>,
 }
 
 #[derive(Default)]
 struct WalkFindings {
     files: Vec<PathBuf>,
     chart_roots: Vec<PathBuf>,
-    problems: Vec<(PathBuf, String)>,
+    problems: Vec<(PathBuf, Unreadable)>,
 }
 
 /// Walks `paths` and lists the YAML and JSON files under them.
-pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, LoadError> {
+pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, LoadError> {
     let mut discovery = Discovery::default();
     let mut files = BTreeSet::new();
     let anchored = match &options.anchored_excludes {
@@ -204,22 +199,16 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
     }
 }
 
-fn describe_walk_error(err: &ignore::Error) -> String {
+fn describe_walk_error(err: &ignore::Error) -> Unreadable {
     match err {
-        ignore::Error::Loop { ancestor, .. } => link_loop_message(ancestor),
+        ignore::Error::Loop { ancestor, .. } => Unreadable::LinkLoop { ancestor: display_path(ancestor) },
         ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => describe_walk_error(err),
-        other => format!("cannot read: {other}"),
+        other => Unreadable::WalkError { error: other.to_string() },
     }
 }
 
-/// What a symbolic link back to the folder `ancestor` is reported as, by the walk of the working
-/// tree and by the reading of a git revision alike.
-pub fn link_loop_message(ancestor: &Path) -> String {
-    format!("symbolic link loop back to `{}`; not followed", display_path(ancestor))
-}
-
 /// The path as users should see it: relative to the working directory when below it.
-pub fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     let relative = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
@@ -233,69 +222,43 @@ pub fn display_path(path: &Path) -> String {
     }
 }
 
-/// Whether `path` is a template of one of `chart_roots` (`<chart>/templates/...`).
-pub fn is_chart_template(path: &Path, chart_roots: &BTreeSet<PathBuf>) -> Option<PathBuf> {
-    let mut dir = path.parent();
-    while let Some(d) = dir {
-        if d.file_name().is_some_and(|n| n == "templates") {
-            if let Some(chart) = d.parent() {
-                if chart_roots.contains(chart) {
-                    return Some(chart.to_path_buf());
-                }
-            }
-        }
-        dir = d.parent();
-    }
-    None
-}
-
 /// The outcome of reading one file.
 #[derive(Debug)]
-pub enum FileRead {
+pub(crate) enum FileRead {
     /// Parsed text (possibly with syntax errors inside).
     Parsed { text: String, stream: Stream },
-    /// Not read as text; the message says why.
-    Unreadable { message: String },
+    /// Not read as text, for the reason given.
+    Unreadable(Unreadable),
 }
 
 /// Reads and parses one file from `source`.
-pub fn read_from(path: &Path, options: &WalkOptions, source: &FileSource) -> FileRead {
+pub(crate) fn read_from(path: &Path, options: &WalkOptions, source: &FileSource) -> FileRead {
     match source {
         FileSource::Disk => read_file(path, options),
         FileSource::Snapshot(snapshot) => match snapshot.files.get(path) {
-            None => FileRead::Unreadable { message: format!("not in revision `{}`", snapshot.revision) },
-            Some(bytes) if bytes.len() as u64 > options.max_file_size => FileRead::Unreadable {
-                message: format!(
-                    "file is {} bytes, over the {}-byte limit; not analysed (raise it with --max-file-size)",
-                    bytes.len(),
-                    options.max_file_size
-                ),
-            },
+            None => FileRead::Unreadable(Unreadable::NotInRevision { revision: snapshot.revision.clone() }),
+            Some(bytes) if bytes.len() as u64 > options.max_file_size => {
+                FileRead::Unreadable(Unreadable::TooLarge { size: bytes.len() as u64, limit: options.max_file_size })
+            }
             Some(bytes) => parse_bytes(bytes.clone()),
         },
     }
 }
 
-/// Reads and parses one file. Never panics on content; a problem is a [`Read::Unreadable`].
-pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
+/// Reads and parses one file. Never panics on content; a problem is a [`FileRead::Unreadable`].
+pub(crate) fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     let metadata = match fs::metadata(path) {
         Ok(m) => m,
-        Err(e) => return FileRead::Unreadable { message: format!("cannot read file: {e}") },
+        Err(e) => return FileRead::Unreadable(Unreadable::Io { error: e.to_string() }),
     };
     if metadata.len() > options.max_file_size {
-        return FileRead::Unreadable {
-            message: format!(
-                "file is {} bytes, over the {}-byte limit; not analysed (raise it with --max-file-size)",
-                metadata.len(),
-                options.max_file_size
-            ),
-        };
+        return FileRead::Unreadable(Unreadable::TooLarge { size: metadata.len(), limit: options.max_file_size });
     }
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     // `take` bounds a file that grows while we read it.
     let read = fs::File::open(path).and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
-        return FileRead::Unreadable { message: format!("cannot read file: {e}") };
+        return FileRead::Unreadable(Unreadable::Io { error: e.to_string() });
     }
     parse_bytes(bytes)
 }
@@ -303,13 +266,13 @@ pub fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
 /// Text checks (binary, UTF-8, byte-order mark) and parsing, whatever the bytes' origin.
 fn parse_bytes(bytes: Vec<u8>) -> FileRead {
     if let Some(offset) = bytes.iter().take(8192).position(|b| *b == 0) {
-        return FileRead::Unreadable { message: format!("binary file (NUL byte at offset {offset}); not analysed") };
+        return FileRead::Unreadable(Unreadable::Binary { offset });
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            return FileRead::Unreadable { message: format!("file is not valid UTF-8 (byte {at}); not analysed") };
+            return FileRead::Unreadable(Unreadable::NotUtf8 { at });
         }
     };
     let text = match text.strip_prefix('\u{feff}') {
@@ -320,46 +283,16 @@ fn parse_bytes(bytes: Vec<u8>) -> FileRead {
     FileRead::Parsed { text, stream }
 }
 
-/// Whether unparsed text looks like a Kubernetes object (`apiVersion` and `kind` keys, in block
-/// or flow style, YAML or JSON), used to decide whether a file that does not parse deserves a
-/// diagnostic.
-pub fn text_looks_like_manifest(text: &str) -> bool {
-    has_key(text, "apiVersion") && has_key(text, "kind")
-}
-
-/// Whether `key` appears as a mapping key: followed by `:` (or `":`), preceded by a line start,
-/// whitespace, `{`, `,` or a quote.
-fn has_key(text: &str, key: &str) -> bool {
-    text.match_indices(key).any(|(i, _)| {
-        let before = text[..i].chars().next_back();
-        let after = &text[i + key.len()..];
-        let key_start = matches!(before, None | Some(' ' | '\t' | '\n' | '{' | ',' | '"' | '\''));
-        let key_end = after.starts_with(':') || after.starts_with("\":") || after.starts_with("':");
-        key_start && key_end
-    })
-}
-
-/// Whether text carries Go template directives, the mark of an unrendered Helm or kustomize
-/// template.
-pub fn has_template_directives(text: &str) -> bool {
-    text.contains("{{") && text.contains("}}")
-}
-
 /// A location at the very start of a file, for problems that concern the whole file.
-pub fn file_start(file: FileId) -> Location {
+pub(crate) fn file_start(file: FileId) -> Location {
     let p = Pos { line: 1, col: 1 };
     Location { file, span: Span { start: p, end: p } }
-}
-
-/// A finding about a whole file (unreadable, binary, …).
-pub fn file_finding(file: FileId, rule: &'static str, level: Level, message: String) -> Finding {
-    Finding::new(rule, level, file_start(file), message)
 }
 
 /// Files that kustomizations use as patches (`patches`, `patchesStrategicMerge`,
 /// `patchesJson6902`): partial objects that are not applied on their own, so they are not
 /// analysed as manifests.
-pub fn kustomize_patches(files: &[PathBuf], options: &WalkOptions, source: &FileSource) -> BTreeSet<PathBuf> {
+pub(crate) fn kustomize_patches(files: &[PathBuf], options: &WalkOptions, source: &FileSource) -> BTreeSet<PathBuf> {
     let mut patches = BTreeSet::new();
     for path in files {
         let is_kustomization = path
@@ -390,7 +323,7 @@ pub fn kustomize_patches(files: &[PathBuf], options: &WalkOptions, source: &File
 
 /// The files of a snapshot, as a walk of the same paths would find them on disk: manifest
 /// extensions, excludes applied, Helm charts recognised.
-pub fn discover_snapshot(
+pub(crate) fn discover_snapshot(
     snapshot: &git::Snapshot,
     paths: &[PathBuf],
     options: &WalkOptions,
@@ -460,7 +393,7 @@ pub fn canonical_path(path: &Path) -> PathBuf {
 }
 
 /// `a/./b/../c` → `a/c`, lexically (a `..` that climbs above the start is kept).
-pub fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut parts: Vec<Component> = Vec::new();
     for c in path.components() {
@@ -477,13 +410,13 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// Whether the file on disk starts with a UTF-8 byte order mark, which the loader strips from the
 /// text but the upload action hashes (three bytes read, only for files that hold results).
-pub fn starts_with_bom(path: &Path) -> bool {
+pub(crate) fn starts_with_bom(path: &Path) -> bool {
     let mut head = [0u8; 3];
     fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == [0xEF, 0xBB, 0xBF]
 }
 
 /// Whether the file on disk is empty (an empty text then hashes as the action hashes it).
-pub fn is_empty_file(path: &Path) -> bool {
+pub(crate) fn is_empty_file(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0)
 }
 
@@ -494,7 +427,7 @@ pub struct Stamp {
     len: u64,
 }
 
-pub fn stamp(path: &Path) -> Option<Stamp> {
+pub(crate) fn stamp(path: &Path) -> Option<Stamp> {
     let m = fs::metadata(path).ok()?;
     Some(Stamp { modified: m.modified().ok(), len: m.len() })
 }
@@ -519,6 +452,7 @@ mod tests {
 
     #[test]
     fn manifest_text_is_recognised_in_block_and_flow_style() {
+        use super::classify::text_looks_like_manifest;
         assert!(text_looks_like_manifest("apiVersion: v1\nkind: Pod\n"));
         assert!(text_looks_like_manifest("{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}"));
         assert!(!text_looks_like_manifest("replicas: 3\nimage: nginx\n"));

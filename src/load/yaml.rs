@@ -56,7 +56,7 @@ pub enum Resolved<'a> {
 }
 
 impl Scalar {
-    pub fn resolve(&self) -> Resolved<'_> {
+    pub(crate) fn resolve(&self) -> Resolved<'_> {
         if !self.plain {
             return Resolved::Str(&self.text);
         }
@@ -135,21 +135,21 @@ fn is_float(s: &str) -> bool {
 }
 
 impl Node {
-    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+    pub(crate) fn as_map(&self) -> Option<&[(Node, Node)]> {
         match &self.value {
             Value::Map(m) => Some(m),
             _ => None,
         }
     }
 
-    pub fn as_seq(&self) -> Option<&[Node]> {
+    pub(crate) fn as_seq(&self) -> Option<&[Node]> {
         match &self.value {
             Value::Seq(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_scalar(&self) -> Option<&Scalar> {
+    pub(crate) fn as_scalar(&self) -> Option<&Scalar> {
         match &self.value {
             Value::Scalar(s) => Some(s),
             _ => None,
@@ -157,36 +157,36 @@ impl Node {
     }
 
     /// The value of `key` in a mapping, with the key node (whose span findings point at).
-    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+    pub(crate) fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
         self.as_map()?.iter().find_map(|(k, v)| match &k.value {
             Value::Scalar(s) if &*s.text == key => Some((k, v)),
             _ => None,
         })
     }
 
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         self.entry(key).map(|(_, v)| v)
     }
 
     /// A value that is absent or YAML null counts as absent, as it does for the API server.
-    pub fn get_present(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get_present(&self, key: &str) -> Option<&Node> {
         self.get(key).filter(|v| !v.is_null())
     }
 
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(&self.value, Value::Scalar(s) if s.resolve() == Resolved::Null)
     }
 
     /// The scalar's text when it reads as a string (quoted, or plain and not a YAML 1.1 bool,
     /// number or null).
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self.as_scalar()?.resolve() {
             Resolved::Str(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn kind_name(&self) -> &'static str {
+    pub(crate) fn kind_name(&self) -> &'static str {
         match &self.value {
             Value::Scalar(s) => match s.resolve() {
                 Resolved::Null => "null",
@@ -215,7 +215,7 @@ pub enum YamlError {
 }
 
 impl YamlError {
-    pub fn pos(&self) -> Pos {
+    pub(crate) fn pos(&self) -> Pos {
         match self {
             YamlError::Syntax { at, .. }
             | YamlError::AliasBudget { at, .. }
@@ -245,7 +245,7 @@ pub struct Stream {
     pub complex_keys: Option<Span>,
 }
 
-pub const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 /// Aliases may add at most this many nodes beyond a fixed allowance per file: generous for
 /// real manifests (anchors of a few dozen nodes reused a few times), fatal for a billion laughs.
 const ALIAS_ALLOWANCE: usize = 100_000;
@@ -254,7 +254,7 @@ const ALIAS_ALLOWANCE: usize = 100_000;
 ///
 /// Parsing stops at a syntax error, as `kubectl apply` does: it applies the documents before the
 /// broken one and none after it, so those are what the cluster would run.
-pub fn parse_stream(text: &str) -> Stream {
+pub(crate) fn parse_stream(text: &str) -> Stream {
     let mut stream = Stream::default();
     if let Err(err) = parse_from(text, &mut stream) {
         stream.errors.push(err);

@@ -9,13 +9,11 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::finding::{Finding, Level};
-
-use crate::load::{self, stamp, Discovery, FileRead, Files, SourceFile, Stamp, WalkOptions};
+use crate::load::classify::{self, Classified, Doc, FileProblem};
+use crate::load::{self, stamp, Discovery, Files, SourceFile, Stamp, WalkOptions};
+use crate::model::problem::{InputProblem, ProblemKind, Repeat};
 use crate::model::{extract_document, Model, Object};
 use crate::span::{FileId, Location};
-
-pub const UNRENDERED_TEMPLATE: &str = "unrendered-template";
 
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
@@ -44,8 +42,10 @@ impl Default for LoadOptions {
 pub struct Loaded {
     pub files: Files,
     pub model: Model,
-    /// Problems of the input: unreadable files, syntax errors, invalid fields, repeats.
-    pub findings: Vec<Finding>,
+    /// Problems of the input: unreadable files, syntax errors, invalid fields, templates.
+    pub(crate) problems: Vec<InputProblem>,
+    /// Objects declared again, file by file.
+    pub(crate) repeats: Vec<Repeat>,
     pub bytes_read: u64,
     pub objects: usize,
 }
@@ -54,7 +54,7 @@ pub struct Loaded {
 struct FileOutcome {
     text: String,
     objects: Vec<Object>,
-    findings: Vec<Finding>,
+    problems: Vec<InputProblem>,
     bytes: u64,
     chart_template_of: Option<PathBuf>,
 }
@@ -106,7 +106,7 @@ fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: us
         loaded.bytes_read += outcome.bytes;
         loaded.objects += outcome.objects.len();
         objects.push(outcome.objects);
-        loaded.findings.extend(outcome.findings);
+        loaded.problems.extend(outcome.problems);
         if let Some(chart) = outcome.chart_template_of {
             *templates_per_chart.entry(chart).or_default() += 1;
         }
@@ -114,29 +114,22 @@ fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: us
             *entry = SourceFile { path: path.clone(), display: load::display_path(path), text: outcome.text };
         }
     }
-    // One note per Helm chart, at its Chart.yaml, rather than one per template.
+    // One fact per Helm chart, at its Chart.yaml, rather than one per template.
     for (chart, count) in templates_per_chart {
         let chart_file = chart.join("Chart.yaml");
         let file = match file_of_path.get(chart_file.as_path()) {
             Some(id) => *id,
             None => push_file(&mut loaded.files, &chart_file),
         };
-        loaded.findings.push(Finding::new(
-            UNRENDERED_TEMPLATE,
-            Level::Note,
-            load::file_start(file),
-            format!(
-                "Helm chart `{}`: {count} template file{} not analysed; render the chart (`helm template`) and analyse the output",
-                load::display_path(&chart),
-                if count == 1 { "" } else { "s" }
-            ),
-        ));
+        let kind = FileProblem::ChartTemplates { chart: load::display_path(&chart), count };
+        loaded.problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
     }
     for (path, reason) in &discovery.problems {
         let file = push_file(&mut loaded.files, path);
-        loaded.findings.push(load::file_finding(file, "invalid-manifest", Level::Warning, reason.clone()));
+        let kind = FileProblem::Unreadable(reason.clone());
+        loaded.problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
     }
-    loaded.model = Model::from_objects(objects, &mut loaded.findings);
+    (loaded.model, loaded.repeats) = Model::from_objects(objects);
     loaded
 }
 
@@ -335,8 +328,10 @@ impl Session {
             }
             let rank = |f: FileId| ranks.get(&f).copied().unwrap_or(usize::MAX);
             loaded.model.replace_file(id, new.objects.clone(), rank);
-            loaded.findings.retain(|f| f.location.file != id);
-            loaded.findings.extend(new.findings.iter().cloned());
+            loaded.problems.retain(|p| p.location.file != id);
+            loaded.problems.extend(new.problems.iter().cloned());
+            // A repeat within the file may be gone (a repeat across files never gets here).
+            loaded.repeats.retain(|r| r.file != id);
             if let Some(entry) = loaded.files.entries.get_mut(id as usize) {
                 entry.text = new.text.clone();
             }
@@ -351,6 +346,7 @@ fn push_file(files: &mut Files, path: &Path) -> FileId {
     (files.entries.len() - 1) as FileId
 }
 
+/// Reads, classifies and models one file.
 fn load_one(
     file: FileId,
     path: &Path,
@@ -361,97 +357,50 @@ fn load_one(
     let mut outcome = FileOutcome {
         text: String::new(),
         objects: Vec::new(),
-        findings: Vec::new(),
+        problems: Vec::new(),
         bytes: 0,
         chart_template_of: None,
     };
-    if let Some(chart) = load::is_chart_template(path, &discovery.chart_roots) {
-        outcome.chart_template_of = Some(chart);
-        return outcome;
-    }
-    let (text, stream) = match load::read_from(path, &options.walk, &options.source) {
-        FileRead::Unreadable { message } => {
-            outcome.findings.push(load::file_finding(file, "invalid-manifest", Level::Warning, message));
+    let file_problem = |span, kind| InputProblem { kind: ProblemKind::File(kind), location: Location { file, span } };
+    let (text, stream) = match classify::classify(path, &discovery.chart_roots, &options.walk, &options.source) {
+        Classified::ChartTemplate { chart } => {
+            outcome.chart_template_of = Some(chart);
             return outcome;
         }
-        FileRead::Parsed { text, stream } => (text, stream),
+        Classified::Unreadable(reason) => {
+            let kind = FileProblem::Unreadable(reason);
+            outcome.problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
+            return outcome;
+        }
+        Classified::Template { text, directive } => {
+            outcome.bytes = text.len() as u64;
+            if let Some(span) = directive {
+                outcome.problems.push(file_problem(span, FileProblem::TemplateDirectives));
+            }
+            if options.keep_text {
+                outcome.text = text;
+            }
+            return outcome;
+        }
+        Classified::Parsed { text, stream } => (text, stream),
     };
     outcome.bytes = text.len() as u64;
-    if let Some(directive) = stream.complex_keys.filter(|_| load::has_template_directives(&text)) {
-        // `replicas: {{ .Values.replicas }}` parses, as a mapping used as a key: a template.
-        if load::text_looks_like_manifest(&text) {
-            outcome.findings.push(Finding::new(
-                UNRENDERED_TEMPLATE,
-                Level::Note,
-                Location { file, span: directive },
-                "template directives (`{{ … }}`) in this file; it is not analysed: render it and analyse the output",
-            ));
-        }
-        if options.keep_text {
-            outcome.text = text;
-        }
-        return outcome;
-    }
     let mut not_objects = Vec::new();
-    let mut is_manifest = false;
-    for doc in &stream.documents {
-        let Some(root) = &doc.root else { continue };
-        if root.is_null() {
-            continue;
-        }
-        match extract_document(file, root, &options.default_namespace, interner, &mut outcome.findings) {
-            crate::model::Extracted::Objects(objs) => {
-                is_manifest = true;
-                outcome.objects.extend(objs);
+    let mut has_objects = false;
+    for doc in classify::documents(&stream) {
+        match doc {
+            Doc::Object(root) => {
+                has_objects = true;
+                let objects = extract_document(file, root, &options.default_namespace, interner, &mut outcome.problems);
+                outcome.objects.extend(objects);
             }
-            crate::model::Extracted::NotAnObject => not_objects.push(root.span),
+            Doc::NotAnObject(span) => not_objects.push(span),
         }
     }
-    if !is_manifest && !stream.errors.is_empty() {
-        is_manifest = load::text_looks_like_manifest(&text);
-    }
-    if is_manifest {
-        for (span, key) in &stream.duplicate_keys {
-            outcome.findings.push(Finding::new(
-                "invalid-manifest",
-                Level::Warning,
-                Location { file, span: *span },
-                format!(
-                    "key `{key}` appears twice in one mapping; tools disagree on which value wins (kustomize rejects the file)"
-                ),
-            ));
-        }
-        for span in not_objects {
-            outcome.findings.push(Finding::new(
-                "invalid-manifest",
-                Level::Warning,
-                Location { file, span },
-                "document is not a Kubernetes object (it has no `apiVersion` and `kind`)",
-            ));
-        }
-        for err in &stream.errors {
-            let at = err.pos();
-            let location = Location { file, span: crate::span::Span { start: at, end: at } };
-            let finding = if load::has_template_directives(&text) {
-                Finding::new(
-                    UNRENDERED_TEMPLATE,
-                    Level::Note,
-                    location,
-                    format!("template directives (`{{{{ … }}}}`) make this file invalid YAML ({err}); the documents from here on are not analysed"),
-                )
-            } else {
-                Finding::new(
-                    "invalid-manifest",
-                    Level::Error,
-                    location,
-                    format!("{err}; the documents from here on are not analysed"),
-                )
-            };
-            outcome.findings.push(finding);
-        }
-    } else {
+    match classify::text_problems(&text, &stream, has_objects, &not_objects) {
+        Some(problems) => outcome.problems.extend(problems.into_iter().map(|(span, kind)| file_problem(span, kind))),
         // Not a manifest file (values.yaml, tsconfig.json, …): nothing of it is reported.
-        outcome.findings.clear();
+        None => outcome.problems.clear(),
     }
     if options.keep_text {
         outcome.text = text;

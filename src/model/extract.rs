@@ -1,298 +1,39 @@
 //! From one parsed document to typed objects.
 //!
-//! Every read goes through [`Reader`], which checks the field's type as the API server would
-//! (after kubectl's YAML 1.1 to JSON conversion) and reports a mismatch as `invalid-manifest` at the
-//! field. A field that cannot be read is treated as absent; the object is still modelled, so that
-//! one typo does not hide the rest of the repository.
+//! Every read goes through [`Reader`] (in [`super::read`]), which checks the field's type as the
+//! API server would and records a mismatch as a typed problem at the field. A field that cannot be
+//! read is treated as absent; the object is still modelled, so that one typo does not hide the rest
+//! of the repository. Nothing here words a finding.
 
 use std::collections::BTreeMap;
 
-use super::net::{parse_cidr, PortRef, Protocol};
-use super::selector::{Interner, Labels, Operator, Requirement, Selector, Str};
+use super::net::{parse_cidr, PortRef};
+use super::problem::{FieldProblem, InputProblem};
+use super::read::Reader;
+use super::selector::{Interner, Labels, Selector, Str};
 use super::*;
-use crate::finding::{Finding, Level};
-use crate::load::yaml::{Node, Resolved, Value};
+use crate::load::classify::is_object;
+use crate::load::yaml::{Node, Resolved};
+use crate::span::FileId;
 use crate::span::Span;
-use crate::span::{FileId, Location};
 
-pub const INVALID_MANIFEST: &str = "invalid-manifest";
 /// The annotation that suppresses findings on its object: `"rule-id[,rule-id]"`.
-pub const IGNORE_ANNOTATION: &str = "kubereach.io/ignore";
+pub(crate) const IGNORE_ANNOTATION: &str = "kubereach.io/ignore";
 
-struct Reader<'a> {
-    file: FileId,
-    interner: &'a Interner,
-    findings: &'a mut Vec<Finding>,
-    /// Where a value is a template placeholder (`${VAR}`, `{{ … }}`) of an unrendered template.
-    placeholder: Option<Span>,
-}
-
-/// Whether a scalar is a template placeholder rather than a value: `${VAR:-default}` of
-/// envsubst-style templates, or `{{ … }}`.
-fn is_placeholder(node: &Node) -> bool {
-    node.as_scalar().is_some_and(|s| s.text.contains("${") || (s.text.contains("{{") && s.text.contains("}}")))
-}
-
-impl Reader<'_> {
-    /// Reports a field of the wrong type, unless it is a template placeholder: those are noted
-    /// once per document as an unrendered template.
-    fn invalid_value(&mut self, node: &Node, message: String) {
-        if is_placeholder(node) {
-            // The earliest placeholder of the document, whatever the order fields are read in.
-            if self.placeholder.is_none_or(|p| node.span.start < p.start) {
-                self.placeholder = Some(node.span);
-            }
-            return;
-        }
-        self.invalid(node.span, message);
-    }
-
-    fn invalid(&mut self, span: Span, message: String) {
-        self.findings.push(Finding::new(INVALID_MANIFEST, Level::Error, Location { file: self.file, span }, message));
-    }
-
-    fn map<'n>(&mut self, node: Option<&'n Node>, path: &str) -> Option<&'n Node> {
-        let node = node?;
-        match &node.value {
-            Value::Map(_) => Some(node),
-            _ if node.is_null() => None,
-            _ => {
-                self.invalid(node.span, format!("`{path}` must be a mapping, found {}", node.kind_name()));
-                None
-            }
-        }
-    }
-
-    fn seq<'n>(&mut self, node: Option<&'n Node>, path: &str) -> &'n [Node] {
-        let Some(node) = node else { return &[] };
-        match &node.value {
-            Value::Seq(items) => items,
-            _ if node.is_null() => &[],
-            _ => {
-                self.invalid(node.span, format!("`{path}` must be a list, found {}", node.kind_name()));
-                &[]
-            }
-        }
-    }
-
-    /// A string field. A plain scalar that YAML 1.1 reads as a boolean or number is rejected by the
-    /// API server: reported, and its text still used so that analysis goes on.
-    fn string<'n>(&mut self, node: Option<&'n Node>, path: &str) -> Option<&'n str> {
-        let node = node?;
-        let Value::Scalar(s) = &node.value else {
-            self.invalid(node.span, format!("`{path}` must be a string, found {}", node.kind_name()));
-            return None;
-        };
-        match s.resolve() {
-            Resolved::Str(t) => Some(t),
-            Resolved::Null => None,
-            Resolved::Bool(_) | Resolved::Int(_) | Resolved::Float => {
-                self.invalid_value(
-                    node,
-                    format!(
-                        "`{path}` is `{}`, which kubectl reads as {}, not a string; quote it",
-                        s.text,
-                        node.kind_name()
-                    ),
-                );
-                Some(&s.text)
-            }
-        }
-    }
-
-    fn int(&mut self, node: Option<&Node>, path: &str) -> Option<i64> {
-        let node = node?;
-        match node.as_scalar().map(|s| s.resolve()) {
-            Some(Resolved::Int(v)) => Some(v),
-            Some(Resolved::Null) => None,
-            _ => {
-                self.invalid_value(node, format!("`{path}` must be an integer, found {}", node.kind_name()));
-                None
-            }
-        }
-    }
-
-    fn port_number(&mut self, node: Option<&Node>, path: &str) -> Option<u16> {
-        let span = node?.span;
-        let v = self.int(node, path)?;
-        match u16::try_from(v) {
-            Ok(p) if p > 0 => Some(p),
-            _ => {
-                self.invalid(span, format!("`{path}` is {v}, outside the port range 1-65535"));
-                None
-            }
-        }
-    }
-
-    fn bool(&mut self, node: Option<&Node>, path: &str) -> Option<bool> {
-        let node = node?;
-        match node.as_scalar().map(|s| s.resolve()) {
-            Some(Resolved::Bool(b)) => Some(b),
-            Some(Resolved::Null) => None,
-            _ => {
-                self.invalid_value(node, format!("`{path}` must be a boolean, found {}", node.kind_name()));
-                None
-            }
-        }
-    }
-
-    /// An `IntOrString` port: a number in range, or a port name.
-    fn port_ref(&mut self, node: Option<&Node>, path: &str) -> Option<PortRef> {
-        let node = node?;
-        match node.as_scalar().map(|s| s.resolve()) {
-            Some(Resolved::Int(_)) => self.port_number(Some(node), path).map(PortRef::Number),
-            Some(Resolved::Str(name)) => {
-                if name.is_empty() || !name.bytes().any(|b| b.is_ascii_alphabetic()) || is_placeholder(node) {
-                    self.invalid_value(
-                        node,
-                        format!(
-                            "`{path}` is the string `{name}`; a port name needs a letter (write a number unquoted)"
-                        ),
-                    );
-                    return None;
-                }
-                Some(PortRef::Name(name.into()))
-            }
-            Some(Resolved::Null) => None,
-            _ => {
-                self.invalid(node.span, format!("`{path}` must be a port number or name, found {}", node.kind_name()));
-                None
-            }
-        }
-    }
-
-    fn protocol(&mut self, node: Option<&Node>, path: &str) -> Protocol {
-        let Some(node) = node else {
-            return Protocol::Tcp;
-        };
-        match self.string(Some(node), path) {
-            None => Protocol::Tcp,
-            Some(s) => Protocol::parse(s).unwrap_or_else(|| {
-                self.invalid_value(node, format!("`{path}` is `{s}`; expected TCP, UDP or SCTP"));
-                Protocol::Tcp
-            }),
-        }
-    }
-
-    fn string_map(&mut self, node: Option<&Node>, path: &str) -> Vec<(Str, Str)> {
-        let Some(node) = self.map(node, path) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for (k, v) in node.as_map().unwrap_or_default() {
-            let Some(key) = self.string(Some(k), path) else {
-                continue;
-            };
-            let key = self.interner.intern(key);
-            // The common case, a string, without formatting the field path for a message.
-            let value = match v.as_scalar().map(|s| s.resolve()) {
-                Some(Resolved::Str(text)) => Some(text),
-                Some(Resolved::Null) => Some(""),
-                _ => self.string(Some(v), &format!("{path}.{key}")),
-            };
-            if let Some(value) = value {
-                out.push((key, self.interner.intern(value)));
-            }
-        }
-        out
-    }
-
-    fn labels(&mut self, node: Option<&Node>, path: &str) -> Labels {
-        Labels::from_pairs(self.string_map(node, path))
-    }
-
-    fn selector(&mut self, node: &Node, path: &str) -> Selector {
-        let mut selector = Selector { span: node.span, ..Selector::default() };
-        let Some(node) = self.map(Some(node), path) else {
-            return selector;
-        };
-        selector.match_labels = self.string_map(node.get("matchLabels"), &format!("{path}.matchLabels"));
-        selector.match_labels.sort();
-        let exprs_path = format!("{path}.matchExpressions");
-        for expr in self.seq(node.get("matchExpressions"), &exprs_path) {
-            if let Some(r) = self.requirement(expr, &exprs_path) {
-                selector.expressions.push(r);
-            }
-        }
-        selector
-    }
-
-    fn requirement(&mut self, node: &Node, path: &str) -> Option<Requirement> {
-        let node = self.map(Some(node), path)?;
-        let key = self.string(node.get("key"), &format!("{path}.key"));
-        let op_node = node.get("operator");
-        let op_text = self.string(op_node, &format!("{path}.operator"));
-        let values: Vec<Box<str>> = self
-            .seq(node.get("values"), &format!("{path}.values"))
-            .iter()
-            .filter_map(|v| self.string(Some(v), &format!("{path}.values")).map(Into::into))
-            .collect();
-        // An invalid requirement is rejected by the API server; it is kept as one that matches
-        // nothing so that a broken selector never widens what a policy admits.
-        let nothing = |key: &str| Requirement { key: key.into(), operator: Operator::In, values: Vec::new() };
-        let Some(key) = key else {
-            self.invalid(node.span, format!("`{path}` has no `key`"));
-            return Some(nothing(""));
-        };
-        let Some(operator) = op_text.and_then(Operator::parse) else {
-            let span = op_node.map_or(node.span, |n| n.span);
-            self.invalid(
-                span,
-                format!("`{path}.operator` is `{}`; expected In, NotIn, Exists or DoesNotExist", op_text.unwrap_or("")),
-            );
-            return Some(nothing(key));
-        };
-        match operator {
-            Operator::In | Operator::NotIn if values.is_empty() => {
-                self.invalid(
-                    node.span,
-                    format!("`{path}`: operator {op_text:?} needs at least one value", op_text = op_text.unwrap_or("")),
-                );
-                Some(nothing(key))
-            }
-            Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
-                self.invalid(node.span, format!("`{path}`: operator {} takes no values", op_text.unwrap_or("")));
-                Some(nothing(key))
-            }
-            _ => Some(Requirement { key: key.into(), operator, values }),
-        }
-    }
-}
-
-/// What a document holds.
-pub enum Extracted {
-    /// Not a Kubernetes object (no `apiVersion` and `kind`).
-    NotAnObject,
-    Objects(Vec<Object>),
-}
-
-/// Reads one document: an object, or the items of a `List` kind.
-pub fn extract_document(
+/// Reads one document that [`is_object`] accepts: an object, or the items of a `List` kind.
+/// Problems of its fields are added to `problems`.
+pub(crate) fn extract_document(
     file: FileId,
     root: &Node,
     default_namespace: &str,
     interner: &Interner,
-    findings: &mut Vec<Finding>,
-) -> Extracted {
-    let mut r = Reader { file, interner, findings, placeholder: None };
+    problems: &mut Vec<InputProblem>,
+) -> Vec<Object> {
+    let mut r = Reader::new(file, interner, problems);
     let mut objects = Vec::new();
-    if !is_object(root) {
-        return Extracted::NotAnObject;
-    }
     extract_object(&mut r, root, default_namespace, &mut objects, 0, None);
-    if let Some(span) = r.placeholder {
-        r.findings.push(Finding::new(
-            "unrendered-template",
-            Level::Note,
-            Location { file, span },
-            "values here are template placeholders (`${…}` or `{{ … }}`); render the template (envsubst, helm template) and analyse the output",
-        ));
-    }
-    Extracted::Objects(objects)
-}
-
-fn is_object(node: &Node) -> bool {
-    node.as_map().is_some() && node.get("apiVersion").is_some() && node.get("kind").is_some()
+    r.finish();
+    objects
 }
 
 /// The kind and apiVersion a typed list (`PodList`, …) gives items that do not name their own.
@@ -311,12 +52,12 @@ fn extract_object(
         None => inherited.map(|(kind, _)| kind),
     };
     let Some(kind) = kind.filter(|k| !k.is_empty()) else {
-        r.invalid(node.span, "`kind` must be a non-empty string".to_string());
+        r.invalid(node.span, FieldProblem::EmptyKind);
         return;
     };
     if kind == "List" || (kind.ends_with("List") && node.get("items").is_some()) {
         if depth > 4 {
-            r.invalid(node.span, "lists nested too deeply".to_string());
+            r.invalid(node.span, FieldProblem::ListsTooDeep);
             return;
         }
         let api_version = node.get("apiVersion").and_then(Node::as_str).unwrap_or("v1");
@@ -326,10 +67,7 @@ fn extract_object(
             if item.as_map().is_some() && (is_object(item) || inherited.is_some()) {
                 extract_object(r, item, default_ns, out, depth + 1, inherited);
             } else {
-                r.invalid(
-                    item.span,
-                    format!("item of `{kind}` is not a Kubernetes object (no `apiVersion` and `kind`)"),
-                );
+                r.invalid(item.span, FieldProblem::ListItemNotObject { list_kind: kind.to_string() });
             }
         }
         return;
@@ -418,7 +156,7 @@ fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default
                 // Configuration files of tools (kustomize, kind, component configs) carry
                 // `apiVersion` and `kind` but no name; only the kinds kubereach models need one.
                 if is_modelled_kind(kind) {
-                    r.invalid(kind_span, format!("{kind} has no `metadata.name`; not analysed"));
+                    r.invalid(kind_span, FieldProblem::NoName { kind: kind.to_string() });
                 }
                 return None;
             }
@@ -460,7 +198,7 @@ fn read_workload(r: &mut Reader, meta: Meta, kind: WorkloadKind, node: &Node, sp
     let (template_meta, pod_spec, template_path) = match kind {
         WorkloadKind::Pod => {
             if spec.is_none() {
-                r.invalid(meta.kind_span, "Pod has no `spec`; the API server rejects it".to_string());
+                r.invalid(meta.kind_span, FieldProblem::PodWithoutSpec);
             }
             (node.get("metadata"), spec, "spec")
         }
@@ -478,7 +216,7 @@ fn read_workload(r: &mut Reader, meta: Meta, kind: WorkloadKind, node: &Node, sp
             let template = r.map(spec.and_then(|s| s.get("template")), "spec.template");
             if template.is_none() {
                 let at = spec.map_or(meta.kind_span, |s| s.span);
-                r.invalid(at, format!("{} has no `spec.template`; the API server rejects it", meta.kind));
+                r.invalid(at, FieldProblem::NoTemplate { kind: meta.kind.to_string() });
             }
             (
                 template.and_then(|t| t.get("metadata")),
@@ -623,7 +361,11 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
             if let Some(n) = type_node {
                 r.invalid(
                     n.span,
-                    format!("`spec.type` is `{other}`; expected ClusterIP, NodePort, LoadBalancer or ExternalName"),
+                    FieldProblem::NotOneOf {
+                        path: "spec.type".to_string(),
+                        value: other.to_string(),
+                        expected: "ClusterIP, NodePort, LoadBalancer or ExternalName",
+                    },
                 );
             }
             ServiceType::ClusterIp
@@ -658,7 +400,7 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
         if let Some(text) = r.string(Some(n), "spec.loadBalancerSourceRanges") {
             match parse_cidr(text.trim()) {
                 Ok(range) => load_balancer_source_ranges.push((range, n.span)),
-                Err(e) => r.invalid(n.span, e.to_string()),
+                Err(e) => r.invalid(n.span, FieldProblem::BadCidr(e)),
             }
         }
     }
@@ -804,7 +546,14 @@ fn read_policy(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> NetworkPolicy
         match r.string(Some(t), "spec.policyTypes") {
             Some("Ingress") => policy_types.push(Direction::Ingress),
             Some("Egress") => policy_types.push(Direction::Egress),
-            Some(other) => r.invalid(t.span, format!("`spec.policyTypes` has `{other}`; expected Ingress or Egress")),
+            Some(other) => r.invalid(
+                t.span,
+                FieldProblem::EntryNotOneOf {
+                    path: "spec.policyTypes".to_string(),
+                    value: other.to_string(),
+                    expected: "Ingress or Egress",
+                },
+            ),
             None => {}
         }
     }
@@ -870,18 +619,12 @@ fn read_peer(r: &mut Reader, node: &Node, path: &str) -> Option<PeerSelector> {
     match (ip_block, pods.is_some() || namespaces.is_some()) {
         (Some(block), false) => read_ip_block(r, block, &format!("{path}.ipBlock"), node.span),
         (Some(block), true) => {
-            r.invalid(
-                block.span,
-                format!("`{path}` sets `ipBlock` together with a selector; the API server rejects it"),
-            );
+            r.invalid(block.span, FieldProblem::IpBlockWithSelector { path: path.to_string() });
             None
         }
         (None, true) => Some(PeerSelector::Pods { namespaces, pods, span: node.span }),
         (None, false) => {
-            r.invalid(
-                node.span,
-                format!("`{path}` element sets none of `podSelector`, `namespaceSelector` and `ipBlock`; the API server rejects it"),
-            );
+            r.invalid(node.span, FieldProblem::EmptyPeer { path: path.to_string() });
             None
         }
     }
@@ -891,13 +634,13 @@ fn read_ip_block(r: &mut Reader, node: &Node, path: &str, peer_span: Span) -> Op
     let node = r.map(Some(node), path)?;
     let cidr_node = node.get("cidr");
     let Some(cidr_text) = r.string(cidr_node, &format!("{path}.cidr")) else {
-        r.invalid(node.span, format!("`{path}` has no `cidr`"));
+        r.invalid(node.span, FieldProblem::MissingKey { path: path.to_string(), key: "cidr" });
         return None;
     };
     let cidr = match parse_cidr(cidr_text.trim()) {
         Ok(c) => c,
         Err(e) => {
-            r.invalid(cidr_node.map_or(node.span, |n| n.span), e.to_string());
+            r.invalid(cidr_node.map_or(node.span, |n| n.span), FieldProblem::BadCidr(e));
             return None;
         }
     };
@@ -908,8 +651,15 @@ fn read_ip_block(r: &mut Reader, node: &Node, path: &str, peer_span: Span) -> Op
         };
         match parse_cidr(text.trim()) {
             Ok(x) if cidr.contains(&x) && x != cidr => except.push(x),
-            Ok(_) => r.invalid(e.span, format!("`{path}.except` entry `{text}` is not strictly inside `{cidr_text}`")),
-            Err(err) => r.invalid(e.span, err.to_string()),
+            Ok(_) => r.invalid(
+                e.span,
+                FieldProblem::ExceptOutsideCidr {
+                    path: path.to_string(),
+                    entry: text.to_string(),
+                    cidr: cidr_text.to_string(),
+                },
+            ),
+            Err(err) => r.invalid(e.span, FieldProblem::BadCidr(err)),
         }
     }
     Some(PeerSelector::IpBlock { cidr, except, span: peer_span })
@@ -925,11 +675,11 @@ fn read_policy_port(r: &mut Reader, node: &Node, path: &str) -> Option<PolicyPor
         match &port {
             Some(PortRef::Number(start)) if end >= *start => {}
             Some(PortRef::Number(start)) => {
-                r.invalid(end_node.span, format!("`{path}.endPort` {end} is below `port` {start}"));
+                r.invalid(end_node.span, FieldProblem::EndPortBelowPort { path: path.to_string(), end, start: *start });
                 end_port = None;
             }
             _ => {
-                r.invalid(end_node.span, format!("`{path}.endPort` needs a numeric `port`"));
+                r.invalid(end_node.span, FieldProblem::EndPortNeedsNumericPort { path: path.to_string() });
                 end_port = None;
             }
         }

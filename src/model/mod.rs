@@ -1,28 +1,29 @@
-//! Stage 2, model: typed Kubernetes objects built from parsed documents.
+//! Stage 3, model: typed Kubernetes objects built from parsed documents.
 //!
 //! Pure: spanned YAML nodes in, typed objects out. Every field a finding may point at keeps its
 //! span. Field types are checked the way the API server (behind kubectl's YAML-to-JSON step) checks
-//! them, so a malformed field is an `invalid-manifest` finding at that field, and the object is
-//! still modelled with what could be read. Nothing downstream re-reads raw YAML.
+//! them, so a malformed field is recorded as a typed problem (`problem`) at that field (which the
+//! `invalid-manifest` rule reports), and the object is still modelled with what could be read.
+//! Nothing downstream re-reads raw YAML. The model words no finding.
 
 pub mod build;
-pub mod extract;
+pub(crate) mod extract;
 pub mod net;
+pub(crate) mod problem;
+mod read;
 pub mod selector;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::finding::{Finding, Level};
-
 use crate::span::Span;
 use crate::span::{FileId, Location};
-pub use extract::{extract_document, Extracted};
+pub(crate) use extract::extract_document;
 use net::{IpRange, PortRef, Protocol};
 pub use selector::Interner;
 use selector::{Labels, Selector};
 
 /// The label every namespace carries, set by the API server.
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+pub(crate) const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// What every object has: identity and where it was declared.
 #[derive(Clone, Debug)]
@@ -51,7 +52,7 @@ pub struct Meta {
 impl Meta {
     /// `Kind/namespace/name` (`Kind/name` for cluster-scoped kinds): the object part of a
     /// finding's logical key.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         if self.namespace.is_empty() || matches!(&*self.kind, "Namespace" | "IngressClass") {
             format!("{}/{}", self.kind, self.name)
         } else {
@@ -59,11 +60,11 @@ impl Meta {
         }
     }
 
-    pub fn location(&self) -> Location {
+    pub(crate) fn location(&self) -> Location {
         Location { file: self.file, span: self.name_span }
     }
 
-    pub fn at(&self, span: Span) -> Location {
+    pub(crate) fn at(&self, span: Span) -> Location {
         Location { file: self.file, span }
     }
 }
@@ -87,7 +88,7 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
-    pub fn parse(kind: &str) -> Option<WorkloadKind> {
+    pub(crate) fn parse(kind: &str) -> Option<WorkloadKind> {
         Some(match kind {
             "Pod" => WorkloadKind::Pod,
             "Deployment" => WorkloadKind::Deployment,
@@ -140,16 +141,11 @@ pub struct Workload {
 
 impl Workload {
     /// The peer name: `namespace/name[Kind]`, with a Pod shown under its owner.
-    pub fn peer_name(&self) -> String {
+    pub(crate) fn peer_name(&self) -> String {
         match &self.owner {
             Some(o) => format!("{}/{}[{}]", self.meta.namespace, o.name, o.kind),
             None => format!("{}/{}[{}]", self.meta.namespace, self.meta.name, self.meta.kind),
         }
-    }
-
-    /// The port a name resolves to on these pods, for `protocol`.
-    pub fn named_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
-        self.ports.iter().find(|p| p.protocol == protocol && p.name.as_deref() == Some(name)).map(|p| p.port)
     }
 }
 
@@ -225,7 +221,7 @@ const SOURCE_RANGES_ANNOTATION: &str = "service.beta.kubernetes.io/load-balancer
 
 impl Service {
     /// Whether an annotation makes the cloud provision a load balancer on a private address.
-    pub fn is_internal_load_balancer(&self) -> bool {
+    pub(crate) fn is_internal_load_balancer(&self) -> bool {
         INTERNAL_LOAD_BALANCER
             .iter()
             .any(|(key, reading)| self.meta.annotations.get(*key).is_some_and(|v| reading.says_internal(v)))
@@ -233,7 +229,7 @@ impl Service {
 
     /// The client ranges the load balancer admits: `loadBalancerSourceRanges`, or the
     /// source-ranges annotation; empty when it admits every address.
-    pub fn client_ranges(&self) -> Vec<IpRange> {
+    pub(crate) fn client_ranges(&self) -> Vec<IpRange> {
         let from_spec = self.load_balancer_source_ranges.iter().map(|(range, _)| *range);
         let from_annotation = self
             .meta
@@ -249,7 +245,7 @@ impl Service {
     }
 
     /// Whether the load balancer admits only some client addresses.
-    pub fn restricts_sources(&self) -> bool {
+    pub(crate) fn restricts_sources(&self) -> bool {
         !self.client_ranges().is_empty()
     }
 }
@@ -318,7 +314,7 @@ fn tls_pattern_covers(pattern: &str, host: &str) -> bool {
 
 impl Ingress {
     /// Whether requests for `host` (any host: `None`) are served over TLS.
-    pub fn tls_covers(&self, host: Option<&str>) -> bool {
+    pub(crate) fn tls_covers(&self, host: Option<&str>) -> bool {
         if self.tls_all_hosts || CLOUD_TLS_ANNOTATIONS.iter().any(|a| self.meta.annotations.contains_key(*a)) {
             return true;
         }
@@ -351,7 +347,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Direction::Ingress => "ingress",
             Direction::Egress => "egress",
@@ -376,14 +372,6 @@ pub enum PeerSelector {
     IpBlock { cidr: IpRange, except: Vec<IpRange>, span: Span },
 }
 
-impl PeerSelector {
-    pub fn span(&self) -> Span {
-        match self {
-            PeerSelector::Pods { span, .. } | PeerSelector::IpBlock { span, .. } => *span,
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct PolicyRule {
     /// `None`: no `from`/`to` (absent or empty), every peer.
@@ -396,7 +384,7 @@ pub struct PolicyRule {
 impl PolicyRule {
     /// The ports the rule covers, in words for a message: `on every port`, or its entries as
     /// written, e.g. `on TCP 8080, TCP 9000-9100, UDP every port, TCP \`metrics\``.
-    pub fn ports_text(&self) -> String {
+    pub(crate) fn ports_text(&self) -> String {
         let Some(ports) = &self.ports else { return "on every port".to_string() };
         let entries: Vec<String> = ports
             .iter()
@@ -425,11 +413,11 @@ pub struct NetworkPolicy {
 }
 
 impl NetworkPolicy {
-    pub fn affects(&self, direction: Direction) -> bool {
+    pub(crate) fn affects(&self, direction: Direction) -> bool {
         self.policy_types.contains(&direction)
     }
 
-    pub fn rules(&self, direction: Direction) -> &[PolicyRule] {
+    pub(crate) fn rules(&self, direction: Direction) -> &[PolicyRule] {
         match direction {
             Direction::Ingress => &self.ingress,
             Direction::Egress => &self.egress,
@@ -457,7 +445,7 @@ pub enum Object {
 }
 
 impl Object {
-    pub fn meta(&self) -> &Meta {
+    pub(crate) fn meta(&self) -> &Meta {
         match self {
             Object::Namespace(o) => &o.meta,
             Object::Workload(o) => &o.meta,
@@ -555,19 +543,19 @@ fn other_policy_kind(kind: &str, api_version: &str) -> Option<bool> {
 
 /// System namespaces that clusters create themselves, whose workloads manifests seldom manage
 /// with policies: not held against a repository that deploys an agent there.
-pub fn is_system_namespace(name: &str) -> bool {
+pub(crate) fn is_system_namespace(name: &str) -> bool {
     matches!(name, "kube-system" | "kube-public" | "kube-node-lease")
 }
 
 /// A namespace name that is an unrendered template placeholder (`${NAMESPACE}`, `{{ .Release.Namespace }}`).
-pub fn is_placeholder_name(name: &str) -> bool {
+pub(crate) fn is_placeholder_name(name: &str) -> bool {
     name.contains("${") || name.contains("{{")
 }
 
 impl Model {
     /// Builds the model from objects in path order: a repeated object (same kind, namespace and
-    /// name) is analysed once, the first, and each repeat is reported as a note.
-    pub fn from_objects(per_file: Vec<Vec<Object>>, findings: &mut Vec<Finding>) -> Model {
+    /// name) is analysed once, the first; the repeats are returned file by file, in path order.
+    pub(crate) fn from_objects(per_file: Vec<Vec<Object>>) -> (Model, Vec<problem::Repeat>) {
         let mut model = Model::default();
         // Exact capacities: growing by doubling would briefly hold up to twice the model.
         let mut counts = [0usize; 8];
@@ -585,20 +573,21 @@ impl Model {
         let objects = per_file.into_iter().flatten();
         // (kind, namespace, name) of each object analysed, with where it was first declared.
         let mut seen: BTreeMap<ObjectKey, Location> = BTreeMap::new();
-        // Repeats per file: one note per file rather than one per object (install variants repeat
-        // whole files).
-        let mut repeats: BTreeMap<FileId, Vec<(String, Location, Location, String)>> = BTreeMap::new();
+        // Repeats per file: `duplicate-object` notes a file once rather than each object (install
+        // variants repeat whole files).
+        let mut repeats: BTreeMap<FileId, Vec<problem::Repeated>> = BTreeMap::new();
         for object in objects {
             let meta = object.meta();
             let namespace: selector::Str = if object.namespaced() { meta.namespace.clone() } else { "".into() };
             let key = (meta.kind.clone(), namespace, meta.name.clone());
             if let Some(first) = seen.get(&key) {
-                repeats.entry(meta.file).or_default().push((
-                    format!("{} `{}`", meta.kind, meta.name),
-                    meta.location(),
-                    *first,
-                    meta.key(),
-                ));
+                repeats.entry(meta.file).or_default().push(problem::Repeated {
+                    kind: meta.kind.to_string(),
+                    name: meta.name.to_string(),
+                    key: meta.key(),
+                    repeat: meta.location(),
+                    kept: *first,
+                });
                 continue;
             }
             seen.insert(key, meta.location());
@@ -622,32 +611,13 @@ impl Model {
                 }
             }
         }
-        for items in repeats.into_values() {
-            let (first_name, at, first_at, first_key) = &items[0];
-            let message = if items.len() == 1 {
-                format!("{first_name} is declared again; only the first declaration is analysed")
-            } else {
-                let names: Vec<&str> = items.iter().take(3).map(|(n, _, _, _)| n.as_str()).collect();
-                let more = if items.len() > 3 { format!(" and {} more", items.len() - 3) } else { String::new() };
-                format!(
-                    "{} objects of this file are declared earlier ({}{more}); only the first declarations are analysed",
-                    items.len(),
-                    names.join(", ")
-                )
-            };
-            findings.push(
-                Finding::new("duplicate-object", Level::Note, *at, message)
-                    .with_related(*first_at, format!("{first_name} first declared here"))
-                    // The first repeated object names the repeat, wherever its file lies.
-                    .with_key(first_key.clone(), "metadata.name", "repeat"),
-            );
-        }
-        model
+        let repeats = repeats.into_iter().map(|(file, objects)| problem::Repeat { file, objects }).collect();
+        (model, repeats)
     }
 
     /// The identity under which repeats are recognised: kind, namespace (none for cluster-scoped
     /// kinds) and name.
-    pub fn object_key(object: &Object) -> (String, String, String) {
+    pub(crate) fn object_key(object: &Object) -> (String, String, String) {
         let meta = object.meta();
         let namespace = if object.namespaced() { meta.namespace.to_string() } else { String::new() };
         (meta.kind.to_string(), namespace, meta.name.to_string())
@@ -657,7 +627,7 @@ impl Model {
     /// each kind's list stays in path order, given by `rank` (a file's position in path order).
     /// Valid only when neither the old nor the new objects repeat an object of another file (the
     /// caller checks; repeats need the whole model rebuilt).
-    pub fn replace_file(&mut self, file: FileId, objects: Vec<Object>, rank: impl Fn(FileId) -> usize) {
+    pub(crate) fn replace_file(&mut self, file: FileId, objects: Vec<Object>, rank: impl Fn(FileId) -> usize) {
         fn patch<T>(
             list: &mut Vec<T>,
             file: FileId,
@@ -708,7 +678,7 @@ impl Model {
 
     /// Labels of a namespace: its object's labels plus the automatic name label, or only the
     /// automatic label when no manifest defines it.
-    pub fn namespace_labels(&self, name: &str) -> Labels {
+    pub(crate) fn namespace_labels(&self, name: &str) -> Labels {
         match self.namespaces.iter().find(|n| &*n.meta.name == name) {
             Some(ns) => ns.meta.labels.with(NAMESPACE_NAME_LABEL, name),
             None => Labels::default().with(NAMESPACE_NAME_LABEL, name),

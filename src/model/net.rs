@@ -19,7 +19,7 @@ impl Protocol {
     /// In the alphabetical order the connectivity list uses.
     pub const ALL: [Protocol; 3] = [Protocol::Sctp, Protocol::Tcp, Protocol::Udp];
 
-    pub fn parse(s: &str) -> Option<Protocol> {
+    pub(crate) fn parse(s: &str) -> Option<Protocol> {
         match s {
             "TCP" => Some(Protocol::Tcp),
             "UDP" => Some(Protocol::Udp),
@@ -28,7 +28,7 @@ impl Protocol {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Protocol::Tcp => "TCP",
             Protocol::Udp => "UDP",
@@ -70,14 +70,14 @@ pub enum Family {
 }
 
 impl Family {
-    pub fn max(self) -> u128 {
+    pub(crate) fn max(self) -> u128 {
         match self {
             Family::V4 => u128::from(u32::MAX),
             Family::V6 => u128::MAX,
         }
     }
 
-    pub fn bits(self) -> u32 {
+    pub(crate) fn bits(self) -> u32 {
         match self {
             Family::V4 => 32,
             Family::V6 => 128,
@@ -94,20 +94,20 @@ pub struct IpRange {
 }
 
 impl IpRange {
-    pub fn whole(family: Family) -> IpRange {
+    pub(crate) fn whole(family: Family) -> IpRange {
         IpRange { family, first: 0, last: family.max() }
     }
 
-    pub fn contains(&self, other: &IpRange) -> bool {
+    pub(crate) fn contains(&self, other: &IpRange) -> bool {
         self.family == other.family && self.first <= other.first && other.last <= self.last
     }
 
-    pub fn is_whole(&self) -> bool {
+    pub(crate) fn is_whole(&self) -> bool {
         self.first == 0 && self.last == self.family.max()
     }
 }
 
-pub fn format_addr(family: Family, addr: u128) -> String {
+pub(crate) fn format_addr(family: Family, addr: u128) -> String {
     match family {
         Family::V4 => Ipv4Addr::from(u32::try_from(addr).unwrap_or(u32::MAX)).to_string(),
         Family::V6 => Ipv6Addr::from(addr).to_string(),
@@ -130,7 +130,7 @@ pub enum CidrError {
 
 /// Parses `a.b.c.d/n` or an IPv6 CIDR into the range it covers. Host bits are masked away, as the
 /// API server's parser does.
-pub fn parse_cidr(s: &str) -> Result<IpRange, CidrError> {
+pub(crate) fn parse_cidr(s: &str) -> Result<IpRange, CidrError> {
     let (addr, len) = s.split_once('/').ok_or_else(|| CidrError::Syntax(s.to_string()))?;
     let len: u32 = len.parse().map_err(|_| CidrError::Syntax(s.to_string()))?;
     let (family, value) = if let Ok(v4) = addr.parse::<Ipv4Addr>() {

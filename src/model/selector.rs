@@ -17,7 +17,7 @@ pub type Str = Arc<str>;
 pub struct Interner(Mutex<FxHashSet<Str>>);
 
 impl Interner {
-    pub fn intern(&self, s: &str) -> Str {
+    pub(crate) fn intern(&self, s: &str) -> Str {
         let Ok(mut set) = self.0.lock() else { return s.into() };
         if let Some(hit) = set.get(s) {
             return hit.clone();
@@ -34,22 +34,22 @@ impl Interner {
 pub struct Labels(pub Arc<[(Str, Str)]>);
 
 impl Labels {
-    pub fn from_pairs(mut pairs: Vec<(Str, Str)>) -> Labels {
+    pub(crate) fn from_pairs(mut pairs: Vec<(Str, Str)>) -> Labels {
         pairs.sort();
         // Later keys win, as with duplicate keys in a YAML mapping read by kubectl.
         pairs.dedup_by(|later, earlier| later.0 == earlier.0);
         Labels(pairs.into())
     }
 
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0.binary_search_by(|(k, _)| (**k).cmp(key)).ok().map(|i| &*self.0[i].1)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    pub fn with(&self, key: &str, value: &str) -> Labels {
+    pub(crate) fn with(&self, key: &str, value: &str) -> Labels {
         let mut pairs = self.0.to_vec();
         pairs.retain(|(k, _)| &**k != key);
         pairs.push((key.into(), value.into()));
@@ -66,7 +66,7 @@ pub enum Operator {
 }
 
 impl Operator {
-    pub fn parse(s: &str) -> Option<Operator> {
+    pub(crate) fn parse(s: &str) -> Option<Operator> {
         Some(match s {
             "In" => Operator::In,
             "NotIn" => Operator::NotIn,
@@ -85,7 +85,7 @@ pub struct Requirement {
 }
 
 impl Requirement {
-    pub fn matches(&self, labels: &Labels) -> bool {
+    pub(crate) fn matches(&self, labels: &Labels) -> bool {
         let value = labels.get(&self.key);
         match self.operator {
             Operator::In => value.is_some_and(|v| self.values.iter().any(|x| &**x == v)),
@@ -98,7 +98,7 @@ impl Requirement {
 }
 
 /// A selector's requirements without its span.
-pub type SelectorKey = (Vec<(Str, Str)>, Vec<Requirement>);
+pub(crate) type SelectorKey = (Vec<(Str, Str)>, Vec<Requirement>);
 
 /// A `LabelSelector`: `matchLabels` and `matchExpressions`, all ANDed. Empty matches everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -109,22 +109,22 @@ pub struct Selector {
 }
 
 impl Selector {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.match_labels.is_empty() && self.expressions.is_empty()
     }
 
-    pub fn matches(&self, labels: &Labels) -> bool {
+    pub(crate) fn matches(&self, labels: &Labels) -> bool {
         self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(&**v))
             && self.expressions.iter().all(|r| r.matches(labels))
     }
 
     /// The selector without its span, for grouping identical selectors.
-    pub fn key(&self) -> SelectorKey {
+    pub(crate) fn key(&self) -> SelectorKey {
         (self.match_labels.clone(), self.expressions.clone())
     }
 
     /// A short human form, e.g. `app=web,tier in (a,b)`; `{}` for the empty selector.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         if self.is_empty() {
             return "{}".to_string();
         }

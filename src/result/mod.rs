@@ -94,9 +94,8 @@ pub fn run_for_files(
     only: Option<&FileFilter>,
 ) -> Outcome {
     let enabled = |id: &str| settings.enabled(id);
-    let cx = Context { model: &loaded.model, graph };
-    let mut findings: Vec<Finding> = loaded.findings.iter().filter(|f| enabled(f.rule)).cloned().collect();
-    findings.extend(rules::run(&cx, &enabled));
+    let cx = Context::new(loaded, graph);
+    let mut findings: Vec<Finding> = rules::run(&cx, &enabled);
     // Filtering before suppressions is exact, since a suppression only covers findings of its own
     // file, and it keeps the count of suppressed findings to the files reported. Suppressions in
     // other files then look unused; their findings are filtered out in turn.

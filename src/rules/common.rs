@@ -7,7 +7,7 @@ use crate::model::{Direction, Model, NetworkPolicy};
 use crate::span::Location;
 
 /// Per namespace that holds policies: whether some policy there manages each direction.
-pub fn managed_directions(model: &Model) -> BTreeMap<&str, [bool; 2]> {
+pub(crate) fn managed_directions(model: &Model) -> BTreeMap<&str, [bool; 2]> {
     let mut out: BTreeMap<&str, [bool; 2]> = BTreeMap::new();
     for p in &model.policies {
         let entry = out.entry(&p.meta.namespace).or_default();
@@ -17,7 +17,7 @@ pub fn managed_directions(model: &Model) -> BTreeMap<&str, [bool; 2]> {
     out
 }
 
-pub fn direction_index(direction: Direction) -> usize {
+pub(crate) fn direction_index(direction: Direction) -> usize {
     match direction {
         Direction::Ingress => 0,
         Direction::Egress => 1,
@@ -27,12 +27,12 @@ pub fn direction_index(direction: Direction) -> usize {
 /// Whether `policy` is a default-deny for `direction`: it selects every pod of its namespace,
 /// isolates the direction and allows nothing in it, whatever form that takes (`ingress: []`, no
 /// `ingress` key, `policyTypes` written or defaulted).
-pub fn is_default_deny(policy: &NetworkPolicy, direction: Direction) -> bool {
+pub(crate) fn is_default_deny(policy: &NetworkPolicy, direction: Direction) -> bool {
     policy.pod_selector.is_empty() && policy.affects(direction) && policy.rules(direction).is_empty()
 }
 
 /// Namespaces in which the repository declares workloads, with the workloads' indexes.
-pub fn workloads_by_namespace(model: &Model) -> BTreeMap<&str, Vec<usize>> {
+pub(crate) fn workloads_by_namespace(model: &Model) -> BTreeMap<&str, Vec<usize>> {
     let mut out: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, w) in model.workloads.iter().enumerate() {
         out.entry(&w.meta.namespace).or_default().push(i);
@@ -42,7 +42,7 @@ pub fn workloads_by_namespace(model: &Model) -> BTreeMap<&str, Vec<usize>> {
 
 /// Where a namespace is written: its Namespace object's name, else the first workload's
 /// `metadata.namespace` (or name, when the namespace is implied).
-pub fn namespace_location(model: &Model, namespace: &str, first_workload: Option<usize>) -> Option<Location> {
+pub(crate) fn namespace_location(model: &Model, namespace: &str, first_workload: Option<usize>) -> Option<Location> {
     if let Some(ns) = model.namespaces.iter().find(|n| &*n.meta.name == namespace) {
         return Some(ns.meta.location());
     }
@@ -51,6 +51,6 @@ pub fn namespace_location(model: &Model, namespace: &str, first_workload: Option
 }
 
 /// A list of directions in words: `ingress`, `egress`, `ingress and egress`.
-pub fn directions_text(directions: &[Direction]) -> String {
+pub(crate) fn directions_text(directions: &[Direction]) -> String {
     directions.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(" and ")
 }

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::common::namespace_location;
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::CrossNamespaceExposure;
+use super::Rule;
+use crate::finding::Finding;
 use crate::model::{Direction, PeerSelector};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
@@ -74,7 +76,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     }
                 };
                 out.push(
-                    Finding::new("cross-namespace-exposure", Level::Warning, policy.meta.at(*span), message).with_key(
+                    CrossNamespaceExposure::finding(policy.meta.at(*span), message).with_key(
                         policy.meta.key(),
                         format!("spec.ingress[{ri}].from[{j}]"),
                         "namespaceSelector",
@@ -112,10 +114,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             let first = model.workloads.iter().position(|w| &*w.meta.namespace == namespace);
             if let Some(at) = namespace_location(model, namespace, first) {
                 out.push(
-                    Finding::new(
-                        "cross-namespace-exposure",
-                        Level::Warning,
-                        at,
+                    CrossNamespaceExposure::finding(at,
                         format!(
                             "the workloads of namespace `{namespace}` (tenant `{tenant}`) admit connections from the namespaces of every other tenant: no NetworkPolicy isolates them for ingress"
                         ),
@@ -132,10 +131,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             for &w in &class.workloads {
                 let workload = &model.workloads[w];
                 out.push(
-                    Finding::new(
-                        "cross-namespace-exposure",
-                        Level::Warning,
-                        workload.meta.location(),
+                    CrossNamespaceExposure::finding(workload.meta.location(),
                         format!(
                             "{} `{}` (tenant `{tenant}`) admits connections from the namespaces of every other tenant: no NetworkPolicy isolates its pods for ingress",
                             workload.meta.kind, workload.meta.name

@@ -4,11 +4,11 @@
 //! matters and words it.
 
 use super::Context;
+use super::ids::DanglingIngressBackend;
+use super::Rule;
 use crate::finding::{Finding, Level};
 use crate::graph::routes::{MissingBackend, PortChoice, UnresolvedBackend};
 use crate::model::Model;
-
-pub const ID: &str = "dangling-ingress-backend";
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     out.extend(cx.graph.unresolved_backends.iter().map(|fact| finding(cx.model, fact)));
@@ -34,19 +34,19 @@ fn finding(model: &Model, fact: &UnresolvedBackend) -> Finding {
                     elsewhere.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
                 )
             };
-            Finding::new(
-                ID,
-                if created_elsewhere { Level::Note } else { Level::Warning },
+            let mut finding = DanglingIngressBackend::finding(
                 fact.at,
                 format!("{} `{}` routes to Service `{service}`, {detail}", meta.kind, meta.name),
-            )
+            );
+            if created_elsewhere {
+                finding.level = Level::Note;
+            }
+            finding
             .with_key(meta.key(), "backend", &**service)
         }
         MissingBackend::Port(choice) => {
             let port = port_words(choice);
-            Finding::new(
-                ID,
-                Level::Warning,
+            DanglingIngressBackend::finding(
                 fact.at,
                 format!(
                     "{} `{}` routes to port `{port}` of Service `{service}`, which has no such port",

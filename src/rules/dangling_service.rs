@@ -3,6 +3,8 @@
 
 use super::common::workloads_by_namespace;
 use super::Context;
+use super::ids::DanglingService;
+use super::Rule;
 use crate::finding::{Finding, Level};
 use crate::model::ServiceType;
 
@@ -44,11 +46,10 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         let uncertain =
             workloads.is_empty() || cx.model.namespaces_with_custom_resources.contains(&service.meta.namespace);
-        let level = if uncertain { Level::Note } else { Level::Warning };
+        let level = if uncertain { Level::Note } else { DanglingService::DOC.level };
         let selector_text = selector.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
         out.push(
-            Finding::new(
-                "dangling-service",
+            Finding::new(DanglingService::ID,
                 level,
                 service.meta.at(*span),
                 format!(

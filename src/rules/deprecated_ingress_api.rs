@@ -2,16 +2,15 @@
 //! both removed in Kubernetes 1.22.
 
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::DeprecatedIngressApi;
+use super::Rule;
+use crate::finding::Finding;
 use crate::model::IngressApi;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for ingress in cx.model.ingresses.iter().filter(|i| i.api == IngressApi::Legacy) {
         out.push(
-            Finding::new(
-                "deprecated-ingress-api",
-                Level::Warning,
-                ingress.meta.at(ingress.meta.api_version_span),
+            DeprecatedIngressApi::finding(ingress.meta.at(ingress.meta.api_version_span),
                 format!(
                     "Ingress `{}` uses `{}`, removed in Kubernetes 1.22; use `networking.k8s.io/v1`",
                     ingress.meta.name, ingress.meta.api_version

@@ -3,7 +3,9 @@
 //! 32526; its port 53 is Azure DNS and stays allowed).
 
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::EgressToMetadataEndpoint;
+use super::Rule;
+use crate::finding::Finding;
 use crate::model::net::{parse_cidr, IpRange, PortRef, Protocol};
 use crate::model::{Direction, PeerSelector, PolicyPort};
 use crate::span::Span;
@@ -101,10 +103,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 };
                 let peer = hit.iter().map(|e| e.address).collect::<Vec<_>>().join(",");
                 out.push(
-                    Finding::new(
-                        "egress-to-metadata-endpoint",
-                        Level::Warning,
-                        policy.meta.at(span),
+                    EgressToMetadataEndpoint::finding(policy.meta.at(span),
                         format!("NetworkPolicy `{}` lets the pods it selects reach {what}; {fix}", policy.meta.name),
                     )
                     .with_key(policy.meta.key(), format!("spec.egress[{ri}]"), peer),

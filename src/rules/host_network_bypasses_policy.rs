@@ -2,7 +2,9 @@
 //! Most dataplanes neither select host-network pods by label nor enforce policy on them.
 
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::HostNetworkBypassesPolicy;
+use super::Rule;
+use crate::finding::Finding;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for class in cx.graph.classes.iter().filter(|c| !c.pseudo) {
@@ -13,10 +15,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             let workload = &cx.model.workloads[w];
             let Some(span) = workload.host_network else { continue };
             out.push(
-                Finding::new(
-                    "host-network-bypasses-policy",
-                    Level::Warning,
-                    workload.meta.at(span),
+                HostNetworkBypassesPolicy::finding(workload.meta.at(span),
                     format!(
                         "{} `{}` uses the node's network (`hostNetwork: true`): most dataplanes do not enforce NetworkPolicy `{}` on it",
                         workload.meta.kind, workload.meta.name, policy.meta.name

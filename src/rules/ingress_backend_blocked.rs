@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use super::internet_exposed_workload::{object_words, request_words, seen_source_words};
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::IngressBackendBlocked;
+use super::Rule;
+use crate::finding::Finding;
 use crate::graph::{ClassId, Conns};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
@@ -47,9 +49,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .collect();
         let request = entry.request.as_ref().map(request_words);
         let route = request.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
-        let mut finding = Finding::new(
-            "ingress-backend-blocked",
-            Level::Warning,
+        let mut finding = IngressBackendBlocked::finding(
             entry.at,
             format!(
                 "{}{route} routes to Service `{}`, but no ingress policy of {} admits {} on {wanted}: the route cannot work",

@@ -2,7 +2,9 @@
 //! no class: which controller serves it is up to chance.
 
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::IngressClassMissing;
+use super::Rule;
+use crate::finding::Finding;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let classes = &cx.model.ingress_classes;
@@ -15,10 +17,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         out.push(
-            Finding::new(
-                "ingress-class-missing",
-                Level::Warning,
-                ingress.meta.location(),
+            IngressClassMissing::finding(ingress.meta.location(),
                 format!(
                     "Ingress `{}` names no ingress class, and none of {names} is the default: set `spec.ingressClassName`",
                     ingress.meta.name

@@ -9,7 +9,9 @@
 //! namespace).
 
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::IngressControllerOnWindows;
+use super::Rule;
+use crate::finding::Finding;
 use crate::model::WorkloadKind;
 use crate::profile::controllers::{well_known_pods, Controller};
 
@@ -56,10 +58,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             ),
         };
         out.push(
-            Finding::new(
-                "ingress-controller-on-windows",
-                Level::Warning,
-                workload.meta.at(at),
+            IngressControllerOnWindows::finding(workload.meta.at(at),
                 format!(
                     "ingress controller {} `{}` {what}; add `nodeSelector: {{kubernetes.io/os: linux}}`",
                     workload.meta.kind, workload.meta.name

@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::IngressWithoutTls;
+use super::Rule;
+use crate::finding::Finding;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for ingress in &cx.model.ingresses {
@@ -26,10 +28,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             let what = host.map_or("requests for any host".to_string(), |h| format!("host `{h}`"));
             let why = if ingress.tls_span.is_none() { "it has no `tls` section" } else { "no `tls` entry covers it" };
             out.push(
-                Finding::new(
-                    "ingress-without-tls",
-                    Level::Warning,
-                    location,
+                IngressWithoutTls::finding(location,
                     format!("Ingress `{}` serves {what} over plain HTTP: {why}", ingress.meta.name),
                 )
                 .with_key(ingress.meta.key(), "spec.rules.host", host.unwrap_or("*")),

@@ -15,6 +15,8 @@
 use std::collections::BTreeMap;
 
 use super::Context;
+use super::ids::InternetExposedWorkload;
+use super::Rule;
 use crate::finding::{Finding, Level, Related};
 use crate::graph::routes::{Entry, EntryKind, Guard, RequestMatch, SeenSource};
 use crate::graph::{ClassId, Conns, PeerId, Source};
@@ -140,7 +142,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             (Level::Note, format!("its policies admit it, guarded by {g}"))
         } else {
             (
-                Level::Warning,
+                InternetExposedWorkload::DOC.level,
                 "its policies admit it, and the entry is neither TLS-terminated nor source-restricted".to_string(),
             )
         };
@@ -205,8 +207,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 });
             }
         }
-        let mut finding = Finding::new(
-            "internet-exposed-workload",
+        let mut finding = Finding::new(InternetExposedWorkload::ID,
             level,
             entry.at,
             format!(

@@ -7,6 +7,8 @@
 
 use super::common::{directions_text, is_default_deny, namespace_location, workloads_by_namespace};
 use super::Context;
+use super::ids::NamespaceWithoutDefaultDeny;
+use super::Rule;
 use crate::finding::{Finding, Level};
 use crate::model::{is_placeholder_name, is_system_namespace, Direction};
 
@@ -45,7 +47,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .find(|p| p.pod_selector.is_empty() && missing.iter().all(|&d| p.affects(d)))
             .map(|p| &*p.meta.name);
         let level = if missing.contains(&Direction::Ingress) && others.is_empty() && allow_list.is_none() {
-            Level::Warning
+            NamespaceWithoutDefaultDeny::DOC.level
         } else {
             Level::Note
         };
@@ -67,8 +69,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             format!(": {what}")
         };
         out.push(
-            Finding::new(
-                "namespace-without-default-deny",
+            Finding::new(NamespaceWithoutDefaultDeny::ID,
                 level,
                 location,
                 format!(

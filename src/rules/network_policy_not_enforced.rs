@@ -4,7 +4,9 @@
 //! that a policy selects.
 
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::NetworkPolicyNotEnforced;
+use super::Rule;
+use crate::finding::Finding;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let profile = &cx.graph.profile;
@@ -13,10 +15,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let Some(first) = policies.first() else { return };
         let count = policies.len();
         out.push(
-            Finding::new(
-                "network-policy-not-enforced",
-                Level::Warning,
-                first.meta.at(first.meta.kind_span),
+            NetworkPolicyNotEnforced::finding(first.meta.at(first.meta.kind_span),
                 format!(
                     "{} has no NetworkPolicy engine: the {count} NetworkPolic{} of this repository filter nothing, and kubereach computes reachability as if {} did not exist",
                     profile.describe(),
@@ -47,10 +46,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             let workload = &cx.model.workloads[w];
             let at = workload.windows.unwrap_or(workload.meta.name_span);
             out.push(
-                Finding::new(
-                    "network-policy-not-enforced",
-                    Level::Warning,
-                    workload.meta.at(at),
+                NetworkPolicyNotEnforced::finding(workload.meta.at(at),
                     format!(
                         "{} `{}` runs on Windows nodes, where {} enforces no NetworkPolicy: {} do{} not protect it",
                         workload.meta.kind,

@@ -4,6 +4,8 @@
 //! A note where the profile says nodes are private, a warning where they are public.
 
 use super::Context;
+use super::ids::NodeportService;
+use super::Rule;
 use crate::finding::{Finding, Level};
 use crate::model::ServiceType;
 
@@ -28,7 +30,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             (Level::Warning, format!("nodes are reachable from the internet under {}", profile.describe()))
         } else {
             (
-                Level::Note,
+                NodeportService::DOC.level,
                 format!(
                     "reachable by anything that reaches the nodes' network (nodes are private under {})",
                     profile.describe()
@@ -52,7 +54,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             format!("Service `{}` opens {ports} on every node: {reach}", service.meta.name)
         };
         let at = service.type_span.unwrap_or(service.meta.name_span);
-        out.push(Finding::new("nodeport-service", level, service.meta.at(at), message).with_key(
+        out.push(Finding::new(NodeportService::ID, level, service.meta.at(at), message).with_key(
             service.meta.key(),
             "spec.type",
             "",

@@ -2,6 +2,8 @@
 //! address. A warning when it allows every port, a note when `ports` narrows it.
 
 use super::Context;
+use super::ids::PolicyAllowsAll;
+use super::Rule;
 use crate::finding::{Finding, Level};
 use crate::model::{Direction, PeerSelector};
 
@@ -11,12 +13,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         for (i, rule) in policy.ingress.iter().enumerate() {
-            let level = if rule.ports.is_none() { Level::Warning } else { Level::Note };
+            let level = if rule.ports.is_none() { PolicyAllowsAll::DOC.level } else { Level::Note };
             let on = rule.ports_text();
             let mut push = |span, what: &str, peer: &str| {
                 out.push(
-                    Finding::new(
-                        "policy-allows-all",
+                    Finding::new(PolicyAllowsAll::ID,
                         level,
                         policy.meta.at(span),
                         format!("NetworkPolicy `{}` admits {what} {on}", policy.meta.name),

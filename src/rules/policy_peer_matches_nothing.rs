@@ -8,7 +8,9 @@
 
 use super::common::workloads_by_namespace;
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::PolicyPeerMatchesNothing;
+use super::Rule;
+use crate::finding::Finding;
 use rustc_hash::FxHashMap;
 
 use crate::model::selector::{Operator, Requirement, Selector, Str};
@@ -112,10 +114,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     let pods_text =
                         pods.as_ref().map_or("every pod".to_string(), |p| format!("pods `{}`", p.describe()));
                     out.push(
-                        Finding::new(
-                            "policy-peer-matches-nothing",
-                            Level::Warning,
-                            policy.meta.at(*span),
+                        PolicyPeerMatchesNothing::finding(policy.meta.at(*span),
                             format!(
                                 "NetworkPolicy `{}`: this `{key}` element matches no pod: {pods_text} in namespace{} {}",
                                 policy.meta.name,

@@ -4,6 +4,8 @@
 
 use super::common::workloads_by_namespace;
 use super::Context;
+use super::ids::PolicySelectsNothing;
+use super::Rule;
 use crate::finding::{Finding, Level};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
@@ -20,11 +22,10 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let level = if cx.model.namespaces_with_custom_resources.contains(&policy.meta.namespace) {
             Level::Note
         } else {
-            Level::Warning
+            PolicySelectsNothing::DOC.level
         };
         out.push(
-            Finding::new(
-                "policy-selects-nothing",
+            Finding::new(PolicySelectsNothing::ID,
                 level,
                 policy.meta.at(policy.pod_selector.span),
                 format!(

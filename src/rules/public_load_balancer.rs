@@ -2,7 +2,9 @@
 //! address (no internal-load-balancer annotation) and that restricts no source address.
 
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::PublicLoadBalancer;
+use super::Rule;
+use crate::finding::Finding;
 use crate::model::ServiceType;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
@@ -16,10 +18,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let at = service.type_span.unwrap_or(service.meta.name_span);
         let ports = service.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol)).collect::<Vec<_>>().join(", ");
         out.push(
-            Finding::new(
-                "public-load-balancer",
-                Level::Warning,
-                service.meta.at(at),
+            PublicLoadBalancer::finding(service.meta.at(at),
                 format!(
                     "Service `{}` is a public load balancer open to every address{}: no internal-load-balancer annotation, no source ranges",
                     service.meta.name,

@@ -2,7 +2,9 @@
 //! to every external address on every port.
 
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::UnrestrictedEgress;
+use super::Rule;
+use crate::finding::Finding;
 use crate::model::net::{Family, IpRange};
 use crate::model::{Direction, PeerSelector};
 
@@ -33,10 +35,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         for &w in &class.workloads {
             let workload = &cx.model.workloads[w];
-            let mut finding = Finding::new(
-                "unrestricted-egress",
-                Level::Warning,
-                workload.meta.location(),
+            let mut finding = UnrestrictedEgress::finding(workload.meta.location(),
                 format!(
                     "{} `{}` may connect to every external address on every port, although a NetworkPolicy isolates its egress",
                     workload.meta.kind, workload.meta.name

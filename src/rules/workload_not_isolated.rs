@@ -6,7 +6,9 @@
 
 use super::common::{direction_index, directions_text, managed_directions};
 use super::Context;
-use crate::finding::{Finding, Level};
+use super::ids::WorkloadNotIsolated;
+use super::Rule;
+use crate::finding::Finding;
 use crate::model::{Direction, NetworkPolicy, PeerSelector};
 
 /// Whether a rule of `policy` admits every pod of the cluster, on every port, in `direction`.
@@ -94,10 +96,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
             let dirs: Vec<Direction> = open.iter().chain(allow_all.iter()).copied().collect();
             out.push(
-                Finding::new(
-                    "workload-not-isolated",
-                    Level::Warning,
-                    workload.meta.location(),
+                WorkloadNotIsolated::finding(workload.meta.location(),
                     format!("{} `{}` is open: {}", workload.meta.kind, workload.meta.name, parts.join("; ")),
                 )
                 .with_key(workload.meta.key(), "metadata.name", directions_text(&dirs)),

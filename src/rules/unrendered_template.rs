@@ -1,0 +1,35 @@
+//! `unrendered-template`: a Helm chart or a templated file that kubereach cannot analyse without
+//! rendering it first. Load and model record where templates were met (a chart's templates, one
+//! fact per chart; directives that parse or that break the YAML; placeholders in values); this
+//! rule words them, at the document's default level.
+
+use super::ids::UnrenderedTemplate;
+use super::{Context, Rule};
+use crate::finding::Finding;
+use crate::load::classify::FileProblem;
+use crate::model::problem::ProblemKind;
+
+pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    for problem in cx.problems {
+        let message = match &problem.kind {
+            ProblemKind::File(FileProblem::ChartTemplates { chart, count }) => format!(
+                "Helm chart `{chart}`: {count} template file{} not analysed; render the chart (`helm template`) and analyse the output",
+                if *count == 1 { "" } else { "s" }
+            ),
+            ProblemKind::File(FileProblem::TemplateDirectives) => {
+                "template directives (`{{ … }}`) in this file; it is not analysed: render it and analyse the output"
+                    .to_string()
+            }
+            ProblemKind::File(FileProblem::SyntaxError { error, templated: true }) => format!(
+                "template directives (`{{{{ … }}}}`) make this file invalid YAML ({error}); the documents from here on are not analysed"
+            ),
+            ProblemKind::Placeholders => {
+                "values here are template placeholders (`${…}` or `{{ … }}`); render the template (envsubst, helm template) and analyse the output"
+                    .to_string()
+            }
+            // Everything else is `invalid-manifest`'s.
+            ProblemKind::File(_) | ProblemKind::Field(_) => continue,
+        };
+        out.push(UnrenderedTemplate::finding(problem.location, message));
+    }
+}
