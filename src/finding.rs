@@ -1,8 +1,8 @@
-//! Findings: what every stage reports about the repository, with exact locations.
+//! Findings: what the rules report about the repository, with exact locations and a logical key.
 //!
-//! The loader and the model report broken input (`invalid-manifest`, `unrendered-template`,
-//! `duplicate-object`, …) with the same type the rules use, so that every problem reaches the user
-//! the same way. This module only holds data; formatting belongs to `report`.
+//! Earlier stages record typed facts (a load problem, a repeated object, an unresolved backend);
+//! the rules alone turn them into findings, so that a rule's wording lives in its own file. This
+//! module only holds data; formatting belongs to `report`.
 
 use serde::Serialize;
 

@@ -356,19 +356,15 @@ fn print_input_problems(loaded: &build::Loaded, graph: &graph::Graph) {
 /// reports, at its level.
 fn internet_entries(loaded: &build::Loaded, graph: &graph::Graph) -> Vec<report::picture::InternetEntry> {
     let cx = rules::Context::new(loaded, graph);
-    let findings = rules::run(&cx, &|id: &str| id == "internet-exposed-workload");
-    findings
-        .iter()
-        .filter_map(|f| {
-            // The key's peer is `<peer name> <ports>`.
-            let name = f.key.peer.split(' ').next().unwrap_or_default();
-            let peer = graph.peers.iter().position(|p| p.name == name)?;
-            // The key's field is `<field>:<entry kind>[:<route>]`.
-            let kind = f.key.field.split(':').nth(1).unwrap_or_default();
-            let object = &f.key.object;
+    rules::internet_exposures(&cx)
+        .into_iter()
+        .filter_map(|x| {
+            let entry = graph.entries.get(x.entry)?;
+            let kind = entry.kind.as_str();
+            let object = entry.opener.meta(&loaded.model).key();
             let label =
                 if object.starts_with(&format!("{kind}/")) { object.clone() } else { format!("{kind} {object}") };
-            Some(report::picture::InternetEntry { peer: graph::PeerId::new(peer), label, level: f.level })
+            Some(report::picture::InternetEntry { peer: x.peer, label, level: x.level })
         })
         .collect()
 }

@@ -3,33 +3,17 @@
 //! Service that keeps their addresses; rules, to tell a client allowlist from every client. It
 //! knows nothing of objects.
 
-use crate::model::net::{parse_cidr, Family, IpRange};
-
-/// Private and special-purpose ranges: addresses no internet client has.
-const PRIVATE: [&str; 8] = [
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "100.64.0.0/10",
-    "127.0.0.0/8",
-    "169.254.0.0/16",
-    "fc00::/7",
-    "fe80::/10",
-];
-
-fn private_ranges() -> Vec<IpRange> {
-    PRIVATE.iter().filter_map(|c| parse_cidr(c).ok()).collect()
-}
+use crate::model::net::{non_internet_ranges, Family, IpRange};
 
 /// Whether an address is outside the private and special-purpose ranges: reachable from the
 /// internet when a node answers for it.
 pub(super) fn is_public_address(range: &IpRange) -> bool {
-    !private_ranges().iter().any(|p| p.contains(range))
+    !non_internet_ranges().iter().any(|p| p.contains(range))
 }
 
 /// The addresses of internet clients: every address outside the private ranges, per family.
 pub(crate) fn internet_ranges() -> Vec<IpRange> {
-    let mut private = private_ranges();
+    let mut private = non_internet_ranges();
     private.sort();
     let mut out = Vec::new();
     for family in [Family::V4, Family::V6] {
@@ -54,6 +38,7 @@ pub(crate) fn internet_ranges() -> Vec<IpRange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::net::parse_cidr;
 
     #[test]
     fn internet_ranges_leave_out_exactly_the_private_ones() {

@@ -20,6 +20,7 @@ use rustc_hash::FxHashMap;
 
 use super::internet::{internet_ranges, is_public_address};
 use super::ClassId;
+use crate::model::annotations;
 use crate::model::net::{parse_cidr, IpRange, PortRef};
 use crate::model::selector::Labels;
 use crate::model::{Meta, Model, Service, ServicePort, ServicePortRef, ServiceType};
@@ -373,16 +374,13 @@ fn ingress_entries(
             // TLS, or a client allowlist the controller enforces: the ingress-nginx annotations,
             // which nginx-based controllers (ingress-nginx, AKS application routing, and perhaps an
             // unknown one) read and Application Gateway ignores.
-            let allowlist = [
-                "nginx.ingress.kubernetes.io/whitelist-source-range",
-                "nginx.ingress.kubernetes.io/allowlist-source-range",
-            ]
-            .iter()
-            .find_map(|a| ingress.meta.annotations.get(*a))
-            .filter(|_| !external)
-            .filter(|v| {
-                !v.trim().is_empty() && !v.split(',').any(|r| parse_cidr(r.trim()).is_ok_and(|r| r.is_whole()))
-            });
+            let allowlist = annotations::NGINX_ALLOWLIST
+                .iter()
+                .find_map(|a| ingress.meta.annotations.get(*a))
+                .filter(|_| !external)
+                .filter(|v| {
+                    !v.trim().is_empty() && !v.split(',').any(|r| parse_cidr(r.trim()).is_ok_and(|r| r.is_whole()))
+                });
             let guard = match (ingress.tls_covers(host), allowlist) {
                 (true, _) => Some(Guard::Tls),
                 (false, Some(ranges)) => Some(Guard::ControllerAllowlist(Box::from(&**ranges))),
@@ -393,7 +391,7 @@ fn ingress_entries(
                 && ingress
                     .meta
                     .annotations
-                    .get("appgw.ingress.kubernetes.io/use-private-ip")
+                    .get(annotations::APPGW_PRIVATE_IP)
                     .is_some_and(|v| v.eq_ignore_ascii_case("true"));
             out.entries.push(Entry {
                 kind: EntryKind::Ingress,

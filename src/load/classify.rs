@@ -98,6 +98,13 @@ pub(crate) fn has_template_directives(text: &str) -> bool {
     text.contains("{{") && text.contains("}}")
 }
 
+/// Whether a value is a template placeholder rather than a value: template directives, or an
+/// environment placeholder (`${VAR}`, `${VAR:-default}` of envsubst and kustomize replacements).
+/// The one test of placeholders, for file texts, field values and namespace names alike.
+pub(crate) fn is_placeholder(text: &str) -> bool {
+    text.contains("${") || has_template_directives(text)
+}
+
 /// Whether a node is a Kubernetes object: a mapping with `apiVersion` and `kind`.
 pub(crate) fn is_object(node: &Node) -> bool {
     node.as_map().is_some() && node.get("apiVersion").is_some() && node.get("kind").is_some()

@@ -18,7 +18,7 @@ use crate::span::FileId;
 use crate::span::Span;
 
 /// The annotation that suppresses findings on its object: `"rule-id[,rule-id]"`.
-pub(crate) const IGNORE_ANNOTATION: &str = "kubereach.io/ignore";
+pub(crate) const IGNORE_ANNOTATION: &str = super::annotations::IGNORE;
 
 /// Reads one document that [`is_object`] accepts: an object, or the items of a `List` kind.
 /// Problems of its fields are added to `problems`.
@@ -91,7 +91,7 @@ fn extract_object(
         "IngressClass" => {
             let controller = r.string(spec.and_then(|s| s.get("controller")), "spec.controller").map(Into::into);
             let is_default =
-                meta.annotations.get("ingressclass.kubernetes.io/is-default-class").is_some_and(|v| &**v == "true");
+                meta.annotations.get(super::annotations::DEFAULT_INGRESS_CLASS).is_some_and(|v| &**v == "true");
             Object::IngressClass(IngressClass { meta, controller, is_default })
         }
         "Route" if meta.api_version.starts_with("route.openshift.io") || meta.api_version.as_ref() == "v1" => {
@@ -108,26 +108,6 @@ fn extract_object(
         },
     };
     out.push(object);
-}
-
-/// Annotations that carry network meaning (ingress classes, load balancer settings, cloud TLS,
-/// suppressions); the others (build, monitoring, last-applied configuration) are not kept.
-fn is_relevant_annotation(key: &str) -> bool {
-    const PREFIXES: [&str; 12] = [
-        "kubernetes.io/ingress",
-        "ingressclass.kubernetes.io/",
-        "service.beta.kubernetes.io/",
-        "service.kubernetes.io/",
-        "networking.gke.io/",
-        "cloud.google.com/",
-        "ingress.gcp.kubernetes.io/",
-        "alb.ingress.kubernetes.io/",
-        "appgw.ingress.kubernetes.io/",
-        "nginx.ingress.kubernetes.io/",
-        "oci.oraclecloud.com/",
-        "kubereach.io/",
-    ];
-    PREFIXES.iter().any(|p| key.starts_with(p))
 }
 
 fn is_modelled_kind(kind: &str) -> bool {
@@ -171,7 +151,7 @@ fn read_meta(r: &mut Reader, node: &Node, kind: &str, api_version: &str, default
     let annotations: BTreeMap<Str, Str> = r
         .string_map(metadata.and_then(|m| m.get("annotations")), "metadata.annotations")
         .into_iter()
-        .filter(|(k, _)| is_relevant_annotation(k))
+        .filter(|(k, _)| super::annotations::is_read(k))
         .collect();
     Some(Meta {
         api_version,
@@ -459,7 +439,7 @@ fn read_ingress(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Ingress {
     let get = |k: &str| spec.and_then(|s| s.get(k));
     let class_name =
         get("ingressClassName").and_then(|n| r.string(Some(n), "spec.ingressClassName").map(|s| (s.into(), n.span)));
-    let class_annotation = meta.annotations.get("kubernetes.io/ingress.class").map(|v| (**v).into());
+    let class_annotation = meta.annotations.get(super::annotations::INGRESS_CLASS).map(|v| (**v).into());
     let default_key = if legacy { "backend" } else { "defaultBackend" };
     let default_backend = get(default_key)
         .filter(|n| !n.is_null())

@@ -6,6 +6,7 @@
 //! `invalid-manifest` rule reports), and the object is still modelled with what could be read.
 //! Nothing downstream re-reads raw YAML. The model words no finding.
 
+pub mod annotations;
 pub mod build;
 pub(crate) mod extract;
 pub mod net;
@@ -206,18 +207,15 @@ impl InternalValue {
 /// GKE current and legacy (`Internal`, or the older lowercase `internal`), AWS (the legacy flag and
 /// the load balancer controller's scheme), OCI (a boolean as Go parses one).
 const INTERNAL_LOAD_BALANCER: [(&str, InternalValue); 6] = [
-    ("service.beta.kubernetes.io/azure-load-balancer-internal", InternalValue::OneOf(&["true"])),
-    ("networking.gke.io/load-balancer-type", InternalValue::OneOf(&["Internal", "internal"])),
-    ("cloud.google.com/load-balancer-type", InternalValue::OneOf(&["Internal", "internal"])),
-    ("service.beta.kubernetes.io/aws-load-balancer-internal", InternalValue::AnyButFalse),
-    ("service.beta.kubernetes.io/aws-load-balancer-scheme", InternalValue::OneOf(&["internal"])),
-    (
-        "service.beta.kubernetes.io/oci-load-balancer-internal",
-        InternalValue::OneOf(&["true", "True", "TRUE", "t", "T", "1"]),
-    ),
+    (annotations::AZURE_INTERNAL_LB, InternalValue::OneOf(&["true"])),
+    (annotations::GKE_LB_TYPE, InternalValue::OneOf(&["Internal", "internal"])),
+    (annotations::GKE_LEGACY_LB_TYPE, InternalValue::OneOf(&["Internal", "internal"])),
+    (annotations::AWS_INTERNAL_LB, InternalValue::AnyButFalse),
+    (annotations::AWS_LB_SCHEME, InternalValue::OneOf(&["internal"])),
+    (annotations::OCI_INTERNAL_LB, InternalValue::OneOf(&["true", "True", "TRUE", "t", "T", "1"])),
 ];
 
-const SOURCE_RANGES_ANNOTATION: &str = "service.beta.kubernetes.io/load-balancer-source-ranges";
+const SOURCE_RANGES_ANNOTATION: &str = annotations::LB_SOURCE_RANGES;
 
 impl Service {
     /// Whether an annotation makes the cloud provision a load balancer on a private address.
@@ -298,10 +296,10 @@ pub struct Ingress {
 /// without a `tls` section (GKE managed or pre-shared certificates, AWS ALB, Azure Application
 /// Gateway).
 const CLOUD_TLS_ANNOTATIONS: [&str; 4] = [
-    "networking.gke.io/managed-certificates",
-    "ingress.gcp.kubernetes.io/pre-shared-cert",
-    "alb.ingress.kubernetes.io/certificate-arn",
-    "appgw.ingress.kubernetes.io/appgw-ssl-certificate",
+    annotations::GKE_MANAGED_CERTIFICATES,
+    annotations::GKE_PRE_SHARED_CERT,
+    annotations::ALB_CERTIFICATE_ARN,
+    annotations::APPGW_SSL_CERTIFICATE,
 ];
 
 /// Whether a TLS host entry covers `host` (exactly, or as a `*.` wildcard of one label).
@@ -549,7 +547,7 @@ pub(crate) fn is_system_namespace(name: &str) -> bool {
 
 /// A namespace name that is an unrendered template placeholder (`${NAMESPACE}`, `{{ .Release.Namespace }}`).
 pub(crate) fn is_placeholder_name(name: &str) -> bool {
-    name.contains("${") || name.contains("{{")
+    crate::load::classify::is_placeholder(name)
 }
 
 impl Model {

@@ -23,7 +23,7 @@ pub(super) struct Reader<'a> {
 /// Whether a scalar is a template placeholder rather than a value: `${VAR:-default}` of
 /// envsubst-style templates, or `{{ … }}`.
 pub(super) fn is_placeholder(node: &Node) -> bool {
-    node.as_scalar().is_some_and(|s| s.text.contains("${") || (s.text.contains("{{") && s.text.contains("}}")))
+    node.as_scalar().is_some_and(|s| crate::load::classify::is_placeholder(&s.text))
 }
 
 impl<'a> Reader<'a> {

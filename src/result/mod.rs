@@ -1,6 +1,6 @@
-//! Stage 5, result: from the loaded repository and its graph to the findings a user sees.
+//! The result stage: from the loaded repository and its graph to the findings a user sees.
 //!
-//! Order matters and is fixed here: loader findings and rule findings are pooled, then rule
+//! Order matters and is fixed here: the rules' findings (those about the input included), then rule
 //! selection, suppressions (annotations and comments, with unused ones reported), levels from
 //! configuration, the baseline, and finally the report order.
 //!

@@ -14,7 +14,7 @@ use crate::model::Model;
 use crate::span::{FileId, Location};
 use crate::span::{Pos, Span};
 
-pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
+pub const UNUSED_SUPPRESSION: &str = <crate::rules::ids::UnusedSuppression as crate::rules::Rule>::ID;
 const MARKER: &str = "kubereach:ignore";
 
 /// One suppression and which of its rule ids were used.

@@ -86,15 +86,25 @@ fn cidr_text(range: &IpRange) -> String {
     format!("{}/{prefix}", crate::model::net::format_addr(range.family, range.first))
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+/// A way in from the internet to a workload, judged: the level and the reason of its finding.
+struct Judged {
+    entry: usize,
+    peer: PeerId,
+    /// The workload's classes behind the entry, with what each admits of it.
+    classes: Vec<(ClassId, Conns)>,
+    admitted: Conns,
+    isolated: bool,
+    level: Level,
+    why: String,
+}
+
+/// Every way in from the internet that some pods admit, per workload, judged.
+fn judge_all(cx: &Context) -> Vec<Judged> {
     let graph = cx.graph;
-    let model = cx.model;
     // (entry, peer) → classes and what they admit.
     let internet = crate::graph::internet::internet_ranges();
     let mut groups: BTreeMap<(usize, PeerId), Vec<(ClassId, Conns)>> = BTreeMap::new();
-    let mut exposure_of: BTreeMap<(usize, ClassId), usize> = BTreeMap::new();
-    for (xi, x) in graph.exposures.iter().enumerate() {
-        exposure_of.insert((x.entry, x.class), xi);
+    for x in &graph.exposures {
         if !graph.entries[x.entry].from_internet || x.admitted.is_empty() {
             continue;
         }
@@ -102,22 +112,14 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             groups.entry((x.entry, peer)).or_default().push((x.class, x.admitted.clone()));
         }
     }
+    let mut out = Vec::with_capacity(groups.len());
     for ((ei, peer), classes) in groups {
         let entry = &graph.entries[ei];
-        let peer_name = &graph.peers[peer.index()].name;
         let mut admitted = Conns::none();
         for (_, c) in &classes {
             admitted.union_with(c);
         }
         let isolated = classes.iter().all(|(c, _)| graph.isolated(*c, Direction::Ingress));
-        let verdicts: Vec<_> = classes
-            .iter()
-            .filter_map(|(c, _)| exposure_of.get(&(ei, *c)))
-            .map(|&xi| {
-                let x = &graph.exposures[xi];
-                (x, graph.entry_side(model, x, true))
-            })
-            .collect();
         let restricted_by_policy = isolated && restricted_by_rules(cx, entry, &classes, &internet);
         let guard = entry
             .guard
@@ -146,6 +148,42 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 "its policies admit it, and the entry is neither TLS-terminated nor source-restricted".to_string(),
             )
         };
+        out.push(Judged { entry: ei, peer, classes, admitted, isolated, level, why });
+    }
+    out
+}
+
+/// A workload reachable from the internet, as pictures highlight it: the entry (an index of the
+/// graph's entries), the workload's peer and the level `check` reports it at by default.
+pub(crate) struct InternetExposure {
+    pub(crate) entry: usize,
+    pub(crate) peer: PeerId,
+    pub(crate) level: Level,
+}
+
+/// Exactly the exposures this rule reports, typed.
+pub(crate) fn internet_exposures(cx: &Context) -> Vec<InternetExposure> {
+    judge_all(cx).into_iter().map(|j| InternetExposure { entry: j.entry, peer: j.peer, level: j.level }).collect()
+}
+
+pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let graph = cx.graph;
+    let model = cx.model;
+    let mut exposure_of: BTreeMap<(usize, ClassId), usize> = BTreeMap::new();
+    for (xi, x) in graph.exposures.iter().enumerate() {
+        exposure_of.insert((x.entry, x.class), xi);
+    }
+    for Judged { entry: ei, peer, classes, admitted, isolated, level, why } in judge_all(cx) {
+        let entry = &graph.entries[ei];
+        let peer_name = &graph.peers[peer.index()].name;
+        let verdicts: Vec<_> = classes
+            .iter()
+            .filter_map(|(c, _)| exposure_of.get(&(ei, *c)))
+            .map(|&xi| {
+                let x = &graph.exposures[xi];
+                (x, graph.entry_side(model, x, true))
+            })
+            .collect();
         let service = &model.services[entry.service];
         let mut path = vec![Related {
             location: entry.at,

@@ -25,6 +25,7 @@ use crate::model::build::Loaded;
 use crate::model::problem::{InputProblem, Repeat};
 use crate::model::Model;
 use crate::span::Location;
+pub(crate) use internet_exposed_workload::internet_exposures;
 pub use meta::RuleMeta;
 
 /// A rule's document: the front matter of `rules/<id>.md`, checked by `build.rs`, and its body.
