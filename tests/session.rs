@@ -140,3 +140,46 @@ fn a_batch_where_two_files_gain_the_same_object_is_rebuilt_and_other_options_sta
     assert_eq!(reloaded, observe(&analysis::load(&paths, &other).unwrap()));
     assert!(reloaded.1.iter().any(|e| e.contains("beta/web[Deployment]")), "{:?}", reloaded.1);
 }
+
+/// The library's one entry point, as the command line and `--watch` call it: a check through a
+/// session after a file changed in place reports exactly what a fresh check reports.
+#[test]
+fn the_check_entry_point_gives_the_same_result_through_a_session() {
+    use kubereach::result::pipeline::{self, Source};
+    use kubereach::result::settings::{Requested, Settings};
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path());
+    let requested = Requested { paths: vec![dir.path().to_path_buf()], ..Requested::default() };
+    let settings = Settings::resolve(&requested).unwrap();
+    let seen = |outcome: &check::Outcome, loaded: &Loaded| -> Vec<String> {
+        outcome
+            .findings
+            .iter()
+            .map(|f| format!("{} {} {}", loaded.files.display(f.location.file), f.rule, f.message))
+            .collect()
+    };
+    let mut session = Session::new();
+    let first =
+        pipeline::check(&settings, Source::Session { session: &mut session, modified: &[] }, &mut |_| {}).unwrap();
+    let before = seen(&first.outcome, &first.loaded);
+    assert!(!before.is_empty(), "the example has deliberate gaps");
+    drop(first);
+    let fresh = pipeline::check(&settings, Source::Fresh, &mut |_| {}).unwrap();
+    assert_eq!(before, seen(&fresh.outcome, &fresh.loaded));
+
+    // Open the API's Service to the internet: both ways see the new exposure.
+    let file = walk(dir.path()).into_iter().find(|p| p.ends_with("shop-api/api.yaml")).unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let opened = text.replacen("  type: ClusterIP\n", "  type: LoadBalancer\n", 1);
+    assert_ne!(text, opened, "the example's api Service changed shape");
+    std::fs::write(&file, opened).unwrap();
+    let modified = [file.clone()];
+    let patched =
+        pipeline::check(&settings, Source::Session { session: &mut session, modified: &modified }, &mut |_| {})
+            .unwrap();
+    let after = seen(&patched.outcome, &patched.loaded);
+    drop(patched);
+    let fresh = pipeline::check(&settings, Source::Fresh, &mut |_| {}).unwrap();
+    assert_eq!(after, seen(&fresh.outcome, &fresh.loaded));
+    assert!(after.iter().any(|f| f.contains("public-load-balancer")), "{after:#?}");
+}
