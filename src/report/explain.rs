@@ -5,11 +5,12 @@
 use std::io::{self, Write};
 
 use crate::graph::explain::{Explanation, Party, Side};
-use crate::graph::routes::{Entry, EntryKind, Guard, RequestMatch, SeenSource};
+use crate::graph::routes::EntryKind;
 use crate::graph::{Conns, Graph};
 use crate::load::Files;
 use crate::model::net::Protocol;
 use crate::model::{Direction, Model};
+use crate::rules::words::{guard_words, object_words, request_words, seen_source_words};
 use crate::span::Location;
 
 /// A port asked about: `8080/TCP` (TCP when no protocol is given).
@@ -147,53 +148,6 @@ pub fn write(
         write_side(&e.ingress, &to, model, files, port, out)?;
     }
     Ok(allowed)
-}
-
-/// The object that opens a way in: ``Service `promo` ``.
-fn object_words(entry: &Entry, model: &Model) -> String {
-    format!("{} `{}`", entry.opener.kind(), entry.opener.meta(model).name)
-}
-
-/// What an Ingress rule matches: ``host `shop.example.com` path `/` ``.
-fn request_words(request: &RequestMatch) -> String {
-    match (&request.host, &request.path) {
-        (None, None) => "every request".to_string(),
-        (Some(h), None) => format!("host `{h}`"),
-        (None, Some(p)) => format!("path `{p}`"),
-        (Some(h), Some(p)) => format!("host `{h}` path `{p}`"),
-    }
-}
-
-/// What the pods see as the source of a way in's traffic.
-fn seen_source_words(seen: &SeenSource) -> String {
-    match seen {
-        SeenSource::Client => "the client's address (externalTrafficPolicy: Local)".to_string(),
-        SeenSource::Node => "a node's address (externalTrafficPolicy: Cluster)".to_string(),
-        SeenSource::UnknownController => "the ingress controller".to_string(),
-        SeenSource::ControllerPods(namespace) => format!("the ingress controller's pods in namespace `{namespace}`"),
-        SeenSource::Gateway(ranges) if ranges.is_empty() => "the gateway outside the cluster".to_string(),
-        SeenSource::Gateway(ranges) => format!("the gateway subnet {}", cidrs_text(ranges)),
-        SeenSource::Router => "the router".to_string(),
-    }
-}
-
-fn guard_words(guard: &Guard) -> String {
-    match guard {
-        Guard::Tls => "TLS".to_string(),
-        Guard::SourceRanges(ranges) => format!("source ranges {}", cidrs_text(ranges)),
-        Guard::ControllerAllowlist(ranges) => format!("the controller's source allowlist ({ranges})"),
-    }
-}
-
-/// Aligned blocks as CIDRs.
-fn cidrs_text(ranges: &[crate::model::net::IpRange]) -> String {
-    let cidr = |range: &crate::model::net::IpRange| {
-        // The host bits of an aligned block; the whole IPv6 space does not fit a u128 count.
-        let host_bits = 128 - (range.last - range.first).leading_zeros();
-        let prefix = range.family.bits().saturating_sub(host_bits);
-        format!("{}/{prefix}", crate::model::net::format_addr(range.family, range.first))
-    };
-    ranges.iter().map(cidr).collect::<Vec<_>>().join(", ")
 }
 
 fn class_text(graph: &Graph, class: Option<crate::graph::ClassId>) -> String {

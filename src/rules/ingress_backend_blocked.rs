@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::internet_exposed_workload::{object_words, request_words, seen_source_words};
+use super::words::{object_words, request_words, seen_source_words};
 use super::Context;
 use super::ids::IngressBackendBlocked;
 use super::Rule;

@@ -17,16 +17,12 @@ use std::collections::BTreeMap;
 use super::Context;
 use super::ids::InternetExposedWorkload;
 use super::Rule;
+use super::words::{guard_words, object_words, request_words, seen_source_words};
 use crate::finding::{Finding, Level, Related};
-use crate::graph::routes::{Entry, EntryKind, Guard, RequestMatch, SeenSource};
+use crate::graph::routes::{Entry, EntryKind};
 use crate::graph::{ClassId, Conns, PeerId, Source};
 use crate::model::net::{Family, IpRange};
 use crate::model::{Direction, Model};
-
-/// The object that opens a way in, in words: ``Service `promo` ``.
-pub(super) fn object_words(entry: &Entry, model: &Model) -> String {
-    format!("{} `{}`", entry.opener.kind(), entry.opener.meta(model).name)
-}
 
 /// The words for an entry at the start of a message: ``public LoadBalancer Service `promo` ``.
 fn entry_words(entry: &Entry, model: &Model) -> String {
@@ -40,50 +36,6 @@ fn entry_words(entry: &Entry, model: &Model) -> String {
             None => object,
         },
     }
-}
-
-/// What an Ingress rule matches, in words (also part of logical keys): ``host `shop.example.com`
-/// path `/` ``.
-pub(super) fn request_words(request: &RequestMatch) -> String {
-    match (&request.host, &request.path) {
-        (None, None) => "every request".to_string(),
-        (Some(h), None) => format!("host `{h}`"),
-        (None, Some(p)) => format!("path `{p}`"),
-        (Some(h), Some(p)) => format!("host `{h}` path `{p}`"),
-    }
-}
-
-/// What the backend pods see as the source of an entry's traffic, in words.
-pub(super) fn seen_source_words(seen: &SeenSource) -> String {
-    match seen {
-        SeenSource::Client => "the client's address (externalTrafficPolicy: Local)".to_string(),
-        SeenSource::Node => "a node's address (externalTrafficPolicy: Cluster)".to_string(),
-        SeenSource::UnknownController => "the ingress controller".to_string(),
-        SeenSource::ControllerPods(namespace) => format!("the ingress controller's pods in namespace `{namespace}`"),
-        SeenSource::Gateway(ranges) if ranges.is_empty() => "the gateway outside the cluster".to_string(),
-        SeenSource::Gateway(ranges) => format!("the gateway subnet {}", cidrs_text(ranges)),
-        SeenSource::Router => "the router".to_string(),
-    }
-}
-
-fn guard_words(guard: &Guard) -> String {
-    match guard {
-        Guard::Tls => "TLS".to_string(),
-        Guard::SourceRanges(ranges) => format!("source ranges {}", cidrs_text(ranges)),
-        Guard::ControllerAllowlist(ranges) => format!("the controller's source allowlist ({ranges})"),
-    }
-}
-
-fn cidrs_text(ranges: &[IpRange]) -> String {
-    ranges.iter().map(cidr_text).collect::<Vec<_>>().join(", ")
-}
-
-/// An aligned block as a CIDR.
-fn cidr_text(range: &IpRange) -> String {
-    // The host bits of an aligned block; the whole IPv6 space does not fit a u128 count.
-    let host_bits = 128 - (range.last - range.first).leading_zeros();
-    let prefix = range.family.bits().saturating_sub(host_bits);
-    format!("{}/{prefix}", crate::model::net::format_addr(range.family, range.first))
 }
 
 /// A way in from the internet to a workload, judged: the level and the reason of its finding.
@@ -292,17 +244,4 @@ fn restricted_by_rules(cx: &Context, entry: &Entry, classes: &[(ClassId, Conns)]
             open_to_all.is_none_or(|conns| conns.intersect(admitted).is_empty())
         })
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::net::parse_cidr;
-
-    #[test]
-    fn blocks_print_as_cidrs_whole_spaces_included() {
-        for cidr in ["0.0.0.0/0", "::/0", "10.225.0.0/24", "198.51.100.7/32", "fd00::/8"] {
-            assert_eq!(cidr_text(&parse_cidr(cidr).unwrap()), cidr);
-        }
-    }
 }

@@ -16,6 +16,7 @@
 
 mod common;
 pub mod meta;
+pub mod words;
 
 use std::sync::OnceLock;
 
