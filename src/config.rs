@@ -179,15 +179,7 @@ pub fn is_namespace_name(name: &str) -> bool {
 /// folder) or in the nearest parent that has one.
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let absolute = std::fs::canonicalize(start).ok()?;
-    let mut dir = if absolute.is_dir() { Some(absolute.as_path()) } else { absolute.parent() };
-    while let Some(d) = dir {
-        let candidate = d.join(FILE_NAME);
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        dir = d.parent();
-    }
-    None
+    crate::load::nearest_folder(&absolute, |d| d.join(FILE_NAME).is_file()).map(|d| d.join(FILE_NAME))
 }
 
 /// Reads and validates a configuration file.

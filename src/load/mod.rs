@@ -12,7 +12,7 @@
 pub(crate) mod classify;
 pub mod git;
 mod repository;
-pub use repository::repository_root;
+pub use repository::{nearest_folder, repository_root};
 pub mod yaml;
 
 use std::collections::BTreeSet;

@@ -8,12 +8,18 @@ use std::path::{Path, PathBuf};
 pub fn repository_root(path: &Path) -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let start = std::fs::canonicalize(path).unwrap_or_else(|_| cwd.join(path));
-    let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
+    nearest_folder(&start, |d| d.join(".git").exists()).unwrap_or(cwd)
+}
+
+/// The nearest folder at or above `start` (a folder, or the folder of a file) that `holds`
+/// accepts: how the repository root and the configuration file are found.
+pub fn nearest_folder(start: &Path, holds: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+    let mut dir = if start.is_dir() { Some(start) } else { start.parent() };
     while let Some(d) = dir {
-        if d.join(".git").exists() {
-            return d.to_path_buf();
+        if holds(d) {
+            return Some(d.to_path_buf());
         }
         dir = d.parent();
     }
-    cwd
+    None
 }
