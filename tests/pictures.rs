@@ -39,7 +39,7 @@ fn library_graph(files: &[(&str, &str)]) -> Graph {
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).expect("write manifest");
     }
-    let options = LoadOptions { keep_text: false, ..LoadOptions::default() };
+    let options = LoadOptions { keep_text: kubereach::load::KeepText::None, ..LoadOptions::default() };
     let loaded = analysis::load(&[dir.path().to_path_buf()], &options).expect("load");
     graph::build(&loaded.model)
 }

@@ -48,8 +48,10 @@ impl GraphRun for Run {
     }
 
     fn diagnostics(&self) -> Vec<Diag> {
+        // The note that nothing was analysed is the one line that is about the run, not a file.
         self.stderr
             .lines()
+            .filter(|l| !l.starts_with("kubereach: note: no "))
             .map(|l| Diag::parse(l).unwrap_or_else(|| panic!("stderr line is not a diagnostic: {l:?}\n{self}")))
             .collect()
     }

@@ -289,7 +289,7 @@ fn synthetic_findings_cover_every_location_kind() {
         // As the loader keeps it: no BOM, and no text for a file that is not UTF-8.
         let text = String::from_utf8(bytes.to_vec()).unwrap_or_default();
         let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
-        files.entries.push(SourceFile { path: path.clone(), display: path.display().to_string(), text });
+        files.entries.push(SourceFile::with_text(path.clone(), path.display().to_string(), text));
     }
     // `web` starts after `café😀`: scalar column 15, UTF-16 column 16.
     let mut exposed = Finding::new("workload-not-isolated", Level::Error, at(0, pos(3, 15), pos(3, 18)), "exposed")
@@ -371,4 +371,26 @@ fn normalised(mut log: Value) -> Value {
 #[test]
 fn shop_snapshot() {
     insta::assert_json_snapshot!("shop_sarif", normalised(shop_sarif(&["--category", "kubereach"])));
+}
+
+/// A file name that is not UTF-8 is percent-encoded byte for byte, so that the URI maps back to
+/// the file (a lossy name would carry U+FFFD, `%EF%BF%BD`, and name no file).
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_is_percent_encoded_byte_for_byte() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"svc-\xe9.yaml");
+    let service = "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\n\
+                   spec: {type: NodePort, selector: {app: x}, ports: [{port: 80}]}\n";
+    std::fs::write(dir.path().join(name), service).unwrap();
+    let path = dir.path().to_string_lossy().into_owned();
+    let run = kubereach_in_crate(["check", path.as_str(), "--format", "sarif"]).run();
+    let log: Value = serde_json::from_str(&run.stdout).unwrap();
+    let uris: Vec<&str> = results(&log)
+        .iter()
+        .filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str())
+        .collect();
+    assert!(!uris.is_empty(), "{}", run.stdout);
+    assert!(uris.iter().all(|uri| uri.ends_with("svc-%E9.yaml")), "{uris:?}");
 }

@@ -312,6 +312,7 @@ fn analyse(common: &CommonArgs) -> Result<Analysed, CliError> {
 fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let Analysed { pool, mut stats, settings, loaded, graph } = analyse(&args.common)?;
     print_input_problems(&loaded, &graph);
+    note_if_nothing_analysed(&result::Analysed::of(&loaded));
 
     if let Some(base) = &args.diff_base {
         let (_, base_graph) = pool.install(|| pipeline::analyse_revision(&settings, base))?;
@@ -339,6 +340,19 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     stats.stage(StageDone { name: "report", started, volume: None });
     stats.finish(edges, graph.classes.len(), graph.peers.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A note on standard error when the analysis found no object: an empty report must not pass
+/// for a clean repository (a wrong path, an `--exclude` or a `.gitignore` that hides everything,
+/// a folder of Helm charts). The exit code is left as it is.
+fn note_if_nothing_analysed(analysed: &result::Analysed) {
+    if analysed.objects == 0 {
+        eprintln!(
+            "kubereach: note: {}; files that .gitignore, --exclude or the configuration leave out are not read, \
+             and Helm charts are not rendered",
+            report::human::analysed(analysed)
+        );
+    }
 }
 
 /// Problems of the input (broken manifests, dangling backends) at warning level and above, on
@@ -448,6 +462,7 @@ fn check_once(
         None => written,
     };
     finish_write(written, "the report")?;
+    note_if_nothing_analysed(&outcome.analysed);
     stats.stage(StageDone { name: "report", started, volume: None });
     stats.finish(outcome.findings.len(), graph.classes.len(), graph.peers.len());
     let failed = outcome.findings.iter().any(|f| settings.fail_on.fails(f.level));

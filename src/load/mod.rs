@@ -36,8 +36,51 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The path shown to users: relative to the working directory when it is below it, with `/`.
     pub display: String,
-    /// The text, kept for source snippets; empty when the file could not be read as text.
-    pub text: String,
+    /// The text, when the loader kept it (see [`KeepText`]); empty when the file could not be read
+    /// as text or was left on disk. Read it through [`SourceFile::text`].
+    pub kept_text: String,
+    /// The text was not kept in memory but can be read back from `path` when a report needs it.
+    pub text_on_disk: bool,
+}
+
+impl SourceFile {
+    /// A file known by its path only, with no text.
+    pub fn new(path: PathBuf, display: String) -> SourceFile {
+        SourceFile { path, display, kept_text: String::new(), text_on_disk: false }
+    }
+
+    /// A file with its text kept in memory.
+    pub fn with_text(path: PathBuf, display: String, text: String) -> SourceFile {
+        SourceFile { path, display, kept_text: text, text_on_disk: false }
+    }
+
+    /// The file's text: the kept one, or read back from disk (decoded as when it was loaded).
+    /// Empty when there is none: an unreadable file, a text the loader was told not to keep, or
+    /// a file that has since become unreadable.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        if !self.text_on_disk {
+            return std::borrow::Cow::Borrowed(&self.kept_text);
+        }
+        match fs::read(&self.path).ok().map(decode_text) {
+            Some(Ok(text)) => std::borrow::Cow::Owned(text),
+            _ => std::borrow::Cow::Borrowed(""),
+        }
+    }
+}
+
+/// Which file texts the loader keeps in memory once a file is parsed. Reports need a text only
+/// for the files they show findings of, and reading those few back from disk costs less than
+/// holding every text of a large repository through the whole analysis.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum KeepText {
+    /// Every text (the file may change on disk before the report; revisions are not on disk).
+    #[default]
+    All,
+    /// Only the texts that contain this string (the suppression comment marker); the others are
+    /// read back from disk when asked for.
+    Containing(&'static str),
+    /// None: reports show no snippets.
+    None,
 }
 
 /// Every file of one analysis, indexed by [`FileId`].
@@ -263,24 +306,34 @@ pub(crate) fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     parse_bytes(bytes)
 }
 
-/// Text checks (binary, UTF-8, byte-order mark) and parsing, whatever the bytes' origin.
+/// Text checks and parsing, whatever the bytes' origin.
 fn parse_bytes(bytes: Vec<u8>) -> FileRead {
+    match decode_text(bytes) {
+        Ok(text) => {
+            let stream = yaml::parse_stream(&text);
+            FileRead::Parsed { text, stream }
+        }
+        Err(reason) => FileRead::Unreadable(reason),
+    }
+}
+
+/// The text of a file's bytes (binary, encoding and byte-order-mark checks): the one decoding
+/// of the loader, used again when a report reads a text back.
+fn decode_text(bytes: Vec<u8>) -> Result<String, Unreadable> {
     if let Some(offset) = bytes.iter().take(8192).position(|b| *b == 0) {
-        return FileRead::Unreadable(Unreadable::Binary { offset });
+        return Err(Unreadable::Binary { offset });
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            return FileRead::Unreadable(Unreadable::NotUtf8 { at });
+            return Err(Unreadable::NotUtf8 { at });
         }
     };
-    let text = match text.strip_prefix('\u{feff}') {
+    Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_string(),
         None => text,
-    };
-    let stream = yaml::parse_stream(&text);
-    FileRead::Parsed { text, stream }
+    })
 }
 
 /// A location at the very start of a file, for problems that concern the whole file.

@@ -20,8 +20,8 @@ pub struct LoadOptions {
     pub walk: WalkOptions,
     /// Namespace of objects that name none.
     pub default_namespace: String,
-    /// Keep file texts for source snippets in reports.
-    pub keep_text: bool,
+    /// Which file texts to keep in memory, for source snippets and suppression comments.
+    pub keep_text: load::KeepText,
     /// Where file contents come from: the disk, or another revision's objects.
     pub source: load::FileSource,
 }
@@ -31,7 +31,7 @@ impl Default for LoadOptions {
         LoadOptions {
             walk: WalkOptions::default(),
             default_namespace: "default".to_string(),
-            keep_text: true,
+            keep_text: load::KeepText::All,
             source: load::FileSource::Disk,
         }
     }
@@ -48,11 +48,15 @@ pub struct Loaded {
     pub(crate) repeats: Vec<Repeat>,
     pub bytes_read: u64,
     pub objects: usize,
+    /// Files that declared at least one object.
+    pub manifests: usize,
 }
 
 #[derive(Clone)]
 struct FileOutcome {
     text: String,
+    /// The text was parsed but not kept: a report reads it back from disk.
+    text_on_disk: bool,
     objects: Vec<Object>,
     problems: Vec<InputProblem>,
     bytes: u64,
@@ -94,8 +98,7 @@ fn without_patches(mut discovery: Discovery, options: &LoadOptions) -> Discovery
 /// is the number of file ids in use; ids without a file of this run get an empty entry.
 fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: usize) -> Loaded {
     let mut loaded = Loaded::default();
-    loaded.files.entries =
-        (0..ids).map(|_| SourceFile { path: PathBuf::new(), display: String::new(), text: String::new() }).collect();
+    loaded.files.entries = (0..ids).map(|_| SourceFile::new(PathBuf::new(), String::new())).collect();
     // Each file's objects stay in their own vector until the model takes them one by one, so
     // that no second copy of every object is ever held.
     let mut objects: Vec<Vec<Object>> = Vec::with_capacity(outcomes.len());
@@ -105,13 +108,19 @@ fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: us
         file_of_path.insert(path, id);
         loaded.bytes_read += outcome.bytes;
         loaded.objects += outcome.objects.len();
+        loaded.manifests += usize::from(!outcome.objects.is_empty());
         objects.push(outcome.objects);
         loaded.problems.extend(outcome.problems);
         if let Some(chart) = outcome.chart_template_of {
             *templates_per_chart.entry(chart).or_default() += 1;
         }
         if let Some(entry) = loaded.files.entries.get_mut(id as usize) {
-            *entry = SourceFile { path: path.clone(), display: load::display_path(path), text: outcome.text };
+            *entry = SourceFile {
+                path: path.clone(),
+                display: load::display_path(path),
+                kept_text: outcome.text,
+                text_on_disk: outcome.text_on_disk,
+            };
         }
     }
     // One fact per Helm chart, at its Chart.yaml, rather than one per template.
@@ -161,7 +170,7 @@ pub struct Session {
 /// What of the load options shapes the parsed objects and the file set.
 fn options_fingerprint(options: &LoadOptions) -> String {
     format!(
-        "{:?}|{:?}|{:?}|{}|{}",
+        "{:?}|{:?}|{:?}|{}|{:?}",
         options.default_namespace,
         options.walk.excludes,
         options.walk.anchored_excludes,
@@ -324,6 +333,8 @@ impl Session {
             }
             if let Some((_, old)) = self.cache.get(&path) {
                 loaded.objects = (loaded.objects + new.objects.len()).saturating_sub(old.objects.len());
+                loaded.manifests = (loaded.manifests + usize::from(!new.objects.is_empty()))
+                    .saturating_sub(usize::from(!old.objects.is_empty()));
                 loaded.bytes_read = (loaded.bytes_read + new.bytes).saturating_sub(old.bytes);
             }
             let rank = |f: FileId| ranks.get(&f).copied().unwrap_or(usize::MAX);
@@ -333,7 +344,8 @@ impl Session {
             // A repeat within the file may be gone (a repeat across files never gets here).
             loaded.repeats.retain(|r| r.file != id);
             if let Some(entry) = loaded.files.entries.get_mut(id as usize) {
-                entry.text = new.text.clone();
+                entry.kept_text = new.text.clone();
+                entry.text_on_disk = new.text_on_disk;
             }
             self.cache.insert(path, (now, new));
         }
@@ -342,7 +354,7 @@ impl Session {
 }
 
 fn push_file(files: &mut Files, path: &Path) -> FileId {
-    files.entries.push(SourceFile { path: path.to_path_buf(), display: load::display_path(path), text: String::new() });
+    files.entries.push(SourceFile::new(path.to_path_buf(), load::display_path(path)));
     (files.entries.len() - 1) as FileId
 }
 
@@ -356,6 +368,7 @@ fn load_one(
 ) -> FileOutcome {
     let mut outcome = FileOutcome {
         text: String::new(),
+        text_on_disk: false,
         objects: Vec::new(),
         problems: Vec::new(),
         bytes: 0,
@@ -377,9 +390,7 @@ fn load_one(
             if let Some(span) = directive {
                 outcome.problems.push(file_problem(span, FileProblem::TemplateDirectives));
             }
-            if options.keep_text {
-                outcome.text = text;
-            }
+            keep(&mut outcome, text, options);
             return outcome;
         }
         Classified::Parsed { text, stream } => (text, stream),
@@ -402,8 +413,17 @@ fn load_one(
         // Not a manifest file (values.yaml, tsconfig.json, …): nothing of it is reported.
         None => outcome.problems.clear(),
     }
-    if options.keep_text {
-        outcome.text = text;
-    }
+    keep(&mut outcome, text, options);
     outcome
+}
+
+/// Keeps a parsed file's text in the outcome, or notes that a report will read it back.
+fn keep(outcome: &mut FileOutcome, text: String, options: &LoadOptions) {
+    let on_disk = matches!(options.source, load::FileSource::Disk);
+    match options.keep_text {
+        load::KeepText::All => outcome.text = text,
+        load::KeepText::Containing(needle) if !on_disk || text.contains(needle) => outcome.text = text,
+        load::KeepText::Containing(_) => outcome.text_on_disk = true,
+        load::KeepText::None => {}
+    }
 }

@@ -5,8 +5,9 @@
 //! `kubereach::<rule-id>`, the message, a snippet with the primary label at the finding's span and
 //! the related locations of the same file as secondary labels, a `help:` line with the rule's
 //! summary and where to read more, and `= note:` lines for related locations in other files,
-//! `= path:` lines for the steps of an exposure path, `= at:` where no snippet can be shown. A summary line closes the report; with no findings nothing
-//! is printed at all.
+//! `= path:` lines for the steps of an exposure path, `= at:` where no snippet can be shown. A summary line closes the report and says how much
+//! was analysed; without findings it is the whole report, so that a run that found nothing to
+//! analyse never looks like a clean repository.
 //!
 //! What is ours rather than miette's, and why:
 //! - [`Snippets`], a [`SourceCode`] over one file with its line starts computed once. miette's own
@@ -20,6 +21,7 @@
 //! - Colour comes only from the theme (`unicode()` or `unicode_nocolor()`), the width is fixed
 //!   and messages are not wrapped, so the same input gives the same bytes whatever the terminal.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -31,7 +33,7 @@ use miette::{
 use crate::finding::{Finding, Level, Related};
 use crate::load::Files;
 use crate::result::order::counts;
-use crate::result::Outcome;
+use crate::result::{Analysed, Outcome};
 use crate::span::Pos;
 use crate::span::{FileId, Location};
 
@@ -50,7 +52,7 @@ const RESET: &str = "\x1b[0m";
 
 pub fn write(outcome: &Outcome, files: &Files, color: bool, out: &mut dyn Write) -> io::Result<()> {
     if outcome.findings.is_empty() {
-        return Ok(());
+        return writeln!(out, "{}", summary(outcome, 0, color));
     }
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     // Lines are not wrapped: miette's wrapping breaks after `/` and `-`, inside the identifiers
@@ -98,16 +100,21 @@ pub fn write(outcome: &Outcome, files: &Files, color: bool, out: &mut dyn Write)
     writeln!(out, "{}", summary(outcome, files_with_findings, color))
 }
 
-/// `kubereach: 2 errors, 5 warnings, 1 note in 3 files (4 suppressed, 1 baselined)`.
+/// `kubereach: 2 errors, 5 warnings, 1 note in 3 files (4 suppressed, 1 baselined); 40 objects
+/// in 12 manifests analysed`, or `kubereach: no findings; …`.
 fn summary(outcome: &Outcome, files_with_findings: usize, color: bool) -> String {
     let [errors, warnings, notes] = counts(&outcome.findings);
-    let mut line = format!(
-        "kubereach: {}, {}, {} in {}",
-        plural(errors, "error"),
-        plural(warnings, "warning"),
-        plural(notes, "note"),
-        plural(files_with_findings, "file")
-    );
+    let mut line = if outcome.findings.is_empty() {
+        "kubereach: no findings".to_string()
+    } else {
+        format!(
+            "kubereach: {}, {}, {} in {}",
+            plural(errors, "error"),
+            plural(warnings, "warning"),
+            plural(notes, "note"),
+            plural(files_with_findings, "file")
+        )
+    };
     let mut hidden = Vec::new();
     if outcome.suppressed > 0 {
         hidden.push(format!("{} suppressed", outcome.suppressed));
@@ -118,11 +125,24 @@ fn summary(outcome: &Outcome, files_with_findings: usize, color: bool) -> String
     if !hidden.is_empty() {
         line.push_str(&format!(" ({})", hidden.join(", ")));
     }
+    line.push_str("; ");
+    line.push_str(&analysed(&outcome.analysed));
     if color {
         format!("{BOLD}{line}{RESET}")
     } else {
         line
     }
+}
+
+/// `40 objects in 12 manifests analysed`, or what was looked at when nothing was found.
+pub fn analysed(analysed: &Analysed) -> String {
+    if analysed.objects == 0 {
+        return match analysed.files {
+            0 => "no YAML or JSON files found to analyse".to_string(),
+            files => format!("no Kubernetes objects found in {} to analyse", plural(files, "YAML or JSON file")),
+        };
+    }
+    format!("{} in {} analysed", plural(analysed.objects, "object"), plural(analysed.manifests, "manifest"))
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -245,7 +265,7 @@ impl<'a> SnippetCache<'a> {
             self.current = None;
         }
         let (_, snippets) = self.current.get_or_insert_with(|| {
-            let (name, text) = files.get(id).map_or(("<unknown>", ""), |f| (f.display.as_str(), f.text.as_str()));
+            let (name, text) = files.get(id).map_or(("<unknown>", "".into()), |f| (f.display.as_str(), f.text()));
             (id, Snippets::new(name, text))
         });
         snippets
@@ -255,7 +275,8 @@ impl<'a> SnippetCache<'a> {
 /// One file's text with its line starts, as miette's [`SourceCode`].
 pub(crate) struct Snippets<'a> {
     name: &'a str,
-    text: &'a str,
+    /// The kept text, or one read back from disk for this file's findings only.
+    text: Cow<'a, str>,
     /// Byte offset of the start of every line; `line_starts[0] == 0`.
     line_starts: Vec<usize>,
     /// An ASCII text's columns are byte offsets, which spares a scan of the line per position.
@@ -263,9 +284,11 @@ pub(crate) struct Snippets<'a> {
 }
 
 impl<'a> Snippets<'a> {
-    pub(crate) fn new(name: &'a str, text: &'a str) -> Self {
+    pub(crate) fn new(name: &'a str, text: impl Into<Cow<'a, str>>) -> Self {
+        let text = text.into();
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Snippets { name, text, line_starts, ascii: text.is_ascii() }
+        let ascii = text.is_ascii();
+        Snippets { name, text, line_starts, ascii }
     }
 
     /// The byte range of line `index` (0-based) without its line break.

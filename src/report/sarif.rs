@@ -22,8 +22,10 @@
 //! `serde-sarif` 0.8 derives serde's traits but does not turn on serde's `derive` feature itself;
 //! it builds here because this crate depends on serde with that feature.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
+use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::json;
@@ -200,12 +202,21 @@ struct Artifact<'a> {
     /// The `uri` and, for a file below the root, `%SRCROOT%`.
     uri: String,
     base: Option<&'static str>,
-    /// The lines of the text, split as YAML (and the upload action) split them.
-    lines: Vec<&'a str>,
+    /// The byte ranges of the text's lines, split as YAML (and the upload action) split them.
+    lines: Vec<Range<usize>>,
     /// Computed for files that hold a primary location.
     hashes: Option<LineHashes>,
     path: &'a Path,
-    text: &'a str,
+    /// The kept text, or one read back from disk: only files that findings point at have one.
+    text: Cow<'a, str>,
+}
+
+impl Artifact<'_> {
+    /// The text of a 1-based line, without its line break.
+    fn line(&self, line: u32) -> Option<&str> {
+        let range = self.lines.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+        self.text.get(range.clone())
+    }
 }
 
 struct Context<'a> {
@@ -224,18 +235,18 @@ impl<'a> Context<'a> {
                 return Artifact {
                     uri,
                     base: Some(SRCROOT),
-                    lines: vec![""],
+                    lines: std::iter::once(0..0).collect(),
                     hashes: None,
                     path: Path::new(""),
-                    text: "",
+                    text: Cow::Borrowed(""),
                 };
             };
-            let (path, text) = (source.path.as_path(), source.text.as_str());
+            let (path, text) = (source.path.as_path(), source.text());
             let (uri, base) = match artifact_uri(path, root) {
                 Uri::Relative(uri) => (uri, Some(SRCROOT)),
                 Uri::Absolute(uri) => (uri, None),
             };
-            Artifact { uri, base, lines: split_lines(text), hashes: None, path, text }
+            Artifact { uri, base, lines: split_lines(&text), hashes: None, path, text }
         })
     }
 
@@ -243,7 +254,7 @@ impl<'a> Context<'a> {
         let artifact = self.artifact(location.file);
         let mut place = sarif::ArtifactLocation::builder().uri(artifact.uri.clone()).build();
         place.uri_base_id = artifact.base.map(str::to_string);
-        let (start, end) = region(&artifact.lines, location.span.start, location.span.end);
+        let (start, end) = region(|n| artifact.line(n), location.span.start, location.span.end);
         let region = sarif::Region::builder()
             .start_line(i64::from(start.line))
             .start_column(i64::from(start.col))
@@ -262,7 +273,7 @@ impl<'a> Context<'a> {
             } else if load::starts_with_bom(artifact.path) {
                 LineHashes::new(&format!("\u{feff}{}", artifact.text))
             } else {
-                LineHashes::new(artifact.text)
+                LineHashes::new(&artifact.text)
             }
         });
         hashes.line(location.span.start.line).map(str::to_string)
@@ -316,15 +327,14 @@ impl<'a> Context<'a> {
 }
 
 /// Lines split on `\r\n`, `\r` and `\n`, as YAML and the upload action count them.
-fn split_lines(text: &str) -> Vec<&str> {
+fn split_lines(text: &str) -> Vec<Range<usize>> {
     let mut lines = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find(['\r', '\n']) {
-        lines.push(&rest[..at]);
-        let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
-        rest = &rest[at + skip..];
+    let mut start = 0;
+    while let Some(at) = text[start..].find(['\r', '\n']).map(|at| start + at) {
+        lines.push(start..at);
+        start = at + if text[at..].starts_with("\r\n") { 2 } else { 1 };
     }
-    lines.push(rest);
+    lines.push(start..text.len());
     lines
 }
 
@@ -342,22 +352,18 @@ fn utf16_column(line: Option<&str>, col: u32) -> u32 {
     u32::try_from(units).unwrap_or(u32::MAX - 1).saturating_add(1)
 }
 
-fn line_text<'t>(lines: &[&'t str], line: u32) -> Option<&'t str> {
-    lines.get(usize::try_from(line).ok()?.checked_sub(1)?).copied()
-}
-
 /// The region of a span in UTF-16 columns: an end before the start becomes the start, and an
 /// exclusive end at the start of a later line becomes the end of the line before it.
-fn region(lines: &[&str], start: Pos, end: Pos) -> (Pos, Pos) {
+fn region<'t>(line_text: impl Fn(u32) -> Option<&'t str>, start: Pos, end: Pos) -> (Pos, Pos) {
     let start = Pos { line: start.line.max(1), col: start.col.max(1) };
     let mut end = if end < start { start } else { end };
     if end.col <= 1 && end.line > start.line {
         let line = end.line - 1;
-        let chars = line_text(lines, line).map_or(0, |l| l.chars().count());
+        let chars = line_text(line).map_or(0, |l| l.chars().count());
         end = Pos { line, col: u32::try_from(chars).unwrap_or(u32::MAX - 1).saturating_add(1) };
     }
-    let start16 = Pos { line: start.line, col: utf16_column(line_text(lines, start.line), start.col) };
-    let mut end16 = Pos { line: end.line, col: utf16_column(line_text(lines, end.line), end.col) };
+    let start16 = Pos { line: start.line, col: utf16_column(line_text(start.line), start.col) };
+    let mut end16 = Pos { line: end.line, col: utf16_column(line_text(end.line), end.col) };
     if end16.line == start16.line && end16.col < start16.col {
         end16.col = start16.col;
     }
@@ -411,7 +417,7 @@ fn relative_uri(rel: &Path) -> String {
     let segments: Vec<String> = rel
         .components()
         .filter_map(|c| match c {
-            Component::Normal(s) => Some(encode_segment(&s.to_string_lossy())),
+            Component::Normal(s) => Some(encode_bytes(&os_bytes(s))),
             _ => None,
         })
         .collect();
@@ -429,7 +435,7 @@ fn file_uri(path: &Path) -> String {
             }
             Component::Normal(s) => {
                 uri.push('/');
-                uri.push_str(&encode_segment(&s.to_string_lossy()));
+                uri.push_str(&encode_bytes(&os_bytes(s)));
             }
             Component::RootDir | Component::CurDir | Component::ParentDir => {}
         }
@@ -453,8 +459,29 @@ fn directory_uri(path: &Path) -> String {
 /// a path stay, everything else (space, `%`, `:`, `#`, `?`, non-ASCII, …) becomes `%XX` of its
 /// UTF-8 bytes. `:` is encoded so that a first segment never reads as a scheme.
 fn encode_segment(segment: &str) -> String {
+    encode_bytes(segment.as_bytes())
+}
+
+/// A file name's bytes as the file system has them: on Unix a name need not be UTF-8, and its
+/// bytes percent-encoded map back to the file where a lossy conversion (U+FFFD) would not.
+fn os_bytes(name: &std::ffi::OsStr) -> Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        Cow::Borrowed(name.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        match name.to_string_lossy() {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        }
+    }
+}
+
+fn encode_bytes(segment: &[u8]) -> String {
     let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
+    for &b in segment {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(char::from(b)),
             b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b'@' => {
@@ -486,6 +513,16 @@ mod tests {
         assert_eq!(encode_segment("x-y_z.~(1)"), "x-y_z.~(1)");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_file_name_that_is_not_utf8_keeps_its_bytes() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.yaml");
+        let rel = Path::new("deploy").join(name);
+        assert_eq!(relative_uri(&rel), "deploy/caf%E9.yaml", "not caf%EF%BF%BD (U+FFFD)");
+        assert_eq!(file_uri(&Path::new("/r").join(name)), "file:///r/caf%E9.yaml");
+    }
+
     #[test]
     fn uris_relative_to_root_or_absolute() {
         let root = Path::new("/repo");
@@ -503,9 +540,10 @@ mod tests {
 
     #[test]
     fn lines_split_on_every_break() {
-        assert_eq!(split_lines("a\r\nb\rc\nd"), ["a", "b", "c", "d"]);
-        assert_eq!(split_lines(""), [""]);
-        assert_eq!(split_lines("a\n"), ["a", ""]);
+        let split = |text: &str| split_lines(text).into_iter().map(|r| text[r].to_string()).collect::<Vec<_>>();
+        assert_eq!(split("a\r\nb\rc\nd"), ["a", "b", "c", "d"]);
+        assert_eq!(split(""), [""]);
+        assert_eq!(split("a\n"), ["a", ""]);
     }
 
     #[test]
@@ -526,13 +564,14 @@ mod tests {
     #[test]
     fn regions_are_never_inverted() {
         let lines = ["a: 😀b", "c: d"];
+        let lines = |n: u32| lines.get(n as usize - 1).copied();
         let p = |line, col| Pos { line, col };
         // Empty span stays empty and valid.
-        assert_eq!(region(&lines, p(1, 5), p(1, 5)), (p(1, 6), p(1, 6)));
+        assert_eq!(region(lines, p(1, 5), p(1, 5)), (p(1, 6), p(1, 6)));
         // An end at the start of the next line ends the line before.
-        assert_eq!(region(&lines, p(1, 1), p(2, 1)), (p(1, 1), p(1, 7)));
+        assert_eq!(region(lines, p(1, 1), p(2, 1)), (p(1, 1), p(1, 7)));
         // An end before the start collapses to the start.
-        assert_eq!(region(&lines, p(2, 3), p(1, 1)), (p(2, 3), p(2, 3)));
+        assert_eq!(region(lines, p(2, 3), p(1, 1)), (p(2, 3), p(2, 3)));
     }
 
     #[test]

@@ -49,6 +49,25 @@ pub struct Outcome {
     pub suppressed: usize,
     /// Findings left out because the baseline holds them.
     pub baselined: usize,
+    /// What the findings were drawn from, for summaries: a clean report of nothing must not
+    /// look like a clean repository.
+    pub analysed: Analysed,
+}
+
+/// How much input an analysis saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Analysed {
+    /// YAML and JSON files the walk found (read or not).
+    pub files: usize,
+    /// Files that declared at least one object.
+    pub manifests: usize,
+    pub objects: usize,
+}
+
+impl Analysed {
+    pub fn of(loaded: &Loaded) -> Analysed {
+        Analysed { files: loaded.files.entries.len(), manifests: loaded.manifests, objects: loaded.objects }
+    }
 }
 
 /// The files a report is limited to (`check --only-files`). Paths are compared once resolved
@@ -123,5 +142,5 @@ pub fn run_for_files(
         baselined = before - findings.len();
     }
     order::sort_findings(&mut findings, &loaded.files);
-    Outcome { findings, suppressed: suppressed.suppressed, baselined }
+    Outcome { findings, suppressed: suppressed.suppressed, baselined, analysed: Analysed::of(loaded) }
 }

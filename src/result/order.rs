@@ -26,9 +26,11 @@ pub fn logical_key(f: &Finding, files: &Files) -> String {
     }
     let file = files.get(f.location.file);
     let line = (f.location.span.start.line as usize).checked_sub(1);
-    let text = file
+    let whole = file.map(|file| file.text());
+    let text = whole
+        .as_deref()
         .zip(line)
-        .and_then(|(file, line)| file.text.lines().nth(line))
+        .and_then(|(whole, line)| whole.lines().nth(line))
         .map(str::trim)
         .filter(|text| !text.is_empty());
     match text {

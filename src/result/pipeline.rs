@@ -88,8 +88,11 @@ pub fn analyse(settings: &Settings, observe: Observer) -> Result<(Loaded, Graph)
 /// objects; nothing is checked out).
 pub fn analyse_revision(settings: &Settings, revision: &str) -> Result<(Loaded, Graph), PipelineError> {
     let snapshot = load::git::snapshot(revision, &settings.paths)?;
-    let options =
-        LoadOptions { source: FileSource::Snapshot(Arc::new(snapshot)), keep_text: true, ..settings.load.clone() };
+    let options = LoadOptions {
+        source: FileSource::Snapshot(Arc::new(snapshot)),
+        keep_text: crate::load::KeepText::All,
+        ..settings.load.clone()
+    };
     let loaded = build::load(&settings.paths, &options)?;
     let graph = graph::build_with(&loaded.model, &settings.profile);
     Ok((loaded, graph))

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{FileFilter, RuleSettings};
+use super::{suppress, FileFilter, RuleSettings};
 use crate::config::{self, Config, ConfigError, FailOn};
 use crate::load::{self, FileSource, WalkOptions};
 use crate::model::build::LoadOptions;
@@ -183,7 +183,12 @@ fn load_options(requested: &Requested, config: &Config) -> Result<LoadOptions, S
             max_file_size: requested.max_file_size,
         },
         default_namespace,
-        keep_text: requested.keep_text,
+        // Suppression comments need their file's text; a report reads the others back.
+        keep_text: if requested.keep_text {
+            load::KeepText::Containing(suppress::MARKER)
+        } else {
+            load::KeepText::None
+        },
         source: FileSource::Disk,
     })
 }

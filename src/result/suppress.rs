@@ -15,7 +15,7 @@ use crate::span::{FileId, Location};
 use crate::span::{Pos, Span};
 
 pub const UNUSED_SUPPRESSION: &str = <crate::rules::ids::UnusedSuppression as crate::rules::Rule>::ID;
-const MARKER: &str = "kubereach:ignore";
+pub const MARKER: &str = "kubereach:ignore";
 
 /// One suppression and which of its rule ids were used.
 #[derive(Debug)]
@@ -125,10 +125,12 @@ fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
         }
     }
     for (id, file) in files.entries.iter().enumerate() {
-        if !file.text.contains(MARKER) {
+        // The loader keeps every text that holds the marker (`KeepText::Containing`), so a text
+        // left on disk has no comment to read.
+        if !file.kept_text.contains(MARKER) {
             continue;
         }
-        let lines: Vec<&str> = file.text.lines().collect();
+        let lines: Vec<&str> = file.kept_text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
             let Some((hash, rules, _reason)) = parse_comment(line) else { continue };
             let line_no = i as u32 + 1;
