@@ -18,7 +18,8 @@
 //! 2. runs `kubereach graph REPO --format json -o /dev/null --stats` (hidden flag: time and peak
 //!    memory per stage on standard error) once to warm the page cache and then N times, and reports
 //!    the medians per stage, throughput, peak RSS against the input size and the graph's size;
-//! 3. runs `--format txt` once and `-j 1` once per size;
+//! 3. runs `--format txt` once and `-j 1` once per size, and `check --format json` N times, set
+//!    against `graph --format json` (time and peak memory: `check` keeps only the texts it needs);
 //! 4. with the 10,000-object size, measures `check --watch`'s incremental re-check in process: a cold
 //!    check against a re-check after one file changed (medians);
 //! 5. prints the tables to standard output and writes them to `target/bench-repos/results.md`.
@@ -159,16 +160,18 @@ fn run() -> Result<()> {
         };
         let info = ensure_repo(&dir, &spec)?;
         println!("measuring {} objects: graph --format json, {runs} runs", thousands(size as u64));
-        let json = measure(&snapshot, &dir, &["--format", "json"], runs)?;
+        let json = measure(&snapshot, "graph", &dir, &["--format", "json"], runs)?;
         let loaded = json.count("load", "objects") as usize;
         if loaded != info.objects {
             println!("  warning: kubereach loaded {loaded} objects, the generator wrote {}", info.objects);
         }
         println!("  --format txt, once");
-        let txt = run_kubereach(&snapshot, &dir, &["--format", "txt"])?;
+        let txt = run_kubereach(&snapshot, "graph", &dir, &["--format", "txt"])?;
         println!("  --format json -j 1, once");
-        let single = run_kubereach(&snapshot, &dir, &["--format", "json", "-j", "1"])?;
-        results.push(SizeResult { label: thousands(size as u64), info, json, txt, single });
+        let single = run_kubereach(&snapshot, "graph", &dir, &["--format", "json", "-j", "1"])?;
+        println!("  check --format json, {runs} runs");
+        let check = measure(&snapshot, "check", &dir, &["--format", "json"], runs)?;
+        results.push(SizeResult { label: thousands(size as u64), info, json, check, txt, single });
     }
 
     let dir = repos.join(GRAPH_VARIANT);
@@ -182,7 +185,7 @@ fn run() -> Result<()> {
     };
     let info = ensure_repo(&dir, &spec)?;
     println!("measuring the graph stage on {GRAPH_VARIANT}: {runs} runs");
-    let graph = measure(&snapshot, &dir, &["--format", "json"], runs)?;
+    let graph = measure(&snapshot, "graph", &dir, &["--format", "json"], runs)?;
 
     // `check --watch` re-reads only what changed: a one-file change on the 10,000-object
     // repository against a cold check, in process.

@@ -52,11 +52,14 @@ pub(crate) fn parse_stats(stderr: &str) -> (BTreeMap<String, BTreeMap<String, f6
     (stages, other)
 }
 
-pub(crate) fn run_kubereach(bin: &Path, repo: &Path, args: &[&str]) -> Result<RunStats> {
+/// One run of `kubereach COMMAND REPO ARGS -o /dev/null --stats` (`check` runs with
+/// `--fail-on never`, since findings are expected).
+pub(crate) fn run_kubereach(bin: &Path, command: &str, repo: &Path, args: &[&str]) -> Result<RunStats> {
     let started = Instant::now();
     let output = Command::new(bin)
-        .arg("graph")
+        .arg(command)
         .arg(repo)
+        .args(if command == "check" { &["--fail-on", "never"][..] } else { &[] })
         .args(args)
         .args(["-o", "/dev/null", "--stats"])
         .stdin(Stdio::null())
@@ -66,7 +69,7 @@ pub(crate) fn run_kubereach(bin: &Path, repo: &Path, args: &[&str]) -> Result<Ru
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         return Err(format!(
-            "`{} graph {} {}` failed ({}):\n{stderr}",
+            "`{} {command} {} {}` failed ({}):\n{stderr}",
             bin.display(),
             repo.display(),
             args.join(" "),
@@ -130,13 +133,15 @@ pub(crate) struct SizeResult {
     pub(crate) label: String,
     pub(crate) info: RepoInfo,
     pub(crate) json: Summary,
+    /// `check --format json` on the same repository.
+    pub(crate) check: Summary,
     pub(crate) txt: RunStats,
     pub(crate) single: RunStats,
 }
 
-pub(crate) fn measure(bin: &Path, repo: &Path, args: &[&str], runs: usize) -> Result<Summary> {
+pub(crate) fn measure(bin: &Path, command: &str, repo: &Path, args: &[&str], runs: usize) -> Result<Summary> {
     // One run to warm the page cache, not counted.
-    let warm = run_kubereach(bin, repo, args)?;
+    let warm = run_kubereach(bin, command, repo, args)?;
     if !warm.diagnostics.is_empty() {
         println!("  note: {} line(s) of diagnostics on standard error, first ones:", warm.diagnostics.len());
         for line in warm.diagnostics.iter().take(5) {
@@ -145,7 +150,7 @@ pub(crate) fn measure(bin: &Path, repo: &Path, args: &[&str], runs: usize) -> Re
     }
     let mut all = Vec::with_capacity(runs);
     for i in 0..runs {
-        let r = run_kubereach(bin, repo, args)?;
+        let r = run_kubereach(bin, command, repo, args)?;
         println!(
             "  run {}/{runs}: total {:.0} ms (load {:.0}, graph {:.0}, report {:.0}), peak RSS {:.0} MiB",
             i + 1,

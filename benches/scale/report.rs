@@ -135,6 +135,46 @@ pub(crate) fn report(ctx: &Context, sizes: &[SizeResult], graph: Option<(&RepoIn
     );
     y!(&mut out, "`process ms` is the wall time of the whole process (start-up and exit included) as seen by the benchmark; `total ms` is the binary's own figure.");
     y!(&mut out, "");
+    y!(&mut out, "## `check --format json` against `graph --format json`");
+    y!(&mut out, "");
+    let rows: Vec<Vec<String>> = sizes
+        .iter()
+        .map(|s| {
+            let bytes = s.check.count("load", "bytes") as f64;
+            let (check_ms, graph_ms) = (s.check.median("total", "ms"), s.json.median("total", "ms"));
+            let (check_peak, graph_peak) =
+                (s.check.median("total", "peak_rss_kib"), s.json.median("total", "peak_rss_kib"));
+            vec![
+                s.label.clone(),
+                format!("{:.1} MB", bytes / 1e6),
+                format!("{:.0}", s.check.median("rules", "ms")),
+                format!("**{check_ms:.0}**"),
+                format!("{graph_ms:.0}"),
+                format!("{:.2}", check_ms / graph_ms),
+                mib(check_peak),
+                format!("**{:.2}**", check_peak * 1024.0 / bytes.max(1.0)),
+                mib(graph_peak),
+                format!("{:.2}", check_peak / graph_peak),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &[
+            "objects",
+            "input",
+            "rules ms",
+            "check total ms",
+            "graph total ms",
+            "check/graph time",
+            "check peak RSS MiB",
+            "check RSS/input",
+            "graph peak RSS MiB",
+            "check/graph RSS",
+        ],
+        &rows,
+    );
+    y!(&mut out, "");
     y!(&mut out, "### Per stage");
     y!(&mut out, "");
     let mut rows = Vec::new();
