@@ -308,7 +308,30 @@ pub fn parse_stream_with(text: &str, detail: Detail) -> Stream {
     parse_stream_limited(text, detail, NODE_BUDGET)
 }
 
+/// The text with every byte-order mark that starts a line removed. libyaml (and go-yaml) skip a
+/// mark at column 0 wherever a token may start, which is where files joined with `cat` carry
+/// them (`---` then `\u{feff}apiVersion: v1`); granit-parser reads such a mark as content, so it
+/// is removed before parsing. The columns of the rest of such a line are then one less than in
+/// the file, and a mark at the start of a line inside a block scalar (never seen in a manifest) is
+/// dropped where libyaml would keep it.
+fn without_line_start_boms(text: &str) -> Option<String> {
+    if !text.contains("\n\u{feff}") && !text.contains("\r\u{feff}") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut previous = '\0';
+    for c in text.chars() {
+        if !(c == '\u{feff}' && matches!(previous, '\n' | '\r')) {
+            out.push(c);
+        }
+        previous = c;
+    }
+    Some(out)
+}
+
 pub(crate) fn parse_stream_limited(text: &str, detail: Detail, node_budget: usize) -> Stream {
+    let stripped = without_line_start_boms(text);
+    let text = stripped.as_deref().unwrap_or(text);
     let mut stream = Stream::default();
     let mut b = Builder {
         stack: Vec::new(),
