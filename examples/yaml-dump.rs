@@ -16,7 +16,9 @@ fn tree(node: &Node) -> Json {
     match &node.value {
         Value::Scalar(s) => json!([if s.plain { "=" } else { "'" }, &*s.text]),
         Value::Seq(items) => Json::Array(items.iter().map(tree).collect()),
-        Value::Map(entries) => json!({ "M": entries.iter().map(|(k, v)| json!([tree(k), tree(v)])).collect::<Vec<_>>() }),
+        Value::Map(entries) => {
+            json!({ "M": entries.iter().map(|(k, v)| json!([tree(k), tree(v)])).collect::<Vec<_>>() })
+        }
     }
 }
 

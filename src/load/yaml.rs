@@ -232,7 +232,7 @@ pub enum YamlError {
     Syntax { message: String, at: Pos },
     #[error("alias `*{alias}` expands beyond {limit} nodes (a YAML alias bomb?)")]
     AliasBudget { alias: String, limit: usize, at: Pos },
-    #[error("more than {limit} YAML nodes in one file; the file is not analysed further")]
+    #[error("more than {limit} YAML nodes in one file (aliases and merge keys counted at what they repeat)")]
     NodeBudget { limit: usize, at: Pos },
     #[error("nesting deeper than {limit} levels")]
     TooDeep { limit: usize, at: Pos },
