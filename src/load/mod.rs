@@ -541,6 +541,46 @@ mod tests {
         assert_eq!(normalize(Path::new("./k/p.yaml")), PathBuf::from("k/p.yaml"));
     }
 
+    fn decoded(bytes: &[u8]) -> String {
+        match decode(bytes.to_vec()) {
+            Ok(text) => text,
+            Err(reason) => panic!("{reason:?}"),
+        }
+    }
+
+    #[test]
+    fn utf16_and_utf32_with_a_bom_are_decoded() {
+        let text = "a: é\nb: 日\n";
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for unit in text.encode_utf16() {
+            le.extend(unit.to_le_bytes());
+            be.extend(unit.to_be_bytes());
+        }
+        let mut le32 = vec![0xFF, 0xFE, 0, 0];
+        let mut be32 = vec![0, 0, 0xFE, 0xFF];
+        for c in text.chars() {
+            le32.extend((c as u32).to_le_bytes());
+            be32.extend((c as u32).to_be_bytes());
+        }
+        for bytes in [&le, &be, &le32, &be32] {
+            assert_eq!(decoded(bytes), text);
+        }
+        // A lone surrogate and a truncated last unit become U+FFFD, as in Go's decoder.
+        assert_eq!(decoded(&[0xFF, 0xFE, 0x00, 0xD8, b'a', 0, b'b']), "\u{fffd}a\u{fffd}");
+        // The UTF-8 mark is dropped; text without a mark is UTF-8.
+        assert_eq!(decoded(b"\xEF\xBB\xBFa: 1\n"), "a: 1\n");
+    }
+
+    #[test]
+    fn nul_without_a_bom_is_binary_and_a_bad_byte_is_located() {
+        assert_eq!(decode(b"a: 1\n\0".to_vec()), Err(Unreadable::Binary { offset: 5 }));
+        assert_eq!(
+            decode(b"a: 1\nb: \xC3\xA9\xFF\n".to_vec()),
+            Err(Unreadable::NotUtf8 { at: 10, pos: Pos { line: 2, col: 5 } })
+        );
+    }
+
     #[test]
     fn manifest_text_is_recognised_in_block_and_flow_style() {
         use super::classify::text_looks_like_manifest;

@@ -831,6 +831,136 @@ mod tests {
     }
 
     #[test]
+    fn what_saphyr_refused_and_libyaml_reads_is_read() {
+        // A quoted scalar continued at column 0, and a flow list closed left of its key.
+        let n = one("a: 'one\ntwo'\nspec:\n  ports: [\n    x\n]\n");
+        assert_eq!(n.get("a").and_then(Node::as_str), Some("one two"));
+        assert_eq!(n.get("spec").and_then(|s| s.get("ports")).and_then(Node::as_seq).map(<[Node]>::len), Some(1));
+    }
+
+    #[test]
+    fn empty_values_stay_empty_plain_scalars() {
+        let n = one("a:\nb: [x, ]\n");
+        let a = n.get("a").and_then(Node::as_scalar).unwrap();
+        assert_eq!((&*a.text, a.plain), ("", true));
+        assert!(n.get("a").unwrap().is_null());
+    }
+
+    #[test]
+    fn a_block_scalar_at_the_end_of_the_file_gets_no_line_feed() {
+        assert_eq!(one("a: |\n  x").get("a").and_then(Node::as_str), Some("x"));
+    }
+
+    #[test]
+    fn aliases_share_the_anchored_subtree() {
+        let n = one("base: &l [1, 2, 3]\nother: *l\n");
+        let (Some(Value::Seq(a)), Some(Value::Seq(b))) =
+            (n.get("base").map(|v| &v.value), n.get("other").map(|v| &v.value))
+        else {
+            panic!("not lists");
+        };
+        assert!(Arc::ptr_eq(a, b));
+    }
+
+    #[test]
+    fn alias_messages_name_the_anchor() {
+        let s = parse_stream("a: *base\n");
+        assert_eq!(s.errors.first().map(ToString::to_string).as_deref(), Some("alias `*base` refers to no anchor"));
+        let mut text = String::from("a: &base [x, x, x, x, x, x, x, x, x, x]\nb: [");
+        text.push_str(&vec!["*base"; 40_000].join(", "));
+        text.push_str("]\n");
+        let s = parse_stream(&text);
+        match s.errors.first() {
+            Some(e @ YamlError::AliasBudget { at, .. }) => {
+                assert!(e.to_string().contains("`*base`"), "{e}");
+                assert_eq!(at.line, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn repeated_keys_are_found_in_small_and_large_mappings() {
+        let s = parse_stream("a: 1\nb: 2\na: 3\n");
+        assert_eq!(
+            s.duplicate_keys,
+            vec![(Span { start: Pos { line: 3, col: 1 }, end: Pos { line: 3, col: 2 } }, "a".into())]
+        );
+        let mut text: String = (0..1000).map(|i| format!("k{i}: v\n")).collect();
+        text.push_str("k500: again\n");
+        let s = parse_stream(&text);
+        assert_eq!(s.duplicate_keys.len(), 1);
+        assert_eq!(s.duplicate_keys[0].0.start.line, 1001);
+        // Merge keys may repeat.
+        assert!(parse_stream("a: &a {x: 1}\nb: &b {y: 1}\nc:\n  <<: *a\n  <<: *b\n").duplicate_keys.is_empty());
+    }
+
+    #[test]
+    fn merge_keys_apply_in_order_and_the_first_map_of_a_list_wins() {
+        let n = one("a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n  z: 3\nd:\n  x: 0\n  <<: *a\n");
+        let c = n.get("c").unwrap();
+        let texts = |m: &Node| -> Vec<(String, String)> {
+            m.as_map()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.as_scalar().unwrap().text.to_string(), v.as_scalar().unwrap().text.to_string()))
+                .collect()
+        };
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect()
+        };
+        assert_eq!(texts(c), pairs(&[("y", "1"), ("z", "3"), ("x", "1")]));
+        // go-yaml v2: a key before the merge is replaced by the merged value.
+        assert_eq!(texts(n.get("d").unwrap()), pairs(&[("x", "1"), ("y", "1")]));
+        // Merged entries keep the spans of where they are written.
+        assert_eq!(c.entry("x").unwrap().0.span.start.line, 1);
+        // A quoted `<<` is an ordinary key.
+        assert!(one("a: &a {x: 1}\nc:\n  '<<': *a\n").get("c").unwrap().get("<<").is_some());
+    }
+
+    #[test]
+    fn a_merge_of_something_else_than_mappings_is_an_error_at_it() {
+        let s = parse_stream("a: &a 1\nc:\n  <<: *a\n");
+        assert!(
+            matches!(s.errors.first(), Some(YamlError::BadMerge { at: Pos { line: 3, .. }, .. })),
+            "{:?}",
+            s.errors
+        );
+    }
+
+    #[test]
+    fn the_node_budget_refuses_the_file_where_it_runs_out() {
+        let s = parse_stream_limited("a: [1, 2, 3]\nb: [4, 5, 6]\n", Detail::Analysis, 6);
+        assert!(
+            matches!(s.errors.first(), Some(YamlError::NodeBudget { limit: 6, at: Pos { line: 2, col: 1 } })),
+            "{:?}",
+            s.errors
+        );
+        // Aliases count what they stand for.
+        let s = parse_stream_limited("a: &l [1, 2, 3]\nb: *l\n", Detail::Analysis, 8);
+        assert!(
+            matches!(s.errors.first(), Some(YamlError::NodeBudget { at: Pos { line: 2, .. }, .. })),
+            "{:?}",
+            s.errors
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_a_line_start_is_skipped_as_libyaml_skips_it() {
+        let s = parse_stream("a: 1\n---\n\u{feff}b: 2\n");
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        assert!(s.documents[1].root.as_ref().unwrap().get("b").is_some());
+    }
+
+    #[test]
+    fn skipped_collections_are_kept_when_everything_is_asked_for() {
+        let text = "env: [{name: a}]\n";
+        assert!(parse_stream(text).documents[0].root.as_ref().unwrap().get("env").unwrap().is_null());
+        let all = parse_stream_with(text, Detail::Everything);
+        assert!(all.documents[0].root.as_ref().unwrap().get("env").unwrap().as_seq().is_some());
+    }
+
+    #[test]
     fn aliases_resolve_to_a_copy_located_at_the_alias() {
         let n = one("base: &l {app: web}\nother: *l\n");
         let other = n.get("other").unwrap();
