@@ -1,4 +1,4 @@
-//! Bounded reading of hostile and unusual YAML, end to end (issue 11, items 1a and 9).
+//! Reading hostile and unusual YAML, end to end (issue 11, items 1a, 1b and 9).
 //!
 //! Each test writes, at run time, one large or unusual file beside an ordinary manifest, runs the
 //! built binary, and checks that the file is analysed or refused with a located diagnostic, that
@@ -275,4 +275,42 @@ fn utf16_and_utf32_files_with_a_bom_are_decoded() {
     let broken: Vec<_> = findings.iter().filter(|f| f["rule"] == "invalid-manifest").collect();
     assert_eq!(broken.len(), 1, "{}", m.run);
     assert_eq!((broken[0]["line"].as_u64(), broken[0]["column"].as_u64()), (Some(4), Some(10)), "{}", m.run);
+}
+
+/// Shapes seen in public repositories that kubectl applies and the previous reader refused: a
+/// flow list closed left of its key (a controller's `args`), a quoted scalar whose continuation
+/// lines are less indented than its key (a Job's inline JSON), a single-quoted scalar continued
+/// at column 0. Each is read whole, with no diagnostic, and its workload analysed.
+#[test]
+fn shapes_kubectl_applies_are_read() {
+    let dir = folder();
+    let deployment = |name: &str, container: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n{container}"
+        )
+    };
+    write(
+        dir.path(),
+        "flow-close.yaml",
+        deployment(
+            "controller",
+            "      - name: c\n        image: x\n        ports: [\n          {containerPort: 80}\n]\n",
+        ),
+    );
+    write(
+        dir.path(),
+        "loose-quoted.yaml",
+        deployment("loader", "      - name: c\n        image: x\n        workingDir: '/data/[\n  \"a\"\n  ]'\n"),
+    );
+    write(dir.path(), "column-0.yaml", deployment("worker", "      - name: c\n        image: 'registry/\nworker:1'\n"));
+    let m = measured(dir.path(), &["graph", "."]);
+    m.assert_bounded();
+    for (file, workload) in [
+        ("flow-close.yaml", "default/controller[Deployment]"),
+        ("loose-quoted.yaml", "default/loader[Deployment]"),
+        ("column-0.yaml", "default/worker[Deployment]"),
+    ] {
+        assert!(m.diagnostics(file).is_empty(), "{}", m.run);
+        assert!(m.run.stdout.contains(workload), "{file} was not analysed\n{}", m.run);
+    }
 }

@@ -80,7 +80,7 @@ pub enum Resolved<'a> {
 }
 
 impl Scalar {
-    pub(crate) fn resolve(&self) -> Resolved<'_> {
+    pub fn resolve(&self) -> Resolved<'_> {
         if !self.plain {
             return Resolved::Str(&self.text);
         }
