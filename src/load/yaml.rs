@@ -240,6 +240,9 @@ pub enum YamlError {
     TooDeep { limit: usize, at: Pos },
     #[error("alias `*{alias}` refers to no anchor")]
     UnknownAlias { alias: String, at: Pos },
+    /// go-yaml refuses a collection that contains itself.
+    #[error("alias `*{alias}` is inside the collection it names, which would contain itself")]
+    RecursiveAlias { alias: String, at: Pos },
     #[error("merge key `<<` needs a mapping or a list of mappings, found {found}")]
     BadMerge { found: &'static str, at: Pos },
 }
@@ -252,6 +255,7 @@ impl YamlError {
             | YamlError::NodeBudget { at, .. }
             | YamlError::TooDeep { at, .. }
             | YamlError::UnknownAlias { at, .. }
+            | YamlError::RecursiveAlias { at, .. }
             | YamlError::BadMerge { at, .. } => *at,
         }
     }
@@ -645,7 +649,10 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
                         b.add_skipped(1);
                     }
                     Event::Alias(id) => {
-                        let cost = b.skipped_anchors.get(&id).copied().unwrap_or(1);
+                        let cost = match b.skipped_anchors.get(&id) {
+                            Some(&cost) => cost,
+                            None => b.anchors.get(&id).map_or(1, |(_, cost)| *cost),
+                        };
                         b.charge_alias(id, cost, span.start)?;
                         b.add_skipped(cost);
                     }
@@ -736,8 +743,10 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
                         b.push_value(Node { value: Value::Scalar(null), span }, cost);
                         continue;
                     }
+                    // The parser resolved the alias, so its anchor is defined: on a collection
+                    // still open.
                     let alias = b.anchor_names.get(&id).map_or_else(|| id.to_string(), |n| n.to_string());
-                    return Err(YamlError::UnknownAlias { alias, at: span.start });
+                    return Err(YamlError::RecursiveAlias { alias, at: span.start });
                 };
                 b.charge_alias(id, cost, span.start)?;
                 let mut node = target;
@@ -879,6 +888,16 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_collection_that_contains_itself_is_refused_at_the_alias() {
+        let s = parse_stream("a: &r [1, *r]\n");
+        assert!(
+            matches!(s.errors.first(), Some(YamlError::RecursiveAlias { alias, at: Pos { line: 1, col: 11 } }) if alias == "r"),
+            "{:?}",
+            s.errors
+        );
     }
 
     #[test]
