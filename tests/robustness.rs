@@ -273,7 +273,8 @@ fn non_utf8_yaml_file_is_reported() {
     let run = graph(dir.path());
     run.assert_ok();
     let d = run.diag("latin1.yaml", "invalid-manifest");
-    assert_eq!(d.at(), (1, 1), "{run}");
+    // At the byte that is not UTF-8: line 4, after `  name: caf`.
+    assert_eq!(d.at(), (4, 12), "{run}");
     assert!(d.message.contains("UTF-8"), "{run}");
     assert_good_analysed(&run);
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::yaml::{Node, Stream, YamlError};
 use super::{read_from, FileRead, FileSource, WalkOptions};
-use crate::span::Span;
+use crate::span::{Pos, Span};
 
 /// A problem of a file's text or of the file as a whole, before any object is read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,8 +41,8 @@ pub(crate) enum Unreadable {
     TooLarge { size: u64, limit: u64 },
     /// A NUL byte among the first 8 KiB.
     Binary { offset: usize },
-    /// Not UTF-8 from byte `at` on.
-    NotUtf8 { at: usize },
+    /// Not UTF-8 from byte `at` on, which is at `pos` of the text before it.
+    NotUtf8 { at: usize, pos: Pos },
     /// Absent from the git revision read.
     NotInRevision { revision: String },
     /// A symbolic link back to the folder `ancestor` (displayed path): not followed.

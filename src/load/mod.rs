@@ -61,7 +61,7 @@ impl SourceFile {
         if !self.text_on_disk {
             return std::borrow::Cow::Borrowed(&self.kept_text);
         }
-        match fs::read(&self.path).ok().map(decode_text) {
+        match fs::read(&self.path).ok().map(decode) {
             Some(Ok(text)) => std::borrow::Cow::Owned(text),
             _ => std::borrow::Cow::Borrowed(""),
         }
@@ -306,9 +306,9 @@ pub(crate) fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     parse_bytes(bytes)
 }
 
-/// Text checks and parsing, whatever the bytes' origin.
+/// Text checks (binary, encoding, byte-order mark) and parsing, whatever the bytes' origin.
 fn parse_bytes(bytes: Vec<u8>) -> FileRead {
-    match decode_text(bytes) {
+    match decode(bytes) {
         Ok(text) => {
             let stream = yaml::parse_stream(&text);
             FileRead::Parsed { text, stream }
@@ -317,9 +317,36 @@ fn parse_bytes(bytes: Vec<u8>) -> FileRead {
     }
 }
 
-/// The text of a file's bytes (binary, encoding and byte-order-mark checks): the one decoding
-/// of the loader, used again when a report reads a text back.
-fn decode_text(bytes: Vec<u8>) -> Result<String, Unreadable> {
+/// The encodings a byte-order mark announces, besides UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wide {
+    Utf16Le,
+    Utf16Be,
+    Utf32Le,
+    Utf32Be,
+}
+
+/// The wide encoding a file's byte-order mark announces, with the mark's length. UTF-32 LE is
+/// tested before UTF-16 LE, whose mark begins it.
+fn wide_bom(bytes: &[u8]) -> Option<(Wide, usize)> {
+    match bytes {
+        [0xFF, 0xFE, 0x00, 0x00, ..] => Some((Wide::Utf32Le, 4)),
+        [0x00, 0x00, 0xFE, 0xFF, ..] => Some((Wide::Utf32Be, 4)),
+        [0xFF, 0xFE, ..] => Some((Wide::Utf16Le, 2)),
+        [0xFE, 0xFF, ..] => Some((Wide::Utf16Be, 2)),
+        _ => None,
+    }
+}
+
+/// A file's bytes as text, the way kubectl reads them: a UTF-16 or UTF-32 file that starts with
+/// a byte-order mark is decoded (kubectl reads through a BOM-sniffing decoder; Windows editors
+/// save files as UTF-16), a leading UTF-8 mark is dropped, and anything else must be UTF-8 without
+/// a NUL byte. Lines and columns of everything later are those of the decoded text, which is also
+/// the text kept for snippets and suppression comments.
+pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, Unreadable> {
+    if let Some((wide, bom)) = wide_bom(&bytes) {
+        return Ok(decode_wide(&bytes[bom..], wide));
+    }
     if let Some(offset) = bytes.iter().take(8192).position(|b| *b == 0) {
         return Err(Unreadable::Binary { offset });
     }
@@ -327,13 +354,67 @@ fn decode_text(bytes: Vec<u8>) -> Result<String, Unreadable> {
         Ok(t) => t,
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            return Err(Unreadable::NotUtf8 { at });
+            let pos = text_pos(&e.as_bytes()[..at]);
+            return Err(Unreadable::NotUtf8 { at, pos });
         }
     };
     Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_string(),
         None => text,
     })
+}
+
+/// UTF-16 or UTF-32 to text. What does not decode (a lone surrogate, a value beyond Unicode, a
+/// truncated last unit) becomes U+FFFD, as Go's decoder that kubectl uses does.
+fn decode_wide(bytes: &[u8], wide: Wide) -> String {
+    match wide {
+        Wide::Utf16Le | Wide::Utf16Be => {
+            let units = bytes.chunks(2).map(|c| match (c, wide) {
+                ([a, b], Wide::Utf16Le) => u16::from_le_bytes([*a, *b]),
+                ([a, b], _) => u16::from_be_bytes([*a, *b]),
+                _ => 0xFFFD,
+            });
+            char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
+        }
+        Wide::Utf32Le | Wide::Utf32Be => bytes
+            .chunks(4)
+            .map(|c| {
+                let unit = match <[u8; 4]>::try_from(c) {
+                    Ok(b) if wide == Wide::Utf32Le => u32::from_le_bytes(b),
+                    Ok(b) => u32::from_be_bytes(b),
+                    Err(_) => 0xFFFD,
+                };
+                char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER)
+            })
+            .collect(),
+    }
+}
+
+/// The line and column (in characters) just after `valid`, which is valid UTF-8.
+fn text_pos(valid: &[u8]) -> Pos {
+    let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+    let col = std::str::from_utf8(&valid[line_start..]).map_or(0, |s| s.chars().count()) + 1;
+    let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+    Pos { line: clamp(line), col: clamp(col) }
+}
+
+/// Where a problem of a file that was not read is reported: where the text stops being readable
+/// when that is known, else at the start of the file.
+pub(crate) fn unreadable_location(file: FileId, reason: &Unreadable) -> Location {
+    match reason {
+        Unreadable::NotUtf8 { pos, .. } => Location { file, span: Span { start: *pos, end: *pos } },
+        _ => file_start(file),
+    }
+}
+
+/// What the loader reads from a file's bytes, every node built (nothing skipped): the documents,
+/// or why the text could not be read. For comparing kubereach's reading with another YAML reader
+/// (the `yaml-dump` example and `scripts/yaml-differential.py`); analysis does not use it.
+#[doc(hidden)]
+pub fn read_for_comparison(bytes: Vec<u8>) -> Result<Stream, String> {
+    let text = decode(bytes).map_err(|reason| format!("{reason:?}"))?;
+    Ok(yaml::parse_stream_with(&text, yaml::Detail::Everything))
 }
 
 /// A location at the very start of a file, for problems that concern the whole file.
@@ -501,6 +582,46 @@ mod tests {
         assert_eq!(normalize(Path::new("a/./b/../c.yaml")), PathBuf::from("a/c.yaml"));
         assert_eq!(normalize(Path::new("../x/base/../p.yaml")), PathBuf::from("../x/p.yaml"));
         assert_eq!(normalize(Path::new("./k/p.yaml")), PathBuf::from("k/p.yaml"));
+    }
+
+    fn decoded(bytes: &[u8]) -> String {
+        match decode(bytes.to_vec()) {
+            Ok(text) => text,
+            Err(reason) => panic!("{reason:?}"),
+        }
+    }
+
+    #[test]
+    fn utf16_and_utf32_with_a_bom_are_decoded() {
+        let text = "a: é\nb: 日\n";
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for unit in text.encode_utf16() {
+            le.extend(unit.to_le_bytes());
+            be.extend(unit.to_be_bytes());
+        }
+        let mut le32 = vec![0xFF, 0xFE, 0, 0];
+        let mut be32 = vec![0, 0, 0xFE, 0xFF];
+        for c in text.chars() {
+            le32.extend((c as u32).to_le_bytes());
+            be32.extend((c as u32).to_be_bytes());
+        }
+        for bytes in [&le, &be, &le32, &be32] {
+            assert_eq!(decoded(bytes), text);
+        }
+        // A lone surrogate and a truncated last unit become U+FFFD, as in Go's decoder.
+        assert_eq!(decoded(&[0xFF, 0xFE, 0x00, 0xD8, b'a', 0, b'b']), "\u{fffd}a\u{fffd}");
+        // The UTF-8 mark is dropped; text without a mark is UTF-8.
+        assert_eq!(decoded(b"\xEF\xBB\xBFa: 1\n"), "a: 1\n");
+    }
+
+    #[test]
+    fn nul_without_a_bom_is_binary_and_a_bad_byte_is_located() {
+        assert_eq!(decode(b"a: 1\n\0".to_vec()), Err(Unreadable::Binary { offset: 5 }));
+        assert_eq!(
+            decode(b"a: 1\nb: \xC3\xA9\xFF\n".to_vec()),
+            Err(Unreadable::NotUtf8 { at: 10, pos: Pos { line: 2, col: 5 } })
+        );
     }
 
     #[test]

@@ -1,23 +1,44 @@
 //! Span-keeping YAML documents.
 //!
-//! Builds a small tree from saphyr's event parser so that every node keeps its line and column.
-//! Written by hand (rather than using a YAML value crate) for three reasons: kubereach needs spans
-//! on every node, it needs to know whether a scalar was plain (YAML 1.1 resolution is decided per
-//! field by the model, as kubectl does), and it must bound what hostile input can cost: aliases
-//! are expanded against a budget and nesting has a depth limit, so an alias bomb or a file of ten
-//! thousand `[` is a located error, not an out-of-memory or a stack overflow.
+//! Builds a small tree from granit-parser's event parser so that every node keeps its line and
+//! column. Written by hand (rather than using a YAML value crate) for three reasons: kubereach
+//! needs spans on every node, it needs to know whether a scalar was plain (YAML 1.1 resolution is
+//! decided per field by the model, as kubectl does), and it must bound what hostile input can
+//! cost. Every stage is linear in the input: keys are checked for repeats through a hash set,
+//! anchors are found by id in a hash map, an alias shares the anchored subtree (`Arc`) instead of
+//! copying it, and each file has a node budget (aliases and merge keys count what they stand
+//! for), so an alias bomb, a file of ten thousand `[` or millions of tiny scalars is a located
+//! error, not an out-of-memory or a stack overflow.
+//!
+//! The parser: kubectl reads YAML with go-yaml, a port of libyaml, so what libyaml accepts is what
+//! must be read. granit-parser (a maintained, `forbid(unsafe_code)` descendant of saphyr) with its
+//! libyaml options agrees with libyaml on every real file we have (the differential test of
+//! `scripts/yaml-differential.py`, run in CI against PyYAML's libyaml reader, holds it to that);
+//! saphyr rejected quoted scalars continued at column 0 and flow collections closed left of their
+//! key, which go-yaml accepts. libyaml-safer would be exact by construction but panics on valid
+//! input (a block scalar at the end of a file without a line break), and the libyaml C code itself
+//! would need `unsafe`.
+//!
+//! Merge keys (`<<: *base`, `<<: [*a, *b]`) are applied as go-yaml v2 (kubectl's reader) applies
+//! them: in the order written, each key overriding what came before, earlier maps of a merge list
+//! taking precedence over later ones.
 //!
 //! A syntax error ends the parse of the file: documents completed before it are kept.
 
 use std::fmt;
+use std::sync::Arc;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span as ParserSpan};
+use granit_parser::{Event, Marker, Options, Parser, ScalarStyle, Span as ParserSpan};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::span::{Pos, Span};
 
-fn span_from_parser(span: ParserSpan) -> Span {
-    let conv = |m: saphyr_parser::Marker| Pos { line: clamp_u32(m.line()), col: clamp_u32(m.col()).saturating_add(1) };
-    Span { start: conv(span.start), end: conv(span.end) }
+fn pos_from_marker(m: &Marker) -> Pos {
+    Pos { line: clamp_u32(m.line()), col: clamp_u32(m.col()).saturating_add(1) }
+}
+
+fn span_from_parser(span: &ParserSpan) -> Span {
+    Span { start: pos_from_marker(&span.start), end: pos_from_marker(&span.end) }
 }
 
 fn clamp_u32(v: usize) -> u32 {
@@ -28,15 +49,20 @@ fn clamp_u32(v: usize) -> u32 {
 /// whether YAML 1.1 may read it as a boolean or a number.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    pub text: String,
+    /// A boxed `str` rather than a `String`: no spare capacity, and a smaller node.
+    pub text: Box<str>,
     pub plain: bool,
 }
 
+/// A node's content. Collections are shared (`Arc`): an alias, a merge key or an anchor costs a
+/// reference count, not a copy of the subtree. An `Arc<Vec<_>>` rather than an `Arc<[_]>`: the
+/// list built while parsing moves in without being copied, which halves the peak memory of a long
+/// list.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Scalar(Scalar),
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
+    Seq(Arc<Vec<Node>>),
+    Map(Arc<Vec<(Node, Node)>>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -56,7 +82,7 @@ pub enum Resolved<'a> {
 }
 
 impl Scalar {
-    pub(crate) fn resolve(&self) -> Resolved<'_> {
+    pub fn resolve(&self) -> Resolved<'_> {
         if !self.plain {
             return Resolved::Str(&self.text);
         }
@@ -206,21 +232,31 @@ impl Node {
 pub enum YamlError {
     #[error("YAML syntax error: {message}")]
     Syntax { message: String, at: Pos },
-    #[error("alias expansion exceeds {limit} nodes (a YAML alias bomb?)")]
-    AliasBudget { limit: usize, at: Pos },
+    #[error("alias `*{alias}` expands beyond {limit} nodes (a YAML alias bomb?)")]
+    AliasBudget { alias: String, limit: usize, at: Pos },
+    #[error("more than {limit} YAML nodes in one file (aliases and merge keys counted at what they repeat)")]
+    NodeBudget { limit: usize, at: Pos },
     #[error("nesting deeper than {limit} levels")]
     TooDeep { limit: usize, at: Pos },
-    #[error("alias `*{id}` refers to no anchor")]
-    UnknownAlias { id: usize, at: Pos },
+    #[error("alias `*{alias}` refers to no anchor")]
+    UnknownAlias { alias: String, at: Pos },
+    /// go-yaml refuses a collection that contains itself.
+    #[error("alias `*{alias}` is inside the collection it names, which would contain itself")]
+    RecursiveAlias { alias: String, at: Pos },
+    #[error("merge key `<<` needs a mapping or a list of mappings, found {found}")]
+    BadMerge { found: &'static str, at: Pos },
 }
 
 impl YamlError {
-    pub(crate) fn pos(&self) -> Pos {
+    pub fn pos(&self) -> Pos {
         match self {
             YamlError::Syntax { at, .. }
             | YamlError::AliasBudget { at, .. }
+            | YamlError::NodeBudget { at, .. }
             | YamlError::TooDeep { at, .. }
-            | YamlError::UnknownAlias { at, .. } => *at,
+            | YamlError::UnknownAlias { at, .. }
+            | YamlError::RecursiveAlias { at, .. }
+            | YamlError::BadMerge { at, .. } => *at,
         }
     }
 }
@@ -249,28 +285,116 @@ pub(crate) const MAX_DEPTH: usize = 256;
 /// Aliases may add at most this many nodes beyond a fixed allowance per file: generous for
 /// real manifests (anchors of a few dozen nodes reused a few times), fatal for a billion laughs.
 const ALIAS_ALLOWANCE: usize = 100_000;
+/// The most nodes one file may stand for (built, and those aliases and merge keys repeat): about
+/// 100 MB of tree at most, so that no file takes more than a bounded share of memory and time.
+/// Manifests are far below it: a node stands for 10 to 20 bytes of YAML, so this is a file of
+/// 20 to 40 MB, without counting the collections that are never built (`SKIPPED_KEYS`).
+pub(crate) const NODE_BUDGET: usize = 2_000_000;
+
+/// How much of a stream to build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// Leave out the collections kubereach never reads (`SKIPPED_KEYS`): what analysis uses.
+    #[default]
+    Analysis,
+    /// Every node: for comparing what was read with another reader.
+    Everything,
+}
 
 /// Parses every document of `text`, up to the first error.
 ///
 /// Parsing stops at a syntax error, as `kubectl apply` does: it applies the documents before the
 /// broken one and none after it, so those are what the cluster would run.
 pub(crate) fn parse_stream(text: &str) -> Stream {
+    parse_stream_with(text, Detail::Analysis)
+}
+
+/// [`parse_stream`], building as much as `detail` asks for.
+pub fn parse_stream_with(text: &str, detail: Detail) -> Stream {
+    parse_stream_limited(text, detail, NODE_BUDGET)
+}
+
+/// The text with every byte-order mark that starts a line removed. libyaml (and go-yaml) skip a
+/// mark at column 0 wherever a token may start, which is where files joined with `cat` carry
+/// them (`---` then `\u{feff}apiVersion: v1`); granit-parser reads such a mark as content, so it
+/// is removed before parsing. The columns of the rest of such a line are then one less than in
+/// the file, and a mark at the start of a line inside a block scalar (never seen in a manifest) is
+/// dropped where libyaml would keep it.
+fn without_line_start_boms(text: &str) -> Option<String> {
+    if !text.contains("\n\u{feff}") && !text.contains("\r\u{feff}") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut previous = '\0';
+    for c in text.chars() {
+        if !(c == '\u{feff}' && matches!(previous, '\n' | '\r')) {
+            out.push(c);
+        }
+        previous = c;
+    }
+    Some(out)
+}
+
+pub(crate) fn parse_stream_limited(text: &str, detail: Detail, node_budget: usize) -> Stream {
+    let stripped = without_line_start_boms(text);
+    let text = stripped.as_deref().unwrap_or(text);
     let mut stream = Stream::default();
-    if let Err(err) = parse_from(text, &mut stream) {
+    let mut b = Builder {
+        stack: Vec::new(),
+        anchors: FxHashMap::default(),
+        anchor_names: FxHashMap::default(),
+        alias_budget: ALIAS_ALLOWANCE.saturating_add(text.len()),
+        nodes: 0,
+        node_budget,
+        skip_unread: detail == Detail::Analysis,
+        doc_start: Span::default(),
+        root: None,
+        duplicate_keys: Vec::new(),
+        complex_keys: None,
+        skip_depth: 0,
+        skip_start: Span::default(),
+        skipped_anchors: FxHashMap::default(),
+        skip_counts: Vec::new(),
+    };
+    if let Err(err) = build_documents(text, &mut b, &mut stream.documents) {
         stream.errors.push(err);
     }
+    stream.duplicate_keys = std::mem::take(&mut b.duplicate_keys);
+    stream.complex_keys = b.complex_keys;
     stream
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, start: Span, anchor: usize },
-    Map { entries: Vec<(Node, Node)>, pending_key: Option<Node>, start: Span, anchor: usize },
+    Seq {
+        items: Vec<Node>,
+        start: Span,
+        anchor: usize,
+        /// Nodes below this one, aliases counted at what they stand for.
+        count: usize,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        pending_key: Option<Node>,
+        start: Span,
+        anchor: usize,
+        count: usize,
+        /// Whether some key is a merge key `<<`.
+        merges: bool,
+    },
 }
 
 struct Builder {
     stack: Vec<Frame>,
-    anchors: Vec<(usize, Node)>,
+    /// Anchors of the current document by id, with the number of nodes each stands for.
+    anchors: FxHashMap<usize, (Node, usize)>,
+    /// Anchor names by id, for messages.
+    anchor_names: FxHashMap<usize, Box<str>>,
     alias_budget: usize,
+    /// Nodes built or repeated so far in the file, against `node_budget`.
+    nodes: usize,
+    node_budget: usize,
+    /// Whether the collections of `SKIPPED_KEYS` are left unbuilt.
+    skip_unread: bool,
     doc_start: Span,
     root: Option<Node>,
     duplicate_keys: Vec<(Span, String)>,
@@ -282,7 +406,7 @@ struct Builder {
     /// Anchors defined inside skipped collections, with the number of nodes each stands for
     /// (an alias to one reads as null, but still costs its expansion against the alias budget,
     /// so that a bomb under a skipped key is reported like any other).
-    skipped_anchors: Vec<(usize, usize)>,
+    skipped_anchors: FxHashMap<usize, usize>,
     /// Node counts of the open skipped collections, innermost last, with their anchors.
     skip_counts: Vec<(usize, usize)>,
 }
@@ -313,6 +437,15 @@ const SKIPPED_KEYS: [&str; 19] = [
     "managedFields",
 ];
 
+/// Whether a key is go-yaml's merge key: `<<` written plain (a quoted `"<<"` is an ordinary key).
+fn is_merge_key(key: &Node) -> bool {
+    matches!(&key.value, Value::Scalar(k) if k.plain && &*k.text == "<<")
+}
+
+/// Mappings up to this size look for repeated keys by comparing with each earlier key; larger
+/// ones through a hash set, so that a mapping of 150,000 keys costs 150,000 lookups.
+const LINEAR_KEY_CHECK: usize = 16;
+
 impl Builder {
     fn add_skipped(&mut self, n: usize) {
         if let Some(top) = self.skip_counts.last_mut() {
@@ -320,8 +453,30 @@ impl Builder {
         }
     }
 
+    /// Counts `n` more nodes against the file's budget.
+    fn charge(&mut self, n: usize, at: Pos) -> Result<(), YamlError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.node_budget {
+            return Err(YamlError::NodeBudget { limit: self.node_budget, at });
+        }
+        Ok(())
+    }
+
+    /// Counts `n` repeated nodes (an alias, a merge) against the alias budget and the node budget.
+    fn charge_alias(&mut self, id: usize, n: usize, at: Pos) -> Result<(), YamlError> {
+        if n > self.alias_budget {
+            let alias = self.anchor_names.get(&id).map_or_else(|| id.to_string(), |name| name.to_string());
+            return Err(YamlError::AliasBudget { alias, limit: ALIAS_ALLOWANCE, at });
+        }
+        self.alias_budget -= n;
+        self.charge(n, at)
+    }
+
     /// Whether the collection starting now is the value of a skipped key.
     fn starts_skipped_value(&self) -> bool {
+        if !self.skip_unread {
+            return false;
+        }
         match self.stack.last() {
             Some(Frame::Map { pending_key: Some(key), .. }) => {
                 matches!(&key.value, Value::Scalar(k) if SKIPPED_KEYS.contains(&&*k.text))
@@ -330,27 +485,45 @@ impl Builder {
         }
     }
 
-    fn push_value(&mut self, node: Node) {
+    /// Adds a finished node, which stands for `count` nodes, to the collection being built.
+    fn push_value(&mut self, node: Node, count: usize) {
         match self.stack.last_mut() {
             None => self.root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
-                None => *pending_key = Some(node),
-                Some(key) => entries.push((key, node)),
-            },
+            Some(Frame::Seq { items, count: total, .. }) => {
+                items.push(node);
+                *total = total.saturating_add(count);
+            }
+            Some(Frame::Map { entries, pending_key, count: total, merges, .. }) => {
+                *total = total.saturating_add(count);
+                match pending_key.take() {
+                    None => {
+                        *merges |= is_merge_key(&node);
+                        *pending_key = Some(node);
+                    }
+                    Some(key) => entries.push((key, node)),
+                }
+            }
         }
     }
 
     /// Records repeated keys, and keys that are themselves collections (at the mapping that holds
     /// them: for `replicas: {{ .Values.replicas }}`, the outer `{`).
     fn check_keys(&mut self, entries: &[(Node, Node)], map_start: Span) {
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        let hashed = entries.len() > LINEAR_KEY_CHECK;
         for (i, (key, _)) in entries.iter().enumerate() {
             match &key.value {
+                // Merge keys may repeat: each one merges.
+                Value::Scalar(_) if is_merge_key(key) => {}
                 Value::Scalar(k) => {
-                    if entries[..i]
-                        .iter()
-                        .any(|(other, _)| matches!(&other.value, Value::Scalar(o) if o.text == k.text))
-                    {
+                    let repeated = if hashed {
+                        !seen.insert(&k.text)
+                    } else {
+                        entries[..i]
+                            .iter()
+                            .any(|(other, _)| matches!(&other.value, Value::Scalar(o) if o.text == k.text))
+                    };
+                    if repeated {
                         self.duplicate_keys.push((key.span, k.text.to_string()));
                     }
                 }
@@ -361,72 +534,88 @@ impl Builder {
         }
     }
 
-    fn remember(&mut self, anchor: usize, node: &Node) {
+    fn remember(&mut self, anchor: usize, node: &Node, count: usize) {
         if anchor != 0 {
-            self.anchors.push((anchor, node.clone()));
+            self.anchors.insert(anchor, (node.clone(), count));
         }
     }
 }
 
-fn count_nodes(node: &Node) -> usize {
-    let mut count = 0;
-    let mut todo = vec![node];
-    while let Some(n) = todo.pop() {
-        count += 1;
-        match &n.value {
-            Value::Scalar(_) => {}
-            Value::Seq(items) => todo.extend(items.iter()),
-            Value::Map(entries) => {
-                for (k, v) in entries {
-                    todo.push(k);
-                    todo.push(v);
+/// The entries of a mapping with its merge keys applied, as go-yaml v2 applies them: entries in
+/// the order written, each setting its key (a later one replaces an earlier one's value in
+/// place), a merge key setting every key of its mapping, or of each mapping of its list from the
+/// last to the first (so that the first one wins).
+fn apply_merges(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, YamlError> {
+    let mut out: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
+    let mut index: FxHashMap<Box<str>, usize> = FxHashMap::default();
+    let mut set = |key: &Node, value: &Node, out: &mut Vec<(Node, Node)>| {
+        if let Value::Scalar(k) = &key.value {
+            if let Some(&i) = index.get(&k.text) {
+                out[i].1 = value.clone();
+                return;
+            }
+            index.insert(k.text.clone(), out.len());
+        }
+        out.push((key.clone(), value.clone()));
+    };
+    for (key, value) in &entries {
+        if !is_merge_key(key) {
+            set(key, value, &mut out);
+            continue;
+        }
+        let not_a_map = |n: &Node| YamlError::BadMerge { found: n.kind_name(), at: n.span.start };
+        match &value.value {
+            Value::Map(source) => source.iter().for_each(|(k, v)| set(k, v, &mut out)),
+            Value::Seq(sources) => {
+                if let Some(bad) = sources.iter().find(|s| s.as_map().is_none()) {
+                    return Err(not_a_map(bad));
+                }
+                for source in sources.iter().rev() {
+                    source.as_map().unwrap_or_default().iter().for_each(|(k, v)| set(k, v, &mut out));
                 }
             }
+            Value::Scalar(_) => return Err(not_a_map(value)),
         }
     }
-    count
+    Ok(out)
 }
 
-fn parse_from(text: &str, stream: &mut Stream) -> Result<(), YamlError> {
-    let mut b = Builder {
-        stack: Vec::new(),
-        anchors: Vec::new(),
-        alias_budget: ALIAS_ALLOWANCE + text.len(),
-        doc_start: Span::default(),
-        root: None,
-        duplicate_keys: Vec::new(),
-        complex_keys: None,
-        skip_depth: 0,
-        skip_start: Span::default(),
-        skipped_anchors: Vec::new(),
-        skip_counts: Vec::new(),
-    };
-    let result = build_documents(text, &mut b, &mut stream.documents);
-    stream.duplicate_keys = std::mem::take(&mut b.duplicate_keys);
-    stream.complex_keys = b.complex_keys;
-    result
+fn libyaml_options() -> Options {
+    let mut options = Options::default();
+    // libyaml reads a byte-order mark inside a document as content, and a block scalar that ends
+    // the file without a line break without adding one.
+    options.bom_inside_document_as_content = true;
+    options.block_scalar_eof_without_line_feed = true;
+    // Nesting is bounded in the scanner, before any event.
+    options.flow_nesting_limit = MAX_DEPTH;
+    options.block_nesting_limit = MAX_DEPTH;
+    // Names, for the messages about aliases.
+    options.emit_anchor_events = true;
+    options.emit_unresolved_aliases = true;
+    options
 }
 
 fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Result<(), YamlError> {
-    let mut parser = Parser::new_from_str(text);
-    let syntax = |e: saphyr_parser::ScanError| {
-        let at = Pos { line: clamp_u32(e.marker().line()), col: clamp_u32(e.marker().col()).saturating_add(1) };
-        // The scanner bounds flow nesting itself; say it in the same words as block nesting.
-        if e.info().contains("recursion limit") {
+    let parser = Parser::new_from_str_with_options(text, libyaml_options());
+    let syntax = |e: granit_parser::ScanError| {
+        let at = pos_from_marker(e.marker());
+        let message = e.info();
+        // The scanner bounds nesting itself; say it in the same words as the builder.
+        if message.contains("recursion limit") || message.contains("nesting limit") {
             return YamlError::TooDeep { limit: MAX_DEPTH, at };
         }
-        YamlError::Syntax { message: e.info().to_string(), at }
+        YamlError::Syntax { message, at }
     };
-    for item in &mut parser {
+    for item in parser {
         let (event, pspan) = item.map_err(syntax)?;
-        let span = span_from_parser(pspan);
+        let span = span_from_parser(&pspan);
         match event {
-            Event::StreamStart | Event::Nothing => {}
             Event::StreamEnd => return Ok(()),
-            Event::DocumentStart(_) => {
+            Event::DocumentStart(..) => {
                 b.doc_start = span;
                 b.root = None;
                 b.anchors.clear();
+                b.anchor_names.clear();
             }
             Event::DocumentEnd => {
                 let root = b.root.take();
@@ -436,11 +625,17 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
                 };
                 out.push(Document { root, span: doc_span });
             }
+            Event::Anchor(id, name) => {
+                b.anchor_names.insert(id, name.into());
+            }
+            Event::UnresolvedAlias(name) => {
+                return Err(YamlError::UnknownAlias { alias: name.into_owned(), at: span.start });
+            }
             Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) | Event::Alias(_)
                 if b.skip_depth > 0 =>
             {
                 match event {
-                    Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
                         if b.stack.len() + b.skip_depth >= MAX_DEPTH {
                             return Err(YamlError::TooDeep { limit: MAX_DEPTH, at: span.start });
                         }
@@ -449,16 +644,16 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
                     }
                     Event::Scalar(_, _, anchor, _) => {
                         if anchor != 0 {
-                            b.skipped_anchors.push((anchor, 1));
+                            b.skipped_anchors.insert(anchor, 1);
                         }
                         b.add_skipped(1);
                     }
                     Event::Alias(id) => {
-                        let cost = b.skipped_anchors.iter().rev().find(|(a, _)| *a == id).map_or(1, |(_, c)| *c);
-                        if cost > b.alias_budget {
-                            return Err(YamlError::AliasBudget { limit: ALIAS_ALLOWANCE, at: span.start });
-                        }
-                        b.alias_budget -= cost;
+                        let cost = match b.skipped_anchors.get(&id) {
+                            Some(&cost) => cost,
+                            None => b.anchors.get(&id).map_or(1, |(_, cost)| *cost),
+                        };
+                        b.charge_alias(id, cost, span.start)?;
                         b.add_skipped(cost);
                     }
                     _ => {}
@@ -468,75 +663,98 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
                 b.skip_depth -= 1;
                 let (anchor, count) = b.skip_counts.pop().unwrap_or_default();
                 if anchor != 0 {
-                    b.skipped_anchors.push((anchor, count + 1));
+                    b.skipped_anchors.insert(anchor, count.saturating_add(1));
                 }
-                b.add_skipped(count + 1);
+                b.add_skipped(count.saturating_add(1));
                 if b.skip_depth == 0 {
                     let null = Scalar { text: "".into(), plain: true };
                     let start = b.skip_start;
-                    b.push_value(Node { value: Value::Scalar(null), span: start.to(span) });
+                    b.charge(1, span.start)?;
+                    b.push_value(Node { value: Value::Scalar(null), span: start.to(span) }, 1);
                 }
             }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) if b.starts_skipped_value() => {
+            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) if b.starts_skipped_value() => {
                 b.skip_depth = 1;
                 b.skip_start = span;
                 b.skip_counts.push((anchor, 0));
             }
             Event::Scalar(text, style, anchor, tag) => {
-                let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                // An empty node (`a:`) arrives as a plain `~` with an empty span: kept as the
+                // empty plain scalar it was written as.
+                let empty = style == ScalarStyle::Plain && pspan.start.index() == pspan.end.index();
+                let text: Box<str> = if empty { "".into() } else { text.into() };
+                let tagged_str = tag.as_ref().is_some_and(|t| t.suffix() == "str");
                 let plain = style == ScalarStyle::Plain && !tagged_str;
-                let node = Node { value: Value::Scalar(Scalar { text: text.into_owned(), plain }), span };
-                b.remember(anchor, &node);
-                b.push_value(node);
+                b.charge(1, span.start)?;
+                let node = Node { value: Value::Scalar(Scalar { text, plain }), span };
+                b.remember(anchor, &node, 1);
+                b.push_value(node, 1);
             }
-            Event::SequenceStart(anchor, _) => {
+            Event::SequenceStart(_, anchor, _) => {
                 if b.stack.len() >= MAX_DEPTH {
                     return Err(YamlError::TooDeep { limit: MAX_DEPTH, at: span.start });
                 }
-                b.stack.push(Frame::Seq { items: Vec::new(), start: span, anchor });
+                b.charge(1, span.start)?;
+                b.stack.push(Frame::Seq { items: Vec::new(), start: span, anchor, count: 0 });
             }
-            Event::MappingStart(anchor, _) => {
+            Event::MappingStart(_, anchor, _) => {
                 if b.stack.len() >= MAX_DEPTH {
                     return Err(YamlError::TooDeep { limit: MAX_DEPTH, at: span.start });
                 }
-                b.stack.push(Frame::Map { entries: Vec::new(), pending_key: None, start: span, anchor });
+                b.charge(1, span.start)?;
+                b.stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    pending_key: None,
+                    start: span,
+                    anchor,
+                    count: 0,
+                    merges: false,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let node = match b.stack.pop() {
-                    Some(Frame::Seq { items, start, anchor }) => {
+                let (node, count) = match b.stack.pop() {
+                    Some(Frame::Seq { items, start, anchor, count }) => {
                         let end = items.last().map_or(span, |n| n.span);
-                        let node = Node { value: Value::Seq(items), span: start.to(end) };
-                        b.remember(anchor, &node);
-                        node
+                        let node = Node { value: Value::Seq(Arc::new(items)), span: start.to(end) };
+                        let count = count.saturating_add(1);
+                        b.remember(anchor, &node, count);
+                        (node, count)
                     }
-                    Some(Frame::Map { entries, start, anchor, .. }) => {
+                    Some(Frame::Map { entries, start, anchor, count, merges, .. }) => {
                         b.check_keys(&entries, start);
                         let end = entries.last().map_or(span, |(_, v)| v.span);
-                        let node = Node { value: Value::Map(entries), span: start.to(end) };
-                        b.remember(anchor, &node);
-                        node
+                        let count = count.saturating_add(1);
+                        // What a merge key brings in was counted as its value (an alias charged
+                        // at what it stands for): merged, it is still there once.
+                        let entries = if merges { apply_merges(entries)? } else { entries };
+                        let node = Node { value: Value::Map(Arc::new(entries)), span: start.to(end) };
+                        b.remember(anchor, &node, count);
+                        (node, count)
                     }
                     None => continue,
                 };
-                b.push_value(node);
+                b.push_value(node, count);
             }
             Event::Alias(id) => {
-                let Some(target) = b.anchors.iter().rev().find(|(a, _)| *a == id).map(|(_, n)| n) else {
-                    if b.skipped_anchors.iter().any(|(a, _)| *a == id) {
-                        b.push_value(Node { value: Value::Scalar(Scalar { text: "".into(), plain: true }), span });
+                let Some((target, cost)) = b.anchors.get(&id).map(|(n, c)| (n.clone(), *c)) else {
+                    if let Some(&cost) = b.skipped_anchors.get(&id) {
+                        b.charge_alias(id, cost, span.start)?;
+                        let null = Scalar { text: "".into(), plain: true };
+                        b.push_value(Node { value: Value::Scalar(null), span }, cost);
                         continue;
                     }
-                    return Err(YamlError::UnknownAlias { id, at: span.start });
+                    // The parser resolved the alias, so its anchor is defined: on a collection
+                    // still open.
+                    let alias = b.anchor_names.get(&id).map_or_else(|| id.to_string(), |n| n.to_string());
+                    return Err(YamlError::RecursiveAlias { alias, at: span.start });
                 };
-                let cost = count_nodes(target);
-                if cost > b.alias_budget {
-                    return Err(YamlError::AliasBudget { limit: ALIAS_ALLOWANCE, at: span.start });
-                }
-                b.alias_budget -= cost;
-                let mut node = target.clone();
+                b.charge_alias(id, cost, span.start)?;
+                let mut node = target;
                 node.span = span;
-                b.push_value(node);
+                b.push_value(node, cost);
             }
+            // StreamStart, and events that are opt-in (comments) or added in later versions.
+            _ => {}
         }
     }
     Ok(())
@@ -621,6 +839,146 @@ mod tests {
         let text = "[".repeat(100_000);
         let s = parse_stream(&text);
         assert!(matches!(s.errors.first(), Some(YamlError::TooDeep { .. })), "{:?}", s.errors);
+    }
+
+    #[test]
+    fn what_saphyr_refused_and_libyaml_reads_is_read() {
+        // A quoted scalar continued at column 0, and a flow list closed left of its key.
+        let n = one("a: 'one\ntwo'\nspec:\n  ports: [\n    x\n]\n");
+        assert_eq!(n.get("a").and_then(Node::as_str), Some("one two"));
+        assert_eq!(n.get("spec").and_then(|s| s.get("ports")).and_then(Node::as_seq).map(<[Node]>::len), Some(1));
+    }
+
+    #[test]
+    fn empty_values_stay_empty_plain_scalars() {
+        let n = one("a:\nb: [x, ]\n");
+        let a = n.get("a").and_then(Node::as_scalar).unwrap();
+        assert_eq!((&*a.text, a.plain), ("", true));
+        assert!(n.get("a").unwrap().is_null());
+    }
+
+    #[test]
+    fn a_block_scalar_at_the_end_of_the_file_gets_no_line_feed() {
+        assert_eq!(one("a: |\n  x").get("a").and_then(Node::as_str), Some("x"));
+    }
+
+    #[test]
+    fn aliases_share_the_anchored_subtree() {
+        let n = one("base: &l [1, 2, 3]\nother: *l\n");
+        let (Some(Value::Seq(a)), Some(Value::Seq(b))) =
+            (n.get("base").map(|v| &v.value), n.get("other").map(|v| &v.value))
+        else {
+            panic!("not lists");
+        };
+        assert!(Arc::ptr_eq(a, b));
+    }
+
+    #[test]
+    fn alias_messages_name_the_anchor() {
+        let s = parse_stream("a: *base\n");
+        assert_eq!(s.errors.first().map(ToString::to_string).as_deref(), Some("alias `*base` refers to no anchor"));
+        let mut text = String::from("a: &base [x, x, x, x, x, x, x, x, x, x]\nb: [");
+        text.push_str(&vec!["*base"; 40_000].join(", "));
+        text.push_str("]\n");
+        let s = parse_stream(&text);
+        match s.errors.first() {
+            Some(e @ YamlError::AliasBudget { at, .. }) => {
+                assert!(e.to_string().contains("`*base`"), "{e}");
+                assert_eq!(at.line, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_collection_that_contains_itself_is_refused_at_the_alias() {
+        let s = parse_stream("a: &r [1, *r]\n");
+        assert!(
+            matches!(s.errors.first(), Some(YamlError::RecursiveAlias { alias, at: Pos { line: 1, col: 11 } }) if alias == "r"),
+            "{:?}",
+            s.errors
+        );
+    }
+
+    #[test]
+    fn repeated_keys_are_found_in_small_and_large_mappings() {
+        let s = parse_stream("a: 1\nb: 2\na: 3\n");
+        assert_eq!(
+            s.duplicate_keys,
+            vec![(Span { start: Pos { line: 3, col: 1 }, end: Pos { line: 3, col: 2 } }, "a".into())]
+        );
+        let mut text: String = (0..1000).map(|i| format!("k{i}: v\n")).collect();
+        text.push_str("k500: again\n");
+        let s = parse_stream(&text);
+        assert_eq!(s.duplicate_keys.len(), 1);
+        assert_eq!(s.duplicate_keys[0].0.start.line, 1001);
+        // Merge keys may repeat.
+        assert!(parse_stream("a: &a {x: 1}\nb: &b {y: 1}\nc:\n  <<: *a\n  <<: *b\n").duplicate_keys.is_empty());
+    }
+
+    #[test]
+    fn merge_keys_apply_in_order_and_the_first_map_of_a_list_wins() {
+        let n = one("a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n  z: 3\nd:\n  x: 0\n  <<: *a\n");
+        let c = n.get("c").unwrap();
+        let texts = |m: &Node| -> Vec<(String, String)> {
+            m.as_map()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.as_scalar().unwrap().text.to_string(), v.as_scalar().unwrap().text.to_string()))
+                .collect()
+        };
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect()
+        };
+        assert_eq!(texts(c), pairs(&[("y", "1"), ("z", "3"), ("x", "1")]));
+        // go-yaml v2: a key before the merge is replaced by the merged value.
+        assert_eq!(texts(n.get("d").unwrap()), pairs(&[("x", "1"), ("y", "1")]));
+        // Merged entries keep the spans of where they are written.
+        assert_eq!(c.entry("x").unwrap().0.span.start.line, 1);
+        // A quoted `<<` is an ordinary key.
+        assert!(one("a: &a {x: 1}\nc:\n  '<<': *a\n").get("c").unwrap().get("<<").is_some());
+    }
+
+    #[test]
+    fn a_merge_of_something_else_than_mappings_is_an_error_at_it() {
+        let s = parse_stream("a: &a 1\nc:\n  <<: *a\n");
+        assert!(
+            matches!(s.errors.first(), Some(YamlError::BadMerge { at: Pos { line: 3, .. }, .. })),
+            "{:?}",
+            s.errors
+        );
+    }
+
+    #[test]
+    fn the_node_budget_refuses_the_file_where_it_runs_out() {
+        let s = parse_stream_limited("a: [1, 2, 3]\nb: [4, 5, 6]\n", Detail::Analysis, 6);
+        assert!(
+            matches!(s.errors.first(), Some(YamlError::NodeBudget { limit: 6, at: Pos { line: 2, col: 1 } })),
+            "{:?}",
+            s.errors
+        );
+        // Aliases count what they stand for.
+        let s = parse_stream_limited("a: &l [1, 2, 3]\nb: *l\n", Detail::Analysis, 8);
+        assert!(
+            matches!(s.errors.first(), Some(YamlError::NodeBudget { at: Pos { line: 2, .. }, .. })),
+            "{:?}",
+            s.errors
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_a_line_start_is_skipped_as_libyaml_skips_it() {
+        let s = parse_stream("a: 1\n---\n\u{feff}b: 2\n");
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        assert!(s.documents[1].root.as_ref().unwrap().get("b").is_some());
+    }
+
+    #[test]
+    fn skipped_collections_are_kept_when_everything_is_asked_for() {
+        let text = "env: [{name: a}]\n";
+        assert!(parse_stream(text).documents[0].root.as_ref().unwrap().get("env").unwrap().is_null());
+        let all = parse_stream_with(text, Detail::Everything);
+        assert!(all.documents[0].root.as_ref().unwrap().get("env").unwrap().as_seq().is_some());
     }
 
     #[test]

@@ -381,8 +381,9 @@ fn load_one(
             return outcome;
         }
         Classified::Unreadable(reason) => {
+            let location = load::unreadable_location(file, &reason);
             let kind = FileProblem::Unreadable(reason);
-            outcome.problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
+            outcome.problems.push(InputProblem { kind: ProblemKind::File(kind), location });
             return outcome;
         }
         Classified::Template { text, directive } => {

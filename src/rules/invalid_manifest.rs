@@ -48,7 +48,7 @@ fn unreadable_message(reason: &Unreadable) -> String {
             format!("file is {size} bytes, over the {limit}-byte limit; not analysed (raise it with --max-file-size)")
         }
         Unreadable::Binary { offset } => format!("binary file (NUL byte at offset {offset}); not analysed"),
-        Unreadable::NotUtf8 { at } => format!("file is not valid UTF-8 (byte {at}); not analysed"),
+        Unreadable::NotUtf8 { at, .. } => format!("file is not valid UTF-8 (byte {at}); not analysed"),
         Unreadable::NotInRevision { revision } => format!("not in revision `{revision}`"),
         Unreadable::LinkLoop { ancestor } => format!("symbolic link loop back to `{ancestor}`; not followed"),
     }
