@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::load::classify::{self, Classified, Doc, FileProblem};
 use crate::load::{self, stamp, Discovery, Files, SourceFile, Stamp, WalkOptions};
 use crate::model::problem::{InputProblem, ProblemKind, Repeat};
-use crate::model::{extract_document, Model, Object};
+use crate::model::{extract_document, FileRank, Model, Object};
 use crate::span::{FileId, Location};
 
 #[derive(Clone, Debug)]
@@ -129,8 +129,28 @@ fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: us
         let kind = FileProblem::Unreadable(reason.clone());
         loaded.problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
     }
-    (loaded.model, loaded.repeats) = Model::from_objects(objects);
+    let ranks = file_ranks(&discovery.files);
+    (loaded.model, loaded.repeats) = Model::from_objects(objects, &ranks);
     loaded
+}
+
+/// Each file's rank for choosing the analysed copy of a repeated object, judged on its path below
+/// the folder all the files share, so that neither the working directory nor where the
+/// repository lies on the disk counts.
+fn file_ranks(files: &[PathBuf]) -> Vec<FileRank> {
+    let mut shared: Option<Vec<std::path::Component>> = None;
+    for file in files {
+        let folders: Vec<_> = file.parent().map(|p| p.components().collect()).unwrap_or_default();
+        shared = Some(match shared {
+            None => folders,
+            Some(prefix) => prefix.into_iter().zip(folders).take_while(|(a, b)| a == b).map(|(a, _)| a).collect(),
+        });
+    }
+    let shared: PathBuf = shared.unwrap_or_default().into_iter().collect();
+    files
+        .iter()
+        .map(|f| FileRank::of_path(&f.strip_prefix(&shared).unwrap_or(f).to_string_lossy()))
+        .collect()
 }
 
 /// Repeated analyses of the same paths (`check --watch`) that re-read only the files that changed.

@@ -445,12 +445,16 @@ fn read_ingress(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Ingress {
         .filter(|n| !n.is_null())
         .and_then(|n| read_backend(r, n, legacy, &format!("spec.{default_key}")));
     let mut paths = Vec::new();
+    let mut rule_hosts = Vec::new();
     for rule in r.seq(get("rules"), "spec.rules") {
         let Some(rule) = r.map(Some(rule), "spec.rules") else {
             continue;
         };
-        let host = r.string(rule.get("host"), "spec.rules.host").map(Into::into);
+        let host: Option<Box<str>> = r.string(rule.get("host"), "spec.rules.host").map(Into::into);
         let host_span = rule.get("host").map(|h| h.span);
+        if let (Some(h), Some(span)) = (&host, host_span) {
+            rule_hosts.push((h.clone(), span));
+        }
         let http = r.map(rule.get("http"), "spec.rules.http");
         for p in r.seq(http.and_then(|h| h.get("paths")), "spec.rules.http.paths") {
             let Some(p) = r.map(Some(p), "spec.rules.http.paths") else {
@@ -482,6 +486,7 @@ fn read_ingress(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Ingress {
         class_annotation,
         default_backend,
         paths,
+        rule_hosts,
         tls_hosts,
         tls_all_hosts,
         tls_span: tls_node.filter(|_| !tls_entries.is_empty()).map(|n| n.span),

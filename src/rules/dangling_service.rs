@@ -27,7 +27,7 @@ fn is_controller_label(key: &str) -> bool {
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let by_namespace = workloads_by_namespace(cx.model);
-    for service in &cx.model.services {
+    for service in cx.model.declared_services() {
         if service.service_type == ServiceType::ExternalName {
             continue;
         }

@@ -8,7 +8,7 @@ use crate::finding::Finding;
 use crate::model::ServiceType;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for service in &cx.model.services {
+    for service in cx.model.declared_services() {
         if service.service_type != ServiceType::LoadBalancer
             || service.is_internal_load_balancer()
             || service.restricts_sources()
