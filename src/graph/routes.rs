@@ -23,7 +23,7 @@ use super::ClassId;
 use crate::model::annotations;
 use crate::model::net::{parse_cidr, IpRange, PortRef};
 use crate::model::selector::Labels;
-use crate::model::{Meta, Model, Object, Service, ServicePort, ServicePortRef, ServiceType};
+use crate::model::{is_placeholder_value, Meta, Model, Object, Service, ServicePort, ServicePortRef, ServiceType};
 use crate::profile::controllers::{self, Controller};
 use crate::profile::Profile;
 use crate::span::{FileId, Location, Span};
@@ -128,6 +128,9 @@ pub enum Guard {
     SourceRanges(Vec<IpRange>),
     /// The controller admits only the clients of this allowlist annotation, as written.
     ControllerAllowlist(Box<str>),
+    /// The client ranges are a placeholder filled at deploy time, as written: whether the entry
+    /// is restricted cannot be judged.
+    Placeholder(Box<str>),
 }
 
 /// What requests an Ingress rule matches: a host, a path, both, or every request.
@@ -298,7 +301,10 @@ fn service_entries(model: &Model, profile: &Profile, entries: &mut Vec<Entry>) {
                 .any(|r| internet.iter().any(|i| i.family == r.family && i.first <= r.last && r.first <= i.last));
         if service.service_type == ServiceType::LoadBalancer && !service.is_internal_load_balancer() && !private_clients
         {
-            let guard = (!ranges.is_empty()).then(|| Guard::SourceRanges(ranges.clone()));
+            let guard = match service.source_ranges_placeholder() {
+                Some(text) if ranges.is_empty() => Some(Guard::Placeholder(text.into())),
+                _ => (!ranges.is_empty()).then(|| Guard::SourceRanges(ranges.clone())),
+            };
             // Source ranges are client addresses: the pod sees them only with `Local`.
             let source = match (service.external_traffic_policy_local, ranges.is_empty()) {
                 (true, true) => Source::Addresses(internet.clone()),
@@ -445,16 +451,21 @@ fn ingress_entries(
             };
             // TLS, or a client allowlist the controller enforces: the ingress-nginx annotations,
             // which nginx-based controllers (ingress-nginx, AKS application routing, and perhaps an
-            // unknown one) read and Application Gateway ignores.
+            // unknown one) read and Application Gateway ignores; the inbound CIDRs of an AWS
+            // Application Load Balancer, which only its controller reads.
             let allowlist = annotations::NGINX_ALLOWLIST
                 .iter()
                 .find_map(|a| ingress.meta.annotations.get(*a))
                 .filter(|_| !external)
+                .or_else(|| ingress.meta.annotations.get(annotations::ALB_INBOUND_CIDRS))
                 .filter(|v| {
                     !v.trim().is_empty() && !v.split(',').any(|r| parse_cidr(r.trim()).is_ok_and(|r| r.is_whole()))
                 });
             let guard = match (model.serves_tls(ingress, host), allowlist) {
                 (true, _) => Some(Guard::Tls),
+                (false, Some(ranges)) if ranges.split(',').any(|r| is_placeholder_value(r.trim())) => {
+                    Some(Guard::Placeholder(Box::from(&**ranges)))
+                }
                 (false, Some(ranges)) => Some(Guard::ControllerAllowlist(Box::from(&**ranges))),
                 (false, None) => None,
             };

@@ -179,6 +179,8 @@ pub struct Service {
     pub selector: Option<(Labels, Span)>,
     pub ports: Vec<ServicePort>,
     pub load_balancer_source_ranges: Vec<(IpRange, Span)>,
+    /// Entries of `loadBalancerSourceRanges` that are placeholders filled at deploy time.
+    pub source_range_placeholders: Vec<(Box<str>, Span)>,
     pub external_traffic_policy_local: bool,
     pub external_ips: Vec<(Box<str>, Span)>,
     pub allocate_load_balancer_node_ports: bool,
@@ -247,6 +249,17 @@ impl Service {
     /// Whether the load balancer admits only some client addresses.
     pub(crate) fn restricts_sources(&self) -> bool {
         !self.client_ranges().is_empty()
+    }
+
+    /// The first client range that is a placeholder filled at deploy time (in
+    /// `loadBalancerSourceRanges`, else in the source-ranges annotation), as written: the ranges
+    /// the load balancer admits cannot be judged.
+    pub(crate) fn source_ranges_placeholder(&self) -> Option<&str> {
+        if let Some((text, _)) = self.source_range_placeholders.first() {
+            return Some(text);
+        }
+        let annotation = self.meta.annotations.get(SOURCE_RANGES_ANNOTATION)?;
+        annotation.split(',').map(str::trim).find(|r| is_placeholder_value(r)).map(|_| &**annotation)
     }
 }
 

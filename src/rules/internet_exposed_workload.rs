@@ -19,7 +19,7 @@ use super::ids::InternetExposedWorkload;
 use super::Rule;
 use super::words::{guard_words, object_words, request_words, seen_source_words};
 use crate::finding::{Finding, Level, Related};
-use crate::graph::routes::{Entry, EntryKind};
+use crate::graph::routes::{Entry, EntryKind, Guard};
 use crate::graph::{ClassId, Conns, PeerId, Source};
 use crate::model::net::{Family, IpRange};
 use crate::model::{Direction, Model};
@@ -81,7 +81,10 @@ fn judge_all(cx: &Context) -> Vec<Judged> {
         // Selected by a policy whose rule admits every source on every port (`ingress: [{}]`):
         // isolated in name only, as `workload-not-isolated` says too.
         let open_by_policy = isolated && classes.iter().any(|(c, _)| graph.admits_everything(*c, Direction::Ingress));
-        let (level, why) = if !isolated {
+        let (level, why) = if let Some(Guard::Placeholder(text)) = &entry.guard {
+            // Filled at deploy time: the entry may admit a few clients or every address.
+            (Level::Note, format!("its source ranges are a placeholder (`{text}`) filled at deploy time: cannot be judged"))
+        } else if !isolated {
             let reason = if !graph.profile.dataplane.enforces() {
                 format!("{} enforces no NetworkPolicy", graph.profile.describe())
             } else if classes.iter().any(|(c, _)| graph.classes[c.index()].windows) && !graph.profile.windows_enforced {
