@@ -313,7 +313,7 @@ impl Session {
             updates.push((path.clone(), id, now, old_keys, distinct, new));
         }
         // Within one batch, two files must not gain the same object, nor one gain what another
-        // drops (the first declaration would change): the model is rebuilt then.
+        // drops (the analysed declaration would change): the model is rebuilt then.
         let mut gained: HashSet<&(String, String, String)> = HashSet::new();
         for (_, _, _, old_keys, new_keys, _) in &updates {
             for key in new_keys.iter().filter(|k| !old_keys.contains(*k)) {

@@ -60,7 +60,7 @@ fn finding(model: &Model, fact: &UnresolvedBackend) -> Finding {
             );
             // The Service declaration judged (the one of the backend's own file, when there is one).
             match fact.service_at {
-                Some(at) => finding.with_related(at, format!("Service `{service}`, the declaration used")),
+                Some(at) => finding.with_related(at, format!("Service `{service}` declared here")),
                 None => finding,
             }
             .with_key(meta.key(), "backend.port", format!("{service}:{port}"))

@@ -204,7 +204,9 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             level,
             entry.at,
             format!(
-                "`{peer_name}` is reachable from the internet through {} on {admitted}: {why}",
+                "`{peer_name}` {} from the internet through {} on {admitted}: {why}",
+                // Placeholder source ranges: reachable or not depends on the value.
+                if matches!(entry.guard, Some(Guard::Placeholder(_))) { "may be reachable" } else { "is reachable" },
                 entry_words(entry, model)
             ),
         )
