@@ -860,7 +860,115 @@ fn is_custom_resource(api_version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::net::{PortRef, Protocol};
-    use super::{tls_pattern_covers, PolicyPort, PolicyRule};
+    use super::{is_placeholder_value, tls_pattern_covers, FileRank, Model, Object, PolicyPort, PolicyRule};
+    use crate::load::classify::{documents, Doc};
+    use crate::span::FileId;
+
+    /// The objects of one file's text.
+    fn objects(file: FileId, text: &str) -> Vec<Object> {
+        let stream = crate::load::yaml::parse_stream(text);
+        let interner = super::Interner::default();
+        let mut problems = Vec::new();
+        let mut out = Vec::new();
+        for doc in documents(&stream) {
+            if let Doc::Object(root) = doc {
+                out.extend(super::extract_document(file, root, "default", &interner, &mut problems));
+            }
+        }
+        out
+    }
+
+    fn service(name: &str, selector: &str) -> String {
+        format!("apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  selector: {{app: {selector}}}\n  ports: [{{port: 80}}]\n")
+    }
+
+    #[test]
+    fn folders_set_aside_and_depth_rank_files() {
+        let rank = |p: &str| FileRank::of_path(p);
+        assert!(rank("deploy/web.yaml") < rank("examples/web.yaml"));
+        assert!(rank("web.yaml") < rank("deploy/web.yaml"));
+        assert!(rank("deploy/prod/web.yaml") < rank("old-manifests/web.yaml"));
+        assert!(rank("a/b/web.yaml") < rank("e2e_tests/web.yaml"));
+        // Words of a folder's name count, not parts of words, nor the file's own name.
+        assert_eq!(rank("contest/web.yaml"), rank("deploy/web.yaml"));
+        assert_eq!(rank("deploy/web-test.yaml"), rank("deploy/web.yaml"));
+    }
+
+    #[test]
+    fn the_most_canonical_declaration_is_analysed_and_the_others_are_copies() {
+        // Path order: a copy under a backup folder, a deeper copy, then the canonical one.
+        let files = vec![
+            objects(0, &service("web", "from-backup")),
+            objects(1, &service("web", "from-deep")),
+            objects(2, &service("web", "canonical")),
+        ];
+        let ranks = [FileRank::of_path("backup/web.yaml"), FileRank::of_path("a/b/web.yaml"), FileRank::of_path("a/web.yaml")];
+        let (model, repeats) = Model::from_objects(files, &ranks);
+        assert_eq!(model.services.len(), 1);
+        let kept = &model.services[0];
+        assert_eq!(kept.meta.file, 2);
+        assert_eq!(kept.selector.as_ref().and_then(|(l, _)| l.get("app")), Some("canonical"));
+        assert_eq!(model.copies.len(), 2);
+        assert_eq!(model.declared_services().count(), 3);
+        // One repeat per file holding a copy, each pointing at the analysed declaration.
+        assert_eq!(repeats.iter().map(|r| r.file).collect::<Vec<_>>(), vec![0, 1]);
+        assert!(repeats.iter().all(|r| r.objects[0].kept == kept.meta.location()));
+    }
+
+    #[test]
+    fn equal_ranks_keep_path_order() {
+        let files = vec![objects(0, &service("web", "first")), objects(1, &service("web", "second"))];
+        let ranks = [FileRank::of_path("a/web.yaml"), FileRank::of_path("b/web.yaml")];
+        let (model, repeats) = Model::from_objects(files, &ranks);
+        assert_eq!(model.services[0].meta.file, 0);
+        assert_eq!(repeats.len(), 1);
+        assert_eq!(repeats[0].file, 1);
+    }
+
+    #[test]
+    fn placeholders_filled_at_deploy_time() {
+        for text in ["$INBOUND_CIDRS", "${MY_IP}/32", "<your-cidr>", "got.<DOMAIN>", "{{ .Values.cidr }}", "$_X"] {
+            assert!(is_placeholder_value(text), "{text}");
+        }
+        for text in ["10.0.0.0/8", "shop.example.com", "a < b", "$", "$1", "price: 5$"] {
+            assert!(!is_placeholder_value(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_minion_is_served_under_its_masters_tls() {
+        let text = "\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: master, namespace: shop, annotations: {nginx.org/mergeable-ingress-type: master}}
+spec:
+  tls: [{hosts: [cafe.example.com], secretName: s}]
+  rules: [{host: cafe.example.com}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: minion, namespace: shop, annotations: {nginx.org/mergeable-ingress-type: minion}}
+spec:
+  rules:
+    - host: cafe.example.com
+      http: {paths: [{path: /tea, pathType: Prefix, backend: {service: {name: tea, port: {number: 80}}}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: orphan, namespace: shop, annotations: {nginx.org/mergeable-ingress-type: minion}}
+spec:
+  rules:
+    - host: other.example.com
+      http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: tea, port: {number: 80}}}}]}
+";
+        let (model, _) = Model::from_objects(vec![objects(0, text)], &[FileRank::default()]);
+        let [master, minion, orphan] = [0, 1, 2].map(|i| &model.ingresses[i]);
+        assert!(!minion.tls_covers(Some("cafe.example.com")));
+        assert!(model.serves_tls(minion, Some("cafe.example.com")));
+        assert_eq!(model.minions_of(master, "cafe.example.com").len(), 1);
+        // Without a master in the repository, a minion is judged on its own.
+        assert!(!model.serves_tls(orphan, Some("other.example.com")));
+    }
 
     #[test]
     fn rule_ports_in_words() {
