@@ -357,10 +357,11 @@ impl Backends<'_> {
     /// name at the backend's port): its backends resolve, to nothing of the graph.
     fn resolve(&self, meta: &Meta, service: &str, choice: PortChoice) -> Result<Option<(usize, Vec<usize>)>, Missing> {
         let analysed = self.services.get(&(&*meta.namespace, service)).copied();
-        let same_file = self.copies.get(&(&*meta.namespace, service, meta.file)).and_then(|&ci| match &self.model.copies[ci] {
-            Object::Service(s) => Some(s),
-            _ => None,
-        });
+        let same_file =
+            self.copies.get(&(&*meta.namespace, service, meta.file)).and_then(|&ci| match &self.model.copies[ci] {
+                Object::Service(s) => Some(s),
+                _ => None,
+            });
         let used = match (analysed, same_file) {
             (Some(si), _) if self.model.services[si].meta.file == meta.file => &self.model.services[si],
             (_, Some(copy)) => copy,
@@ -375,15 +376,19 @@ impl Backends<'_> {
         }
         let Some(si) = analysed else { return Ok(None) };
         let ports = choice.ports_of(&self.model.services[si]);
-        Ok((!ports.is_empty() && self.model.services[si].service_type != ServiceType::ExternalName).then_some((si, ports)))
+        Ok((!ports.is_empty() && self.model.services[si].service_type != ServiceType::ExternalName)
+            .then_some((si, ports)))
     }
 }
+
+/// A backend as written: the Service it names, where, and the ports it picks.
+type NamedBackend<'m> = (&'m Box<str>, Span, PortChoice);
 
 /// The backends of Ingresses and Routes that repeat an analysed one: they open no way in (the
 /// graph uses one declaration), but a backend that leads nowhere is reported at its own copy.
 fn copied_backends(backends: &Backends, unresolved: &mut Vec<UnresolvedBackend>) {
     for (ci, copy) in backends.model.copies.iter().enumerate() {
-        let (opener, meta, named): (Opener, &Meta, Vec<(&Box<str>, Span, PortChoice)>) = match copy {
+        let (opener, meta, named): (Opener, &Meta, Vec<NamedBackend>) = match copy {
             Object::Ingress(ingress) => (
                 Opener::IngressCopy(ci),
                 &ingress.meta,
@@ -397,13 +402,23 @@ fn copied_backends(backends: &Backends, unresolved: &mut Vec<UnresolvedBackend>)
             Object::Route(route) => (
                 Opener::RouteCopy(ci),
                 &route.meta,
-                route.services.iter().map(|(s, span)| (s, *span, PortChoice::of_route(route.target_port.as_ref()))).collect(),
+                route
+                    .services
+                    .iter()
+                    .map(|(s, span)| (s, *span, PortChoice::of_route(route.target_port.as_ref())))
+                    .collect(),
             ),
             _ => continue,
         };
         for (service, span, choice) in named {
             if let Err((missing, service_at)) = backends.resolve(meta, service, choice) {
-                unresolved.push(UnresolvedBackend { opener, service: service.clone(), missing, at: meta.at(span), service_at });
+                unresolved.push(UnresolvedBackend {
+                    opener,
+                    service: service.clone(),
+                    missing,
+                    at: meta.at(span),
+                    service_at,
+                });
             }
         }
     }

@@ -147,10 +147,7 @@ fn file_ranks(files: &[PathBuf]) -> Vec<FileRank> {
         });
     }
     let shared: PathBuf = shared.unwrap_or_default().into_iter().collect();
-    files
-        .iter()
-        .map(|f| FileRank::of_path(&f.strip_prefix(&shared).unwrap_or(f).to_string_lossy()))
-        .collect()
+    files.iter().map(|f| FileRank::of_path(&f.strip_prefix(&shared).unwrap_or(f).to_string_lossy())).collect()
 }
 
 /// Repeated analyses of the same paths (`check --watch`) that re-read only the files that changed.

@@ -607,8 +607,27 @@ pub(crate) struct FileRank {
 
 /// Words of a folder name that set its files aside from what is deployed.
 const ASIDE_WORDS: [&str; 22] = [
-    "test", "tests", "testdata", "testing", "e2e", "fixture", "fixtures", "example", "examples", "sample",
-    "samples", "demo", "demos", "backup", "backups", "bak", "old", "deprecated", "archive", "archived", "legacy",
+    "test",
+    "tests",
+    "testdata",
+    "testing",
+    "e2e",
+    "fixture",
+    "fixtures",
+    "example",
+    "examples",
+    "sample",
+    "samples",
+    "demo",
+    "demos",
+    "backup",
+    "backups",
+    "bak",
+    "old",
+    "deprecated",
+    "archive",
+    "archived",
+    "legacy",
     "tmp",
 ];
 
@@ -633,9 +652,9 @@ impl FileRank {
 /// documentation's kind (`<your-cidr>`, `got.<DOMAIN>`). For the values whose meaning kubereach
 /// judges (source ranges, CIDRs, hosts), never for free text.
 pub(crate) fn is_placeholder_value(text: &str) -> bool {
-    let envsubst = text.match_indices('$').any(|(i, _)| {
-        text[i + 1..].chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '{')
-    });
+    let envsubst = text
+        .match_indices('$')
+        .any(|(i, _)| text[i + 1..].chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '{'));
     let fill_in = text.find('<').is_some_and(|open| text[open + 1..].find('>').is_some_and(|close| close > 0));
     crate::load::classify::is_placeholder(text) || envsubst || fill_in
 }
@@ -668,10 +687,15 @@ impl Model {
         // For each (kind, namespace, name): the declaration analysed, as (rank, position in path
         // order), with where it is; and whether the object is declared more than once.
         let mut chosen: FxHashMap<ObjectKey, ((FileRank, usize), Location, bool)> = FxHashMap::default();
-        for (position, object) in per_file.iter().enumerate().flat_map(|(fi, objects)| {
-            let rank = ranks.get(fi).copied().unwrap_or_default();
-            objects.iter().map(move |o| (rank, o))
-        }).enumerate() {
+        for (position, object) in per_file
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, objects)| {
+                let rank = ranks.get(fi).copied().unwrap_or_default();
+                objects.iter().map(move |o| (rank, o))
+            })
+            .enumerate()
+        {
             let (rank, object) = object;
             let order = (rank, position);
             match chosen.entry(key_of(object)) {
@@ -902,7 +926,8 @@ mod tests {
             objects(1, &service("web", "from-deep")),
             objects(2, &service("web", "canonical")),
         ];
-        let ranks = [FileRank::of_path("backup/web.yaml"), FileRank::of_path("a/b/web.yaml"), FileRank::of_path("a/web.yaml")];
+        let ranks =
+            [FileRank::of_path("backup/web.yaml"), FileRank::of_path("a/b/web.yaml"), FileRank::of_path("a/web.yaml")];
         let (model, repeats) = Model::from_objects(files, &ranks);
         assert_eq!(model.services.len(), 1);
         let kept = &model.services[0];

@@ -48,6 +48,9 @@ struct Judged {
     isolated: bool,
     level: Level,
     why: String,
+    /// Why nothing filters the traffic at the pods, when nothing does (`why` but for an entry
+    /// whose source ranges are a placeholder).
+    unfiltered: String,
 }
 
 /// Every way in from the internet that some pods admit, per workload, judged.
@@ -81,10 +84,7 @@ fn judge_all(cx: &Context) -> Vec<Judged> {
         // Selected by a policy whose rule admits every source on every port (`ingress: [{}]`):
         // isolated in name only, as `workload-not-isolated` says too.
         let open_by_policy = isolated && classes.iter().any(|(c, _)| graph.admits_everything(*c, Direction::Ingress));
-        let (level, why) = if let Some(Guard::Placeholder(text)) = &entry.guard {
-            // Filled at deploy time: the entry may admit a few clients or every address.
-            (Level::Note, format!("its source ranges are a placeholder (`{text}`) filled at deploy time: cannot be judged"))
-        } else if !isolated {
+        let (level, why) = if !isolated {
             let reason = if !graph.profile.dataplane.enforces() {
                 format!("{} enforces no NetworkPolicy", graph.profile.describe())
             } else if classes.iter().any(|(c, _)| graph.classes[c.index()].windows) && !graph.profile.windows_enforced {
@@ -103,7 +103,16 @@ fn judge_all(cx: &Context) -> Vec<Judged> {
                 "its policies admit it, and the entry is neither TLS-terminated nor source-restricted".to_string(),
             )
         };
-        out.push(Judged { entry: ei, peer, classes, admitted, isolated, level, why });
+        // Source ranges filled at deploy time: the entry may admit a few clients or every address.
+        let unfiltered = why.clone();
+        let (level, why) = match &entry.guard {
+            Some(Guard::Placeholder(text)) => (
+                Level::Note,
+                format!("its source ranges are a placeholder (`{text}`) filled at deploy time: cannot be judged"),
+            ),
+            _ => (level, why),
+        };
+        out.push(Judged { entry: ei, peer, classes, admitted, isolated, level, why, unfiltered });
     }
     out
 }
@@ -128,7 +137,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (xi, x) in graph.exposures.iter().enumerate() {
         exposure_of.insert((x.entry, x.class), xi);
     }
-    for Judged { entry: ei, peer, classes, admitted, isolated, level, why } in judge_all(cx) {
+    for Judged { entry: ei, peer, classes, admitted, isolated, level, why, unfiltered } in judge_all(cx) {
         let entry = &graph.entries[ei];
         let peer_name = &graph.peers[peer.index()].name;
         let verdicts: Vec<_> = classes
@@ -196,7 +205,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             } else {
                 path.push(Related {
                     location: w.meta.location(),
-                    message: format!("nothing filters traffic to {} `{}`: {why}", w.meta.kind, w.meta.name),
+                    message: format!("nothing filters traffic to {} `{}`: {unfiltered}", w.meta.kind, w.meta.name),
                 });
             }
         }
