@@ -990,10 +990,11 @@ spec:
       containers: [{name: c, image: x, ports: [{containerPort: 9100}]}]
 ",
     );
-    // A repeat of svc00 with other labels (the first in path order wins), and a broken file.
+    // A repeat of svc00 with other labels (as deep as the first, which wins by path order), and a
+    // broken file.
     write(
         dir,
-        "zz-repeat.yaml",
+        "zz/repeat.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: svc00, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: other}}\n",
     );
     write(dir, "zz-broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: broken: yes\n");

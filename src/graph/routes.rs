@@ -23,10 +23,10 @@ use super::ClassId;
 use crate::model::annotations;
 use crate::model::net::{parse_cidr, IpRange, PortRef};
 use crate::model::selector::Labels;
-use crate::model::{Meta, Model, Service, ServicePort, ServicePortRef, ServiceType};
+use crate::model::{is_placeholder_value, Meta, Model, Object, Service, ServicePort, ServicePortRef, ServiceType};
 use crate::profile::controllers::{self, Controller};
 use crate::profile::Profile;
-use crate::span::Location;
+use crate::span::{FileId, Location, Span};
 
 /// Where traffic that reaches a pod comes from, as the pod's ingress policy sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +75,11 @@ pub enum Opener {
     Ingress(usize),
     /// Index into [`Model::routes`].
     Route(usize),
+    /// Index into [`Model::copies`] of an Ingress that repeats an analysed one: it opens no way
+    /// in, but its backends are checked too.
+    IngressCopy(usize),
+    /// Index into [`Model::copies`] of a Route that repeats an analysed one.
+    RouteCopy(usize),
 }
 
 impl Opener {
@@ -83,6 +88,7 @@ impl Opener {
             Opener::Service(i) => &model.services[i].meta,
             Opener::Ingress(i) => &model.ingresses[i].meta,
             Opener::Route(i) => &model.routes[i].meta,
+            Opener::IngressCopy(i) | Opener::RouteCopy(i) => model.copies[i].meta(),
         }
     }
 
@@ -90,8 +96,8 @@ impl Opener {
     pub fn kind(&self) -> &'static str {
         match self {
             Opener::Service(_) => "Service",
-            Opener::Ingress(_) => "Ingress",
-            Opener::Route(_) => "Route",
+            Opener::Ingress(_) | Opener::IngressCopy(_) => "Ingress",
+            Opener::Route(_) | Opener::RouteCopy(_) => "Route",
         }
     }
 }
@@ -122,6 +128,9 @@ pub enum Guard {
     SourceRanges(Vec<IpRange>),
     /// The controller admits only the clients of this allowlist annotation, as written.
     ControllerAllowlist(Box<str>),
+    /// The client ranges are a placeholder filled at deploy time, as written: whether the entry
+    /// is restricted cannot be judged.
+    Placeholder(Box<str>),
 }
 
 /// What requests an Ingress rule matches: a host, a path, both, or every request.
@@ -217,6 +226,8 @@ pub struct UnresolvedBackend {
     pub missing: MissingBackend,
     /// The backend.
     pub at: Location,
+    /// The declaration of the Service that was looked at, when one exists (a missing port).
+    pub service_at: Option<Location>,
 }
 
 /// The ways in of a model, and the backends that lead nowhere.
@@ -239,9 +250,16 @@ pub(super) fn resolve(
     service_entries(model, profile, &mut out.entries);
     let services: FxHashMap<(&str, &str), usize> =
         model.services.iter().enumerate().map(|(i, s)| ((&*s.meta.namespace, &*s.meta.name), i)).collect();
-    let backends = Backends { model, services };
+    let mut copies: FxHashMap<(&str, &str, FileId), usize> = FxHashMap::default();
+    for (ci, copy) in model.copies.iter().enumerate() {
+        if let Object::Service(s) = copy {
+            copies.entry((&*s.meta.namespace, &*s.meta.name, s.meta.file)).or_insert(ci);
+        }
+    }
+    let backends = Backends { model, services, copies };
     ingress_entries(&backends, profile, controller_classes, unknown_controller, &mut out);
     route_entries(&backends, unknown_controller, &mut out);
+    copied_backends(&backends, &mut out.unresolved);
     out
 }
 
@@ -283,7 +301,10 @@ fn service_entries(model: &Model, profile: &Profile, entries: &mut Vec<Entry>) {
                 .any(|r| internet.iter().any(|i| i.family == r.family && i.first <= r.last && r.first <= i.last));
         if service.service_type == ServiceType::LoadBalancer && !service.is_internal_load_balancer() && !private_clients
         {
-            let guard = (!ranges.is_empty()).then(|| Guard::SourceRanges(ranges.clone()));
+            let guard = match service.source_ranges_placeholder() {
+                Some(text) if ranges.is_empty() => Some(Guard::Placeholder(text.into())),
+                _ => (!ranges.is_empty()).then(|| Guard::SourceRanges(ranges.clone())),
+            };
             // Source ranges are client addresses: the pod sees them only with `Local`.
             let source = match (service.external_traffic_policy_local, ranges.is_empty()) {
                 (true, true) => Source::Addresses(internet.clone()),
@@ -316,20 +337,90 @@ fn service_entries(model: &Model, profile: &Profile, entries: &mut Vec<Entry>) {
 /// The Services that Ingress and Route backends may name, by namespace and name.
 struct Backends<'m> {
     model: &'m Model,
+    /// The analysed Services.
     services: FxHashMap<(&'m str, &'m str), usize>,
+    /// Copies of repeated Services (indexes into [`Model::copies`]), by namespace, name and file.
+    copies: FxHashMap<(&'m str, &'m str, FileId), usize>,
 }
 
+/// Why a backend leads nowhere, and the Service declaration looked at.
+type Missing = (MissingBackend, Option<Location>);
+
 impl Backends<'_> {
-    /// The Service and ports a backend of `meta` uses, or what it names that does not exist.
-    fn resolve(&self, meta: &Meta, service: &str, choice: PortChoice) -> Result<(usize, Vec<usize>), MissingBackend> {
-        let Some(&si) = self.services.get(&(&*meta.namespace, service)) else {
-            return Err(MissingBackend::Service);
+    /// The Service and ports a backend of `meta` uses (`None`: the backend is sound but opens no
+    /// way to pods of the graph), or what it names that does not exist.
+    ///
+    /// The Service declared in the backend's own file wins over a same-named one elsewhere (the
+    /// file is applied as one): it decides whether the backend resolves. The graph knows only the
+    /// analysed declaration, so a way in is opened only where that one has the ports too. An
+    /// `ExternalName` Service has no ports by design (the controller proxies to the external
+    /// name at the backend's port): its backends resolve, to nothing of the graph.
+    fn resolve(&self, meta: &Meta, service: &str, choice: PortChoice) -> Result<Option<(usize, Vec<usize>)>, Missing> {
+        let analysed = self.services.get(&(&*meta.namespace, service)).copied();
+        let same_file =
+            self.copies.get(&(&*meta.namespace, service, meta.file)).and_then(|&ci| match &self.model.copies[ci] {
+                Object::Service(s) => Some(s),
+                _ => None,
+            });
+        let used = match (analysed, same_file) {
+            (Some(si), _) if self.model.services[si].meta.file == meta.file => &self.model.services[si],
+            (_, Some(copy)) => copy,
+            (Some(si), None) => &self.model.services[si],
+            (None, None) => return Err((MissingBackend::Service, None)),
         };
-        let ports = choice.ports_of(&self.model.services[si]);
-        if ports.is_empty() {
-            return Err(MissingBackend::Port(choice));
+        if used.service_type == ServiceType::ExternalName {
+            return Ok(None);
         }
-        Ok((si, ports))
+        if choice.ports_of(used).is_empty() {
+            return Err((MissingBackend::Port(choice), Some(used.meta.location())));
+        }
+        let Some(si) = analysed else { return Ok(None) };
+        let ports = choice.ports_of(&self.model.services[si]);
+        Ok((!ports.is_empty() && self.model.services[si].service_type != ServiceType::ExternalName)
+            .then_some((si, ports)))
+    }
+}
+
+/// A backend as written: the Service it names, where, and the ports it picks.
+type NamedBackend<'m> = (&'m Box<str>, Span, PortChoice);
+
+/// The backends of Ingresses and Routes that repeat an analysed one: they open no way in (the
+/// graph uses one declaration), but a backend that leads nowhere is reported at its own copy.
+fn copied_backends(backends: &Backends, unresolved: &mut Vec<UnresolvedBackend>) {
+    for (ci, copy) in backends.model.copies.iter().enumerate() {
+        let (opener, meta, named): (Opener, &Meta, Vec<NamedBackend>) = match copy {
+            Object::Ingress(ingress) => (
+                Opener::IngressCopy(ci),
+                &ingress.meta,
+                ingress
+                    .default_backend
+                    .iter()
+                    .chain(ingress.paths.iter().map(|p| &p.backend))
+                    .map(|b| (&b.service, b.span, PortChoice::of_ingress_backend(b.port.as_ref())))
+                    .collect(),
+            ),
+            Object::Route(route) => (
+                Opener::RouteCopy(ci),
+                &route.meta,
+                route
+                    .services
+                    .iter()
+                    .map(|(s, span)| (s, *span, PortChoice::of_route(route.target_port.as_ref())))
+                    .collect(),
+            ),
+            _ => continue,
+        };
+        for (service, span, choice) in named {
+            if let Err((missing, service_at)) = backends.resolve(meta, service, choice) {
+                unresolved.push(UnresolvedBackend {
+                    opener,
+                    service: service.clone(),
+                    missing,
+                    at: meta.at(span),
+                    service_at,
+                });
+            }
+        }
     }
 }
 
@@ -364,25 +455,32 @@ fn ingress_entries(
             let at = ingress.meta.at(backend.span);
             let choice = PortChoice::of_ingress_backend(backend.port.as_ref());
             let (si, ports) = match backends.resolve(&ingress.meta, &backend.service, choice) {
-                Ok(resolved) => resolved,
-                Err(missing) => {
+                Ok(Some(resolved)) => resolved,
+                Ok(None) => continue,
+                Err((missing, service_at)) => {
                     let service = backend.service.clone();
-                    out.unresolved.push(UnresolvedBackend { opener: Opener::Ingress(ii), service, missing, at });
+                    let opener = Opener::Ingress(ii);
+                    out.unresolved.push(UnresolvedBackend { opener, service, missing, at, service_at });
                     continue;
                 }
             };
             // TLS, or a client allowlist the controller enforces: the ingress-nginx annotations,
             // which nginx-based controllers (ingress-nginx, AKS application routing, and perhaps an
-            // unknown one) read and Application Gateway ignores.
+            // unknown one) read and Application Gateway ignores; the inbound CIDRs of an AWS
+            // Application Load Balancer, which only its controller reads.
             let allowlist = annotations::NGINX_ALLOWLIST
                 .iter()
                 .find_map(|a| ingress.meta.annotations.get(*a))
                 .filter(|_| !external)
+                .or_else(|| ingress.meta.annotations.get(annotations::ALB_INBOUND_CIDRS))
                 .filter(|v| {
                     !v.trim().is_empty() && !v.split(',').any(|r| parse_cidr(r.trim()).is_ok_and(|r| r.is_whole()))
                 });
-            let guard = match (ingress.tls_covers(host), allowlist) {
+            let guard = match (model.serves_tls(ingress, host), allowlist) {
                 (true, _) => Some(Guard::Tls),
+                (false, Some(ranges)) if ranges.split(',').any(|r| is_placeholder_value(r.trim())) => {
+                    Some(Guard::Placeholder(Box::from(&**ranges)))
+                }
                 (false, Some(ranges)) => Some(Guard::ControllerAllowlist(Box::from(&**ranges))),
                 (false, None) => None,
             };
@@ -418,10 +516,12 @@ fn route_entries(backends: &Backends, unknown_controller: ClassId, out: &mut Res
             let at = route.meta.at(*span);
             let choice = PortChoice::of_route(route.target_port.as_ref());
             let (si, ports) = match backends.resolve(&route.meta, service, choice) {
-                Ok(resolved) => resolved,
-                Err(missing) => {
+                Ok(Some(resolved)) => resolved,
+                Ok(None) => continue,
+                Err((missing, service_at)) => {
                     let service = service.clone();
-                    out.unresolved.push(UnresolvedBackend { opener: Opener::Route(ri), service, missing, at });
+                    let opener = Opener::Route(ri);
+                    out.unresolved.push(UnresolvedBackend { opener, service, missing, at, service_at });
                     continue;
                 }
             };

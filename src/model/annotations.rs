@@ -26,12 +26,18 @@ pub const APPGW_SSL_CERTIFICATE: &str = "appgw.ingress.kubernetes.io/appgw-ssl-c
 /// Application Gateway serves the Ingress on its private frontend address only.
 pub const APPGW_PRIVATE_IP: &str = "appgw.ingress.kubernetes.io/use-private-ip";
 
+/// The client allowlist of an AWS Application Load Balancer (the AWS load balancer controller).
+pub const ALB_INBOUND_CIDRS: &str = "alb.ingress.kubernetes.io/inbound-cidrs";
+
+/// NGINX Inc.'s mergeable Ingresses: `master` (hosts, TLS) or `minion` (paths of a master's host).
+pub const NGINX_INC_MERGEABLE: &str = "nginx.org/mergeable-ingress-type";
+
 /// The client allowlist of ingress-nginx, under its old and its new name.
 pub const NGINX_ALLOWLIST: [&str; 2] =
     ["nginx.ingress.kubernetes.io/whitelist-source-range", "nginx.ingress.kubernetes.io/allowlist-source-range"];
 
 /// Every annotation above.
-const READ: [&str; 17] = [
+const READ: [&str; 19] = [
     IGNORE,
     INGRESS_CLASS,
     DEFAULT_INGRESS_CLASS,
@@ -45,8 +51,10 @@ const READ: [&str; 17] = [
     GKE_MANAGED_CERTIFICATES,
     GKE_PRE_SHARED_CERT,
     ALB_CERTIFICATE_ARN,
+    ALB_INBOUND_CIDRS,
     APPGW_SSL_CERTIFICATE,
     APPGW_PRIVATE_IP,
+    NGINX_INC_MERGEABLE,
     NGINX_ALLOWLIST[0],
     NGINX_ALLOWLIST[1],
 ];

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::load::classify::{self, Classified, Doc, FileProblem};
 use crate::load::{self, stamp, Discovery, Files, SourceFile, Stamp, WalkOptions};
 use crate::model::problem::{InputProblem, ProblemKind, Repeat};
-use crate::model::{extract_document, Model, Object};
+use crate::model::{extract_document, FileRank, Model, Object};
 use crate::span::{FileId, Location};
 
 #[derive(Clone, Debug)]
@@ -138,8 +138,25 @@ fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: us
         let kind = FileProblem::Unreadable(reason.clone());
         loaded.problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
     }
-    (loaded.model, loaded.repeats) = Model::from_objects(objects);
+    let ranks = file_ranks(&discovery.files);
+    (loaded.model, loaded.repeats) = Model::from_objects(objects, &ranks);
     loaded
+}
+
+/// Each file's rank for choosing the analysed copy of a repeated object, judged on its path below
+/// the folder all the files share, so that neither the working directory nor where the
+/// repository lies on the disk counts.
+fn file_ranks(files: &[PathBuf]) -> Vec<FileRank> {
+    let mut shared: Option<Vec<std::path::Component>> = None;
+    for file in files {
+        let folders: Vec<_> = file.parent().map(|p| p.components().collect()).unwrap_or_default();
+        shared = Some(match shared {
+            None => folders,
+            Some(prefix) => prefix.into_iter().zip(folders).take_while(|(a, b)| a == b).map(|(a, _)| a).collect(),
+        });
+    }
+    let shared: PathBuf = shared.unwrap_or_default().into_iter().collect();
+    files.iter().map(|f| FileRank::of_path(&f.strip_prefix(&shared).unwrap_or(f).to_string_lossy())).collect()
 }
 
 /// Repeated analyses of the same paths (`check --watch`) that re-read only the files that changed.
@@ -302,7 +319,7 @@ impl Session {
             updates.push((path.clone(), id, now, old_keys, distinct, new));
         }
         // Within one batch, two files must not gain the same object, nor one gain what another
-        // drops (the first declaration would change): the model is rebuilt then.
+        // drops (the analysed declaration would change): the model is rebuilt then.
         let mut gained: HashSet<&(String, String, String)> = HashSet::new();
         for (_, _, _, old_keys, new_keys, _) in &updates {
             for key in new_keys.iter().filter(|k| !old_keys.contains(*k)) {

@@ -376,10 +376,14 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
         ports.push(ServicePort { name, port, target, protocol, node_port, span: p.span });
     }
     let mut load_balancer_source_ranges = Vec::new();
+    let mut source_range_placeholders = Vec::new();
     for n in r.seq(get("loadBalancerSourceRanges"), "spec.loadBalancerSourceRanges") {
         if let Some(text) = r.string(Some(n), "spec.loadBalancerSourceRanges") {
             match parse_cidr(text.trim()) {
                 Ok(range) => load_balancer_source_ranges.push((range, n.span)),
+                // Filled at deploy time: the rules that judge source ranges say so (no generic
+                // unrendered-template note on top).
+                Err(_) if super::is_placeholder_value(text) => source_range_placeholders.push((text.into(), n.span)),
                 Err(e) => r.invalid(n.span, FieldProblem::BadCidr(e)),
             }
         }
@@ -400,6 +404,7 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
         selector,
         ports,
         load_balancer_source_ranges,
+        source_range_placeholders,
         external_traffic_policy_local,
         external_ips,
         allocate_load_balancer_node_ports,
@@ -445,12 +450,16 @@ fn read_ingress(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Ingress {
         .filter(|n| !n.is_null())
         .and_then(|n| read_backend(r, n, legacy, &format!("spec.{default_key}")));
     let mut paths = Vec::new();
+    let mut rule_hosts = Vec::new();
     for rule in r.seq(get("rules"), "spec.rules") {
         let Some(rule) = r.map(Some(rule), "spec.rules") else {
             continue;
         };
-        let host = r.string(rule.get("host"), "spec.rules.host").map(Into::into);
+        let host: Option<Box<str>> = r.string(rule.get("host"), "spec.rules.host").map(Into::into);
         let host_span = rule.get("host").map(|h| h.span);
+        if let (Some(h), Some(span)) = (&host, host_span) {
+            rule_hosts.push((h.clone(), span));
+        }
         let http = r.map(rule.get("http"), "spec.rules.http");
         for p in r.seq(http.and_then(|h| h.get("paths")), "spec.rules.http.paths") {
             let Some(p) = r.map(Some(p), "spec.rules.http.paths") else {
@@ -482,6 +491,7 @@ fn read_ingress(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Ingress {
         class_annotation,
         default_backend,
         paths,
+        rule_hosts,
         tls_hosts,
         tls_all_hosts,
         tls_span: tls_node.filter(|_| !tls_entries.is_empty()).map(|n| n.span),
@@ -620,7 +630,11 @@ fn read_ip_block(r: &mut Reader, node: &Node, path: &str, peer_span: Span) -> Op
     let cidr = match parse_cidr(cidr_text.trim()) {
         Ok(c) => c,
         Err(e) => {
-            r.invalid(cidr_node.map_or(node.span, |n| n.span), FieldProblem::BadCidr(e));
+            // A placeholder is noted once per document as an unrendered template.
+            match cidr_node {
+                Some(n) => r.invalid_value(n, FieldProblem::BadCidr(e)),
+                None => r.invalid(node.span, FieldProblem::BadCidr(e)),
+            }
             return None;
         }
     };
@@ -639,7 +653,7 @@ fn read_ip_block(r: &mut Reader, node: &Node, path: &str, peer_span: Span) -> Op
                     cidr: cidr_text.to_string(),
                 },
             ),
-            Err(err) => r.invalid(e.span, FieldProblem::BadCidr(err)),
+            Err(err) => r.invalid_value(e, FieldProblem::BadCidr(err)),
         }
     }
     Some(PeerSelector::IpBlock { cidr, except, span: peer_span })

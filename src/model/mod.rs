@@ -16,6 +16,8 @@ pub mod selector;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashMap;
+
 use crate::span::Span;
 use crate::span::{FileId, Location};
 pub(crate) use extract::extract_document;
@@ -177,6 +179,8 @@ pub struct Service {
     pub selector: Option<(Labels, Span)>,
     pub ports: Vec<ServicePort>,
     pub load_balancer_source_ranges: Vec<(IpRange, Span)>,
+    /// Entries of `loadBalancerSourceRanges` that are placeholders filled at deploy time.
+    pub source_range_placeholders: Vec<(Box<str>, Span)>,
     pub external_traffic_policy_local: bool,
     pub external_ips: Vec<(Box<str>, Span)>,
     pub allocate_load_balancer_node_ports: bool,
@@ -246,6 +250,17 @@ impl Service {
     pub(crate) fn restricts_sources(&self) -> bool {
         !self.client_ranges().is_empty()
     }
+
+    /// The first client range that is a placeholder filled at deploy time (in
+    /// `loadBalancerSourceRanges`, else in the source-ranges annotation), as written: the ranges
+    /// the load balancer admits cannot be judged.
+    pub(crate) fn source_ranges_placeholder(&self) -> Option<&str> {
+        if let Some((text, _)) = self.source_range_placeholders.first() {
+            return Some(text);
+        }
+        let annotation = self.meta.annotations.get(SOURCE_RANGES_ANNOTATION)?;
+        annotation.split(',').map(str::trim).find(|r| is_placeholder_value(r)).map(|_| &**annotation)
+    }
 }
 
 /// How an Ingress backend names the Service port.
@@ -286,6 +301,9 @@ pub struct Ingress {
     pub class_annotation: Option<Box<str>>,
     pub default_backend: Option<Backend>,
     pub paths: Vec<IngressPath>,
+    /// The host of every rule that names one, with or without paths (a mergeable master's rules
+    /// have none), as written.
+    pub rule_hosts: Vec<(Box<str>, Span)>,
     /// Hosts covered by a `tls` entry; an entry without hosts covers every host.
     pub tls_hosts: Vec<Box<str>>,
     pub tls_all_hosts: bool,
@@ -310,8 +328,32 @@ fn tls_pattern_covers(pattern: &str, host: &str) -> bool {
     }
 }
 
+/// The part an Ingress plays in NGINX Inc.'s mergeable Ingresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mergeable {
+    /// Holds a host and its TLS; its minions' paths are served in its server block.
+    Master,
+    /// Holds paths of its master's host; its own `tls` is ignored.
+    Minion,
+}
+
 impl Ingress {
-    /// Whether requests for `host` (any host: `None`) are served over TLS.
+    /// Its part in NGINX Inc.'s mergeable Ingresses, when it has one.
+    pub(crate) fn mergeable(&self) -> Option<Mergeable> {
+        match self.meta.annotations.get(annotations::NGINX_INC_MERGEABLE).map(|v| &**v) {
+            Some("master") => Some(Mergeable::Master),
+            Some("minion") => Some(Mergeable::Minion),
+            _ => None,
+        }
+    }
+
+    /// Whether a rule of this Ingress names `host`.
+    pub(crate) fn names_host(&self, host: &str) -> bool {
+        self.rule_hosts.iter().any(|(h, _)| &**h == host)
+    }
+
+    /// Whether requests for `host` (any host: `None`) are served over TLS by this Ingress's own
+    /// `tls` section or a cloud certificate annotation (see [`Model::serves_tls`] for minions).
     pub(crate) fn tls_covers(&self, host: Option<&str>) -> bool {
         if self.tls_all_hosts || CLOUD_TLS_ANNOTATIONS.iter().any(|a| self.meta.annotations.contains_key(*a)) {
             return true;
@@ -518,6 +560,9 @@ pub struct Model {
     /// Network policies of kinds kubereach does not evaluate (CiliumNetworkPolicy, Calico,
     /// AdminNetworkPolicy, …), per namespace; cluster-wide ones under the empty name.
     pub other_policies: BTreeMap<selector::Str, BTreeSet<selector::Str>>,
+    /// The declarations of repeated objects that are not the analysed one, in path order: the
+    /// graph never sees them, the checks of what a declaration says run on them too.
+    pub copies: Vec<Object>,
 }
 
 /// Kinds that filter traffic but that kubereach does not evaluate (yet), and whether they are
@@ -550,10 +595,76 @@ pub(crate) fn is_placeholder_name(name: &str) -> bool {
     crate::load::classify::is_placeholder(name)
 }
 
+/// How much a file looks like the declaration a reader would call canonical, for choosing which
+/// copy of a repeated object is analysed: the smaller, the more canonical. Ties go to path order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct FileRank {
+    /// Under a folder that sets files aside (tests, examples, backups, deprecated copies).
+    aside: bool,
+    /// How many folders deep the file lies.
+    depth: usize,
+}
+
+/// Words of a folder name that set its files aside from what is deployed.
+const ASIDE_WORDS: [&str; 22] = [
+    "test",
+    "tests",
+    "testdata",
+    "testing",
+    "e2e",
+    "fixture",
+    "fixtures",
+    "example",
+    "examples",
+    "sample",
+    "samples",
+    "demo",
+    "demos",
+    "backup",
+    "backups",
+    "bak",
+    "old",
+    "deprecated",
+    "archive",
+    "archived",
+    "legacy",
+    "tmp",
+];
+
+impl FileRank {
+    /// The rank of a file from its path as reported (relative to the working directory when
+    /// it lies under it).
+    pub(crate) fn of_path(path: &str) -> FileRank {
+        let folders: Vec<&str> = path.split(['/', '\\']).filter(|c| !c.is_empty() && *c != ".").collect();
+        let folders = &folders[..folders.len().saturating_sub(1)];
+        // A folder is set aside when one of its words is (`old-manifests`, `e2e_tests`).
+        let aside = folders.iter().any(|folder| {
+            folder
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|word| ASIDE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word)))
+        });
+        FileRank { aside, depth: folders.len() }
+    }
+}
+
+/// Whether a value is a placeholder filled at deploy time rather than a value: a template
+/// placeholder (`${VAR}`, `{{ … }}`), an envsubst variable (`$VAR`), or a fill-in of the
+/// documentation's kind (`<your-cidr>`, `got.<DOMAIN>`). For the values whose meaning kubereach
+/// judges (source ranges, CIDRs, hosts), never for free text.
+pub(crate) fn is_placeholder_value(text: &str) -> bool {
+    let envsubst = text
+        .match_indices('$')
+        .any(|(i, _)| text[i + 1..].chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '{'));
+    let fill_in = text.find('<').is_some_and(|open| text[open + 1..].find('>').is_some_and(|close| close > 0));
+    crate::load::classify::is_placeholder(text) || envsubst || fill_in
+}
+
 impl Model {
-    /// Builds the model from objects in path order: a repeated object (same kind, namespace and
-    /// name) is analysed once, the first; the repeats are returned file by file, in path order.
-    pub(crate) fn from_objects(per_file: Vec<Vec<Object>>) -> (Model, Vec<problem::Repeat>) {
+    /// Builds the model from objects in path order, with each file's rank: a repeated object
+    /// (same kind, namespace and name) is analysed once, in its most canonical declaration (the
+    /// smallest [`FileRank`], then the first in path order); the other declarations are kept as
+    /// [`Model::copies`], and returned file by file, in path order, as repeats.
+    pub(crate) fn from_objects(per_file: Vec<Vec<Object>>, ranks: &[FileRank]) -> (Model, Vec<problem::Repeat>) {
         let mut model = Model::default();
         // Exact capacities: growing by doubling would briefly hold up to twice the model.
         let mut counts = [0usize; 8];
@@ -568,27 +679,56 @@ impl Model {
         model.routes.reserve_exact(counts[5]);
         model.policies.reserve_exact(counts[6]);
         model.others.reserve_exact(counts[7]);
-        let objects = per_file.into_iter().flatten();
-        // (kind, namespace, name) of each object analysed, with where it was first declared.
-        let mut seen: BTreeMap<ObjectKey, Location> = BTreeMap::new();
+        let key_of = |object: &Object| -> ObjectKey {
+            let meta = object.meta();
+            let namespace: selector::Str = if object.namespaced() { meta.namespace.clone() } else { "".into() };
+            (meta.kind.clone(), namespace, meta.name.clone())
+        };
+        // For each (kind, namespace, name): the declaration analysed, as (rank, position in path
+        // order), with where it is; and whether the object is declared more than once.
+        let mut chosen: FxHashMap<ObjectKey, ((FileRank, usize), Location, bool)> = FxHashMap::default();
+        for (position, object) in per_file
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, objects)| {
+                let rank = ranks.get(fi).copied().unwrap_or_default();
+                objects.iter().map(move |o| (rank, o))
+            })
+            .enumerate()
+        {
+            let (rank, object) = object;
+            let order = (rank, position);
+            match chosen.entry(key_of(object)) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((order, object.meta().location(), false));
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let (best, at, repeated) = o.get_mut();
+                    *repeated = true;
+                    if order < *best {
+                        (*best, *at) = (order, object.meta().location());
+                    }
+                }
+            }
+        }
         // Repeats per file: `duplicate-object` notes a file once rather than each object (install
         // variants repeat whole files).
         let mut repeats: BTreeMap<FileId, Vec<problem::Repeated>> = BTreeMap::new();
-        for object in objects {
+        for object in per_file.into_iter().flatten() {
             let meta = object.meta();
-            let namespace: selector::Str = if object.namespaced() { meta.namespace.clone() } else { "".into() };
-            let key = (meta.kind.clone(), namespace, meta.name.clone());
-            if let Some(first) = seen.get(&key) {
-                repeats.entry(meta.file).or_default().push(problem::Repeated {
-                    kind: meta.kind.to_string(),
-                    name: meta.name.to_string(),
-                    key: meta.key(),
-                    repeat: meta.location(),
-                    kept: *first,
-                });
-                continue;
+            if let Some((_, kept, true)) = chosen.get(&key_of(&object)) {
+                if *kept != meta.location() {
+                    repeats.entry(meta.file).or_default().push(problem::Repeated {
+                        kind: meta.kind.to_string(),
+                        name: meta.name.to_string(),
+                        key: meta.key(),
+                        repeat: meta.location(),
+                        kept: *kept,
+                    });
+                    model.copies.push(object);
+                    continue;
+                }
             }
-            seen.insert(key, meta.location());
             match object {
                 Object::Namespace(o) => model.namespaces.push(o),
                 Object::Workload(o) => model.workloads.push(o),
@@ -661,6 +801,8 @@ impl Model {
         patch(&mut self.routes, file, rest.1, |o| &o.meta, rank);
         patch(&mut self.policies, file, rest.2, |o| &o.meta, rank);
         patch(&mut self.others, file, rest.3, |o| &o.meta, rank);
+        // A copy within the file may be gone (a repeat across files never gets here).
+        self.copies.retain(|o| o.meta().file != file);
         self.namespaces_with_custom_resources.clear();
         self.other_policies.clear();
         for o in &self.others {
@@ -672,6 +814,53 @@ impl Model {
                 self.namespaces_with_custom_resources.insert(o.meta.namespace.clone());
             }
         }
+    }
+
+    /// The masters of a mergeable minion's `host`: the analysed master Ingresses that name it
+    /// (NGINX Inc. merges by host, whatever the namespace).
+    pub(crate) fn masters_of(&self, minion: &Ingress, host: Option<&str>) -> Vec<&Ingress> {
+        let Some(host) = host.filter(|_| minion.mergeable() == Some(Mergeable::Minion)) else { return Vec::new() };
+        self.ingresses.iter().filter(|i| i.mergeable() == Some(Mergeable::Master) && i.names_host(host)).collect()
+    }
+
+    /// The analysed minions that a mergeable master serves under `host`.
+    pub(crate) fn minions_of(&self, master: &Ingress, host: &str) -> Vec<&Ingress> {
+        if master.mergeable() != Some(Mergeable::Master) {
+            return Vec::new();
+        }
+        self.ingresses.iter().filter(|i| i.mergeable() == Some(Mergeable::Minion) && i.names_host(host)).collect()
+    }
+
+    /// Whether requests for `host` through `ingress` are served over TLS: a mergeable minion is
+    /// served in its master's server block, under the master's TLS (its own `tls` is ignored);
+    /// a minion without a master in the repository is judged on its own.
+    pub(crate) fn serves_tls(&self, ingress: &Ingress, host: Option<&str>) -> bool {
+        let masters = self.masters_of(ingress, host);
+        if masters.is_empty() {
+            return ingress.tls_covers(host);
+        }
+        masters.iter().any(|m| m.tls_covers(host))
+    }
+
+    /// Every declared Service: the analysed ones, then the copies.
+    pub(crate) fn declared_services(&self) -> impl Iterator<Item = &Service> {
+        self.services.iter().chain(self.copies.iter().filter_map(|o| match o {
+            Object::Service(s) => Some(s),
+            _ => None,
+        }))
+    }
+
+    /// Every declared Ingress: the analysed ones, then the copies.
+    pub(crate) fn declared_ingresses(&self) -> impl Iterator<Item = &Ingress> {
+        self.ingresses.iter().chain(self.copied_ingresses())
+    }
+
+    /// The Ingress declarations that are copies of an analysed one.
+    pub(crate) fn copied_ingresses(&self) -> impl Iterator<Item = &Ingress> {
+        self.copies.iter().filter_map(|o| match o {
+            Object::Ingress(i) => Some(i),
+            _ => None,
+        })
     }
 
     /// Labels of a namespace: its object's labels plus the automatic name label, or only the
@@ -695,7 +884,116 @@ fn is_custom_resource(api_version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::net::{PortRef, Protocol};
-    use super::{tls_pattern_covers, PolicyPort, PolicyRule};
+    use super::{is_placeholder_value, tls_pattern_covers, FileRank, Model, Object, PolicyPort, PolicyRule};
+    use crate::load::classify::{documents, Doc};
+    use crate::span::FileId;
+
+    /// The objects of one file's text.
+    fn objects(file: FileId, text: &str) -> Vec<Object> {
+        let stream = crate::load::yaml::parse_stream(text);
+        let interner = super::Interner::default();
+        let mut problems = Vec::new();
+        let mut out = Vec::new();
+        for doc in documents(&stream) {
+            if let Doc::Object(root) = doc {
+                out.extend(super::extract_document(file, root, "default", &interner, &mut problems));
+            }
+        }
+        out
+    }
+
+    fn service(name: &str, selector: &str) -> String {
+        format!("apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  selector: {{app: {selector}}}\n  ports: [{{port: 80}}]\n")
+    }
+
+    #[test]
+    fn folders_set_aside_and_depth_rank_files() {
+        let rank = |p: &str| FileRank::of_path(p);
+        assert!(rank("deploy/web.yaml") < rank("examples/web.yaml"));
+        assert!(rank("web.yaml") < rank("deploy/web.yaml"));
+        assert!(rank("deploy/prod/web.yaml") < rank("old-manifests/web.yaml"));
+        assert!(rank("a/b/web.yaml") < rank("e2e_tests/web.yaml"));
+        // Words of a folder's name count, not parts of words, nor the file's own name.
+        assert_eq!(rank("contest/web.yaml"), rank("deploy/web.yaml"));
+        assert_eq!(rank("deploy/web-test.yaml"), rank("deploy/web.yaml"));
+    }
+
+    #[test]
+    fn the_most_canonical_declaration_is_analysed_and_the_others_are_copies() {
+        // Path order: a copy under a backup folder, a deeper copy, then the canonical one.
+        let files = vec![
+            objects(0, &service("web", "from-backup")),
+            objects(1, &service("web", "from-deep")),
+            objects(2, &service("web", "canonical")),
+        ];
+        let ranks =
+            [FileRank::of_path("backup/web.yaml"), FileRank::of_path("a/b/web.yaml"), FileRank::of_path("a/web.yaml")];
+        let (model, repeats) = Model::from_objects(files, &ranks);
+        assert_eq!(model.services.len(), 1);
+        let kept = &model.services[0];
+        assert_eq!(kept.meta.file, 2);
+        assert_eq!(kept.selector.as_ref().and_then(|(l, _)| l.get("app")), Some("canonical"));
+        assert_eq!(model.copies.len(), 2);
+        assert_eq!(model.declared_services().count(), 3);
+        // One repeat per file holding a copy, each pointing at the analysed declaration.
+        assert_eq!(repeats.iter().map(|r| r.file).collect::<Vec<_>>(), vec![0, 1]);
+        assert!(repeats.iter().all(|r| r.objects[0].kept == kept.meta.location()));
+    }
+
+    #[test]
+    fn equal_ranks_keep_path_order() {
+        let files = vec![objects(0, &service("web", "first")), objects(1, &service("web", "second"))];
+        let ranks = [FileRank::of_path("a/web.yaml"), FileRank::of_path("b/web.yaml")];
+        let (model, repeats) = Model::from_objects(files, &ranks);
+        assert_eq!(model.services[0].meta.file, 0);
+        assert_eq!(repeats.len(), 1);
+        assert_eq!(repeats[0].file, 1);
+    }
+
+    #[test]
+    fn placeholders_filled_at_deploy_time() {
+        for text in ["$INBOUND_CIDRS", "${MY_IP}/32", "<your-cidr>", "got.<DOMAIN>", "{{ .Values.cidr }}", "$_X"] {
+            assert!(is_placeholder_value(text), "{text}");
+        }
+        for text in ["10.0.0.0/8", "shop.example.com", "a < b", "$", "$1", "price: 5$"] {
+            assert!(!is_placeholder_value(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_minion_is_served_under_its_masters_tls() {
+        let text = "\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: master, namespace: shop, annotations: {nginx.org/mergeable-ingress-type: master}}
+spec:
+  tls: [{hosts: [cafe.example.com], secretName: s}]
+  rules: [{host: cafe.example.com}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: minion, namespace: shop, annotations: {nginx.org/mergeable-ingress-type: minion}}
+spec:
+  rules:
+    - host: cafe.example.com
+      http: {paths: [{path: /tea, pathType: Prefix, backend: {service: {name: tea, port: {number: 80}}}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: orphan, namespace: shop, annotations: {nginx.org/mergeable-ingress-type: minion}}
+spec:
+  rules:
+    - host: other.example.com
+      http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: tea, port: {number: 80}}}}]}
+";
+        let (model, _) = Model::from_objects(vec![objects(0, text)], &[FileRank::default()]);
+        let [master, minion, orphan] = [0, 1, 2].map(|i| &model.ingresses[i]);
+        assert!(!minion.tls_covers(Some("cafe.example.com")));
+        assert!(model.serves_tls(minion, Some("cafe.example.com")));
+        assert_eq!(model.minions_of(master, "cafe.example.com").len(), 1);
+        // Without a master in the repository, a minion is judged on its own.
+        assert!(!model.serves_tls(orphan, Some("other.example.com")));
+    }
 
     #[test]
     fn rule_ports_in_words() {

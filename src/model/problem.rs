@@ -115,7 +115,8 @@ pub(crate) enum FieldProblem {
 }
 
 /// The objects of one file that repeat an earlier declaration (same kind, namespace and name),
-/// in order; never empty. Only the first declaration is analysed.
+/// in order; never empty. One declaration of each object is analysed (the most canonical); the
+/// others are the model's copies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Repeat {
     pub(crate) file: FileId,
@@ -129,8 +130,8 @@ pub(crate) struct Repeated {
     pub(crate) name: String,
     /// The object as `Kind/namespace/name`.
     pub(crate) key: String,
-    /// Where it is declared again.
+    /// Where this copy is declared.
     pub(crate) repeat: Location,
-    /// Where the declaration that is analysed is.
+    /// Where the declaration that the graph uses is.
     pub(crate) kept: Location,
 }

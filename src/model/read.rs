@@ -20,10 +20,11 @@ pub(super) struct Reader<'a> {
     placeholder: Option<Span>,
 }
 
-/// Whether a scalar is a template placeholder rather than a value: `${VAR:-default}` of
-/// envsubst-style templates, or `{{ … }}`.
+/// Whether a scalar is a placeholder rather than a value: `${VAR:-default}` or `$VAR` of
+/// envsubst-style templates, `{{ … }}`, or a fill-in such as `<your-cidr>`
+/// ([`super::is_placeholder_value`]).
 pub(super) fn is_placeholder(node: &Node) -> bool {
-    node.as_scalar().is_some_and(|s| crate::load::classify::is_placeholder(&s.text))
+    node.as_scalar().is_some_and(|s| super::is_placeholder_value(&s.text))
 }
 
 impl<'a> Reader<'a> {

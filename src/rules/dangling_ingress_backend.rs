@@ -23,8 +23,13 @@ fn finding(model: &Model, fact: &UnresolvedBackend) -> Finding {
             // may create the Service: then it is only a note.
             let created_elsewhere = model.namespaces_with_custom_resources.contains(&meta.namespace)
                 || crate::model::is_system_namespace(&meta.namespace);
-            let elsewhere: Vec<&str> =
-                model.services.iter().filter(|s| s.meta.name == *service).map(|s| &*s.meta.namespace).collect();
+            // Copies count: a namespace is named once, in path order.
+            let mut elsewhere: Vec<&str> = Vec::new();
+            for s in model.declared_services().filter(|s| s.meta.name == *service) {
+                if !elsewhere.contains(&&*s.meta.namespace) {
+                    elsewhere.push(&s.meta.namespace);
+                }
+            }
             let detail = if elsewhere.is_empty() {
                 format!("which no manifest declares in namespace `{}`", meta.namespace)
             } else {
@@ -46,13 +51,18 @@ fn finding(model: &Model, fact: &UnresolvedBackend) -> Finding {
         }
         MissingBackend::Port(choice) => {
             let port = port_words(choice);
-            DanglingIngressBackend::finding(
+            let finding = DanglingIngressBackend::finding(
                 fact.at,
                 format!(
                     "{} `{}` routes to port `{port}` of Service `{service}`, which has no such port",
                     meta.kind, meta.name
                 ),
-            )
+            );
+            // The Service declaration judged (the one of the backend's own file, when there is one).
+            match fact.service_at {
+                Some(at) => finding.with_related(at, format!("Service `{service}` declared here")),
+                None => finding,
+            }
             .with_key(meta.key(), "backend.port", format!("{service}:{port}"))
         }
     }

@@ -6,7 +6,7 @@ use super::Context;
 use super::ids::DanglingService;
 use super::Rule;
 use crate::finding::{Finding, Level};
-use crate::model::ServiceType;
+use crate::model::{Object, ServiceType};
 
 /// Labels that controllers add to the pods they create, absent from the pod template: a
 /// Service selecting one pod of a StatefulSet (`statefulset.kubernetes.io/pod-name`) or a Job's
@@ -27,7 +27,7 @@ fn is_controller_label(key: &str) -> bool {
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let by_namespace = workloads_by_namespace(cx.model);
-    for service in &cx.model.services {
+    for service in cx.model.declared_services() {
         if service.service_type == ServiceType::ExternalName {
             continue;
         }
@@ -37,11 +37,20 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let workloads = by_namespace.get(&*service.meta.namespace).map(Vec::as_slice).unwrap_or_default();
-        let matched = workloads.iter().any(|&w| {
-            let labels = &cx.model.workloads[w].pod_labels;
+        let selects = |labels: &crate::model::selector::Labels| {
             selector.0.iter().all(|(k, v)| is_controller_label(k) || labels.get(k) == Some(&**v))
-        });
-        if matched {
+        };
+        let matched = workloads.iter().any(|&w| selects(&cx.model.workloads[w].pod_labels));
+        // A copy of a workload (another declaration of it, which the graph does not use) still
+        // shows pods some variant of the repository runs: a copied Service matching only those
+        // is not dangling.
+        let matched_copy = || {
+            cx.model.copies.iter().any(|o| match o {
+                Object::Workload(w) => w.meta.namespace == service.meta.namespace && selects(&w.pod_labels),
+                _ => false,
+            })
+        };
+        if matched || matched_copy() {
             continue;
         }
         let uncertain =

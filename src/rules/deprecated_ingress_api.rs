@@ -8,7 +8,7 @@ use crate::finding::Finding;
 use crate::model::IngressApi;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for ingress in cx.model.ingresses.iter().filter(|i| i.api == IngressApi::Legacy) {
+    for ingress in cx.model.declared_ingresses().filter(|i| i.api == IngressApi::Legacy) {
         out.push(
             DeprecatedIngressApi::finding(ingress.meta.at(ingress.meta.api_version_span),
                 format!(

@@ -12,7 +12,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     let names = classes.iter().map(|c| format!("`{}`", c.meta.name)).collect::<Vec<_>>().join(", ");
-    for ingress in &cx.model.ingresses {
+    for ingress in cx.model.declared_ingresses() {
         if ingress.class_name.is_some() || ingress.class_annotation.is_some() {
             continue;
         }

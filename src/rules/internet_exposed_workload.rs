@@ -19,7 +19,7 @@ use super::ids::InternetExposedWorkload;
 use super::Rule;
 use super::words::{guard_words, object_words, request_words, seen_source_words};
 use crate::finding::{Finding, Level, Related};
-use crate::graph::routes::{Entry, EntryKind};
+use crate::graph::routes::{Entry, EntryKind, Guard};
 use crate::graph::{ClassId, Conns, PeerId, Source};
 use crate::model::net::{Family, IpRange};
 use crate::model::{Direction, Model};
@@ -48,6 +48,9 @@ struct Judged {
     isolated: bool,
     level: Level,
     why: String,
+    /// Why nothing filters the traffic at the pods, when nothing does (`why` but for an entry
+    /// whose source ranges are a placeholder).
+    unfiltered: String,
 }
 
 /// Every way in from the internet that some pods admit, per workload, judged.
@@ -100,7 +103,16 @@ fn judge_all(cx: &Context) -> Vec<Judged> {
                 "its policies admit it, and the entry is neither TLS-terminated nor source-restricted".to_string(),
             )
         };
-        out.push(Judged { entry: ei, peer, classes, admitted, isolated, level, why });
+        // Source ranges filled at deploy time: the entry may admit a few clients or every address.
+        let unfiltered = why.clone();
+        let (level, why) = match &entry.guard {
+            Some(Guard::Placeholder(text)) => (
+                Level::Note,
+                format!("its source ranges are a placeholder (`{text}`) filled at deploy time: cannot be judged"),
+            ),
+            _ => (level, why),
+        };
+        out.push(Judged { entry: ei, peer, classes, admitted, isolated, level, why, unfiltered });
     }
     out
 }
@@ -125,7 +137,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (xi, x) in graph.exposures.iter().enumerate() {
         exposure_of.insert((x.entry, x.class), xi);
     }
-    for Judged { entry: ei, peer, classes, admitted, isolated, level, why } in judge_all(cx) {
+    for Judged { entry: ei, peer, classes, admitted, isolated, level, why, unfiltered } in judge_all(cx) {
         let entry = &graph.entries[ei];
         let peer_name = &graph.peers[peer.index()].name;
         let verdicts: Vec<_> = classes
@@ -193,7 +205,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             } else {
                 path.push(Related {
                     location: w.meta.location(),
-                    message: format!("nothing filters traffic to {} `{}`: {why}", w.meta.kind, w.meta.name),
+                    message: format!("nothing filters traffic to {} `{}`: {unfiltered}", w.meta.kind, w.meta.name),
                 });
             }
         }
@@ -201,7 +213,9 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             level,
             entry.at,
             format!(
-                "`{peer_name}` is reachable from the internet through {} on {admitted}: {why}",
+                "`{peer_name}` {} from the internet through {} on {admitted}: {why}",
+                // Placeholder source ranges: reachable or not depends on the value.
+                if matches!(entry.guard, Some(Guard::Placeholder(_))) { "may be reachable" } else { "is reachable" },
                 entry_words(entry, model)
             ),
         )

@@ -11,7 +11,7 @@ use crate::model::ServiceType;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let profile = &cx.graph.profile;
-    for service in &cx.model.services {
+    for service in cx.model.declared_services() {
         let load_balancer = match service.service_type {
             ServiceType::NodePort => false,
             ServiceType::LoadBalancer if profile.nodes_public && service.allocate_load_balancer_node_ports => true,

@@ -3,8 +3,10 @@
 //! namespaceSelector); namespaces pinned by `kubernetes.io/metadata.name`, all holding workloads
 //! of the repository; or namespaces of the repository that a label selector matches. A selector
 //! that also matches unlabelled namespaces (`{}`, `NotIn`, `DoesNotExist`) or names one outside
-//! the repository (kube-system, a controller's namespace) is not judged: kubereach cannot see
-//! the pods there.
+//! the repository (a controller's namespace) is not judged: kubereach cannot see the pods there.
+//! Nor is one that reaches a system namespace (kube-system, kube-public, kube-node-lease): the
+//! cluster runs pods there (DNS, the network agents) that no repository declares, so a repository
+//! that deploys one agent into kube-system still does not show that namespace whole.
 
 use super::common::workloads_by_namespace;
 use super::Context;
@@ -98,6 +100,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                         || !named.iter().all(|ns| with_workloads.contains_key(ns))
                         || named.iter().any(|ns| cx.graph.profile.is_external_namespace(ns))
                         || named.iter().any(|ns| cx.model.namespaces_with_custom_resources.contains(*ns))
+                        || named.iter().any(|ns| crate::model::is_system_namespace(ns))
                     {
                         continue;
                     }

@@ -4,11 +4,11 @@
 use super::Context;
 use super::ids::PublicLoadBalancer;
 use super::Rule;
-use crate::finding::Finding;
+use crate::finding::{Finding, Level};
 use crate::model::ServiceType;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for service in &cx.model.services {
+    for service in cx.model.declared_services() {
         if service.service_type != ServiceType::LoadBalancer
             || service.is_internal_load_balancer()
             || service.restricts_sources()
@@ -16,6 +16,19 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let at = service.type_span.unwrap_or(service.meta.name_span);
+        if let Some(text) = service.source_ranges_placeholder() {
+            // Filled at deploy time: neither "open" nor "restricted" can be said.
+            let mut finding = PublicLoadBalancer::finding(
+                service.meta.at(at),
+                format!(
+                    "Service `{}` is a public load balancer whose source ranges are a placeholder (`{text}`) filled at deploy time: cannot be judged",
+                    service.meta.name
+                ),
+            );
+            finding.level = Level::Note;
+            out.push(finding.with_key(service.meta.key(), "spec.type", ""));
+            continue;
+        }
         let ports = service.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol)).collect::<Vec<_>>().join(", ");
         out.push(
             PublicLoadBalancer::finding(service.meta.at(at),

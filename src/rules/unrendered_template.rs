@@ -24,7 +24,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 "template directives (`{{{{ … }}}}`) make this file invalid YAML ({error}); the documents from here on are not analysed"
             ),
             ProblemKind::Placeholders => {
-                "values here are template placeholders (`${…}` or `{{ … }}`); render the template (envsubst, helm template) and analyse the output"
+                "values here are placeholders filled at deploy time (`${…}`, `$VAR`, `{{ … }}` or `<…>`); render the template (envsubst, helm template) and analyse the output"
                     .to_string()
             }
             // Everything else is `invalid-manifest`'s.

@@ -39,6 +39,7 @@ pub(crate) fn guard_words(guard: &Guard) -> String {
         Guard::Tls => "TLS".to_string(),
         Guard::SourceRanges(ranges) => format!("source ranges {}", cidrs_text(ranges)),
         Guard::ControllerAllowlist(ranges) => format!("the controller's source allowlist ({ranges})"),
+        Guard::Placeholder(text) => format!("source ranges given by a placeholder (`{text}`)"),
     }
 }
 
