@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::span::Span;
 use crate::span::{FileId, Location};
 pub(crate) use extract::extract_document;
-use net::{IpRange, PortRef, Protocol};
+use net::{HostBits, IpRange, PortRef, Protocol};
 pub use selector::Interner;
 use selector::{Labels, Selector};
 
@@ -177,6 +177,8 @@ pub struct Service {
     pub selector: Option<(Labels, Span)>,
     pub ports: Vec<ServicePort>,
     pub load_balancer_source_ranges: Vec<(IpRange, Span)>,
+    /// The entries of `loadBalancerSourceRanges` written with host bits.
+    pub source_range_host_bits: Vec<(HostBits, Span)>,
     pub external_traffic_policy_local: bool,
     pub external_ips: Vec<(Box<str>, Span)>,
     pub allocate_load_balancer_node_ports: bool,
@@ -240,6 +242,15 @@ impl Service {
             return Vec::new();
         }
         ranges
+    }
+
+    /// The entries of the source-ranges annotation written with host bits, as written.
+    pub(crate) fn annotated_source_range_host_bits(&self) -> Vec<HostBits> {
+        self.meta
+            .annotations
+            .get(SOURCE_RANGES_ANNOTATION)
+            .map(|v| v.split(',').filter_map(net::host_bits).collect())
+            .unwrap_or_default()
     }
 
     /// Whether the load balancer admits only some client addresses.
@@ -366,8 +377,39 @@ pub struct PolicyPort {
 /// One `from`/`to` element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PeerSelector {
-    Pods { namespaces: Option<Selector>, pods: Option<Selector>, span: Span },
-    IpBlock { cidr: IpRange, except: Vec<IpRange>, span: Span },
+    Pods {
+        namespaces: Option<Selector>,
+        pods: Option<Selector>,
+        span: Span,
+    },
+    /// `host_bits`: the `cidr` (first) and `except` entries written with bits set after their
+    /// prefix, which `cidr` and `except` hold masked, as the API server reads them.
+    IpBlock {
+        cidr: IpRange,
+        except: Vec<IpRange>,
+        span: Span,
+        host_bits: Vec<HostBitsAt>,
+    },
+}
+
+/// A CIDR of a manifest written with host bits (`52.207.37.75/0`), and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostBitsAt {
+    pub cidr: HostBits,
+    /// The CIDR's value.
+    pub span: Span,
+    /// Whether it is an `except` entry of an ipBlock (else its `cidr`).
+    pub in_except: bool,
+}
+
+impl PeerSelector {
+    /// The ipBlock's own `cidr` when it is written with host bits.
+    pub(crate) fn cidr_host_bits(&self) -> Option<&HostBits> {
+        match self {
+            PeerSelector::IpBlock { host_bits, .. } => host_bits.iter().find(|h| !h.in_except).map(|h| &h.cidr),
+            PeerSelector::Pods { .. } => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
