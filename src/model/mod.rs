@@ -227,6 +227,25 @@ impl Service {
             .any(|(key, reading)| self.meta.annotations.get(*key).is_some_and(|v| reading.says_internal(v)))
     }
 
+    /// An internal-load-balancer annotation written with a value its cloud does not read as
+    /// internal (Azure takes only `true`, so `"True"` gets a public load balancer): the key, the
+    /// value, and the values the cloud takes, in words (`` `true` ``).
+    pub(crate) fn unread_internal_annotation(&self) -> Option<(&str, &str, String)> {
+        if self.is_internal_load_balancer() {
+            return None;
+        }
+        INTERNAL_LOAD_BALANCER.iter().find_map(|(key, reading)| {
+            let value = self.meta.annotations.get(*key)?;
+            let taken = match reading {
+                InternalValue::OneOf(values) => {
+                    values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(" or ")
+                }
+                InternalValue::AnyButFalse => "any value but `false` or an empty one".to_string(),
+            };
+            Some((*key, &**value, taken))
+        })
+    }
+
     /// The client ranges the load balancer admits: `loadBalancerSourceRanges`, or the
     /// source-ranges annotation; empty when it admits every address.
     pub(crate) fn client_ranges(&self) -> Vec<IpRange> {

@@ -19,7 +19,7 @@ use super::ids::InternetExposedWorkload;
 use super::Rule;
 use super::words::{guard_words, object_words, request_words, seen_source_words};
 use crate::finding::{Finding, Level, Related};
-use crate::graph::routes::{Entry, EntryKind};
+use crate::graph::routes::{Entry, EntryKind, Guard};
 use crate::graph::{ClassId, Conns, PeerId, Source};
 use crate::model::net::{Family, IpRange};
 use crate::model::{Direction, Model};
@@ -99,6 +99,15 @@ fn judge_all(cx: &Context) -> Vec<Judged> {
                 InternetExposedWorkload::DOC.level,
                 "its policies admit it, and the entry is neither TLS-terminated nor source-restricted".to_string(),
             )
+        };
+        // An error despite source restrictions of the entry (DESIGN §6: the pods are not
+        // isolated): the ranges are a fact of the path, as `explain` shows it, so the message
+        // names them too. TLS restricts no client, so it is left to `explain`.
+        let why = match (&entry.guard, level) {
+            (Some(g @ (Guard::SourceRanges(_) | Guard::ControllerAllowlist(_))), Level::Error) => {
+                format!("{why}, though the entry is guarded by {}", guard_words(g))
+            }
+            _ => why,
         };
         out.push(Judged { entry: ei, peer, classes, admitted, isolated, level, why });
     }
