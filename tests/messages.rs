@@ -266,3 +266,18 @@ fn findings_that_arise_from_a_cidr_with_host_bits_name_it() {
     let [(_, _, message)] = egress.as_slice() else { panic!("{egress:?}") };
     assert!(message.contains(&typo("52.207.37.75/0")), "{message}");
 }
+
+#[test]
+fn a_calico_network_policy_is_not_called_a_kind_kubereach_does_not_evaluate_without_its_owner() {
+    // Kubernetes' own NetworkPolicy is evaluated; the one kubereach does not evaluate is Calico's.
+    let mut text = deployment("shop", "web", "", "");
+    text += "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: shop\nspec:\n  selector: all()\n  types: [Ingress]\n";
+    let dir = repo_with(&[("shop.yaml", &text)]);
+    let hits = findings(dir.path(), "namespace-without-default-deny", &[]);
+    let [(_, level, message)] = hits.as_slice() else { panic!("{hits:?}") };
+    assert_eq!(level, "note");
+    assert!(
+        message.ends_with("policies of kinds kubereach does not evaluate (Calico NetworkPolicy) may deny instead"),
+        "{message}"
+    );
+}

@@ -40,7 +40,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let mut others: Vec<&str> = Vec::new();
         for scope in [namespace, ""] {
             if let Some(kinds) = cx.model.other_policies.get(scope) {
-                others.extend(kinds.iter().map(|k| &**k));
+                // A `NetworkPolicy` here is Calico's (Kubernetes' own are evaluated): say whose.
+                others.extend(kinds.iter().map(|k| if &**k == "NetworkPolicy" { "Calico NetworkPolicy" } else { &**k }));
             }
         }
         others.sort_unstable();
