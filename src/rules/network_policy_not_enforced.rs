@@ -64,7 +64,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     if !profile.dataplane.enforces() {
         // kubenet with Calico enforces policies: a cluster described by the wrong profile.
         let hint = if profile.name == "aks-kubenet" && profile.describe() == "profile `aks-kubenet`" {
-            " (a kubenet cluster created with Calico network policy enforces them: its profile is `aks-calico`)"
+            " (a kubenet cluster created with Calico network policy does enforce NetworkPolicy: its profile is `aks-calico`)"
         } else {
             ""
         };
