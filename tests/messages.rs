@@ -265,6 +265,17 @@ fn findings_that_arise_from_a_cidr_with_host_bits_name_it() {
     let egress = findings(dir.path(), "unrestricted-egress", &[]);
     let [(_, _, message)] = egress.as_slice() else { panic!("{egress:?}") };
     assert!(message.contains(&typo("52.207.37.75/0")), "{message}");
+
+    // A load balancer's source range meant for one address: there is a range, and it is the typo.
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: admin\n  namespace: payments\nspec:\n  type: LoadBalancer\n  loadBalancerSourceRanges: [203.0.113.9/0]\n  selector:\n    app: billing\n  ports:\n    - port: 443\n";
+    let dir = repo_with(&[("admin.yaml", service)]);
+    let public = findings(dir.path(), "public-load-balancer", &[]);
+    let [(_, _, message)] = public.as_slice() else { panic!("{public:?}") };
+    assert!(!message.contains("no source ranges"), "{message}");
+    assert!(
+        message.ends_with(&format!("its source ranges admit every address {}", typo("203.0.113.9/0"))),
+        "{message}"
+    );
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! source-ranges annotation. The API server has long accepted such a value and dataplanes ignore
 //! the bits, so it silently means a different block from the one written; the message says which.
 //! The findings that arise from the block (`policy-allows-all`, `unrestricted-egress`,
-//! `egress-to-metadata-endpoint`) name the CIDR and point here, with `words::host_bits_words`.
+//! `public-load-balancer`, `egress-to-metadata-endpoint`) name the CIDR and point here, with
+//! `words::host_bits_words`.
 
 use super::ids::CidrWithHostBits;
 use super::words::cidr_text;

@@ -4,6 +4,7 @@
 
 use super::Context;
 use super::ids::PublicLoadBalancer;
+use super::words::host_bits_words;
 use super::Rule;
 use crate::finding::Finding;
 use crate::model::annotations::AZURE_INTERNAL_LB;
@@ -20,12 +21,24 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let at = service.type_span.unwrap_or(service.meta.name_span);
         let ports = service.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol)).collect::<Vec<_>>().join(", ");
         let on = if ports.is_empty() { String::new() } else { format!(" on {ports}") };
+        // A source range that admits everything only because it is written with host bits
+        // (`203.0.113.9/0`) is there: name the typo rather than say there is no range.
+        let whole_typo = service
+            .source_range_host_bits
+            .iter()
+            .map(|(h, _)| h.clone())
+            .chain(service.annotated_source_range_host_bits())
+            .find(|h| h.block.is_whole());
+        let ranges = match &whole_typo {
+            Some(h) => format!("its source ranges admit every address {}", host_bits_words(h)),
+            None => "no source ranges".to_string(),
+        };
         // An annotation whose value the cloud does not read (`"True"` for Azure) is there: say that
         // the value is the problem.
         let message = match service.unread_internal_annotation() {
             // Written to say "public": that is what it gets.
             Some((key, value, _)) if value.eq_ignore_ascii_case("false") => format!(
-                "Service `{}` is a public load balancer open to every address{on}: its annotation `{key}` is `{value}`, no source ranges",
+                "Service `{}` is a public load balancer open to every address{on}: its annotation `{key}` is `{value}`, {ranges}",
                 service.meta.name
             ),
             Some((key, value, taken)) => {
@@ -37,12 +50,12 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     " open to every address"
                 };
                 format!(
-                    "Service `{}` is a public load balancer{open}{on}: its annotation `{key}` is `{value}`, a value the cloud does not read as internal (it takes {taken}); no source ranges",
+                    "Service `{}` is a public load balancer{open}{on}: its annotation `{key}` is `{value}`, a value the cloud does not read as internal (it takes {taken}); {ranges}",
                     service.meta.name
                 )
             }
             None => format!(
-                "Service `{}` is a public load balancer open to every address{on}: no internal-load-balancer annotation, no source ranges",
+                "Service `{}` is a public load balancer open to every address{on}: no internal-load-balancer annotation, {ranges}",
                 service.meta.name
             ),
         };
