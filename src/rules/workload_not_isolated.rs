@@ -49,7 +49,8 @@ fn isolation_counts<'a>(cx: &'a Context<'a>) -> std::collections::BTreeMap<&'a s
     counts
 }
 
-/// `3 of the 4 workloads of namespace `shop` are isolated for ingress`, exact where "most" was not.
+/// ``namespace `shop` isolates 3 of its 4 workloads for ingress``: exact, where "most" was not
+/// (half is enough for the finding).
 fn isolated_words(namespace: &str, all: usize, isolated: &[(Direction, usize)]) -> String {
     let parts: Vec<String> = match isolated {
         [(_, a), (_, b)] if a == b => vec![format!("{a} of its {all} workloads for ingress and egress")],
