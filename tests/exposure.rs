@@ -201,9 +201,11 @@ fn windows_pods_are_unprotected_where_the_profile_says_so() {
     let dir = repo(&files, "{}\n");
     let edge = "shop/client[Deployment] => shop/web[Deployment]";
     assert!(!graph_txt(dir.path(), &[]).contains(edge), "generic enforces on Windows");
-    for profile in ["aks-azure-cni", "aks-calico", "aks-cilium"] {
+    for profile in ["aks-azure-cni", "aks-cilium"] {
         assert!(graph_txt(dir.path(), &["--profile", profile]).contains(edge), "{profile}");
     }
+    // Calico enforces on Windows Server 2019 and 2022 nodes (AKS documentation).
+    assert!(!graph_txt(dir.path(), &["--profile", "aks-calico"]).contains(edge), "aks-calico enforces on Windows");
     let dir = repo(&files, "profile: aks-azure-cni\ncluster:\n  windows-enforced: true\n");
     assert!(!graph_txt(dir.path(), &[]).contains(edge), "the configuration can say Windows is enforced");
 }

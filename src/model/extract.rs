@@ -377,10 +377,14 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
     }
     let mut load_balancer_source_ranges = Vec::new();
     let mut source_range_placeholders = Vec::new();
+    let mut source_range_host_bits = Vec::new();
     for n in r.seq(get("loadBalancerSourceRanges"), "spec.loadBalancerSourceRanges") {
         if let Some(text) = r.string(Some(n), "spec.loadBalancerSourceRanges") {
             match parse_cidr(text.trim()) {
-                Ok(range) => load_balancer_source_ranges.push((range, n.span)),
+                Ok(range) => {
+                    load_balancer_source_ranges.push((range, n.span));
+                    source_range_host_bits.extend(net::host_bits(text).map(|h| (h, n.span)));
+                }
                 // Filled at deploy time: the rules that judge source ranges say so (no generic
                 // unrendered-template note on top).
                 Err(_) if super::is_placeholder_value(text) => source_range_placeholders.push((text.into(), n.span)),
@@ -405,6 +409,7 @@ fn read_service(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Service {
         ports,
         load_balancer_source_ranges,
         source_range_placeholders,
+        source_range_host_bits,
         external_traffic_policy_local,
         external_ips,
         allocate_load_balancer_node_ports,
@@ -627,8 +632,17 @@ fn read_ip_block(r: &mut Reader, node: &Node, path: &str, peer_span: Span) -> Op
         r.invalid(node.span, FieldProblem::MissingKey { path: path.to_string(), key: "cidr" });
         return None;
     };
+    let mut host_bits = Vec::new();
+    let mut note_host_bits = |text: &str, span: Span, in_except: bool| {
+        if let Some(cidr) = net::host_bits(text) {
+            host_bits.push(HostBitsAt { cidr, span, in_except });
+        }
+    };
     let cidr = match parse_cidr(cidr_text.trim()) {
-        Ok(c) => c,
+        Ok(c) => {
+            note_host_bits(cidr_text, cidr_node.map_or(node.span, |n| n.span), false);
+            c
+        }
         Err(e) => {
             // A placeholder is noted once per document as an unrendered template.
             match cidr_node {
@@ -644,7 +658,10 @@ fn read_ip_block(r: &mut Reader, node: &Node, path: &str, peer_span: Span) -> Op
             continue;
         };
         match parse_cidr(text.trim()) {
-            Ok(x) if cidr.contains(&x) && x != cidr => except.push(x),
+            Ok(x) if cidr.contains(&x) && x != cidr => {
+                note_host_bits(text, e.span, true);
+                except.push(x);
+            }
             Ok(_) => r.invalid(
                 e.span,
                 FieldProblem::ExceptOutsideCidr {
@@ -656,7 +673,7 @@ fn read_ip_block(r: &mut Reader, node: &Node, path: &str, peer_span: Span) -> Op
             Err(err) => r.invalid_value(e, FieldProblem::BadCidr(err)),
         }
     }
-    Some(PeerSelector::IpBlock { cidr, except, span: peer_span })
+    Some(PeerSelector::IpBlock { cidr, except, span: peer_span, host_bits })
 }
 
 fn read_policy_port(r: &mut Reader, node: &Node, path: &str) -> Option<PolicyPort> {

@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 use crate::span::Span;
 use crate::span::{FileId, Location};
 pub(crate) use extract::extract_document;
-use net::{IpRange, PortRef, Protocol};
+use net::{HostBits, IpRange, PortRef, Protocol};
 pub use selector::Interner;
 use selector::{Labels, Selector};
 
@@ -181,6 +181,8 @@ pub struct Service {
     pub load_balancer_source_ranges: Vec<(IpRange, Span)>,
     /// Entries of `loadBalancerSourceRanges` that are placeholders filled at deploy time.
     pub source_range_placeholders: Vec<(Box<str>, Span)>,
+    /// The entries of `loadBalancerSourceRanges` written with host bits.
+    pub source_range_host_bits: Vec<(HostBits, Span)>,
     pub external_traffic_policy_local: bool,
     pub external_ips: Vec<(Box<str>, Span)>,
     pub allocate_load_balancer_node_ports: bool,
@@ -229,6 +231,25 @@ impl Service {
             .any(|(key, reading)| self.meta.annotations.get(*key).is_some_and(|v| reading.says_internal(v)))
     }
 
+    /// An internal-load-balancer annotation written with a value its cloud does not read as
+    /// internal (Azure takes only `true`, so `"True"` gets a public load balancer): the key, the
+    /// value, and the values the cloud takes, in words (`` `true` ``).
+    pub(crate) fn unread_internal_annotation(&self) -> Option<(&str, &str, String)> {
+        if self.is_internal_load_balancer() {
+            return None;
+        }
+        INTERNAL_LOAD_BALANCER.iter().find_map(|(key, reading)| {
+            let value = self.meta.annotations.get(*key)?;
+            let taken = match reading {
+                InternalValue::OneOf(values) => {
+                    values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(" or ")
+                }
+                InternalValue::AnyButFalse => "any value but `false` or an empty one".to_string(),
+            };
+            Some((*key, &**value, taken))
+        })
+    }
+
     /// The client ranges the load balancer admits: `loadBalancerSourceRanges`, or the
     /// source-ranges annotation; empty when it admits every address.
     pub(crate) fn client_ranges(&self) -> Vec<IpRange> {
@@ -244,6 +265,15 @@ impl Service {
             return Vec::new();
         }
         ranges
+    }
+
+    /// The entries of the source-ranges annotation written with host bits, as written.
+    pub(crate) fn annotated_source_range_host_bits(&self) -> Vec<HostBits> {
+        self.meta
+            .annotations
+            .get(SOURCE_RANGES_ANNOTATION)
+            .map(|v| v.split(',').filter_map(net::host_bits).collect())
+            .unwrap_or_default()
     }
 
     /// Whether the load balancer admits only some client addresses.
@@ -408,8 +438,39 @@ pub struct PolicyPort {
 /// One `from`/`to` element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PeerSelector {
-    Pods { namespaces: Option<Selector>, pods: Option<Selector>, span: Span },
-    IpBlock { cidr: IpRange, except: Vec<IpRange>, span: Span },
+    Pods {
+        namespaces: Option<Selector>,
+        pods: Option<Selector>,
+        span: Span,
+    },
+    /// `host_bits`: the `cidr` (first) and `except` entries written with bits set after their
+    /// prefix, which `cidr` and `except` hold masked, as the API server reads them.
+    IpBlock {
+        cidr: IpRange,
+        except: Vec<IpRange>,
+        span: Span,
+        host_bits: Vec<HostBitsAt>,
+    },
+}
+
+/// A CIDR of a manifest written with host bits (`52.207.37.75/0`), and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostBitsAt {
+    pub cidr: HostBits,
+    /// The CIDR's value.
+    pub span: Span,
+    /// Whether it is an `except` entry of an ipBlock (else its `cidr`).
+    pub in_except: bool,
+}
+
+impl PeerSelector {
+    /// The ipBlock's own `cidr` when it is written with host bits.
+    pub(crate) fn cidr_host_bits(&self) -> Option<&HostBits> {
+        match self {
+            PeerSelector::IpBlock { host_bits, .. } => host_bits.iter().find(|h| !h.in_except).map(|h| &h.cidr),
+            PeerSelector::Pods { .. } => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -129,8 +129,39 @@ pub enum CidrError {
 }
 
 /// Parses `a.b.c.d/n` or an IPv6 CIDR into the range it covers. Host bits are masked away, as the
-/// API server's parser does.
+/// API server's parser does ([`host_bits`] tells whether there were any).
 pub(crate) fn parse_cidr(s: &str) -> Result<IpRange, CidrError> {
+    parse_cidr_written(s).map(|(range, _)| range)
+}
+
+/// A CIDR written with bits set after its prefix (`52.207.37.75/0`, meant as `/32`): what was
+/// written and the block it covers once those bits are ignored, as the API server and most
+/// dataplanes read it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HostBits {
+    pub written: Box<str>,
+    pub block: IpRange,
+    /// The address as written.
+    pub address: u128,
+    /// The shortest prefix at which the written address starts a block (`/32` for
+    /// `52.207.37.75`): what the author probably meant, or a prefix beyond it.
+    pub aligned_prefix: u32,
+}
+
+/// The host bits of a CIDR as written, if it has any (`None` too when it is no CIDR: that is
+/// [`parse_cidr`]'s error to report).
+pub(crate) fn host_bits(s: &str) -> Option<HostBits> {
+    let s = s.trim();
+    let (block, address) = parse_cidr_written(s).ok()?;
+    if address == block.first {
+        return None;
+    }
+    let aligned_prefix = block.family.bits() - address.trailing_zeros().min(block.family.bits());
+    Some(HostBits { written: s.into(), block, address, aligned_prefix })
+}
+
+/// The range a CIDR covers, and the address as written.
+fn parse_cidr_written(s: &str) -> Result<(IpRange, u128), CidrError> {
     let (addr, len) = s.split_once('/').ok_or_else(|| CidrError::Syntax(s.to_string()))?;
     let len: u32 = len.parse().map_err(|_| CidrError::Syntax(s.to_string()))?;
     let (family, value) = if let Ok(v4) = addr.parse::<Ipv4Addr>() {
@@ -153,7 +184,7 @@ pub(crate) fn parse_cidr(s: &str) -> Result<IpRange, CidrError> {
         (1u128 << host_bits) - 1
     };
     let first = value & !host_mask & family.max();
-    Ok(IpRange { family, first, last: first | host_mask })
+    Ok((IpRange { family, first, last: first | host_mask }, value))
 }
 
 /// Private networks: RFC 1918 and IPv6 unique local addresses. Where nodes live when nothing
@@ -192,5 +223,20 @@ mod tests {
         assert!(parse_cidr("10.0.0.0").is_err());
         assert!(parse_cidr("10.0.0.0/33").is_err());
         assert!(parse_cidr("web/8").is_err());
+    }
+
+    #[test]
+    fn host_bits_are_noticed_with_the_block_they_leave() {
+        let typo = host_bits("52.207.37.75/0").unwrap();
+        assert_eq!(typo.block, IpRange::whole(Family::V4));
+        assert_eq!((&*typo.written, typo.aligned_prefix), ("52.207.37.75/0", 32));
+        let wide = host_bits(" 20.0.0.0/2 ").unwrap();
+        assert_eq!((wide.block.to_string(), wide.aligned_prefix), ("0.0.0.0-63.255.255.255".to_string(), 6));
+        assert_eq!(host_bits("2001:db8::1/64").map(|h| h.aligned_prefix), Some(128));
+        for aligned in
+            ["0.0.0.0/0", "10.0.0.0/8", "169.254.169.254/32", "::/0", "2001:db8::/32", "web/8", "10.0.0.0/40"]
+        {
+            assert_eq!(host_bits(aligned), None, "{aligned}");
+        }
     }
 }

@@ -92,6 +92,14 @@ pub struct BuiltIn {
 }
 
 /// The built-in profiles, the one table every list of them comes from; the first is the default.
+///
+/// The AKS rows follow Microsoft's "Secure traffic between pods by using network policies in AKS"
+/// (its table of capabilities, and its retirement notices, read in December 2026): Azure Network
+/// Policy Manager enforces on Linux nodes, and on Windows Server 2022 nodes only for subscriptions
+/// onboarded to that feature, whose support ended on 30 September 2026, so Windows pods count as
+/// unprotected; Calico enforces on Linux and on Windows Server 2019 and 2022 nodes (Windows with
+/// Azure CNI; kubenet has Linux nodes only, so kubenet with Calico is `aks-calico` too); Cilium
+/// supports Linux nodes only; kubenet without `--network-policy` has no engine at all.
 pub const BUILT_IN: [BuiltIn; 5] = [
     BuiltIn {
         name: "generic",
@@ -101,25 +109,25 @@ pub const BUILT_IN: [BuiltIn; 5] = [
     },
     BuiltIn {
         name: "aks-azure-cni",
-        summary: "Azure CNI with Azure Network Policy Manager: Linux pods enforced, Windows pods not",
+        summary: "Azure CNI with Azure Network Policy Manager: Linux pods enforced, Windows pods not (its Windows support was for onboarded subscriptions and ended on 30 September 2026)",
         dataplane: Dataplane::Azure,
         windows_enforced: false,
     },
     BuiltIn {
         name: "aks-kubenet",
-        summary: "kubenet without a policy engine: NetworkPolicy is not enforced",
+        summary: "kubenet without a policy engine: NetworkPolicy is not enforced (kubenet with Calico is `aks-calico`)",
         dataplane: Dataplane::None,
         windows_enforced: false,
     },
     BuiltIn {
         name: "aks-calico",
-        summary: "Calico network policy: Linux pods enforced, Windows pods not",
+        summary: "Calico network policy, with Azure CNI or kubenet: Linux pods and Windows Server 2019 and 2022 pods enforced",
         dataplane: Dataplane::Calico,
-        windows_enforced: false,
+        windows_enforced: true,
     },
     BuiltIn {
         name: "aks-cilium",
-        summary: "Azure CNI powered by Cilium: Linux pods enforced, Windows pods not",
+        summary: "Azure CNI powered by Cilium: Linux pods enforced; Cilium does not support Windows nodes",
         dataplane: Dataplane::Cilium,
         windows_enforced: false,
     },
@@ -210,6 +218,9 @@ mod tests {
         assert_eq!(Profile::built_in("generic"), Some(Profile::default()));
         assert!(!Profile::built_in("aks-kubenet").is_some_and(|p| p.dataplane.enforces()));
         assert!(Profile::built_in("aks-cilium").is_some_and(|p| p.dataplane.enforces() && !p.windows_enforced));
+        // Calico enforces on the Windows nodes AKS runs it on; Azure NPM's Windows support is over.
+        assert!(Profile::built_in("aks-calico").is_some_and(|p| p.windows_enforced));
+        assert!(Profile::built_in("aks-azure-cni").is_some_and(|p| !p.windows_enforced));
         assert!(Profile::built_in("eks").is_none());
     }
 }

@@ -1,12 +1,14 @@
 //! `egress-to-metadata-endpoint`: an egress rule that admits the cloud instance metadata
 //! endpoint (169.254.169.254, any port) or the Azure WireServer (168.63.129.16, TCP 80 and
-//! 32526; its port 53 is Azure DNS and stays allowed).
+//! 32526; its port 53 is Azure DNS and stays allowed). Where the block admits them only because
+//! its CIDR is written with host bits (`52.207.37.75/0`), the fix is the CIDR, not an `except`.
 
 use super::Context;
 use super::ids::EgressToMetadataEndpoint;
 use super::Rule;
 use crate::finding::Finding;
-use crate::model::net::{parse_cidr, IpRange, PortRef, Protocol};
+use super::words::host_bits_words;
+use crate::model::net::{parse_cidr, HostBits, IpRange, PortRef, Protocol};
 use crate::model::{Direction, PeerSelector, PolicyPort};
 use crate::span::Span;
 
@@ -38,6 +40,14 @@ fn ports_admit(ports: Option<&[PolicyPort]>, endpoint: &Endpoint) -> bool {
     })
 }
 
+/// The block the author of a CIDR with host bits meant, at the least: the written address with
+/// the shortest prefix at which it starts a block (`52.207.37.75/0` → `52.207.37.75/32`).
+fn meant_block(h: &HostBits) -> IpRange {
+    let host = h.block.family.bits() - h.aligned_prefix;
+    let mask = if host == 0 { 0 } else { (1u128 << host) - 1 };
+    IpRange { family: h.block.family, first: h.address, last: h.address | mask }
+}
+
 fn block_admits(cidr: &IpRange, except: &[IpRange], address: &IpRange) -> bool {
     cidr.contains(address) && !except.iter().any(|e| e.contains(address))
 }
@@ -66,37 +76,44 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             let reachable: Vec<&(IpRange, &Endpoint)> =
                 endpoints.iter().filter(|(_, e)| ports_admit(rule.ports.as_deref(), e)).collect();
             // One finding per element (or per rule without `to`), naming every endpoint it opens.
-            let mut elements: Vec<(Span, Vec<&Endpoint>)> = Vec::new();
+            // With the ipBlock's CIDR when it is written with host bits and the block its author
+            // meant does not hold the endpoints: then the typo is the cause, not a missing `except`.
+            let mut elements: Vec<(Span, Vec<&Endpoint>, Option<&HostBits>)> = Vec::new();
             match &rule.peers {
                 None => {
                     let all: Vec<&Endpoint> = reachable.iter().map(|(_, e)| *e).collect();
                     if !all.is_empty() {
-                        elements.push((rule.span, all));
+                        elements.push((rule.span, all, None));
                     }
                 }
                 Some(peers) => {
                     for p in peers {
-                        if let PeerSelector::IpBlock { cidr, except, span } = p {
-                            let hit: Vec<&Endpoint> = reachable
+                        if let PeerSelector::IpBlock { cidr, except, span, .. } = p {
+                            let hit: Vec<(&IpRange, &Endpoint)> = reachable
                                 .iter()
                                 .filter(|(address, _)| block_admits(cidr, except, address))
-                                .map(|(_, e)| *e)
+                                .map(|(address, e)| (address, *e))
                                 .collect();
+                            let typo = p
+                                .cidr_host_bits()
+                                .filter(|h| !hit.iter().any(|(address, _)| meant_block(h).contains(address)));
                             if !hit.is_empty() {
-                                elements.push((*span, hit));
+                                elements.push((*span, hit.into_iter().map(|(_, e)| e).collect(), typo));
                             }
                         }
                     }
                 }
             }
-            for (span, hit) in elements {
+            for (span, hit, typo) in elements {
                 let what = hit
                     .iter()
                     .map(|e| format!("{} `{}`", e.what, e.address.trim_end_matches("/32")))
                     .collect::<Vec<_>>()
                     .join(" and ");
                 let cidrs = hit.iter().map(|e| format!("`{}`", e.address)).collect::<Vec<_>>().join(", ");
-                let fix = if rule.peers.is_none() {
+                let fix = if let Some(h) = typo {
+                    format!("{}: correct the CIDR", host_bits_words(h))
+                } else if rule.peers.is_none() {
                     format!("give the rule a `to` with an ipBlock that lists {cidrs} under `except`")
                 } else {
                     format!("add {cidrs} to this ipBlock's `except`")
@@ -104,7 +121,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 let peer = hit.iter().map(|e| e.address).collect::<Vec<_>>().join(",");
                 out.push(
                     EgressToMetadataEndpoint::finding(policy.meta.at(span),
-                        format!("NetworkPolicy `{}` lets the pods it selects reach {what}; {fix}", policy.meta.name),
+                        format!(
+                            "NetworkPolicy `{}` lets the pods it selects reach {what}{}{fix}",
+                            policy.meta.name,
+                            if typo.is_some() { " " } else { "; " }
+                        ),
                     )
                     .with_key(policy.meta.key(), format!("spec.egress[{ri}]"), peer),
                 );

@@ -110,6 +110,12 @@ fn judge_all(cx: &Context) -> Vec<Judged> {
                 Level::Note,
                 format!("its source ranges are a placeholder (`{text}`) filled at deploy time: cannot be judged"),
             ),
+            // An error despite source restrictions of the entry (DESIGN §6: the pods are not
+            // isolated): the ranges are a fact of the path, as `explain` shows it, so the message
+            // names them too. TLS restricts no client, so it is left to `explain`.
+            Some(g @ (Guard::SourceRanges(_) | Guard::ControllerAllowlist(_))) if level == Level::Error => {
+                (level, format!("{why}, though the entry is guarded by {}", guard_words(g)))
+            }
             _ => (level, why),
         };
         out.push(Judged { entry: ei, peer, classes, admitted, isolated, level, why, unfiltered });

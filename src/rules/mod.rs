@@ -113,6 +113,7 @@ macro_rules! registry {
 }
 
 registry! {
+    cidr_with_host_bits => CidrWithHostBits,
     cross_namespace_exposure => CrossNamespaceExposure,
     dangling_ingress_backend => DanglingIngressBackend,
     dangling_service => DanglingService,

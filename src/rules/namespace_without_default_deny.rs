@@ -3,7 +3,12 @@
 //! egress default-deny (the common, lesser gap) is a note, and so is one where policies of kinds
 //! kubereach does not evaluate (CiliumNetworkPolicy, AdminNetworkPolicy, …) may deny instead, or
 //! where a policy selecting every pod isolates the missing directions with allow rules.
-//! System namespaces (kube-system, …) and template placeholders are not judged.
+//! System namespaces (kube-system, …) and template placeholders are not judged. The message says
+//! what is true of the namespace's workloads in each missing direction: isolated by a
+//! namespace-wide allow list, each selected by its labels (only later workloads start open), or
+//! how many of them no policy selects.
+
+use std::collections::BTreeSet;
 
 use super::common::{directions_text, is_default_deny, namespace_location, workloads_by_namespace};
 use super::Context;
@@ -35,38 +40,38 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let mut others: Vec<&str> = Vec::new();
         for scope in [namespace, ""] {
             if let Some(kinds) = cx.model.other_policies.get(scope) {
-                others.extend(kinds.iter().map(|k| &**k));
+                // A `NetworkPolicy` here is Calico's (Kubernetes' own are evaluated): say whose.
+                others.extend(kinds.iter().map(|k| if &**k == "NetworkPolicy" { "Calico NetworkPolicy" } else { &**k }));
             }
         }
         others.sort_unstable();
         others.dedup();
+        let coverage: Vec<(Direction, Coverage)> =
+            missing.iter().map(|&d| (d, coverage(cx, namespace, &workloads, policies, d))).collect();
         // A policy that selects every pod and isolates each missing direction: every pod is
         // isolated already, by a namespace-wide allow list rather than the rule-less baseline.
-        let allow_list = policies
-            .iter()
-            .find(|p| p.pod_selector.is_empty() && missing.iter().all(|&d| p.affects(d)))
-            .map(|p| &*p.meta.name);
-        let level = if missing.contains(&Direction::Ingress) && others.is_empty() && allow_list.is_none() {
-            NamespaceWithoutDefaultDeny::DOC.level
-        } else {
-            Level::Note
+        let allow_list = match coverage.as_slice() {
+            [(_, Coverage::AllowList(name)), rest @ ..]
+                if rest.iter().all(|(_, c)| matches!(c, Coverage::AllowList(n) if n == name)) =>
+            {
+                Some(*name)
+            }
+            _ => None,
         };
+        // A warning where some pod, today's or a later one, accepts every connection.
+        let ingress_open =
+            coverage.iter().any(|(d, c)| *d == Direction::Ingress && !matches!(c, Coverage::AllowList(_)));
+        let level = if ingress_open && others.is_empty() { NamespaceWithoutDefaultDeny::DOC.level } else { Level::Note };
         let consequence = if let Some(name) = allow_list {
             format!(
                 ": every pod is isolated by `{name}`, whose rules are a namespace-wide allow list; a policy without rules keeps the namespace closed when that list is edited"
             )
         } else if !others.is_empty() {
             format!("; policies of kinds kubereach does not evaluate ({}) may deny instead", others.join(", "))
+        } else if policies.is_empty() {
+            ": it has no NetworkPolicy at all: every pod accepts every connection and may connect anywhere".to_string()
         } else {
-            let what = match (policies.is_empty(), missing.as_slice()) {
-                (true, _) => {
-                    "it has no NetworkPolicy at all: every pod accepts every connection and may connect anywhere"
-                }
-                (false, [Direction::Ingress]) => "a pod that no policy selects accepts every connection",
-                (false, [Direction::Egress]) => "a pod that no egress policy selects may connect anywhere",
-                (false, _) => "a pod that no policy selects accepts every connection and may connect anywhere",
-            };
-            format!(": {what}")
+            format!(": {}", coverage_words(&coverage))
         };
         out.push(
             Finding::new(NamespaceWithoutDefaultDeny::ID,
@@ -80,4 +85,92 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .with_key(format!("Namespace/{namespace}"), "", directions_text(&missing)),
         );
     }
+}
+
+/// How the workloads of a namespace stand in a direction that has no default deny.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Coverage<'a> {
+    /// A policy that selects every pod isolates the direction with allow rules.
+    AllowList(&'a str),
+    /// Policies select every workload the repository declares, each by its labels.
+    AllSelected,
+    /// `open` of the `all` workloads are selected by no policy for the direction.
+    Open { open: usize, all: usize },
+}
+
+fn coverage<'a>(
+    cx: &Context,
+    namespace: &str,
+    workloads: &[usize],
+    policies: &[&'a crate::model::NetworkPolicy],
+    direction: Direction,
+) -> Coverage<'a> {
+    if let Some(p) = policies.iter().find(|p| p.pod_selector.is_empty() && p.affects(direction)) {
+        return Coverage::AllowList(&p.meta.name);
+    }
+    // Selection, not enforcement: a profile that enforces nothing is `network-policy-not-enforced`'s.
+    let mut selected: BTreeSet<usize> = BTreeSet::new();
+    for (pi, policy) in cx.model.policies.iter().enumerate() {
+        if &*policy.meta.namespace != namespace || !policy.affects(direction) {
+            continue;
+        }
+        for class in cx.graph.policy_selects.get(pi).into_iter().flatten() {
+            selected.extend(cx.graph.classes[class.index()].workloads.iter().copied());
+        }
+    }
+    let open = workloads.iter().filter(|w| !selected.contains(w)).count();
+    if open == 0 {
+        Coverage::AllSelected
+    } else {
+        Coverage::Open { open, all: workloads.len() }
+    }
+}
+
+/// What a pod left open in these directions is free to do.
+fn consequence(directions: &[Direction], plural: bool) -> String {
+    directions
+        .iter()
+        .map(|d| match (d, plural) {
+            (Direction::Ingress, false) => "accepts every connection",
+            (Direction::Ingress, true) => "accept every connection",
+            (Direction::Egress, _) => "may connect anywhere",
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// The facts of each missing direction in words, directions with the same facts together.
+fn coverage_words(coverage: &[(Direction, Coverage)]) -> String {
+    let mut groups: Vec<(Coverage, Vec<Direction>)> = Vec::new();
+    for &(d, c) in coverage {
+        match groups.iter_mut().find(|(g, _)| *g == c) {
+            Some((_, ds)) => ds.push(d),
+            None => groups.push((c, vec![d])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(c, ds)| {
+            let dirs = directions_text(ds);
+            match c {
+                Coverage::AllowList(name) => {
+                    format!("every pod is isolated for {dirs} by `{name}`, whose rules are a namespace-wide allow list")
+                }
+                Coverage::AllSelected => format!(
+                    "each of its workloads is selected for {dirs} by a policy that picks it by its labels, but no policy selects every pod: a workload added later, or whose labels change, {}",
+                    consequence(ds, false)
+                ),
+                Coverage::Open { open, all } if open == all => {
+                    format!("no policy selects its workloads for {dirs}: every pod {}", consequence(ds, false))
+                }
+                Coverage::Open { open, all } => format!(
+                    "{open} of its {all} workloads {} selected by no policy for {dirs}: {} {}",
+                    if *open == 1 { "is" } else { "are" },
+                    if *open == 1 { "it" } else { "they" },
+                    consequence(ds, *open > 1)
+                ),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

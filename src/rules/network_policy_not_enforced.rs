@@ -1,25 +1,99 @@
 //! `network-policy-not-enforced`: NetworkPolicies that the cluster's dataplane will not enforce.
 //! Under a profile without a policy engine (AKS with kubenet and no Calico), said once for the
-//! repository; under a profile that does not enforce on Windows nodes, once per Windows workload
-//! that a policy selects.
+//! repository, with the tenants (or namespaces) that therefore reach each other; with no policy at
+//! all, said once where the repository has several tenants, since nothing can separate them (the
+//! tenant rules of `cross-namespace-exposure` stay quiet there). Under a profile that does not
+//! enforce on Windows nodes, once per Windows workload that a policy selects.
 
+use std::collections::BTreeMap;
+
+use super::common::{namespace_location, workloads_by_namespace};
 use super::Context;
 use super::ids::NetworkPolicyNotEnforced;
 use super::Rule;
 use crate::finding::Finding;
+use crate::model::{is_placeholder_name, is_system_namespace};
+use crate::span::Location;
+
+/// The tenants of the repository, in words, and where the first one is written, when there are
+/// several: the values of the configured tenant label on the namespaces that hold workloads, or
+/// without one, those namespaces themselves (system namespaces aside).
+fn tenants(cx: &Context) -> Option<(String, Location)> {
+    let workloads = workloads_by_namespace(cx.model);
+    let namespaces: Vec<(&str, Option<usize>)> = workloads
+        .iter()
+        .filter(|(ns, _)| !is_system_namespace(ns) && !is_placeholder_name(ns))
+        .map(|(ns, ws)| (*ns, ws.first().copied()))
+        .collect();
+    let words = match cx.graph.profile.tenant_label.as_deref() {
+        Some(label) => {
+            let mut by_tenant: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+            for (ns, _) in &namespaces {
+                let tenant = cx
+                    .graph
+                    .namespaces
+                    .get(*ns)
+                    .and_then(|(labels, _)| labels.get(label).map(str::to_string))
+                    .or_else(|| cx.model.namespace_labels(ns).get(label).map(str::to_string));
+                if let Some(t) = tenant {
+                    by_tenant.entry(t).or_default().push(ns);
+                }
+            }
+            if by_tenant.len() < 2 {
+                return None;
+            }
+            let list: Vec<String> = by_tenant
+                .iter()
+                .map(|(t, nss)| format!("`{t}` ({})", nss.iter().map(|n| format!("namespace `{n}`")).collect::<Vec<_>>().join(", ")))
+                .collect();
+            format!("the workloads of tenants {} reach each other", list.join(", "))
+        }
+        None if namespaces.len() >= 2 => {
+            let list: Vec<String> = namespaces.iter().map(|(ns, _)| format!("`{ns}`")).collect();
+            format!("the workloads of namespaces {} reach each other", list.join(", "))
+        }
+        None => return None,
+    };
+    let (first, workload) = namespaces.first()?;
+    Some((words, namespace_location(cx.model, first, *workload)?))
+}
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let profile = &cx.graph.profile;
     let policies = &cx.model.policies;
     if !profile.dataplane.enforces() {
-        let Some(first) = policies.first() else { return };
+        // kubenet with Calico enforces policies: a cluster described by the wrong profile.
+        let hint = if profile.name == "aks-kubenet" && profile.describe() == "profile `aks-kubenet`" {
+            " (a kubenet cluster created with Calico network policy does enforce NetworkPolicy: its profile is `aks-calico`)"
+        } else {
+            ""
+        };
+        let tenants = tenants(cx);
+        let Some(first) = policies.first() else {
+            // No policy to point at, but tenants that nothing can separate: DESIGN §7 makes this a
+            // finding of its own, at the first tenant's namespace.
+            let Some((words, at)) = tenants else { return };
+            out.push(
+                NetworkPolicyNotEnforced::finding(
+                    at,
+                    format!(
+                        "{} has no NetworkPolicy engine: NetworkPolicy cannot separate the tenants of this repository, and {words} on every port{hint}",
+                        profile.describe()
+                    ),
+                )
+                .with_key(format!("Profile/{}", profile.name), "dataplane", "tenants"),
+            );
+            return;
+        };
         let count = policies.len();
+        let tenants_words = tenants.map(|(words, _)| format!("; {words}")).unwrap_or_default();
         out.push(
             NetworkPolicyNotEnforced::finding(first.meta.at(first.meta.kind_span),
                 format!(
-                    "{} has no NetworkPolicy engine: the {count} NetworkPolic{} of this repository filter nothing, and kubereach computes reachability as if {} did not exist",
+                    "{} has no NetworkPolicy engine: the {count} NetworkPolic{} of this repository filter{} nothing, and kubereach computes reachability as if {} did not exist{tenants_words}{hint}",
                     profile.describe(),
                     if count == 1 { "y" } else { "ies" },
+                    if count == 1 { "s" } else { "" },
                     if count == 1 { "it" } else { "they" }
                 ),
             )

@@ -1,11 +1,13 @@
 //! `unrestricted-egress`: a workload whose egress a policy isolates, yet that may still connect
-//! to every external address on every port.
+//! to every external address on every port. When the rules that open everything do so through a
+//! CIDR written with host bits (`52.207.37.75/0`), the message names that CIDR.
 
 use super::Context;
 use super::ids::UnrestrictedEgress;
+use super::words::host_bits_words;
 use super::Rule;
 use crate::finding::Finding;
-use crate::model::net::{Family, IpRange};
+use crate::model::net::{Family, HostBits, IpRange};
 use crate::model::{Direction, PeerSelector};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
@@ -18,32 +20,51 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         // The rules that open everything, for the related locations.
+        // With the CIDR written with host bits when that typo is what opens the rule to everything.
         let mut admitting = Vec::new();
         for &pi in &class.egress_policies {
             let policy = &cx.model.policies[pi];
             for rule in &policy.egress {
-                let everywhere = match &rule.peers {
-                    None => true,
-                    Some(peers) => peers.iter().any(|p| {
-                        matches!(p, PeerSelector::IpBlock { cidr, except, .. } if cidr.is_whole() && except.is_empty())
-                    }),
+                if rule.ports.is_some() {
+                    continue;
+                }
+                let (everywhere, typo) = match &rule.peers {
+                    None => (true, None),
+                    Some(peers) => {
+                        let whole: Vec<&PeerSelector> = peers
+                            .iter()
+                            .filter(|p| {
+                                matches!(p, PeerSelector::IpBlock { cidr, except, .. } if cidr.is_whole() && except.is_empty())
+                            })
+                            .collect();
+                        let typos: Vec<&HostBits> = whole.iter().filter_map(|p| p.cidr_host_bits()).collect();
+                        (!whole.is_empty(), typos.first().copied().filter(|_| typos.len() == whole.len()))
+                    }
                 };
-                if everywhere && rule.ports.is_none() {
-                    admitting.push((policy.meta.at(rule.span), policy.meta.name.clone()));
+                if everywhere {
+                    admitting.push((policy.meta.at(rule.span), policy.meta.name.clone(), typo));
                 }
             }
         }
+        // Every rule that opens everything does so through a typo: the message names it.
+        let cause = match admitting.as_slice() {
+            [(_, name, Some(h)), rest @ ..] if rest.iter().all(|(_, _, t)| t.is_some()) => {
+                format!(": NetworkPolicy `{name}` admits it {}", host_bits_words(h))
+            }
+            _ => String::new(),
+        };
         for &w in &class.workloads {
             let workload = &cx.model.workloads[w];
             let mut finding = UnrestrictedEgress::finding(workload.meta.location(),
                 format!(
-                    "{} `{}` may connect to every external address on every port, although a NetworkPolicy isolates its egress",
+                    "{} `{}` may connect to every external address on every port, although a NetworkPolicy isolates its egress{cause}",
                     workload.meta.kind, workload.meta.name
                 ),
             )
             .with_key(workload.meta.key(), "metadata.name", "0.0.0.0/0");
-            for (location, name) in &admitting {
-                finding = finding.with_related(*location, format!("NetworkPolicy `{name}` allows all egress here"));
+            for (location, name, typo) in &admitting {
+                let how = typo.map(|h| format!(" {}", host_bits_words(h))).unwrap_or_default();
+                finding = finding.with_related(*location, format!("NetworkPolicy `{name}` allows all egress here{how}"));
             }
             out.push(finding);
         }

@@ -1,8 +1,11 @@
 //! The words for the ways in, shared by the rules that report them and by `explain`, so that an
-//! entry reads the same in a finding and in an answer.
+//! entry reads the same in a finding and in an answer; and the words with which a finding names
+//! the CIDR typo it arises from.
 
+use super::ids::CidrWithHostBits;
+use super::Rule;
 use crate::graph::routes::{Entry, Guard, RequestMatch, SeenSource};
-use crate::model::net::IpRange;
+use crate::model::net::{HostBits, IpRange};
 use crate::model::Model;
 
 /// The object that opens a way in, in words: ``Service `promo` ``.
@@ -41,6 +44,12 @@ pub(crate) fn guard_words(guard: &Guard) -> String {
         Guard::ControllerAllowlist(ranges) => format!("the controller's source allowlist ({ranges})"),
         Guard::Placeholder(text) => format!("source ranges given by a placeholder (`{text}`)"),
     }
+}
+
+/// A CIDR written with host bits, for the findings that arise from the block it covers:
+/// ``through `52.207.37.75/0`, which has host bits set (see `cidr-with-host-bits`)``.
+pub(crate) fn host_bits_words(host_bits: &HostBits) -> String {
+    format!("through `{}`, which has host bits set (see `{}`)", host_bits.written, CidrWithHostBits::ID)
 }
 
 pub(crate) fn cidrs_text(ranges: &[IpRange]) -> String {
