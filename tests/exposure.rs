@@ -14,7 +14,7 @@ use kubereach::profile::Profile;
 use serde_json::Value;
 
 mod common;
-use common::{kubereach, kubereach_in_crate, repo_with, RunExt as _, MANIFEST_DIR};
+use common::{kubereach, kubereach_in_crate, repo_with, rule_findings, RunExt as _, MANIFEST_DIR};
 
 fn root() -> PathBuf {
     PathBuf::from(MANIFEST_DIR)
@@ -25,29 +25,6 @@ fn repo(files: &[(&str, &str)], config: &str) -> tempfile::TempDir {
     let dir = repo_with(files);
     std::fs::write(dir.path().join(".kubereach.yaml"), config).expect("write configuration");
     dir
-}
-
-/// `kubereach check DIR --format json` findings of `rule`, as `(line, level, message)`.
-fn findings(dir: &Path, rule: &str, extra: &[&str]) -> Vec<(u64, String, String)> {
-    let out = kubereach(["check"])
-        .arg(dir)
-        .args(["--format", "json", "--fail-on", "never", "--select", rule])
-        .args(extra)
-        .run();
-    assert!(out.success(), "{}", out.stderr);
-    let report: Value = serde_json::from_str(&out.stdout).expect("json");
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["line"].as_u64().unwrap(),
-                f["level"].as_str().unwrap().to_string(),
-                f["message"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn graph_txt(dir: &Path, extra: &[&str]) -> String {
@@ -125,16 +102,16 @@ fn node_ports_follow_the_profile() {
     for profile in ["generic", "aks-azure-cni", "aks-kubenet", "aks-calico", "aks-cilium"] {
         // Nodes private (every built-in profile): a note, and no path from the internet.
         let dir = repo(&files, &format!("profile: {profile}\n"));
-        let hits = findings(dir.path(), "nodeport-service", &[]);
+        let hits = rule_findings(dir.path(), "nodeport-service", &[]);
         assert_eq!(hits.len(), 1, "{profile}: {hits:?}");
         assert_eq!(hits[0].1, "note", "{profile}");
         assert!(hits[0].2.contains("nodes are private"), "{profile}: {}", hits[0].2);
-        assert!(findings(dir.path(), "internet-exposed-workload", &[]).is_empty(), "{profile}");
+        assert!(rule_findings(dir.path(), "internet-exposed-workload", &[]).is_empty(), "{profile}");
         // Public nodes: a warning, and the NodePorts are an entry from the internet.
         let dir = repo(&files, &format!("profile: {profile}\ncluster:\n  nodes-public: true\n"));
-        let hits = findings(dir.path(), "nodeport-service", &[]);
+        let hits = rule_findings(dir.path(), "nodeport-service", &[]);
         assert_eq!(hits.iter().map(|h| h.1.as_str()).collect::<Vec<_>>(), ["warning"], "{profile}");
-        let exposed = findings(dir.path(), "internet-exposed-workload", &[]);
+        let exposed = rule_findings(dir.path(), "internet-exposed-workload", &[]);
         assert_eq!(exposed.len(), 1, "{profile}: {exposed:?}");
         assert!(exposed[0].2.contains("the NodePorts of Service `web`"), "{}", exposed[0].2);
         assert_eq!(exposed[0].0, 7, "at `spec.type`");
@@ -160,7 +137,7 @@ fn external_traffic_policy_decides_which_ip_block_admits_load_balancer_traffic()
     for (svc, rule, want) in cases {
         let files = [("web.yaml", WEB), ("svc.yaml", svc.as_str()), ("deny.yaml", DENY), ("allow.yaml", rule.as_str())];
         let dir = repo(&files, "profile: generic\n");
-        let hits = findings(dir.path(), "internet-exposed-workload", &[]);
+        let hits = rule_findings(dir.path(), "internet-exposed-workload", &[]);
         let levels: Vec<&str> = hits.iter().map(|h| h.1.as_str()).collect();
         assert_eq!(levels, want.into_iter().collect::<Vec<_>>(), "{svc}\n{rule}\n{hits:?}");
     }
@@ -169,9 +146,9 @@ fn external_traffic_policy_decides_which_ip_block_admits_load_balancer_traffic()
     let files =
         [("web.yaml", WEB), ("svc.yaml", cluster.as_str()), ("deny.yaml", DENY), ("allow.yaml", narrow.as_str())];
     let dir = repo(&files, "cluster:\n  node-cidrs: [10.224.0.0/16]\n");
-    assert_eq!(findings(dir.path(), "internet-exposed-workload", &[]).len(), 1);
+    assert_eq!(rule_findings(dir.path(), "internet-exposed-workload", &[]).len(), 1);
     let dir = repo(&files, "cluster:\n  node-cidrs: [10.30.0.0/16]\n");
-    assert!(findings(dir.path(), "internet-exposed-workload", &[]).is_empty());
+    assert!(rule_findings(dir.path(), "internet-exposed-workload", &[]).is_empty());
 }
 
 #[test]
@@ -185,10 +162,10 @@ fn without_a_policy_engine_policies_are_inert_and_said_so_once() {
     // The same as a repository without the policy.
     let open = repo(&[("web.yaml", WEB), ("client.yaml", CLIENT)], "{}\n");
     assert_eq!(inert, graph_txt(open.path(), &[]));
-    let hits = findings(dir.path(), "network-policy-not-enforced", &[]);
+    let hits = rule_findings(dir.path(), "network-policy-not-enforced", &[]);
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert!(hits[0].2.contains("profile `aks-kubenet` has no NetworkPolicy engine"), "{}", hits[0].2);
-    assert!(findings(dir.path(), "network-policy-not-enforced", &["--profile", "aks-calico"]).is_empty());
+    assert!(rule_findings(dir.path(), "network-policy-not-enforced", &["--profile", "aks-calico"]).is_empty());
 }
 
 #[test]
@@ -230,25 +207,25 @@ fn ingress_paths_through_known_and_declared_controllers() {
     // Unknown class `edge`: an unknown controller, which the rule could be (it names another
     // namespace): not blocked, and the path from the internet is reported through it.
     let dir = repo(&files, "{}\n");
-    assert!(findings(dir.path(), "ingress-backend-blocked", &[]).is_empty());
-    assert_eq!(findings(dir.path(), "internet-exposed-workload", &[]).len(), 1);
+    assert!(rule_findings(dir.path(), "ingress-backend-blocked", &[]).is_empty());
+    assert_eq!(rule_findings(dir.path(), "internet-exposed-workload", &[]).len(), 1);
     // The connectivity list keeps its unlabelled `{ingress-controller}` pod, which that rule does
     // not admit.
     assert!(!graph_txt(dir.path(), &[]).contains("{ingress-controller} =>"));
     // Declared: the path exists, through the controller's real identity.
     let declared = "ingress-controllers:\n  - class: edge\n    namespace: edge\n    pod-labels: {app: proxy}\n";
     let dir = repo(&files, declared);
-    let hits = findings(dir.path(), "internet-exposed-workload", &[]);
+    let hits = rule_findings(dir.path(), "internet-exposed-workload", &[]);
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0].1, "warning");
     // Declared with other labels: blocked.
     let dir =
         repo(&files, "ingress-controllers:\n  - class: edge\n    namespace: edge\n    pod-labels: {app: envoy}\n");
-    assert_eq!(findings(dir.path(), "ingress-backend-blocked", &[]).len(), 1);
+    assert_eq!(rule_findings(dir.path(), "ingress-backend-blocked", &[]).len(), 1);
     // Declared private: no path from the internet, though the route works.
     let dir = repo(&files, &format!("{declared}    public: false\n"));
-    assert!(findings(dir.path(), "internet-exposed-workload", &[]).is_empty());
-    assert!(findings(dir.path(), "ingress-backend-blocked", &[]).is_empty());
+    assert!(rule_findings(dir.path(), "internet-exposed-workload", &[]).is_empty());
+    assert!(rule_findings(dir.path(), "ingress-backend-blocked", &[]).is_empty());
 }
 
 #[test]
@@ -399,11 +376,11 @@ fn external_namespaces_are_never_called_dangling() {
     let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: scrape\n  namespace: shop\nspec:\n  podSelector: {}\n  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: monitoring\n          podSelector:\n            matchLabels:\n              app: prometheus\n";
     let files = [("svc.yaml", svc), ("web.yaml", WEB), ("other.yaml", other.as_str()), ("policy.yaml", policy)];
     let dir = repo(&files, "{}\n");
-    assert_eq!(findings(dir.path(), "dangling-service", &[]).len(), 1);
-    assert_eq!(findings(dir.path(), "policy-peer-matches-nothing", &[]).len(), 1);
+    assert_eq!(rule_findings(dir.path(), "dangling-service", &[]).len(), 1);
+    assert_eq!(rule_findings(dir.path(), "policy-peer-matches-nothing", &[]).len(), 1);
     let dir = repo(&files, "external-namespaces: [monitoring]\n");
-    assert!(findings(dir.path(), "dangling-service", &[]).is_empty());
-    assert!(findings(dir.path(), "policy-peer-matches-nothing", &[]).is_empty());
+    assert!(rule_findings(dir.path(), "dangling-service", &[]).is_empty());
+    assert!(rule_findings(dir.path(), "policy-peer-matches-nothing", &[]).is_empty());
 }
 
 #[test]
@@ -442,7 +419,7 @@ fn rules_that_admit_every_internet_client_guard_nothing() {
         let files =
             [("web.yaml", WEB), ("svc.yaml", local.as_str()), ("deny.yaml", DENY), ("allow.yaml", allow.as_str())];
         let dir = repo(&files, "{}\n");
-        let hits = findings(dir.path(), "internet-exposed-workload", &[]);
+        let hits = rule_findings(dir.path(), "internet-exposed-workload", &[]);
         assert_eq!(hits.iter().map(|h| h.1.as_str()).collect::<Vec<_>>(), [level], "{peers}");
     }
 }
@@ -469,7 +446,7 @@ fn a_route_that_also_serves_plain_http_is_not_guarded_by_tls() {
             ("route.yaml", r.as_str()),
         ];
         let dir = repo(&files, "{}\n");
-        let hits = findings(dir.path(), "internet-exposed-workload", &[]);
+        let hits = rule_findings(dir.path(), "internet-exposed-workload", &[]);
         assert_eq!(hits.iter().map(|h| h.1.as_str()).collect::<Vec<_>>(), [level], "{tls}");
     }
 }
@@ -506,7 +483,7 @@ fn explain_says_which_model_of_an_unknown_controller_it_answers_with() {
     );
     assert!(!graph_txt(dir.path(), &[]).contains("{ingress-controller} => shop/web"));
     // The exposure follows the first model, as `explain --from {internet}` does.
-    assert_eq!(findings(dir.path(), "internet-exposed-workload", &[]).len(), 1);
+    assert_eq!(rule_findings(dir.path(), "internet-exposed-workload", &[]).len(), 1);
 }
 
 #[test]

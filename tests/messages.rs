@@ -4,35 +4,8 @@
 //! the fixtures; these tests name the fact each wording rests on.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-
-use serde_json::Value;
-
 mod common;
-use common::{kubereach, repo_with, RunExt as _};
-
-/// `kubereach check DIR --format json --select RULE` findings, as `(line, level, message)`.
-fn findings(dir: &Path, rule: &str, extra: &[&str]) -> Vec<(u64, String, String)> {
-    let out = kubereach(["check"])
-        .arg(dir)
-        .args(["--format", "json", "--fail-on", "never", "--select", rule])
-        .args(extra)
-        .run();
-    assert!(out.success(), "{}", out.stderr);
-    let report: Value = serde_json::from_str(&out.stdout).expect("json");
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["line"].as_u64().unwrap(),
-                f["level"].as_str().unwrap().to_string(),
-                f["message"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
+use common::{kubereach, repo_with, rule_findings, RunExt as _};
 
 /// A Deployment `name` in `namespace` whose pods carry `app: name` and `extra` labels, and
 /// `spec` lines for the pod (indented for `template.spec`).
@@ -62,7 +35,7 @@ fn a_namespace_whose_every_pod_is_selected_is_not_said_to_have_unselected_pods()
         );
     }
     let dir = repo_with(&[("search.yaml", &text)]);
-    let hits = findings(dir.path(), "namespace-without-default-deny", &[]);
+    let hits = rule_findings(dir.path(), "namespace-without-default-deny", &[]);
     let [(_, level, message)] = hits.as_slice() else { panic!("{hits:?}") };
     assert_eq!(level, "warning");
     assert!(!message.contains("a pod that no policy selects"), "{message}");
@@ -75,7 +48,7 @@ fn a_namespace_whose_every_pod_is_selected_is_not_said_to_have_unselected_pods()
     text += &deployment("inventory", "exporter", "", "");
     text += &policy("inventory", "inventory", "  podSelector:\n    matchLabels:\n      app: inventory\n");
     let dir = repo_with(&[("inventory.yaml", &text)]);
-    let hits = findings(dir.path(), "namespace-without-default-deny", &[]);
+    let hits = rule_findings(dir.path(), "namespace-without-default-deny", &[]);
     let [(_, _, message)] = hits.as_slice() else { panic!("{hits:?}") };
     assert!(
         message.contains("2 of its 3 workloads are selected by no policy for ingress: they accept every connection"),
@@ -94,7 +67,7 @@ fn an_ingress_allow_list_without_egress_isolation_says_both_facts_as_a_note() {
         "  podSelector: {}\n  ingress:\n    - from:\n        - podSelector: {}\n",
     );
     let dir = repo_with(&[("tenant-a.yaml", &text)]);
-    let hits = findings(dir.path(), "namespace-without-default-deny", &[]);
+    let hits = rule_findings(dir.path(), "namespace-without-default-deny", &[]);
     let [(_, level, message)] = hits.as_slice() else { panic!("{hits:?}") };
     assert_eq!(level, "note", "{message}");
     assert!(!message.contains("a pod that no policy selects"), "{message}");
@@ -115,7 +88,7 @@ fn workload_not_isolated_counts_instead_of_saying_most() {
     }
     text += &policy("ui", "egress", "  podSelector:\n    matchLabels:\n      grp: iso\n  policyTypes: [Egress]\n");
     let dir = repo_with(&[("ui.yaml", &text)]);
-    let hits = findings(dir.path(), "workload-not-isolated", &[]);
+    let hits = rule_findings(dir.path(), "workload-not-isolated", &[]);
     assert_eq!(hits.len(), 2, "{hits:?}");
     for (_, _, message) in &hits {
         assert!(!message.contains("most"), "{message}");
@@ -137,7 +110,7 @@ fn windows_pods_that_policies_select_are_not_called_unselected() {
         "  podSelector:\n    matchExpressions:\n      - {key: app, operator: NotIn, values: [batch]}\n  policyTypes: [Ingress]\n",
     );
     let dir = repo_with(&[("legacy.yaml", &text)]);
-    let hits = findings(dir.path(), "workload-not-isolated", &["--profile", "aks-azure-cni"]);
+    let hits = rule_findings(dir.path(), "workload-not-isolated", &["--profile", "aks-azure-cni"]);
     // `batch` is open and said so; `reports` is selected, so that is not said of it.
     assert!(hits.iter().all(|(_, _, m)| !m.contains("`reports`")), "{hits:?}");
     assert!(
@@ -145,12 +118,12 @@ fn windows_pods_that_policies_select_are_not_called_unselected() {
         "{hits:?}"
     );
     // What is true of `reports` is said by the rule about enforcement.
-    let hits = findings(dir.path(), "network-policy-not-enforced", &["--profile", "aks-azure-cni"]);
+    let hits = rule_findings(dir.path(), "network-policy-not-enforced", &["--profile", "aks-azure-cni"]);
     let [(_, _, message)] = hits.as_slice() else { panic!("{hits:?}") };
     assert!(message.starts_with("Deployment `reports` runs on Windows nodes"), "{message}");
     assert!(message.contains("`default-deny` does not protect it"), "{message}");
     // Calico enforces on Windows nodes (AKS documentation): nothing to say there.
-    assert!(findings(dir.path(), "network-policy-not-enforced", &["--profile", "aks-calico"]).is_empty());
+    assert!(rule_findings(dir.path(), "network-policy-not-enforced", &["--profile", "aks-calico"]).is_empty());
 }
 
 const AZURE_TRUE: &str = r#"apiVersion: v1
@@ -171,7 +144,7 @@ spec:
 #[test]
 fn an_internal_annotation_with_a_value_the_cloud_does_not_read_is_named() {
     let dir = repo_with(&[("svc.yaml", AZURE_TRUE)]);
-    let hits = findings(dir.path(), "public-load-balancer", &["--profile", "aks-azure-cni"]);
+    let hits = rule_findings(dir.path(), "public-load-balancer", &["--profile", "aks-azure-cni"]);
     let [(_, level, message)] = hits.as_slice() else { panic!("{hits:?}") };
     assert_eq!(level, "warning");
     assert!(!message.contains("no internal-load-balancer annotation"), "{message}");
@@ -183,7 +156,7 @@ fn an_internal_annotation_with_a_value_the_cloud_does_not_read_is_named() {
     );
     // With the value Azure reads, nothing at all.
     let dir = repo_with(&[("svc.yaml", &AZURE_TRUE.replace("\"True\"", "\"true\""))]);
-    assert!(findings(dir.path(), "public-load-balancer", &[]).is_empty());
+    assert!(rule_findings(dir.path(), "public-load-balancer", &[]).is_empty());
 }
 
 #[test]
@@ -193,7 +166,7 @@ fn an_exposure_that_is_an_error_despite_a_guard_names_the_guard() {
     let mut text = deployment("ingress-nginx", "controller", "", "");
     text += "apiVersion: v1\nkind: Service\nmetadata:\n  name: controller\n  namespace: ingress-nginx\nspec:\n  type: LoadBalancer\n  loadBalancerSourceRanges: [203.0.113.0/24]\n  selector:\n    app: controller\n  ports:\n    - port: 443\n";
     let dir = repo_with(&[("controller.yaml", &text)]);
-    let hits = findings(dir.path(), "internet-exposed-workload", &[]);
+    let hits = rule_findings(dir.path(), "internet-exposed-workload", &[]);
     let [(_, level, message)] = hits.as_slice() else { panic!("{hits:?}") };
     assert_eq!(level, "error");
     assert!(message.ends_with("no NetworkPolicy isolates its pods for ingress, though the entry is guarded by source ranges 203.0.113.0/24"), "{message}");
@@ -216,7 +189,7 @@ fn tenants_on_a_cluster_that_enforces_nothing_get_one_finding() {
     let dir = repo_with(&files);
     std::fs::write(dir.path().join(".kubereach.yaml"), "profile: aks-kubenet\ntenants:\n  label: tenant\n").unwrap();
     // No policy at all: today's single finding says that nothing can separate the tenants.
-    let hits = findings(dir.path(), "network-policy-not-enforced", &[]);
+    let hits = rule_findings(dir.path(), "network-policy-not-enforced", &[]);
     let [(line, level, message)] = hits.as_slice() else { panic!("{hits:?}") };
     assert_eq!((*line, level.as_str()), (4, "warning"), "{message}");
     assert!(message.contains("NetworkPolicy cannot separate the tenants of this repository"), "{message}");
@@ -226,20 +199,20 @@ fn tenants_on_a_cluster_that_enforces_nothing_get_one_finding() {
     );
     assert!(message.contains("its profile is `aks-calico`"), "{message}");
     // cross-namespace-exposure leaves it to that one finding.
-    assert!(findings(dir.path(), "cross-namespace-exposure", &[]).is_empty());
+    assert!(rule_findings(dir.path(), "cross-namespace-exposure", &[]).is_empty());
     // With a policy: still one finding, naming the tenants, and the policies it makes inert.
     let deny = policy("team-a", "deny", "  podSelector: {}\n");
     std::fs::write(dir.path().join("deny.yaml"), &deny).unwrap();
-    let hits = findings(dir.path(), "network-policy-not-enforced", &[]);
+    let hits = rule_findings(dir.path(), "network-policy-not-enforced", &[]);
     let [(_, _, message)] = hits.as_slice() else { panic!("{hits:?}") };
     assert!(message.contains("the 1 NetworkPolicy of this repository filters nothing"), "{message}");
     assert!(message.contains("reach each other"), "{message}");
     // An engine that enforces: the tenant gap is cross-namespace-exposure's, as before.
-    assert!(findings(dir.path(), "network-policy-not-enforced", &["--profile", "aks-calico"]).is_empty());
-    assert!(!findings(dir.path(), "cross-namespace-exposure", &["--profile", "aks-calico"]).is_empty());
+    assert!(rule_findings(dir.path(), "network-policy-not-enforced", &["--profile", "aks-calico"]).is_empty());
+    assert!(!rule_findings(dir.path(), "cross-namespace-exposure", &["--profile", "aks-calico"]).is_empty());
     // One namespace without a policy: nothing to separate, nothing said.
     let single = repo_with(&[("a.yaml", &tenant("team-a"))]);
-    assert!(findings(single.path(), "network-policy-not-enforced", &["--profile", "aks-kubenet"]).is_empty());
+    assert!(rule_findings(single.path(), "network-policy-not-enforced", &["--profile", "aks-kubenet"]).is_empty());
 }
 
 #[test]
@@ -252,24 +225,24 @@ fn findings_that_arise_from_a_cidr_with_host_bits_name_it() {
     );
     let dir = repo_with(&[("billing.yaml", &text)]);
     let typo = |cidr: &str| format!("through `{cidr}`, which has host bits set (see `cidr-with-host-bits`)");
-    let hits = findings(dir.path(), "cidr-with-host-bits", &[]);
+    let hits = rule_findings(dir.path(), "cidr-with-host-bits", &[]);
     assert_eq!(hits.len(), 2, "{hits:?}");
     assert!(hits[1].2.contains("`52.207.37.75/0` covers every IPv4 address (`0.0.0.0/0`): the bits after the prefix are ignored; did you mean `52.207.37.75/32`?"), "{hits:?}");
-    let metadata = findings(dir.path(), "egress-to-metadata-endpoint", &[]);
+    let metadata = rule_findings(dir.path(), "egress-to-metadata-endpoint", &[]);
     let [(_, _, message)] = metadata.as_slice() else { panic!("{metadata:?}") };
     assert!(message.contains(&typo("52.207.37.75/0")) && message.ends_with("correct the CIDR"), "{message}");
     assert!(!message.contains("except"), "the typo is the cause, not a missing except: {message}");
-    let all = findings(dir.path(), "policy-allows-all", &[]);
+    let all = rule_findings(dir.path(), "policy-allows-all", &[]);
     let [(_, _, message)] = all.as_slice() else { panic!("{all:?}") };
     assert!(message.contains(&typo("198.51.100.7/0")), "{message}");
-    let egress = findings(dir.path(), "unrestricted-egress", &[]);
+    let egress = rule_findings(dir.path(), "unrestricted-egress", &[]);
     let [(_, _, message)] = egress.as_slice() else { panic!("{egress:?}") };
     assert!(message.contains(&typo("52.207.37.75/0")), "{message}");
 
     // A load balancer's source range meant for one address: there is a range, and it is the typo.
     let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: admin\n  namespace: payments\nspec:\n  type: LoadBalancer\n  loadBalancerSourceRanges: [203.0.113.9/0]\n  selector:\n    app: billing\n  ports:\n    - port: 443\n";
     let dir = repo_with(&[("admin.yaml", service)]);
-    let public = findings(dir.path(), "public-load-balancer", &[]);
+    let public = rule_findings(dir.path(), "public-load-balancer", &[]);
     let [(_, _, message)] = public.as_slice() else { panic!("{public:?}") };
     assert!(!message.contains("no source ranges"), "{message}");
     assert!(
@@ -284,7 +257,7 @@ fn a_calico_network_policy_is_not_called_a_kind_kubereach_does_not_evaluate_with
     let mut text = deployment("shop", "web", "", "");
     text += "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: shop\nspec:\n  selector: all()\n  types: [Ingress]\n";
     let dir = repo_with(&[("shop.yaml", &text)]);
-    let hits = findings(dir.path(), "namespace-without-default-deny", &[]);
+    let hits = rule_findings(dir.path(), "namespace-without-default-deny", &[]);
     let [(_, level, message)] = hits.as_slice() else { panic!("{hits:?}") };
     assert_eq!(level, "note");
     assert!(

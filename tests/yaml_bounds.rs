@@ -11,13 +11,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fmt::Write as _;
-use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{write, Run};
+use common::{drain, write, Run};
 
 /// The bound on time of the issue. Test builds are not optimised (the YAML scanner is, see
 /// Cargo.toml) and share two cores with the rest of the suite: they get three times as long.
@@ -51,13 +50,6 @@ fn measured(dir: &Path, args: &[&str]) -> Measured {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
     let out = drain(Box::new(child.stdout.take().unwrap()));
     let err = drain(Box::new(child.stderr.take().unwrap()));
     let started = Instant::now();

@@ -101,13 +101,6 @@ impl RunExt for Command {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {self:?}: {e}"));
         // Both pipes are drained while the process runs, so that neither can fill and block it.
-        let drain = |mut pipe: Box<dyn Read + Send>| {
-            std::thread::spawn(move || {
-                let mut bytes = Vec::new();
-                let _ = pipe.read_to_end(&mut bytes);
-                bytes
-            })
-        };
         let out = drain(Box::new(child.stdout.take().unwrap()));
         let err = drain(Box::new(child.stderr.take().unwrap()));
         let status = wait_within(&mut child, TIME_LIMIT, Duration::from_millis(5))
@@ -116,6 +109,39 @@ impl RunExt for Command {
         let stderr = String::from_utf8(err.join().unwrap()).expect("stderr is UTF-8");
         Run { code: status.code(), stdout, stderr }
     }
+}
+
+/// `kubereach check DIR --format json --select RULE` findings, as `(line, level, message)`.
+pub fn rule_findings(dir: &Path, rule: &str, extra: &[&str]) -> Vec<(u64, String, String)> {
+    let out = kubereach(["check"])
+        .arg(dir)
+        .args(["--format", "json", "--fail-on", "never", "--select", rule])
+        .args(extra)
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["level"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Reads a child's pipe to its end on a thread of its own, so that neither of a child's two pipes
+/// can fill and block it while the other is read.
+pub fn drain(mut pipe: Box<dyn Read + Send>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
 }
 
 /// Waits for `child`, looking every `poll`, for at most `limit`; past that, kills and reaps it and
