@@ -13,6 +13,7 @@ pub(crate) mod classify;
 pub mod git;
 mod repository;
 pub use repository::{nearest_folder, repository_root};
+pub mod render;
 pub mod yaml;
 
 use std::collections::BTreeSet;
