@@ -41,6 +41,8 @@ pub struct Requested {
     pub diff_base: Option<String>,
     /// Keep file texts, for source snippets and suppression comments (`check` needs them).
     pub keep_text: bool,
+    /// The one scope `graph` and `explain` answer for.
+    pub scope: Option<String>,
 }
 
 impl Default for Requested {
@@ -59,6 +61,7 @@ impl Default for Requested {
             only_files: Vec::new(),
             diff_base: None,
             keep_text: true,
+            scope: None,
         }
     }
 }
@@ -98,6 +101,15 @@ pub struct Settings {
     pub baseline: Option<BTreeSet<String>>,
     pub only_files: Option<FileFilter>,
     pub diff_base: Option<String>,
+    /// The one scope `graph` and `explain` answer for.
+    pub scope: Option<String>,
+}
+
+impl Settings {
+    /// The profile of a scope's cluster.
+    pub fn profile_for(&self, _scope: &crate::model::build::ScopeSettings) -> &Profile {
+        &self.profile
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +169,7 @@ impl Settings {
             baseline,
             only_files: (!requested.only_files.is_empty()).then(|| FileFilter::new(&requested.only_files)),
             diff_base: requested.diff_base.clone(),
+            scope: requested.scope.clone(),
         })
     }
 }
@@ -190,5 +203,8 @@ fn load_options(requested: &Requested, config: &Config) -> Result<LoadOptions, S
             load::KeepText::None
         },
         source: FileSource::Disk,
+        render: crate::load::render::RenderOptions { enabled: true, ..Default::default() },
+        scoping: None,
+        stdin: None,
     })
 }
