@@ -84,10 +84,8 @@ fn a_rendered_field_is_located_on_its_template_line() {
     assert_eq!(file, Path::new(CHART).join("templates/service.yaml"));
     assert_eq!((span.start.line, span.start.col), (6, 9));
     // The container's image, deep in a list, is on the template's `image:` line.
-    let (file, span) = rendered
-        .map
-        .resolve(value_of(&rendered, "Deployment", &["spec", "template", "spec", "containers"]))
-        .unwrap();
+    let (file, span) =
+        rendered.map.resolve(value_of(&rendered, "Deployment", &["spec", "template", "spec", "containers"])).unwrap();
     assert_eq!(file, Path::new(CHART).join("templates/deployment.yaml"));
     assert_eq!(span.start.line, 15, "the `containers:` key");
     // A policy's rule made by a `range` over values maps into the loop's body.

@@ -314,10 +314,11 @@ fn run_renders(
 /// Runs the renderer of one job.
 fn render_one(job: &RenderJob, _options: &LoadOptions) -> Result<Rendered, RenderFailure> {
     match job {
+        // `# Source:` comments (`helm template … | kubereach check -`) map documents to the
+        // templates they name, where those exist below the working directory.
         RenderJob::Stdin(text) => {
-            let text = text.as_str().to_string();
-            let stream = load::yaml::parse_stream(&text);
-            Ok(Rendered { text, stream, ..Rendered::default() })
+            let resolve = load::render::sourced::working_directory_resolver(text);
+            Ok(load::render::sourced::map_sourced(text.as_str().to_string(), &resolve))
         }
         RenderJob::Kustomization(dir) | RenderJob::Chart(dir) => Err(RenderFailure {
             file: dir.clone(),

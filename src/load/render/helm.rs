@@ -66,6 +66,11 @@ pub fn is_library(chart: &Path) -> bool {
     chart_field(chart, "type").as_deref() == Some("library")
 }
 
+/// The chart's name, as its `Chart.yaml` gives it (what `# Source:` paths start with).
+pub(crate) fn chart_name(chart: &Path) -> Option<String> {
+    chart_field(chart, "name")
+}
+
 /// A top-level string field of the chart's `Chart.yaml`.
 fn chart_field(chart: &Path, field: &str) -> Option<String> {
     let bytes = std::fs::read(chart.join("Chart.yaml")).ok()?;
@@ -86,7 +91,8 @@ fn chart_options<'a>(chart: &Path, options: &'a RenderOptions) -> Option<&'a Cha
 fn release_name(chart: &Path) -> String {
     let folder = crate::load::canonical_path(chart);
     let name = folder.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let cleaned: String = name.chars().map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' }).collect();
+    let cleaned: String =
+        name.chars().map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' }).collect();
     let trimmed: String = cleaned.trim_matches('-').chars().take(53).collect();
     let trimmed = trimmed.trim_end_matches('-');
     if trimmed.is_empty() {
@@ -135,7 +141,7 @@ pub fn render(chart: &Path, command: &[String], options: &RenderOptions) -> Resu
     }
     let text = String::from_utf8(output.stdout)
         .map_err(|_| failure("`helm template` printed something that is not UTF-8 text".to_string()))?;
-    let name = chart_field(chart, "name");
+    let name = chart_name(chart);
     let resolve = |source: &str| resolve_source(chart, name.as_deref(), source);
     let mut rendered = sourced::map_sourced(text, &resolve);
     rendered.read.extend(chart_files(chart));
@@ -147,7 +153,7 @@ pub fn render(chart: &Path, command: &[String], options: &RenderOptions) -> Resu
 
 /// The file of `chart` that a `# Source:` path names: `<name>/templates/x.yaml` is
 /// `chart/templates/x.yaml`, `<name>/charts/<sub>/templates/x.yaml` a subchart's template.
-fn resolve_source(chart: &Path, name: Option<&str>, source: &str) -> Option<PathBuf> {
+pub(crate) fn resolve_source(chart: &Path, name: Option<&str>, source: &str) -> Option<PathBuf> {
     let (first, rest) = source.split_once('/')?;
     if name.is_some_and(|n| n != first) {
         return None;
@@ -161,11 +167,12 @@ fn resolve_source(chart: &Path, name: Option<&str>, source: &str) -> Option<Path
 /// The files a chart's rendering reads: `Chart.yaml`, its lock and values files, and everything
 /// under `templates/` and `charts/` (subcharts and their archives).
 fn chart_files(chart: &Path) -> BTreeSet<PathBuf> {
-    let mut files: BTreeSet<PathBuf> = ["Chart.yaml", "Chart.lock", "values.yaml", "values.schema.json", "requirements.yaml"]
-        .iter()
-        .map(|f| chart.join(f))
-        .filter(|p| p.is_file())
-        .collect();
+    let mut files: BTreeSet<PathBuf> =
+        ["Chart.yaml", "Chart.lock", "values.yaml", "values.schema.json", "requirements.yaml"]
+            .iter()
+            .map(|f| chart.join(f))
+            .filter(|p| p.is_file())
+            .collect();
     for folder in ["templates", "charts"] {
         let mut pending = vec![chart.join(folder)];
         while let Some(dir) = pending.pop() {
@@ -196,12 +203,8 @@ struct Output {
 /// Runs `program` with `args`, reading both outputs as it runs (a full pipe would block it), and
 /// kills it after `timeout`.
 fn run(program: &str, args: impl Iterator<Item = String>, timeout: Duration) -> std::io::Result<Output> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let mut child =
+        Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();

@@ -60,6 +60,79 @@ pub fn map_sourced(text: String, resolve: &dyn Fn(&str) -> Option<PathBuf>) -> R
     Rendered { text, stream, map, read }
 }
 
+/// The resolver for `text`, a stream read from standard input: a `# Source:` path names a file
+/// relative to the working directory (`helm template ./deploy/chart` prints the chart's name
+/// first, which is also its folder's when the command ran from the chart's parent), else a file
+/// of a chart below the working directory whose `Chart.yaml` gives that name. When several charts
+/// have that name (copies, test fixtures), the one that holds the most of the stream's sources is
+/// taken, so that one stream maps into one chart. Charts are looked for only when needed.
+pub fn working_directory_resolver(text: &str) -> impl Fn(&str) -> Option<PathBuf> {
+    let sources: Vec<String> = source_comments(text).into_values().collect();
+    let charts: std::sync::OnceLock<HashMap<String, PathBuf>> = std::sync::OnceLock::new();
+    move |source: &str| {
+        let direct = Path::new(source);
+        let climbs = direct.components().any(|c| !matches!(c, std::path::Component::Normal(_)));
+        if !climbs && direct.is_file() {
+            return Some(direct.to_path_buf());
+        }
+        let first = source.split('/').next()?;
+        let chart = charts.get_or_init(|| best_charts(&sources)).get(first)?;
+        super::helm::resolve_source(chart, Some(first), source)
+    }
+}
+
+/// For each chart name, the chart below the working directory with that name that holds the
+/// most of `sources` (the first in path order on a tie).
+fn best_charts(sources: &[String]) -> HashMap<String, PathBuf> {
+    let mut best: HashMap<String, (usize, PathBuf)> = HashMap::new();
+    for (name, dir) in charts_below_working_directory() {
+        let held = sources.iter().filter(|s| super::helm::resolve_source(&dir, Some(&name), s).is_some()).count();
+        match best.get(&name) {
+            Some((most, _)) if *most >= held => {}
+            _ => {
+                best.insert(name, (held, dir));
+            }
+        }
+    }
+    best.into_iter().map(|(name, (_, dir))| (name, dir)).collect()
+}
+
+/// How deep below the working directory charts are looked for.
+const CHART_SEARCH_DEPTH: usize = 8;
+
+/// Every chart below the working directory (`.gitignore` respected), with its name.
+fn charts_below_working_directory() -> Vec<(String, PathBuf)> {
+    let mut charts = Vec::new();
+    let walk = ignore::WalkBuilder::new(".").max_depth(Some(CHART_SEARCH_DEPTH)).require_git(false).build();
+    for entry in walk.flatten() {
+        if entry.file_name() != "Chart.yaml" || !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Some(dir) = entry.path().parent() else { continue };
+        let dir = dir.strip_prefix(".").unwrap_or(dir).to_path_buf();
+        if let Some(name) = super::helm::chart_name(&dir) {
+            charts.push((name, dir));
+        }
+    }
+    charts.sort();
+    charts
+}
+
+/// A copy of `node` whose spans are those of the source it maps to (its own entry, else the
+/// closest one around it, else `fallback`): a document of the stream read as if it were written
+/// in its template.
+pub fn remapped(node: &Node, map: &SpanMap, fallback: Span) -> Node {
+    let span = map.resolve(node.span).map_or(fallback, |(_, span)| span);
+    let value = match &node.value {
+        Value::Scalar(s) => Value::Scalar(s.clone()),
+        Value::Seq(items) => Value::Seq(std::sync::Arc::new(items.iter().map(|i| remapped(i, map, span)).collect())),
+        Value::Map(pairs) => Value::Map(std::sync::Arc::new(
+            pairs.iter().map(|(k, v)| (remapped(k, map, span), remapped(v, map, span))).collect(),
+        )),
+    };
+    Node { value, span }
+}
+
 /// Every `# Source:` comment of the text, by line, with the path it names.
 fn source_comments(text: &str) -> BTreeMap<u32, String> {
     text.lines()
@@ -147,12 +220,7 @@ impl Template {
     /// Which part the next rendered document of `kind` from this template comes from: the n-th
     /// part that declares that kind (helm sorts a template's documents by kind, so counting per
     /// kind survives the reordering), else the n-th part, the last one past the end.
-    fn part_for(
-        &self,
-        kind: Option<&str>,
-        seen: &mut HashMap<(PathBuf, Option<String>), usize>,
-        path: &Path,
-    ) -> usize {
+    fn part_for(&self, kind: Option<&str>, seen: &mut HashMap<(PathBuf, Option<String>), usize>, path: &Path) -> usize {
         let last = self.parts.len().saturating_sub(1);
         let overall = seen.entry((path.to_path_buf(), None)).or_default();
         let nth = *overall;
@@ -203,10 +271,8 @@ fn line_entries(raw: &str, line: u32) -> Vec<Entry> {
         while chars.get(next) == Some(&' ') {
             next += 1;
         }
-        let rest = (next < chars.len()).then(|| Span {
-            start: Pos { line, col: width(next) + 1 },
-            end: Pos { line, col: end },
-        });
+        let rest = (next < chars.len())
+            .then(|| Span { start: Pos { line, col: width(next) + 1 }, end: Pos { line, col: end } });
         entries.push(Entry { col: width(at) + 1, kind: EntryKind::Dash(rest) });
         at = next;
     }
@@ -217,8 +283,8 @@ fn line_entries(raw: &str, line: u32) -> Vec<Entry> {
     match key_of(&rest) {
         Some((name, key_len, value_offset)) => {
             let key = Span { start: Pos { line, col: width(at) + 1 }, end: Pos { line, col: width(at + key_len) + 1 } };
-            let value = value_offset
-                .map(|o| Span { start: Pos { line, col: width(at + o) + 1 }, end: Pos { line, col: end } });
+            let value =
+                value_offset.map(|o| Span { start: Pos { line, col: width(at + o) + 1 }, end: Pos { line, col: end } });
             entries.push(Entry { col: width(at) + 1, kind: EntryKind::Key { name, key, value } });
         }
         None => entries.push(Entry { col: width(at) + 1, kind: EntryKind::Other }),
@@ -257,14 +323,7 @@ fn key_of(rest: &str) -> Option<(String, usize, Option<usize>)> {
 /// Maps `node` (found in the template at `spot`) and everything under it. `range` is the slice of
 /// `entries` that holds the node's content in the template; `None` when the template does not
 /// spell it out, and everything below then maps to `spot`.
-fn map_node(
-    node: &Node,
-    entries: &[Entry],
-    range: Option<(usize, usize)>,
-    spot: Span,
-    file: &Path,
-    map: &mut SpanMap,
-) {
+fn map_node(node: &Node, entries: &[Entry], range: Option<(usize, usize)>, spot: Span, file: &Path, map: &mut SpanMap) {
     map.push(node.span, file, spot);
     match &node.value {
         Value::Scalar(_) => {}
@@ -278,7 +337,14 @@ fn map_node(
                     Some((i, Entry { kind: EntryKind::Key { key: key_span, value: value_span, .. }, .. })) => {
                         map.push(key.span, file, *key_span);
                         let value_spot = value_span.unwrap_or(*key_span);
-                        map_node(value, entries, Some(block_of(entries, i, range.map_or(entries.len(), |r| r.1))), value_spot, file, map);
+                        map_node(
+                            value,
+                            entries,
+                            Some(block_of(entries, i, range.map_or(entries.len(), |r| r.1))),
+                            value_spot,
+                            file,
+                            map,
+                        );
                     }
                     _ => {
                         map.push(key.span, file, spot);
