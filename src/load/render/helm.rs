@@ -14,7 +14,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{sourced, ChartOptions, RenderFailure, RenderOptions, Rendered};
-use crate::load::yaml::{self, Node};
 use crate::span::{Pos, Span};
 
 /// How long one `helm template` may run. Rendering a chart takes well under a second; a helm
@@ -63,21 +62,7 @@ fn is_subchart(root: &Path, roots: &BTreeSet<PathBuf>) -> bool {
 
 /// Whether the chart's `Chart.yaml` says `type: library`.
 pub fn is_library(chart: &Path) -> bool {
-    chart_field(chart, "type").as_deref() == Some("library")
-}
-
-/// The chart's name, as its `Chart.yaml` gives it (what `# Source:` paths start with).
-pub(crate) fn chart_name(chart: &Path) -> Option<String> {
-    chart_field(chart, "name")
-}
-
-/// A top-level string field of the chart's `Chart.yaml`.
-fn chart_field(chart: &Path, field: &str) -> Option<String> {
-    let bytes = std::fs::read(chart.join("Chart.yaml")).ok()?;
-    let text = crate::load::decode(bytes).ok()?;
-    let stream = yaml::parse_stream(&text);
-    let root = stream.documents.first()?.root.as_ref()?;
-    root.get(field).and_then(Node::as_str).map(str::to_string)
+    sourced::chart_field(chart, "type").as_deref() == Some("library")
 }
 
 /// What the configuration says of this chart (matched on the folder, however it is written).
@@ -141,27 +126,14 @@ pub fn render(chart: &Path, command: &[String], options: &RenderOptions) -> Resu
     }
     let text = String::from_utf8(output.stdout)
         .map_err(|_| failure("`helm template` printed something that is not UTF-8 text".to_string()))?;
-    let name = chart_name(chart);
-    let resolve = |source: &str| resolve_source(chart, name.as_deref(), source);
+    let name = sourced::chart_name(chart);
+    let resolve = |source: &str| sourced::resolve_source(chart, name.as_deref(), source);
     let mut rendered = sourced::map_sourced(text, &resolve);
     rendered.read.extend(chart_files(chart));
     for values in chart_options(chart, options).map(|c| c.values.as_slice()).unwrap_or_default() {
         rendered.read.insert(values.clone());
     }
     Ok(rendered)
-}
-
-/// The file of `chart` that a `# Source:` path names: `<name>/templates/x.yaml` is
-/// `chart/templates/x.yaml`, `<name>/charts/<sub>/templates/x.yaml` a subchart's template.
-pub(crate) fn resolve_source(chart: &Path, name: Option<&str>, source: &str) -> Option<PathBuf> {
-    let (first, rest) = source.split_once('/')?;
-    if name.is_some_and(|n| n != first) {
-        return None;
-    }
-    let path = chart.join(rest);
-    // A path that climbs out of the chart is none of its files.
-    let climbs = Path::new(rest).components().any(|c| matches!(c, std::path::Component::ParentDir));
-    (!climbs && path.is_file()).then_some(path)
 }
 
 /// The files a chart's rendering reads: `Chart.yaml`, its lock and values files, and everything
@@ -287,9 +259,12 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("templates")).expect("folder");
         std::fs::write(dir.path().join("templates/a.yaml"), "kind: Service\n").expect("write");
         let chart = dir.path();
-        assert_eq!(resolve_source(chart, Some("shop"), "shop/templates/a.yaml"), Some(chart.join("templates/a.yaml")));
-        assert_eq!(resolve_source(chart, Some("shop"), "other/templates/a.yaml"), None);
-        assert_eq!(resolve_source(chart, Some("shop"), "shop/templates/missing.yaml"), None);
-        assert_eq!(resolve_source(chart, Some("shop"), "shop/../templates/a.yaml"), None);
+        assert_eq!(
+            sourced::resolve_source(chart, Some("shop"), "shop/templates/a.yaml"),
+            Some(chart.join("templates/a.yaml"))
+        );
+        assert_eq!(sourced::resolve_source(chart, Some("shop"), "other/templates/a.yaml"), None);
+        assert_eq!(sourced::resolve_source(chart, Some("shop"), "shop/templates/missing.yaml"), None);
+        assert_eq!(sourced::resolve_source(chart, Some("shop"), "shop/../templates/a.yaml"), None);
     }
 }

@@ -77,7 +77,7 @@ pub fn working_directory_resolver(text: &str) -> impl Fn(&str) -> Option<PathBuf
         }
         let first = source.split('/').next()?;
         let chart = charts.get_or_init(|| best_charts(&sources)).get(first)?;
-        super::helm::resolve_source(chart, Some(first), source)
+        resolve_source(chart, Some(first), source)
     }
 }
 
@@ -86,7 +86,7 @@ pub fn working_directory_resolver(text: &str) -> impl Fn(&str) -> Option<PathBuf
 fn best_charts(sources: &[String]) -> HashMap<String, PathBuf> {
     let mut best: HashMap<String, (usize, PathBuf)> = HashMap::new();
     for (name, dir) in charts_below_working_directory() {
-        let held = sources.iter().filter(|s| super::helm::resolve_source(&dir, Some(&name), s).is_some()).count();
+        let held = sources.iter().filter(|s| resolve_source(&dir, Some(&name), s).is_some()).count();
         match best.get(&name) {
             Some((most, _)) if *most >= held => {}
             _ => {
@@ -95,6 +95,33 @@ fn best_charts(sources: &[String]) -> HashMap<String, PathBuf> {
         }
     }
     best.into_iter().map(|(name, (_, dir))| (name, dir)).collect()
+}
+
+/// The file of `chart` that a `# Source:` path names: `<name>/templates/x.yaml` is
+/// `chart/templates/x.yaml`, `<name>/charts/<sub>/templates/x.yaml` a subchart's template.
+pub(crate) fn resolve_source(chart: &Path, name: Option<&str>, source: &str) -> Option<PathBuf> {
+    let (first, rest) = source.split_once('/')?;
+    if name.is_some_and(|n| n != first) {
+        return None;
+    }
+    let path = chart.join(rest);
+    // A path that climbs out of the chart is none of its files.
+    let climbs = Path::new(rest).components().any(|c| matches!(c, std::path::Component::ParentDir));
+    (!climbs && path.is_file()).then_some(path)
+}
+
+/// The chart's name, as its `Chart.yaml` gives it (what `# Source:` paths start with).
+pub(crate) fn chart_name(chart: &Path) -> Option<String> {
+    chart_field(chart, "name")
+}
+
+/// A top-level string field of the chart's `Chart.yaml`.
+pub(crate) fn chart_field(chart: &Path, field: &str) -> Option<String> {
+    let bytes = std::fs::read(chart.join("Chart.yaml")).ok()?;
+    let text = crate::load::decode(bytes).ok()?;
+    let stream = yaml::parse_stream(&text);
+    let root = stream.documents.first()?.root.as_ref()?;
+    root.get(field).and_then(Node::as_str).map(str::to_string)
 }
 
 /// How deep below the working directory charts are looked for.
@@ -110,7 +137,7 @@ fn charts_below_working_directory() -> Vec<(String, PathBuf)> {
         }
         let Some(dir) = entry.path().parent() else { continue };
         let dir = dir.strip_prefix(".").unwrap_or(dir).to_path_buf();
-        if let Some(name) = super::helm::chart_name(&dir) {
+        if let Some(name) = chart_name(&dir) {
             charts.push((name, dir));
         }
     }
