@@ -6,7 +6,8 @@
 //! `helm template shop-web tests/data/helm-chart`, `# Source:` comments included, so the mapping
 //! is tested on helm's actual output format; the tests check the plumbing around it (the
 //! command line kubereach builds, the mapping of fields back to the chart's templates, and how a
-//! failure of helm is reported).
+//! failure of helm is reported), first through the library, then end to end with the stand-in
+//! as the `helm` on PATH of `kubereach check`.
 
 use std::path::{Path, PathBuf};
 
@@ -130,4 +131,90 @@ fn a_failing_helm_is_one_failure_at_chart_yaml_with_its_message() {
     assert_eq!(failure.span.start.line, 1);
     assert!(failure.message.contains("nil pointer evaluating interface {}.deeper"), "{}", failure.message);
     assert!(!failure.message.contains("Error: "), "{}", failure.message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// End to end: `kubereach check` on a repository holding the chart, with the stand-in as `helm`
+// on PATH
+// ---------------------------------------------------------------------------------------------
+
+/// A repository holding a copy of the chart at `deploy/chart`.
+fn repository_with_chart() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    };
+    let chart = Path::new(MANIFEST_DIR).join(CHART);
+    for file in ["Chart.yaml", "values.yaml"] {
+        copy(&chart.join(file), &dir.path().join("deploy/chart").join(file));
+    }
+    for entry in std::fs::read_dir(chart.join("templates")).unwrap() {
+        let path = entry.unwrap().path();
+        copy(&path, &dir.path().join("deploy/chart/templates").join(path.file_name().unwrap()));
+    }
+    dir
+}
+
+/// `kubereach check deploy --format json` in `repo` with `path_dir` first on PATH (then the
+/// system's folders, for the stand-in's `cat`, unless `alone`): `(rule, file, line, column,
+/// message)` of each finding.
+fn check_with_path(repo: &Path, path_dir: &Path, alone: bool) -> Vec<(String, String, u64, u64, String)> {
+    let path = if alone { path_dir.display().to_string() } else { format!("{}:/usr/bin:/bin", path_dir.display()) };
+    use common::RunExt as _;
+    let run = common::kubereach(["check", "deploy", "--format", "json", "--fail-on", "never"])
+        .current_dir(repo)
+        .env("PATH", path)
+        .run();
+    run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap().to_string();
+            (text("rule"), text("file"), f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap(), text("message"))
+        })
+        .collect()
+}
+
+#[test]
+fn check_renders_a_chart_with_the_helm_on_path() {
+    let repo = repository_with_chart();
+    let bin = tempfile::tempdir().unwrap();
+    stand_in(bin.path(), Some(&Path::new(MANIFEST_DIR).join(RECORDING)), "", 0);
+    let found = check_with_path(repo.path(), bin.path(), false);
+    assert!(
+        found.iter().any(|f| (f.0.as_str(), f.1.as_str(), f.2, f.3)
+            == ("public-load-balancer", "deploy/chart/templates/service.yaml", 6, 9)),
+        "{found:?}"
+    );
+    assert!(found.iter().all(|f| f.0 != "unrendered-template"), "{found:?}");
+    // helm was asked for the chart's folder, released under the folder's name.
+    let args = std::fs::read_to_string(bin.path().join("args.txt")).unwrap();
+    assert_eq!(args, "template\nchart\ndeploy/chart\n");
+}
+
+#[test]
+fn a_chart_helm_refuses_is_reported_at_its_chart_yaml() {
+    let repo = repository_with_chart();
+    let bin = tempfile::tempdir().unwrap();
+    stand_in(bin.path(), None, "Error: template: shop/templates/service.yaml:6:9: executing \"shop/templates/service.yaml\" at <.Values.service.type>: nil pointer", 1);
+    let found = check_with_path(repo.path(), bin.path(), false);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:?}");
+    assert_eq!(failed[0].1, "deploy/chart/Chart.yaml");
+    assert!(failed[0].4.contains("shop/templates/service.yaml:6:9"), "{found:?}");
+    // The chart's templates are not read as plain files either.
+    assert!(found.iter().all(|f| f.0 != "unrendered-template"), "{found:?}");
+}
+
+#[test]
+fn without_helm_the_chart_is_noted_with_how_to_render_it() {
+    let repo = repository_with_chart();
+    let empty = tempfile::tempdir().unwrap();
+    let found = check_with_path(repo.path(), empty.path(), true);
+    let notes: Vec<_> = found.iter().filter(|f| f.0 == "unrendered-template").collect();
+    assert_eq!(notes.len(), 1, "{found:?}");
+    assert_eq!(notes[0].1, "deploy/chart/Chart.yaml");
+    assert!(notes[0].4.contains("helm template … | kubereach check -"), "{found:?}");
 }
