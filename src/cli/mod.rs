@@ -388,7 +388,7 @@ fn note_if_nothing_analysed(analysed: &result::Analysed) {
     if analysed.objects == 0 {
         eprintln!(
             "kubereach: note: {}; files that .gitignore, --exclude or the configuration leave out are not read, \
-             and Helm charts are not rendered",
+             and Helm charts are rendered only where helm is installed",
             report::human::analysed(analysed)
         );
     }
