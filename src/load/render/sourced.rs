@@ -355,11 +355,9 @@ fn map_node(node: &Node, entries: &[Entry], range: Option<(usize, usize)>, spot:
     match &node.value {
         Value::Scalar(_) => {}
         Value::Map(pairs) => {
+            let keys = range.map(|range| keys_in(entries, range)).unwrap_or_default();
             for (key, value) in pairs.iter() {
-                let found = match (range, key.as_scalar()) {
-                    (Some(range), Some(name)) => find_key(entries, range, &name.text),
-                    _ => None,
-                };
+                let found = key.as_scalar().and_then(|name| keys.get(&*name.text).copied());
                 match found.and_then(|i| Some((i, entries.get(i)?))) {
                     Some((i, Entry { kind: EntryKind::Key { key: key_span, value: value_span, .. }, .. })) => {
                         map.push(key.span, file, *key_span);
@@ -405,14 +403,23 @@ fn map_node(node: &Node, entries: &[Entry], range: Option<(usize, usize)>, spot:
     }
 }
 
-/// The entry of key `name` at the shallowest column of `range`.
-fn find_key(entries: &[Entry], (start, end): (usize, usize), name: &str) -> Option<usize> {
-    let slice = entries.get(start..end)?;
-    let col = slice.iter().filter(|e| matches!(e.kind, EntryKind::Key { .. })).map(|e| e.col).min()?;
-    slice
-        .iter()
-        .position(|e| e.col == col && matches!(&e.kind, EntryKind::Key { name: n, .. } if n == name))
-        .map(|i| start + i)
+/// The keys at the shallowest column of `range` that holds a key, by name (the first of a name
+/// that the template repeats, in two branches of an `if`, say), each found once per mapping
+/// rather than once per rendered key.
+fn keys_in(entries: &[Entry], (start, end): (usize, usize)) -> HashMap<&str, usize> {
+    let mut keys = HashMap::new();
+    let Some(slice) = entries.get(start..end) else { return keys };
+    let Some(col) = slice.iter().filter(|e| matches!(e.kind, EntryKind::Key { .. })).map(|e| e.col).min() else {
+        return keys;
+    };
+    for (i, entry) in slice.iter().enumerate() {
+        if let EntryKind::Key { name, .. } = &entry.kind {
+            if entry.col == col {
+                keys.entry(name.as_str()).or_insert(start + i);
+            }
+        }
+    }
+    keys
 }
 
 /// The dashes at the shallowest column of `range` that holds a dash.
