@@ -138,9 +138,16 @@ fn a_failing_helm_is_one_failure_at_chart_yaml_with_its_message() {
 // on PATH
 // ---------------------------------------------------------------------------------------------
 
-/// A repository holding a copy of the chart at `deploy/chart`.
+/// A repository holding a copy of the chart at `deploy/chart`, and a library chart beside it
+/// (which renders nothing by itself: never analysed, never noted).
 fn repository_with_chart() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
+    common::write(dir.path(), "deploy/common/Chart.yaml", "apiVersion: v2\nname: common\ntype: library\nversion: 0.1.0\n");
+    common::write(
+        dir.path(),
+        "deploy/common/templates/_service.yaml",
+        "{{- define \"common.service\" -}}\napiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n{{- end }}\n",
+    );
     let copy = |from: &Path, to: &Path| {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(from, to).unwrap();

@@ -267,9 +267,16 @@ fn plan_renders(discovery: &Discovery, options: &LoadOptions) -> RenderPlan {
 /// subchart and no library chart is a job, and every file of the walk below it is consumed (its
 /// templates, values and subcharts are what the rendering reads). Without helm, or for another
 /// revision (not on the disk for helm to read), charts stay unrendered and are noted as before.
+/// Library charts are never analysed.
 fn plan_charts(discovery: &Discovery, options: &LoadOptions, plan: &mut RenderPlan) {
     use load::render::helm;
     let on_disk = matches!(options.source, load::FileSource::Disk);
+    // A library chart renders nothing by itself (the charts that depend on it render its
+    // definitions): its files are neither manifests nor a chart to note as unrendered, with or
+    // without helm.
+    for chart in discovery.chart_roots.iter().filter(|c| on_disk && helm::is_library(c)) {
+        plan.consumed.extend(discovery.files.iter().filter(|f| f.starts_with(chart)).map(|f| load::normalize(f)));
+    }
     if !options.render.enabled || !on_disk || helm::command(&options.render).is_none() {
         return;
     }
