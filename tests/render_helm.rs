@@ -142,7 +142,11 @@ fn a_failing_helm_is_one_failure_at_chart_yaml_with_its_message() {
 /// (which renders nothing by itself: never analysed, never noted).
 fn repository_with_chart() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    common::write(dir.path(), "deploy/common/Chart.yaml", "apiVersion: v2\nname: common\ntype: library\nversion: 0.1.0\n");
+    common::write(
+        dir.path(),
+        "deploy/common/Chart.yaml",
+        "apiVersion: v2\nname: common\ntype: library\nversion: 0.1.0\n",
+    );
     common::write(
         dir.path(),
         "deploy/common/templates/_service.yaml",
