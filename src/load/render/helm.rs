@@ -266,5 +266,12 @@ mod tests {
         assert_eq!(sourced::resolve_source(chart, Some("shop"), "other/templates/a.yaml"), None);
         assert_eq!(sourced::resolve_source(chart, Some("shop"), "shop/templates/missing.yaml"), None);
         assert_eq!(sourced::resolve_source(chart, Some("shop"), "shop/../templates/a.yaml"), None);
+        // A subchart's template: helm names it below the parent's `charts/`.
+        std::fs::create_dir_all(dir.path().join("charts/db/templates")).expect("folder");
+        std::fs::write(dir.path().join("charts/db/templates/svc.yaml"), "kind: Service\n").expect("write");
+        assert_eq!(
+            sourced::resolve_source(chart, Some("shop"), "shop/charts/db/templates/svc.yaml"),
+            Some(chart.join("charts/db/templates/svc.yaml"))
+        );
     }
 }

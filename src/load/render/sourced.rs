@@ -560,6 +560,14 @@ spec:
     }
 
     #[test]
+    fn a_template_with_windows_line_ends_maps_alike() {
+        let dir = folder(&[("templates/service.yaml", &SERVICE_TEMPLATE.replace('\n', "\r\n"))]);
+        let rendered = map_sourced(RENDERED.to_string(), &resolver(dir.path()));
+        assert_eq!(mapped(&rendered, 10, 9), Some(("service.yaml".into(), 8, 9)));
+        assert_eq!(mapped(&rendered, 12, 7), Some(("service.yaml".into(), 10, 7)));
+    }
+
+    #[test]
     fn documents_map_to_their_part_of_a_template_by_kind_then_order() {
         let template = "\
 apiVersion: apps/v1
