@@ -162,6 +162,8 @@ pub enum LoadError {
     Missing(String),
     #[error("invalid --exclude pattern `{pattern}`: {message}")]
     BadExclude { pattern: String, message: String },
+    #[error("cannot read standard input: {0}")]
+    Stdin(String),
 }
 
 /// What a walk found: the candidate files, the Helm charts among them, and walk problems.
@@ -240,7 +242,9 @@ pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Disco
                                 f.chart_roots.push(parent.to_path_buf());
                             }
                         }
-                        if is_manifest_file(path) {
+                        // A file named on the command line is read whatever its name
+                        // (`check rendered-prod`); the extension filters only what a walk finds.
+                        if is_manifest_file(path) || entry.depth() == 0 {
                             f.files.push(path.to_path_buf());
                         }
                     }
@@ -305,6 +309,27 @@ pub(crate) enum FileRead {
     Parsed { text: String, stream: Stream },
     /// Not read as text, for the reason given.
     Unreadable(Unreadable),
+}
+
+/// Reads standard input (`kubereach check -`) once, as a manifest file is read: at most
+/// `max_size` bytes, decoded as [`decode`] decodes a file.
+pub fn read_stdin(max_size: u64) -> Result<String, LoadError> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(max_size.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| LoadError::Stdin(e.to_string()))?;
+    if bytes.len() as u64 > max_size {
+        return Err(LoadError::Stdin(format!("it is larger than --max-file-size ({max_size} bytes)")));
+    }
+    decode(bytes).map_err(|reason| {
+        LoadError::Stdin(match reason {
+            Unreadable::Binary { offset } => format!("binary data (NUL byte at offset {offset})"),
+            Unreadable::NotUtf8 { pos, .. } => format!("not UTF-8 text from line {}, column {}", pos.line, pos.col),
+            other => format!("{other:?}"),
+        })
+    })
 }
 
 /// Reads and parses one file from `source`.
@@ -535,7 +560,7 @@ pub(crate) fn discover_snapshot(
                 discovery.chart_roots.insert(dir.to_path_buf());
             }
         }
-        if is_manifest_file(path) {
+        if is_manifest_file(path) || paths.contains(path) {
             discovery.files.push(path.clone());
         }
     }

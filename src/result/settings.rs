@@ -43,6 +43,9 @@ pub struct Requested {
     pub keep_text: bool,
     /// The one scope `graph` and `explain` answer for.
     pub scope: Option<String>,
+    /// A document stream read from standard input (the PATH `-`), analysed with the paths; with
+    /// no other path, nothing else is read.
+    pub stdin: Option<std::sync::Arc<String>>,
 }
 
 impl Default for Requested {
@@ -62,6 +65,7 @@ impl Default for Requested {
             diff_base: None,
             keep_text: true,
             scope: None,
+            stdin: None,
         }
     }
 }
@@ -73,6 +77,8 @@ impl Requested {
     pub fn scanned_paths(&self) -> Vec<PathBuf> {
         if !self.paths.is_empty() {
             self.paths.clone()
+        } else if self.stdin.is_some() {
+            Vec::new()
         } else if !self.only_files.is_empty() {
             vec![load::repository_root(Path::new("."))]
         } else {
@@ -81,9 +87,9 @@ impl Requested {
     }
 
     /// The configuration file that applies to `paths`: the one asked for, else the one discovered
-    /// from the first path upwards.
+    /// from the first path upwards (from the current folder for standard input alone).
     pub fn config_file(&self, paths: &[PathBuf]) -> Option<PathBuf> {
-        self.config.clone().or_else(|| paths.first().and_then(|p| config::discover(p)))
+        self.config.clone().or_else(|| config::discover(paths.first().map_or(Path::new("."), |p| p)))
     }
 }
 
@@ -205,6 +211,6 @@ fn load_options(requested: &Requested, config: &Config) -> Result<LoadOptions, S
         source: FileSource::Disk,
         render: crate::load::render::RenderOptions { enabled: true, ..Default::default() },
         scoping: None,
-        stdin: None,
+        stdin: requested.stdin.clone(),
     })
 }

@@ -11,6 +11,9 @@
 //! This module owns the shared types; [`kustomize`], [`helm`] and [`sourced`] (streams carrying
 //! `# Source:` comments: `helm template` output, standard input) produce them.
 
+pub mod helm;
+pub mod sourced;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
