@@ -515,20 +515,21 @@ fn read_patches(k: &mut Kustomization, root: &Node, text: &str, dir: &Path) {
     }
 }
 
-/// The indentation of a block scalar's content (`|` or `>` followed by lines), when `node` is
-/// one: the content's line `n` is then the file's line `node.start.line + n`, shifted right by it.
+/// The column shift of a literal block scalar's content (`|`, `|-`, `|+`), when `node` is one:
+/// the parser places such a scalar at its content, so line `n` of the text is the file's line
+/// `node.start.line + n - 1`, shifted right by the returned amount. `None` for any other scalar
+/// (folded or quoted text does not keep the file's lines).
 fn block_indent(text: &str, node: &Node) -> Option<u32> {
     let lines: Vec<&str> = text.lines().collect();
-    let first = *lines.get(node.span.start.line as usize - 1)?;
-    let after = first.chars().skip(node.span.start.col as usize - 1).collect::<String>();
-    if !after.starts_with('|') {
+    let line = node.span.start.line as usize;
+    let indent = node.span.start.col.checked_sub(1)?;
+    let header = lines.get(line.checked_sub(2)?)?.trim_end();
+    if !(header.ends_with('|') || header.ends_with("|-") || header.ends_with("|+")) {
         return None;
     }
-    let scalar = node.as_str()?;
-    let content_first = scalar.lines().next()?;
-    let next = *lines.get(node.span.start.line as usize)?;
-    let indent = next.len() - next.trim_start_matches(' ').len();
-    (next.get(indent..)? == content_first).then_some(u32::try_from(indent).ok()?)
+    let first = lines.get(line - 1)?;
+    let content = first.get(indent as usize..)?;
+    (Some(content) == node.as_str()?.lines().next()).then_some(indent)
 }
 
 fn read_selector(node: &Node) -> Selector {
@@ -772,20 +773,7 @@ fn clean_message(stderr: &str, relative: &str, wrapper: &Path, leaf_abs: &Path) 
             text.strip_prefix("Error: ").unwrap_or(text).to_string()
         }
     };
-    let leaf_text = leaf_abs.to_string_lossy();
-    // The wrapper's layer: kustomize first tries the leaf as a file, then as a folder.
-    let layer = format!("accumulating resources: accumulation err='accumulating resources from '{relative}': '{leaf_text}' must resolve to a file': ");
-    if let Some(rest) = message.strip_prefix(&layer) {
-        message = rest.to_string();
-        for inner in [
-            format!("recursed accumulation of path '{leaf_text}': "),
-            format!("couldn't make target for path '{leaf_text}': "),
-        ] {
-            if let Some(rest) = message.strip_prefix(&inner) {
-                message = rest.to_string();
-            }
-        }
-    }
+    message = without_layers(&message);
     let wrapper_text = wrapper.to_string_lossy().to_string();
     message = message.replace(&wrapper_text, "<wrapper>");
     if let Ok(cwd) = std::env::current_dir() {
@@ -794,6 +782,38 @@ fn clean_message(stderr: &str, relative: &str, wrapper: &Path, leaf_abs: &Path) 
         message = message.replace(&prefix, "");
     }
     message.replace(relative, &crate::load::display_path(leaf_abs)).trim().to_string()
+}
+
+/// kustomize's message without the layers each kustomization folder adds on the way down (the
+/// wrapper's among them): "accumulating resources from 'DIR': 'DIR' must resolve to a file':
+/// recursed accumulation of path 'DIR': …"; the failure's location already names the innermost
+/// kustomization. A missing file's second attempt as a folder ("must build at directory: …",
+/// the same error again) is dropped too.
+fn without_layers(message: &str) -> String {
+    const LAYER: &str = "accumulating resources: accumulation err='accumulating resources from '";
+    const FILE: &str = "' must resolve to a file': ";
+    let mut rest = message;
+    loop {
+        let Some(after) = rest.strip_prefix(LAYER) else { break };
+        let Some(at) = after.find(FILE) else { break };
+        let inner = &after[at + FILE.len()..];
+        let stripped = ["recursed accumulation of path '", "couldn't make target for path '"].iter().find_map(|p| {
+            let path_and_rest = inner.strip_prefix(p)?;
+            path_and_rest.find("': ").map(|end| &path_and_rest[end + 3..])
+        });
+        match stripped {
+            Some(next) => rest = next,
+            None => break,
+        }
+    }
+    let mut out = rest.to_string();
+    if let Some(at) = out.find("': must build at directory: ") {
+        out.truncate(at);
+        if let Some(inner) = out.strip_prefix("accumulating resources: accumulation err='") {
+            out = inner.to_string();
+        }
+    }
+    out
 }
 
 /// Go's `%q` quoting undone (the escapes kubectl's logger writes).

@@ -52,7 +52,8 @@ pub(crate) enum Origin {
 enum Offset {
     /// The patch is a file of its own.
     Identity,
-    /// Inline in a block scalar: content line `n` is the file's line `line + n`, shifted right.
+    /// Inline in a literal block scalar: content line `n` is the file's line `line + n`, shifted
+    /// right by `indent`.
     Block { line: u32, indent: u32 },
     /// Inline in some other scalar: everything at the scalar.
     Fixed(Span),
@@ -405,7 +406,7 @@ impl Placer<'_, '_> {
             },
             PatchSource::Inline { text, node, block_indent } => {
                 let offset = match block_indent {
-                    Some(indent) => Offset::Block { line: node.start.line, indent: *indent },
+                    Some(indent) => Offset::Block { line: node.start.line - 1, indent: *indent },
                     None => Offset::Fixed(*node),
                 };
                 (k.file.clone(), Arc::new(yaml::parse_stream(text)), offset)

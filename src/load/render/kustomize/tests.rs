@@ -259,3 +259,125 @@ fn a_broken_overlay_fails_at_its_entry_with_kustomizes_message_and_no_temporary_
     assert!(!failure.message.contains("command failed"), "{}", failure.message);
     assert!(!failure.message.contains("must resolve to a file"), "{}", failure.message);
 }
+
+#[test]
+fn inline_patches_and_generated_objects_map_into_the_kustomization() {
+    let Some(command) = renderer() else { return };
+    let kustomization = "\
+namespace: shop
+resources:
+  - svc.yaml
+configMapGenerator:
+  - name: settings
+    literals:
+      - MODE=fast
+patches:
+  - target:
+      kind: Service
+      name: api
+    patch: |-
+      - op: add
+        path: /spec/ports/-
+        value:
+          name: metrics
+          port: 9090
+  - patch: |-
+      apiVersion: v1
+      kind: Service
+      metadata:
+        name: api
+        namespace: other
+      spec:
+        type: NodePort
+";
+    let dir = tree(&[
+        ("app/kustomization.yaml", kustomization),
+        ("app/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n  namespace: other\nspec:\n  ports:\n    - name: http\n      port: 80\n"),
+    ]);
+    let leaf = normalize(&dir.path().join("app"));
+    let rendered = render(&leaf, &plan_of(dir.path()), &command, &RenderOptions::default()).unwrap();
+    let file = leaf.join("kustomization.yaml");
+    assert_eq!(source_of(&rendered, "Service", "api", &["spec", "type"]), at(&file, "type: NodePort", "NodePort"));
+    assert_eq!(
+        source_of(&rendered, "Service", "api", &["spec", "ports", "1", "port"]),
+        at(&file, "port: 9090", "9090")
+    );
+    assert_eq!(
+        source_of(&rendered, "Service", "api", &["spec", "ports", "0", "port"]),
+        at(&leaf.join("svc.yaml"), "port: 80", "80")
+    );
+    // The source says `other`, the kustomization `shop`: the kustomization's line.
+    assert_eq!(
+        source_of(&rendered, "Service", "api", &["metadata", "namespace"]),
+        at(&file, "namespace: shop", "shop")
+    );
+    let name = rendered
+        .stream
+        .documents
+        .iter()
+        .filter_map(|d| d.root.as_ref())
+        .find_map(|r| meta_name(r).filter(|n| n.starts_with("settings-")))
+        .unwrap()
+        .to_string();
+    // (`data` is not built for analysis; the whole object is the generator entry.)
+    assert_eq!(source_of(&rendered, "ConfigMap", &name, &[]), at(&file, "- name: settings", "name"));
+    assert_eq!(
+        source_of(&rendered, "ConfigMap", &name, &["metadata", "name"]),
+        at(&file, "name: settings", "settings")
+    );
+}
+
+#[test]
+fn a_rendering_is_cached_in_memory_and_on_disk_by_the_content_it_reads() {
+    let Some(command) = renderer() else { return };
+    let dir = tree(&[
+        ("app/kustomization.yaml", "resources: [svc.yaml]\n"),
+        ("app/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  type: ClusterIP\n"),
+    ]);
+    let cache = tempfile::tempdir().unwrap();
+    let options =
+        RenderOptions { enabled: true, cache_dir: Some(cache.path().to_path_buf()), ..RenderOptions::default() };
+    let leaf = normalize(&dir.path().join("app"));
+    let plan = plan_of(dir.path());
+    let first = render(&leaf, &plan, &command, &options).unwrap();
+    let stored: Vec<_> = std::fs::read_dir(cache.path().join("kustomize")).unwrap().collect();
+    assert_eq!(stored.len(), 1);
+    // A command that cannot run proves the next two renderings come from the caches.
+    let broken = vec!["/nonexistent/kustomize".to_string()];
+    let key = cache_key(&command, &plan.reads[&leaf]);
+    assert_eq!(cache_key(&broken, &plan.reads[&leaf]) == key, false);
+    memory().lock().unwrap().remove(&leaf);
+    let from_disk = cached(&leaf, key, &options).unwrap();
+    assert_eq!(from_disk, first_text(&command, &leaf, &plan));
+    let again = render(&leaf, &plan, &command, &options).unwrap();
+    assert_eq!(again.text, first.text);
+    assert_eq!(again.map, first.map);
+    // A changed input is a new key.
+    std::fs::write(
+        dir.path().join("app/svc.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  type: NodePort\n",
+    )
+    .unwrap();
+    assert_ne!(cache_key(&command, &plan.reads[&leaf]), key);
+    let changed = render(&leaf, &plan, &command, &options).unwrap();
+    assert!(changed.text.contains("NodePort"));
+}
+
+/// What the memory cache holds for `leaf`.
+fn first_text(command: &[String], leaf: &Path, plan: &Plan) -> String {
+    let key = cache_key(command, &plan.reads[leaf]);
+    memory().lock().unwrap().get(leaf).filter(|(k, _)| *k == key).map(|(_, t)| t.clone()).unwrap()
+}
+
+#[test]
+fn kubectls_log_prefix_and_the_wrappers_layers_are_removed_from_messages() {
+    let stderr = "E1203 03:44:53.415949   15340 run.go:72] \"command failed\" err=\"accumulating resources: accumulation err='accumulating resources from '../../repo/o': '/r/o' must resolve to a file': couldn't make target for path '/r/o': invalid Kustomization: json: unknown field \\\"foo\\\"\"\n";
+    let message = clean_message(stderr, "../../repo/o", Path::new("/tmp/w"), Path::new("/r/o"));
+    assert_eq!(message, "invalid Kustomization: json: unknown field \"foo\"");
+    let block = "E1203 run.go:72] \"command failed\" err=<\n\ttrouble configuring builtin PatchTransformer with config: `\n\tpath: nope.yaml\n\t`: failed\n >\n";
+    assert_eq!(
+        clean_message(block, "x", Path::new("/tmp/w"), Path::new("/r/o")),
+        "trouble configuring builtin PatchTransformer with config: `\npath: nope.yaml\n`: failed"
+    );
+    assert_eq!(clean_message("Error: boom\n", "x", Path::new("/tmp/w"), Path::new("/r/o")), "boom");
+}
