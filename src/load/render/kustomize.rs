@@ -614,12 +614,19 @@ pub fn render(
     };
     let key = cache_key(command, reads);
     let text = match cached(&leaf, key, options) {
-        Some(text) => text,
-        None => {
-            let text = run(&leaf, program, &command[1..], plan, reads)?;
-            store(&leaf, key, &text, options);
-            text
-        }
+        Some(Ok(text)) => text,
+        Some(Err(failure)) => return Err(failure),
+        None => match run(&leaf, program, &command[1..], plan, reads) {
+            Ok(text) => {
+                store(&leaf, key, Ok(&text), options);
+                text
+            }
+            Err(Failed::Kustomize(failure)) => {
+                store(&leaf, key, Err(&failure), options);
+                return Err(failure);
+            }
+            Err(Failed::Run(failure)) => return Err(failure),
+        },
     };
     // Any wrapper folder: they all sit side by side, so relative paths resolve the same.
     let root = wrapper_base().join("wrapper");
@@ -688,10 +695,17 @@ fn relative_path(from: &Path, to: &Path) -> Option<PathBuf> {
 
 /// Runs kustomize on a wrapper of `leaf`; the printed stream, or the failure located in the
 /// repository.
-fn run(leaf: &Path, program: &str, args: &[String], plan: &Plan, reads: &Reads) -> Result<String, RenderFailure> {
+/// Why a rendering failed: kustomize said so (the same inputs fail the same way, so the failure
+/// is cached), or it could not run to the end (a time limit, a missing program: not cached).
+enum Failed {
+    Kustomize(RenderFailure),
+    Run(RenderFailure),
+}
+
+fn run(leaf: &Path, program: &str, args: &[String], plan: &Plan, reads: &Reads) -> Result<String, Failed> {
     let leaf_file = plan.kustomizations.get(leaf).map_or_else(|| leaf.join(FILE_NAMES[0]), |k| k.file.clone());
     let at_start = Span { start: Pos { line: 1, col: 1 }, end: Pos { line: 1, col: 1 } };
-    let fail = |message: String| RenderFailure { file: leaf_file.clone(), span: at_start, message };
+    let fail = |message: String| Failed::Run(RenderFailure { file: leaf_file.clone(), span: at_start, message });
     let wrapper = wrapper_dir().map_err(|e| fail(format!("cannot create a temporary folder to render in: {e}")))?;
     let leaf_abs = std::fs::canonicalize(leaf).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
     let relative = relative_path(&wrapper.0, &leaf_abs)
@@ -746,7 +760,13 @@ fn run(leaf: &Path, program: &str, args: &[String], plan: &Plan, reads: &Reads) 
     };
     if !status.success() {
         let message = clean_message(&String::from_utf8_lossy(&stderr), &relative, &wrapper.0, &leaf_abs);
-        return Err(locate_failure(message, &String::from_utf8_lossy(&stderr), plan, reads, leaf_file));
+        return Err(Failed::Kustomize(locate_failure(
+            message,
+            &String::from_utf8_lossy(&stderr),
+            plan,
+            reads,
+            leaf_file,
+        )));
     }
     String::from_utf8(stdout).map_err(|_| fail(format!("`{program}` printed text that is not UTF-8")))
 }
@@ -793,8 +813,7 @@ fn without_layers(message: &str) -> String {
     const LAYER: &str = "accumulating resources: accumulation err='accumulating resources from '";
     const FILE: &str = "' must resolve to a file': ";
     let mut rest = message;
-    loop {
-        let Some(after) = rest.strip_prefix(LAYER) else { break };
+    while let Some(after) = rest.strip_prefix(LAYER) {
         let Some(at) = after.find(FILE) else { break };
         let inner = &after[at + FILE.len()..];
         let stripped = ["recursed accumulation of path '", "couldn't make target for path '"].iter().find_map(|p| {
@@ -920,10 +939,13 @@ fn cache_key(command: &[String], reads: &Reads) -> u128 {
     (u128::from(a.finish()) << 64) | u128::from(b.finish())
 }
 
-/// The memory cache: per leaf, the key and text of its last rendering (a `--watch` session keeps
-/// one text per leaf, not one per edit).
-fn memory() -> &'static Mutex<HashMap<PathBuf, (u128, String)>> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, (u128, String)>>> = OnceLock::new();
+/// What the memory cache holds per leaf: the key and outcome of its last rendering (a
+/// `--watch` session keeps one per leaf, not one per edit). kustomize's own failures are kept
+/// too: the same inputs fail the same way.
+type Remembered = HashMap<PathBuf, (u128, Result<String, RenderFailure>)>;
+
+fn memory() -> &'static Mutex<Remembered> {
+    static CACHE: OnceLock<Mutex<Remembered>> = OnceLock::new();
     CACHE.get_or_init(Mutex::default)
 }
 
@@ -931,28 +953,31 @@ fn disk_path(key: u128, options: &RenderOptions) -> Option<PathBuf> {
     Some(options.cache_dir.as_ref()?.join("kustomize").join(format!("{key:032x}.yaml")))
 }
 
-fn cached(leaf: &Path, key: u128, options: &RenderOptions) -> Option<String> {
+/// The remembered outcome of rendering `leaf` with inputs `key`: from memory, else (a rendered
+/// text only) from the cache folder.
+fn cached(leaf: &Path, key: u128, options: &RenderOptions) -> Option<Result<String, RenderFailure>> {
     if let Ok(map) = memory().lock() {
-        if let Some((k, text)) = map.get(leaf) {
+        if let Some((k, outcome)) = map.get(leaf) {
             if *k == key {
-                return Some(text.clone());
+                return Some(outcome.clone());
             }
         }
     }
     let text = std::fs::read_to_string(disk_path(key, options)?).ok()?;
     if let Ok(mut map) = memory().lock() {
-        map.insert(leaf.to_path_buf(), (key, text.clone()));
+        map.insert(leaf.to_path_buf(), (key, Ok(text.clone())));
     }
-    Some(text)
+    Some(Ok(text))
 }
 
-/// Keeps a rendering in memory and, when a cache folder is set, on disk (written to a temporary
-/// name, then renamed, so that a concurrent reader never sees half a file). A cache that cannot
-/// be written is no error.
-fn store(leaf: &Path, key: u128, text: &str, options: &RenderOptions) {
+/// Keeps an outcome in memory and, for a rendered text when a cache folder is set, on disk
+/// (written to a temporary name, then renamed, so that a concurrent reader never sees half a
+/// file). A cache that cannot be written is no error.
+fn store(leaf: &Path, key: u128, outcome: Result<&str, &RenderFailure>, options: &RenderOptions) {
     if let Ok(mut map) = memory().lock() {
-        map.insert(leaf.to_path_buf(), (key, text.to_string()));
+        map.insert(leaf.to_path_buf(), (key, outcome.map(str::to_string).map_err(Clone::clone)));
     }
+    let Ok(text) = outcome else { return };
     let Some(path) = disk_path(key, options) else { return };
     let Some(dir) = path.parent() else { return };
     if std::fs::create_dir_all(dir).is_err() {

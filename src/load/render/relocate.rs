@@ -287,7 +287,7 @@ fn name_matches(pattern: &str, names: &[&str]) -> bool {
     if pattern.chars().any(|c| "^$.*+?()[]{}|\\".contains(c)) {
         return true;
     }
-    names.iter().any(|n| *n == pattern)
+    names.contains(&pattern)
         || names
             .windows(2)
             .any(|w| matches!(w, [source, rendered] if pattern.contains(source) && rendered.contains(pattern)))

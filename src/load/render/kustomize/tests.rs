@@ -258,6 +258,10 @@ fn a_broken_overlay_fails_at_its_entry_with_kustomizes_message_and_no_temporary_
     assert!(!failure.message.contains("kubereach-kustomize"), "{}", failure.message);
     assert!(!failure.message.contains("command failed"), "{}", failure.message);
     assert!(!failure.message.contains("must resolve to a file"), "{}", failure.message);
+    // kustomize's failure is remembered: the same inputs are not rendered again.
+    let overlay = normalize(&root.join("overlay"));
+    assert!(matches!(memory().lock().unwrap().get(&overlay), Some((_, Err(f))) if *f == failure));
+    assert_eq!(render(&root.join("overlay"), &plan, &command, &RenderOptions::default()).unwrap_err(), failure);
 }
 
 #[test]
@@ -345,9 +349,9 @@ fn a_rendering_is_cached_in_memory_and_on_disk_by_the_content_it_reads() {
     // A command that cannot run proves the next two renderings come from the caches.
     let broken = vec!["/nonexistent/kustomize".to_string()];
     let key = cache_key(&command, &plan.reads[&leaf]);
-    assert_eq!(cache_key(&broken, &plan.reads[&leaf]) == key, false);
+    assert_ne!(cache_key(&broken, &plan.reads[&leaf]), key);
     memory().lock().unwrap().remove(&leaf);
-    let from_disk = cached(&leaf, key, &options).unwrap();
+    let from_disk = cached(&leaf, key, &options).unwrap().unwrap();
     assert_eq!(from_disk, first_text(&command, &leaf, &plan));
     let again = render(&leaf, &plan, &command, &options).unwrap();
     assert_eq!(again.text, first.text);
@@ -366,7 +370,7 @@ fn a_rendering_is_cached_in_memory_and_on_disk_by_the_content_it_reads() {
 /// What the memory cache holds for `leaf`.
 fn first_text(command: &[String], leaf: &Path, plan: &Plan) -> String {
     let key = cache_key(command, &plan.reads[leaf]);
-    memory().lock().unwrap().get(leaf).filter(|(k, _)| *k == key).map(|(_, t)| t.clone()).unwrap()
+    memory().lock().unwrap().get(leaf).filter(|(k, _)| *k == key).map(|(_, t)| t.clone().unwrap()).unwrap()
 }
 
 #[test]
