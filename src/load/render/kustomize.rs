@@ -941,7 +941,7 @@ fn cache_key(command: &[String], reads: &Reads) -> u128 {
 
 /// What the memory cache holds per leaf: the key and outcome of its last rendering (a
 /// `--watch` session keeps one per leaf, not one per edit). kustomize's own failures are kept
-/// too: the same inputs fail the same way.
+/// too, in memory and on disk: the same inputs fail the same way.
 type Remembered = HashMap<PathBuf, (u128, Result<String, RenderFailure>)>;
 
 fn memory() -> &'static Mutex<Remembered> {
@@ -953,8 +953,38 @@ fn disk_path(key: u128, options: &RenderOptions) -> Option<PathBuf> {
     Some(options.cache_dir.as_ref()?.join("kustomize").join(format!("{key:032x}.yaml")))
 }
 
-/// The remembered outcome of rendering `leaf` with inputs `key`: from memory, else (a rendered
-/// text only) from the cache folder.
+/// Where a remembered failure is kept: beside the text it would have been.
+fn failure_path(key: u128, options: &RenderOptions) -> Option<PathBuf> {
+    Some(options.cache_dir.as_ref()?.join("kustomize").join(format!("{key:032x}.failure")))
+}
+
+/// A failure as a file: its place on the first line (`line col end-line end-col path`), then the
+/// message.
+fn failure_text(failure: &RenderFailure) -> String {
+    let s = failure.span;
+    format!(
+        "{} {} {} {} {}\n{}",
+        s.start.line,
+        s.start.col,
+        s.end.line,
+        s.end.col,
+        failure.file.to_string_lossy(),
+        failure.message
+    )
+}
+
+fn read_failure(text: &str) -> Option<RenderFailure> {
+    let (head, message) = text.split_once('\n')?;
+    let mut parts = head.splitn(5, ' ');
+    let mut number = || parts.next()?.parse::<u32>().ok();
+    let (l1, c1, l2, c2) = (number()?, number()?, number()?, number()?);
+    let file = PathBuf::from(parts.next()?);
+    let span = Span { start: Pos { line: l1, col: c1 }, end: Pos { line: l2, col: c2 } };
+    Some(RenderFailure { file, span, message: message.to_string() })
+}
+
+/// The remembered outcome of rendering `leaf` with inputs `key`: from memory, else from the
+/// cache folder.
 fn cached(leaf: &Path, key: u128, options: &RenderOptions) -> Option<Result<String, RenderFailure>> {
     if let Ok(map) = memory().lock() {
         if let Some((k, outcome)) = map.get(leaf) {
@@ -963,22 +993,28 @@ fn cached(leaf: &Path, key: u128, options: &RenderOptions) -> Option<Result<Stri
             }
         }
     }
-    let text = std::fs::read_to_string(disk_path(key, options)?).ok()?;
+    let outcome = match std::fs::read_to_string(disk_path(key, options)?) {
+        Ok(text) => Ok(text),
+        Err(_) => Err(read_failure(&std::fs::read_to_string(failure_path(key, options)?).ok()?)?),
+    };
     if let Ok(mut map) = memory().lock() {
-        map.insert(leaf.to_path_buf(), (key, Ok(text.clone())));
+        map.insert(leaf.to_path_buf(), (key, outcome.clone()));
     }
-    Some(Ok(text))
+    Some(outcome)
 }
 
-/// Keeps an outcome in memory and, for a rendered text when a cache folder is set, on disk
-/// (written to a temporary name, then renamed, so that a concurrent reader never sees half a
-/// file). A cache that cannot be written is no error.
+/// Keeps an outcome in memory and, when a cache folder is set, on disk (written to a temporary
+/// name, then renamed, so that a concurrent reader never sees half a file). A cache that cannot
+/// be written is no error.
 fn store(leaf: &Path, key: u128, outcome: Result<&str, &RenderFailure>, options: &RenderOptions) {
     if let Ok(mut map) = memory().lock() {
         map.insert(leaf.to_path_buf(), (key, outcome.map(str::to_string).map_err(Clone::clone)));
     }
-    let Ok(text) = outcome else { return };
-    let Some(path) = disk_path(key, options) else { return };
+    let (path, text) = match outcome {
+        Ok(text) => (disk_path(key, options), text.to_string()),
+        Err(failure) => (failure_path(key, options), failure_text(failure)),
+    };
+    let Some(path) = path else { return };
     let Some(dir) = path.parent() else { return };
     if std::fs::create_dir_all(dir).is_err() {
         return;

@@ -258,10 +258,17 @@ fn a_broken_overlay_fails_at_its_entry_with_kustomizes_message_and_no_temporary_
     assert!(!failure.message.contains("kubereach-kustomize"), "{}", failure.message);
     assert!(!failure.message.contains("command failed"), "{}", failure.message);
     assert!(!failure.message.contains("must resolve to a file"), "{}", failure.message);
-    // kustomize's failure is remembered: the same inputs are not rendered again.
+    // kustomize's failure is remembered, in memory and on disk: the same inputs are not
+    // rendered again.
     let overlay = normalize(&root.join("overlay"));
     assert!(matches!(memory().lock().unwrap().get(&overlay), Some((_, Err(f))) if *f == failure));
-    assert_eq!(render(&root.join("overlay"), &plan, &command, &RenderOptions::default()).unwrap_err(), failure);
+    let cache = tempfile::tempdir().unwrap();
+    let options = RenderOptions { cache_dir: Some(cache.path().to_path_buf()), ..RenderOptions::default() };
+    memory().lock().unwrap().remove(&overlay);
+    assert_eq!(render(&root.join("overlay"), &plan, &command, &options).unwrap_err(), failure);
+    memory().lock().unwrap().remove(&overlay);
+    let key = cache_key(&command, &plan.reads[&overlay]);
+    assert_eq!(cached(&overlay, key, &options), Some(Err(failure)));
 }
 
 #[test]
