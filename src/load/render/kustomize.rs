@@ -826,6 +826,15 @@ fn without_layers(message: &str) -> String {
         }
     }
     let mut out = rest.to_string();
+    // A transformer's failure echoes its whole configuration first: the entry it came from is
+    // the failure's location already.
+    if let Some(rest) = out.strip_prefix("trouble configuring builtin ") {
+        if let Some((name, tail)) =
+            rest.split_once(" with config: `").and_then(|(n, a)| Some((n, a.split_once("\n`: ")?.1)))
+        {
+            out = format!("{name}: {tail}");
+        }
+    }
     if let Some(at) = out.find("': must build at directory: ") {
         out.truncate(at);
         if let Some(inner) = out.strip_prefix("accumulating resources: accumulation err='") {
