@@ -6,7 +6,7 @@
 //! wrapping kustomization, in a fresh temporary folder, that names the leaf by a relative path
 //! (kustomize refuses absolute resource paths) and asks for `buildMetadata: [originAnnotations,
 //! transformerAnnotations]`. Each rendered object then names its source file (or the kustomization
-//! whose generator made it) and the kustomizations whose transformers touched it; [`relocate`]
+//! whose generator made it) and the kustomizations whose transformers touched it; `relocate`
 //! turns that into a place for every node. Those two annotations are kustomize's bookkeeping, not
 //! what the cluster receives: they are cut out of the rendered text before it is parsed.
 //!
@@ -29,11 +29,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::relocate::{self, Origin};
 use super::{RenderFailure, RenderOptions, Rendered};
 use crate::load::yaml::{self, Node, Value};
 use crate::load::{normalize, read_from, FileRead, FileSource, WalkOptions};
 use crate::span::{Pos, Span};
+use relocate::Origin;
 
 /// The names kustomize accepts for a kustomization file, in the order it looks for them.
 pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -1066,5 +1066,6 @@ pub(crate) fn read_transformations(value: &str, to_repo: &dyn Fn(&str) -> PathBu
     out
 }
 
+mod relocate;
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub mod kustomize;
-mod relocate;
 
 use super::yaml::Stream;
 use crate::span::Span;

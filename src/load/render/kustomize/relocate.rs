@@ -24,10 +24,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::kustomize::{
-    read_origin, read_transformations, Generator, Kustomization, Patch, PatchSource, Plan, Reads, Selector,
-};
-use super::{Rendered, SpanMap};
+use super::{read_origin, read_transformations, Generator, Kustomization, Patch, PatchSource, Plan, Reads, Selector};
+use crate::load::render::{Rendered, SpanMap};
 use crate::load::yaml::{self, Node, Stream, Value};
 use crate::load::{read_file, FileRead, WalkOptions};
 use crate::span::{Pos, Span};
