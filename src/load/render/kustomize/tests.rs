@@ -383,9 +383,9 @@ fn first_text(command: &[String], leaf: &Path, plan: &Plan) -> String {
 #[test]
 fn kubectls_log_prefix_and_the_wrappers_layers_are_removed_from_messages() {
     let stderr = "E1203 03:44:53.415949   15340 run.go:72] \"command failed\" err=\"accumulating resources: accumulation err='accumulating resources from '../../repo/o': '/r/o' must resolve to a file': couldn't make target for path '/r/o': invalid Kustomization: json: unknown field \\\"foo\\\"\"\n";
-    let message = clean_message(stderr, "../../repo/o", Path::new("/tmp/w"), Path::new("/r/o"));
+    let message = clean_message(stderr, "../../repo/o", Path::new("/temporary/w"), Path::new("/r/o"));
     assert_eq!(message, "invalid Kustomization: json: unknown field \"foo\"");
     let block = "E1203 run.go:72] \"command failed\" err=<\n\ttrouble configuring builtin PatchTransformer with config: `\n\tpath: nope.yaml\n\t`: failed\n >\n";
-    assert_eq!(clean_message(block, "x", Path::new("/tmp/w"), Path::new("/r/o")), "PatchTransformer: failed");
-    assert_eq!(clean_message("Error: boom\n", "x", Path::new("/tmp/w"), Path::new("/r/o")), "boom");
+    assert_eq!(clean_message(block, "x", Path::new("/temporary/w"), Path::new("/r/o")), "PatchTransformer: failed");
+    assert_eq!(clean_message("Error: boom\n", "x", Path::new("/temporary/w"), Path::new("/r/o")), "boom");
 }
