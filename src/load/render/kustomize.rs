@@ -616,7 +616,7 @@ pub fn render(
     let text = match cached(&leaf, key, options) {
         Some(Ok(text)) => text,
         Some(Err(failure)) => return Err(failure),
-        None => match run(&leaf, program, &command[1..], plan, reads) {
+        None => match run(&leaf, program, &command[1..], plan, reads, TIME_LIMIT) {
             Ok(text) => {
                 store(&leaf, key, Ok(&text), options);
                 text
@@ -693,8 +693,6 @@ fn relative_path(from: &Path, to: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
-/// Runs kustomize on a wrapper of `leaf`; the printed stream, or the failure located in the
-/// repository.
 /// Why a rendering failed: kustomize said so (the same inputs fail the same way, so the failure
 /// is cached), or it could not run to the end (a time limit, a missing program: not cached).
 enum Failed {
@@ -702,7 +700,16 @@ enum Failed {
     Run(RenderFailure),
 }
 
-fn run(leaf: &Path, program: &str, args: &[String], plan: &Plan, reads: &Reads) -> Result<String, Failed> {
+/// Runs kustomize on a wrapper of `leaf`, for at most `limit`: the printed stream, or the
+/// failure located in the repository.
+fn run(
+    leaf: &Path,
+    program: &str,
+    args: &[String],
+    plan: &Plan,
+    reads: &Reads,
+    limit: Duration,
+) -> Result<String, Failed> {
     let leaf_file = plan.kustomizations.get(leaf).map_or_else(|| leaf.join(FILE_NAMES[0]), |k| k.file.clone());
     let at_start = Span { start: Pos { line: 1, col: 1 }, end: Pos { line: 1, col: 1 } };
     let fail = |message: String| Failed::Run(RenderFailure { file: leaf_file.clone(), span: at_start, message });
@@ -744,7 +751,7 @@ fn run(leaf: &Path, program: &str, args: &[String], plan: &Plan, reads: &Reads) 
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
-            Ok(None) if started.elapsed() > TIME_LIMIT => {
+            Ok(None) if started.elapsed() > limit => {
                 let _ = child.kill();
                 let _ = child.wait();
                 break None;
@@ -753,11 +760,13 @@ fn run(leaf: &Path, program: &str, args: &[String], plan: &Plan, reads: &Reads) 
             Err(_) => break None,
         }
     };
+    // After a kill the readers are not waited for: a process the renderer started (a `git`
+    // fetch) may still hold the pipes open; the readers end when it does.
+    let Some(status) = status else {
+        return Err(fail(format!("`{program}` did not finish within {} seconds", limit.as_secs_f32())));
+    };
     let stdout = out_reader.join().unwrap_or_default();
     let stderr = err_reader.join().unwrap_or_default();
-    let Some(status) = status else {
-        return Err(fail(format!("`{program}` did not finish within {} seconds", TIME_LIMIT.as_secs())));
-    };
     if !status.success() {
         let message = clean_message(&String::from_utf8_lossy(&stderr), &relative, &wrapper.0, &leaf_abs);
         return Err(Failed::Kustomize(locate_failure(

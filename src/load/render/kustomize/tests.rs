@@ -389,3 +389,41 @@ fn kubectls_log_prefix_and_the_wrappers_layers_are_removed_from_messages() {
     assert_eq!(clean_message(block, "x", Path::new("/temporary/w"), Path::new("/r/o")), "PatchTransformer: failed");
     assert_eq!(clean_message("Error: boom\n", "x", Path::new("/temporary/w"), Path::new("/r/o")), "boom");
 }
+
+/// A stand-in renderer (a shell script) that never finishes.
+#[cfg(unix)]
+#[test]
+fn a_renderer_that_does_not_finish_is_stopped_at_the_time_limit() {
+    let dir = tree(&[("k/kustomization.yaml", "resources: []\n"), ("bin/stuck", "#!/bin/sh\nexec sleep 30\n")]);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path().join("bin/stuck"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let plan = plan_of(dir.path());
+    let leaf = normalize(&dir.path().join("k"));
+    let program = dir.path().join("bin/stuck").to_string_lossy().to_string();
+    let started = std::time::Instant::now();
+    let outcome = run(&leaf, &program, &[], &plan, &plan.reads[&leaf], Duration::from_millis(300));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    match outcome {
+        Err(Failed::Run(failure)) => {
+            assert!(failure.message.contains("did not finish within 0.3 seconds"), "{}", failure.message);
+            assert_eq!(failure.file, leaf.join("kustomization.yaml"));
+        }
+        _ => panic!("not stopped"),
+    }
+}
+
+#[test]
+fn leaves_render_the_same_from_several_threads() {
+    let Some(command) = renderer() else { return };
+    use rayon::prelude::*;
+    let root = Path::new(ENVS);
+    let plan = plan_of(root);
+    let serial: Vec<String> =
+        plan.leaves.iter().map(|l| render(l, &plan, &command, &RenderOptions::default()).unwrap().text).collect();
+    for leaf in &plan.leaves {
+        memory().lock().unwrap().remove(leaf);
+    }
+    let parallel: Vec<String> =
+        plan.leaves.par_iter().map(|l| render(l, &plan, &command, &RenderOptions::default()).unwrap().text).collect();
+    assert_eq!(serial, parallel);
+}
