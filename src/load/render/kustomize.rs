@@ -139,6 +139,8 @@ pub struct Kustomization {
     pub(crate) namespace: Option<(String, Span)>,
     pub(crate) name_prefix: Option<String>,
     pub(crate) name_suffix: Option<String>,
+    /// The labels it adds (`commonLabels`, `labels[].pairs`): key, value, and the entry's span.
+    pub(crate) labels: Vec<(String, String, Span)>,
     /// `helmCharts` is used (rendering needs kustomize's `--enable-helm`).
     pub(crate) helm: bool,
 }
@@ -359,6 +361,7 @@ fn read_kustomization(tree: &Tree, file: &Path) -> Kustomization {
         namespace: None,
         name_prefix: None,
         name_suffix: None,
+        labels: Vec::new(),
         helm: false,
     };
     let FileRead::Parsed { text, stream } = read_from(file, tree.walk, tree.source) else { return k };
@@ -456,6 +459,15 @@ fn read_kustomization(tree: &Tree, file: &Path) -> Kustomization {
         }
     }
     read_patches(&mut k, root, &text, &dir);
+    let pairs =
+        root.get("commonLabels").into_iter().chain(seq(root.get("labels")).iter().filter_map(|l| l.get("pairs")));
+    for map in pairs {
+        for (key, value) in map.as_map().unwrap_or_default() {
+            if let (Some(k_text), Some(v_text)) = (key.as_scalar(), value.as_scalar()) {
+                k.labels.push((k_text.text.to_string(), v_text.text.to_string(), key.span.to(value.span)));
+            }
+        }
+    }
     k.namespace = root.get("namespace").and_then(|n| n.as_str().map(|s| (s.to_string(), n.span)));
     k.name_prefix = root.get("namePrefix").and_then(Node::as_str).map(str::to_string);
     k.name_suffix = root.get("nameSuffix").and_then(Node::as_str).map(str::to_string);

@@ -12,7 +12,8 @@
 //!    source holds too, or a mapping the source has, stays at the source;
 //! 2. the same field path in the source document (list items by merge key, else by position);
 //! 3. the kustomization entry that produced it: the `namespace:` value for a namespace the source
-//!    does not set, the generator entry (and its `literals`/`files` item for a data key) for a
+//!    does not set, the `commonLabels`/`labels` pair for a label or selector term it adds, the
+//!    generator entry (and its `literals`/`files` item for a data key) for a
 //!    generated object;
 //! 4. the source document's `metadata.name` (the generator's `name` for a generated object).
 //!
@@ -476,6 +477,16 @@ impl Placer<'_, '_> {
         k.namespace.as_ref().map(|(_, span)| (k.file.clone(), *span))
     }
 
+    /// A label (or selector term) that a kustomization of the chain adds (`commonLabels`,
+    /// `labels`): that entry, the last one that adds this key with this value.
+    fn label_place(&self, path: &[String], value: Option<&str>) -> Option<(PathBuf, Span)> {
+        let key = path.last()?;
+        let value = value?;
+        self.chain.iter().rev().find_map(|k| {
+            k.labels.iter().find(|(lk, lv, _)| lk == key && lv == value).map(|(_, _, span)| (k.file.clone(), *span))
+        })
+    }
+
     /// The place a generator entry gives a node of the object it made.
     fn entry_place(&self, path: &[String]) -> Option<(PathBuf, Span)> {
         let (file, g) = self.generator.as_ref()?;
@@ -580,6 +591,7 @@ impl Placer<'_, '_> {
             .patch_place(path, rendered, source, patches, key)
             .or_else(|| namespace_from_kustomization.then(|| self.namespace_place(value)).flatten())
             .or_else(|| source.map(|s| (self.source_file(), s.span)))
+            .or_else(|| self.label_place(path, value))
             .or_else(|| self.entry_place(path))
             .unwrap_or_else(|| self.name_place());
         let (file, span) = place;

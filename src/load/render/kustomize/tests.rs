@@ -276,6 +276,8 @@ fn inline_patches_and_generated_objects_map_into_the_kustomization() {
     let Some(command) = renderer() else { return };
     let kustomization = "\
 namespace: shop
+commonLabels:
+  team: checkout
 resources:
   - svc.yaml
 configMapGenerator:
@@ -316,6 +318,11 @@ patches:
     assert_eq!(
         source_of(&rendered, "Service", "api", &["spec", "ports", "0", "port"]),
         at(&leaf.join("svc.yaml"), "port: 80", "80")
+    );
+    // A selector term that `commonLabels` adds: its entry.
+    assert_eq!(
+        source_of(&rendered, "Service", "api", &["spec", "selector", "team"]),
+        at(&file, "team: checkout", "team")
     );
     // The source says `other`, the kustomization `shop`: the kustomization's line.
     assert_eq!(
