@@ -482,35 +482,11 @@ pub(crate) fn file_start(file: FileId) -> Location {
 }
 
 /// Files that kustomizations use as patches (`patches`, `patchesStrategicMerge`,
-/// `patchesJson6902`): partial objects that are not applied on their own, so they are not
-/// analysed as manifests.
+/// `patchesJson6902`), those of the kustomizations they use included: partial objects that are
+/// not applied on their own, so they are not analysed as manifests when kustomizations are read
+/// unrendered. When they are rendered, [`render::kustomize::Plan::consumed`] is what to leave out.
 pub(crate) fn kustomize_patches(files: &[PathBuf], options: &WalkOptions, source: &FileSource) -> BTreeSet<PathBuf> {
-    let mut patches = BTreeSet::new();
-    for path in files {
-        let is_kustomization = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| matches!(n, "kustomization.yaml" | "kustomization.yml" | "Kustomization"));
-        if !is_kustomization {
-            continue;
-        }
-        let FileRead::Parsed { stream, .. } = read_from(path, options, source) else { continue };
-        let Some(root) = stream.documents.first().and_then(|d| d.root.as_ref()) else { continue };
-        let dir = path.parent().unwrap_or(Path::new(""));
-        let mut add = |p: &str| {
-            patches.insert(normalize(&dir.join(p)));
-        };
-        for key in ["patchesStrategicMerge", "patches", "patchesJson6902"] {
-            for item in root.get(key).and_then(yaml::Node::as_seq).unwrap_or_default() {
-                if let Some(p) = item.as_str() {
-                    add(p);
-                } else if let Some(p) = item.get("path").and_then(yaml::Node::as_str) {
-                    add(p);
-                }
-            }
-        }
-    }
-    patches
+    render::kustomize::plan(files, options, source).patches
 }
 
 /// The files of a snapshot, as a walk of the same paths would find them on disk: manifest
