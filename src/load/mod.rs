@@ -481,14 +481,6 @@ pub(crate) fn file_start(file: FileId) -> Location {
     Location { file, span: Span { start: p, end: p } }
 }
 
-/// Files that kustomizations use as patches (`patches`, `patchesStrategicMerge`,
-/// `patchesJson6902`), those of the kustomizations they use included: partial objects that are
-/// not applied on their own, so they are not analysed as manifests when kustomizations are read
-/// unrendered. When they are rendered, [`render::kustomize::Plan::consumed`] is what to leave out.
-pub(crate) fn kustomize_patches(files: &[PathBuf], options: &WalkOptions, source: &FileSource) -> BTreeSet<PathBuf> {
-    render::kustomize::plan(files, options, source).patches
-}
-
 /// The files of a snapshot, as a walk of the same paths would find them on disk: manifest
 /// extensions, excludes applied, Helm charts recognised.
 pub(crate) fn discover_snapshot(

@@ -220,6 +220,8 @@ pub(crate) struct RenderPlan {
     /// Kustomizations and charts that are read as plain files instead: (the kustomization or
     /// Chart.yaml file, why).
     pub(crate) unrendered: Vec<(PathBuf, FileProblem)>,
+    /// The kustomizations of the tree and the kustomize command, when leaves are rendered.
+    pub(crate) kustomize: Option<(Arc<load::render::kustomize::Plan>, Vec<String>)>,
 }
 
 /// One stream to render and analyse as a scope of its own.
@@ -252,15 +254,38 @@ pub const STDIN: &str = "<stdin>";
 
 /// Which kustomizations and charts to render, and what that consumes.
 fn plan_renders(discovery: &Discovery, options: &LoadOptions) -> RenderPlan {
-    let mut plan = RenderPlan {
-        consumed: load::kustomize_patches(&discovery.files, &options.walk, &options.source),
-        ..RenderPlan::default()
-    };
+    let mut plan = RenderPlan::default();
     if let Some(text) = &options.stdin {
         plan.jobs.push(RenderJob::Stdin(Arc::clone(text)));
     }
+    plan_kustomizations(discovery, options, &mut plan);
     plan_charts(discovery, options, &mut plan);
     plan
+}
+
+/// The kustomizations to render: every leaf (one that no other kustomization of the tree uses),
+/// when kustomize is installed or configured; the files their trees read are consumed. Without
+/// kustomize (or for another revision, which is not on the disk for kustomize to read), each leaf
+/// is noted and its files are read as plain manifests, less the patches, which are partial objects.
+fn plan_kustomizations(discovery: &Discovery, options: &LoadOptions, plan: &mut RenderPlan) {
+    use load::render::kustomize;
+    let kustomizations = kustomize::plan(&discovery.files, &options.walk, &options.source);
+    let on_disk = matches!(options.source, load::FileSource::Disk);
+    let command = if options.render.enabled && on_disk { kustomize::command(&options.render) } else { None };
+    let Some(command) = command.filter(|_| !kustomizations.leaves.is_empty()) else {
+        plan.consumed.extend(kustomizations.patches.iter().cloned());
+        // Turned off on purpose (`--no-render`), or another revision: nothing to say.
+        if options.render.enabled && on_disk {
+            for leaf in &kustomizations.leaves {
+                let file = kustomizations.kustomizations.get(leaf).map_or_else(|| leaf.clone(), |k| k.file.clone());
+                plan.unrendered.push((file, FileProblem::UnrenderedKustomization));
+            }
+        }
+        return;
+    };
+    plan.consumed.extend(kustomizations.consumed.iter().cloned());
+    plan.jobs.extend(kustomizations.leaves.iter().cloned().map(RenderJob::Kustomization));
+    plan.kustomize = Some((Arc::new(kustomizations), command));
 }
 
 /// The Helm charts to render, when helm is installed or configured: each chart root that is no
@@ -323,7 +348,7 @@ fn run_renders(
                 RenderJob::Kustomization(dir) | RenderJob::Chart(dir) => options.place_rendered(dir),
                 RenderJob::Stdin(_) => options.place(Path::new(".")),
             };
-            let rendered = render_one(job, options);
+            let rendered = render_one(job, plan, options);
             let mut outcome = RenderOutcome { job: job.clone(), rendered, objects: Vec::new(), problems: Vec::new(), placement };
             if let Ok(rendered) = &mut outcome.rendered {
                 let stream = std::mem::take(&mut rendered.stream);
@@ -336,7 +361,7 @@ fn run_renders(
 }
 
 /// Runs the renderer of one job.
-fn render_one(job: &RenderJob, options: &LoadOptions) -> Result<Rendered, RenderFailure> {
+fn render_one(job: &RenderJob, plan: &RenderPlan, options: &LoadOptions) -> Result<Rendered, RenderFailure> {
     match job {
         RenderJob::Chart(dir) => match load::render::helm::command(&options.render) {
             Some(command) => load::render::helm::render(dir, &command, &options.render),
@@ -352,11 +377,16 @@ fn render_one(job: &RenderJob, options: &LoadOptions) -> Result<Rendered, Render
             let resolve = load::render::sourced::working_directory_resolver(text);
             Ok(load::render::sourced::map_sourced(text.as_str().to_string(), &resolve))
         }
-        RenderJob::Kustomization(dir) => Err(RenderFailure {
-            file: dir.clone(),
-            span: crate::span::Span::default(),
-            message: "no renderer".to_string(),
-        }),
+        RenderJob::Kustomization(dir) => match &plan.kustomize {
+            Some((kustomizations, command)) => {
+                load::render::kustomize::render(dir, kustomizations, command, &options.render)
+            }
+            None => Err(RenderFailure {
+                file: dir.clone(),
+                span: crate::span::Span::default(),
+                message: "kustomize is not installed".to_string(),
+            }),
+        },
     }
 }
 
@@ -392,7 +422,6 @@ fn extract_stream(
 /// One scope while it is being put together.
 #[derive(Default)]
 struct ScopeParts {
-    source: ScopeSource,
     settings: ScopeSettings,
     /// Objects file by file, in path order, with each file's rank.
     objects: Vec<Vec<Object>>,
@@ -457,7 +486,7 @@ fn assemble(
         let name = render.job.name();
         let key = (render.job.source(), name.clone());
         let file = push_file(&mut loaded.files, &PathBuf::from(&name));
-        let mut parts = ScopeParts { source: render.job.source(), settings: render.placement.settings, ..ScopeParts::default() };
+        let mut parts = ScopeParts { settings: render.placement.settings, ..ScopeParts::default() };
         match render.rendered {
             Ok(rendered) => {
                 loaded.bytes_read += rendered.text.len() as u64;

@@ -32,7 +32,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 FileProblem::SyntaxError { templated: true, .. }
                 | FileProblem::TemplateDirectives
                 | FileProblem::ChartTemplates { .. }
-                | FileProblem::UnrenderedKustomization { .. }
+                | FileProblem::UnrenderedKustomization
                 | FileProblem::RenderFailed { .. },
             )
             | ProblemKind::Placeholders => continue,
