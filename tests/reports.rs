@@ -221,7 +221,10 @@ fn human_without_findings_is_one_summary_line_that_says_what_was_analysed() {
         render_human(&clean, false),
         "kubereach: no findings (3 suppressed, 2 baselined); 1 object in 3 manifests analysed\n"
     );
-    let nothing = Outcome { analysed: Analysed { files: 2, manifests: 0, objects: 0, ..Analysed::default() }, ..Outcome::default() };
+    let nothing = Outcome {
+        analysed: Analysed { files: 2, manifests: 0, objects: 0, ..Analysed::default() },
+        ..Outcome::default()
+    };
     assert_eq!(
         render_human(&nothing, false),
         "kubereach: no findings; no Kubernetes objects found in 2 YAML or JSON files to analyse\n"

@@ -13,32 +13,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{drain, kubereach, wait_within, write, Run, MANIFEST_DIR, TIME_LIMIT};
+use common::{kubereach, run_with_input, write, Run, MANIFEST_DIR};
 
 const RECORDING: &str = "tests/data/helm-chart.rendered.yaml";
 
 fn recording() -> String {
     std::fs::read_to_string(Path::new(MANIFEST_DIR).join(RECORDING)).unwrap()
-}
-
-/// Runs `command` with `input` on its standard input.
-fn run_with_input(command: &mut Command, input: &str) -> Run {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
-    let out = drain(Box::new(child.stdout.take().unwrap()));
-    let err = drain(Box::new(child.stderr.take().unwrap()));
-    let mut stdin = child.stdin.take().unwrap();
-    // kubereach may refuse the input before reading it all: a closed pipe is no failure here.
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    let status = wait_within(&mut child, TIME_LIMIT, Duration::from_millis(5)).expect("finished in time");
-    let stdout = String::from_utf8(out.join().unwrap()).unwrap();
-    let stderr = String::from_utf8(err.join().unwrap()).unwrap();
-    Run { code: status.code(), stdout, stderr }
 }
 
 /// `(rule, file, line, column)` of each finding of a JSON report.

@@ -349,10 +349,19 @@ fn run_renders(
                 RenderJob::Stdin(_) => options.place(Path::new(".")),
             };
             let rendered = render_one(job, plan, options);
-            let mut outcome = RenderOutcome { job: job.clone(), rendered, objects: Vec::new(), problems: Vec::new(), placement };
+            let mut outcome =
+                RenderOutcome { job: job.clone(), rendered, objects: Vec::new(), problems: Vec::new(), placement };
             if let Ok(rendered) = &mut outcome.rendered {
                 let stream = std::mem::take(&mut rendered.stream);
-                extract_stream(file, &rendered.text, &stream, &outcome.placement.default_namespace, interner, &mut outcome.objects, &mut outcome.problems);
+                extract_stream(
+                    file,
+                    &rendered.text,
+                    &stream,
+                    &outcome.placement.default_namespace,
+                    interner,
+                    &mut outcome.objects,
+                    &mut outcome.problems,
+                );
             }
             outcome
         })
@@ -414,7 +423,11 @@ fn extract_stream(
     }
     if let Some(text_problems) = classify::text_problems(text, stream, has_objects, &not_objects) {
         let at = |span| Location { file, span };
-        found.extend(text_problems.into_iter().map(|(span, kind)| InputProblem { kind: ProblemKind::File(kind), location: at(span) }));
+        found.extend(
+            text_problems
+                .into_iter()
+                .map(|(span, kind)| InputProblem { kind: ProblemKind::File(kind), location: at(span) }),
+        );
     }
     problems.extend(found);
 }
@@ -507,7 +520,10 @@ fn assemble(
             Err(failure) => {
                 let at = lookup_or_push(&mut loaded.files, &mut file_of_path, &failure.file);
                 let kind = FileProblem::RenderFailed { message: failure.message };
-                parts.problems.push(InputProblem { kind: ProblemKind::File(kind), location: Location { file: at, span: failure.span } });
+                parts.problems.push(InputProblem {
+                    kind: ProblemKind::File(kind),
+                    location: Location { file: at, span: failure.span },
+                });
             }
         }
         scopes.insert(key, parts);
@@ -515,7 +531,8 @@ fn assemble(
     // Each virtual file's map, with the files it points into given ids.
     let mut rendered_sources: HashSet<FileId> = HashSet::new();
     for (file, map, read) in virtual_maps {
-        let ids: Vec<FileId> = map.files.iter().map(|p| lookup_or_push(&mut loaded.files, &mut file_of_path, p)).collect();
+        let ids: Vec<FileId> =
+            map.files.iter().map(|p| lookup_or_push(&mut loaded.files, &mut file_of_path, p)).collect();
         rendered_sources.extend(ids.iter().filter(|id| (**id as usize) >= ids_in_walk));
         for path in &read {
             lookup_or_push(&mut loaded.files, &mut file_of_path, path);

@@ -83,7 +83,12 @@ pub fn write(outcome: &Outcome, files: &Files, color: bool, out: &mut dyn Write)
         // Rendering into a String cannot fail but for a defect in miette: say so rather than abort.
         if handler.render_report(&mut rendered, &report).is_err() {
             rendered.clear();
-            rendered.push_str(&format!("  {}[{}]: {}\n", finding.level.as_str(), finding.rule, super::shown_message(finding)));
+            rendered.push_str(&format!(
+                "  {}[{}]: {}\n",
+                finding.level.as_str(),
+                finding.rule,
+                super::shown_message(finding)
+            ));
         }
         out.write_all(b"\n")?;
         out.write_all(rendered.as_bytes())?;

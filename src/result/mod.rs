@@ -74,7 +74,8 @@ pub struct Analysed {
 
 impl Analysed {
     pub fn of(loaded: &Loaded) -> Analysed {
-        let files = (0..loaded.files.entries.len()).filter(|&i| !loaded.files.is_virtual(i as crate::span::FileId)).count();
+        let files =
+            (0..loaded.files.entries.len()).filter(|&i| !loaded.files.is_virtual(i as crate::span::FileId)).count();
         Analysed {
             files,
             manifests: loaded.manifests,

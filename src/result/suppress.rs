@@ -225,7 +225,10 @@ pub fn apply(findings: Vec<Tagged>, models: &[&Model], files: &Files, enabled: &
         });
         let hit = by_annotation.or_else(|| {
             by_file.get(&tagged.finding.location.file).and_then(|candidates| {
-                candidates.iter().filter(|&&i| i < comments).find_map(|&i| suppressions[i].applies(&tagged.finding).map(|r| (i, r)))
+                candidates
+                    .iter()
+                    .filter(|&&i| i < comments)
+                    .find_map(|&i| suppressions[i].applies(&tagged.finding).map(|r| (i, r)))
             })
         });
         match hit {
@@ -255,7 +258,8 @@ pub fn apply(findings: Vec<Tagged>, models: &[&Model], files: &Files, enabled: &
             }
         }
     }
-    let suppressions: Vec<Suppression> = suppressions.into_iter().zip(keep).filter(|(_, k)| *k).map(|(s, _)| s).collect();
+    let suppressions: Vec<Suppression> =
+        suppressions.into_iter().zip(keep).filter(|(_, k)| *k).map(|(s, _)| s).collect();
     let mut unused = Vec::new();
     for s in &suppressions {
         let unknown: Vec<&String> = s.rules.iter().filter(|r| *r != "all" && crate::rules::find(r).is_none()).collect();

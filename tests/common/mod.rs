@@ -354,3 +354,23 @@ fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| executable(candidate))
 }
+
+/// Runs `command` with `input` on its standard input.
+pub fn run_with_input(command: &mut Command, input: &str) -> Run {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let mut stdin = child.stdin.take().unwrap();
+    // kubereach may refuse the input before reading it all: a closed pipe is no failure here.
+    let _ = std::io::Write::write_all(&mut stdin, input.as_bytes());
+    drop(stdin);
+    let status = wait_within(&mut child, TIME_LIMIT, Duration::from_millis(5)).expect("finished in time");
+    let stdout = String::from_utf8(out.join().unwrap()).unwrap();
+    let stderr = String::from_utf8(err.join().unwrap()).unwrap();
+    Run { code: status.code(), stdout, stderr }
+}
