@@ -18,6 +18,7 @@ use crate::graph::Graph;
 use crate::load::{self, Files};
 use crate::model::build::Loaded;
 use crate::rules::{self, Context};
+use crate::span::FileId;
 
 pub mod baseline;
 pub mod diff;
@@ -27,7 +28,7 @@ pub mod settings;
 pub mod suppress;
 
 /// Which rules run and how loud they are.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RuleSettings {
     /// Rule ids to run (`all` or empty: every rule).
     pub select: Vec<String>,
@@ -39,6 +40,61 @@ impl RuleSettings {
     pub fn enabled(&self, id: &str) -> bool {
         let selected = self.select.is_empty() || self.select.iter().any(|s| s == "all" || s == id);
         selected && !self.ignore.iter().any(|s| s == id) && self.levels.get(id) != Some(&RuleLevel::Off)
+    }
+}
+
+/// Where rule settings come from: one set for every file (a library caller, a test), or the
+/// configuration that governs each file ([`settings::Settings`]).
+pub trait RuleSource: Sync {
+    /// The rule settings of findings located in `path`.
+    fn rules_for(&self, path: &Path) -> &RuleSettings;
+    /// Whether some file may have rule `id` enabled: which rules run at all.
+    fn any_enabled(&self, id: &str) -> bool;
+    /// The settings of every file, when they are the same for all (no lookup per file then).
+    fn uniform(&self) -> Option<&RuleSettings>;
+}
+
+impl RuleSource for RuleSettings {
+    fn rules_for(&self, _: &Path) -> &RuleSettings {
+        self
+    }
+    fn any_enabled(&self, id: &str) -> bool {
+        self.enabled(id)
+    }
+    fn uniform(&self) -> Option<&RuleSettings> {
+        Some(self)
+    }
+}
+
+/// The rule settings of each file of an analysis, looked up once per file that has findings.
+struct PerFile<'a> {
+    source: &'a dyn RuleSource,
+    files: &'a Files,
+    resolved: std::sync::Mutex<Vec<Option<&'a RuleSettings>>>,
+}
+
+impl<'a> PerFile<'a> {
+    fn new(source: &'a dyn RuleSource, files: &'a Files) -> Self {
+        PerFile { source, files, resolved: std::sync::Mutex::new(vec![None; files.entries.len()]) }
+    }
+
+    fn of(&self, file: FileId) -> &'a RuleSettings {
+        if let Some(only) = self.source.uniform() {
+            return only;
+        }
+        let lookup = || match self.files.get(file) {
+            Some(f) => self.source.rules_for(&f.path),
+            None => self.source.rules_for(Path::new(".")),
+        };
+        let Ok(mut resolved) = self.resolved.lock() else { return lookup() };
+        match resolved.get_mut(file as usize) {
+            Some(slot) => *slot.get_or_insert_with(lookup),
+            None => lookup(),
+        }
+    }
+
+    fn enabled(&self, file: FileId, id: &str) -> bool {
+        self.of(file).enabled(id)
     }
 }
 
@@ -100,38 +156,45 @@ impl FileFilter {
     }
 }
 
-pub fn run(loaded: &Loaded, graph: &Graph, settings: &RuleSettings, baseline: Option<&BTreeSet<String>>) -> Outcome {
-    run_for_files(loaded, graph, settings, baseline, None)
+pub fn run(loaded: &Loaded, graph: &Graph, rules: &dyn RuleSource, baseline: Option<&BTreeSet<String>>) -> Outcome {
+    run_for_files(loaded, graph, rules, baseline, None)
 }
 
 /// [`run`], with the report limited to the findings located in `only` when it is given.
+///
+/// Rule selection and levels are those of the configuration that governs the file of each
+/// finding's primary location: a rule runs when some file has it on, and its findings are kept
+/// where their file's settings have it on.
 pub fn run_for_files(
     loaded: &Loaded,
     graph: &Graph,
-    settings: &RuleSettings,
+    rules: &dyn RuleSource,
     baseline: Option<&BTreeSet<String>>,
     only: Option<&FileFilter>,
 ) -> Outcome {
-    let enabled = |id: &str| settings.enabled(id);
+    let per_file = PerFile::new(rules, &loaded.files);
     let cx = Context::new(loaded, graph);
-    let mut findings: Vec<Finding> = rules::run(&cx, &enabled);
+    let runs = |id: &str| rules.uniform().map_or_else(|| rules.any_enabled(id), |all| all.enabled(id));
+    let mut findings: Vec<Finding> = rules::run(&cx, &runs);
+    if rules.uniform().is_none() {
+        findings.retain(|f| per_file.enabled(f.location.file, f.rule));
+    }
     // Filtering before suppressions is exact, since a suppression only covers findings of its own
     // file, and it keeps the count of suppressed findings to the files reported. Suppressions in
     // other files then look unused; their findings are filtered out in turn.
     if let Some(only) = only {
         only.retain(&mut findings, &loaded.files);
     }
-    let suppressed = suppress::apply(findings, &loaded.model, &loaded.files, &enabled);
+    let suppressed = suppress::apply(findings, &loaded.model, &loaded.files, &|file, id| per_file.enabled(file, id));
     let mut findings = suppressed.kept;
-    if enabled(suppress::UNUSED_SUPPRESSION) {
-        let mut unused = suppressed.unused;
-        if let Some(only) = only {
-            only.retain(&mut unused, &loaded.files);
-        }
-        findings.extend(unused);
+    let mut unused = suppressed.unused;
+    unused.retain(|f| per_file.enabled(f.location.file, suppress::UNUSED_SUPPRESSION));
+    if let Some(only) = only {
+        only.retain(&mut unused, &loaded.files);
     }
+    findings.extend(unused);
     for f in &mut findings {
-        if let Some(RuleLevel::Level(level)) = settings.levels.get(f.rule) {
+        if let Some(RuleLevel::Level(level)) = per_file.of(f.location.file).levels.get(f.rule) {
             f.level = *level;
         }
     }

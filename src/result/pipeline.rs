@@ -121,17 +121,12 @@ pub fn check<'s>(settings: &Settings, source: Source<'s>, observe: Observer) -> 
     if let Some(base) = &settings.diff_base {
         // What the base revision already reports, at the same level or higher, is not new.
         let (base_loaded, base_graph) = analyse_revision(settings, base)?;
-        base_levels = Some(super::diff::finding_levels(&base_loaded, &base_graph, &settings.rules));
+        base_levels = Some(super::diff::finding_levels(&base_loaded, &base_graph, settings));
         changes = Some(crate::graph::diff::edge_changes(&base_graph, &graph));
     }
     let started = Instant::now();
-    let mut outcome = super::run_for_files(
-        &loaded,
-        &graph,
-        &settings.rules,
-        settings.baseline.as_ref(),
-        settings.only_files.as_ref(),
-    );
+    let mut outcome =
+        super::run_for_files(&loaded, &graph, settings, settings.baseline.as_ref(), settings.only_files.as_ref());
     if let Some(levels) = &base_levels {
         super::diff::keep_new(&mut outcome, &loaded.files, levels);
     }

@@ -169,8 +169,9 @@ fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
 }
 
 /// Applies every suppression to `findings`. A suppression naming a rule that `enabled` turns off
-/// is not reported as unused: with the rule off, it could not have been used.
-pub fn apply(findings: Vec<Finding>, model: &Model, files: &Files, enabled: &dyn Fn(&str) -> bool) -> Outcome {
+/// in the suppression's file is not reported as unused: with the rule off, it could not have been
+/// used.
+pub fn apply(findings: Vec<Finding>, model: &Model, files: &Files, enabled: &dyn Fn(FileId, &str) -> bool) -> Outcome {
     let mut suppressions = collect(model, files);
     if suppressions.is_empty() {
         return Outcome { kept: findings, suppressed: 0, unused: Vec::new() };
@@ -212,7 +213,7 @@ pub fn apply(findings: Vec<Finding>, model: &Model, files: &Files, enabled: &dyn
                 .rules
                 .iter()
                 .zip(&s.used)
-                .filter(|(r, used)| !**used && crate::rules::find(r).is_none_or(|m| enabled(m.id)))
+                .filter(|(r, used)| !**used && crate::rules::find(r).is_none_or(|m| enabled(s.location.file, m.id)))
                 .map(|(r, _)| r.as_str())
                 .collect();
             if idle.is_empty() {
