@@ -528,12 +528,14 @@ fn read_render(node: &Node, base: &Path, render: &mut RenderOptions) -> Located<
                             }
                             "namespace" => chart.namespace = Some(namespace(v, "render.charts.namespace")?),
                             "release" => chart.release = Some(string(v, "render.charts.release")?.to_string()),
-                            other => return Err((
-                                k.span.start,
-                                format!(
+                            other => {
+                                return Err((
+                                    k.span.start,
+                                    format!(
                                     "unknown key `render.charts.{other}`; expected path, values, namespace or release"
                                 ),
-                            )),
+                                ))
+                            }
                         }
                     }
                     chart.dir =
@@ -774,5 +776,86 @@ mod tests {
         let e = parse(Path::new("c.yaml"), "profile: eks\n").unwrap().resolve_profile(None).unwrap_err();
         assert_eq!(e.at, Some(Pos { line: 1, col: 10 }));
         assert!(e.message.contains("unknown profile `eks`"), "{e}");
+    }
+
+    #[test]
+    fn scopes_independent_and_render_read_with_paths_relative_to_the_file() {
+        let c = parse(
+            Path::new("repo/.kubereach.yaml"),
+            "scopes:\n  - {name: prod, paths: [envs/prod/], profile: aks-cilium, default-namespace: prod}\n  - {name: dev, paths: ['envs/dev/**']}\nindependent: ['labs/*']\nrender: {enabled: false, kustomize: [kustomize, --enable-helm], charts: [{path: ../charts/web, values: [v.yaml], release: web}]}\n",
+        )
+        .unwrap();
+        assert_eq!(c.scopes.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["prod", "dev"]);
+        assert_eq!(c.scopes[0].paths.patterns(), ["envs/prod/"]);
+        assert_eq!(c.scopes[0].paths.base(), Path::new("repo"));
+        assert_eq!(c.scopes[0].default_namespace.as_deref(), Some("prod"));
+        assert_eq!(c.resolve_scope_profile(&c.scopes[0], None).unwrap().map(|p| p.name), Some("aks-cilium".into()));
+        assert!(c.resolve_scope_profile(&c.scopes[0], Some("generic")).unwrap().is_none(), "--profile wins");
+        assert!(c.resolve_scope_profile(&c.scopes[1], None).unwrap().is_none());
+        assert_eq!(c.independent.as_ref().map(PathGlobs::patterns), Some(&["labs/*".to_string()][..]));
+        assert!(!c.render.enabled);
+        assert_eq!(c.render.kustomize, Some(vec!["kustomize".into(), "--enable-helm".into()]));
+        assert_eq!(c.render.helm, None);
+        assert_eq!(c.render.charts[0].dir, PathBuf::from("charts/web"), "normalized: `repo/../charts/web`");
+        assert_eq!(c.render.charts[0].values, vec![PathBuf::from("repo/v.yaml")]);
+        assert_eq!(c.render.charts[0].release.as_deref(), Some("web"));
+        // Rendering is on unless a file says otherwise.
+        assert!(parse(Path::new("c.yaml"), "fail-on: note\n").unwrap().render.enabled);
+        assert!(Config::default().render.enabled);
+    }
+
+    #[test]
+    fn errors_of_the_new_keys_are_located() {
+        let at = |text: &str| {
+            let e = parse(Path::new("c.yaml"), text).unwrap_err();
+            (e.at.map(|p| (p.line, p.col)), e.message)
+        };
+        let (pos, m) = at("scopes:\n  - {name: a, paths: [x]}\n  - {name: a, paths: [y]}\n");
+        assert_eq!(pos, Some((3, 12)));
+        assert!(m.contains("scope `a` is declared twice"), "{m}");
+        let (pos, m) = at("scopes:\n  - name: a\n    path: [x]\n");
+        assert_eq!(pos, Some((3, 5)));
+        assert!(m.contains("unknown key `scopes.path`"), "{m}");
+        assert!(at("scopes:\n  - name: a\n").1.contains("scope `a` needs `paths`"));
+        assert!(at("scopes:\n  - paths: [x]\n").1.contains("needs a `name`"));
+        assert!(at("scopes:\n  - {name: a, paths: [x], default-namespace: A_B}\n").1.contains("namespace name"));
+        let (pos, m) = at("independent: ['!labs']\n");
+        assert_eq!(pos, Some((1, 15)));
+        assert!(m.contains("not a path glob"), "{m}");
+        assert!(at("independent: labs\n").1.contains("list of strings"));
+        let (pos, m) = at("render:\n  kustomize: ''\n");
+        assert_eq!(pos, Some((2, 14)));
+        assert!(m.contains("names no command"), "{m}");
+        assert!(at("render:\n  helm: {x: 1}\n").1.contains("command line or a list of arguments"));
+        assert!(at("render:\n  enabled: sometimes\n").1.contains("true or false"));
+        assert!(at("render:\n  charts: [{values: [a.yaml]}]\n").1.contains("needs a `path`"));
+        let (pos, m) = at("render:\n  chart: []\n");
+        assert_eq!(pos, Some((2, 3)));
+        assert!(m.contains("unknown key `render.chart`"), "{m}");
+        assert!(at("render:\n  charts: [{path: a, valuez: []}]\n").1.contains("unknown key `render.charts.valuez`"));
+    }
+
+    #[test]
+    fn a_glob_matches_a_path_or_its_folders_below_the_base_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = crate::load::canonical_path(dir.path());
+        for folder in ["labs/12/app", "envs/prod", "other"] {
+            std::fs::create_dir_all(base.join(folder)).unwrap();
+        }
+        let globs = |p: &[&str]| {
+            PathGlobs::new(&base, &p.iter().map(|s| (s.to_string(), Pos { line: 1, col: 1 })).collect::<Vec<_>>())
+                .unwrap()
+        };
+        for pattern in ["envs/prod", "envs/prod/", "envs/prod/**"] {
+            assert!(globs(&[pattern]).matches(&base.join("envs/prod/a.yaml")), "{pattern}");
+            assert!(!globs(&[pattern]).matches(&base.join("other/a.yaml")), "{pattern}");
+        }
+        assert!(!globs(&["**"]).matches(&base), "the base itself is no path below it");
+        assert!(!globs(&["*"]).matches(Path::new("/elsewhere/a.yaml")), "outside the base: no match, no panic");
+        let labs = globs(&["labs/*"]);
+        assert_eq!(labs.matching_folder(&base.join("labs/12/app/web.yaml")), Some(base.join("labs/12")));
+        assert_eq!(labs.matching_folder(&base.join("labs/12")), Some(base.join("labs/12")));
+        assert_eq!(labs.matching_folder(&base.join("labs")), None);
+        assert_eq!(labs.matching_folder(&base.join("labs/top.yaml")), None, "a file is no folder");
     }
 }
