@@ -4,6 +4,8 @@
 //! each folder's findings depend on its own objects only (one namespace per folder), so a run from
 //! the root, a run from the folder and a pre-commit run must agree on them.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::Path;
@@ -135,10 +137,10 @@ fn the_closest_file_is_the_whole_configuration_nothing_is_merged() {
 fn each_path_uses_its_own_configuration() {
     let top = tempfile::tempdir().unwrap();
     write(top.path(), "a/.kubereach.yaml", "rules:\n  levels: {dangling-service: error}\n");
-    write(top.path(), "a/svc.yaml", &dangling_service("ghost"));
+    write(top.path(), "a/svc.yaml", dangling_service("ghost"));
     write(top.path(), "b/.kubereach.yaml", "rules:\n  ignore: [public-load-balancer]\n");
     write(top.path(), "b/lb.yaml", TEAM_LB);
-    write(top.path(), "c/svc.yaml", &team_service());
+    write(top.path(), "c/svc.yaml", team_service());
     assert_eq!(
         findings(top.path(), &["a", "b", "c"]),
         vec![
@@ -269,10 +271,10 @@ fn settings_expose_each_folder_and_its_new_keys() {
 fn fail_on_comes_from_the_paths_configurations_the_strictest_of_them() {
     let top = tempfile::tempdir().unwrap();
     write(top.path(), "a/.kubereach.yaml", "fail-on: never\n");
-    write(top.path(), "a/svc.yaml", &dangling_service("ghost"));
+    write(top.path(), "a/svc.yaml", dangling_service("ghost"));
     write(top.path(), "b/.kubereach.yaml", "fail-on: error\n");
     write(top.path(), "b/sub/.kubereach.yaml", "fail-on: note\n");
-    write(top.path(), "b/sub/svc.yaml", &team_service());
+    write(top.path(), "b/sub/svc.yaml", team_service());
     let code = |args: &[&str]| kubereach(["check"]).args(args).current_dir(top.path()).run().code;
     assert_eq!(code(&["a"]), Some(0));
     assert_eq!(code(&["b"]), Some(0), "b's own file: only errors fail; b/sub's fail-on does not count");

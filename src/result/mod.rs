@@ -88,7 +88,7 @@ impl<'a> PerFile<'a> {
         };
         let Ok(mut resolved) = self.resolved.lock() else { return lookup() };
         match resolved.get_mut(file as usize) {
-            Some(slot) => *slot.get_or_insert_with(lookup),
+            Some(slot) => slot.get_or_insert_with(lookup),
             None => lookup(),
         }
     }
