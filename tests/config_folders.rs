@@ -281,3 +281,35 @@ fn fail_on_comes_from_the_paths_configurations_the_strictest_of_them() {
     assert_eq!(code(&["b/sub"]), Some(1));
     assert_eq!(code(&["a", "b/sub"]), Some(1), "the strictest of the PATHs' files");
 }
+
+#[test]
+fn a_suppression_of_a_rule_its_folder_turns_off_is_not_unused() {
+    // The same annotation in both folders: only team/ turns `public-load-balancer` off, so only
+    // the root's copy, which suppresses its finding, is used; team/'s could not have been.
+    let annotated = TEAM_LB.replace(
+        "  namespace: team\n",
+        "  namespace: team\n  annotations:\n    kubereach.io/ignore: public-load-balancer\n",
+    );
+    let repo = repo_with(&[
+        ("team/.kubereach.yaml", "rules:\n  ignore: [public-load-balancer, dangling-service]\n"),
+        ("team/lb.yaml", &annotated),
+        ("apps/lb.yaml", &annotated.replace("namespace: team", "namespace: apps")),
+        (
+            "apps/stale.yaml",
+            &annotated
+                .replace("namespace: team", "namespace: apps")
+                .replace("type: LoadBalancer", "type: ClusterIP")
+                .replace("name: edge", "name: inner"),
+        ),
+    ]);
+    let all = findings(repo.path(), &[".", "--select", "public-load-balancer,unused-suppression"]);
+    assert_eq!(all, vec![finding("apps/stale.yaml", 7, "unused-suppression", "warning")]);
+}
+
+#[test]
+fn scope_and_no_render_are_common_options() {
+    for command in ["check", "graph", "explain"] {
+        let help = kubereach([command, "--help"]).run().ok();
+        assert!(help.contains("--scope <NAME>") && help.contains("--no-render"), "{command}: {help}");
+    }
+}
