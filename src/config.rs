@@ -142,13 +142,6 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    /// The folder this configuration governs (and its paths are relative to): the file's folder.
-    pub fn folder(&self) -> Option<&Path> {
-        self.path.as_deref().map(|p| p.parent().unwrap_or(Path::new("")))
-    }
-}
-
 /// A scope as the file declares it; its profile is resolved with the rest of the settings.
 #[derive(Clone, Debug)]
 pub struct ScopeConfig {

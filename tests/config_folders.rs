@@ -171,7 +171,7 @@ fn an_error_in_a_nested_file_is_located_in_that_file() {
     write(repo.path(), "team/.kubereach.yaml", "rules:\n  ignore: [public-load-balancer]\nprofiles: aks\n");
     let run = kubereach(["check", "."]).current_dir(repo.path()).run();
     assert_eq!(run.code, Some(2), "{run}");
-    assert!(run.stderr.contains("team/.kubereach.yaml:3:1"), "{}", run.stderr);
+    assert!(run.stderr.contains("configuration: team/.kubereach.yaml:3:1:"), "shown as users name it: {}", run.stderr);
     assert!(run.stderr.contains("unknown key `profiles`"), "{}", run.stderr);
 }
 

@@ -111,6 +111,7 @@ impl Requested {
         Ok(files)
     }
 }
+
 /// The settings of the files of one folder: those of the configuration file that governs it, with
 /// what the front end asked for over them.
 #[derive(Clone, Debug)]
@@ -264,8 +265,11 @@ impl Settings {
             if requested.config.is_none() && excluded_by_folders_above(&root, &folders)? {
                 continue;
             }
-            let config = config::load(file)?;
-            folders.push(FolderSettings::resolve(root, &config, requested)?);
+            let config = config::load(file).map_err(shown)?;
+            folders.push(FolderSettings::resolve(root, &config, requested).map_err(|e| match e {
+                SettingsError::Config(e) => SettingsError::Config(shown(e)),
+                other => other,
+            })?);
         }
         let config_paths: Vec<PathBuf> = folders.iter().filter_map(|f| f.config_path.clone()).collect();
         let explicit_config = requested.config.is_some();
@@ -332,6 +336,13 @@ impl Settings {
     pub fn configuration_roots(&self) -> Vec<&Path> {
         self.folders.iter().filter(|f| f.config_path.is_some()).map(|f| f.root.as_path()).collect()
     }
+}
+
+/// A configuration error with its file as users name it (relative to the working folder when
+/// below it); files are read under their absolute paths, as their globs are anchored there.
+fn shown(mut e: ConfigError) -> ConfigError {
+    e.path = PathBuf::from(load::display_path(&e.path));
+    e
 }
 
 /// Lower is stricter: `note` fails on the most.
