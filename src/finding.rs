@@ -62,6 +62,10 @@ pub struct Finding {
     pub key: FindingKey,
     /// For exposure findings: the steps of the path, from the entry to the admitting rule.
     pub path: Vec<Related>,
+    /// The scopes (clusters) that produce this finding, when the analysis has several; empty
+    /// when it has one. Not part of the message, so that the logical key does not change when
+    /// a scope is added or renamed.
+    pub scopes: Vec<String>,
 }
 
 impl Finding {
@@ -74,6 +78,7 @@ impl Finding {
             related: Vec::new(),
             key: FindingKey::default(),
             path: Vec::new(),
+            scopes: Vec::new(),
         }
     }
 

@@ -275,7 +275,7 @@ fn load_with_profile(dir: &Path) -> (analysis::Loaded, graph::Graph) {
     let config = kubereach::config::discover(dir).map(|p| kubereach::config::load(&p).unwrap()).unwrap_or_default();
     let profile: Profile = config.resolve_profile(None).unwrap();
     let loaded = analysis::load(&[dir.to_path_buf()], &LoadOptions::default()).expect("load");
-    let g = graph::build_with(&loaded.model, &profile);
+    let g = graph::build_with(&loaded.single().model, &profile);
     (loaded, g)
 }
 
@@ -295,7 +295,7 @@ fn explain_agrees_with_the_graph_on_every_pair_of_the_example() {
             if s == d {
                 continue;
             }
-            let e = g.explain(&loaded.model, &Party::Peer(s), &Party::Peer(d));
+            let e = g.explain(&loaded.single().model, &Party::Peer(s), &Party::Peer(d));
             let want = edges
                 .get(&(g.endpoint_name(&Endpoint::Peer(s)), g.endpoint_name(&Endpoint::Peer(d))))
                 .cloned()
@@ -316,7 +316,7 @@ fn explain_agrees_with_the_graph_on_every_pair_of_the_example() {
             checked += 1;
         }
         // The controller's edges, from the Ingresses and Routes that lead to each peer.
-        let e = g.explain(&loaded.model, &Party::IngressController, &Party::Peer(s));
+        let e = g.explain(&loaded.single().model, &Party::IngressController, &Party::Peer(s));
         let want = edges
             .get(&(kubereach::graph::INGRESS_CONTROLLER.to_string(), g.endpoint_name(&Endpoint::Peer(s))))
             .cloned()

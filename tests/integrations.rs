@@ -109,8 +109,8 @@ fn load(paths: &[PathBuf]) -> Loaded {
 }
 
 fn check_files(loaded: &Loaded, only: Option<&FileFilter>) -> Outcome {
-    let graph = kubereach::graph::build(&loaded.model);
-    check::run_for_files(loaded, &graph, &RuleSettings::default(), None, only)
+    let graph = kubereach::graph::build(&loaded.single().model);
+    check::run_for_files(loaded, std::slice::from_ref(&graph), &RuleSettings::default(), None, only)
 }
 
 /// `(rule, file name)` of each finding.

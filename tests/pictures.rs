@@ -41,7 +41,7 @@ fn library_graph(files: &[(&str, &str)]) -> Graph {
     }
     let options = LoadOptions { keep_text: kubereach::load::KeepText::None, ..LoadOptions::default() };
     let loaded = analysis::load(&[dir.path().to_path_buf()], &options).expect("load");
-    graph::build(&loaded.model)
+    graph::build(&loaded.single().model)
 }
 
 fn peer(graph: &Graph, name: &str) -> graph::PeerId {

@@ -186,7 +186,7 @@ fn outcome() -> Outcome {
         findings: vec![path, admits_all, outside, unreadable],
         suppressed: 4,
         baselined: 1,
-        analysed: Analysed { files: 3, manifests: 2, objects: 7 },
+        analysed: Analysed { files: 3, manifests: 2, objects: 7, ..Analysed::default() },
     }
 }
 
@@ -215,13 +215,16 @@ fn human_colour_only_when_asked() {
 
 #[test]
 fn human_without_findings_is_one_summary_line_that_says_what_was_analysed() {
-    let analysed = Analysed { files: 4, manifests: 3, objects: 1 };
+    let analysed = Analysed { files: 4, manifests: 3, objects: 1, ..Analysed::default() };
     let clean = Outcome { findings: Vec::new(), suppressed: 3, baselined: 2, analysed };
     assert_eq!(
         render_human(&clean, false),
         "kubereach: no findings (3 suppressed, 2 baselined); 1 object in 3 manifests analysed\n"
     );
-    let nothing = Outcome { analysed: Analysed { files: 2, manifests: 0, objects: 0 }, ..Outcome::default() };
+    let nothing = Outcome {
+        analysed: Analysed { files: 2, manifests: 0, objects: 0, ..Analysed::default() },
+        ..Outcome::default()
+    };
     assert_eq!(
         render_human(&nothing, false),
         "kubereach: no findings; no Kubernetes objects found in 2 YAML or JSON files to analyse\n"
@@ -279,8 +282,8 @@ fn texts_left_on_disk_are_read_back_for_snippets() {
     let render = |keep: KeepText| {
         let options = LoadOptions { keep_text: keep, ..LoadOptions::default() };
         let loaded = analysis::load(&[dir.path().to_path_buf()], &options).unwrap();
-        let graph = kubereach::graph::build(&loaded.model);
-        let outcome = check::run(&loaded, &graph, &RuleSettings::default(), None);
+        let graph = kubereach::graph::build(&loaded.single().model);
+        let outcome = check::run(&loaded, std::slice::from_ref(&graph), &RuleSettings::default(), None);
         let mut out = Vec::new();
         human::write(&outcome, &loaded.files, false, &mut out).unwrap();
         (loaded, String::from_utf8(out).unwrap())

@@ -10,8 +10,8 @@ use kubereach::result::{self as check, RuleSettings};
 
 /// Findings (with their files and positions) and the connectivity list: what a user sees.
 fn observe(loaded: &Loaded) -> (Vec<String>, Vec<String>) {
-    let g = graph::build(&loaded.model);
-    let outcome = check::run(loaded, &g, &RuleSettings::default(), None);
+    let g = graph::build(&loaded.single().model);
+    let outcome = check::run(loaded, std::slice::from_ref(&g), &RuleSettings::default(), None);
     let findings = outcome
         .findings
         .iter()

@@ -201,8 +201,8 @@ pub(crate) fn incremental_check(dir: &Path, runs: usize) -> Result<(f64, f64, us
     let settings = RuleSettings::default();
     let check = |session: &mut Session, modified: &[PathBuf]| -> Result<usize> {
         let loaded = session.reload(modified, &paths, &options).map_err(|e| e.to_string())?;
-        let graph = kubereach::graph::build_with(&loaded.model, &profile);
-        Ok(check::run(loaded, &graph, &settings, None).findings.len())
+        let graph = kubereach::graph::build_with(&loaded.single().model, &profile);
+        Ok(check::run(loaded, std::slice::from_ref(&graph), &settings, None).findings.len())
     };
     let mut cold = Vec::new();
     for _ in 0..runs.max(1) {

@@ -132,15 +132,16 @@ pub struct CommonArgs {
     pub threads: Option<usize>,
     #[arg(long, value_name = "NAME", help = format!("Cluster profile: {} [default: generic]", crate::profile::built_in_names()))]
     pub profile: Option<String>,
-    /// Analyse only this scope (a rendered kustomization or chart, or a scope the configuration declares)
-    #[arg(long, value_name = "NAME")]
-    pub scope: Option<String>,
     /// Read kustomizations and Helm charts as plain files instead of rendering them
     #[arg(long)]
     pub no_render: bool,
     /// Print time and peak memory of each stage to standard error
     #[arg(long, hide = true)]
     pub stats: bool,
+    /// Analyse one scope (a rendered kustomization or chart, a scope the configuration declares);
+    /// `graph` and `explain` list the scopes when there are several and this is missing
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +208,8 @@ pub enum CliError {
     Watch(String),
     #[error("--diff-base prints connections as `txt` or `json`, not `{0}`")]
     DiffFormat(String),
+    #[error("{0}")]
+    Scope(String),
 }
 
 impl From<PipelineError> for CliError {
@@ -214,6 +217,9 @@ impl From<PipelineError> for CliError {
         match e {
             PipelineError::Load(e) => CliError::Load(e),
             PipelineError::Revision(e) => CliError::Git(e),
+            e @ (PipelineError::UnknownScope { .. } | PipelineError::ScopeNeeded { .. }) => {
+                CliError::Scope(e.to_string())
+            }
         }
     }
 }
@@ -305,26 +311,28 @@ struct Analysed {
     pool: rayon::ThreadPool,
     stats: Stats,
     settings: Settings,
-    loaded: build::Loaded,
-    graph: graph::Graph,
+    analysis: pipeline::Analysis,
 }
 
 fn analyse(common: &CommonArgs) -> Result<Analysed, CliError> {
     let pool = thread_pool(common.threads)?;
     let mut stats = Stats::new(common.stats);
     let settings = Settings::resolve(&common.requested(false))?;
-    let (loaded, graph) = pool.install(|| pipeline::analyse(&settings, &mut |done| stats.stage(done)))?;
-    Ok(Analysed { pool, stats, settings, loaded, graph })
+    let analysis = pool.install(|| pipeline::analyse(&settings, &mut |done| stats.stage(done)))?;
+    Ok(Analysed { pool, stats, settings, analysis })
 }
 
 fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
-    let Analysed { pool, mut stats, settings, loaded, graph } = analyse(&args.common)?;
-    print_input_problems(&loaded, &graph);
-    note_if_nothing_analysed(&result::Analysed::of(&loaded));
+    let Analysed { pool, mut stats, settings, analysis } = analyse(&args.common)?;
+    let (loaded, scope, graph) = (&analysis.loaded, analysis.scope(), &analysis.graph);
+    print_input_problems(loaded, scope, graph);
+    note_if_nothing_analysed(&result::Analysed::of(loaded));
 
     if let Some(base) = &args.diff_base {
-        let (_, base_graph) = pool.install(|| pipeline::analyse_revision(&settings, base))?;
-        let changes = crate::graph::diff::edge_changes(&base_graph, &graph);
+        let (base_loaded, base_graphs) = pool.install(|| pipeline::analyse_revision(&settings, base))?;
+        let base_graph = base_loaded.scopes.iter().position(|s| s.name == scope.name).and_then(|i| base_graphs.get(i));
+        let empty = graph::Graph::default();
+        let changes = crate::graph::diff::edge_changes(base_graph.unwrap_or(&empty), graph);
         let mut out = open_output(args.output.as_ref())?;
         let written = match args.format {
             GraphFormat::Txt => report::graph::write_changes_txt(&changes, &mut out),
@@ -337,15 +345,15 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     let started = Instant::now();
     let mut out = open_output(args.output.as_ref())?;
     let written = match args.format {
-        GraphFormat::Txt => report::graph::write_txt(&graph, &mut out),
-        GraphFormat::Json => report::graph::write_json(&graph, &loaded.model, &loaded.files, &mut out),
-        GraphFormat::Dot => report::picture::write_dot(&graph, &internet_entries(&loaded, &graph), &mut out),
-        GraphFormat::Mermaid => report::picture::write_mermaid(&graph, &internet_entries(&loaded, &graph), &mut out),
-        GraphFormat::Html => report::picture::write_html(&graph, &internet_entries(&loaded, &graph), &mut out),
+        GraphFormat::Txt => report::graph::write_txt(graph, &mut out),
+        GraphFormat::Json => report::graph::write_json(graph, &scope.model, &loaded.files, &mut out),
+        GraphFormat::Dot => report::picture::write_dot(graph, &internet_entries(scope, graph), &mut out),
+        GraphFormat::Mermaid => report::picture::write_mermaid(graph, &internet_entries(scope, graph), &mut out),
+        GraphFormat::Html => report::picture::write_html(graph, &internet_entries(scope, graph), &mut out),
     };
     let edges = *written.as_ref().unwrap_or(&0);
     finish_write(written.and_then(|_| out.flush()), "the graph")?;
-    stats.stage(StageDone { name: "report", started, volume: None });
+    stats.stage(StageDone { name: "report", started, volume: None, took: None });
     stats.finish(edges, graph.classes.len(), graph.peers.len());
     Ok(ExitCode::SUCCESS)
 }
@@ -366,8 +374,11 @@ fn note_if_nothing_analysed(analysed: &result::Analysed) {
 /// Problems of the input (broken manifests, dangling backends) at warning level and above, on
 /// standard error, for the commands whose standard output is an answer rather than a report: the
 /// answer holds without the objects they concern.
-fn print_input_problems(loaded: &build::Loaded, graph: &graph::Graph) {
-    let mut diagnostics = rules::input_findings(&rules::Context::new(loaded, graph));
+fn print_input_problems(loaded: &build::Loaded, scope: &build::Scope, graph: &graph::Graph) {
+    let mut diagnostics = rules::input_findings(&rules::Context::new(scope, graph));
+    for f in &mut diagnostics {
+        f.location = loaded.files.resolve(f.location);
+    }
     result::order::sort_findings(&mut diagnostics, &loaded.files);
     diagnostics.retain(|f| f.level >= Level::Warning);
     let stderr = io::stderr();
@@ -376,14 +387,14 @@ fn print_input_problems(loaded: &build::Loaded, graph: &graph::Graph) {
 
 /// The paths from the internet that pictures highlight: exactly what `internet-exposed-workload`
 /// reports, at its level.
-fn internet_entries(loaded: &build::Loaded, graph: &graph::Graph) -> Vec<report::picture::InternetEntry> {
-    let cx = rules::Context::new(loaded, graph);
+fn internet_entries(scope: &build::Scope, graph: &graph::Graph) -> Vec<report::picture::InternetEntry> {
+    let cx = rules::Context::new(scope, graph);
     rules::internet_exposures(&cx)
         .into_iter()
         .filter_map(|x| {
             let entry = graph.entries.get(x.entry)?;
             let kind = entry.kind.as_str();
-            let object = entry.opener.meta(&loaded.model).key();
+            let object = entry.opener.meta(&scope.model).key();
             let label =
                 if object.starts_with(&format!("{kind}/")) { object.clone() } else { format!("{kind} {object}") };
             Some(report::picture::InternetEntry { peer: x.peer, label, level: x.level })
@@ -396,16 +407,17 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
         None => None,
         Some(p) => Some(report::explain::PortQuery::parse(p).ok_or_else(|| CliError::Port(p.clone()))?),
     };
-    let Analysed { loaded, graph, .. } = analyse(&args.common)?;
-    print_input_problems(&loaded, &graph);
+    let Analysed { analysis, .. } = analyse(&args.common)?;
+    let (loaded, scope, graph) = (&analysis.loaded, analysis.scope(), &analysis.graph);
+    print_input_problems(loaded, scope, graph);
     let from = graph.party(&args.from)?;
     let to = graph.party(&args.to)?;
     if !crate::graph::explain::Party::pair_supported(&from, &to) {
         return Err(crate::graph::explain::PartyError::Unsupported(args.from.clone(), args.to.clone()).into());
     }
-    let explanation = graph.explain(&loaded.model, &from, &to);
+    let explanation = graph.explain(&scope.model, &from, &to);
     let mut out = open_output(None)?;
-    let written = report::explain::write(&explanation, &graph, &loaded.model, &loaded.files, port, &mut out);
+    let written = report::explain::write(&explanation, graph, &scope.model, &loaded.files, port, &mut out);
     let allowed = *written.as_ref().unwrap_or(&false);
     finish_write(written.map(|_| ()).and_then(|()| out.flush()), "the explanation")?;
     // Like `grep`: 0 when the connection is allowed, 1 when it is denied.
@@ -438,7 +450,7 @@ fn check_once(
         Some((session, modified)) => pipeline::Source::Session { session, modified },
     };
     let checked = pool.install(|| pipeline::check(&settings, source, &mut |done| stats.stage(done)))?;
-    let Checked { loaded, graph, outcome, changes } = checked;
+    let Checked { loaded, graphs, outcome, changes } = checked;
 
     let started = Instant::now();
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
@@ -471,8 +483,9 @@ fn check_once(
     };
     finish_write(written, "the report")?;
     note_if_nothing_analysed(&outcome.analysed);
-    stats.stage(StageDone { name: "report", started, volume: None });
-    stats.finish(outcome.findings.len(), graph.classes.len(), graph.peers.len());
+    stats.stage(StageDone { name: "report", started, volume: None, took: None });
+    let classes = graphs.iter().map(|g| g.classes.len()).sum();
+    stats.finish(outcome.findings.len(), classes, graphs.iter().map(|g| g.peers.len()).sum());
     let failed = outcome.findings.iter().any(|f| settings.fail_on.fails(f.level));
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

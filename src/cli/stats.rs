@@ -34,11 +34,11 @@ impl Stats {
 
     /// Reports a finished stage; `volume` is (bytes, objects) for throughput.
     pub fn stage(&mut self, done: StageDone) {
-        let StageDone { name, started, volume } = done;
+        let StageDone { name, started, volume, took } = done;
         if !self.enabled {
             return;
         }
-        let secs = started.elapsed().as_secs_f64();
+        let secs = took.unwrap_or_else(|| started.elapsed()).as_secs_f64();
         let peak = read_hwm_kib().unwrap_or(0);
         self.peak_kib = self.peak_kib.max(peak);
         let mut line = format!("stats: stage={name} ms={:.1} peak_rss_kib={peak}", secs * 1000.0);

@@ -28,6 +28,11 @@ pub(crate) enum FileProblem {
     TemplateDirectives,
     /// The templates of one Helm chart, at its `Chart.yaml`: `chart` is the chart's displayed path.
     ChartTemplates { chart: String, count: usize },
+    /// A kustomization read as plain files, at its kustomization file: no kustomize is installed
+    /// (`disabled`: rendering is turned off).
+    UnrenderedKustomization { disabled: bool },
+    /// A kustomization or chart that its renderer refused, with the renderer's message.
+    RenderFailed { message: String },
 }
 
 /// Why a file was not read, or a path not followed.

@@ -42,17 +42,31 @@ pub struct SourceFile {
     pub kept_text: String,
     /// The text was not kept in memory but can be read back from `path` when a report needs it.
     pub text_on_disk: bool,
+    /// For the output of a renderer (a *virtual* file): where its places come from in the
+    /// repository. Locations in a virtual file are resolved through it before they are reported.
+    pub map: Option<std::sync::Arc<VirtualMap>>,
+}
+
+/// How the places of a virtual file (a rendered stream) resolve to files of the repository.
+#[derive(Debug, Default)]
+pub struct VirtualMap {
+    pub spans: render::SpanMap,
+    /// The file id of each of `spans.files`.
+    pub files: Vec<FileId>,
+    /// Where a place that maps nowhere is reported; `None`: in the virtual file itself (standard
+    /// input, whose text is kept and shown as `<stdin>`).
+    pub fallback: Option<Location>,
 }
 
 impl SourceFile {
     /// A file known by its path only, with no text.
     pub fn new(path: PathBuf, display: String) -> SourceFile {
-        SourceFile { path, display, kept_text: String::new(), text_on_disk: false }
+        SourceFile { path, display, kept_text: String::new(), text_on_disk: false, map: None }
     }
 
     /// A file with its text kept in memory.
     pub fn with_text(path: PathBuf, display: String, text: String) -> SourceFile {
-        SourceFile { path, display, kept_text: text, text_on_disk: false }
+        SourceFile { path, display, kept_text: text, text_on_disk: false, map: None }
     }
 
     /// The file's text: the kept one, or read back from disk (decoded as when it was loaded).
@@ -97,6 +111,24 @@ impl Files {
 
     pub fn display(&self, id: FileId) -> &str {
         self.get(id).map_or("<unknown>", |f| f.display.as_str())
+    }
+
+    /// Where a location is in the repository: itself for a file of the repository; for a place
+    /// in a renderer's output, the place it was rendered from.
+    pub fn resolve(&self, location: Location) -> Location {
+        let Some(map) = self.get(location.file).and_then(|f| f.map.as_deref()) else { return location };
+        match map.spans.resolve_index(location.span) {
+            Some((index, span)) => match map.files.get(index as usize) {
+                Some(file) => Location { file: *file, span },
+                None => map.fallback.unwrap_or(location),
+            },
+            None => map.fallback.unwrap_or(location),
+        }
+    }
+
+    /// Whether a file is the output of a renderer.
+    pub fn is_virtual(&self, id: FileId) -> bool {
+        self.get(id).is_some_and(|f| f.map.is_some())
     }
 }
 

@@ -6,11 +6,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
 use crate::load::classify::{self, Classified, Doc, FileProblem};
-use crate::load::{self, stamp, Discovery, Files, SourceFile, Stamp, WalkOptions};
+use crate::load::render::{RenderFailure, RenderOptions, Rendered};
+use crate::load::{self, stamp, Discovery, Files, SourceFile, Stamp, VirtualMap, WalkOptions};
 use crate::model::problem::{InputProblem, ProblemKind, Repeat};
 use crate::model::{extract_document, FileRank, Model, Object};
 use crate::span::{FileId, Location};
@@ -24,6 +27,12 @@ pub struct LoadOptions {
     pub keep_text: load::KeepText,
     /// Where file contents come from: the disk, or another revision's objects.
     pub source: load::FileSource,
+    /// How kustomizations and charts are rendered.
+    pub render: RenderOptions,
+    /// How plain files are grouped into scopes; `None`: one scope, [`REPOSITORY_SCOPE`].
+    pub scoping: Option<Arc<dyn Scoping>>,
+    /// The text of standard input, when `-` is among the paths: one more stream to analyse.
+    pub stdin: Option<Arc<String>>,
 }
 
 impl Default for LoadOptions {
@@ -33,24 +42,134 @@ impl Default for LoadOptions {
             default_namespace: "default".to_string(),
             keep_text: load::KeepText::All,
             source: load::FileSource::Disk,
+            render: RenderOptions::default(),
+            scoping: None,
+            stdin: None,
         }
     }
 }
 
-/// What loading a repository yields.
+impl LoadOptions {
+    /// Where a plain file belongs.
+    fn place(&self, path: &Path) -> Placement {
+        match &self.scoping {
+            Some(scoping) => scoping.plain(path),
+            None => Placement {
+                scope: REPOSITORY_SCOPE.to_string(),
+                settings: ScopeSettings::default(),
+                default_namespace: self.default_namespace.clone(),
+            },
+        }
+    }
+
+    /// The settings of a rendered folder.
+    fn place_rendered(&self, folder: &Path) -> Placement {
+        match &self.scoping {
+            Some(scoping) => scoping.rendered(folder),
+            None => self.place(folder),
+        }
+    }
+}
+
+/// What loading a repository yields: every file read, and the objects grouped into scopes.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub files: Files,
-    pub model: Model,
-    /// Problems of the input: unreadable files, syntax errors, invalid fields, templates.
-    pub(crate) problems: Vec<InputProblem>,
-    /// Objects declared again, file by file.
-    pub(crate) repeats: Vec<Repeat>,
+    /// The clusters analysed, each on its own: plain manifests first, then rendered ones, by name.
+    pub scopes: Vec<Scope>,
     pub bytes_read: u64,
     pub objects: usize,
     /// Files that declared at least one object.
     pub manifests: usize,
+    /// Kustomizations and charts rendered (successfully or not), and the wall time rendering took.
+    pub rendered: usize,
+    pub render_time: std::time::Duration,
 }
+
+impl Loaded {
+    /// The scope of that name.
+    pub fn scope(&self, name: &str) -> Option<&Scope> {
+        self.scopes.iter().find(|s| s.name == name)
+    }
+
+    /// The scopes that hold objects: what `graph` and `explain` choose from.
+    pub fn scopes_with_objects(&self) -> impl Iterator<Item = &Scope> {
+        self.scopes.iter().filter(|s| s.objects > 0)
+    }
+
+    /// The only scope of an analysis that has one (an empty scope when there is none): for the
+    /// callers (tests, benchmarks) that analyse one cluster.
+    pub fn single(&self) -> &Scope {
+        static EMPTY: std::sync::OnceLock<Scope> = std::sync::OnceLock::new();
+        let mut with_objects = self.scopes_with_objects();
+        match (with_objects.next(), with_objects.next()) {
+            (Some(scope), None) => scope,
+            _ => self.scopes.first().unwrap_or_else(|| EMPTY.get_or_init(Scope::default)),
+        }
+    }
+}
+
+/// One cluster's worth of objects, analysed on its own (DESIGN §11).
+#[derive(Debug, Default)]
+pub struct Scope {
+    /// How users name it: a rendered folder's path, a declared scope's name, `repository`.
+    pub name: String,
+    pub source: ScopeSource,
+    /// Which configuration applies to it.
+    pub settings: ScopeSettings,
+    pub model: Model,
+    /// Problems of the input in this scope: unreadable files, syntax errors, invalid fields,
+    /// templates, renderings that failed.
+    pub(crate) problems: Vec<InputProblem>,
+    /// Objects declared again, file by file.
+    pub(crate) repeats: Vec<Repeat>,
+    pub objects: usize,
+}
+
+/// What a scope is made of.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ScopeSource {
+    /// Plain manifests: outside every rendered kustomization and chart.
+    #[default]
+    Plain,
+    /// A kustomization rendered by kustomize (its folder).
+    Kustomization(PathBuf),
+    /// A Helm chart rendered by `helm template` (its folder).
+    Chart(PathBuf),
+    /// The document stream of standard input.
+    Stdin,
+}
+
+/// Which configuration governs a scope: the configuration folder (an index into the settings'
+/// folders) and the declared scope of that configuration, if any.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScopeSettings {
+    pub folder: usize,
+    pub declared: Option<usize>,
+}
+
+/// Where a file or a rendered folder belongs: the configuration's answer.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Placement {
+    /// The scope's name (ignored for a rendered folder, whose scope is named after it).
+    pub scope: String,
+    pub settings: ScopeSettings,
+    /// The namespace of objects that name none.
+    pub default_namespace: String,
+}
+
+/// How the configuration places plain files into scopes and gives rendered folders their
+/// settings; `result::settings` implements it from the configuration files. Without one, every
+/// plain file is in one scope, `repository`.
+pub trait Scoping: std::fmt::Debug + Send + Sync {
+    /// The scope of a plain manifest file.
+    fn plain(&self, path: &Path) -> Placement;
+    /// The settings of a rendered folder (a kustomization or a chart).
+    fn rendered(&self, folder: &Path) -> Placement;
+}
+
+/// The name of the scope of plain manifests when the configuration declares none.
+pub const REPOSITORY_SCOPE: &str = "repository";
 
 #[derive(Clone)]
 struct FileOutcome {
@@ -73,44 +192,228 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Loaded, load::Lo
 }
 
 fn load_discovered(discovery: Discovery, options: &LoadOptions) -> Loaded {
-    let discovery = without_patches(discovery, options);
+    let plan = plan_renders(&discovery, options);
+    let discovery = without_consumed(discovery, &plan);
     let interner = crate::model::Interner::default();
-    let outcomes: Vec<(FileId, FileOutcome)> = discovery
-        .files
-        .par_iter()
-        .enumerate()
-        .map(|(i, path)| (i as FileId, load_one(i as FileId, path, &discovery, options, &interner)))
-        .collect();
     let ids = discovery.files.len();
-    assemble(&discovery, outcomes, ids)
+    let (outcomes, renders) = rayon::join(
+        || {
+            discovery
+                .files
+                .par_iter()
+                .enumerate()
+                .map(|(i, path)| (i as FileId, load_one(i as FileId, path, &discovery, options, &interner)))
+                .collect::<Vec<(FileId, FileOutcome)>>()
+        },
+        || run_renders(&plan, ids, options, &interner),
+    );
+    assemble(&discovery, outcomes, ids, renders, &plan, options)
 }
 
-/// Kustomize patch files are partial objects, not applied on their own: left out.
-fn without_patches(mut discovery: Discovery, options: &LoadOptions) -> Discovery {
-    let patches = load::kustomize_patches(&discovery.files, &options.walk, &options.source);
-    if !patches.is_empty() {
-        discovery.files.retain(|f| !patches.contains(&load::normalize(f)));
+/// What is rendered, and which walk files that consumes.
+#[derive(Debug, Default)]
+pub(crate) struct RenderPlan {
+    pub(crate) jobs: Vec<RenderJob>,
+    /// Files read by the renderings (and, without a renderer, kustomize patches): not analysed
+    /// as plain manifests.
+    pub(crate) consumed: std::collections::BTreeSet<PathBuf>,
+    /// Kustomizations and charts that are read as plain files instead: (the kustomization or
+    /// Chart.yaml file, why).
+    pub(crate) unrendered: Vec<(PathBuf, FileProblem)>,
+}
+
+/// One stream to render and analyse as a scope of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RenderJob {
+    Kustomization(PathBuf),
+    Chart(PathBuf),
+    Stdin(Arc<String>),
+}
+
+impl RenderJob {
+    fn source(&self) -> ScopeSource {
+        match self {
+            RenderJob::Kustomization(dir) => ScopeSource::Kustomization(dir.clone()),
+            RenderJob::Chart(dir) => ScopeSource::Chart(dir.clone()),
+            RenderJob::Stdin(_) => ScopeSource::Stdin,
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            RenderJob::Kustomization(dir) | RenderJob::Chart(dir) => load::display_path(dir),
+            RenderJob::Stdin(_) => STDIN.to_string(),
+        }
+    }
+}
+
+/// How standard input is shown.
+pub const STDIN: &str = "<stdin>";
+
+/// Which kustomizations and charts to render, and what that consumes.
+fn plan_renders(discovery: &Discovery, options: &LoadOptions) -> RenderPlan {
+    let mut plan = RenderPlan {
+        consumed: load::kustomize_patches(&discovery.files, &options.walk, &options.source),
+        ..RenderPlan::default()
+    };
+    if let Some(text) = &options.stdin {
+        plan.jobs.push(RenderJob::Stdin(Arc::clone(text)));
+    }
+    plan
+}
+
+/// The plain files: the walk's, less those a rendering consumes.
+fn without_consumed(mut discovery: Discovery, plan: &RenderPlan) -> Discovery {
+    if !plan.consumed.is_empty() {
+        discovery.files.retain(|f| !plan.consumed.contains(&load::normalize(f)));
     }
     discovery
 }
 
-/// Puts per-file outcomes (in path order, with their file ids) together into the model. `ids`
-/// is the number of file ids in use; ids without a file of this run get an empty entry.
-fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: usize) -> Loaded {
+/// What one rendering yields for the model: the stream's objects, extracted with the virtual
+/// file id reserved for it, and its problems.
+struct RenderOutcome {
+    job: RenderJob,
+    /// The rendered stream, without its tree (the objects are extracted); or the failure.
+    rendered: Result<Rendered, RenderFailure>,
+    objects: Vec<Object>,
+    problems: Vec<InputProblem>,
+    placement: Placement,
+}
+
+/// Renders every job, in parallel. The job at index `j` gets the virtual file id `first + j`.
+fn run_renders(
+    plan: &RenderPlan,
+    first: usize,
+    options: &LoadOptions,
+    interner: &crate::model::Interner,
+) -> (Vec<RenderOutcome>, Duration) {
+    let started = Instant::now();
+    let outcomes = plan
+        .jobs
+        .par_iter()
+        .enumerate()
+        .map(|(j, job)| {
+            let file = (first + j) as FileId;
+            let placement = match job {
+                RenderJob::Kustomization(dir) | RenderJob::Chart(dir) => options.place_rendered(dir),
+                RenderJob::Stdin(_) => options.place(Path::new(".")),
+            };
+            let rendered = render_one(job, options);
+            let mut outcome =
+                RenderOutcome { job: job.clone(), rendered, objects: Vec::new(), problems: Vec::new(), placement };
+            if let Ok(rendered) = &mut outcome.rendered {
+                let stream = std::mem::take(&mut rendered.stream);
+                extract_stream(
+                    file,
+                    &rendered.text,
+                    &stream,
+                    &outcome.placement.default_namespace,
+                    interner,
+                    &mut outcome.objects,
+                    &mut outcome.problems,
+                );
+            }
+            outcome
+        })
+        .collect();
+    (outcomes, started.elapsed())
+}
+
+/// Runs the renderer of one job.
+fn render_one(job: &RenderJob, _options: &LoadOptions) -> Result<Rendered, RenderFailure> {
+    match job {
+        RenderJob::Stdin(text) => {
+            let text = text.as_str().to_string();
+            let stream = load::yaml::parse_stream(&text);
+            Ok(Rendered { text, stream, ..Rendered::default() })
+        }
+        RenderJob::Kustomization(dir) | RenderJob::Chart(dir) => Err(RenderFailure {
+            file: dir.clone(),
+            span: crate::span::Span::default(),
+            message: "no renderer".to_string(),
+        }),
+    }
+}
+
+/// The objects and problems of a parsed stream, as [`load_one`] finds them in a file.
+fn extract_stream(
+    file: FileId,
+    text: &str,
+    stream: &load::yaml::Stream,
+    default_namespace: &str,
+    interner: &crate::model::Interner,
+    objects: &mut Vec<Object>,
+    problems: &mut Vec<InputProblem>,
+) {
+    let mut found = Vec::new();
+    let mut not_objects = Vec::new();
+    let mut has_objects = false;
+    for doc in classify::documents(stream) {
+        match doc {
+            Doc::Object(root) => {
+                has_objects = true;
+                objects.extend(extract_document(file, root, default_namespace, interner, &mut found));
+            }
+            Doc::NotAnObject(span) => not_objects.push(span),
+        }
+    }
+    if let Some(text_problems) = classify::text_problems(text, stream, has_objects, &not_objects) {
+        let at = |span| Location { file, span };
+        found.extend(
+            text_problems
+                .into_iter()
+                .map(|(span, kind)| InputProblem { kind: ProblemKind::File(kind), location: at(span) }),
+        );
+    }
+    problems.extend(found);
+}
+
+/// One scope while it is being put together.
+#[derive(Default)]
+struct ScopeParts {
+    source: ScopeSource,
+    settings: ScopeSettings,
+    /// Objects file by file, in path order, with each file's rank.
+    objects: Vec<Vec<Object>>,
+    ranks: Vec<FileRank>,
+    problems: Vec<InputProblem>,
+}
+
+/// Puts per-file outcomes (in path order, with their file ids) and renderings together into
+/// scopes. `ids` is the number of file ids in use by the walk's files; ids without a file of this
+/// run get an empty entry; the renderings' virtual files follow, then the files they read.
+fn assemble(
+    discovery: &Discovery,
+    outcomes: Vec<(FileId, FileOutcome)>,
+    ids: usize,
+    renders: (Vec<RenderOutcome>, Duration),
+    plan: &RenderPlan,
+    options: &LoadOptions,
+) -> Loaded {
     let mut loaded = Loaded::default();
     loaded.files.entries = (0..ids).map(|_| SourceFile::new(PathBuf::new(), String::new())).collect();
-    // Each file's objects stay in their own vector until the model takes them one by one, so
-    // that no second copy of every object is ever held.
-    let mut objects: Vec<Vec<Object>> = Vec::with_capacity(outcomes.len());
+    let mut scopes: BTreeMap<(ScopeSource, String), ScopeParts> = BTreeMap::new();
+    let mut placed: HashMap<FileId, (ScopeSource, String)> = HashMap::new();
     let mut templates_per_chart: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    let mut file_of_path: BTreeMap<&Path, FileId> = BTreeMap::new();
-    for (path, (id, outcome)) in discovery.files.iter().zip(outcomes) {
-        file_of_path.insert(path, id);
+    let mut file_of_path: BTreeMap<PathBuf, FileId> = BTreeMap::new();
+    let ranks = file_ranks(&discovery.files);
+    let mut problems = Vec::new();
+    for ((path, (id, outcome)), rank) in discovery.files.iter().zip(outcomes).zip(ranks) {
+        file_of_path.insert(load::normalize(path), id);
         loaded.bytes_read += outcome.bytes;
         loaded.objects += outcome.objects.len();
         loaded.manifests += usize::from(!outcome.objects.is_empty());
-        objects.push(outcome.objects);
-        loaded.problems.extend(outcome.problems);
+        let placement = options.place(path);
+        let key = (ScopeSource::Plain, placement.scope.clone());
+        let parts = scopes.entry(key.clone()).or_default();
+        parts.settings = placement.settings;
+        if !outcome.objects.is_empty() {
+            parts.objects.push(outcome.objects);
+            parts.ranks.push(rank);
+        }
+        placed.insert(id, key);
+        problems.extend(outcome.problems);
         if let Some(chart) = outcome.chart_template_of {
             *templates_per_chart.entry(chart).or_default() += 1;
         }
@@ -120,27 +423,125 @@ fn assemble(discovery: &Discovery, outcomes: Vec<(FileId, FileOutcome)>, ids: us
                 display: load::display_path(path),
                 kept_text: outcome.text,
                 text_on_disk: outcome.text_on_disk,
+                map: None,
             };
         }
     }
+    // The renderings: one virtual file each (ids `ids..ids + jobs`), and a scope each.
+    let (renders, render_time) = renders;
+    let ids_in_walk = ids;
+    loaded.render_time = render_time;
+    loaded.rendered = renders.iter().filter(|r| !matches!(r.job, RenderJob::Stdin(_))).count();
+    let mut virtual_maps = Vec::new();
+    for render in renders {
+        let name = render.job.name();
+        let key = (render.job.source(), name.clone());
+        let file = push_file(&mut loaded.files, &PathBuf::from(&name));
+        let mut parts =
+            ScopeParts { source: render.job.source(), settings: render.placement.settings, ..ScopeParts::default() };
+        match render.rendered {
+            Ok(rendered) => {
+                loaded.bytes_read += rendered.text.len() as u64;
+                loaded.objects += render.objects.len();
+                if let RenderJob::Stdin(_) = render.job {
+                    loaded.manifests += usize::from(!render.objects.is_empty());
+                    if let Some(entry) = loaded.files.entries.get_mut(file as usize) {
+                        entry.kept_text = rendered.text.clone();
+                    }
+                }
+                virtual_maps.push((file, rendered.map, rendered.read));
+                parts.problems = render.problems;
+                if !render.objects.is_empty() {
+                    parts.objects.push(render.objects);
+                    parts.ranks.push(FileRank::default());
+                }
+            }
+            Err(failure) => {
+                let at = lookup_or_push(&mut loaded.files, &mut file_of_path, &failure.file);
+                let kind = FileProblem::RenderFailed { message: failure.message };
+                parts.problems.push(InputProblem {
+                    kind: ProblemKind::File(kind),
+                    location: Location { file: at, span: failure.span },
+                });
+            }
+        }
+        scopes.insert(key, parts);
+    }
+    // Each virtual file's map, with the files it points into given ids.
+    let mut rendered_sources: HashSet<FileId> = HashSet::new();
+    for (file, map, read) in virtual_maps {
+        let ids: Vec<FileId> =
+            map.files.iter().map(|p| lookup_or_push(&mut loaded.files, &mut file_of_path, p)).collect();
+        rendered_sources.extend(ids.iter().filter(|id| (**id as usize) >= ids_in_walk));
+        for path in &read {
+            lookup_or_push(&mut loaded.files, &mut file_of_path, path);
+        }
+        if let Some(entry) = loaded.files.entries.get_mut(file as usize) {
+            let fallback = match &entry.kept_text {
+                // A stream whose text is kept (standard input) is its own place.
+                text if !text.is_empty() => None,
+                _ => map.files.first().map(|_| load::file_start(ids.first().copied().unwrap_or(file))),
+            };
+            entry.map = Some(Arc::new(VirtualMap { spans: map, files: ids, fallback }));
+        }
+    }
+    // The files that rendered objects come from count as manifests analysed.
+    loaded.manifests += rendered_sources.len();
     // One fact per Helm chart, at its Chart.yaml, rather than one per template.
     for (chart, count) in templates_per_chart {
         let chart_file = chart.join("Chart.yaml");
-        let file = match file_of_path.get(chart_file.as_path()) {
-            Some(id) => *id,
-            None => push_file(&mut loaded.files, &chart_file),
-        };
+        let file = lookup_or_push(&mut loaded.files, &mut file_of_path, &chart_file);
         let kind = FileProblem::ChartTemplates { chart: load::display_path(&chart), count };
-        loaded.problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
+        problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
+    }
+    for (path, kind) in &plan.unrendered {
+        let file = lookup_or_push(&mut loaded.files, &mut file_of_path, path);
+        problems.push(InputProblem { kind: ProblemKind::File(kind.clone()), location: load::file_start(file) });
     }
     for (path, reason) in &discovery.problems {
-        let file = push_file(&mut loaded.files, path);
+        let file = lookup_or_push(&mut loaded.files, &mut file_of_path, path);
         let kind = FileProblem::Unreadable(reason.clone());
-        loaded.problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
+        problems.push(InputProblem { kind: ProblemKind::File(kind), location: load::file_start(file) });
     }
-    let ranks = file_ranks(&discovery.files);
-    (loaded.model, loaded.repeats) = Model::from_objects(objects, &ranks);
+    // Problems of plain files belong to the file's scope; those of files outside the walk to the
+    // scope their path would have.
+    for problem in problems {
+        let key = match placed.get(&problem.location.file) {
+            Some(key) => key.clone(),
+            None => {
+                let path = loaded.files.get(problem.location.file).map(|f| f.path.clone()).unwrap_or_default();
+                let placement = options.place(&path);
+                scopes.entry((ScopeSource::Plain, placement.scope.clone())).or_default().settings = placement.settings;
+                (ScopeSource::Plain, placement.scope)
+            }
+        };
+        scopes.entry(key).or_default().problems.push(problem);
+    }
+    loaded.scopes = scopes
+        .into_iter()
+        .filter(|(_, parts)| !parts.objects.is_empty() || !parts.problems.is_empty())
+        .map(|((source, name), parts)| {
+            let objects = parts.objects.iter().map(Vec::len).sum();
+            let (model, repeats) = Model::from_objects(parts.objects, &parts.ranks);
+            Scope { name, source, settings: parts.settings, model, problems: parts.problems, repeats, objects }
+        })
+        .collect();
     loaded
+}
+
+/// The id of the file at `path`, pushing a file known by its path (its text read back from
+/// disk when a report needs it) when the table has none.
+fn lookup_or_push(files: &mut Files, ids: &mut BTreeMap<PathBuf, FileId>, path: &Path) -> FileId {
+    let key = load::normalize(path);
+    if let Some(id) = ids.get(&key) {
+        return *id;
+    }
+    let id = push_file(files, path);
+    if let Some(entry) = files.entries.get_mut(id as usize) {
+        entry.text_on_disk = path.is_file();
+    }
+    ids.insert(key, id);
+    id
 }
 
 /// Each file's rank for choosing the analysed copy of a repeated object, judged on its path below
@@ -182,17 +583,22 @@ pub struct Session {
     /// The options the cache was filled with: parsed objects depend on them (the default
     /// namespace, the size limit), so other options start afresh.
     options_seen: Option<String>,
+    /// Whether the last run rendered something: the model is then rebuilt on every run (the
+    /// renderer's cache spares the work of what did not change).
+    rendering: bool,
 }
 
 /// What of the load options shapes the parsed objects and the file set.
 fn options_fingerprint(options: &LoadOptions) -> String {
     format!(
-        "{:?}|{:?}|{:?}|{}|{:?}",
+        "{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}",
         options.default_namespace,
         options.walk.excludes,
         options.walk.anchored_excludes,
         options.walk.max_file_size,
-        options.keep_text
+        options.keep_text,
+        options.scoping,
+        options.render,
     )
 }
 
@@ -215,7 +621,9 @@ impl Session {
             self.last = None;
             self.options_seen = Some(fingerprint);
         }
-        let discovery = without_patches(load::discover(paths, &options.walk)?, options);
+        let discovery = load::discover(paths, &options.walk)?;
+        let plan = plan_renders(&discovery, options);
+        let discovery = without_consumed(discovery, &plan);
         for path in &discovery.files {
             let next = self.ids.len() as FileId;
             self.ids.entry(path.clone()).or_insert(next);
@@ -264,7 +672,9 @@ impl Session {
             }
         }
         let ranks = outcomes.iter().enumerate().map(|(rank, (id, _))| (*id, rank)).collect();
-        let loaded = assemble(&discovery, outcomes, self.ids.len());
+        let renders = run_renders(&plan, self.ids.len(), options, interner);
+        self.rendering = !plan.jobs.is_empty();
+        let loaded = assemble(&discovery, outcomes, self.ids.len(), renders, &plan, options);
         let (loaded, _, _) = self.last.insert((loaded, discovery, ranks));
         Ok(loaded)
     }
@@ -294,7 +704,11 @@ impl Session {
     /// Patches the previous result with the new contents of `modified`; `false` (and nothing
     /// changed) when that cannot be done exactly.
     fn try_patch(&mut self, modified: &[PathBuf], options: &LoadOptions) -> bool {
-        let Some((_, discovery, _)) = &self.last else { return false };
+        let Some((loaded, discovery, _)) = &self.last else { return false };
+        // Patching in place knows one scope of plain files only.
+        if self.rendering || loaded.scopes.len() > 1 {
+            return false;
+        }
         let mut updates = Vec::new();
         for path in modified {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -355,11 +769,16 @@ impl Session {
                 loaded.bytes_read = (loaded.bytes_read + new.bytes).saturating_sub(old.bytes);
             }
             let rank = |f: FileId| ranks.get(&f).copied().unwrap_or(usize::MAX);
-            loaded.model.replace_file(id, new.objects.clone(), rank);
-            loaded.problems.retain(|p| p.location.file != id);
-            loaded.problems.extend(new.problems.iter().cloned());
+            if loaded.scopes.is_empty() {
+                loaded.scopes.push(Scope { name: REPOSITORY_SCOPE.to_string(), ..Scope::default() });
+            }
+            let Some(scope) = loaded.scopes.first_mut() else { return false };
+            scope.objects = (scope.objects + new.objects.len()).saturating_sub(old_count(&self.cache, &path));
+            scope.model.replace_file(id, new.objects.clone(), rank);
+            scope.problems.retain(|p| p.location.file != id);
+            scope.problems.extend(new.problems.iter().cloned());
             // A repeat within the file may be gone (a repeat across files never gets here).
-            loaded.repeats.retain(|r| r.file != id);
+            scope.repeats.retain(|r| r.file != id);
             if let Some(entry) = loaded.files.entries.get_mut(id as usize) {
                 entry.kept_text = new.text.clone();
                 entry.text_on_disk = new.text_on_disk;
@@ -368,6 +787,11 @@ impl Session {
         }
         true
     }
+}
+
+/// How many objects the cached outcome of a file held.
+fn old_count(cache: &HashMap<PathBuf, (Stamp, FileOutcome)>, path: &Path) -> usize {
+    cache.get(path).map_or(0, |(_, o)| o.objects.len())
 }
 
 fn push_file(files: &mut Files, path: &Path) -> FileId {
@@ -414,13 +838,17 @@ fn load_one(
         Classified::Parsed { text, stream } => (text, stream),
     };
     outcome.bytes = text.len() as u64;
+    let namespace = match &options.scoping {
+        Some(_) => options.place(path).default_namespace,
+        None => options.default_namespace.clone(),
+    };
     let mut not_objects = Vec::new();
     let mut has_objects = false;
     for doc in classify::documents(&stream) {
         match doc {
             Doc::Object(root) => {
                 has_objects = true;
-                let objects = extract_document(file, root, &options.default_namespace, interner, &mut outcome.problems);
+                let objects = extract_document(file, root, &namespace, interner, &mut outcome.problems);
                 outcome.objects.extend(objects);
             }
             Doc::NotAnObject(span) => not_objects.push(span),

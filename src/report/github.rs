@@ -41,7 +41,7 @@ pub fn command(finding: &Finding, path: &str) -> String {
     properties.push(("title", format!("kubereach {}", finding.rule).into()));
     let properties: Vec<String> =
         properties.iter().map(|(key, value)| format!("{key}={}", escape_property(value))).collect();
-    format!("::{name} {}::{}", properties.join(","), escape_data(&finding.message))
+    format!("::{name} {}::{}", properties.join(","), escape_data(&super::shown_message(finding)))
 }
 
 /// Escapes a command's message (`escapeData` in `@actions/core`).

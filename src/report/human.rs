@@ -83,7 +83,12 @@ pub fn write(outcome: &Outcome, files: &Files, color: bool, out: &mut dyn Write)
         // Rendering into a String cannot fail but for a defect in miette: say so rather than abort.
         if handler.render_report(&mut rendered, &report).is_err() {
             rendered.clear();
-            rendered.push_str(&format!("  {}[{}]: {}\n", finding.level.as_str(), finding.rule, finding.message));
+            rendered.push_str(&format!(
+                "  {}[{}]: {}\n",
+                finding.level.as_str(),
+                finding.rule,
+                super::shown_message(finding)
+            ));
         }
         out.write_all(b"\n")?;
         out.write_all(rendered.as_bytes())?;
@@ -142,7 +147,16 @@ pub fn analysed(analysed: &Analysed) -> String {
             files => format!("no Kubernetes objects found in {} to analyse", plural(files, "YAML or JSON file")),
         };
     }
-    format!("{} in {} analysed", plural(analysed.objects, "object"), plural(analysed.manifests, "manifest"))
+    let objects =
+        format!("{} in {} analysed", plural(analysed.objects, "object"), plural(analysed.manifests, "manifest"));
+    let rendered = match analysed.rendered {
+        0 => String::new(),
+        n => format!(" ({n} rendered)"),
+    };
+    match analysed.scopes {
+        0 | 1 if rendered.is_empty() => objects,
+        scopes => format!("{objects} in {}{rendered}", plural(scopes, "scope")),
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -221,7 +235,7 @@ impl fmt::Debug for FindingReport<'_> {
 
 impl fmt::Display for FindingReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
+        f.write_str(&super::shown_message(self.finding))
     }
 }
 

@@ -52,6 +52,9 @@ struct JsonFinding<'a> {
     peer: &'a str,
     related: Vec<JsonRelated<'a>>,
     path: Vec<JsonRelated<'a>>,
+    /// The scopes that produce the finding, when the analysis has several.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    scopes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -94,6 +97,7 @@ fn finding<'a>(f: &'a Finding, files: &'a Files) -> JsonFinding<'a> {
         peer: &f.key.peer,
         related: related(&f.related, files),
         path: related(&f.path, files),
+        scopes: &f.scopes,
     }
 }
 

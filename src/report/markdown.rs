@@ -62,7 +62,7 @@ fn findings_table(title: &str, findings: &[&Finding], files: &Files, out: &mut d
             f.level.as_str(),
             f.rule,
             cell(&format!("`{}:{}:{}`", files.display(f.location.file), at.line, at.col)),
-            cell(&f.message)
+            cell(&super::shown_message(f))
         )?;
     }
     if findings.len() > MAX_ROWS {

@@ -19,6 +19,16 @@ use std::io::{self, Write};
 use crate::finding::Finding;
 use crate::load::Files;
 
+/// A finding's message as reports show it: followed, when the analysis has several scopes, by
+/// the scopes that produce it (`… (scopes: overlays/dev, overlays/prod)`).
+pub fn shown_message(f: &Finding) -> std::borrow::Cow<'_, str> {
+    match f.scopes.as_slice() {
+        [] => std::borrow::Cow::Borrowed(&f.message),
+        [one] => std::borrow::Cow::Owned(format!("{} (scope: {one})", f.message)),
+        many => std::borrow::Cow::Owned(format!("{} (scopes: {})", f.message, many.join(", "))),
+    }
+}
+
 /// One line per finding, `path:line:col: level[rule]: message`, the form editors and terminals
 /// link to; used for the diagnostics of `graph` on standard error.
 pub fn write_compact(findings: &[Finding], files: &Files, out: &mut dyn Write) -> io::Result<()> {
@@ -32,7 +42,7 @@ pub fn write_compact(findings: &[Finding], files: &Files, out: &mut dyn Write) -
             start.col,
             f.level.as_str(),
             f.rule,
-            f.message
+            shown_message(f)
         )?;
     }
     Ok(())

@@ -311,10 +311,14 @@ impl<'a> Context<'a> {
         let mut result = sarif::Result::builder()
             .rule_id(f.rule)
             .level(result_level(f.level))
-            .message(sarif::Message::builder().text(sentence(&f.message)).build())
+            .message(sarif::Message::builder().text(sentence(&super::shown_message(f))).build())
             .locations(vec![primary])
             .partial_fingerprints(fingerprints)
             .build();
+        if !f.scopes.is_empty() {
+            let scopes = serde_json::json!({ "scopes": f.scopes });
+            result.properties = serde_json::from_value(scopes).ok();
+        }
         result.rule_index = rule_index.and_then(|i| i64::try_from(i).ok());
         if !f.related.is_empty() {
             result.related_locations = Some(self.related(&f.related));

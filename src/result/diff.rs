@@ -14,8 +14,8 @@ use crate::model::build::Loaded;
 
 /// The logical keys of everything `check` reports on the base revision, with the highest level
 /// reported under each.
-pub fn finding_levels(base: &Loaded, graph: &Graph, settings: &dyn RuleSource) -> BTreeMap<String, Level> {
-    let outcome = super::run(base, graph, settings, None);
+pub fn finding_levels(base: &Loaded, graphs: &[Graph], settings: &dyn RuleSource) -> BTreeMap<String, Level> {
+    let outcome = super::run(base, graphs, settings, None);
     let mut out: BTreeMap<String, Level> = BTreeMap::new();
     for f in &outcome.findings {
         let level = out.entry(logical_key(f, &base.files)).or_insert(f.level);

@@ -24,8 +24,12 @@ pub mod baseline;
 pub mod diff;
 pub mod order;
 pub mod pipeline;
+pub mod scopes;
 pub mod settings;
 pub mod suppress;
+
+use rayon::prelude::*;
+use suppress::Tagged;
 
 /// Which rules run and how loud they are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -118,11 +122,23 @@ pub struct Analysed {
     /// Files that declared at least one object.
     pub manifests: usize,
     pub objects: usize,
+    /// Scopes (clusters) that held objects.
+    pub scopes: usize,
+    /// Kustomizations and charts rendered.
+    pub rendered: usize,
 }
 
 impl Analysed {
     pub fn of(loaded: &Loaded) -> Analysed {
-        Analysed { files: loaded.files.entries.len(), manifests: loaded.manifests, objects: loaded.objects }
+        let files =
+            (0..loaded.files.entries.len()).filter(|&i| !loaded.files.is_virtual(i as crate::span::FileId)).count();
+        Analysed {
+            files,
+            manifests: loaded.manifests,
+            objects: loaded.objects,
+            scopes: loaded.scopes_with_objects().count(),
+            rendered: loaded.rendered,
+        }
     }
 }
 
@@ -147,50 +163,74 @@ impl FileFilter {
     /// Keeps the findings whose primary location is in one of the files; related locations and
     /// path steps elsewhere do not count, as the finding is shown (and fixed) where it points.
     pub fn retain(&self, findings: &mut Vec<Finding>, files: &Files) {
+        self.retain_by(findings, files, |f| f.location.file);
+    }
+
+    /// [`FileFilter::retain`] for anything that names a file.
+    pub fn retain_by<T>(&self, items: &mut Vec<T>, files: &Files, file_of: impl Fn(&T) -> crate::span::FileId) {
         // Resolving a path costs system calls: once per file that has findings, not per finding.
         let mut selected: Vec<Option<bool>> = vec![None; files.entries.len()];
-        findings.retain(|f| {
-            let Some(slot) = selected.get_mut(f.location.file as usize) else { return false };
-            *slot.get_or_insert_with(|| files.get(f.location.file).is_some_and(|file| self.contains(&file.path)))
+        items.retain(|item| {
+            let file = file_of(item);
+            let Some(slot) = selected.get_mut(file as usize) else { return false };
+            *slot.get_or_insert_with(|| files.get(file).is_some_and(|f| f.map.is_none() && self.contains(&f.path)))
         });
     }
 }
 
-pub fn run(loaded: &Loaded, graph: &Graph, rules: &dyn RuleSource, baseline: Option<&BTreeSet<String>>) -> Outcome {
-    run_for_files(loaded, graph, rules, baseline, None)
+pub fn run(loaded: &Loaded, graphs: &[Graph], rules: &dyn RuleSource, baseline: Option<&BTreeSet<String>>) -> Outcome {
+    run_for_files(loaded, graphs, rules, baseline, None)
 }
 
 /// [`run`], with the report limited to the findings located in `only` when it is given.
+/// `graphs` holds each scope's graph, in the order of `loaded.scopes`.
 ///
 /// Rule selection and levels are those of the configuration that governs the file of each
-/// finding's primary location: a rule runs when some file has it on, and its findings are kept
-/// where their file's settings have it on.
+/// finding's primary location (resolved to the repository): a rule runs when some file has it
+/// on, and its findings are kept where their file's settings have it on.
 pub fn run_for_files(
     loaded: &Loaded,
-    graph: &Graph,
+    graphs: &[Graph],
     rules: &dyn RuleSource,
     baseline: Option<&BTreeSet<String>>,
     only: Option<&FileFilter>,
 ) -> Outcome {
-    let per_file = PerFile::new(rules, &loaded.files);
-    let cx = Context::new(loaded, graph);
+    let files = &loaded.files;
+    let per_file = PerFile::new(rules, files);
     let runs = |id: &str| rules.uniform().map_or_else(|| rules.any_enabled(id), |all| all.enabled(id));
-    let mut findings: Vec<Finding> = rules::run(&cx, &runs);
+    // Each scope on its own, in parallel; every location then resolved to the repository.
+    let per_scope: Vec<Vec<Finding>> = loaded
+        .scopes
+        .par_iter()
+        .zip(graphs.par_iter())
+        .map(|(scope, graph)| rules::run(&Context::new(scope, graph), &runs))
+        .collect();
+    let mut findings: Vec<Tagged> = Vec::with_capacity(per_scope.iter().map(Vec::len).sum());
+    for (scope, found) in per_scope.into_iter().enumerate() {
+        for mut finding in found {
+            let raw = finding.location;
+            resolve_locations(&mut finding, files);
+            findings.push(Tagged { scope, raw, finding });
+        }
+    }
     if rules.uniform().is_none() {
-        findings.retain(|f| per_file.enabled(f.location.file, f.rule));
+        findings.retain(|t| per_file.enabled(t.finding.location.file, t.finding.rule));
     }
     // Filtering before suppressions is exact, since a suppression only covers findings of its own
     // file, and it keeps the count of suppressed findings to the files reported. Suppressions in
     // other files then look unused; their findings are filtered out in turn.
     if let Some(only) = only {
-        only.retain(&mut findings, &loaded.files);
+        only.retain_by(&mut findings, files, |t| t.finding.location.file);
     }
-    let suppressed = suppress::apply(findings, &loaded.model, &loaded.files, &|file, id| per_file.enabled(file, id));
-    let mut findings = suppressed.kept;
+    let models: Vec<&crate::model::Model> = loaded.scopes.iter().map(|s| &s.model).collect();
+    let suppressed = suppress::apply(findings, &models, files, &|file, id| per_file.enabled(file, id));
+    let names: Vec<&str> = loaded.scopes.iter().map(|s| s.name.as_str()).collect();
+    let several = loaded.scopes_with_objects().nth(1).is_some();
+    let mut findings = scopes::merge(suppressed.kept, &names, several);
     let mut unused = suppressed.unused;
     unused.retain(|f| per_file.enabled(f.location.file, suppress::UNUSED_SUPPRESSION));
     if let Some(only) = only {
-        only.retain(&mut unused, &loaded.files);
+        only.retain(&mut unused, files);
     }
     findings.extend(unused);
     for f in &mut findings {
@@ -201,9 +241,18 @@ pub fn run_for_files(
     let mut baselined = 0;
     if let Some(known) = baseline {
         let before = findings.len();
-        findings.retain(|f| !known.contains(&order::logical_key(f, &loaded.files)));
+        findings.retain(|f| !known.contains(&order::logical_key(f, files)));
         baselined = before - findings.len();
     }
-    order::sort_findings(&mut findings, &loaded.files);
+    order::sort_findings(&mut findings, files);
     Outcome { findings, suppressed: suppressed.suppressed, baselined, analysed: Analysed::of(loaded) }
+}
+
+/// Resolves every location of a finding that points into a renderer's output to the place in
+/// the repository it was rendered from.
+fn resolve_locations(finding: &mut Finding, files: &Files) {
+    finding.location = files.resolve(finding.location);
+    for related in finding.related.iter_mut().chain(finding.path.iter_mut()) {
+        related.location = files.resolve(related.location);
+    }
 }

@@ -163,7 +163,7 @@ pub struct Settings {
     /// The first PATH's folder's profile (a folder's own is [`FolderSettings::profile`]).
     pub profile: Profile,
     /// The settings of each governed folder: one per configuration file in use, and one per PATH
-    /// that none governs.
+    /// that none governs; the first PATH's comes first, then the others from the shallowest.
     pub folders: Vec<FolderSettings>,
     /// What applies where no folder does (a path outside every PATH): the defaults, with what the
     /// front end asked for.
@@ -305,8 +305,16 @@ impl Settings {
             diff_base: requested.diff_base.clone(),
             scope: requested.scope.clone(),
         };
-        let primary =
-            settings.paths.first().map(|p| settings.for_path(p).clone()).unwrap_or_else(|| settings.defaults.clone());
+        // The first PATH's folder comes first: what a scope without settings of its own
+        // (`ScopeSettings::default()`) is governed by.
+        if let Some(first) = settings.paths.first() {
+            let root = settings.for_path(first).root.clone();
+            if let Some(i) = settings.folders.iter().position(|f| f.root == root) {
+                let primary = settings.folders.remove(i);
+                settings.folders.insert(0, primary);
+            }
+        }
+        let primary = settings.folders.first().cloned().unwrap_or_else(|| settings.defaults.clone());
         // `fail-on` is the PATHs' own configurations' (not a folder's below them): with several,
         // the strictest, so that no PATH passes what its own file would fail.
         let from_files =
@@ -332,7 +340,14 @@ impl Settings {
             .unwrap_or(&self.defaults)
     }
 
-    /// The folders that have a configuration file of their own (absolute), shallowest first.
+    /// The profile of a scope's cluster: its declared scope's own, else its folder's.
+    pub fn profile_for(&self, scope: &crate::model::build::ScopeSettings) -> &Profile {
+        let Some(folder) = self.folders.get(scope.folder) else { return &self.profile };
+        scope.declared.and_then(|d| folder.scopes.get(d)).and_then(|d| d.profile.as_ref()).unwrap_or(&folder.profile)
+    }
+
+    /// The folders that have a configuration file of their own (absolute), in the order of
+    /// [`Settings::folders`].
     pub fn configuration_roots(&self) -> Vec<&Path> {
         self.folders.iter().filter(|f| f.config_path.is_some()).map(|f| f.root.as_path()).collect()
     }
@@ -406,5 +421,8 @@ fn load_options(requested: &Requested, folders: &[FolderSettings], primary: &Fol
             load::KeepText::None
         },
         source: FileSource::Disk,
+        render: primary.render.clone(),
+        scoping: None,
+        stdin: None,
     }
 }

@@ -63,7 +63,7 @@ impl Suppression {
 /// The result of applying suppressions: the findings kept, how many were suppressed, and the
 /// unused-suppression findings.
 pub struct Outcome {
-    pub kept: Vec<Finding>,
+    pub kept: Vec<Tagged>,
     pub suppressed: usize,
     pub unused: Vec<Finding>,
 }
@@ -99,9 +99,9 @@ fn comment_start(line: &str) -> Option<usize> {
     None
 }
 
-fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
-    let mut out = Vec::new();
-    let metas: Vec<&crate::model::Meta> = model
+/// Every object's metadata, for annotations and for the owner of a comment.
+fn metas(model: &Model) -> Vec<&crate::model::Meta> {
+    model
         .namespaces
         .iter()
         .map(|o| &o.meta)
@@ -112,8 +112,13 @@ fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
         .chain(model.routes.iter().map(|o| &o.meta))
         .chain(model.policies.iter().map(|o| &o.meta))
         .chain(model.others.iter().map(|o| &o.meta))
-        .collect();
-    for meta in &metas {
+        .collect()
+}
+
+/// The `kubereach.io/ignore` annotations of one scope's objects.
+fn collect_annotations(model: &Model) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    for meta in metas(model) {
         if let Some((value, span)) = &meta.ignore_annotation {
             let rules = value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
             out.push(Suppression::new(
@@ -124,6 +129,14 @@ fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
             ));
         }
     }
+    out
+}
+
+/// The suppression comments of every file whose text is kept; `models` name the object a comment
+/// is inside of, for its logical key.
+fn collect_comments(files: &Files, models: &[&Model]) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let metas: Vec<&crate::model::Meta> = models.iter().flat_map(|m| metas(m)).collect();
     for (id, file) in files.entries.iter().enumerate() {
         // The loader keeps every text that holds the marker (`KeepText::Containing`), so a text
         // left on disk has no comment to read.
@@ -168,11 +181,37 @@ fn collect(model: &Model, files: &Files) -> Vec<Suppression> {
     out
 }
 
-/// Applies every suppression to `findings`. A suppression naming a rule that `enabled` turns off
-/// in the suppression's file is not reported as unused: with the rule off, it could not have been
-/// used.
-pub fn apply(findings: Vec<Finding>, model: &Model, files: &Files, enabled: &dyn Fn(FileId, &str) -> bool) -> Outcome {
-    let mut suppressions = collect(model, files);
+/// A finding of one scope: its scope's index, where the rule put it (a place in a rendered
+/// stream for a rendered object), and the finding with its locations resolved to the repository.
+#[derive(Clone, Debug)]
+pub struct Tagged {
+    pub scope: usize,
+    pub raw: Location,
+    pub finding: Finding,
+}
+
+/// Applies every suppression to the findings of every scope. An annotation suppresses the
+/// findings of its own object in its own scope (matched where the rule put them, which for a
+/// rendered object is its rendered document); a comment suppresses the findings located on its
+/// line, whichever scope produced them. A suppression that several scopes see (a comment, an
+/// annotation in a base rendered by two overlays) is unused only when no scope used it. A
+/// suppression naming a rule that `enabled` turns off in the suppression's file is not reported
+/// as unused: with the rule off, it could not have been used.
+pub fn apply(
+    findings: Vec<Tagged>,
+    models: &[&Model],
+    files: &Files,
+    enabled: &dyn Fn(FileId, &str) -> bool,
+) -> Outcome {
+    let mut suppressions = collect_comments(files, models);
+    let comments = suppressions.len();
+    // Annotations: per scope, in that scope's coordinates.
+    let mut scope_of: Vec<usize> = Vec::new();
+    for (scope, model) in models.iter().enumerate() {
+        let annotations = collect_annotations(model);
+        scope_of.extend(std::iter::repeat_n(scope, annotations.len()));
+        suppressions.extend(annotations);
+    }
     if suppressions.is_empty() {
         return Outcome { kept: findings, suppressed: 0, unused: Vec::new() };
     }
@@ -182,18 +221,50 @@ pub fn apply(findings: Vec<Finding>, model: &Model, files: &Files, enabled: &dyn
     }
     let mut kept = Vec::with_capacity(findings.len());
     let mut suppressed = 0;
-    for f in findings {
-        let hit = by_file
-            .get(&f.location.file)
-            .and_then(|candidates| candidates.iter().find_map(|&i| suppressions[i].applies(&f).map(|r| (i, r))));
+    for tagged in findings {
+        let by_annotation = by_file.get(&tagged.raw.file).and_then(|candidates| {
+            candidates.iter().filter(|&&i| i >= comments && scope_of[i - comments] == tagged.scope).find_map(|&i| {
+                let at_raw = Finding { location: tagged.raw, ..tagged.finding.clone() };
+                suppressions[i].applies(&at_raw).map(|r| (i, r))
+            })
+        });
+        let hit = by_annotation.or_else(|| {
+            by_file.get(&tagged.finding.location.file).and_then(|candidates| {
+                candidates
+                    .iter()
+                    .filter(|&&i| i < comments)
+                    .find_map(|&i| suppressions[i].applies(&tagged.finding).map(|r| (i, r)))
+            })
+        });
         match hit {
             Some((i, rule)) => {
                 suppressions[i].used[rule] = true;
                 suppressed += 1;
             }
-            None => kept.push(f),
+            None => kept.push(tagged),
         }
     }
+    // An annotation seen by several scopes is one suppression, at its place in the repository.
+    let mut merged: BTreeMap<(Location, Vec<String>), usize> = BTreeMap::new();
+    let mut keep = vec![true; suppressions.len()];
+    for i in comments..suppressions.len() {
+        let at = files.resolve(suppressions[i].location);
+        suppressions[i].location = at;
+        match merged.get(&(at, suppressions[i].rules.clone())) {
+            Some(&first) => {
+                let used = std::mem::take(&mut suppressions[i].used);
+                for (a, b) in suppressions[first].used.iter_mut().zip(used) {
+                    *a |= b;
+                }
+                keep[i] = false;
+            }
+            None => {
+                merged.insert((at, suppressions[i].rules.clone()), i);
+            }
+        }
+    }
+    let suppressions: Vec<Suppression> =
+        suppressions.into_iter().zip(keep).filter(|(_, k)| *k).map(|(s, _)| s).collect();
     let mut unused = Vec::new();
     for s in &suppressions {
         let unknown: Vec<&String> = s.rules.iter().filter(|r| *r != "all" && crate::rules::find(r).is_none()).collect();

@@ -27,11 +27,13 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             ProblemKind::File(FileProblem::SyntaxError { error, templated: false }) => {
                 (InvalidManifest::DOC.level, format!("{error}; the documents from here on are not analysed"))
             }
-            // Template directives are `unrendered-template`'s.
+            // Template directives are `unrendered-template`'s, renderings `render-failed`'s.
             ProblemKind::File(
                 FileProblem::SyntaxError { templated: true, .. }
                 | FileProblem::TemplateDirectives
-                | FileProblem::ChartTemplates { .. },
+                | FileProblem::ChartTemplates { .. }
+                | FileProblem::UnrenderedKustomization { .. }
+                | FileProblem::RenderFailed { .. },
             )
             | ProblemKind::Placeholders => continue,
         };

@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 
 use crate::finding::{Finding, Level};
 use crate::graph::Graph;
-use crate::model::build::Loaded;
+use crate::model::build::Scope;
 use crate::model::problem::{InputProblem, Repeat};
 use crate::model::Model;
 use crate::span::Location;
@@ -76,8 +76,8 @@ pub(crate) struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub(crate) fn new(loaded: &'a Loaded, graph: &'a Graph) -> Self {
-        Context { model: &loaded.model, graph, problems: &loaded.problems, repeats: &loaded.repeats }
+    pub(crate) fn new(scope: &'a Scope, graph: &'a Graph) -> Self {
+        Context { model: &scope.model, graph, problems: &scope.problems, repeats: &scope.repeats }
     }
 }
 
@@ -134,6 +134,7 @@ registry! {
     policy_peer_matches_nothing => PolicyPeerMatchesNothing,
     policy_selects_nothing => PolicySelectsNothing,
     public_load_balancer => PublicLoadBalancer,
+    render_failed => RenderFailed,
     unknown_named_port => UnknownNamedPort,
     unrendered_template => UnrenderedTemplate,
     unrestricted_egress => UnrestrictedEgress,

@@ -27,6 +27,12 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 "values here are placeholders filled at deploy time (`${…}`, `$VAR`, `{{ … }}` or `<…>`); render the template (envsubst, helm template) and analyse the output"
                     .to_string()
             }
+            ProblemKind::File(FileProblem::UnrenderedKustomization { disabled: false }) => {
+                "kustomization read as plain files: no kustomize is installed (neither `kustomize` nor `kubectl`), so its namespace, name prefixes and patches are not applied; install one, or set `render: {kustomize: …}` in .kubereach.yaml".to_string()
+            }
+            ProblemKind::File(FileProblem::UnrenderedKustomization { disabled: true }) => {
+                "kustomization read as plain files (rendering is turned off): its namespace, name prefixes and patches are not applied".to_string()
+            }
             // Everything else is `invalid-manifest`'s.
             ProblemKind::File(_) | ProblemKind::Field(_) => continue,
         };

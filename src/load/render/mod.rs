@@ -95,14 +95,20 @@ impl SpanMap {
     /// Where a span of the rendered text comes from: the entry of exactly that span, else the
     /// innermost entry that contains it (a finding may span a few nodes, or point inside one).
     pub fn resolve(&self, rendered: Span) -> Option<(&Path, Span)> {
+        let (index, span) = self.resolve_index(rendered)?;
+        let file = self.files.get(index as usize)?;
+        Some((file.as_path(), span))
+    }
+
+    /// [`SpanMap::resolve`], with the file as its index into `files`.
+    pub fn resolve_index(&self, rendered: Span) -> Option<(u32, Span)> {
         let exact = self.entries.binary_search_by(|e| e.0.cmp(&rendered)).ok().map(|i| &self.entries[i]);
         let entry = exact.or_else(|| {
             // The last entry starting at or before the span's start that also covers its end.
             let upto = self.entries.partition_point(|e| e.0.start <= rendered.start);
             self.entries[..upto].iter().rev().find(|e| e.0.end >= rendered.end)
         })?;
-        let file = self.files.get(entry.1 as usize)?;
-        Some((file.as_path(), entry.2))
+        Some((entry.1, entry.2))
     }
 }
 
