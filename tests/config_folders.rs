@@ -313,3 +313,61 @@ fn scope_and_no_render_are_common_options() {
         assert!(help.contains("--scope <NAME>") && help.contains("--no-render"), "{command}: {help}");
     }
 }
+
+/// A Deployment `web` (label `app: web`) with no namespace of its own.
+const WEB: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
+";
+
+/// A Service `web` selecting `app: web`, with no namespace of its own.
+const WEB_SERVICE: &str = "\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+";
+
+#[test]
+fn a_folder_configuration_is_its_own_cluster_with_its_own_default_namespace() {
+    // team/'s objects name no namespace: its file puts them in `team`, where the root's Service
+    // finds no workload; the root's Service, in `default`, finds the root's workload.
+    let repo = repo_with(&[
+        ("web.yaml", WEB),
+        ("svc.yaml", WEB_SERVICE),
+        ("team/.kubereach.yaml", "default-namespace: team\n"),
+        ("team/svc.yaml", WEB_SERVICE),
+    ]);
+    let all = findings(repo.path(), &[".", "--select", "dangling-service"]);
+    assert_eq!(all, vec![finding("team/svc.yaml", 6, "dangling-service", "note")]);
+    let from_folder = findings(repo.path(), &["team", "--select", "dangling-service"]);
+    assert_eq!(under(&all, "team/"), under(&from_folder, "team/"), "the same from the folder");
+}
+
+#[test]
+fn declared_and_independent_scopes_are_clusters_of_their_own() {
+    // One Service and its workload, split across two folders: analysed together they match;
+    // as two scopes (declared, or independent folders) the Service selects nothing in its own.
+    let files = [("a/svc.yaml", WEB_SERVICE), ("b/web.yaml", WEB)];
+    let together = repo_with(&files);
+    assert!(findings(together.path(), &[".", "--select", "dangling-service"]).is_empty());
+    for config in ["scopes:\n  - {name: a, paths: [a/]}\n  - {name: b, paths: ['b/**']}\n", "independent: ['*/']\n"] {
+        let repo = repo_with(&files);
+        write(repo.path(), ".kubereach.yaml", config);
+        assert_eq!(
+            findings(repo.path(), &[".", "--select", "dangling-service"]),
+            vec![finding("a/svc.yaml", 6, "dangling-service", "note")],
+            "{config}"
+        );
+    }
+}

@@ -320,7 +320,7 @@ impl Settings {
         let from_files =
             settings.paths.iter().filter_map(|p| settings.for_path(p).fail_on).min_by_key(|f| strictness(*f));
         settings.fail_on = requested.fail_on.or(from_files).unwrap_or(FailOn::Warning);
-        settings.load = load_options(requested, &settings.folders, &primary);
+        settings.load = load_options(requested, &settings.folders, &primary, settings.explicit_config);
         settings.profile = primary.profile;
         Ok(settings)
     }
@@ -350,6 +350,113 @@ impl Settings {
     /// [`Settings::folders`].
     pub fn configuration_roots(&self) -> Vec<&Path> {
         self.folders.iter().filter(|f| f.config_path.is_some()).map(|f| f.root.as_path()).collect()
+    }
+}
+
+/// How the configuration places plain files into scopes (DESIGN §11), for the load: a declared
+/// scope whose globs match the file (the first); else a folder of `independent`; else the scope
+/// of the configuration folder that governs the file. The first PATH's folder, and every folder
+/// without a configuration file, is the repository's scope; any other folder with its own file
+/// is a scope named after the folder, so that its files are analysed with the same settings and
+/// the same neighbours whether the run starts at the repository root or in the folder. Scope
+/// names of a folder other than the first PATH's are qualified with it (`team:prod`).
+pub struct FolderScoping {
+    folders: Vec<FolderSettings>,
+    explicit_config: bool,
+}
+
+impl FolderScoping {
+    /// The index of the folder that governs `path` (0, the first PATH's, outside every folder).
+    fn folder_of(&self, path: &Path) -> usize {
+        if self.explicit_config {
+            return 0;
+        }
+        let absolute = load::canonical_path(path);
+        self.folders
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| absolute.starts_with(&f.root))
+            .max_by_key(|(_, f)| f.root.components().count())
+            .map_or(0, |(i, _)| i)
+    }
+
+    fn qualified(&self, folder: usize, name: &str) -> String {
+        match self.folders.get(folder) {
+            Some(f) if folder > 0 => format!("{}:{name}", load::display_path(&f.root)),
+            _ => name.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Debug for FolderScoping {
+    /// What decides placements, compactly: the load's cache starts afresh when it changes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for folder in &self.folders {
+            let scopes: Vec<(&str, &[String], Option<&str>)> = folder
+                .scopes
+                .iter()
+                .map(|s| (s.name.as_str(), s.paths.patterns(), s.default_namespace.as_deref()))
+                .collect();
+            write!(
+                f,
+                "{:?}:{:?}:{:?}:{:?};",
+                folder.root,
+                folder.default_namespace,
+                scopes,
+                folder.independent.as_ref().map(PathGlobs::patterns)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::model::build::Scoping for FolderScoping {
+    fn plain(&self, path: &Path) -> crate::model::build::Placement {
+        use crate::model::build::{Placement, ScopeSettings, REPOSITORY_SCOPE};
+        let index = self.folder_of(path);
+        let Some(folder) = self.folders.get(index) else {
+            return Placement {
+                scope: REPOSITORY_SCOPE.to_string(),
+                settings: ScopeSettings::default(),
+                default_namespace: "default".to_string(),
+            };
+        };
+        if let Some((j, declared)) = folder.scopes.iter().enumerate().find(|(_, s)| s.paths.matches(path)) {
+            return Placement {
+                scope: self.qualified(index, &declared.name),
+                settings: ScopeSettings { folder: index, declared: Some(j) },
+                default_namespace: declared
+                    .default_namespace
+                    .clone()
+                    .unwrap_or_else(|| folder.default_namespace.clone()),
+            };
+        }
+        let settings = ScopeSettings { folder: index, declared: None };
+        let default_namespace = folder.default_namespace.clone();
+        if let Some(own) = folder.independent.as_ref().and_then(|g| g.matching_folder(path)) {
+            return Placement { scope: load::display_path(&own), settings, default_namespace };
+        }
+        let scope = if index == 0 || folder.config_path.is_none() {
+            // PATHs without configuration join the first PATH's scope, with its settings.
+            return Placement {
+                scope: REPOSITORY_SCOPE.to_string(),
+                settings: ScopeSettings::default(),
+                default_namespace,
+            };
+        } else {
+            load::display_path(&folder.root)
+        };
+        Placement { scope, settings, default_namespace }
+    }
+
+    fn rendered(&self, dir: &Path) -> crate::model::build::Placement {
+        // A rendered folder is a scope of its own (named after it); what it takes from the
+        // configuration is its folder's settings, or those of a declared scope that covers it.
+        let mut placement = self.plain(dir);
+        if placement.settings.declared.is_none() {
+            placement.settings.folder = self.folder_of(dir);
+        }
+        placement
     }
 }
 
@@ -402,7 +509,12 @@ impl RuleSource for Settings {
     }
 }
 
-fn load_options(requested: &Requested, folders: &[FolderSettings], primary: &FolderSettings) -> LoadOptions {
+fn load_options(
+    requested: &Requested,
+    folders: &[FolderSettings],
+    primary: &FolderSettings,
+    explicit_config: bool,
+) -> LoadOptions {
     // Configuration patterns are relative to the configuration's folder, as in a .gitignore; a
     // file without patterns still counts, as it governs its folder instead of the file above.
     let anchored_excludes =
@@ -422,7 +534,7 @@ fn load_options(requested: &Requested, folders: &[FolderSettings], primary: &Fol
         },
         source: FileSource::Disk,
         render: primary.render.clone(),
-        scoping: None,
+        scoping: Some(std::sync::Arc::new(FolderScoping { folders: folders.to_vec(), explicit_config })),
         stdin: None,
     }
 }
