@@ -142,6 +142,15 @@ impl Default for Config {
     }
 }
 
+/// `path` absolute with links resolved; a path under the base as given when it already is one
+/// (the load resolves its files' folders once each, and resolving again costs system calls).
+fn resolved(path: &Path) -> PathBuf {
+    match path.is_absolute() && !path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        true => path.to_path_buf(),
+        false => crate::load::canonical_path(path),
+    }
+}
+
 /// A scope as the file declares it; its profile is resolved with the rest of the settings.
 #[derive(Clone, Debug)]
 pub struct ScopeConfig {
@@ -189,10 +198,10 @@ impl PathGlobs {
         &self.patterns
     }
 
-    /// Whether `path` (a file or folder; made absolute and resolved first) or one of its folders
-    /// below the base matches.
+    /// Whether `path` (a file or folder; a relative path is made absolute and resolved first) or
+    /// one of its folders below the base matches.
     pub fn matches(&self, path: &Path) -> bool {
-        let absolute = crate::load::canonical_path(path);
+        let absolute = resolved(path);
         absolute.starts_with(&self.base)
             && absolute != self.base
             && self.matcher.matched_path_or_any_parents(&absolute, absolute.is_dir()).is_ignore()
@@ -201,7 +210,7 @@ impl PathGlobs {
     /// The outermost folder at or above `path`, below the base, that a glob matches: for
     /// `independent: ["labs/*"]` and `labs/12/app/web.yaml`, the folder `labs/12` (absolute).
     pub fn matching_folder(&self, path: &Path) -> Option<PathBuf> {
-        let absolute = crate::load::canonical_path(path);
+        let absolute = resolved(path);
         let rest = absolute.strip_prefix(&self.base).ok()?;
         let mut folder = self.base.clone();
         let parts: Vec<_> = rest.components().collect();

@@ -363,15 +363,40 @@ impl Settings {
 pub struct FolderScoping {
     folders: Vec<FolderSettings>,
     explicit_config: bool,
+    /// One folder without declared or independent scopes: every file is the repository's, and
+    /// no path needs resolving (the common case costs nothing per file).
+    trivial: bool,
+    /// Folders already resolved ([`load::canonical_path`] costs system calls per component):
+    /// files are resolved through their folder, once per folder.
+    resolved: std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
 }
 
 impl FolderScoping {
-    /// The index of the folder that governs `path` (0, the first PATH's, outside every folder).
-    fn folder_of(&self, path: &Path) -> usize {
+    fn new(folders: &[FolderSettings], explicit_config: bool) -> FolderScoping {
+        let trivial = (explicit_config || folders.len() <= 1)
+            && folders.first().is_none_or(|f| f.scopes.is_empty() && f.independent.is_none());
+        FolderScoping { folders: folders.to_vec(), explicit_config, trivial, resolved: Default::default() }
+    }
+
+    /// `path` made absolute, with its folder's links resolved.
+    fn absolute(&self, path: &Path) -> PathBuf {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return load::canonical_path(path) };
+        if let Some(known) = self.resolved.lock().ok().and_then(|r| r.get(dir).cloned()) {
+            return known.join(name);
+        }
+        let resolved = load::canonical_path(if dir.as_os_str().is_empty() { Path::new(".") } else { dir });
+        if let Ok(mut r) = self.resolved.lock() {
+            r.insert(dir.to_path_buf(), resolved.clone());
+        }
+        resolved.join(name)
+    }
+
+    /// The index of the folder that governs the absolute `path` (0, the first PATH's, outside
+    /// every folder).
+    fn folder_of(&self, absolute: &Path) -> usize {
         if self.explicit_config {
             return 0;
         }
-        let absolute = load::canonical_path(path);
         self.folders
             .iter()
             .enumerate()
@@ -413,7 +438,13 @@ impl std::fmt::Debug for FolderScoping {
 impl crate::model::build::Scoping for FolderScoping {
     fn plain(&self, path: &Path) -> crate::model::build::Placement {
         use crate::model::build::{Placement, ScopeSettings, REPOSITORY_SCOPE};
-        let index = self.folder_of(path);
+        let (index, absolute) = match self.trivial {
+            true => (0, PathBuf::new()),
+            false => {
+                let absolute = self.absolute(path);
+                (self.folder_of(&absolute), absolute)
+            }
+        };
         let Some(folder) = self.folders.get(index) else {
             return Placement {
                 scope: REPOSITORY_SCOPE.to_string(),
@@ -421,7 +452,7 @@ impl crate::model::build::Scoping for FolderScoping {
                 default_namespace: "default".to_string(),
             };
         };
-        if let Some((j, declared)) = folder.scopes.iter().enumerate().find(|(_, s)| s.paths.matches(path)) {
+        if let Some((j, declared)) = folder.scopes.iter().enumerate().find(|(_, s)| s.paths.matches(&absolute)) {
             return Placement {
                 scope: self.qualified(index, &declared.name),
                 settings: ScopeSettings { folder: index, declared: Some(j) },
@@ -433,7 +464,7 @@ impl crate::model::build::Scoping for FolderScoping {
         }
         let settings = ScopeSettings { folder: index, declared: None };
         let default_namespace = folder.default_namespace.clone();
-        if let Some(own) = folder.independent.as_ref().and_then(|g| g.matching_folder(path)) {
+        if let Some(own) = folder.independent.as_ref().and_then(|g| g.matching_folder(&absolute)) {
             return Placement { scope: load::display_path(&own), settings, default_namespace };
         }
         let scope = if index == 0 || folder.config_path.is_none() {
@@ -453,8 +484,8 @@ impl crate::model::build::Scoping for FolderScoping {
         // A rendered folder is a scope of its own (named after it); what it takes from the
         // configuration is its folder's settings, or those of a declared scope that covers it.
         let mut placement = self.plain(dir);
-        if placement.settings.declared.is_none() {
-            placement.settings.folder = self.folder_of(dir);
+        if placement.settings.declared.is_none() && !self.trivial {
+            placement.settings.folder = self.folder_of(&self.absolute(dir));
         }
         placement
     }
@@ -534,7 +565,7 @@ fn load_options(
         },
         source: FileSource::Disk,
         render: primary.render.clone(),
-        scoping: Some(std::sync::Arc::new(FolderScoping { folders: folders.to_vec(), explicit_config })),
+        scoping: Some(std::sync::Arc::new(FolderScoping::new(folders, explicit_config))),
         stdin: None,
     }
 }
