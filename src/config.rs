@@ -202,23 +202,32 @@ impl PathGlobs {
     /// one of its folders below the base matches.
     pub fn matches(&self, path: &Path) -> bool {
         let absolute = resolved(path);
+        self.matches_resolved(&absolute, absolute.is_dir())
+    }
+
+    /// [`PathGlobs::matches`] for an absolute, resolved path whose kind is known.
+    pub(crate) fn matches_resolved(&self, absolute: &Path, is_dir: bool) -> bool {
         absolute.starts_with(&self.base)
             && absolute != self.base
-            && self.matcher.matched_path_or_any_parents(&absolute, absolute.is_dir()).is_ignore()
+            && self.matcher.matched_path_or_any_parents(absolute, is_dir).is_ignore()
     }
 
     /// The outermost folder at or above `path`, below the base, that a glob matches: for
     /// `independent: ["labs/*"]` and `labs/12/app/web.yaml`, the folder `labs/12` (absolute).
     pub fn matching_folder(&self, path: &Path) -> Option<PathBuf> {
         let absolute = resolved(path);
+        self.matching_folder_resolved(&absolute, absolute.is_dir())
+    }
+
+    /// [`PathGlobs::matching_folder`] for an absolute, resolved path whose kind is known.
+    pub(crate) fn matching_folder_resolved(&self, absolute: &Path, is_dir: bool) -> Option<PathBuf> {
         let rest = absolute.strip_prefix(&self.base).ok()?;
         let mut folder = self.base.clone();
         let parts: Vec<_> = rest.components().collect();
         for (i, part) in parts.iter().enumerate() {
             folder.push(part);
             // The last component is the path itself: a folder only when it is one.
-            let is_dir = i + 1 < parts.len() || absolute.is_dir();
-            if is_dir && self.matcher.matched(&folder, true).is_ignore() {
+            if (i + 1 < parts.len() || is_dir) && self.matcher.matched(&folder, true).is_ignore() {
                 return Some(folder);
             }
         }

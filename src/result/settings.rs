@@ -366,29 +366,95 @@ pub struct FolderScoping {
     /// One folder without declared or independent scopes: every file is the repository's, and
     /// no path needs resolving (the common case costs nothing per file).
     trivial: bool,
-    /// Folders already resolved ([`load::canonical_path`] costs system calls per component):
-    /// files are resolved through their folder, once per folder.
-    resolved: std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
+    /// What each folder of the walk already resolved to ([`load::canonical_path`] costs system
+    /// calls per component, and globs cost matching): computed once per folder, not per file.
+    dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, DirPlace>>,
+}
+
+/// Where a folder of the walk stands.
+#[derive(Clone)]
+struct DirPlace {
+    /// The folder, absolute, links resolved.
+    absolute: PathBuf,
+    /// The index of the configuration folder that governs it.
+    folder: usize,
+    /// The outermost `independent` folder at or above it, if any.
+    independent: Option<PathBuf>,
 }
 
 impl FolderScoping {
     fn new(folders: &[FolderSettings], explicit_config: bool) -> FolderScoping {
         let trivial = (explicit_config || folders.len() <= 1)
             && folders.first().is_none_or(|f| f.scopes.is_empty() && f.independent.is_none());
-        FolderScoping { folders: folders.to_vec(), explicit_config, trivial, resolved: Default::default() }
+        FolderScoping { folders: folders.to_vec(), explicit_config, trivial, dirs: Default::default() }
     }
 
-    /// `path` made absolute, with its folder's links resolved.
-    fn absolute(&self, path: &Path) -> PathBuf {
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return load::canonical_path(path) };
-        if let Some(known) = self.resolved.lock().ok().and_then(|r| r.get(dir).cloned()) {
-            return known.join(name);
+    /// Where the folder `dir` (as the walk names it) stands; cached.
+    fn dir_place(&self, dir: &Path) -> DirPlace {
+        if let Some(known) = self.dirs.lock().ok().and_then(|d| d.get(dir).cloned()) {
+            return known;
         }
-        let resolved = load::canonical_path(if dir.as_os_str().is_empty() { Path::new(".") } else { dir });
-        if let Ok(mut r) = self.resolved.lock() {
-            r.insert(dir.to_path_buf(), resolved.clone());
+        let absolute = load::canonical_path(if dir.as_os_str().is_empty() { Path::new(".") } else { dir });
+        let folder = self.folder_of(&absolute);
+        let independent = self
+            .folders
+            .get(folder)
+            .and_then(|f| f.independent.as_ref())
+            .and_then(|g| g.matching_folder_resolved(&absolute, true));
+        let place = DirPlace { absolute, folder, independent };
+        if let Ok(mut dirs) = self.dirs.lock() {
+            dirs.insert(dir.to_path_buf(), place.clone());
         }
-        resolved.join(name)
+        place
+    }
+
+    /// The placement of `path`, a file or (`is_dir`) a rendered folder.
+    fn place(&self, path: &Path, is_dir: bool) -> crate::model::build::Placement {
+        use crate::model::build::{Placement, ScopeSettings, REPOSITORY_SCOPE};
+        let repository = |namespace: &str| Placement {
+            scope: REPOSITORY_SCOPE.to_string(),
+            settings: ScopeSettings::default(),
+            default_namespace: namespace.to_string(),
+        };
+        if self.trivial {
+            return repository(self.folders.first().map_or("default", |f| f.default_namespace.as_str()));
+        }
+        let (absolute, dir) = match (is_dir, path.parent(), path.file_name()) {
+            (false, Some(dir), Some(name)) => {
+                let dir = self.dir_place(dir);
+                (dir.absolute.join(name), dir)
+            }
+            _ => {
+                let dir = self.dir_place(path);
+                (dir.absolute.clone(), dir)
+            }
+        };
+        let index = dir.folder;
+        let Some(folder) = self.folders.get(index) else { return repository("default") };
+        let declared = folder.scopes.iter().enumerate().find(|(_, s)| s.paths.matches_resolved(&absolute, is_dir));
+        if let Some((j, declared)) = declared {
+            return Placement {
+                scope: self.qualified(index, &declared.name),
+                settings: ScopeSettings { folder: index, declared: Some(j) },
+                default_namespace: declared
+                    .default_namespace
+                    .clone()
+                    .unwrap_or_else(|| folder.default_namespace.clone()),
+            };
+        }
+        let settings = ScopeSettings { folder: index, declared: None };
+        let default_namespace = folder.default_namespace.clone();
+        if let Some(own) = dir.independent {
+            return Placement { scope: load::display_path(&own), settings, default_namespace };
+        }
+        if index == 0 || folder.config_path.is_none() {
+            // PATHs without configuration join the first PATH's scope, with its settings.
+            return Placement {
+                settings: ScopeSettings { folder: if is_dir { index } else { 0 }, declared: None },
+                ..repository(&default_namespace)
+            };
+        }
+        Placement { scope: load::display_path(&folder.root), settings, default_namespace }
     }
 
     /// The index of the folder that governs the absolute `path` (0, the first PATH's, outside
@@ -437,57 +503,13 @@ impl std::fmt::Debug for FolderScoping {
 
 impl crate::model::build::Scoping for FolderScoping {
     fn plain(&self, path: &Path) -> crate::model::build::Placement {
-        use crate::model::build::{Placement, ScopeSettings, REPOSITORY_SCOPE};
-        let (index, absolute) = match self.trivial {
-            true => (0, PathBuf::new()),
-            false => {
-                let absolute = self.absolute(path);
-                (self.folder_of(&absolute), absolute)
-            }
-        };
-        let Some(folder) = self.folders.get(index) else {
-            return Placement {
-                scope: REPOSITORY_SCOPE.to_string(),
-                settings: ScopeSettings::default(),
-                default_namespace: "default".to_string(),
-            };
-        };
-        if let Some((j, declared)) = folder.scopes.iter().enumerate().find(|(_, s)| s.paths.matches(&absolute)) {
-            return Placement {
-                scope: self.qualified(index, &declared.name),
-                settings: ScopeSettings { folder: index, declared: Some(j) },
-                default_namespace: declared
-                    .default_namespace
-                    .clone()
-                    .unwrap_or_else(|| folder.default_namespace.clone()),
-            };
-        }
-        let settings = ScopeSettings { folder: index, declared: None };
-        let default_namespace = folder.default_namespace.clone();
-        if let Some(own) = folder.independent.as_ref().and_then(|g| g.matching_folder(&absolute)) {
-            return Placement { scope: load::display_path(&own), settings, default_namespace };
-        }
-        let scope = if index == 0 || folder.config_path.is_none() {
-            // PATHs without configuration join the first PATH's scope, with its settings.
-            return Placement {
-                scope: REPOSITORY_SCOPE.to_string(),
-                settings: ScopeSettings::default(),
-                default_namespace,
-            };
-        } else {
-            load::display_path(&folder.root)
-        };
-        Placement { scope, settings, default_namespace }
+        self.place(path, false)
     }
 
+    /// A rendered folder is a scope of its own (named after it); what it takes from the
+    /// configuration is its folder's settings, or those of a declared scope that covers it.
     fn rendered(&self, dir: &Path) -> crate::model::build::Placement {
-        // A rendered folder is a scope of its own (named after it); what it takes from the
-        // configuration is its folder's settings, or those of a declared scope that covers it.
-        let mut placement = self.plain(dir);
-        if placement.settings.declared.is_none() && !self.trivial {
-            placement.settings.folder = self.folder_of(&self.absolute(dir));
-        }
-        placement
+        self.place(dir, true)
     }
 }
 
