@@ -112,9 +112,13 @@ pub struct RulesArgs {
 
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Files or folders to analyse (default: the current folder)
+    /// Files or folders to analyse (default: the current folder); `-` reads a document stream
+    /// from standard input (`helm template … | kubereach check -`)
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Standard input's text, read once when a PATH is `-` (see [`CommonArgs::read_stdin`]).
+    #[arg(skip)]
+    pub stdin: Option<std::sync::Arc<String>>,
     /// Leave out paths matching this glob (gitignore syntax); repeatable
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
@@ -239,18 +243,41 @@ where
         }
     };
     match cli.command {
-        Command::Check(args) => run_check(args),
-        Command::Graph(args) => run_graph(args),
-        Command::Explain(args) => run_explain(args),
+        Command::Check(mut args) => {
+            args.common.read_stdin()?;
+            run_check(args)
+        }
+        Command::Graph(mut args) => {
+            args.common.read_stdin()?;
+            run_graph(args)
+        }
+        Command::Explain(mut args) => {
+            args.common.read_stdin()?;
+            run_explain(args)
+        }
         Command::Rules(args) => run_rules(args),
     }
 }
 
+/// The PATH that stands for standard input.
+const STDIN_PATH: &str = "-";
+
 impl CommonArgs {
+    /// Reads standard input, once, when a PATH is `-`: every run of the command (each of
+    /// `--watch`, were it allowed) then analyses the same text.
+    fn read_stdin(&mut self) -> Result<(), CliError> {
+        if self.stdin.is_none() && self.paths.iter().any(|p| p.as_os_str() == STDIN_PATH) {
+            let text = crate::load::read_stdin(self.max_file_size)?;
+            self.stdin = Some(std::sync::Arc::new(text));
+        }
+        Ok(())
+    }
+
     /// What these options ask for; the command adds its own.
     fn requested(&self, keep_text: bool) -> Requested {
         Requested {
-            paths: self.paths.clone(),
+            paths: self.paths.iter().filter(|p| p.as_os_str() != STDIN_PATH).cloned().collect(),
+            stdin: self.stdin.clone(),
             config: self.config.clone(),
             excludes: self.exclude.clone(),
             default_namespace: self.default_namespace.clone(),
@@ -365,7 +392,7 @@ fn note_if_nothing_analysed(analysed: &result::Analysed) {
     if analysed.objects == 0 {
         eprintln!(
             "kubereach: note: {}; files that .gitignore, --exclude or the configuration leave out are not read, \
-             and Helm charts are not rendered",
+             and Helm charts are rendered only where helm is installed",
             report::human::analysed(analysed)
         );
     }
@@ -430,6 +457,10 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
     check_rule_ids(&args.ignore)?;
     let pool = thread_pool(args.common.threads)?;
     if args.watch {
+        if args.common.stdin.is_some() {
+            // Standard input is read once; there is nothing to watch for changes.
+            return Err(CliError::Watch("standard input (`-`) cannot be watched".to_string()));
+        }
         return watch::run(&args, &pool);
     }
     check_once(&args, &pool, None)

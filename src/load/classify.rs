@@ -54,12 +54,14 @@ pub(crate) enum Unreadable {
     LinkLoop { ancestor: String },
 }
 
-/// Whether the walk reads a file of this name: `.yaml`, `.yml` or `.json`, in any case. The one
-/// test of it, for the walk, the base revision of `--diff-base` and the watcher alike.
+/// Whether the walk reads a file of this name: `.yaml`, `.yml` or `.json`, in any case, and
+/// kustomize's extension-less `Kustomization`. The one test of it, for the walk, the base
+/// revision of `--diff-base` and the watcher alike.
 pub(crate) fn is_manifest_file(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| ["yaml", "yml", "json"].iter().any(|x| e.eq_ignore_ascii_case(x)))
+        || path.file_name().is_some_and(|n| n == "Kustomization")
 }
 
 /// Whether `path` is a template of one of `chart_roots` (`<chart>/templates/...`).

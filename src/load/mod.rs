@@ -164,6 +164,8 @@ pub enum LoadError {
     Missing(String),
     #[error("invalid --exclude pattern `{pattern}`: {message}")]
     BadExclude { pattern: String, message: String },
+    #[error("cannot read standard input: {0}")]
+    Stdin(String),
 }
 
 /// What a walk found: the candidate files, the Helm charts among them, and walk problems.
@@ -228,7 +230,9 @@ pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Disco
                                 f.chart_roots.push(parent.to_path_buf());
                             }
                         }
-                        if is_manifest_file(path) {
+                        // A file named on the command line is read whatever its name
+                        // (`check rendered-prod`); the extension filters only what a walk finds.
+                        if is_manifest_file(path) || entry.depth() == 0 {
                             f.files.push(path.to_path_buf());
                         }
                     }
@@ -344,6 +348,27 @@ pub(crate) enum FileRead {
     Parsed { text: String, stream: Stream },
     /// Not read as text, for the reason given.
     Unreadable(Unreadable),
+}
+
+/// Reads standard input (`kubereach check -`) once, as a manifest file is read: at most
+/// `max_size` bytes, decoded as [`decode`] decodes a file.
+pub fn read_stdin(max_size: u64) -> Result<String, LoadError> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(max_size.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| LoadError::Stdin(e.to_string()))?;
+    if bytes.len() as u64 > max_size {
+        return Err(LoadError::Stdin(format!("it is larger than --max-file-size ({max_size} bytes)")));
+    }
+    decode(bytes).map_err(|reason| {
+        LoadError::Stdin(match reason {
+            Unreadable::Binary { offset } => format!("binary data (NUL byte at offset {offset})"),
+            Unreadable::NotUtf8 { pos, .. } => format!("not UTF-8 text from line {}, column {}", pos.line, pos.col),
+            other => format!("{other:?}"),
+        })
+    })
 }
 
 /// Reads and parses one file from `source`.
@@ -496,35 +521,11 @@ pub(crate) fn file_start(file: FileId) -> Location {
 }
 
 /// Files that kustomizations use as patches (`patches`, `patchesStrategicMerge`,
-/// `patchesJson6902`): partial objects that are not applied on their own, so they are not
-/// analysed as manifests.
+/// `patchesJson6902`), those of the kustomizations they use included: partial objects that are
+/// not applied on their own, so they are not analysed as manifests when kustomizations are read
+/// unrendered. When they are rendered, [`render::kustomize::Plan::consumed`] is what to leave out.
 pub(crate) fn kustomize_patches(files: &[PathBuf], options: &WalkOptions, source: &FileSource) -> BTreeSet<PathBuf> {
-    let mut patches = BTreeSet::new();
-    for path in files {
-        let is_kustomization = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| matches!(n, "kustomization.yaml" | "kustomization.yml" | "Kustomization"));
-        if !is_kustomization {
-            continue;
-        }
-        let FileRead::Parsed { stream, .. } = read_from(path, options, source) else { continue };
-        let Some(root) = stream.documents.first().and_then(|d| d.root.as_ref()) else { continue };
-        let dir = path.parent().unwrap_or(Path::new(""));
-        let mut add = |p: &str| {
-            patches.insert(normalize(&dir.join(p)));
-        };
-        for key in ["patchesStrategicMerge", "patches", "patchesJson6902"] {
-            for item in root.get(key).and_then(yaml::Node::as_seq).unwrap_or_default() {
-                if let Some(p) = item.as_str() {
-                    add(p);
-                } else if let Some(p) = item.get("path").and_then(yaml::Node::as_str) {
-                    add(p);
-                }
-            }
-        }
-    }
-    patches
+    render::kustomize::plan(files, options, source).patches
 }
 
 /// The files of a snapshot, as a walk of the same paths would find them on disk: manifest
@@ -566,7 +567,7 @@ pub(crate) fn discover_snapshot(
                 discovery.chart_roots.insert(dir.to_path_buf());
             }
         }
-        if is_manifest_file(path) {
+        if is_manifest_file(path) || paths.contains(path) {
             discovery.files.push(path.clone());
         }
     }

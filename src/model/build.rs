@@ -259,7 +259,31 @@ fn plan_renders(discovery: &Discovery, options: &LoadOptions) -> RenderPlan {
     if let Some(text) = &options.stdin {
         plan.jobs.push(RenderJob::Stdin(Arc::clone(text)));
     }
+    plan_charts(discovery, options, &mut plan);
     plan
+}
+
+/// The Helm charts to render, when helm is installed or configured: each chart root that is no
+/// subchart and no library chart is a job, and every file of the walk below it is consumed (its
+/// templates, values and subcharts are what the rendering reads). Without helm, or for another
+/// revision (not on the disk for helm to read), charts stay unrendered and are noted as before.
+/// Library charts are never analysed.
+fn plan_charts(discovery: &Discovery, options: &LoadOptions, plan: &mut RenderPlan) {
+    use load::render::helm;
+    let on_disk = matches!(options.source, load::FileSource::Disk);
+    // A library chart renders nothing by itself (the charts that depend on it render its
+    // definitions): its files are neither manifests nor a chart to note as unrendered, with or
+    // without helm.
+    for chart in discovery.chart_roots.iter().filter(|c| on_disk && helm::is_library(c)) {
+        plan.consumed.extend(discovery.files.iter().filter(|f| f.starts_with(chart)).map(|f| load::normalize(f)));
+    }
+    if !options.render.enabled || !on_disk || helm::command(&options.render).is_none() {
+        return;
+    }
+    for chart in helm::renderable_charts(&discovery.chart_roots) {
+        plan.consumed.extend(discovery.files.iter().filter(|f| f.starts_with(&chart)).map(|f| load::normalize(f)));
+        plan.jobs.push(RenderJob::Chart(chart));
+    }
 }
 
 /// The plain files: the walk's, less those a rendering consumes.
@@ -321,14 +345,23 @@ fn run_renders(
 }
 
 /// Runs the renderer of one job.
-fn render_one(job: &RenderJob, _options: &LoadOptions) -> Result<Rendered, RenderFailure> {
+fn render_one(job: &RenderJob, options: &LoadOptions) -> Result<Rendered, RenderFailure> {
     match job {
+        RenderJob::Chart(dir) => match load::render::helm::command(&options.render) {
+            Some(command) => load::render::helm::render(dir, &command, &options.render),
+            None => Err(RenderFailure {
+                file: dir.join("Chart.yaml"),
+                span: crate::span::Span::default(),
+                message: "helm is not installed".to_string(),
+            }),
+        },
+        // `# Source:` comments (`helm template … | kubereach check -`) map documents to the
+        // templates they name, where those exist below the working directory.
         RenderJob::Stdin(text) => {
-            let text = text.as_str().to_string();
-            let stream = load::yaml::parse_stream(&text);
-            Ok(Rendered { text, stream, ..Rendered::default() })
+            let resolve = load::render::sourced::working_directory_resolver(text);
+            Ok(load::render::sourced::map_sourced(text.as_str().to_string(), &resolve))
         }
-        RenderJob::Kustomization(dir) | RenderJob::Chart(dir) => Err(RenderFailure {
+        RenderJob::Kustomization(dir) => Err(RenderFailure {
             file: dir.clone(),
             span: crate::span::Span::default(),
             message: "no renderer".to_string(),

@@ -55,6 +55,9 @@ pub struct Requested {
     pub scope: Option<String>,
     /// Read kustomizations and charts as plain files (`--no-render`), whatever the files say.
     pub no_render: bool,
+    /// A document stream read from standard input (the PATH `-`), analysed with the paths; with
+    /// no other path, nothing else is read.
+    pub stdin: Option<std::sync::Arc<String>>,
 }
 
 impl Default for Requested {
@@ -75,6 +78,7 @@ impl Default for Requested {
             keep_text: true,
             scope: None,
             no_render: false,
+            stdin: None,
         }
     }
 }
@@ -86,6 +90,8 @@ impl Requested {
     pub fn scanned_paths(&self) -> Vec<PathBuf> {
         if !self.paths.is_empty() {
             self.paths.clone()
+        } else if self.stdin.is_some() {
+            Vec::new()
         } else if !self.only_files.is_empty() {
             vec![load::repository_root(Path::new("."))]
         } else {
@@ -100,7 +106,11 @@ impl Requested {
         if let Some(explicit) = &self.config {
             return Ok(vec![load::canonical_path(explicit)]);
         }
-        let mut files: Vec<PathBuf> = paths.iter().filter_map(|p| config::discover(p)).collect();
+        // Standard input alone: the configuration of the current folder.
+        let mut files: Vec<PathBuf> = match paths {
+            [] => config::discover(Path::new(".")).into_iter().collect(),
+            _ => paths.iter().filter_map(|p| config::discover(p)).collect(),
+        };
         // A missing path is the load's to report.
         let existing: Vec<PathBuf> = paths.iter().filter(|p| p.is_dir()).cloned().collect();
         files.extend(
@@ -317,8 +327,11 @@ impl Settings {
         let primary = settings.folders.first().cloned().unwrap_or_else(|| settings.defaults.clone());
         // `fail-on` is the PATHs' own configurations' (not a folder's below them): with several,
         // the strictest, so that no PATH passes what its own file would fail.
-        let from_files =
-            settings.paths.iter().filter_map(|p| settings.for_path(p).fail_on).min_by_key(|f| strictness(*f));
+        let from_files = match settings.paths.is_empty() {
+            // Standard input alone: the current folder's configuration.
+            true => settings.folders.first().and_then(|f| f.fail_on),
+            false => settings.paths.iter().filter_map(|p| settings.for_path(p).fail_on).min_by_key(|f| strictness(*f)),
+        };
         settings.fail_on = requested.fail_on.or(from_files).unwrap_or(FailOn::Warning);
         settings.load = load_options(requested, &settings.folders, &primary, settings.explicit_config);
         settings.profile = primary.profile;
@@ -588,6 +601,6 @@ fn load_options(
         source: FileSource::Disk,
         render: primary.render.clone(),
         scoping: Some(std::sync::Arc::new(FolderScoping::new(folders, explicit_config))),
-        stdin: None,
+        stdin: requested.stdin.clone(),
     }
 }

@@ -13,7 +13,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for problem in cx.problems {
         let message = match &problem.kind {
             ProblemKind::File(FileProblem::ChartTemplates { chart, count }) => format!(
-                "Helm chart `{chart}`: {count} template file{} not analysed; render the chart (`helm template`) and analyse the output",
+                "Helm chart `{chart}`: {count} template file{} not analysed, as the chart was not rendered; to render it, install helm or name its command in `.kubereach.yaml` (`render: {{helm: …}}`), or pipe its output in (`helm template … | kubereach check -`)",
                 if *count == 1 { "" } else { "s" }
             ),
             ProblemKind::File(FileProblem::TemplateDirectives) => {

@@ -11,8 +11,13 @@
 //! This module owns the shared types; [`kustomize`], [`helm`] and [`sourced`] (streams carrying
 //! `# Source:` comments: `helm template` output, standard input) produce them.
 
+pub mod helm;
+pub mod sourced;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+pub mod kustomize;
 
 use super::yaml::Stream;
 use crate::span::Span;
@@ -86,9 +91,13 @@ impl SpanMap {
         self.entries.push((rendered, u32::try_from(index).unwrap_or(u32::MAX), span));
     }
 
-    /// Sorts the entries for [`SpanMap::resolve`]; call once all are pushed.
+    /// Sorts the entries for [`SpanMap::resolve`]; call once all are pushed. Of entries with one
+    /// rendered span, the last pushed stays: a node is pushed after the nodes around it, and a
+    /// block list of one item has the span of its item, whose place is the more precise.
     pub fn finish(&mut self) {
-        self.entries.sort();
+        self.entries.reverse();
+        // Stable: among equal spans, the last pushed comes first and is the one `dedup` keeps.
+        self.entries.sort_by_key(|e| e.0);
         self.entries.dedup_by(|a, b| a.0 == b.0);
     }
 
