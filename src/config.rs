@@ -28,13 +28,33 @@
 //! external-namespaces: [monitoring]
 //! tenants:
 //!   label: tenant                  # namespaces with different values belong to different tenants
+//! scopes:                          # plain manifests analysed together as one cluster
+//!   - name: prod
+//!     paths: ["envs/prod/**"]      # gitignore syntax, relative to this file's folder
+//!     profile: aks-cilium
+//!     default-namespace: shop
+//! independent: ["labs/*"]          # each matching folder is a cluster of its own
+//! render:
+//!   enabled: true                  # false: kustomizations and charts are read as plain files
+//!   kustomize: kubectl kustomize   # a command line, or a list of arguments
+//!   helm: [helm]
+//!   charts:
+//!     - path: charts/shop          # relative to this file's folder
+//!       values: [charts/shop/values-prod.yaml]
+//!       namespace: shop
+//!       release: shop
 //! ```
+//!
+//! One file is the whole configuration of the folder it lives in and of everything below it,
+//! down to the next folder with its own file (the closest file wins, as in ruff; nothing is
+//! merged from a file further up). Every path and glob in a file is relative to its folder.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::finding::Level;
+use crate::load::render::{ChartOptions, RenderOptions};
 use crate::load::yaml::{parse_stream, Node, Resolved};
 use crate::model::net::{parse_cidr, IpRange};
 use crate::model::selector::Labels;
@@ -81,7 +101,7 @@ impl FailOn {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// Where it was read from, when it was.
     pub path: Option<PathBuf>,
@@ -94,6 +114,125 @@ pub struct Config {
     /// The profile named in the file, and where.
     pub profile: Option<(String, Pos)>,
     pub cluster: ClusterSettings,
+    /// Declared scopes, in the file's order (the first whose globs match a file wins).
+    pub scopes: Vec<ScopeConfig>,
+    /// Folders that are each a scope of their own.
+    pub independent: Option<PathGlobs>,
+    /// How kustomizations and charts are rendered (`enabled` defaults to true).
+    pub render: RenderOptions,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            select: Vec::new(),
+            ignore: Vec::new(),
+            levels: BTreeMap::new(),
+            exclude: Vec::new(),
+            default_namespace: None,
+            fail_on: None,
+            profile: None,
+            cluster: ClusterSettings::default(),
+            scopes: Vec::new(),
+            independent: None,
+            // Rendering is what the cluster receives: on unless asked otherwise.
+            render: RenderOptions { enabled: true, ..RenderOptions::default() },
+        }
+    }
+}
+
+/// `path` absolute with links resolved; a path under the base as given when it already is one
+/// (the load resolves its files' folders once each, and resolving again costs system calls).
+fn resolved(path: &Path) -> PathBuf {
+    match path.is_absolute() && !path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        true => path.to_path_buf(),
+        false => crate::load::canonical_path(path),
+    }
+}
+
+/// A scope as the file declares it; its profile is resolved with the rest of the settings.
+#[derive(Clone, Debug)]
+pub struct ScopeConfig {
+    pub name: String,
+    pub paths: PathGlobs,
+    /// The profile named for this scope, and where.
+    pub profile: Option<(String, Pos)>,
+    pub default_namespace: Option<String>,
+}
+
+/// Globs in gitignore syntax, relative to a configuration file's folder. A path matches when it,
+/// or one of its folders, matches: `envs/prod`, `envs/prod/` and `envs/prod/**` all take in
+/// every file below `envs/prod`. Paths outside the folder match nothing.
+#[derive(Clone, Debug)]
+pub struct PathGlobs {
+    /// The folder the globs are relative to.
+    base: PathBuf,
+    patterns: Vec<String>,
+    matcher: ignore::gitignore::Gitignore,
+}
+
+impl PathGlobs {
+    /// Compiles `patterns` (with the node of each, to locate an error) relative to `base`.
+    fn new(base: &Path, patterns: &[(String, Pos)]) -> Located<PathGlobs> {
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(base);
+        for (pattern, at) in patterns {
+            // A negation would make a scope of "everything but": refused rather than guessed at.
+            if pattern.starts_with('!') || pattern.trim().is_empty() {
+                return Err((*at, format!("`{pattern}` is not a path glob")));
+            }
+            builder.add_line(None, pattern).map_err(|e| (*at, format!("`{pattern}`: {e}")))?;
+        }
+        let matcher =
+            builder.build().map_err(|e| (patterns.first().map_or(Pos { line: 1, col: 1 }, |p| p.1), e.to_string()))?;
+        Ok(PathGlobs { base: base.to_path_buf(), patterns: patterns.iter().map(|p| p.0.clone()).collect(), matcher })
+    }
+
+    /// The folder the globs are relative to.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    /// The globs as written.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// Whether `path` (a file or folder; a relative path is made absolute and resolved first) or
+    /// one of its folders below the base matches.
+    pub fn matches(&self, path: &Path) -> bool {
+        let absolute = resolved(path);
+        self.matches_resolved(&absolute, absolute.is_dir())
+    }
+
+    /// [`PathGlobs::matches`] for an absolute, resolved path whose kind is known.
+    pub(crate) fn matches_resolved(&self, absolute: &Path, is_dir: bool) -> bool {
+        absolute.starts_with(&self.base)
+            && absolute != self.base
+            && self.matcher.matched_path_or_any_parents(absolute, is_dir).is_ignore()
+    }
+
+    /// The outermost folder at or above `path`, below the base, that a glob matches: for
+    /// `independent: ["labs/*"]` and `labs/12/app/web.yaml`, the folder `labs/12` (absolute).
+    pub fn matching_folder(&self, path: &Path) -> Option<PathBuf> {
+        let absolute = resolved(path);
+        self.matching_folder_resolved(&absolute, absolute.is_dir())
+    }
+
+    /// [`PathGlobs::matching_folder`] for an absolute, resolved path whose kind is known.
+    pub(crate) fn matching_folder_resolved(&self, absolute: &Path, is_dir: bool) -> Option<PathBuf> {
+        let rest = absolute.strip_prefix(&self.base).ok()?;
+        let mut folder = self.base.clone();
+        let parts: Vec<_> = rest.components().collect();
+        for (i, part) in parts.iter().enumerate() {
+            folder.push(part);
+            // The last component is the path itself: a folder only when it is one.
+            if (i + 1 < parts.len() || is_dir) && self.matcher.matched(&folder, true).is_ignore() {
+                return Some(folder);
+            }
+        }
+        None
+    }
 }
 
 /// What the configuration says about the cluster, over the profile's assumptions.
@@ -118,6 +257,24 @@ impl Config {
             (None, Some((name, at))) => (name.as_str(), Some(*at)),
             (None, None) => ("generic", None),
         };
+        self.refined_profile(name, at)
+    }
+
+    /// The profile of a declared scope: its own `profile:`, refined by the file's cluster
+    /// settings as the file's profile is; `None` when it names none or `--profile` was given (the
+    /// command line wins over every file).
+    pub fn resolve_scope_profile(
+        &self,
+        scope: &ScopeConfig,
+        from_command_line: Option<&str>,
+    ) -> Result<Option<Profile>, ConfigError> {
+        match (&scope.profile, from_command_line) {
+            (Some((name, at)), None) => self.refined_profile(name, Some(*at)).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn refined_profile(&self, name: &str, at: Option<Pos>) -> Result<Profile, ConfigError> {
         let mut profile = Profile::built_in(name).ok_or_else(|| ConfigError {
             path: self.path.clone().unwrap_or_else(|| PathBuf::from("--profile")),
             at,
@@ -199,6 +356,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         return Err(err(Some(e.pos()), e.to_string()));
     }
     let mut config = Config { path: Some(path.to_path_buf()), ..Config::default() };
+    let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let Some(root) = stream.documents.first().and_then(|d| d.root.as_ref()).filter(|r| !r.is_null()) else {
         return Ok(config);
     };
@@ -251,12 +409,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                     }
                 }
             }
+            "scopes" => config.scopes = read_scopes(value, &base).map_err(|(at, m)| err(Some(at), m))?,
+            "independent" => {
+                let globs = located_strings(value, "independent").map_err(|(at, m)| err(Some(at), m))?;
+                config.independent = Some(PathGlobs::new(&base, &globs).map_err(|(at, m)| err(Some(at), m))?);
+            }
+            "render" => read_render(value, &base, &mut config.render).map_err(|(at, m)| err(Some(at), m))?,
             _ => {
                 return Err(err(
                     Some(key.span.start),
                     format!(
                         "unknown key `{name}`; expected rules, exclude, default-namespace, fail-on, profile, cluster, \
-                         ingress-controllers, external-namespaces or tenants"
+                         ingress-controllers, external-namespaces, tenants, scopes, independent or render"
                     ),
                 ))
             }
@@ -274,6 +438,131 @@ fn string<'a>(node: &'a Node, what: &str) -> Located<&'a str> {
 fn strings(node: &Node, what: &str) -> Located<Vec<String>> {
     let items = node.as_seq().ok_or_else(|| (node.span.start, format!("`{what}` must be a list of strings")))?;
     items.iter().map(|i| string(i, what).map(str::to_string)).collect()
+}
+
+/// A list of strings, each with where it is written.
+fn located_strings(node: &Node, what: &str) -> Located<Vec<(String, Pos)>> {
+    let items = node.as_seq().ok_or_else(|| (node.span.start, format!("`{what}` must be a list of strings")))?;
+    items.iter().map(|i| string(i, what).map(|s| (s.to_string(), i.span.start))).collect()
+}
+
+fn namespace(node: &Node, what: &str) -> Located<String> {
+    let v = string(node, what)?;
+    if !is_namespace_name(v) {
+        return Err((node.span.start, format!("`{what}` is `{v}`; {NAMESPACE_NAME}")));
+    }
+    Ok(v.to_string())
+}
+
+fn read_scopes(node: &Node, base: &Path) -> Located<Vec<ScopeConfig>> {
+    let items = node.as_seq().ok_or_else(|| (node.span.start, "`scopes` must be a list".to_string()))?;
+    let mut out: Vec<ScopeConfig> = Vec::new();
+    for item in items {
+        let entries =
+            item.as_map().ok_or_else(|| (item.span.start, "each of `scopes` must be a mapping".to_string()))?;
+        let (mut name, mut paths, mut profile, mut default_namespace) = (None, None, None, None);
+        for (key, value) in entries {
+            match key.as_str().unwrap_or_default() {
+                "name" => {
+                    let v = string(value, "scopes.name")?;
+                    if v.is_empty() {
+                        return Err((value.span.start, "a scope's `name` must not be empty".to_string()));
+                    }
+                    if out.iter().any(|s| s.name == v) {
+                        return Err((
+                            value.span.start,
+                            format!("scope `{v}` is declared twice; scope names are unique"),
+                        ));
+                    }
+                    name = Some(v.to_string());
+                }
+                "paths" => {
+                    let globs = located_strings(value, "scopes.paths")?;
+                    if globs.is_empty() {
+                        return Err((value.span.start, "a scope's `paths` must name at least one glob".to_string()));
+                    }
+                    paths = Some(PathGlobs::new(base, &globs)?);
+                }
+                "profile" => profile = Some((string(value, "scopes.profile")?.to_string(), value.span.start)),
+                "default-namespace" => default_namespace = Some(namespace(value, "scopes.default-namespace")?),
+                other => {
+                    return Err((
+                        key.span.start,
+                        format!("unknown key `scopes.{other}`; expected name, paths, profile or default-namespace"),
+                    ))
+                }
+            }
+        }
+        let name = name.ok_or_else(|| (item.span.start, "each of `scopes` needs a `name`".to_string()))?;
+        let paths = paths.ok_or_else(|| (item.span.start, format!("scope `{name}` needs `paths`")))?;
+        out.push(ScopeConfig { name, paths, profile, default_namespace });
+    }
+    Ok(out)
+}
+
+/// A command: a command line split on whitespace, or a list of arguments.
+fn command(node: &Node, what: &str) -> Located<Vec<String>> {
+    let argv: Vec<String> = match node.as_str() {
+        Some(line) => line.split_whitespace().map(str::to_string).collect(),
+        None => strings(node, what)
+            .map_err(|(at, _)| (at, format!("`{what}` must be a command line or a list of arguments")))?,
+    };
+    if argv.is_empty() {
+        return Err((node.span.start, format!("`{what}` names no command")));
+    }
+    Ok(argv)
+}
+
+fn read_render(node: &Node, base: &Path, render: &mut RenderOptions) -> Located<()> {
+    let entries = node.as_map().ok_or_else(|| (node.span.start, "`render` must be a mapping".to_string()))?;
+    let relative = |p: &str| crate::load::normalize(&base.join(p));
+    for (key, value) in entries {
+        match key.as_str().unwrap_or_default() {
+            "enabled" => render.enabled = boolean(value, "render.enabled")?,
+            "kustomize" => render.kustomize = Some(command(value, "render.kustomize")?),
+            "helm" => render.helm = Some(command(value, "render.helm")?),
+            "charts" => {
+                let items =
+                    value.as_seq().ok_or_else(|| (value.span.start, "`render.charts` must be a list".to_string()))?;
+                for item in items {
+                    let fields = item
+                        .as_map()
+                        .ok_or_else(|| (item.span.start, "each of `render.charts` must be a mapping".to_string()))?;
+                    let mut chart = ChartOptions::default();
+                    let mut dir = None;
+                    for (k, v) in fields {
+                        match k.as_str().unwrap_or_default() {
+                            "path" => dir = Some(relative(string(v, "render.charts.path")?)),
+                            "values" => {
+                                chart.values =
+                                    strings(v, "render.charts.values")?.iter().map(|p| relative(p)).collect();
+                            }
+                            "namespace" => chart.namespace = Some(namespace(v, "render.charts.namespace")?),
+                            "release" => chart.release = Some(string(v, "render.charts.release")?.to_string()),
+                            other => {
+                                return Err((
+                                    k.span.start,
+                                    format!(
+                                    "unknown key `render.charts.{other}`; expected path, values, namespace or release"
+                                ),
+                                ))
+                            }
+                        }
+                    }
+                    chart.dir =
+                        dir.ok_or_else(|| (item.span.start, "each of `render.charts` needs a `path`".to_string()))?;
+                    render.charts.push(chart);
+                }
+            }
+            other => {
+                return Err((
+                    key.span.start,
+                    format!("unknown key `render.{other}`; expected enabled, kustomize, helm or charts"),
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn boolean(node: &Node, what: &str) -> Located<bool> {
@@ -498,5 +787,86 @@ mod tests {
         let e = parse(Path::new("c.yaml"), "profile: eks\n").unwrap().resolve_profile(None).unwrap_err();
         assert_eq!(e.at, Some(Pos { line: 1, col: 10 }));
         assert!(e.message.contains("unknown profile `eks`"), "{e}");
+    }
+
+    #[test]
+    fn scopes_independent_and_render_read_with_paths_relative_to_the_file() {
+        let c = parse(
+            Path::new("repo/.kubereach.yaml"),
+            "scopes:\n  - {name: prod, paths: [envs/prod/], profile: aks-cilium, default-namespace: prod}\n  - {name: dev, paths: ['envs/dev/**']}\nindependent: ['labs/*']\nrender: {enabled: false, kustomize: [kustomize, --enable-helm], charts: [{path: ../charts/web, values: [v.yaml], release: web}]}\n",
+        )
+        .unwrap();
+        assert_eq!(c.scopes.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["prod", "dev"]);
+        assert_eq!(c.scopes[0].paths.patterns(), ["envs/prod/"]);
+        assert_eq!(c.scopes[0].paths.base(), Path::new("repo"));
+        assert_eq!(c.scopes[0].default_namespace.as_deref(), Some("prod"));
+        assert_eq!(c.resolve_scope_profile(&c.scopes[0], None).unwrap().map(|p| p.name), Some("aks-cilium".into()));
+        assert!(c.resolve_scope_profile(&c.scopes[0], Some("generic")).unwrap().is_none(), "--profile wins");
+        assert!(c.resolve_scope_profile(&c.scopes[1], None).unwrap().is_none());
+        assert_eq!(c.independent.as_ref().map(PathGlobs::patterns), Some(&["labs/*".to_string()][..]));
+        assert!(!c.render.enabled);
+        assert_eq!(c.render.kustomize, Some(vec!["kustomize".into(), "--enable-helm".into()]));
+        assert_eq!(c.render.helm, None);
+        assert_eq!(c.render.charts[0].dir, PathBuf::from("charts/web"), "normalized: `repo/../charts/web`");
+        assert_eq!(c.render.charts[0].values, vec![PathBuf::from("repo/v.yaml")]);
+        assert_eq!(c.render.charts[0].release.as_deref(), Some("web"));
+        // Rendering is on unless a file says otherwise.
+        assert!(parse(Path::new("c.yaml"), "fail-on: note\n").unwrap().render.enabled);
+        assert!(Config::default().render.enabled);
+    }
+
+    #[test]
+    fn errors_of_the_new_keys_are_located() {
+        let at = |text: &str| {
+            let e = parse(Path::new("c.yaml"), text).unwrap_err();
+            (e.at.map(|p| (p.line, p.col)), e.message)
+        };
+        let (pos, m) = at("scopes:\n  - {name: a, paths: [x]}\n  - {name: a, paths: [y]}\n");
+        assert_eq!(pos, Some((3, 12)));
+        assert!(m.contains("scope `a` is declared twice"), "{m}");
+        let (pos, m) = at("scopes:\n  - name: a\n    path: [x]\n");
+        assert_eq!(pos, Some((3, 5)));
+        assert!(m.contains("unknown key `scopes.path`"), "{m}");
+        assert!(at("scopes:\n  - name: a\n").1.contains("scope `a` needs `paths`"));
+        assert!(at("scopes:\n  - paths: [x]\n").1.contains("needs a `name`"));
+        assert!(at("scopes:\n  - {name: a, paths: [x], default-namespace: A_B}\n").1.contains("namespace name"));
+        let (pos, m) = at("independent: ['!labs']\n");
+        assert_eq!(pos, Some((1, 15)));
+        assert!(m.contains("not a path glob"), "{m}");
+        assert!(at("independent: labs\n").1.contains("list of strings"));
+        let (pos, m) = at("render:\n  kustomize: ''\n");
+        assert_eq!(pos, Some((2, 14)));
+        assert!(m.contains("names no command"), "{m}");
+        assert!(at("render:\n  helm: {x: 1}\n").1.contains("command line or a list of arguments"));
+        assert!(at("render:\n  enabled: sometimes\n").1.contains("true or false"));
+        assert!(at("render:\n  charts: [{values: [a.yaml]}]\n").1.contains("needs a `path`"));
+        let (pos, m) = at("render:\n  chart: []\n");
+        assert_eq!(pos, Some((2, 3)));
+        assert!(m.contains("unknown key `render.chart`"), "{m}");
+        assert!(at("render:\n  charts: [{path: a, valuez: []}]\n").1.contains("unknown key `render.charts.valuez`"));
+    }
+
+    #[test]
+    fn a_glob_matches_a_path_or_its_folders_below_the_base_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = crate::load::canonical_path(dir.path());
+        for folder in ["labs/12/app", "envs/prod", "other"] {
+            std::fs::create_dir_all(base.join(folder)).unwrap();
+        }
+        let globs = |p: &[&str]| {
+            PathGlobs::new(&base, &p.iter().map(|s| (s.to_string(), Pos { line: 1, col: 1 })).collect::<Vec<_>>())
+                .unwrap()
+        };
+        for pattern in ["envs/prod", "envs/prod/", "envs/prod/**"] {
+            assert!(globs(&[pattern]).matches(&base.join("envs/prod/a.yaml")), "{pattern}");
+            assert!(!globs(&[pattern]).matches(&base.join("other/a.yaml")), "{pattern}");
+        }
+        assert!(!globs(&["**"]).matches(&base), "the base itself is no path below it");
+        assert!(!globs(&["*"]).matches(Path::new("/elsewhere/a.yaml")), "outside the base: no match, no panic");
+        let labs = globs(&["labs/*"]);
+        assert_eq!(labs.matching_folder(&base.join("labs/12/app/web.yaml")), Some(base.join("labs/12")));
+        assert_eq!(labs.matching_folder(&base.join("labs/12")), Some(base.join("labs/12")));
+        assert_eq!(labs.matching_folder(&base.join("labs")), None);
+        assert_eq!(labs.matching_folder(&base.join("labs/top.yaml")), None, "a file is no folder");
     }
 }

@@ -7,10 +7,8 @@
 //! The stream piped in is `tests/data/helm-chart.rendered.yaml`, recorded from a real
 //! `helm template` (see `tests/render_helm.rs`); helm itself is not needed.
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 mod common;
 use common::{kubereach, run_with_input, write, Run, MANIFEST_DIR};

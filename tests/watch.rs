@@ -259,3 +259,36 @@ fn a_folder_created_while_watching_is_watched_where_the_configuration_sits_in_th
     });
     assert!(watching.errors().is_empty(), "{:?}", watching.errors());
 }
+
+#[test]
+fn a_folder_configuration_is_watched_and_governs_its_folder() {
+    let (dir, _out, report) = setup();
+    let lb = service("LoadBalancer").replace("name: web", "name: promo");
+    std::fs::create_dir(dir.path().join("team")).unwrap();
+    std::fs::write(dir.path().join("team").join("lb.yaml"), &lb).unwrap();
+    let mut watching = Watching::start(dir.path(), &report);
+    watching.wait_until("the folder's load balancer in the report", |w| {
+        w.rules().is_some_and(|r| r.iter().any(|r| r == "public-load-balancer"))
+    });
+
+    // A configuration appears in the folder: it governs the folder's files from the next run on.
+    replace(&dir.path().join("team").join(".kubereach.yaml"), "rules:\n  ignore: [public-load-balancer]\n");
+    watching.wait_until("the folder's rule turned off", |w| {
+        w.rules().is_some_and(|r| !r.iter().any(|r| r == "public-load-balancer"))
+    });
+    // The root's own load balancer is still reported: the folder's file governs only the folder.
+    replace(&dir.path().join("service.yaml"), &service("LoadBalancer"));
+    watching.wait_until("the root's load balancer in the report", |w| {
+        w.rules().is_some_and(|r| r.iter().any(|r| r == "public-load-balancer"))
+    });
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let files: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "public-load-balancer")
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, vec!["service.yaml"], "{report}");
+    assert!(watching.errors().is_empty(), "{:?}", watching.errors());
+}

@@ -125,7 +125,7 @@ pub struct CommonArgs {
     /// Namespace of objects that name none [default: default]
     #[arg(long, value_name = "NS")]
     pub default_namespace: Option<String>,
-    /// Configuration file (default: `.kubereach.yaml` in the first PATH or its parents)
+    /// Configuration file for every path (default: the `.kubereach.yaml` of each folder, found from each PATH upwards and below it)
     #[arg(long, value_name = "FILE", global = false)]
     pub config: Option<PathBuf>,
     /// Files larger than this many bytes are reported and not read
@@ -136,6 +136,9 @@ pub struct CommonArgs {
     pub threads: Option<usize>,
     #[arg(long, value_name = "NAME", help = format!("Cluster profile: {} [default: generic]", crate::profile::built_in_names()))]
     pub profile: Option<String>,
+    /// Read kustomizations and Helm charts as plain files instead of rendering them
+    #[arg(long)]
+    pub no_render: bool,
     /// Print time and peak memory of each stage to standard error
     #[arg(long, hide = true)]
     pub stats: bool,
@@ -282,6 +285,7 @@ impl CommonArgs {
             profile: self.profile.clone(),
             keep_text,
             scope: self.scope.clone(),
+            no_render: self.no_render,
             ..Requested::default()
         }
     }

@@ -109,15 +109,19 @@ pub fn run(args: &CheckArgs, pool: &rayon::ThreadPool) -> Result<ExitCode, CliEr
             .watch(path, RecursiveMode::Recursive)
             .map_err(|e| CliError::Watch(format!("{}: {e}", path.display())))?;
     }
-    // The configuration may live above the scanned paths. Its folder is watched on its own only
-    // when no scanned path covers it: a second, non-recursive watch of a folder already watched
-    // recursively replaces the first, and folders created later would go unseen.
-    let config = requested.config_file(&paths);
-    if let Some(dir) = config.as_ref().and_then(|c| c.parent()) {
-        let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    // A configuration may live above the scanned paths (those below them are watched with them).
+    // Its folder is watched on its own only when no scanned path covers it: a second,
+    // non-recursive watch of a folder already watched recursively replaces the first, and folders
+    // created later would go unseen. A broken walk is the first run's to report.
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let recursive: Vec<PathBuf> = paths.iter().map(|p| canonical(p)).collect();
+    let mut alone: Vec<PathBuf> = Vec::new();
+    for config in requested.config_files(&paths).unwrap_or_default() {
+        let Some(dir) = config.parent() else { continue };
         let dir = canonical(if dir.as_os_str().is_empty() { Path::new(".") } else { dir });
-        if !paths.iter().any(|p| dir.starts_with(canonical(p))) {
+        if !recursive.iter().any(|w| dir.starts_with(w)) && !alone.contains(&dir) {
             let _ = watcher.watch(&dir, RecursiveMode::NonRecursive);
+            alone.push(dir);
         }
     }
     let output: Option<PathBuf> = args.output.as_ref().map(|o| {

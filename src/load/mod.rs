@@ -12,7 +12,7 @@
 pub(crate) mod classify;
 pub mod git;
 mod repository;
-pub use repository::{nearest_folder, repository_root};
+pub use repository::{find_named, nearest_folder, repository_root};
 pub mod render;
 pub mod yaml;
 
@@ -136,15 +136,17 @@ impl Files {
 pub struct WalkOptions {
     /// Glob patterns (gitignore syntax) of paths to leave out, relative to each scanned path.
     pub excludes: Vec<String>,
-    /// Patterns of a configuration file, relative to the file's folder (the first element).
-    pub anchored_excludes: Option<(PathBuf, Vec<String>)>,
+    /// The `exclude` patterns of each configuration file in use, relative to the file's folder
+    /// (the first element, absolute). A path is judged by the configuration that governs it, the
+    /// one of the closest folder above it (a file with no patterns still governs its folder).
+    pub anchored_excludes: Vec<(PathBuf, Vec<String>)>,
     /// Files larger than this are reported and not read.
     pub max_file_size: u64,
 }
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        WalkOptions { excludes: Vec::new(), anchored_excludes: None, max_file_size: 64 * 1024 * 1024 }
+        WalkOptions { excludes: Vec::new(), anchored_excludes: Vec::new(), max_file_size: 64 * 1024 * 1024 }
     }
 }
 
@@ -187,21 +189,7 @@ struct WalkFindings {
 pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, LoadError> {
     let mut discovery = Discovery::default();
     let mut files = BTreeSet::new();
-    let anchored = match &options.anchored_excludes {
-        None => None,
-        Some((base, patterns)) => {
-            let mut builder = ignore::gitignore::GitignoreBuilder::new(base);
-            for pattern in patterns {
-                builder
-                    .add_line(None, pattern)
-                    .map_err(|e| LoadError::BadExclude { pattern: pattern.clone(), message: e.to_string() })?;
-            }
-            let matcher = builder
-                .build()
-                .map_err(|e| LoadError::BadExclude { pattern: patterns.join(", "), message: e.to_string() })?;
-            Some(std::sync::Arc::new(matcher))
-        }
-    };
+    let anchored = Anchored::new(&options.anchored_excludes)?.map(std::sync::Arc::new);
     let cwd = std::env::current_dir().unwrap_or_default();
     for root in paths {
         if !root.exists() && root.symlink_metadata().is_err() {
@@ -224,7 +212,7 @@ pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Disco
             builder.filter_entry(move |entry| {
                 let absolute = normalize(&cwd.join(entry.path()));
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                !matcher.matched_path_or_any_parents(&absolute, is_dir).is_ignore()
+                !matcher.excluded(&absolute, is_dir)
             });
         }
         // A parallel walk (the order is restored by sorting below).
@@ -268,6 +256,57 @@ pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Disco
     discovery.problems.dedup();
     discovery.files = files.into_iter().collect();
     Ok(discovery)
+}
+
+/// The `exclude` patterns of every configuration file in use, each anchored at its file's folder.
+/// Each path is judged by the configuration that governs it: the one of the closest folder
+/// strictly above it, so that a folder's own file governs what is inside the folder, while
+/// whether the folder is walked at all is for the file above it to say. A folder that holds its
+/// own configuration is left out, with that configuration, when the file above excludes the
+/// folder or everything inside it (`sub/`, `sub/**`).
+pub(crate) struct Anchored {
+    /// (folder, its matcher), the deepest folders first.
+    folders: Vec<(PathBuf, ignore::gitignore::Gitignore)>,
+}
+
+impl Anchored {
+    /// `None` when no configuration file is in use.
+    pub(crate) fn new(list: &[(PathBuf, Vec<String>)]) -> Result<Option<Anchored>, LoadError> {
+        if list.is_empty() {
+            return Ok(None);
+        }
+        let mut folders = Vec::with_capacity(list.len());
+        for (base, patterns) in list {
+            let mut builder = ignore::gitignore::GitignoreBuilder::new(base);
+            for pattern in patterns {
+                builder
+                    .add_line(None, pattern)
+                    .map_err(|e| LoadError::BadExclude { pattern: pattern.clone(), message: e.to_string() })?;
+            }
+            let matcher = builder
+                .build()
+                .map_err(|e| LoadError::BadExclude { pattern: patterns.join(", "), message: e.to_string() })?;
+            folders.push((base.clone(), matcher));
+        }
+        folders.sort_by_key(|(base, _)| std::cmp::Reverse(base.components().count()));
+        Ok(Some(Anchored { folders }))
+    }
+
+    /// Whether the absolute, normalized `path` is left out.
+    pub(crate) fn excluded(&self, path: &Path, is_dir: bool) -> bool {
+        // The matcher of a folder only sees paths below the folder (it panics on others).
+        let Some((_, governing)) = self.folders.iter().find(|(base, _)| path.starts_with(base) && path != base) else {
+            return false;
+        };
+        if governing.matched_path_or_any_parents(path, is_dir).is_ignore() {
+            return true;
+        }
+        // A folder with its own configuration, whose contents the file above excludes as a whole
+        // (`sub/**`): the folder goes, its file with it (a probe name no pattern means to match).
+        is_dir
+            && self.folders.iter().any(|(base, _)| base == path)
+            && governing.matched_path_or_any_parents(path.join("\u{1}"), false).is_ignore()
+    }
 }
 
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {
@@ -500,25 +539,17 @@ pub(crate) fn discover_snapshot(
         }
         matchers.push((root.clone(), builder.build().map_err(|e| bad(&options.excludes.join(", "), e))?));
     }
-    let anchored = match &options.anchored_excludes {
-        None => None,
-        Some((base, patterns)) => {
-            let mut builder = ignore::gitignore::GitignoreBuilder::new(base);
-            for pattern in patterns {
-                builder.add_line(None, pattern).map_err(|e| bad(pattern, e))?;
-            }
-            Some(builder.build().map_err(|e| bad(&patterns.join(", "), e))?)
-        }
-    };
+    let anchored = Anchored::new(&options.anchored_excludes)?;
+    let cwd = std::env::current_dir().unwrap_or_default();
     let mut discovery = Discovery { problems: snapshot.problems.clone(), ..Discovery::default() };
     for path in snapshot.files.keys() {
         let excluded = matchers
             .iter()
             .any(|(root, m)| path.starts_with(root) && m.matched_path_or_any_parents(path, false).is_ignore())
             || anchored.as_ref().is_some_and(|m| {
-                let absolute = std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.clone());
-                let absolute = normalize(&absolute);
-                absolute.starts_with(m.path()) && m.matched_path_or_any_parents(&absolute, false).is_ignore()
+                // A snapshot lists files only: each of their folders is judged as the walk would.
+                let absolute = normalize(&cwd.join(path));
+                absolute.ancestors().skip(1).any(|dir| m.excluded(dir, true)) || m.excluded(&absolute, false)
             });
         if excluded {
             continue;

@@ -7,14 +7,14 @@
 use std::collections::BTreeMap;
 
 use super::order::logical_key;
-use super::{Outcome, RuleSettings};
+use super::{Outcome, RuleSource};
 use crate::finding::Level;
 use crate::graph::Graph;
 use crate::model::build::Loaded;
 
 /// The logical keys of everything `check` reports on the base revision, with the highest level
 /// reported under each.
-pub fn finding_levels(base: &Loaded, graphs: &[Graph], settings: &RuleSettings) -> BTreeMap<String, Level> {
+pub fn finding_levels(base: &Loaded, graphs: &[Graph], settings: &dyn RuleSource) -> BTreeMap<String, Level> {
     let outcome = super::run(base, graphs, settings, None);
     let mut out: BTreeMap<String, Level> = BTreeMap::new();
     for f in &outcome.findings {

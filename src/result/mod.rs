@@ -18,6 +18,7 @@ use crate::graph::Graph;
 use crate::load::{self, Files};
 use crate::model::build::Loaded;
 use crate::rules::{self, Context};
+use crate::span::FileId;
 
 pub mod baseline;
 pub mod diff;
@@ -31,7 +32,7 @@ use rayon::prelude::*;
 use suppress::Tagged;
 
 /// Which rules run and how loud they are.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RuleSettings {
     /// Rule ids to run (`all` or empty: every rule).
     pub select: Vec<String>,
@@ -43,6 +44,61 @@ impl RuleSettings {
     pub fn enabled(&self, id: &str) -> bool {
         let selected = self.select.is_empty() || self.select.iter().any(|s| s == "all" || s == id);
         selected && !self.ignore.iter().any(|s| s == id) && self.levels.get(id) != Some(&RuleLevel::Off)
+    }
+}
+
+/// Where rule settings come from: one set for every file (a library caller, a test), or the
+/// configuration that governs each file ([`settings::Settings`]).
+pub trait RuleSource: Sync {
+    /// The rule settings of findings located in `path`.
+    fn rules_for(&self, path: &Path) -> &RuleSettings;
+    /// Whether some file may have rule `id` enabled: which rules run at all.
+    fn any_enabled(&self, id: &str) -> bool;
+    /// The settings of every file, when they are the same for all (no lookup per file then).
+    fn uniform(&self) -> Option<&RuleSettings>;
+}
+
+impl RuleSource for RuleSettings {
+    fn rules_for(&self, _: &Path) -> &RuleSettings {
+        self
+    }
+    fn any_enabled(&self, id: &str) -> bool {
+        self.enabled(id)
+    }
+    fn uniform(&self) -> Option<&RuleSettings> {
+        Some(self)
+    }
+}
+
+/// The rule settings of each file of an analysis, looked up once per file that has findings.
+struct PerFile<'a> {
+    source: &'a dyn RuleSource,
+    files: &'a Files,
+    resolved: std::sync::Mutex<Vec<Option<&'a RuleSettings>>>,
+}
+
+impl<'a> PerFile<'a> {
+    fn new(source: &'a dyn RuleSource, files: &'a Files) -> Self {
+        PerFile { source, files, resolved: std::sync::Mutex::new(vec![None; files.entries.len()]) }
+    }
+
+    fn of(&self, file: FileId) -> &'a RuleSettings {
+        if let Some(only) = self.source.uniform() {
+            return only;
+        }
+        let lookup = || match self.files.get(file) {
+            Some(f) => self.source.rules_for(&f.path),
+            None => self.source.rules_for(Path::new(".")),
+        };
+        let Ok(mut resolved) = self.resolved.lock() else { return lookup() };
+        match resolved.get_mut(file as usize) {
+            Some(slot) => slot.get_or_insert_with(lookup),
+            None => lookup(),
+        }
+    }
+
+    fn enabled(&self, file: FileId, id: &str) -> bool {
+        self.of(file).enabled(id)
     }
 }
 
@@ -122,27 +178,32 @@ impl FileFilter {
     }
 }
 
-pub fn run(loaded: &Loaded, graphs: &[Graph], settings: &RuleSettings, baseline: Option<&BTreeSet<String>>) -> Outcome {
-    run_for_files(loaded, graphs, settings, baseline, None)
+pub fn run(loaded: &Loaded, graphs: &[Graph], rules: &dyn RuleSource, baseline: Option<&BTreeSet<String>>) -> Outcome {
+    run_for_files(loaded, graphs, rules, baseline, None)
 }
 
 /// [`run`], with the report limited to the findings located in `only` when it is given.
 /// `graphs` holds each scope's graph, in the order of `loaded.scopes`.
+///
+/// Rule selection and levels are those of the configuration that governs the file of each
+/// finding's primary location (resolved to the repository): a rule runs when some file has it
+/// on, and its findings are kept where their file's settings have it on.
 pub fn run_for_files(
     loaded: &Loaded,
     graphs: &[Graph],
-    settings: &RuleSettings,
+    rules: &dyn RuleSource,
     baseline: Option<&BTreeSet<String>>,
     only: Option<&FileFilter>,
 ) -> Outcome {
-    let enabled = |id: &str| settings.enabled(id);
     let files = &loaded.files;
+    let per_file = PerFile::new(rules, files);
+    let runs = |id: &str| rules.uniform().map_or_else(|| rules.any_enabled(id), |all| all.enabled(id));
     // Each scope on its own, in parallel; every location then resolved to the repository.
     let per_scope: Vec<Vec<Finding>> = loaded
         .scopes
         .par_iter()
         .zip(graphs.par_iter())
-        .map(|(scope, graph)| rules::run(&Context::new(scope, graph), &enabled))
+        .map(|(scope, graph)| rules::run(&Context::new(scope, graph), &runs))
         .collect();
     let mut findings: Vec<Tagged> = Vec::with_capacity(per_scope.iter().map(Vec::len).sum());
     for (scope, found) in per_scope.into_iter().enumerate() {
@@ -152,6 +213,9 @@ pub fn run_for_files(
             findings.push(Tagged { scope, raw, finding });
         }
     }
+    if rules.uniform().is_none() {
+        findings.retain(|t| per_file.enabled(t.finding.location.file, t.finding.rule));
+    }
     // Filtering before suppressions is exact, since a suppression only covers findings of its own
     // file, and it keeps the count of suppressed findings to the files reported. Suppressions in
     // other files then look unused; their findings are filtered out in turn.
@@ -159,19 +223,18 @@ pub fn run_for_files(
         only.retain_by(&mut findings, files, |t| t.finding.location.file);
     }
     let models: Vec<&crate::model::Model> = loaded.scopes.iter().map(|s| &s.model).collect();
-    let suppressed = suppress::apply(findings, &models, files, &enabled);
+    let suppressed = suppress::apply(findings, &models, files, &|file, id| per_file.enabled(file, id));
     let names: Vec<&str> = loaded.scopes.iter().map(|s| s.name.as_str()).collect();
     let several = loaded.scopes_with_objects().nth(1).is_some();
     let mut findings = scopes::merge(suppressed.kept, &names, several);
-    if enabled(suppress::UNUSED_SUPPRESSION) {
-        let mut unused = suppressed.unused;
-        if let Some(only) = only {
-            only.retain(&mut unused, files);
-        }
-        findings.extend(unused);
+    let mut unused = suppressed.unused;
+    unused.retain(|f| per_file.enabled(f.location.file, suppress::UNUSED_SUPPRESSION));
+    if let Some(only) = only {
+        only.retain(&mut unused, files);
     }
+    findings.extend(unused);
     for f in &mut findings {
-        if let Some(RuleLevel::Level(level)) = settings.levels.get(f.rule) {
+        if let Some(RuleLevel::Level(level)) = per_file.of(f.location.file).levels.get(f.rule) {
             f.level = *level;
         }
     }

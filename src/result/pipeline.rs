@@ -205,17 +205,12 @@ pub fn check<'s>(settings: &Settings, source: Source<'s>, observe: Observer) -> 
     if let Some(base) = &settings.diff_base {
         // What the base revision already reports, at the same level or higher, is not new.
         let (base_loaded, base_graphs) = analyse_revision(settings, base)?;
-        base_levels = Some(super::diff::finding_levels(&base_loaded, &base_graphs, &settings.rules));
+        base_levels = Some(super::diff::finding_levels(&base_loaded, &base_graphs, settings));
         changes = Some(connection_changes((&base_loaded, &base_graphs), (&loaded, &graphs)));
     }
     let started = Instant::now();
-    let mut outcome = super::run_for_files(
-        &loaded,
-        &graphs,
-        &settings.rules,
-        settings.baseline.as_ref(),
-        settings.only_files.as_ref(),
-    );
+    let mut outcome =
+        super::run_for_files(&loaded, &graphs, settings, settings.baseline.as_ref(), settings.only_files.as_ref());
     if let Some(levels) = &base_levels {
         super::diff::keep_new(&mut outcome, &loaded.files, levels);
     }

@@ -195,9 +195,14 @@ pub struct Tagged {
 /// rendered object is its rendered document); a comment suppresses the findings located on its
 /// line, whichever scope produced them. A suppression that several scopes see (a comment, an
 /// annotation in a base rendered by two overlays) is unused only when no scope used it. A
-/// suppression naming a rule that `enabled` turns off is not reported as unused: with the rule
-/// off, it could not have been used.
-pub fn apply(findings: Vec<Tagged>, models: &[&Model], files: &Files, enabled: &dyn Fn(&str) -> bool) -> Outcome {
+/// suppression naming a rule that `enabled` turns off in the suppression's file is not reported
+/// as unused: with the rule off, it could not have been used.
+pub fn apply(
+    findings: Vec<Tagged>,
+    models: &[&Model],
+    files: &Files,
+    enabled: &dyn Fn(FileId, &str) -> bool,
+) -> Outcome {
     let mut suppressions = collect_comments(files, models);
     let comments = suppressions.len();
     // Annotations: per scope, in that scope's coordinates.
@@ -279,7 +284,7 @@ pub fn apply(findings: Vec<Tagged>, models: &[&Model], files: &Files, enabled: &
                 .rules
                 .iter()
                 .zip(&s.used)
-                .filter(|(r, used)| !**used && crate::rules::find(r).is_none_or(|m| enabled(m.id)))
+                .filter(|(r, used)| !**used && crate::rules::find(r).is_none_or(|m| enabled(s.location.file, m.id)))
                 .map(|(r, _)| r.as_str())
                 .collect();
             if idle.is_empty() {
