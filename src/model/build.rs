@@ -493,7 +493,7 @@ fn assemble(
     let (renders, render_time) = renders;
     let ids_in_walk = ids;
     loaded.render_time = render_time;
-    loaded.rendered = renders.iter().filter(|r| !matches!(r.job, RenderJob::Stdin(_))).count();
+    loaded.rendered = renders.iter().filter(|r| !matches!(r.job, RenderJob::Stdin(_)) && r.rendered.is_ok()).count();
     let mut virtual_maps = Vec::new();
     for render in renders {
         let name = render.job.name();

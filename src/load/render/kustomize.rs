@@ -726,7 +726,9 @@ fn run(
     let at_start = Span { start: Pos { line: 1, col: 1 }, end: Pos { line: 1, col: 1 } };
     let fail = |message: String| Failed::Run(RenderFailure { file: leaf_file.clone(), span: at_start, message });
     let wrapper = wrapper_dir().map_err(|e| fail(format!("cannot create a temporary folder to render in: {e}")))?;
-    let leaf_abs = std::fs::canonicalize(leaf).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
+    // The folder of `./kustomization.yaml` is the empty path, which names the working directory.
+    let folder = if leaf.as_os_str().is_empty() { Path::new(".") } else { leaf };
+    let leaf_abs = std::fs::canonicalize(folder).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
     let relative = relative_path(&wrapper.0, &leaf_abs)
         .ok_or_else(|| fail("the folder is on another drive than the temporary folder".into()))?;
     let relative = relative.to_string_lossy().replace('\\', "/");
