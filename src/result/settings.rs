@@ -575,6 +575,32 @@ impl RuleSource for Settings {
     }
 }
 
+/// How to render: the first PATH's folder's commands and switch, the charts every configuration
+/// names (each names its own, relative to its folder), and the cache folder.
+fn render_options(folders: &[FolderSettings], primary: &FolderSettings) -> RenderOptions {
+    let mut render = primary.render.clone();
+    for folder in folders.iter().filter(|f| f.root != primary.root) {
+        render.charts.extend(folder.render.charts.iter().cloned());
+    }
+    if render.cache_dir.is_none() {
+        render.cache_dir = cache_dir();
+    }
+    render
+}
+
+/// Where renderings are cached between runs (so that a pre-commit hook renders again only what
+/// changed): `KUBEREACH_CACHE_DIR`, else the user's cache folder (`XDG_CACHE_HOME`, else
+/// `~/.cache`) under `kubereach`. An empty `KUBEREACH_CACHE_DIR` turns the cache off.
+fn cache_dir() -> Option<PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(value) = std::env::var_os("KUBEREACH_CACHE_DIR") {
+        return (!value.is_empty()).then(|| PathBuf::from(value));
+    }
+    non_empty("XDG_CACHE_HOME")
+        .or_else(|| non_empty("HOME").map(|home| home.join(".cache")))
+        .map(|base| base.join("kubereach"))
+}
+
 fn load_options(
     requested: &Requested,
     folders: &[FolderSettings],
@@ -599,7 +625,7 @@ fn load_options(
             load::KeepText::None
         },
         source: FileSource::Disk,
-        render: primary.render.clone(),
+        render: render_options(folders, primary),
         scoping: Some(std::sync::Arc::new(FolderScoping::new(folders, explicit_config))),
         stdin: requested.stdin.clone(),
     }
