@@ -235,3 +235,91 @@ fn without_kustomize_each_leaf_is_noted_and_read_as_plain_files() {
     let without_notes: Vec<_> = found.iter().filter(|f| f.0 != "unrendered-template").cloned().collect();
     assert_eq!(off, without_notes);
 }
+
+/// Copies the kustomize repository into a new git repository with one commit.
+fn envs_in_git() -> Option<tempfile::TempDir> {
+    require_tool("git", "--diff-base reads the base revision")?;
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&envs(), dir.path());
+    for args in
+        [&["init", "-q"][..], &["add", "-A"], &["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "base"]]
+    {
+        let status = std::process::Command::new("git").args(args).current_dir(dir.path()).status().unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+    Some(dir)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn diff_base_renders_the_base_revision_too() {
+    if kubectl().is_none() {
+        return;
+    }
+    let Some(repo) = envs_in_git() else { return };
+    // Nothing changed: nothing is new, although every overlay is rendered on both sides.
+    let same = check_json(repo.path(), &[".", "--diff-base", "HEAD"]);
+    assert!(same.success(), "{}", same.stderr);
+    assert_eq!(findings(&same), vec![], "{}", same.stdout);
+    // The dev overlay gets the same public patch as prod: only dev's exposure is new, at dev's
+    // own patch entry.
+    let dev = repo.path().join("overlays/dev/kustomization.yaml");
+    let text = std::fs::read_to_string(&dev).unwrap();
+    std::fs::write(&dev, format!("{text}patches:\n  - path: service-public.yaml\n")).unwrap();
+    std::fs::copy(
+        repo.path().join("overlays/prod/service-public.yaml"),
+        repo.path().join("overlays/dev/service-public.yaml"),
+    )
+    .unwrap();
+    let changed = check_json(repo.path(), &[".", "--diff-base", "HEAD"]);
+    let found = findings(&changed);
+    let rules: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    assert!(rules.contains(&"public-load-balancer"), "{found:#?}");
+    for f in &found {
+        assert_eq!(f.4, vec!["overlays/dev".to_string()], "{found:#?}");
+        assert_eq!(f.1, "overlays/dev/service-public.yaml", "{found:#?}");
+    }
+    let listing = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten();
+    let left: Vec<_> = listing.filter(|e| e.file_name().to_string_lossy().starts_with("kubereach-base-")).collect();
+    assert!(left.is_empty(), "exports left behind: {left:?}");
+}
+
+#[test]
+fn two_copies_of_a_tree_sharing_the_cache_each_point_into_their_own_files() {
+    if kubectl().is_none() {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let mut reports = Vec::new();
+    for _ in 0..2 {
+        let copy = tempfile::tempdir().unwrap();
+        copy_tree(&envs(), copy.path());
+        let run = kubereach(["check", ".", "--format", "json", "--fail-on", "never"])
+            .current_dir(copy.path())
+            .env("KUBEREACH_CACHE_DIR", cache.path())
+            .run();
+        let found = findings(&run);
+        assert!(!found.is_empty());
+        for f in &found {
+            assert!(copy.path().join(&f.1).is_file(), "{f:?} is not a file of this copy");
+        }
+        reports.push(run.stdout);
+        drop(copy);
+    }
+    // The second run read the first one's renderings from the cache only if they fit: the same
+    // report either way.
+    assert_eq!(reports[0], reports[1]);
+    assert!(std::fs::read_dir(cache.path()).unwrap().next().is_some(), "nothing was cached");
+}

@@ -350,3 +350,84 @@ fn working_tree_path(path: &str, scopes: &[(String, PathBuf)]) -> Option<PathBuf
     }
     None
 }
+
+/// A revision's whole tree written to a temporary folder, for the renderers, which read files
+/// from the disk: kustomize and helm cannot read git's objects. Removed when dropped.
+#[derive(Debug)]
+pub struct Export {
+    /// The temporary folder: the revision's top folder.
+    pub dir: PathBuf,
+    /// The repository's top folder in the working tree (links resolved).
+    pub top: PathBuf,
+    /// Each scanned path, inside `dir`.
+    pub paths: Vec<PathBuf>,
+}
+
+impl Drop for Export {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Export {
+    /// The place in the working tree of a path inside the export; other paths are unchanged.
+    pub fn in_working_tree(&self, path: &Path) -> PathBuf {
+        match path.strip_prefix(&self.dir) {
+            Ok(rest) => self.top.join(rest),
+            Err(_) => path.to_path_buf(),
+        }
+    }
+
+    /// The place inside the export of a path of the working tree; other paths are unchanged.
+    pub fn in_export(&self, path: &Path) -> PathBuf {
+        match path.strip_prefix(&self.top) {
+            Ok(rest) => self.dir.join(rest),
+            Err(_) => path.to_path_buf(),
+        }
+    }
+}
+
+/// Writes the tree of `revision` (`git archive`, unpacked by `tar`) into a new temporary folder,
+/// with the scanned paths mapped into it.
+pub(crate) fn export(revision: &str, scan_paths: &[PathBuf]) -> Result<Export, GitError> {
+    let first = scan_paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let top = repository_top(first)?;
+    let top = std::fs::canonicalize(&top).unwrap_or(top);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!("kubereach-base-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| GitError::Failed(format!("cannot create {}: {e}", dir.display())))?;
+    let export = Export { dir, top, paths: Vec::new() };
+    let mut archive = Command::new("git")
+        .arg("-C")
+        .arg(&export.top)
+        .args(["archive", "--format=tar", revision])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(GitError::Spawn)?;
+    let Some(tar_input) = archive.stdout.take() else {
+        return Err(GitError::Failed("git archive gave no output".to_string()));
+    };
+    let unpacked = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(&export.dir)
+        .stdin(Stdio::from(tar_input))
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| GitError::Failed(format!("cannot run tar: {e}")))?;
+    let archived = archive.wait_with_output().map_err(GitError::Spawn)?;
+    if !archived.status.success() {
+        return Err(GitError::UnknownRevision {
+            revision: revision.to_string(),
+            message: String::from_utf8_lossy(&archived.stderr).trim().to_string(),
+        });
+    }
+    if !unpacked.status.success() {
+        return Err(GitError::Failed(format!("tar: {}", String::from_utf8_lossy(&unpacked.stderr).trim())));
+    }
+    let mut export = export;
+    export.paths =
+        scan_paths.iter().map(|p| export.in_export(&std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))).collect();
+    Ok(export)
+}

@@ -126,6 +126,23 @@ impl Files {
         }
     }
 
+    /// Moves the files read from a revision's export ([`git::Export`]) to their places in the
+    /// working tree, so that both analyses name files alike; texts left on disk are read first,
+    /// as the export is about to go.
+    pub fn adopt_export(&mut self, export: &git::Export) {
+        for file in &mut self.entries {
+            if !file.path.starts_with(&export.dir) {
+                continue;
+            }
+            if file.text_on_disk {
+                file.kept_text = fs::read(&file.path).ok().and_then(|b| decode(b).ok()).unwrap_or_default();
+                file.text_on_disk = false;
+            }
+            file.path = export.in_working_tree(&file.path);
+            file.display = display_path(&file.path);
+        }
+    }
+
     /// Whether a file is the output of a renderer.
     pub fn is_virtual(&self, id: FileId) -> bool {
         self.get(id).is_some_and(|f| f.map.is_some())

@@ -495,10 +495,13 @@ fn assemble(
     loaded.render_time = render_time;
     loaded.rendered = renders.iter().filter(|r| !matches!(r.job, RenderJob::Stdin(_)) && r.rendered.is_ok()).count();
     let mut virtual_maps = Vec::new();
-    for render in renders {
+    // The virtual files first, at the ids their objects were extracted with (`ids + j`), before
+    // any file a rendering points into is added.
+    let virtual_ids: Vec<FileId> =
+        renders.iter().map(|r| push_file(&mut loaded.files, &PathBuf::from(r.job.name()))).collect();
+    for (render, file) in renders.into_iter().zip(virtual_ids) {
         let name = render.job.name();
         let key = (render.job.source(), name.clone());
-        let file = push_file(&mut loaded.files, &PathBuf::from(&name));
         let mut parts = ScopeParts { settings: render.placement.settings, ..ScopeParts::default() };
         match render.rendered {
             Ok(rendered) => {

@@ -154,16 +154,46 @@ pub fn analyse(settings: &Settings, observe: Observer) -> Result<Analysis, Pipel
 }
 
 /// The same paths, with the same settings, as they are at a git revision (read from git's
-/// objects; nothing is checked out): the repository and each scope's graph.
+/// objects; nothing is checked out): the repository and each scope's graph. When that revision
+/// holds kustomizations or charts to render, its tree is written to a temporary folder for the
+/// renderers (they read the disk), and what is read there is named as in the working tree.
 pub fn analyse_revision(settings: &Settings, revision: &str) -> Result<(Loaded, Vec<Graph>), PipelineError> {
     let snapshot = load::git::snapshot(revision, &settings.paths)?;
-    let options = LoadOptions {
-        source: FileSource::Snapshot(Arc::new(snapshot)),
-        keep_text: crate::load::KeepText::All,
-        stdin: None,
-        ..settings.load.clone()
+    let renders = settings.load.render.enabled
+        && snapshot.files.keys().any(|p| {
+            load::render::kustomize::is_kustomization_file(p) || p.file_name().is_some_and(|n| n == "Chart.yaml")
+        });
+    let loaded = if renders {
+        let export = load::git::export(revision, &settings.paths)?;
+        let mut walk = settings.load.walk.clone();
+        for (root, _) in &mut walk.anchored_excludes {
+            *root = export.in_export(root);
+        }
+        let options = LoadOptions {
+            source: FileSource::Disk,
+            keep_text: crate::load::KeepText::All,
+            stdin: None,
+            walk,
+            ..settings.load.clone()
+        };
+        let mut loaded = build::load(&export.paths, &options)?;
+        loaded.files.adopt_export(&export);
+        for scope in &mut loaded.scopes {
+            if let build::ScopeSource::Kustomization(dir) | build::ScopeSource::Chart(dir) = &mut scope.source {
+                *dir = export.in_working_tree(dir);
+                scope.name = load::display_path(dir);
+            }
+        }
+        loaded
+    } else {
+        let options = LoadOptions {
+            source: FileSource::Snapshot(Arc::new(snapshot)),
+            keep_text: crate::load::KeepText::All,
+            stdin: None,
+            ..settings.load.clone()
+        };
+        build::load(&settings.paths, &options)?
     };
-    let loaded = build::load(&settings.paths, &options)?;
     let graphs = graphs_of(&loaded, settings);
     Ok((loaded, graphs))
 }

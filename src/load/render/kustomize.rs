@@ -961,8 +961,12 @@ fn cache_key(command: &[String], reads: &Reads) -> u128 {
     for folder in &reads.folders {
         files.extend(tree.files_below(folder));
     }
+    // The rendered text names sources relative to the wrapper's folder: where the wrapper and the
+    // files are is part of what the text says, so two copies of one tree do not share outputs.
+    feed(wrapper_base().to_string_lossy().as_bytes());
     for file in &files {
-        feed(file.to_string_lossy().as_bytes());
+        let absolute = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+        feed(absolute.to_string_lossy().as_bytes());
         match std::fs::read(file) {
             Ok(bytes) => feed(&bytes),
             Err(_) => feed(b"\0missing"),
