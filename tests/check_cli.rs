@@ -945,6 +945,37 @@ fn output_option_writes_the_report_to_a_file() {
     assert_eq!(written, repo.check_json(&[]).1);
 }
 
+/// `-o /dev/null` (as benchmarks write) once replaced the device with a regular file: a report is
+/// written into what is not a regular file, never renamed over it. A named pipe stands for the
+/// device here; a symbolic link stays a link to its replaced target.
+#[cfg(unix)]
+#[test]
+fn output_into_a_pipe_or_through_a_link_keeps_what_the_path_is() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let repo = three_levels();
+    let out = tempfile::tempdir().unwrap();
+    let pipe = out.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+    if made.is_ok_and(|s| s.success()) {
+        let reader = {
+            let pipe = pipe.clone();
+            std::thread::spawn(move || std::fs::read_to_string(pipe).unwrap())
+        };
+        let run = repo.run(&["check", "--format", "json", "-o", pipe.to_str().unwrap()]);
+        assert_eq!(run.code, Some(1), "{}", run.stderr);
+        let text = reader.join().unwrap();
+        assert!(text.contains("\"findings\""), "{text}");
+        assert!(std::fs::symlink_metadata(&pipe).unwrap().file_type().is_fifo(), "the pipe was replaced");
+    }
+    let target = out.path().join("report.json");
+    std::fs::write(&target, "old").unwrap();
+    let link = out.path().join("latest.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    repo.run(&["check", "--format", "json", "-o", link.to_str().unwrap()]);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert!(std::fs::read_to_string(&target).unwrap().contains("\"findings\""));
+}
+
 #[test]
 fn a_default_namespace_that_is_no_namespace_name_is_a_usage_error() {
     for bad in ["", "a/b", "Shop", "web[x]"] {

@@ -22,7 +22,9 @@
 //!    against `graph --format json` (time and peak memory: `check` keeps only the texts it needs);
 //! 4. with the 10,000-object size, measures `check --watch`'s incremental re-check in process: a cold
 //!    check against a re-check after one file changed (medians);
-//! 5. prints the tables to standard output and writes them to `target/bench-repos/results.md`.
+//! 5. measures rendering on a generated GitOps repository (one base, 20 overlays): `check` with an
+//!    empty render cache, with a warm one and with `--no-render`, render time apart ([`rendered`]);
+//! 6. prints the tables to standard output and writes them to `target/bench-repos/results.md`.
 //!
 //! The steps have their modules: [`generate`] (the repositories, with the fixed platform part as
 //! YAML files under `templates/`), [`measure`] (the runs and their figures) and [`report`] (the
@@ -53,6 +55,7 @@ macro_rules! y {
 
 mod generate;
 mod measure;
+mod rendered;
 mod report;
 
 use generate::{ensure_repo, Spec};
@@ -204,6 +207,8 @@ fn run() -> Result<()> {
             100.0 * warm / cold
         ));
     }
+    println!("measuring rendering: {} overlays, cold and warm cache, {runs} runs each", rendered::OVERLAYS);
+    text.push_str(&rendered::measure_rendered(&repos, &snapshot, runs)?);
     println!();
     print!("{text}");
     let path = repos.join("results.md");

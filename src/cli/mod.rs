@@ -521,8 +521,15 @@ fn check_once(
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Writes `bytes` to a sibling temporary file and renames it over `path`.
+/// Writes `bytes` to a sibling temporary file and renames it over `path`. What is not a regular
+/// file (`/dev/null`, a named pipe) is written in place: renaming over it would replace the
+/// device or pipe with a file. A symbolic link stays a link: its target is replaced.
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, bytes);
+    }
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
     // `--output .sarif/kubereach.sarif` in a fresh checkout: the folder is created.
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
