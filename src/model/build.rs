@@ -192,8 +192,8 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Loaded, load::Lo
 }
 
 fn load_discovered(discovery: Discovery, options: &LoadOptions) -> Loaded {
-    let plan = plan_renders(&discovery, options);
-    let discovery = without_consumed(discovery, &plan);
+    let mut plan = plan_renders(&discovery, options);
+    let discovery = without_consumed(discovery, &mut plan);
     let interner = crate::model::Interner::default();
     let ids = discovery.files.len();
     let (outcomes, renders) = rayon::join(
@@ -207,7 +207,32 @@ fn load_discovered(discovery: Discovery, options: &LoadOptions) -> Loaded {
         },
         || run_renders(&plan, ids, options, &interner),
     );
-    assemble(&discovery, outcomes, ids, renders, &plan, options)
+    let mut plain: Vec<(PathBuf, FileId, FileOutcome)> =
+        discovery.files.iter().cloned().zip(outcomes).map(|(path, (id, outcome))| (path, id, outcome)).collect();
+    plain.extend(load_fallback(&plan, &renders.0, ids, &discovery, options, &interner));
+    assemble(&discovery, plain, ids, renders, &plan, options)
+}
+
+/// Reads the files of leaves that failed to render as plain files, with the ids that follow the
+/// renderings' virtual files.
+fn load_fallback(
+    plan: &RenderPlan,
+    renders: &[RenderOutcome],
+    ids: usize,
+    discovery: &Discovery,
+    options: &LoadOptions,
+    interner: &crate::model::Interner,
+) -> Vec<(PathBuf, FileId, FileOutcome)> {
+    let first = ids + plan.jobs.len();
+    fallback_files(plan, renders)
+        .into_par_iter()
+        .enumerate()
+        .map(|(k, path)| {
+            let id = (first + k) as FileId;
+            let outcome = load_one(id, &path, discovery, options, interner);
+            (path, id, outcome)
+        })
+        .collect()
 }
 
 /// What is rendered, and which walk files that consumes.
@@ -222,6 +247,9 @@ pub(crate) struct RenderPlan {
     pub(crate) unrendered: Vec<(PathBuf, FileProblem)>,
     /// The kustomizations of the tree and the kustomize command, when leaves are rendered.
     pub(crate) kustomize: Option<(Arc<load::render::kustomize::Plan>, Vec<String>)>,
+    /// The walk's files left out as consumed, as walked (those of a leaf that fails to render
+    /// are read as plain files after all).
+    pub(crate) set_aside: Vec<PathBuf>,
 }
 
 /// One stream to render and analyse as a scope of its own.
@@ -284,8 +312,49 @@ fn plan_kustomizations(discovery: &Discovery, options: &LoadOptions, plan: &mut 
         return;
     };
     plan.consumed.extend(kustomizations.consumed.iter().cloned());
+    // Patch files of kustomizations no leaf reaches (a component nobody uses) are partial
+    // objects all the same.
+    plan.consumed.extend(kustomizations.patches.iter().cloned());
+    // What sits beside a rendered kustomization without being used by it (an entry commented
+    // out, a file another tool applies) is not what kustomize deploys: not analysed either.
+    let folders: std::collections::BTreeSet<PathBuf> = kustomizations
+        .consumed
+        .iter()
+        .filter(|f| load::render::kustomize::is_kustomization_file(f))
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .collect();
+    let beside: Vec<PathBuf> = discovery
+        .files
+        .iter()
+        .map(|f| load::normalize(f))
+        .filter(|f| f.parent().is_some_and(|d| folders.contains(d)) && !plan.consumed.contains(f))
+        .collect();
+    plan.consumed.extend(beside);
     plan.jobs.extend(kustomizations.leaves.iter().cloned().map(RenderJob::Kustomization));
     plan.kustomize = Some((Arc::new(kustomizations), command));
+}
+
+/// The walk's files that only leaves that failed to render consume: read as plain files
+/// instead, as without a renderer (their patches left out), so that a kustomize error costs the
+/// analysis of that leaf's namespace and names, not of its objects.
+fn fallback_files(plan: &RenderPlan, renders: &[RenderOutcome]) -> Vec<PathBuf> {
+    let Some((kustomizations, _)) = &plan.kustomize else { return Vec::new() };
+    let mut failed = std::collections::BTreeSet::new();
+    let mut rendered = std::collections::BTreeSet::new();
+    for render in renders {
+        if let RenderJob::Kustomization(leaf) = &render.job {
+            let set = if render.rendered.is_ok() { &mut rendered } else { &mut failed };
+            set.extend(kustomizations.consumed_by.get(leaf).into_iter().flatten().cloned());
+        }
+    }
+    plan.set_aside
+        .iter()
+        .filter(|f| {
+            let f = load::normalize(f);
+            failed.contains(&f) && !rendered.contains(&f) && !kustomizations.patches.contains(&f)
+        })
+        .cloned()
+        .collect()
 }
 
 /// The Helm charts to render, when helm is installed or configured: each chart root that is no
@@ -311,10 +380,12 @@ fn plan_charts(discovery: &Discovery, options: &LoadOptions, plan: &mut RenderPl
     }
 }
 
-/// The plain files: the walk's, less those a rendering consumes.
-fn without_consumed(mut discovery: Discovery, plan: &RenderPlan) -> Discovery {
+/// The plain files: the walk's, less those a rendering consumes (kept in the plan).
+fn without_consumed(mut discovery: Discovery, plan: &mut RenderPlan) -> Discovery {
     if !plan.consumed.is_empty() {
-        discovery.files.retain(|f| !plan.consumed.contains(&load::normalize(f)));
+        let (set_aside, kept) = discovery.files.into_iter().partition(|f| plan.consumed.contains(&load::normalize(f)));
+        plan.set_aside = set_aside;
+        discovery.files = kept;
     }
     discovery
 }
@@ -447,21 +518,25 @@ struct ScopeParts {
 /// run get an empty entry; the renderings' virtual files follow, then the files they read.
 fn assemble(
     discovery: &Discovery,
-    outcomes: Vec<(FileId, FileOutcome)>,
+    plain: Vec<(PathBuf, FileId, FileOutcome)>,
     ids: usize,
     renders: (Vec<RenderOutcome>, Duration),
     plan: &RenderPlan,
     options: &LoadOptions,
 ) -> Loaded {
     let mut loaded = Loaded::default();
-    loaded.files.entries = (0..ids).map(|_| SourceFile::new(PathBuf::new(), String::new())).collect();
+    // The walk's files, the renderings' virtual files, then the files of leaves that failed.
+    let reserved = plain.iter().map(|(_, id, _)| *id as usize + 1).max().unwrap_or(0).max(ids + renders.0.len());
+    loaded.files.entries = (0..reserved).map(|_| SourceFile::new(PathBuf::new(), String::new())).collect();
     let mut scopes: BTreeMap<(ScopeSource, String), ScopeParts> = BTreeMap::new();
     let mut placed: HashMap<FileId, (ScopeSource, String)> = HashMap::new();
     let mut templates_per_chart: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut file_of_path: BTreeMap<PathBuf, FileId> = BTreeMap::new();
-    let ranks = file_ranks(&discovery.files);
+    let paths: Vec<PathBuf> = plain.iter().map(|(path, _, _)| path.clone()).collect();
+    let ranks = file_ranks(&paths);
     let mut problems = Vec::new();
-    for ((path, (id, outcome)), rank) in discovery.files.iter().zip(outcomes).zip(ranks) {
+    for ((path, id, outcome), rank) in plain.into_iter().zip(ranks) {
+        let path = &path;
         file_of_path.insert(load::normalize(path), id);
         loaded.bytes_read += outcome.bytes;
         loaded.objects += outcome.objects.len();
@@ -497,8 +572,15 @@ fn assemble(
     let mut virtual_maps = Vec::new();
     // The virtual files first, at the ids their objects were extracted with (`ids + j`), before
     // any file a rendering points into is added.
-    let virtual_ids: Vec<FileId> =
-        renders.iter().map(|r| push_file(&mut loaded.files, &PathBuf::from(r.job.name()))).collect();
+    let mut virtual_ids: Vec<FileId> = Vec::with_capacity(renders.len());
+    for (j, render) in renders.iter().enumerate() {
+        let id = ids + j;
+        let name = render.job.name();
+        if let Some(entry) = loaded.files.entries.get_mut(id) {
+            *entry = SourceFile::new(PathBuf::from(&name), name);
+        }
+        virtual_ids.push(id as FileId);
+    }
     for (render, file) in renders.into_iter().zip(virtual_ids) {
         let name = render.job.name();
         let key = (render.job.source(), name.clone());
@@ -686,8 +768,8 @@ impl Session {
             self.options_seen = Some(fingerprint);
         }
         let discovery = load::discover(paths, &options.walk)?;
-        let plan = plan_renders(&discovery, options);
-        let discovery = without_consumed(discovery, &plan);
+        let mut plan = plan_renders(&discovery, options);
+        let discovery = without_consumed(discovery, &mut plan);
         for path in &discovery.files {
             let next = self.ids.len() as FileId;
             self.ids.entry(path.clone()).or_insert(next);
@@ -738,7 +820,10 @@ impl Session {
         let ranks = outcomes.iter().enumerate().map(|(rank, (id, _))| (*id, rank)).collect();
         let renders = run_renders(&plan, self.ids.len(), options, interner);
         self.rendering = !plan.jobs.is_empty();
-        let loaded = assemble(&discovery, outcomes, self.ids.len(), renders, &plan, options);
+        let mut plain: Vec<(PathBuf, FileId, FileOutcome)> =
+            discovery.files.iter().cloned().zip(outcomes).map(|(path, (id, outcome))| (path, id, outcome)).collect();
+        plain.extend(load_fallback(&plan, &renders.0, self.ids.len(), &discovery, options, interner));
+        let loaded = assemble(&discovery, plain, self.ids.len(), renders, &plan, options);
         let (loaded, _, _) = self.last.insert((loaded, discovery, ranks));
         Ok(loaded)
     }

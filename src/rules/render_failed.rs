@@ -13,7 +13,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if let ProblemKind::File(FileProblem::RenderFailed { message }) = &problem.kind {
             out.push(RenderFailed::finding(
                 problem.location,
-                format!("cannot be rendered, so what it deploys is not analysed: {message}"),
+                format!("cannot be rendered; its files are read as plain manifests, without its namespace, names and patches: {message}"),
             ));
         }
     }

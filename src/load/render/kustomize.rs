@@ -173,6 +173,9 @@ pub struct Plan {
     pub kustomizations: BTreeMap<PathBuf, Kustomization>,
     /// What each leaf reads, by leaf folder.
     pub reads: BTreeMap<PathBuf, Reads>,
+    /// What each leaf consumes (its reads, folders expanded), by leaf folder: when a leaf fails
+    /// to render, what only it consumes is read as plain files instead.
+    pub consumed_by: BTreeMap<PathBuf, BTreeSet<PathBuf>>,
 }
 
 /// Where the plan reads kustomizations from, and how it tells files from folders.
@@ -284,11 +287,13 @@ pub fn plan(files: &[PathBuf], walk: &WalkOptions, source: &FileSource) -> Plan 
         leaves.push(orphan);
     }
     leaves.sort();
-    for reads in plan.reads.values() {
-        plan.consumed.extend(reads.files.iter().cloned());
+    for (leaf, reads) in &plan.reads {
+        let mut consumed: BTreeSet<PathBuf> = reads.files.iter().cloned().collect();
         for folder in &reads.folders {
-            plan.consumed.extend(tree.files_below(folder));
+            consumed.extend(tree.files_below(folder));
         }
+        plan.consumed.extend(consumed.iter().cloned());
+        plan.consumed_by.insert(leaf.clone(), consumed);
     }
     for k in plan.kustomizations.values() {
         for e in &k.entries {
