@@ -168,6 +168,15 @@ fn graph_and_explain_ask_for_a_scope_when_there_are_several() {
     .current_dir(envs())
     .run();
     assert!(explain.stdout.contains("prod-web"), "{}\n{}", explain.stdout, explain.stderr);
+    // What `explain` cites is located in the repository, never in kustomize's output.
+    assert!(explain.stdout.contains("(base/policies.yaml:21:7)"), "{}", explain.stdout);
+    assert!(!explain.stdout.contains("overlays/prod:"), "{}", explain.stdout);
+    // `check --scope` reports that scope alone; an unknown name is an error there too.
+    let prod = check_json(&envs(), &[".", "--scope", "overlays/prod"]);
+    let found = findings(&prod);
+    assert!(!found.is_empty() && found.iter().all(|f| f.4 == vec!["overlays/prod".to_string()]), "{found:#?}");
+    let unknown = kubereach(["check", ".", "--scope", "staging"]).current_dir(envs()).run();
+    assert_eq!(unknown.code, Some(2), "{}", unknown.stderr);
 }
 
 #[test]

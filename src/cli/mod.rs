@@ -403,6 +403,10 @@ fn note_if_nothing_analysed(analysed: &result::Analysed) {
 /// answer holds without the objects they concern.
 fn print_input_problems(loaded: &build::Loaded, scope: &build::Scope, graph: &graph::Graph) {
     let mut diagnostics = rules::input_findings(&rules::Context::new(scope, graph));
+    // Renderings that failed, in every scope: what the answer may be missing.
+    for other in loaded.scopes.iter().filter(|s| !std::ptr::eq(*s, scope)) {
+        diagnostics.extend(rules::render_failures(&rules::Context::new(other, graph)));
+    }
     for f in &mut diagnostics {
         f.location = loaded.files.resolve(f.location);
     }

@@ -568,7 +568,11 @@ fn assemble(
     let (renders, render_time) = renders;
     let ids_in_walk = ids;
     loaded.render_time = render_time;
-    loaded.rendered = renders.iter().filter(|r| !matches!(r.job, RenderJob::Stdin(_)) && r.rendered.is_ok()).count();
+    // Renderings that yielded objects: each is a scope analysed.
+    loaded.rendered = renders
+        .iter()
+        .filter(|r| !matches!(r.job, RenderJob::Stdin(_)) && r.rendered.is_ok() && !r.objects.is_empty())
+        .count();
     let mut virtual_maps = Vec::new();
     // The virtual files first, at the ids their objects were extracted with (`ids + j`), before
     // any file a rendering points into is added.
@@ -583,7 +587,12 @@ fn assemble(
     }
     for (render, file) in renders.into_iter().zip(virtual_ids) {
         let name = render.job.name();
-        let key = (render.job.source(), name.clone());
+        // Standard input joins the plain files of its place (`check - policies/` analyses the
+        // stream and the folder as one cluster); a rendering is a scope of its own.
+        let key = match render.job {
+            RenderJob::Stdin(_) => (ScopeSource::Plain, render.placement.scope.clone()),
+            _ => (render.job.source(), name.clone()),
+        };
         let mut parts = ScopeParts { settings: render.placement.settings, ..ScopeParts::default() };
         match render.rendered {
             Ok(rendered) => {
@@ -611,7 +620,11 @@ fn assemble(
                 });
             }
         }
-        scopes.insert(key, parts);
+        let scope = scopes.entry(key).or_default();
+        scope.settings = parts.settings;
+        scope.objects.extend(parts.objects);
+        scope.ranks.extend(parts.ranks);
+        scope.problems.extend(parts.problems);
     }
     // Each virtual file's map, with the files it points into given ids.
     let mut rendered_sources: HashSet<FileId> = HashSet::new();

@@ -717,7 +717,12 @@ pub(crate) fn is_placeholder_value(text: &str) -> bool {
         .match_indices('$')
         .any(|(i, _)| text[i + 1..].chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '{'));
     let fill_in = text.find('<').is_some_and(|open| text[open + 1..].find('>').is_some_and(|close| close > 0));
-    crate::load::classify::is_placeholder(text) || envsubst || fill_in
+    // A token that a script substitutes (`HELMSUBST_REPLICAS`, `__PORT__`): capitals, digits and
+    // underscores, with at least one underscore, which no number, boolean, port or CIDR is.
+    let token = text.contains('_')
+        && text.chars().any(|c| c.is_ascii_uppercase())
+        && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    crate::load::classify::is_placeholder(text) || envsubst || fill_in || token
 }
 
 impl Model {

@@ -40,6 +40,8 @@ pub fn party_name(graph: &Graph, party: &Party) -> String {
 }
 
 fn at(files: &Files, location: Location) -> String {
+    // A rendered object's place is where it was rendered from.
+    let location = files.resolve(location);
     format!("{}:{}:{}", files.display(location.file), location.span.start.line, location.span.start.col)
 }
 

@@ -111,12 +111,14 @@ pub fn write_json(graph: &Graph, model: &Model, files: &crate::load::Files, out:
             .iter()
             .map(|&w| {
                 let w = &model.workloads[w];
+                // A rendered object's place is where it was rendered from.
+                let at = files.resolve(w.meta.at(w.meta.name_span));
                 JsonWorkload {
                     kind: &w.meta.kind,
                     name: &w.meta.name,
-                    file: files.display(w.meta.file),
-                    line: w.meta.name_span.start.line,
-                    column: w.meta.name_span.start.col,
+                    file: files.display(at.file),
+                    line: at.span.start.line,
+                    column: at.span.start.col,
                 }
             })
             .collect();

@@ -195,6 +195,18 @@ pub fn run_for_files(
     baseline: Option<&BTreeSet<String>>,
     only: Option<&FileFilter>,
 ) -> Outcome {
+    run_for_scope(loaded, graphs, rules, baseline, only, None)
+}
+
+/// [`run_for_files`], limited to the scope at index `scope` when it is given (`check --scope`).
+pub fn run_for_scope(
+    loaded: &Loaded,
+    graphs: &[Graph],
+    rules: &dyn RuleSource,
+    baseline: Option<&BTreeSet<String>>,
+    only: Option<&FileFilter>,
+    scope: Option<usize>,
+) -> Outcome {
     let files = &loaded.files;
     let per_file = PerFile::new(rules, files);
     let runs = |id: &str| rules.uniform().map_or_else(|| rules.any_enabled(id), |all| all.enabled(id));
@@ -203,7 +215,11 @@ pub fn run_for_files(
         .scopes
         .par_iter()
         .zip(graphs.par_iter())
-        .map(|(scope, graph)| rules::run(&Context::new(scope, graph), &runs))
+        .enumerate()
+        .map(|(i, (s, graph))| match scope {
+            Some(chosen) if chosen != i => Vec::new(),
+            _ => rules::run(&Context::new(s, graph), &runs),
+        })
         .collect();
     let mut findings: Vec<Tagged> = Vec::with_capacity(per_scope.iter().map(Vec::len).sum());
     for (scope, found) in per_scope.into_iter().enumerate() {

@@ -227,6 +227,11 @@ pub fn check<'s>(settings: &Settings, source: Source<'s>, observe: Observer) -> 
         }
     };
     observe_load(observe, started, &loaded);
+    // `check --scope NAME`: that scope alone (an unknown name is an error, as for `graph`).
+    let only_scope = match &settings.scope {
+        Some(name) => choose_scope(&loaded, Some(name))?,
+        None => None,
+    };
     let started = Instant::now();
     let graphs = graphs_of(&loaded, settings);
     observe(StageDone { name: "graph", started, volume: None, took: None });
@@ -239,8 +244,14 @@ pub fn check<'s>(settings: &Settings, source: Source<'s>, observe: Observer) -> 
         changes = Some(connection_changes((&base_loaded, &base_graphs), (&loaded, &graphs)));
     }
     let started = Instant::now();
-    let mut outcome =
-        super::run_for_files(&loaded, &graphs, settings, settings.baseline.as_ref(), settings.only_files.as_ref());
+    let mut outcome = super::run_for_scope(
+        &loaded,
+        &graphs,
+        settings,
+        settings.baseline.as_ref(),
+        settings.only_files.as_ref(),
+        only_scope,
+    );
     if let Some(levels) = &base_levels {
         super::diff::keep_new(&mut outcome, &loaded.files, levels);
     }

@@ -170,10 +170,19 @@ pub(crate) fn run(cx: &Context, enabled: &(dyn Fn(&str) -> bool + Sync)) -> Vec<
 
 /// The findings about the input itself (broken, templated or repeated), every such rule enabled:
 /// for the commands that print input problems beside an answer rather than a report.
+/// The renderings that failed in a scope (`render-failed`), which read no graph.
+pub(crate) fn render_failures(cx: &Context) -> Vec<Finding> {
+    let id = <ids::RenderFailed as Rule>::ID;
+    run(cx, &|rule: &str| rule == id)
+}
+
 pub(crate) fn input_findings(cx: &Context) -> Vec<Finding> {
-    use ids::{DanglingIngressBackend, DuplicateObject, InvalidManifest, UnknownNamedPort, UnrenderedTemplate};
+    use ids::{
+        DanglingIngressBackend, DuplicateObject, InvalidManifest, RenderFailed, UnknownNamedPort, UnrenderedTemplate,
+    };
     let ids = [
         InvalidManifest::ID,
+        RenderFailed::ID,
         UnrenderedTemplate::ID,
         DuplicateObject::ID,
         DanglingIngressBackend::ID,
