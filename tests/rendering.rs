@@ -333,3 +333,23 @@ fn two_copies_of_a_tree_sharing_the_cache_each_point_into_their_own_files() {
     assert_eq!(reports[0], reports[1]);
     assert!(std::fs::read_dir(cache.path()).unwrap().next().is_some(), "nothing was cached");
 }
+
+#[test]
+fn a_list_a_strategic_merge_patch_replaces_is_located_in_the_patch() {
+    if kubectl().is_none() {
+        return;
+    }
+    let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  podSelector:\n    matchLabels:\n      app: web\n  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels:\n              team: edge\n";
+    let patch = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  ingress:\n    - from:\n        - ipBlock:\n            cidr: 0.0.0.0/0\n";
+    let repo = repo_with(&[
+        ("base/kustomization.yaml", "resources:\n  - policy.yaml\n"),
+        ("base/policy.yaml", policy),
+        ("prod/kustomization.yaml", "resources:\n  - ../base\npatches:\n  - path: open.yaml\n"),
+        ("prod/open.yaml", patch),
+    ]);
+    let run = check_json(repo.path(), &["."]);
+    let found = findings(&run);
+    let allows = found.iter().find(|f| f.0 == "policy-allows-all").unwrap_or_else(|| panic!("{found:#?}"));
+    let (line, col) = position_of(&repo.path().join("prod/open.yaml"), "ipBlock");
+    assert_eq!((allows.1.as_str(), allows.2, allows.3), ("prod/open.yaml", line, col), "{found:#?}");
+}

@@ -242,6 +242,20 @@ fn is_collection(node: &Node) -> bool {
     !matches!(node.value, Value::Scalar(_))
 }
 
+/// Whether two trees say the same thing, wherever they are written: scalars by text, mappings
+/// by their entries in any order, lists item by item.
+fn same_tree(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (Value::Scalar(x), Value::Scalar(y)) => x.text == y.text,
+        (Value::Seq(x), Value::Seq(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same_tree(p, q)),
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| scalar_text(k).is_some_and(|key| b.get(key).is_some_and(|w| same_tree(v, w))))
+        }
+        _ => false,
+    }
+}
+
 /// The item of `list` that corresponds to the rendered `item`: by merge key, by equal scalar,
 /// else (when `by_position`) the item at the same index.
 fn match_item<'n>(list: &'n [Node], item: &Node, index: usize, by_position: bool) -> Option<&'n Node> {
@@ -255,7 +269,10 @@ fn match_item<'n>(list: &'n [Node], item: &Node, index: usize, by_position: bool
     } else if let Some(found) = list.iter().find(|c| same_scalar(c, item)) {
         return Some(found);
     }
-    if by_position {
+    // A patch's list is matched by position only where items have no merge key: such a list
+    // (ingress rules, peers) is replaced whole, item by item. Claims check the values anyway.
+    let keyed = item.as_map().is_some_and(|_| MERGE_KEYS.iter().any(|k| item.get(k).is_some()));
+    if by_position || !keyed {
         list.get(index)
     } else {
         None
@@ -513,8 +530,12 @@ impl Placer<'_, '_> {
         let claims = |candidate: &Node| -> bool {
             match source {
                 None => true,
-                // A key or a collection the source has too stays at the source.
-                Some(_) if key || is_collection(rendered) => false,
+                // A key the source has too stays at the source.
+                Some(_) if key => false,
+                // A collection is the patch's when the patch wrote all of it (a list a
+                // strategic-merge patch replaces, an item it brings) and the source said
+                // otherwise; a mapping the patch only adds to stays at the source.
+                Some(s) if is_collection(rendered) => same_tree(candidate, rendered) && !same_tree(s, rendered),
                 Some(s) => same_scalar(candidate, rendered) && !same_scalar(s, rendered),
             }
         };
