@@ -347,11 +347,22 @@ fn fallback_files(plan: &RenderPlan, renders: &[RenderOutcome]) -> Vec<PathBuf> 
             set.extend(kustomizations.consumed_by.get(leaf).into_iter().flatten().cloned());
         }
     }
+    // Files beside a kustomization that only failed leaves use are read too, as they would be
+    // without kustomize.
+    let failed_folders: std::collections::BTreeSet<PathBuf> = failed
+        .iter()
+        .filter(|f| load::render::kustomize::is_kustomization_file(f) && !rendered.contains(*f))
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .collect();
     plan.set_aside
         .iter()
         .filter(|f| {
             let f = load::normalize(f);
-            failed.contains(&f) && !rendered.contains(&f) && !kustomizations.patches.contains(&f)
+            let only_failed = failed.contains(&f) && !rendered.contains(&f);
+            let beside_failed = !failed.contains(&f)
+                && !rendered.contains(&f)
+                && f.parent().is_some_and(|d| failed_folders.contains(d));
+            (only_failed || beside_failed) && !kustomizations.patches.contains(&f)
         })
         .cloned()
         .collect()
