@@ -228,4 +228,13 @@ fn without_helm_the_chart_is_noted_with_how_to_render_it() {
     assert_eq!(notes.len(), 1, "{found:?}");
     assert_eq!(notes[0].1, "deploy/chart/Chart.yaml");
     assert!(notes[0].4.contains("helm template … | kubereach check -"), "{found:?}");
+    // The note's logical key names the chart, not its wording: rewording it keeps baselines.
+    use common::RunExt as _;
+    let run = common::kubereach(["check", "deploy", "--format", "json", "--fail-on", "never"])
+        .current_dir(repo.path())
+        .env("PATH", empty.path())
+        .run();
+    let report = run.json();
+    let note = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "unrendered-template").unwrap();
+    assert_eq!(note["key"], "unrendered-template|Chart/deploy/chart|templates|");
 }

@@ -155,3 +155,14 @@ impl RunJson for Command {
         locations(&run)
     }
 }
+
+#[test]
+fn a_syntax_error_on_standard_input_is_reported_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_with_input(
+        kubereach(["check", "-", "--format", "json"]).current_dir(dir.path()),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  labels: [x\n",
+    );
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(locations(&run), vec![("invalid-manifest".to_string(), "<stdin>".to_string(), 5, 11)]);
+}

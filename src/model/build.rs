@@ -493,17 +493,17 @@ fn extract_stream(
 ) {
     let mut found = Vec::new();
     let mut not_objects = Vec::new();
-    let mut has_objects = false;
     for doc in classify::documents(stream) {
         match doc {
             Doc::Object(root) => {
-                has_objects = true;
                 objects.extend(extract_document(file, root, default_namespace, interner, &mut found));
             }
             Doc::NotAnObject(span) => not_objects.push(span),
         }
     }
-    if let Some(text_problems) = classify::text_problems(text, stream, has_objects, &not_objects) {
+    // A rendered stream or standard input is a stream of manifests by definition: its problems
+    // (a syntax error included) are reported even when no object could be read.
+    if let Some(text_problems) = classify::text_problems(text, stream, true, &not_objects) {
         let at = |span| Location { file, span };
         found.extend(
             text_problems

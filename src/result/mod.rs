@@ -130,8 +130,9 @@ pub struct Analysed {
 
 impl Analysed {
     pub fn of(loaded: &Loaded) -> Analysed {
-        let files =
-            (0..loaded.files.entries.len()).filter(|&i| !loaded.files.is_virtual(i as crate::span::FileId)).count();
+        // Renderers' outputs are not files of the repository; standard input (its text kept) is
+        // what was given to read.
+        let files = loaded.files.entries.iter().filter(|f| f.map.is_none() || !f.kept_text.is_empty()).count();
         Analysed {
             files,
             manifests: loaded.manifests,

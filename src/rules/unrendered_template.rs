@@ -33,6 +33,13 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             // Everything else is `invalid-manifest`'s.
             ProblemKind::File(_) | ProblemKind::Field(_) => continue,
         };
-        out.push(UnrenderedTemplate::finding(problem.location, message));
+        let finding = UnrenderedTemplate::finding(problem.location, message);
+        // A chart is its own identity: the note's key does not change when its wording does.
+        out.push(match &problem.kind {
+            ProblemKind::File(FileProblem::ChartTemplates { chart, .. }) => {
+                finding.with_key(format!("Chart/{chart}"), "templates", "")
+            }
+            _ => finding,
+        });
     }
 }
