@@ -175,8 +175,9 @@ struct Output {
 /// Runs `program` with `args`, reading both outputs as it runs (a full pipe would block it), and
 /// kills it after `timeout`.
 fn run(program: &str, args: impl Iterator<Item = String>, timeout: Duration) -> std::io::Result<Output> {
-    let mut child =
-        Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut child = super::spawn(
+        Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()),
+    )?;
     let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();

@@ -742,13 +742,14 @@ fn run(
     );
     std::fs::write(wrapper.0.join("kustomization.yaml"), wrapping)
         .map_err(|e| fail(format!("cannot write in a temporary folder: {e}")))?;
-    let child = Command::new(program)
-        .args(args)
-        .arg(&wrapper.0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
+    let child = super::spawn(
+        Command::new(program)
+            .args(args)
+            .arg(&wrapper.0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let mut child = child.map_err(|e| fail(format!("cannot run `{program}`: {e}")))?;
     let mut out = child.stdout.take();
     let mut err = child.stderr.take();

@@ -121,6 +121,23 @@ impl SpanMap {
     }
 }
 
+/// Starts a renderer. An executable that another process still holds open for writing (just
+/// installed, or written by a thread while another one forks) cannot be run for a moment
+/// (`ETXTBSY`): that is retried a few times before it counts as a failure.
+pub(crate) fn spawn(command: &mut std::process::Command) -> std::io::Result<std::process::Child> {
+    const TEXT_FILE_BUSY: i32 = 26;
+    let mut attempt = 0;
+    loop {
+        match command.spawn() {
+            Err(e) if e.raw_os_error() == Some(TEXT_FILE_BUSY) && attempt < 10 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A rendering that failed: where to report it (a kustomization file, a `Chart.yaml`) and the
 /// tool's own message.
 #[derive(Clone, Debug, PartialEq, Eq)]
