@@ -106,7 +106,8 @@ fn a_gap_in_the_shared_base_is_reported_once_naming_both_overlays() {
     // The message names the scopes in every report; the logical key does not change with them.
     let human = kubereach(["check", ".", "--fail-on", "never"]).current_dir(envs()).run();
     assert!(human.stdout.contains("(scopes: overlays/dev, overlays/prod)"), "{}", human.stdout);
-    assert!(human.stdout.contains("in 2 scopes (2 rendered)"), "{}", human.stdout);
+    // The files objects come from are the manifests (the overlays' kustomizations are not).
+    assert!(human.stdout.contains("10 objects in 5 manifests analysed in 2 scopes (2 rendered)"), "{}", human.stdout);
     let key = run.json()["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "nodeport-service").unwrap()
         ["key"]
         .as_str()

@@ -642,7 +642,16 @@ fn assemble(
     for (file, map, read) in virtual_maps {
         let ids: Vec<FileId> =
             map.files.iter().map(|p| lookup_or_push(&mut loaded.files, &mut file_of_path, p)).collect();
-        rendered_sources.extend(ids.iter().filter(|id| (**id as usize) >= ids_in_walk));
+        // The files objects come from; a kustomization that only sets their namespace or labels
+        // is not a manifest.
+        rendered_sources.extend(
+            ids.iter()
+                .zip(&map.files)
+                .filter(|(id, path)| {
+                    (**id as usize) >= ids_in_walk && !load::render::kustomize::is_kustomization_file(path)
+                })
+                .map(|(id, _)| *id),
+        );
         for path in &read {
             lookup_or_push(&mut loaded.files, &mut file_of_path, path);
         }
