@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::generate::{platform_info, write_file, RepoInfo, PLATFORM};
-use crate::measure::{measure, median, min_max, STAGES};
+use crate::measure::{measure, median, min_max};
 use crate::report::{mib, table, thousands};
 use crate::Result;
 
@@ -304,7 +304,9 @@ pub(crate) fn measure_shape(repos: &Path, bin: &Path, runs: usize) -> Result<Str
     );
     let mut rows = Vec::new();
     for (command, summary) in [("`graph --format json`", &graph), ("`check --format json`", &check)] {
-        let stages = STAGES.iter().copied().chain(["rules"]).filter(|s| !summary.values(s, "ms").is_empty());
+        // In the order the binary runs them; `rules` only in `check`.
+        let order = ["load", "graph", "rules", "report", "total"];
+        let stages = order.into_iter().filter(|s| !summary.values(s, "ms").is_empty());
         for stage in stages {
             let ms = summary.values(stage, "ms");
             let (lo, hi) = min_max(&ms);
