@@ -46,7 +46,7 @@ pub(crate) struct RepoInfo {
 /// The cluster services every synthetic repository has: DNS, monitoring, the ingress controller.
 /// The files under `templates/` are written out byte for byte: editing one changes the generated
 /// text, so bump [`GENERATOR_VERSION`] with it.
-const PLATFORM: &[(&str, &str)] = &[
+pub(crate) const PLATFORM: &[(&str, &str)] = &[
     ("kube-system/coredns.yaml", include_str!("templates/kube-system/coredns.yaml")),
     ("monitoring/namespace.yaml", include_str!("templates/monitoring/namespace.yaml")),
     ("monitoring/prometheus.yaml", include_str!("templates/monitoring/prometheus.yaml")),
@@ -56,7 +56,7 @@ const PLATFORM: &[(&str, &str)] = &[
 ];
 
 /// Counts of the fixed platform part.
-fn platform_info() -> RepoInfo {
+pub(crate) fn platform_info() -> RepoInfo {
     let mut info = RepoInfo::default();
     for (_, text) in PLATFORM {
         for line in text.lines() {
@@ -76,7 +76,7 @@ fn platform_info() -> RepoInfo {
     info
 }
 
-fn write_file(root: &Path, relative: &str, text: &str, info: &mut RepoInfo) -> Result<()> {
+pub(crate) fn write_file(root: &Path, relative: &str, text: &str, info: &mut RepoInfo) -> Result<()> {
     let path = root.join(relative);
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
