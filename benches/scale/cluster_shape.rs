@@ -8,20 +8,18 @@
 //! `namespaceSelector` over all environments) in every namespace, which is what makes a real
 //! cluster's graph stage expensive. Every figure comes from a seeded generator; no data is copied.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::generate::{platform_info, write_file, RepoInfo, PLATFORM};
+use crate::generate::{marker_text, platform_info, read_marker, write_file, RepoInfo, MARKER, PLATFORM};
 use crate::measure::{measure, median, min_max};
 use crate::report::{mib, table, thousands};
 use crate::Result;
 
 /// Bump whenever the generated text changes: a repository of another version is regenerated.
 const VERSION: u32 = 1;
-const MARKER: &str = ".kubereach-bench-repo";
 pub(crate) const DIR: &str = "cluster-shape";
 const SEED: u64 = 0x636c_7573_7465_7231;
 
@@ -229,34 +227,9 @@ fn generate(root: &Path) -> Result<RepoInfo> {
     Ok(info)
 }
 
-fn marker_text(info: &RepoInfo) -> String {
-    format!(
-        "cluster-shape={VERSION}\nobjects={}\nworkloads={}\npolicies={}\nnamespaces={}\nfiles={}\nbytes={}\n",
-        info.objects, info.workloads, info.policies, info.namespaces, info.files, info.bytes
-    )
-}
-
-fn read_marker(dir: &Path) -> Option<RepoInfo> {
-    let text = fs::read_to_string(dir.join(MARKER)).ok()?;
-    let fields: BTreeMap<&str, u64> =
-        text.lines().filter_map(|l| l.split_once('=')).filter_map(|(k, v)| Some((k, v.parse().ok()?))).collect();
-    if fields.get("cluster-shape").copied() != Some(u64::from(VERSION)) {
-        return None;
-    }
-    let get = |k: &str| fields.get(k).copied();
-    Some(RepoInfo {
-        objects: get("objects")? as usize,
-        workloads: get("workloads")? as usize,
-        policies: get("policies")? as usize,
-        namespaces: get("namespaces")? as usize,
-        files: get("files")? as usize,
-        bytes: get("bytes")?,
-    })
-}
-
 /// The repository under `dir`, generated unless a marker of this version is there.
 pub(crate) fn ensure(dir: &Path) -> Result<RepoInfo> {
-    if let Some(info) = read_marker(dir) {
+    if let Some(info) = read_marker(dir, "cluster-shape", VERSION) {
         println!("repository {} present ({} objects), not regenerated", dir.display(), info.objects);
         return Ok(info);
     }
@@ -268,7 +241,8 @@ pub(crate) fn ensure(dir: &Path) -> Result<RepoInfo> {
         }
     }
     let info = generate(&partial)?;
-    fs::write(partial.join(MARKER), marker_text(&info)).map_err(|e| format!("cannot write the marker: {e}"))?;
+    fs::write(partial.join(MARKER), marker_text(&info, "cluster-shape", VERSION))
+        .map_err(|e| format!("cannot write the marker: {e}"))?;
     fs::rename(&partial, dir).map_err(|e| format!("cannot rename {} to {}: {e}", partial.display(), dir.display()))?;
     println!(
         "generated {} ({} objects, {} policies, {} files, {:.1} MB) in {:.1} s",

@@ -16,7 +16,7 @@ use render::{render_app, render_namespace, render_namespace_policies};
 
 /// Bump whenever the generated text changes: repositories with another version are regenerated.
 pub(crate) const GENERATOR_VERSION: u32 = 3;
-const MARKER: &str = ".kubereach-bench-repo";
+pub(crate) const MARKER: &str = ".kubereach-bench-repo";
 
 /// What to generate.
 pub(crate) struct Spec {
@@ -110,18 +110,21 @@ fn generate(root: &Path, spec: &Spec) -> Result<RepoInfo> {
     Ok(info)
 }
 
-fn marker_text(info: &RepoInfo) -> String {
+/// The marker of a generated repository: which generator (`kind`) at which `version` wrote it,
+/// and what it holds. Shared by every generator of the benchmark.
+pub(crate) fn marker_text(info: &RepoInfo, kind: &str, version: u32) -> String {
     format!(
-        "generator={GENERATOR_VERSION}\nobjects={}\nworkloads={}\npolicies={}\nnamespaces={}\nfiles={}\nbytes={}\n",
+        "{kind}={version}\nobjects={}\nworkloads={}\npolicies={}\nnamespaces={}\nfiles={}\nbytes={}\n",
         info.objects, info.workloads, info.policies, info.namespaces, info.files, info.bytes
     )
 }
 
-fn read_marker(dir: &Path) -> Option<RepoInfo> {
+/// What a repository's marker says, when `kind` at `version` wrote it.
+pub(crate) fn read_marker(dir: &Path, kind: &str, version: u32) -> Option<RepoInfo> {
     let text = fs::read_to_string(dir.join(MARKER)).ok()?;
     let fields: BTreeMap<&str, u64> =
         text.lines().filter_map(|l| l.split_once('=')).filter_map(|(k, v)| Some((k, v.parse().ok()?))).collect();
-    if fields.get("generator").copied() != Some(u64::from(GENERATOR_VERSION)) {
+    if fields.get(kind).copied() != Some(u64::from(version)) {
         return None;
     }
     let get = |k: &str| fields.get(k).copied();
@@ -137,7 +140,7 @@ fn read_marker(dir: &Path) -> Option<RepoInfo> {
 
 /// The repository at `dir`, generated unless a marker of this generator version is there.
 pub(crate) fn ensure_repo(dir: &Path, spec: &Spec) -> Result<RepoInfo> {
-    if let Some(info) = read_marker(dir) {
+    if let Some(info) = read_marker(dir, "generator", GENERATOR_VERSION) {
         println!("repository {} present ({} objects), not regenerated", dir.display(), info.objects);
         return Ok(info);
     }
@@ -149,7 +152,8 @@ pub(crate) fn ensure_repo(dir: &Path, spec: &Spec) -> Result<RepoInfo> {
         }
     }
     let info = generate(&partial, spec)?;
-    fs::write(partial.join(MARKER), marker_text(&info)).map_err(|e| format!("cannot write the marker: {e}"))?;
+    fs::write(partial.join(MARKER), marker_text(&info, "generator", GENERATOR_VERSION))
+        .map_err(|e| format!("cannot write the marker: {e}"))?;
     fs::rename(&partial, dir).map_err(|e| format!("cannot rename {} to {}: {e}", partial.display(), dir.display()))?;
     println!(
         "generated {} ({} objects, {} workloads, {} policies, {} files, {:.1} MB) in {:.1} s",
