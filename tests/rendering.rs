@@ -336,6 +336,32 @@ fn two_copies_of_a_tree_sharing_the_cache_each_point_into_their_own_files() {
 }
 
 #[test]
+fn a_failure_cached_by_one_run_is_located_as_the_next_run_spells_the_folder() {
+    if kubectl().is_none() {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    // kustomize refuses a file above the kustomization's folder (its load restrictor).
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ports:\n    - port: 80\n";
+    let repo = repo_with(&[("app/kustomization.yaml", "resources:\n  - ../shared.yaml\n"), ("shared.yaml", service)]);
+    let run_in = |cwd: &Path, path: &str| {
+        let run = kubereach(["check", path, "--format", "json", "--fail-on", "never"])
+            .current_dir(cwd)
+            .env("KUBEREACH_CACHE_DIR", cache.path())
+            .run();
+        findings(&run).into_iter().filter(|f| f.0 == "render-failed").map(|f| f.1).collect::<Vec<_>>()
+    };
+    // The first run meets the failure from inside the repository and caches it; the second
+    // reaches the same kustomization from its parent: the finding names the file as the second
+    // run spells it, not as the first did.
+    assert_eq!(run_in(repo.path(), "."), ["app/kustomization.yaml"]);
+    let parent = repo.path().parent().unwrap();
+    let name = repo.path().file_name().unwrap().to_str().unwrap();
+    assert_eq!(run_in(parent, name), [format!("{name}/app/kustomization.yaml")]);
+    assert_eq!(run_in(repo.path(), "."), ["app/kustomization.yaml"], "the first spelling, from the cache");
+}
+
+#[test]
 fn a_list_a_strategic_merge_patch_replaces_is_located_in_the_patch() {
     if kubectl().is_none() {
         return;

@@ -1,15 +1,20 @@
 //! Admissions: what each isolated class admits, per source (ingress) or per destination
 //! (egress), from every rule of the policies that isolate it.
 //!
-//! Rule peers are matched once per rule (and cached by selector); each class's allowance is then
-//! built on its own in a reused dense table and compacted (sorted, interned) before the next, so
-//! that only one class's working set is ever expanded. Named ports that no destination declares
-//! are recorded as [`UnknownNamedPort`] facts, never worded. Edges are streamed elsewhere
-//! ([`super::edges`]) from these allowances.
+//! Rule peers are matched once per distinct selector, and the class sets they match are interned:
+//! a cluster-wide peer repeated in every namespace (monitoring, the ingress controller) is one set,
+//! whatever the number of its copies. An allowance never expands a set: it holds *grants* (a set
+//! and the connections its rules give it), so its size grows with the rules that select the class,
+//! not with the pods their peers match. Named ports that no destination declares are recorded as
+//! [`UnknownNamedPort`] facts, never worded. Edges are streamed elsewhere ([`super::edges`]) from
+//! these allowances.
 
-use super::{Builder, Class, ClassId, Conns, ConnsId, PortSet, Source};
+use super::{Builder, Class, ClassId, Conns, ConnsId, Graph, NamedId, PortSet, SetId, Source};
 use crate::model::net::{IpRange, PortRef, Protocol};
 use crate::model::{Direction, NetworkPolicy, PeerSelector, PolicyPort};
+
+/// A named port of a policy rule, with its protocol: resolved on each destination pod.
+pub(super) type NamedPort = (Box<str>, Protocol);
 
 /// A named port in a policy rule that no destination pod declares with that name and protocol:
 /// the port entry allows nothing.
@@ -29,63 +34,70 @@ pub struct UnknownNamedPort {
 /// What a rule peer matches.
 #[derive(Debug)]
 enum PeerMatch {
-    Classes(std::rc::Rc<[ClassId]>),
+    /// An interned set of classes ([`Graph::class_set`]).
+    Classes(SetId),
     /// Runs of external atoms (first, last).
     Atoms(Vec<(usize, usize)>),
 }
 
 /// What an isolated class admits, per source (ingress) or per destination (egress). Connection
-/// sets are interned ([`Graph::conns`]): a large repository has few distinct ones.
+/// sets, class sets and named-port lists are interned in the graph: a large repository has few
+/// distinct ones.
 #[derive(Debug, Default)]
 pub(super) struct Allowance {
     /// From rules without peers: every class and every address.
     pub(super) everyone: Conns,
     /// Egress only: named ports of peer-less rules, resolved per destination.
     pub(super) everyone_named: Vec<(Box<str>, Protocol)>,
-    /// Sorted by class.
-    pub(super) by_class: Vec<(ClassId, ConnsId)>,
+    /// What rules give the classes of a set, one grant per set, sorted by set.
+    pub(super) grants: Vec<Grant>,
     pub(super) by_atoms: Vec<(usize, usize, ConnsId)>,
 }
 
+/// What the rules of an allowance give every class of one set: `conns`, and on egress the named
+/// ports `named`, resolved on each destination (on ingress they are resolved on the selected
+/// class when the grant is made, and `named` is empty).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Grant {
+    pub(super) set: SetId,
+    pub(super) conns: ConnsId,
+    pub(super) named: NamedId,
+}
+
 impl Allowance {
-    pub(super) fn class(&self, c: ClassId) -> Option<ConnsId> {
-        self.by_class.binary_search_by_key(&c, |(k, _)| *k).ok().map(|i| self.by_class[i].1)
+    /// Adds what the allowance gives `other` through its grants (not `everyone`) into `into`;
+    /// egress named ports resolve on `other`, the destination.
+    pub(super) fn credit_class(&self, g: &Graph, other: ClassId, into: &mut Conns) {
+        for grant in &self.grants {
+            if g.class_set(grant.set).binary_search(&other).is_ok() {
+                into.union_with(g.conns(grant.conns));
+                resolve_named(into, g.named_list(grant.named), &g.classes[other.index()]);
+            }
+        }
     }
 
-    pub(super) fn classes(&self) -> impl Iterator<Item = ClassId> + '_ {
-        self.by_class.iter().map(|(c, _)| *c)
+    /// The sets of classes the allowance names (a class may be in several).
+    pub(super) fn sets(&self) -> impl Iterator<Item = SetId> + '_ {
+        self.grants.iter().map(|g| g.set)
     }
 }
 
-/// An allowance while it is being built. `by_class` is a dense table over all classes, reused
-/// from one class to the next (with the entries in use listed in `touched`), so that building
-/// tens of thousands of allowances allocates next to nothing.
+/// An allowance while it is being built: grants as they come (merged per set when compacted),
+/// reused from one class to the next so that building tens of thousands of allowances allocates
+/// next to nothing.
 #[derive(Default)]
 struct AllowanceBuilder {
     everyone: Conns,
     everyone_named: Vec<(Box<str>, Protocol)>,
-    by_class: Vec<Option<Conns>>,
-    touched: Vec<ClassId>,
+    grants: Vec<(SetId, Conns, Vec<NamedPort>)>,
     by_atoms: Vec<(usize, usize, Conns)>,
-}
-
-impl AllowanceBuilder {
-    fn add_class(&mut self, c: ClassId, conns: &Conns) {
-        match &mut self.by_class[c.index()] {
-            Some(existing) => existing.union_with(conns),
-            slot @ None => {
-                *slot = Some(conns.clone());
-                self.touched.push(c);
-            }
-        }
-    }
 }
 
 /// A rule's `ports`, split into what is known now and what depends on the destination pod.
 #[derive(Debug, Default)]
 pub(super) struct RulePorts {
     pub(super) numeric: Conns,
-    named: Vec<(Box<str>, Protocol)>,
+    pub(super) named: Vec<(Box<str>, Protocol)>,
 }
 
 impl RulePorts {
@@ -154,7 +166,7 @@ impl Builder<'_> {
         blocks
     }
 
-    /// The classes a pod peer matches, cached by selector text.
+    /// The classes a pod peer matches, cached by selector text and interned as a set.
     fn match_pods(&mut self, policy: &NetworkPolicy, peer: &PeerSelector) -> PeerMatch {
         match peer {
             PeerSelector::IpBlock { cidr, except, .. } => PeerMatch::Atoms(self.g.ip_space.runs(cidr, except)),
@@ -165,7 +177,7 @@ impl Builder<'_> {
                     if namespaces.is_none() { policy.meta.namespace.clone() } else { "".into() },
                 );
                 if let Some(hit) = self.match_cache.get(&key) {
-                    return PeerMatch::Classes(hit.clone());
+                    return PeerMatch::Classes(*hit);
                 }
                 let mut out = Vec::new();
                 let in_scope: Vec<&Vec<ClassId>> = match namespaces {
@@ -182,11 +194,44 @@ impl Builder<'_> {
                         }
                     }
                 }
-                let shared: std::rc::Rc<[ClassId]> = out.into();
-                self.match_cache.insert(key, shared.clone());
-                PeerMatch::Classes(shared)
+                let set = self.intern_set(out);
+                self.match_cache.insert(key, set);
+                PeerMatch::Classes(set)
             }
         }
+    }
+
+    /// The id of a set of classes (sorted here): selectors written differently that match the
+    /// same classes share one.
+    fn intern_set(&mut self, mut classes: Vec<ClassId>) -> SetId {
+        classes.sort_unstable();
+        classes.dedup();
+        let classes: Box<[ClassId]> = classes.into();
+        if let Some(id) = self.set_ids.get(&classes) {
+            return *id;
+        }
+        let id = SetId::new(self.g.class_sets.len());
+        self.g.class_sets.push(classes.clone());
+        self.set_ids.insert(classes, id);
+        id
+    }
+
+    /// The id of a list of named ports (sorted and deduplicated here); the empty list is
+    /// [`NamedId::default`].
+    fn intern_named(&mut self, mut named: Vec<(Box<str>, Protocol)>) -> NamedId {
+        named.sort_unstable();
+        named.dedup();
+        if named.is_empty() {
+            return NamedId::default();
+        }
+        let named: Box<[NamedPort]> = named.into();
+        if let Some(id) = self.named_ids.get(&named) {
+            return *id;
+        }
+        let id = NamedId::new(self.g.named_lists.len());
+        self.g.named_lists.push(named.clone());
+        self.named_ids.insert(named, id);
+        id
     }
 
     /// What each isolated class admits: inbound (ingress) and outbound (egress), per class.
@@ -223,7 +268,7 @@ impl Builder<'_> {
         let n = self.g.classes.len();
         let mut inbound: Vec<Option<Allowance>> = Vec::with_capacity(n);
         let mut outbound: Vec<Option<Allowance>> = Vec::with_capacity(n);
-        let mut a = AllowanceBuilder { by_class: vec![None; n], ..AllowanceBuilder::default() };
+        let mut a = AllowanceBuilder::default();
         for c in 0..n {
             for (d, direction) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
                 let class = &self.g.classes[c];
@@ -236,7 +281,7 @@ impl Builder<'_> {
                 } else {
                     for &pi in policies {
                         for (m, ports) in &matches[pi][d] {
-                            credit_rule(&self.g.classes, ClassId::new(c), ports, direction, m.as_deref(), &mut a);
+                            credit_rule(&self.g, ClassId::new(c), ports, direction, m.as_deref(), &mut a);
                         }
                     }
                     Some(self.compact(&mut a))
@@ -250,20 +295,29 @@ impl Builder<'_> {
         (inbound, outbound)
     }
 
-    /// Turns the builder's state into a compact allowance and resets the builder.
+    /// Turns the builder's state into a compact allowance (one grant per set, everything
+    /// interned) and resets the builder.
     fn compact(&mut self, a: &mut AllowanceBuilder) -> Allowance {
-        a.touched.sort_unstable();
-        let mut by_class = Vec::with_capacity(a.touched.len());
-        for c in a.touched.drain(..) {
-            if let Some(conns) = a.by_class[c.index()].take() {
-                by_class.push((c, self.intern(conns)));
+        a.grants.sort_unstable_by_key(|(set, _, _)| *set);
+        let mut grants = Vec::with_capacity(a.grants.len());
+        let mut pending = a.grants.drain(..).peekable();
+        let mut merged = Vec::new();
+        while let Some((set, mut conns, mut named)) = pending.next() {
+            while let Some((_, more, more_named)) = pending.next_if(|(next, _, _)| *next == set) {
+                conns.union_with(&more);
+                named.extend(more_named);
             }
+            merged.push((set, conns, named));
+        }
+        drop(pending);
+        for (set, conns, named) in merged {
+            grants.push(Grant { set, conns: self.intern(conns), named: self.intern_named(named) });
         }
         let by_atoms = a.by_atoms.drain(..).map(|(f, l, x)| (f, l, self.intern(x))).collect();
         Allowance {
             everyone: std::mem::take(&mut a.everyone),
             everyone_named: std::mem::take(&mut a.everyone_named),
-            by_class,
+            grants,
             by_atoms,
         }
     }
@@ -286,7 +340,7 @@ impl Builder<'_> {
                 Some(ms) => ms
                     .iter()
                     .flat_map(|m| match m {
-                        PeerMatch::Classes(c) => &c[..],
+                        PeerMatch::Classes(set) => self.g.class_set(*set),
                         PeerMatch::Atoms(_) => &[],
                     })
                     .copied()
@@ -321,7 +375,7 @@ impl Builder<'_> {
 
 /// Credits one rule of a policy that selects class `c` to `c`'s allowance.
 fn credit_rule(
-    classes: &[Class],
+    g: &Graph,
     c: ClassId,
     ports: &RulePorts,
     direction: Direction,
@@ -334,11 +388,11 @@ fn credit_rule(
     match direction {
         Direction::Ingress => {
             // Named ports resolve on the destination: the selected class itself.
-            let conns = ports.on(&classes[c.index()]);
+            let conns = ports.on(&g.classes[c.index()]);
             if conns.is_empty() {
                 return;
             }
-            credit(a, matches, |_| conns.clone(), &conns);
+            credit(g, a, matches, &conns, &[], &conns);
         }
         Direction::Egress => match matches {
             None => {
@@ -346,16 +400,19 @@ fn credit_rule(
                 a.everyone_named.extend(ports.named.iter().cloned());
             }
             // Towards an address a named port matches nothing.
-            Some(ms) => credit(a, Some(ms), |dst| ports.on(&classes[dst.index()]), &ports.numeric),
+            Some(ms) => credit(g, a, Some(ms), &ports.numeric, &ports.named, &ports.numeric),
         },
     }
 }
 
-/// Credits `ports` to the peers a rule matches (`None`: every peer).
+/// Credits `conns` (and `named`, resolved per destination) to the classes a rule matches, and
+/// `ip_conns` to its addresses (`None`: every peer).
 fn credit(
+    g: &Graph,
     a: &mut AllowanceBuilder,
     matches: Option<&[PeerMatch]>,
-    class_conns: impl Fn(ClassId) -> Conns,
+    conns: &Conns,
+    named: &[(Box<str>, Protocol)],
     ip_conns: &Conns,
 ) {
     let Some(matches) = matches else {
@@ -364,12 +421,9 @@ fn credit(
     };
     for m in matches {
         match m {
-            PeerMatch::Classes(classes) => {
-                for &c in classes.iter() {
-                    let conns = class_conns(c);
-                    if !conns.is_empty() {
-                        a.add_class(c, &conns);
-                    }
+            PeerMatch::Classes(set) => {
+                if !g.class_set(*set).is_empty() {
+                    a.grants.push((*set, conns.clone(), named.to_vec()));
                 }
             }
             PeerMatch::Atoms(runs) => {
@@ -385,21 +439,17 @@ fn credit(
 
 /// What a pod's ingress admits from `source` (everything when not isolated). From external
 /// addresses, whatever some address of the ranges is admitted (of any range when none is known).
-pub(super) fn admitted(allowance: Option<&Allowance>, source: &Source, table: &[Conns], atoms: &[IpRange]) -> Conns {
+pub(super) fn admitted(allowance: Option<&Allowance>, source: &Source, g: &Graph) -> Conns {
     let Some(a) = allowance else {
         return Conns::all();
     };
     let mut x = a.everyone.clone();
     match source {
-        Source::Class(c) => {
-            if let Some(by) = a.class(*c) {
-                x.union_with(&table[by.index()]);
-            }
-        }
+        Source::Class(c) => a.credit_class(g, *c, &mut x),
         Source::Addresses(ranges) => {
             for (first, last, conns) in &a.by_atoms {
-                if ranges.is_empty() || (*first..=*last).any(|i| atom_overlaps(atoms, i, ranges)) {
-                    x.union_with(&table[conns.index()]);
+                if ranges.is_empty() || (*first..=*last).any(|i| atom_overlaps(&g.ip_space.atoms, i, ranges)) {
+                    x.union_with(g.conns(*conns));
                 }
             }
         }

@@ -2,17 +2,18 @@
 //! source by source and never held all at once; and the `{ingress-controller}` edges, read from
 //! the exposures of the ways in through a controller.
 //!
-//! An edge index lists, per class, the classes that may be reached without being named (open
-//! ingress, open egress, ingress rules that name the source), so that a source only tries its
-//! candidates; an endpoint order ranks every endpoint by name once. It decides nothing a policy
+//! A source only tries its candidates: the classes its egress names, and where its egress is open
+//! to every class, the classes whose ingress is open and those whose ingress rules name it. The
+//! edge index answers the last through the interned class sets (which destinations grant each
+//! set, which sets hold each open source), never through a table of class pairs, so a
+//! cluster-wide peer costs its size once, not once per copy. An endpoint order ranks every
+//! endpoint by name once. It decides nothing a policy
 //! says (that is [`super::admissions`]) and walks no route (that is [`super::routes`]).
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashSet;
-
 use super::admissions::admitted;
-use super::{Builder, ClassId, Conns, ConnsId, Endpoint, Graph, PeerId, Source, INGRESS_CONTROLLER};
+use super::{Builder, ClassId, Conns, ConnsId, Endpoint, Graph, PeerId, SetId, Source, INGRESS_CONTROLLER};
 use crate::model::net::IpRange;
 use crate::model::Direction;
 
@@ -30,13 +31,14 @@ impl Graph {
         let index = EdgeIndex::new(self);
         let mut acc: Vec<Option<Conns>> = vec![None; self.peers.len()];
         let mut touched: Vec<PeerId> = Vec::new();
+        let mut candidates = Candidates::new(self.classes.len());
         let mut count = 0;
         let mut out: Vec<(usize, Endpoint, Conns)> = Vec::new();
         for src in &order.names {
             out.clear();
             match src {
                 Endpoint::Peer(p) => {
-                    self.peer_targets(*p, &index, &mut acc, &mut touched);
+                    self.peer_targets(*p, &index, &mut candidates, &mut acc, &mut touched);
                     for q in touched.drain(..) {
                         if let Some(conns) = acc[q.index()].take() {
                             out.push((order.peer_rank[q.index()], Endpoint::Peer(q), conns));
@@ -71,30 +73,34 @@ impl Graph {
     }
 
     /// The peers `p` reaches, accumulated into `acc` (indexed by peer), with `touched` listing them.
-    fn peer_targets(&self, p: PeerId, index: &EdgeIndex, acc: &mut [Option<Conns>], touched: &mut Vec<PeerId>) {
-        let mut seen: FxHashSet<ClassId> = FxHashSet::default();
+    fn peer_targets(
+        &self,
+        p: PeerId,
+        index: &EdgeIndex,
+        candidates: &mut Candidates,
+        acc: &mut [Option<Conns>],
+        touched: &mut Vec<PeerId>,
+    ) {
         for &s in &self.peers[p.index()].classes {
-            seen.clear();
-            let mut candidates: Vec<ClassId> = Vec::new();
-            let mut consider = |d: ClassId, candidates: &mut Vec<ClassId>| {
-                if !self.classes[d.index()].pseudo && seen.insert(d) {
-                    candidates.push(d);
-                }
-            };
+            candidates.clear();
             if index.open_out[s.index()] {
                 for &d in &index.open_in {
-                    consider(d, &mut candidates);
+                    candidates.consider(self, d);
+                }
+                for &set in index.sets_naming(s) {
+                    for &d in &index.granted_by[set.index()] {
+                        candidates.consider(self, d);
+                    }
                 }
             }
             if let Some(a) = self.allowance(s, Direction::Egress) {
-                for d in a.classes() {
-                    consider(d, &mut candidates);
+                for set in a.sets() {
+                    for &d in self.class_set(set) {
+                        candidates.consider(self, d);
+                    }
                 }
             }
-            for &d in index.admitted_by(s) {
-                consider(d, &mut candidates);
-            }
-            for d in candidates {
+            for &d in &candidates.list {
                 let allowed = self.allowed(s, d);
                 if allowed.is_empty() {
                     continue;
@@ -116,6 +122,32 @@ impl Graph {
     }
 }
 
+/// The destinations one source class tries, each once: a list and a mark per class, reused from
+/// one source to the next.
+struct Candidates {
+    list: Vec<ClassId>,
+    marked: Vec<bool>,
+}
+
+impl Candidates {
+    fn new(classes: usize) -> Self {
+        Candidates { list: Vec::new(), marked: vec![false; classes] }
+    }
+
+    fn clear(&mut self) {
+        for d in self.list.drain(..) {
+            self.marked[d.index()] = false;
+        }
+    }
+
+    fn consider(&mut self, g: &Graph, d: ClassId) {
+        if !g.classes[d.index()].pseudo && !self.marked[d.index()] {
+            self.marked[d.index()] = true;
+            self.list.push(d);
+        }
+    }
+}
+
 impl Builder<'_> {
     /// `{ingress-controller}` to the pods behind every Ingress and Route, on the target ports of
     /// the routed Service ports, as far as the pods' ingress policies admit the controller (its
@@ -132,7 +164,7 @@ impl Builder<'_> {
             // Exposures count any plausible controller where it is unknown; the edge, one pod.
             let allowed = if entry.source == Source::Class(g.ingress_controller) {
                 let inbound = g.inbound.get(x.class.index()).and_then(Option::as_ref);
-                x.wanted.intersect(&admitted(inbound, &entry.source, &g.conns, &g.ip_space.atoms))
+                x.wanted.intersect(&admitted(inbound, &entry.source, g))
             } else {
                 x.admitted.clone()
             };
@@ -147,22 +179,25 @@ impl Builder<'_> {
     }
 }
 
-/// Which classes may be reached without being named: what edge generation consults per source.
+/// Which classes may be reached without being named: what edge generation consults for a source
+/// whose egress is open to every class.
 struct EdgeIndex {
     /// Classes whose ingress admits some connection from every class.
     open_in: Vec<ClassId>,
     /// Per class: whether its egress allows something towards every class.
     open_out: Vec<bool>,
-    /// Per class: the classes whose ingress names it, as one flat list with per-class offsets
-    /// (`admitted_by[start[s]..start[s + 1]]`).
-    admitted_start: Vec<usize>,
-    admitted_by: Vec<ClassId>,
+    /// Per class set: the classes whose ingress grants it something.
+    granted_by: Vec<Vec<ClassId>>,
+    /// Per class with open egress: the sets (granted by some ingress) that hold it, as one flat
+    /// list with per-class offsets (`naming[start[s]..start[s + 1]]`).
+    naming_start: Vec<usize>,
+    naming: Vec<SetId>,
 }
 
 impl EdgeIndex {
-    fn admitted_by(&self, s: ClassId) -> &[ClassId] {
+    fn sets_naming(&self, s: ClassId) -> &[SetId] {
         let s = s.index();
-        &self.admitted_by[self.admitted_start[s]..self.admitted_start[s + 1]]
+        &self.naming[self.naming_start[s]..self.naming_start[s + 1]]
     }
 }
 
@@ -173,30 +208,39 @@ impl EdgeIndex {
             .filter(|&d| !g.classes[d].pseudo && g.inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty()))
             .map(ClassId::new)
             .collect();
-        let open_out = (0..n)
+        let open_out: Vec<bool> = (0..n)
             .map(|s| g.outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty()))
             .collect();
-        // Counting sort into a flat list: two allocations instead of one per class.
-        let mut admitted_start = vec![0usize; n + 1];
-        for a in g.inbound.iter().flatten() {
-            for s in a.classes() {
-                admitted_start[s.index() + 1] += 1;
+        let mut granted_by: Vec<Vec<ClassId>> = vec![Vec::new(); g.class_sets.len()];
+        for (d, a) in g.inbound.iter().enumerate() {
+            for set in a.iter().flat_map(|a| a.sets()) {
+                granted_by[set.index()].push(ClassId::new(d));
             }
+        }
+        // Counting sort into a flat list: two allocations instead of one per class. Each granted
+        // set is read once, whatever the number of destinations that grant it.
+        let granted = || {
+            granted_by
+                .iter()
+                .enumerate()
+                .filter(|(_, by)| !by.is_empty())
+                .flat_map(|(set, _)| g.class_sets[set].iter().map(move |&s| (SetId::new(set), s)))
+                .filter(|(_, s)| open_out[s.index()])
+        };
+        let mut naming_start = vec![0usize; n + 1];
+        for (_, s) in granted() {
+            naming_start[s.index() + 1] += 1;
         }
         for i in 0..n {
-            admitted_start[i + 1] += admitted_start[i];
+            naming_start[i + 1] += naming_start[i];
         }
-        let mut fill = admitted_start.clone();
-        let mut admitted_by = vec![ClassId::new(0); admitted_start[n]];
-        for (d, a) in g.inbound.iter().enumerate() {
-            if let Some(a) = a {
-                for s in a.classes() {
-                    admitted_by[fill[s.index()]] = ClassId::new(d);
-                    fill[s.index()] += 1;
-                }
-            }
+        let mut fill = naming_start.clone();
+        let mut naming = vec![SetId::new(0); naming_start[n]];
+        for (set, s) in granted() {
+            naming[fill[s.index()]] = set;
+            fill[s.index()] += 1;
         }
-        EdgeIndex { open_in, open_out, admitted_start, admitted_by }
+        EdgeIndex { open_in, open_out, granted_by, naming_start, naming }
     }
 }
 

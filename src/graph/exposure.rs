@@ -49,7 +49,7 @@ pub(super) fn compute(model: &Model, graph: &Graph, entries: &[Entry]) -> Vec<Ex
                 graph.admits_unknown_controller(model, c, &wanted)
             } else {
                 let inbound = graph.inbound.get(c.index()).and_then(Option::as_ref);
-                wanted.intersect(&admitted(inbound, &entry.source, &graph.conns, &graph.ip_space.atoms))
+                wanted.intersect(&admitted(inbound, &entry.source, graph))
             };
             exposures.push(Exposure { entry: ei, class: c, wanted, admitted });
         }

@@ -46,7 +46,7 @@ use crate::model::selector::Labels;
 use crate::model::{Direction, Model, NetworkPolicy, PeerSelector};
 use crate::profile::Profile;
 pub(crate) use admissions::UnknownNamedPort;
-use admissions::{resolve_named, Allowance, PeerKey};
+use admissions::{resolve_named, Allowance, NamedPort, PeerKey};
 pub(crate) use classes::Class;
 pub use classes::Peer;
 pub use conns::{Conns, PortSet};
@@ -87,6 +87,16 @@ table_index!(
     /// An interned connection set: an index into the graph's table of them.
     ConnsId
 );
+table_index!(
+    /// An interned set of classes (what a rule peer matches): an index into the graph's table
+    /// of them.
+    SetId
+);
+table_index!(
+    /// An interned list of named ports: an index into the graph's table of them; the default,
+    /// 0, is the empty list.
+    NamedId
+);
 
 /// The namespace of the `{ingress-controller}` pseudo-peer when the controller is unknown: one pod
 /// with no labels, in a namespace that carries only its automatic label.
@@ -114,6 +124,10 @@ pub struct Graph {
     /// `{ingress-controller}` to the peers behind Ingresses and Routes, in peer order.
     ingress_controller_edges: Vec<(PeerId, ConnsId)>,
     conns: Vec<Conns>,
+    /// Sets of classes that rule peers match, each sorted.
+    class_sets: Vec<Box<[ClassId]>>,
+    /// Lists of named ports of egress rules; the first is empty.
+    named_lists: Vec<Box<[NamedPort]>>,
     /// Classes each policy selects (indexes parallel to [`Model::policies`]).
     pub(crate) policy_selects: Vec<Vec<ClassId>>,
     /// Named ports of policy rules that no destination pod declares.
@@ -138,6 +152,16 @@ impl Graph {
         &self.conns[id.index()]
     }
 
+    /// The classes of an interned set, sorted.
+    pub(crate) fn class_set(&self, id: SetId) -> &[ClassId] {
+        &self.class_sets[id.index()]
+    }
+
+    /// An interned list of named ports.
+    pub(crate) fn named_list(&self, id: NamedId) -> &[NamedPort] {
+        self.named_lists.get(id.index()).map_or(&[], |l| &l[..])
+    }
+
     pub fn endpoint_name(&self, endpoint: &Endpoint) -> String {
         match endpoint {
             Endpoint::Peer(p) => self.peers[p.index()].name.clone(),
@@ -154,9 +178,7 @@ impl Graph {
             Some(a) => {
                 let mut c = a.everyone.clone();
                 resolve_named(&mut c, &a.everyone_named, &self.classes[dst.index()]);
-                if let Some(x) = a.class(dst) {
-                    c.union_with(self.conns(x));
-                }
+                a.credit_class(self, dst, &mut c);
                 c
             }
         };
@@ -167,9 +189,7 @@ impl Graph {
             None => egress,
             Some(a) => {
                 let mut ingress = a.everyone.clone();
-                if let Some(x) = a.class(src) {
-                    ingress.union_with(self.conns(x));
-                }
+                a.credit_class(self, src, &mut ingress);
                 egress.intersect(&ingress)
             }
         }
@@ -254,20 +274,26 @@ struct Builder<'m> {
     g: Graph,
     /// Classes per namespace, and the namespace's labels.
     namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
-    match_cache: FxHashMap<PeerKey, std::rc::Rc<[ClassId]>>,
+    match_cache: FxHashMap<PeerKey, SetId>,
     conns_ids: FxHashMap<Conns, ConnsId>,
+    set_ids: FxHashMap<Box<[ClassId]>, SetId>,
+    named_ids: FxHashMap<Box<[NamedPort]>, NamedId>,
     /// Pseudo classes of known ingress controllers, by namespace and labels.
     controller_classes: BTreeMap<(Box<str>, Labels), ClassId>,
 }
 
 impl<'m> Builder<'m> {
     fn new(model: &'m Model) -> Self {
+        // The empty list of named ports is the default id.
+        let g = Graph { named_lists: vec![Box::default()], ..Graph::default() };
         Builder {
             model,
-            g: Graph::default(),
+            g,
             namespaces: BTreeMap::new(),
             match_cache: FxHashMap::default(),
             conns_ids: FxHashMap::default(),
+            set_ids: FxHashMap::default(),
+            named_ids: FxHashMap::default(),
             controller_classes: BTreeMap::new(),
         }
     }

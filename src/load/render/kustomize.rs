@@ -21,7 +21,7 @@
 //! says so; the user can render it and pipe the stream to `kubereach check -`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::Hasher;
+use std::hash::{Hash, Hasher};
 use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -995,9 +995,16 @@ fn disk_path(key: u128, options: &RenderOptions) -> Option<PathBuf> {
     Some(options.cache_dir.as_ref()?.join("kustomize").join(format!("{key:032x}.yaml")))
 }
 
-/// Where a remembered failure is kept: beside the text it would have been.
-fn failure_path(key: u128, options: &RenderOptions) -> Option<PathBuf> {
-    Some(options.cache_dir.as_ref()?.join("kustomize").join(format!("{key:032x}.failure")))
+/// Where a remembered failure is kept: beside the text it would have been, once per spelling of
+/// the leaf and working directory. A failure names its kustomization and paths as the run that
+/// met it spelled them (relative to its working directory), so a run that reaches the same leaf
+/// another way (an absolute path, another directory) must not replay it.
+fn failure_path(leaf: &Path, key: u128, options: &RenderOptions) -> Option<PathBuf> {
+    let mut spelling = std::collections::hash_map::DefaultHasher::new();
+    leaf.hash(&mut spelling);
+    std::env::current_dir().ok().hash(&mut spelling);
+    let spelling = spelling.finish();
+    Some(options.cache_dir.as_ref()?.join("kustomize").join(format!("{key:032x}-{spelling:016x}.failure")))
 }
 
 /// A failure as a file: its place on the first line (`line col end-line end-col path`), then the
@@ -1037,7 +1044,7 @@ fn cached(leaf: &Path, key: u128, options: &RenderOptions) -> Option<Result<Stri
     }
     let outcome = match std::fs::read_to_string(disk_path(key, options)?) {
         Ok(text) => Ok(text),
-        Err(_) => Err(read_failure(&std::fs::read_to_string(failure_path(key, options)?).ok()?)?),
+        Err(_) => Err(read_failure(&std::fs::read_to_string(failure_path(leaf, key, options)?).ok()?)?),
     };
     if let Ok(mut map) = memory().lock() {
         map.insert(leaf.to_path_buf(), (key, outcome.clone()));
@@ -1054,7 +1061,7 @@ fn store(leaf: &Path, key: u128, outcome: Result<&str, &RenderFailure>, options:
     }
     let (path, text) = match outcome {
         Ok(text) => (disk_path(key, options), text.to_string()),
-        Err(failure) => (failure_path(key, options), failure_text(failure)),
+        Err(failure) => (failure_path(leaf, key, options), failure_text(failure)),
     };
     let Some(path) = path else { return };
     let Some(dir) = path.parent() else { return };
