@@ -11,6 +11,9 @@
 # formats, and `graph` in the json, txt, dot and mermaid formats, standard error included. It
 # prints one line per difference and exits 1 if there was any, 0 otherwise.
 #
+# Each binary has a render cache of its own, empty at the start: a cache filled by other builds
+# must not decide what either binary prints.
+#
 # Set SAME_OUTPUT_QUICK=1 to compare only `check --format json` and `graph --format json` (the
 # million-object repository takes minutes otherwise).
 set -u
@@ -50,10 +53,10 @@ for dir in "${dirs[@]}"; do
     for run in "${runs[@]}"; do
         # Word splitting of $run is wanted: it is a subcommand and its flags.
         # shellcheck disable=SC2086
-        (cd "$root" && "$old" $run "$dir" >"$scratch/old.out" 2>"$scratch/old.err")
+        (cd "$root" && KUBEREACH_CACHE_DIR="$scratch/cache-old" "$old" $run "$dir" >"$scratch/old.out" 2>"$scratch/old.err")
         old_status=$?
         # shellcheck disable=SC2086
-        (cd "$root" && "$new" $run "$dir" >"$scratch/new.out" 2>"$scratch/new.err")
+        (cd "$root" && KUBEREACH_CACHE_DIR="$scratch/cache-new" "$new" $run "$dir" >"$scratch/new.out" 2>"$scratch/new.err")
         new_status=$?
         compared=$((compared + 1))
         if [ $old_status != $new_status ] || ! cmp -s "$scratch/old.out" "$scratch/new.out" \

@@ -4,6 +4,8 @@
 //!
 //! Built once, first; it decides no admission and streams no edge.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use super::{Builder, ClassId, PeerId, INGRESS_CONTROLLER_NAMESPACE};
@@ -74,6 +76,7 @@ impl Builder<'_> {
         // Classes by the hash of their key; the key itself is not copied (a large repository has
         // tens of thousands of label sets).
         let mut class_ids: FxHashMap<u64, Vec<ClassId>> = FxHashMap::default();
+        let mut linked: rustc_hash::FxHashSet<(ClassId, PeerId)> = rustc_hash::FxHashSet::default();
         for (i, w) in model.workloads.iter().enumerate() {
             let mut named: Vec<(Box<str>, Protocol, u16)> =
                 w.ports.iter().filter_map(|p| p.name.clone().map(|n| (n, p.protocol, p.port))).collect();
@@ -112,12 +115,11 @@ impl Builder<'_> {
             let class = &mut self.g.classes[id.index()];
             class.workloads.push(i);
             let peer = peer_of[i];
-            if !class.peers.contains(&peer) {
+            // A set of pairs, not a scan of the lists: one class may hold thousands of peers
+            // (workloads that share their labels).
+            if linked.insert((id, peer)) {
                 class.peers.push(peer);
-            }
-            let peer = &mut self.g.peers[peer.index()];
-            if !peer.classes.contains(&id) {
-                peer.classes.push(id);
+                self.g.peers[peer.index()].classes.push(id);
             }
         }
         self.g.ingress_controller = self.pseudo_class(INGRESS_CONTROLLER_NAMESPACE.into(), Labels::default());
@@ -165,19 +167,32 @@ impl Builder<'_> {
     pub(super) fn select_policies(&mut self) {
         let enforced = self.g.profile.dataplane.enforces();
         let windows_enforced = self.g.profile.windows_enforced;
+        // Policies of one namespace often share a podSelector (`{}` above all: the default deny,
+        // DNS, monitoring): each distinct one is matched once.
+        let mut cache: FxHashMap<(crate::model::selector::Str, crate::model::selector::SelectorKey), Arc<[ClassId]>> =
+            FxHashMap::default();
         for (pi, policy) in self.model.policies.iter().enumerate() {
-            let selected: Vec<ClassId> = self
-                .namespaces
-                .get(&policy.meta.namespace)
-                .map(|(_, classes)| {
-                    classes
-                        .iter()
-                        .copied()
-                        .filter(|&c| policy.pod_selector.matches(&self.g.classes[c.index()].labels))
-                        .collect()
-                })
-                .unwrap_or_default();
-            for &c in &selected {
+            let key = (policy.meta.namespace.clone(), policy.pod_selector.key());
+            let selected: Arc<[ClassId]> = match cache.get(&key) {
+                Some(hit) => hit.clone(),
+                None => {
+                    let selected: Vec<ClassId> = self
+                        .namespaces
+                        .get(&policy.meta.namespace)
+                        .map(|(_, classes)| {
+                            classes
+                                .iter()
+                                .copied()
+                                .filter(|&c| policy.pod_selector.matches(&self.g.classes[c.index()].labels))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let selected: Arc<[ClassId]> = selected.into();
+                    cache.insert(key, selected.clone());
+                    selected
+                }
+            };
+            for &c in selected.iter() {
                 let class = &mut self.g.classes[c.index()];
                 if !enforced || (class.windows && !windows_enforced) {
                     continue;

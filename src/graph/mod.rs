@@ -128,8 +128,9 @@ pub struct Graph {
     class_sets: Vec<Box<[ClassId]>>,
     /// Lists of named ports of egress rules; the first is empty.
     named_lists: Vec<Box<[NamedPort]>>,
-    /// Classes each policy selects (indexes parallel to [`Model::policies`]).
-    pub(crate) policy_selects: Vec<Vec<ClassId>>,
+    /// Classes each policy selects (indexes parallel to [`Model::policies`]); policies of one
+    /// namespace with the same podSelector share one list.
+    pub(crate) policy_selects: Vec<std::sync::Arc<[ClassId]>>,
     /// Named ports of policy rules that no destination pod declares.
     pub(crate) unknown_named_ports: Vec<UnknownNamedPort>,
     /// Ingress and Route backends that name no Service, or no port of it.

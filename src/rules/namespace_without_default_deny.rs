@@ -114,7 +114,7 @@ fn coverage<'a>(
         if &*policy.meta.namespace != namespace || !policy.affects(direction) {
             continue;
         }
-        for class in cx.graph.policy_selects.get(pi).into_iter().flatten() {
+        for class in cx.graph.policy_selects.get(pi).into_iter().flat_map(|s| s.iter()) {
             selected.extend(cx.graph.classes[class.index()].workloads.iter().copied());
         }
     }
