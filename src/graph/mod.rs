@@ -110,6 +110,20 @@ pub enum Endpoint {
     IngressController,
 }
 
+/// The sizes of a graph's tables ([`Graph::sizes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sizes {
+    pub classes: usize,
+    pub peers: usize,
+    /// Distinct sets of classes that rule peers match, and their members summed.
+    pub class_sets: usize,
+    pub class_set_members: usize,
+    /// What the allowances of every class hold: one grant per class set a class's rules name.
+    pub grants: usize,
+    /// Distinct connection sets.
+    pub conns: usize,
+}
+
 /// The reachability graph.
 #[derive(Debug, Default)]
 pub struct Graph {
@@ -151,6 +165,19 @@ pub struct Graph {
 impl Graph {
     pub(crate) fn conns(&self, id: ConnsId) -> &Conns {
         &self.conns[id.index()]
+    }
+
+    /// How large the graph's tables are: what its cost grows with.
+    pub fn sizes(&self) -> Sizes {
+        let grants = |table: &Vec<Option<Allowance>>| table.iter().flatten().map(|a| a.grants.len()).sum::<usize>();
+        Sizes {
+            classes: self.classes.len(),
+            peers: self.peers.len(),
+            class_sets: self.class_sets.len(),
+            class_set_members: self.class_sets.iter().map(|s| s.len()).sum(),
+            grants: grants(&self.inbound) + grants(&self.outbound),
+            conns: self.conns.len(),
+        }
     }
 
     /// The classes of an interned set, sorted.
