@@ -3,6 +3,7 @@
 
 use crate::finding::{Finding, Level};
 use crate::load::Files;
+use crate::span::FileId;
 
 /// Sorts findings as every report shows them: by displayed path, position, rule, message.
 pub fn sort_findings(findings: &mut [Finding], files: &Files) {
@@ -21,23 +22,57 @@ pub fn sort_findings(findings: &mut [Finding], files: &Files) {
 /// at and its message, which a move or a rename of the file keeps; one about a whole file that has
 /// no text (binary, too large) by the file's name.
 pub fn logical_key(f: &Finding, files: &Files) -> String {
-    if !f.key.object.is_empty() {
-        return format!("{}|{}|{}|{}", f.rule, f.key.object, f.key.field, f.key.peer);
+    LogicalKeys::new(files).key(f)
+}
+
+/// The logical keys of many findings ([`logical_key`]). A finding without an object reads the
+/// line it points at: the text of the last file read is kept with where its lines are, so that
+/// the findings of one file (reports list them file by file) read and split it once, not once
+/// per finding.
+pub struct LogicalKeys<'f> {
+    files: &'f Files,
+    /// The file whose text is held, that text, and the byte range of each of its lines.
+    held: Option<(FileId, std::borrow::Cow<'f, str>, Vec<std::ops::Range<usize>>)>,
+}
+
+impl<'f> LogicalKeys<'f> {
+    pub fn new(files: &'f Files) -> Self {
+        LogicalKeys { files, held: None }
     }
-    let file = files.get(f.location.file);
-    let line = (f.location.span.start.line as usize).checked_sub(1);
-    let whole = file.map(|file| file.text());
-    let text = whole
-        .as_deref()
-        .zip(line)
-        .and_then(|(whole, line)| whole.lines().nth(line))
+
+    pub fn key(&mut self, f: &Finding) -> String {
+        if !f.key.object.is_empty() {
+            return format!("{}|{}|{}|{}", f.rule, f.key.object, f.key.field, f.key.peer);
+        }
+        let file = self.files.get(f.location.file);
+        let line = (f.location.span.start.line as usize).checked_sub(1);
+        let text = match (file, line) {
+            (Some(source), Some(line)) => {
+                if self.held.as_ref().is_none_or(|(id, _, _)| *id != f.location.file) {
+                    let whole = source.text();
+                    // As `str::lines` splits them: at `\n`, a `\r` before it dropped.
+                    let lines = whole
+                        .lines()
+                        .map(|l| {
+                            let start = l.as_ptr() as usize - whole.as_ptr() as usize;
+                            start..start + l.len()
+                        })
+                        .collect();
+                    self.held = Some((f.location.file, whole, lines));
+                }
+                self.held.as_ref().and_then(|(_, whole, lines)| whole.get(lines.get(line)?.clone()))
+            }
+            _ => None,
+        }
         .map(str::trim)
         .filter(|text| !text.is_empty());
-    match text {
-        Some(text) => format!("{}|line:{text}|{}", f.rule, f.message),
-        None => {
-            let name = file.and_then(|file| file.path.file_name()).map(|n| n.to_string_lossy()).unwrap_or_default();
-            format!("{}|file:{name}|{}", f.rule, f.message)
+        match text {
+            Some(text) => format!("{}|line:{text}|{}", f.rule, f.message),
+            None => {
+                let name =
+                    file.and_then(|file| file.path.file_name()).map(|n| n.to_string_lossy()).unwrap_or_default();
+                format!("{}|file:{name}|{}", f.rule, f.message)
+            }
         }
     }
 }
