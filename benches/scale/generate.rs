@@ -91,11 +91,8 @@ fn generate(root: &Path, spec: &Spec) -> Result<RepoInfo> {
     let fixed = platform_info();
     // Without a policy count to meet, each namespace is written as it is planned: at a million
     // objects nothing but the namespace at hand is held (a few kB, against 700 MB of text).
-    let namespaces: Box<dyn Iterator<Item = Ns>> = if spec.policies > 0 {
-        Box::new(plan(spec, &fixed).into_iter())
-    } else {
-        Box::new(Planner::new(spec, &fixed))
-    };
+    let namespaces: Box<dyn Iterator<Item = Ns>> =
+        if spec.policies > 0 { Box::new(plan(spec, &fixed).into_iter()) } else { Box::new(Planner::new(spec, &fixed)) };
     let mut info = RepoInfo { files: 0, bytes: 0, ..fixed };
     for (path, text) in PLATFORM {
         write_file(root, path, text, &mut info)?;

@@ -69,8 +69,7 @@ impl<'f> LogicalKeys<'f> {
         match text {
             Some(text) => format!("{}|line:{text}|{}", f.rule, f.message),
             None => {
-                let name =
-                    file.and_then(|file| file.path.file_name()).map(|n| n.to_string_lossy()).unwrap_or_default();
+                let name = file.and_then(|file| file.path.file_name()).map(|n| n.to_string_lossy()).unwrap_or_default();
                 format!("{}|file:{name}|{}", f.rule, f.message)
             }
         }
@@ -88,4 +87,51 @@ pub fn counts(findings: &[Finding]) -> [usize; 3] {
         }] += 1;
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::SourceFile;
+    use crate::span::{Location, Pos, Span};
+    use std::path::PathBuf;
+
+    fn at(file: FileId, line: u32) -> Location {
+        let p = Pos { line, col: 1 };
+        Location { file, span: Span { start: p, end: p } }
+    }
+
+    /// The keys of findings without an object, read through one held text, are those each
+    /// finding's own reading gives, whichever file the previous finding was in.
+    #[test]
+    fn held_texts_give_the_keys_of_each_line() {
+        let files = Files {
+            entries: vec![
+                SourceFile::with_text(PathBuf::from("a.yaml"), "a.yaml".into(), "kind: A\r\n  broken: [\n".into()),
+                SourceFile::with_text(PathBuf::from("b.yaml"), "b.yaml".into(), "\nkind: B\n".into()),
+                SourceFile::new(PathBuf::from("dir/c.bin"), "dir/c.bin".into()),
+            ],
+        };
+        let finding = |file, line| Finding::new("invalid-manifest", Level::Error, at(file, line), "bad");
+        let mut keys = LogicalKeys::new(&files);
+        let got: Vec<String> = [(0, 2), (1, 2), (0, 1), (0, 1), (1, 1), (1, 3), (2, 1), (0, 0)]
+            .map(|(f, l)| keys.key(&finding(f, l)))
+            .into();
+        assert_eq!(
+            got,
+            [
+                "invalid-manifest|line:broken: [|bad",
+                "invalid-manifest|line:kind: B|bad",
+                "invalid-manifest|line:kind: A|bad",
+                "invalid-manifest|line:kind: A|bad",
+                // A blank line, a line past the end, a file without text: keyed by the file name.
+                "invalid-manifest|file:b.yaml|bad",
+                "invalid-manifest|file:b.yaml|bad",
+                "invalid-manifest|file:c.bin|bad",
+                "invalid-manifest|file:a.yaml|bad",
+            ]
+        );
+        let keyed = finding(0, 1).with_key("Pod/ns/p", "spec", "");
+        assert_eq!(keys.key(&keyed), "invalid-manifest|Pod/ns/p|spec|");
+    }
 }

@@ -241,12 +241,9 @@ pub fn apply(
         });
         let hit = by_annotation.or_else(|| {
             by_file.get(&tagged.finding.location.file).and_then(|candidates| {
-                candidates
-                    .iter()
-                    .filter(|&&i| i < comments)
-                    .find_map(|&i| {
-                        suppressions[i].applies(tagged.finding.rule, tagged.finding.location).map(|r| (i, r))
-                    })
+                candidates.iter().filter(|&&i| i < comments).find_map(|&i| {
+                    suppressions[i].applies(tagged.finding.rule, tagged.finding.location).map(|r| (i, r))
+                })
             })
         });
         match hit {

@@ -27,9 +27,9 @@ use crate::model::problem::{InputProblem, Repeat};
 use crate::model::selector::Labels;
 use crate::model::{Model, Namespace};
 use crate::span::Location;
-use rustc_hash::FxHashMap;
 pub(crate) use internet_exposed_workload::internet_exposures;
 pub use meta::RuleMeta;
+use rustc_hash::FxHashMap;
 
 /// A rule's document: the front matter of `rules/<id>.md`, checked by `build.rs`, and its body.
 #[derive(Debug)]
