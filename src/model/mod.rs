@@ -603,6 +603,10 @@ fn is_cluster_scoped(kind: &str) -> bool {
     )
 }
 
+/// The declaration of an object that is analysed, as (rank, position in path order), where it is,
+/// and whether the object is declared more than once.
+type Chosen = ((FileRank, usize), Location, bool);
+
 /// Everything one analysis knows, in path order.
 #[derive(Debug, Default)]
 pub struct Model {
@@ -751,7 +755,7 @@ impl Model {
         // For each (kind, namespace, name): the declaration analysed, as (rank, position in path
         // order), with where it is; and whether the object is declared more than once. Keys are
         // borrowed: a million objects cost no copy of their names.
-        let mut chosen: FxHashMap<(&str, &str, &str), ((FileRank, usize), Location, bool)> = FxHashMap::default();
+        let mut chosen: FxHashMap<(&str, &str, &str), Chosen> = FxHashMap::default();
         for (position, object) in per_file
             .iter()
             .enumerate()
