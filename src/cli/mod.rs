@@ -491,10 +491,16 @@ fn check_once(
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
     // To a file, the report replaces the previous one at once: an editor watching it never reads
-    // half a report.
-    let mut buffer: Vec<u8> = Vec::new();
+    // half a report. It is written as it is produced, to a temporary file renamed at the end, so
+    // that a large report (150 MB of SARIF at a million objects) is not held in memory too.
+    let mut pending = None;
     let mut out: Box<dyn Write> = match &args.output {
-        Some(_) => Box::new(&mut buffer),
+        Some(path) => {
+            let (file, rename) =
+                create_output(path).map_err(|source| CliError::Write { what: "the report".to_string(), source })?;
+            pending = rename;
+            Box::new(BufWriter::with_capacity(1 << 16, file))
+        }
         None => open_output(None)?,
     };
     let written = match args.format {
@@ -512,10 +518,7 @@ fn check_once(
     }
     .and_then(|()| out.flush());
     drop(out);
-    let written = match &args.output {
-        Some(path) => written.and_then(|()| write_atomically(path, &buffer)),
-        None => written,
-    };
+    let written = finish_output(pending, written);
     finish_write(written, "the report")?;
     note_if_nothing_analysed(&outcome.analysed);
     stats.stage(StageDone { name: "report", started, volume: None, took: None });
@@ -525,12 +528,13 @@ fn check_once(
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Writes `bytes` to a sibling temporary file and renames it over `path`. What is not a regular
-/// file (`/dev/null`, a named pipe) is written in place: renaming over it would replace the
-/// device or pipe with a file. A symbolic link stays a link: its target is replaced.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+/// Opens `--output` for a report: a sibling temporary file, returned with (temporary, target)
+/// for [`finish_output`] to rename over `path`. What is not a regular file (`/dev/null`, a named
+/// pipe) is written in place: renaming over it would replace the device or pipe with a file. A
+/// symbolic link stays a link: its target is replaced.
+fn create_output(path: &std::path::Path) -> io::Result<(File, Option<(PathBuf, PathBuf)>)> {
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return std::fs::write(path, bytes);
+        return Ok((File::create(path)?, None));
     }
     let resolved = std::fs::canonicalize(path).ok();
     let path = resolved.as_deref().unwrap_or(path);
@@ -541,8 +545,14 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
     let mut name = path.file_name().map(std::ffi::OsString::from).unwrap_or_default();
     name.push(".kubereach-tmp");
     let temporary = path.with_file_name(name);
-    std::fs::write(&temporary, bytes)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
+    Ok((File::create(&temporary)?, Some((temporary, path.to_path_buf()))))
+}
+
+/// Renames a completely written temporary file over its target; after a failed write, removes
+/// it and leaves the target as it was.
+fn finish_output(pending: Option<(PathBuf, PathBuf)>, written: io::Result<()>) -> io::Result<()> {
+    let Some((temporary, path)) = pending else { return written };
+    written.and_then(|()| std::fs::rename(&temporary, &path)).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
 }

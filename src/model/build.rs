@@ -542,7 +542,8 @@ fn assemble(
     let mut scopes: BTreeMap<(ScopeSource, String), ScopeParts> = BTreeMap::new();
     let mut placed: HashMap<FileId, (ScopeSource, String)> = HashMap::new();
     let mut templates_per_chart: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    let mut file_of_path: BTreeMap<PathBuf, FileId> = BTreeMap::new();
+    // Looked up by path only: hashed (a million objects make hundreds of thousands of files).
+    let mut file_of_path: HashMap<PathBuf, FileId> = HashMap::new();
     let paths: Vec<PathBuf> = plain.iter().map(|(path, _, _)| path.clone()).collect();
     let ranks = file_ranks(&paths);
     let mut problems = Vec::new();
@@ -710,7 +711,7 @@ fn assemble(
 
 /// The id of the file at `path`, pushing a file known by its path (its text read back from
 /// disk when a report needs it) when the table has none.
-fn lookup_or_push(files: &mut Files, ids: &mut BTreeMap<PathBuf, FileId>, path: &Path) -> FileId {
+fn lookup_or_push(files: &mut Files, ids: &mut HashMap<PathBuf, FileId>, path: &Path) -> FileId {
     let key = load::normalize(path);
     if let Some(id) = ids.get(&key) {
         return *id;

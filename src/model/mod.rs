@@ -603,7 +603,9 @@ fn is_cluster_scoped(kind: &str) -> bool {
     )
 }
 
-type ObjectKey = (selector::Str, selector::Str, Box<str>);
+/// The declaration of an object that is analysed, as (rank, position in path order), where it is,
+/// and whether the object is declared more than once.
+type Chosen = ((FileRank, usize), Location, bool);
 
 /// Everything one analysis knows, in path order.
 #[derive(Debug, Default)]
@@ -745,14 +747,15 @@ impl Model {
         model.routes.reserve_exact(counts[5]);
         model.policies.reserve_exact(counts[6]);
         model.others.reserve_exact(counts[7]);
-        let key_of = |object: &Object| -> ObjectKey {
+        fn key_of(object: &Object) -> (&str, &str, &str) {
             let meta = object.meta();
-            let namespace: selector::Str = if object.namespaced() { meta.namespace.clone() } else { "".into() };
-            (meta.kind.clone(), namespace, meta.name.clone())
-        };
+            let namespace: &str = if object.namespaced() { &meta.namespace } else { "" };
+            (&meta.kind, namespace, &meta.name)
+        }
         // For each (kind, namespace, name): the declaration analysed, as (rank, position in path
-        // order), with where it is; and whether the object is declared more than once.
-        let mut chosen: FxHashMap<ObjectKey, ((FileRank, usize), Location, bool)> = FxHashMap::default();
+        // order), with where it is; and whether the object is declared more than once. Keys are
+        // borrowed: a million objects cost no copy of their names.
+        let mut chosen: FxHashMap<(&str, &str, &str), Chosen> = FxHashMap::default();
         for (position, object) in per_file
             .iter()
             .enumerate()
@@ -777,23 +780,35 @@ impl Model {
                 }
             }
         }
+        // Per object in path order: where the analysed declaration is, when this one repeats it.
+        let repeat_of: Vec<Option<Location>> = if chosen.values().any(|(_, _, repeated)| *repeated) {
+            per_file
+                .iter()
+                .flatten()
+                .map(|object| match chosen.get(&key_of(object)) {
+                    Some((_, kept, true)) if *kept != object.meta().location() => Some(*kept),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        drop(chosen);
         // Repeats per file: `duplicate-object` notes a file once rather than each object (install
         // variants repeat whole files).
         let mut repeats: BTreeMap<FileId, Vec<problem::Repeated>> = BTreeMap::new();
-        for object in per_file.into_iter().flatten() {
+        for (position, object) in per_file.into_iter().flatten().enumerate() {
             let meta = object.meta();
-            if let Some((_, kept, true)) = chosen.get(&key_of(&object)) {
-                if *kept != meta.location() {
-                    repeats.entry(meta.file).or_default().push(problem::Repeated {
-                        kind: meta.kind.to_string(),
-                        name: meta.name.to_string(),
-                        key: meta.key(),
-                        repeat: meta.location(),
-                        kept: *kept,
-                    });
-                    model.copies.push(object);
-                    continue;
-                }
+            if let Some(Some(kept)) = repeat_of.get(position) {
+                repeats.entry(meta.file).or_default().push(problem::Repeated {
+                    kind: meta.kind.to_string(),
+                    name: meta.name.to_string(),
+                    key: meta.key(),
+                    repeat: meta.location(),
+                    kept: *kept,
+                });
+                model.copies.push(object);
+                continue;
             }
             match object {
                 Object::Namespace(o) => model.namespaces.push(o),
@@ -927,15 +942,6 @@ impl Model {
             Object::Ingress(i) => Some(i),
             _ => None,
         })
-    }
-
-    /// Labels of a namespace: its object's labels plus the automatic name label, or only the
-    /// automatic label when no manifest defines it.
-    pub(crate) fn namespace_labels(&self, name: &str) -> Labels {
-        match self.namespaces.iter().find(|n| &*n.meta.name == name) {
-            Some(ns) => ns.meta.labels.with(NAMESPACE_NAME_LABEL, name),
-            None => Labels::default().with(NAMESPACE_NAME_LABEL, name),
-        }
     }
 }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::finding::Finding;
 use crate::load::Files;
-use crate::result::order::{counts, logical_key};
+use crate::result::order::{counts, LogicalKeys};
 use crate::result::Outcome;
 use crate::span::Location;
 
@@ -85,13 +85,13 @@ fn related<'a>(items: &'a [crate::finding::Related], files: &'a Files) -> Vec<Js
     items.iter().map(|r| JsonRelated { location: JsonLocation::of(&r.location, files), message: &r.message }).collect()
 }
 
-fn finding<'a>(f: &'a Finding, files: &'a Files) -> JsonFinding<'a> {
+fn finding<'a>(f: &'a Finding, files: &'a Files, keys: &mut LogicalKeys) -> JsonFinding<'a> {
     JsonFinding {
         rule: f.rule,
         level: f.level.as_str(),
         message: &f.message,
         location: JsonLocation::of(&f.location, files),
-        key: logical_key(f, files),
+        key: keys.key(f),
         object: &f.key.object,
         field: &f.key.field,
         peer: &f.key.peer,
@@ -114,7 +114,10 @@ pub fn write(outcome: &Outcome, files: &Files, out: &mut dyn Write) -> io::Resul
             baselined: outcome.baselined,
             files: files.entries.len(),
         },
-        findings: outcome.findings.iter().map(|f| finding(f, files)).collect(),
+        findings: {
+            let mut keys = LogicalKeys::new(files);
+            outcome.findings.iter().map(|f| finding(f, files, &mut keys)).collect()
+        },
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     out.write_all(b"\n")

@@ -35,7 +35,7 @@ use super::fingerprint::LineHashes;
 use crate::finding::{Finding, Level, Related};
 use crate::load::{self, Files};
 use crate::result::baseline::SARIF_KEY;
-use crate::result::order::logical_key;
+use crate::result::order::LogicalKeys;
 use crate::result::Outcome;
 use crate::rules::{self, RuleMeta};
 use crate::span::Pos;
@@ -83,7 +83,7 @@ fn build(outcome: &Outcome, files: &Files, options: &SarifOptions) -> sarif::Sar
     }
 
     let root = absolute(&options.root);
-    let mut cx = Context { files, root: &root, artifacts: HashMap::new() };
+    let mut cx = Context { files, keys: LogicalKeys::new(files), root: &root, artifacts: HashMap::new() };
     let results: Vec<sarif::Result> =
         outcome.findings.iter().map(|f| cx.result(f, index.get(f.rule).copied())).collect();
 
@@ -221,6 +221,7 @@ impl Artifact<'_> {
 
 struct Context<'a> {
     files: &'a Files,
+    keys: LogicalKeys<'a>,
     root: &'a Path,
     artifacts: HashMap<FileId, Artifact<'a>>,
 }
@@ -303,7 +304,7 @@ impl<'a> Context<'a> {
     }
 
     fn result(&mut self, f: &Finding, rule_index: Option<usize>) -> sarif::Result {
-        let mut fingerprints = BTreeMap::from([(SARIF_KEY.to_string(), logical_key(f, self.files))]);
+        let mut fingerprints = BTreeMap::from([(SARIF_KEY.to_string(), self.keys.key(f))]);
         if let Some(hash) = self.line_hash(&f.location) {
             fingerprints.insert("primaryLocationLineHash".to_string(), hash);
         }

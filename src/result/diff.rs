@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::order::logical_key;
+use super::order::LogicalKeys;
 use super::{Outcome, RuleSource};
 use crate::finding::Level;
 use crate::graph::Graph;
@@ -17,8 +17,9 @@ use crate::model::build::Loaded;
 pub fn finding_levels(base: &Loaded, graphs: &[Graph], settings: &dyn RuleSource) -> BTreeMap<String, Level> {
     let outcome = super::run(base, graphs, settings, None);
     let mut out: BTreeMap<String, Level> = BTreeMap::new();
+    let mut keys = LogicalKeys::new(&base.files);
     for f in &outcome.findings {
-        let level = out.entry(logical_key(f, &base.files)).or_insert(f.level);
+        let level = out.entry(keys.key(f)).or_insert(f.level);
         *level = (*level).max(f.level);
     }
     out
@@ -28,7 +29,8 @@ pub fn finding_levels(base: &Loaded, graphs: &[Graph], settings: &dyn RuleSource
 /// an error is new); returns how many were left out.
 pub fn keep_new(outcome: &mut Outcome, files: &crate::load::Files, base: &BTreeMap<String, Level>) -> usize {
     let before = outcome.findings.len();
-    outcome.findings.retain(|f| base.get(&logical_key(f, files)).is_none_or(|was| *was < f.level));
+    let mut keys = LogicalKeys::new(files);
+    outcome.findings.retain(|f| base.get(&keys.key(f)).is_none_or(|was| *was < f.level));
     let left_out = before - outcome.findings.len();
     outcome.baselined += left_out;
     left_out

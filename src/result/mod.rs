@@ -258,7 +258,8 @@ pub fn run_for_scope(
     let mut baselined = 0;
     if let Some(known) = baseline {
         let before = findings.len();
-        findings.retain(|f| !known.contains(&order::logical_key(f, files)));
+        let mut keys = order::LogicalKeys::new(files);
+        findings.retain(|f| !known.contains(&keys.key(f)));
         baselined = before - findings.len();
     }
     order::sort_findings(&mut findings, files);

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::finding::{Finding, Level};
 
 use crate::load::Files;
@@ -44,14 +46,13 @@ impl Suppression {
         Suppression { rules, location, covers, used, key }
     }
 
-    /// The index of the rule id that suppresses `f`, if any.
-    fn applies(&self, f: &Finding) -> Option<usize> {
-        if f.location.file != self.location.file {
+    /// The index of the rule id that suppresses a finding of rule `id` at `location`, if any.
+    fn applies(&self, id: &str, location: Location) -> Option<usize> {
+        if location.file != self.location.file {
             return None;
         }
-        let rule =
-            self.rules.iter().position(|r| r == f.rule).or_else(|| self.rules.iter().position(|r| r == "all"))?;
-        let at = f.location.span.start;
+        let rule = self.rules.iter().position(|r| r == id).or_else(|| self.rules.iter().position(|r| r == "all"))?;
+        let at = location.span.start;
         let covered = match self.covers {
             Cover::Span(span) => span.start <= at && at < span.end.max(Pos { line: span.end.line + 1, col: 1 }),
             Cover::Line(line) => at.line == line,
@@ -136,13 +137,23 @@ fn collect_annotations(model: &Model) -> Vec<Suppression> {
 /// is inside of, for its logical key.
 fn collect_comments(files: &Files, models: &[&Model]) -> Vec<Suppression> {
     let mut out = Vec::new();
-    let metas: Vec<&crate::model::Meta> = models.iter().flat_map(|m| metas(m)).collect();
+    // Every object's metadata by file, in model order, gathered when the first comment is met:
+    // finding a comment's owner then looks at its own file's objects only.
+    let mut by_file: Option<FxHashMap<FileId, Vec<&crate::model::Meta>>> = None;
     for (id, file) in files.entries.iter().enumerate() {
         // The loader keeps every text that holds the marker (`KeepText::Containing`), so a text
         // left on disk has no comment to read.
         if !file.kept_text.contains(MARKER) {
             continue;
         }
+        let by_file = by_file.get_or_insert_with(|| {
+            let mut map: FxHashMap<FileId, Vec<&crate::model::Meta>> = FxHashMap::default();
+            for meta in models.iter().flat_map(|m| metas(m)) {
+                map.entry(meta.file).or_default().push(meta);
+            }
+            map
+        });
+        let metas: &[&crate::model::Meta] = by_file.get(&(id as FileId)).map_or(&[], Vec::as_slice);
         let lines: Vec<&str> = file.kept_text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
             let Some((hash, rules, _reason)) = parse_comment(line) else { continue };
@@ -162,7 +173,7 @@ fn collect_comments(files: &Files, models: &[&Model]) -> Vec<Suppression> {
             let end = Pos { line: line_no, col: line.chars().count() as u32 + 1 };
             let owner = metas
                 .iter()
-                .filter(|m| m.file == id as FileId && m.span.start.line <= target && target <= m.span.end.line)
+                .filter(|m| m.span.start.line <= target && target <= m.span.end.line)
                 .min_by_key(|m| m.span.end.line - m.span.start.line);
             // Outside any object, the comment's own text names it: a move of the file, or lines
             // added above it, keep the key.
@@ -223,17 +234,16 @@ pub fn apply(
     let mut suppressed = 0;
     for tagged in findings {
         let by_annotation = by_file.get(&tagged.raw.file).and_then(|candidates| {
-            candidates.iter().filter(|&&i| i >= comments && scope_of[i - comments] == tagged.scope).find_map(|&i| {
-                let at_raw = Finding { location: tagged.raw, ..tagged.finding.clone() };
-                suppressions[i].applies(&at_raw).map(|r| (i, r))
-            })
+            candidates
+                .iter()
+                .filter(|&&i| i >= comments && scope_of[i - comments] == tagged.scope)
+                .find_map(|&i| suppressions[i].applies(tagged.finding.rule, tagged.raw).map(|r| (i, r)))
         });
         let hit = by_annotation.or_else(|| {
             by_file.get(&tagged.finding.location.file).and_then(|candidates| {
-                candidates
-                    .iter()
-                    .filter(|&&i| i < comments)
-                    .find_map(|&i| suppressions[i].applies(&tagged.finding).map(|r| (i, r)))
+                candidates.iter().filter(|&&i| i < comments).find_map(|&i| {
+                    suppressions[i].applies(tagged.finding.rule, tagged.finding.location).map(|r| (i, r))
+                })
             })
         });
         match hit {

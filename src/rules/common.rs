@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::Context;
 use crate::model::{Direction, Model, NetworkPolicy};
 use crate::span::Location;
 
@@ -42,11 +43,11 @@ pub(crate) fn workloads_by_namespace(model: &Model) -> BTreeMap<&str, Vec<usize>
 
 /// Where a namespace is written: its Namespace object's name, else the first workload's
 /// `metadata.namespace` (or name, when the namespace is implied).
-pub(crate) fn namespace_location(model: &Model, namespace: &str, first_workload: Option<usize>) -> Option<Location> {
-    if let Some(ns) = model.namespaces.iter().find(|n| &*n.meta.name == namespace) {
+pub(crate) fn namespace_location(cx: &Context, namespace: &str, first_workload: Option<usize>) -> Option<Location> {
+    if let Some(ns) = cx.namespace(namespace) {
         return Some(ns.meta.location());
     }
-    let w = &model.workloads[first_workload?];
+    let w = &cx.model.workloads[first_workload?];
     Some(w.meta.at(w.meta.namespace_span.unwrap_or(w.meta.name_span)))
 }
 

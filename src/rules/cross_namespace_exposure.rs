@@ -25,7 +25,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .namespaces
             .get(namespace)
             .and_then(|(labels, _)| labels.get(label).map(str::to_string))
-            .or_else(|| model.namespace_labels(namespace).get(label).map(str::to_string))
+            .or_else(|| cx.namespace_labels(namespace).get(label).map(str::to_string))
     };
     for (pi, policy) in model.policies.iter().enumerate() {
         if !policy.affects(Direction::Ingress) || graph.policy_selects[pi].is_empty() {
@@ -90,7 +90,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     // With tenants: workloads that nothing isolates are open to every other tenant.
-    let mut open_namespaces: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    // Per namespace: its workloads, those open, and its judged classes in graph order.
+    let mut open_namespaces: BTreeMap<&str, (usize, usize, Vec<&crate::graph::Class>)> = BTreeMap::new();
     // Windows pods the profile leaves unenforced are `network-policy-not-enforced`'s.
     let judged = |c: &&crate::graph::Class| !c.pseudo && (!c.windows || graph.profile.windows_enforced);
     for class in graph.classes.iter().filter(judged) {
@@ -99,20 +100,26 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if !class.isolated(Direction::Ingress) {
             entry.1 += class.workloads.len();
         }
+        entry.2.push(class);
     }
     let has_tenants = graph.namespaces.keys().filter_map(|ns| tenant_of(ns)).collect::<BTreeSet<_>>().len() > 1;
     if !has_tenants {
         return;
     }
-    for (namespace, (all, open)) in open_namespaces {
+    // The first workload of each namespace, in model order.
+    let mut first_workload: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+    for (i, w) in model.workloads.iter().enumerate() {
+        first_workload.entry(&w.meta.namespace).or_insert(i);
+    }
+    for (namespace, (all, open, classes)) in open_namespaces {
         let Some(tenant) = tenant_of(namespace) else { continue };
         if open == 0 {
             continue;
         }
         // Nothing of the namespace isolated: one finding for the namespace, not one per workload.
         if open == all {
-            let first = model.workloads.iter().position(|w| &*w.meta.namespace == namespace);
-            if let Some(at) = namespace_location(model, namespace, first) {
+            let first = first_workload.get(namespace).copied();
+            if let Some(at) = namespace_location(cx, namespace, first) {
                 out.push(
                     CrossNamespaceExposure::finding(at,
                         format!(
@@ -124,7 +131,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
             continue;
         }
-        for class in graph.classes.iter().filter(judged).filter(|c| &*c.namespace == namespace) {
+        for class in classes {
             if class.isolated(Direction::Ingress) {
                 continue;
             }

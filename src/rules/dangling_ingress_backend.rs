@@ -9,12 +9,25 @@ use super::Rule;
 use crate::finding::{Finding, Level};
 use crate::graph::routes::{MissingBackend, PortChoice, UnresolvedBackend};
 use crate::model::Model;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
-    out.extend(cx.graph.unresolved_backends.iter().map(|fact| finding(cx.model, fact)));
+    // The namespaces that declare each Service name, copies included, in declaration order:
+    // built once, so that a repository with many dangling backends stays linear.
+    let mut declared: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+    if cx.graph.unresolved_backends.iter().any(|f| matches!(f.missing, MissingBackend::Service)) {
+        let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
+        for s in cx.model.declared_services() {
+            // Copies count: a namespace is named once, in path order.
+            if seen.insert((&s.meta.name, &s.meta.namespace)) {
+                declared.entry(&s.meta.name).or_default().push(&s.meta.namespace);
+            }
+        }
+    }
+    out.extend(cx.graph.unresolved_backends.iter().map(|fact| finding(cx.model, fact, &declared)));
 }
 
-fn finding(model: &Model, fact: &UnresolvedBackend) -> Finding {
+fn finding(model: &Model, fact: &UnresolvedBackend, declared: &FxHashMap<&str, Vec<&str>>) -> Finding {
     let meta = fact.opener.meta(model);
     let service = &fact.service;
     match &fact.missing {
@@ -23,13 +36,7 @@ fn finding(model: &Model, fact: &UnresolvedBackend) -> Finding {
             // may create the Service: then it is only a note.
             let created_elsewhere = model.namespaces_with_custom_resources.contains(&meta.namespace)
                 || crate::model::is_system_namespace(&meta.namespace);
-            // Copies count: a namespace is named once, in path order.
-            let mut elsewhere: Vec<&str> = Vec::new();
-            for s in model.declared_services().filter(|s| s.meta.name == *service) {
-                if !elsewhere.contains(&&*s.meta.namespace) {
-                    elsewhere.push(&s.meta.namespace);
-                }
-            }
+            let elsewhere: &[&str] = declared.get(&**service).map_or(&[], Vec::as_slice);
             let detail = if elsewhere.is_empty() {
                 format!("which no manifest declares in namespace `{}`", meta.namespace)
             } else {

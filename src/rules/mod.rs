@@ -24,10 +24,12 @@ use crate::finding::{Finding, Level};
 use crate::graph::Graph;
 use crate::model::build::Scope;
 use crate::model::problem::{InputProblem, Repeat};
-use crate::model::Model;
+use crate::model::selector::Labels;
+use crate::model::{Model, Namespace};
 use crate::span::Location;
 pub(crate) use internet_exposed_workload::internet_exposures;
 pub use meta::RuleMeta;
+use rustc_hash::FxHashMap;
 
 /// A rule's document: the front matter of `rules/<id>.md`, checked by `build.rs`, and its body.
 #[derive(Debug)]
@@ -73,11 +75,43 @@ pub(crate) struct Context<'a> {
     pub(crate) problems: &'a [InputProblem],
     /// Objects declared again, file by file.
     pub(crate) repeats: &'a [Repeat],
+    /// The index of the Namespace object of each name (the first of a name, in model order),
+    /// built when a rule first asks: rules that look a namespace up per finding stay linear in
+    /// the namespaces. Owned keys keep the context covariant in `'a`.
+    namespaces: OnceLock<FxHashMap<Box<str>, usize>>,
 }
 
 impl<'a> Context<'a> {
     pub(crate) fn new(scope: &'a Scope, graph: &'a Graph) -> Self {
-        Context { model: &scope.model, graph, problems: &scope.problems, repeats: &scope.repeats }
+        Context {
+            model: &scope.model,
+            graph,
+            problems: &scope.problems,
+            repeats: &scope.repeats,
+            namespaces: OnceLock::new(),
+        }
+    }
+
+    /// The Namespace object of that name, as `model.namespaces.iter().find` would give it.
+    pub(crate) fn namespace(&self, name: &str) -> Option<&'a Namespace> {
+        let model: &'a Model = self.model;
+        let index = self.namespaces.get_or_init(|| {
+            let mut index = FxHashMap::default();
+            for (i, ns) in model.namespaces.iter().enumerate() {
+                index.entry(ns.meta.name.clone()).or_insert(i);
+            }
+            index
+        });
+        index.get(name).and_then(|&i| model.namespaces.get(i))
+    }
+
+    /// Labels of a namespace: its object's labels plus the automatic name label, or only the
+    /// automatic label when no manifest defines it.
+    pub(crate) fn namespace_labels(&self, name: &str) -> Labels {
+        match self.namespace(name) {
+            Some(ns) => ns.meta.labels.with(crate::model::NAMESPACE_NAME_LABEL, name),
+            None => Labels::default().with(crate::model::NAMESPACE_NAME_LABEL, name),
+        }
     }
 }
 

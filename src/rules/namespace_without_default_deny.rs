@@ -18,17 +18,20 @@ use crate::finding::{Finding, Level};
 use crate::model::{is_placeholder_name, is_system_namespace, Direction};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let mut by_namespace: std::collections::BTreeMap<&str, Vec<&crate::model::NetworkPolicy>> =
+    // Each namespace's policies, with their indexes (for the classes they select).
+    let mut by_namespace: std::collections::BTreeMap<&str, (Vec<&crate::model::NetworkPolicy>, Vec<usize>)> =
         std::collections::BTreeMap::new();
-    for p in &cx.model.policies {
-        by_namespace.entry(&p.meta.namespace).or_default().push(p);
+    for (pi, p) in cx.model.policies.iter().enumerate() {
+        let entry = by_namespace.entry(&p.meta.namespace).or_default();
+        entry.0.push(p);
+        entry.1.push(pi);
     }
     for (namespace, workloads) in workloads_by_namespace(cx.model) {
         if is_system_namespace(namespace) || is_placeholder_name(namespace) {
             continue;
         }
-        let policies: &[&crate::model::NetworkPolicy] =
-            by_namespace.get(namespace).map(Vec::as_slice).unwrap_or_default();
+        let (policies, indexes): (&[&crate::model::NetworkPolicy], &[usize]) =
+            by_namespace.get(namespace).map_or((&[], &[]), |(p, i)| (p.as_slice(), i.as_slice()));
         let missing: Vec<Direction> = [Direction::Ingress, Direction::Egress]
             .into_iter()
             .filter(|&d| !policies.iter().any(|p| is_default_deny(p, d)))
@@ -36,7 +39,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if missing.is_empty() {
             continue;
         }
-        let Some(location) = namespace_location(cx.model, namespace, workloads.first().copied()) else { continue };
+        let Some(location) = namespace_location(cx, namespace, workloads.first().copied()) else { continue };
         let mut others: Vec<&str> = Vec::new();
         for scope in [namespace, ""] {
             if let Some(kinds) = cx.model.other_policies.get(scope) {
@@ -47,7 +50,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         others.sort_unstable();
         others.dedup();
         let coverage: Vec<(Direction, Coverage)> =
-            missing.iter().map(|&d| (d, coverage(cx, namespace, &workloads, policies, d))).collect();
+            missing.iter().map(|&d| (d, coverage(cx, &workloads, policies, indexes, d))).collect();
         // A policy that selects every pod and isolates each missing direction: every pod is
         // isolated already, by a namespace-wide allow list rather than the rule-less baseline.
         let allow_list = match coverage.as_slice() {
@@ -98,11 +101,12 @@ enum Coverage<'a> {
     Open { open: usize, all: usize },
 }
 
+/// `policies` are the namespace's, `indexes` their indexes in the model.
 fn coverage<'a>(
     cx: &Context,
-    namespace: &str,
     workloads: &[usize],
     policies: &[&'a crate::model::NetworkPolicy],
+    indexes: &[usize],
     direction: Direction,
 ) -> Coverage<'a> {
     if let Some(p) = policies.iter().find(|p| p.pod_selector.is_empty() && p.affects(direction)) {
@@ -110,8 +114,8 @@ fn coverage<'a>(
     }
     // Selection, not enforcement: a profile that enforces nothing is `network-policy-not-enforced`'s.
     let mut selected: BTreeSet<usize> = BTreeSet::new();
-    for (pi, policy) in cx.model.policies.iter().enumerate() {
-        if &*policy.meta.namespace != namespace || !policy.affects(direction) {
+    for (&pi, policy) in indexes.iter().zip(policies) {
+        if !policy.affects(direction) {
             continue;
         }
         for class in cx.graph.policy_selects.get(pi).into_iter().flat_map(|s| s.iter()) {

@@ -14,6 +14,7 @@ use super::Rule;
 use crate::finding::Finding;
 use crate::model::{is_placeholder_name, is_system_namespace};
 use crate::span::Location;
+use rustc_hash::FxHashMap;
 
 /// The tenants of the repository, in words, and where the first one is written, when there are
 /// several: the values of the configured tenant label on the namespaces that hold workloads, or
@@ -34,7 +35,7 @@ fn tenants(cx: &Context) -> Option<(String, Location)> {
                     .namespaces
                     .get(*ns)
                     .and_then(|(labels, _)| labels.get(label).map(str::to_string))
-                    .or_else(|| cx.model.namespace_labels(ns).get(label).map(str::to_string));
+                    .or_else(|| cx.namespace_labels(ns).get(label).map(str::to_string));
                 if let Some(t) = tenant {
                     by_tenant.entry(t).or_default().push(ns);
                 }
@@ -55,7 +56,7 @@ fn tenants(cx: &Context) -> Option<(String, Location)> {
         None => return None,
     };
     let (first, workload) = namespaces.first()?;
-    Some((words, namespace_location(cx.model, first, *workload)?))
+    Some((words, namespace_location(cx, first, *workload)?))
 }
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
@@ -104,14 +105,26 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     if profile.windows_enforced {
         return;
     }
-    for (id, class) in cx.graph.classes.iter().enumerate().filter(|(_, c)| c.windows && !c.pseudo) {
-        let selecting: Vec<&str> = cx
-            .graph
-            .policy_selects
-            .iter()
-            .enumerate()
-            .filter(|(_, selected)| selected.contains(&crate::graph::ClassId::new(id)))
-            .map(|(pi, _)| &*policies[pi].meta.name)
+    // The policies that select each Windows class, in policy order: one pass over the
+    // selections rather than one per class.
+    let windows = |c: &crate::graph::Class| c.windows && !c.pseudo;
+    let mut selecting_of: FxHashMap<crate::graph::ClassId, Vec<usize>> = FxHashMap::default();
+    if cx.graph.classes.iter().any(windows) {
+        for (pi, selected) in cx.graph.policy_selects.iter().enumerate() {
+            for &c in selected.iter().filter(|c| cx.graph.classes.get(c.index()).is_some_and(windows)) {
+                let list = selecting_of.entry(c).or_default();
+                if list.last() != Some(&pi) {
+                    list.push(pi);
+                }
+            }
+        }
+    }
+    for (id, class) in cx.graph.classes.iter().enumerate().filter(|(_, c)| windows(c)) {
+        let selecting: Vec<&str> = selecting_of
+            .get(&crate::graph::ClassId::new(id))
+            .into_iter()
+            .flatten()
+            .map(|&pi| &*policies[pi].meta.name)
             .collect();
         if selecting.is_empty() {
             continue;

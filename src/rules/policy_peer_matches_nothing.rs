@@ -48,8 +48,19 @@ fn borrowed(selector: &Selector) -> BorrowedKey<'_> {
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let with_workloads = workloads_by_namespace(cx.model);
-    // Namespaces of the repository a label selector matches, by selector (policies repeat them).
-    let mut selected_namespaces: FxHashMap<BorrowedKey, Vec<&str>> = FxHashMap::default();
+    // Whether the repository shows every namespace of the list whole: custom resources may create
+    // pods there (an operator's Prometheus, say), and namespaces the configuration declares
+    // external hold pods the repository does not show.
+    let judged = |named: &[&str]| {
+        !named.is_empty()
+            && named.iter().all(|ns| with_workloads.contains_key(ns))
+            && !named.iter().any(|ns| cx.graph.profile.is_external_namespace(ns))
+            && !named.iter().any(|ns| cx.model.namespaces_with_custom_resources.contains(*ns))
+            && !named.iter().any(|ns| crate::model::is_system_namespace(ns))
+    };
+    // Namespaces of the repository a label selector matches, and whether they are judged, by
+    // selector (policies repeat them; a team's selector matches a share of all namespaces).
+    let mut selected_namespaces: FxHashMap<BorrowedKey, (Vec<&str>, bool)> = FxHashMap::default();
     let mut matched: FxHashMap<(Option<BorrowedKey>, Option<BorrowedKey>, &str), bool> = FxHashMap::default();
     for policy in &cx.model.policies {
         for direction in [Direction::Ingress, Direction::Egress] {
@@ -64,10 +75,24 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 for (pi, peer) in rule.peers.iter().flatten().enumerate() {
                     let PeerSelector::Pods { namespaces, pods, span } = peer else { continue };
                     // The namespaces the peer can reach, when the repository shows them all.
-                    let named: Vec<&str> = match namespaces {
-                        None => vec![&*policy.meta.namespace],
+                    let own;
+                    let pinned;
+                    let named: &[&str] = match namespaces {
+                        None => {
+                            own = [&*policy.meta.namespace];
+                            if !judged(&own) {
+                                continue;
+                            }
+                            &own
+                        }
                         Some(sel) => match pinned_names(sel) {
-                            Some(names) => names,
+                            Some(names) => {
+                                pinned = names;
+                                if !judged(&pinned) {
+                                    continue;
+                                }
+                                &pinned
+                            }
                             // `{}`, `NotIn` and `DoesNotExist` also match namespaces the
                             // repository does not show (kube-system has no `team` label).
                             None if sel.is_empty()
@@ -78,32 +103,27 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                             {
                                 continue
                             }
-                            None => selected_namespaces
-                                .entry(borrowed(sel))
-                                .or_insert_with(|| {
-                                    cx.graph
+                            None => {
+                                let (names, shown) = selected_namespaces.entry(borrowed(sel)).or_insert_with(|| {
+                                    let names: Vec<&str> = cx
+                                        .graph
                                         .namespaces
                                         .iter()
                                         .filter(|(ns, (labels, _))| {
                                             with_workloads.contains_key(&***ns) && sel.matches(labels)
                                         })
                                         .map(|(ns, _)| &**ns)
-                                        .collect()
-                                })
-                                .clone(),
+                                        .collect();
+                                    let shown = judged(&names);
+                                    (names, shown)
+                                });
+                                if !*shown {
+                                    continue;
+                                }
+                                names.as_slice()
+                            }
                         },
                     };
-                    // Custom resources may create pods there (an operator's Prometheus, say).
-                    // Namespaces the configuration declares external hold pods the repository
-                    // does not show.
-                    if named.is_empty()
-                        || !named.iter().all(|ns| with_workloads.contains_key(ns))
-                        || named.iter().any(|ns| cx.graph.profile.is_external_namespace(ns))
-                        || named.iter().any(|ns| cx.model.namespaces_with_custom_resources.contains(*ns))
-                        || named.iter().any(|ns| crate::model::is_system_namespace(ns))
-                    {
-                        continue;
-                    }
                     // Policies repeat their peers: each distinct one is matched once.
                     let peer_key = (
                         namespaces.as_ref().map(borrowed),

@@ -9,14 +9,36 @@ use super::Rule;
 use crate::finding::Finding;
 use crate::model::net::{Family, HostBits, IpRange};
 use crate::model::{Direction, PeerSelector};
+use rustc_hash::FxHashMap;
+
+/// Whether some egress rule of these policies may admit an IPv4 address: one without peers, or
+/// with an IPv4 `ipBlock`. Without one, no address is admitted, let alone every one.
+fn may_admit_addresses(cx: &Context, policies: &[usize]) -> bool {
+    policies.iter().filter_map(|&pi| cx.model.policies.get(pi)).flat_map(|p| &p.egress).any(|rule| match &rule.peers {
+        None => true,
+        Some(peers) => {
+            peers.iter().any(|p| matches!(p, PeerSelector::IpBlock { cidr, .. } if cidr.family == Family::V4))
+        }
+    })
+}
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let anywhere = IpRange::whole(Family::V4);
+    // What a class's egress admits towards addresses depends only on the policies that isolate
+    // it (their `ipBlock`s and numeric ports): classes selected by the same policies share the
+    // answer, which costs a pass over every address range of the repository.
+    let mut everywhere_by_policies: FxHashMap<&[usize], bool> = FxHashMap::default();
     for (id, class) in cx.graph.classes.iter().enumerate() {
         if class.pseudo || !cx.graph.isolated(crate::graph::ClassId::new(id), Direction::Egress) {
             continue;
         }
-        if !cx.graph.egress_to_external(crate::graph::ClassId::new(id), &anywhere).is_all() {
+        if !may_admit_addresses(cx, &class.egress_policies) {
+            continue;
+        }
+        let everywhere = *everywhere_by_policies
+            .entry(&class.egress_policies)
+            .or_insert_with(|| cx.graph.egress_to_external(crate::graph::ClassId::new(id), &anywhere).is_all());
+        if !everywhere {
             continue;
         }
         // The rules that open everything, for the related locations.

@@ -438,29 +438,59 @@ pub(crate) fn adjust_policies(namespaces: &mut [Ns], fixed: usize, target: usize
     }
 }
 
-pub(crate) fn plan(spec: &Spec, fixed: &RepoInfo) -> Vec<Ns> {
-    let mut rng = Rng::new(spec.seed);
-    let mut namespaces = Vec::new();
-    let mut objects = fixed.objects;
-    let mut workloads = fixed.workloads;
-    let mut partners = 0;
-    loop {
-        if spec.objects > 0 && objects >= spec.objects {
-            break;
+/// The namespaces of a plan, one at a time: a million objects are written as they are planned,
+/// without holding the whole plan. Namespaces come out in the same order, from the same draws, as
+/// [`plan`] collects them.
+pub(crate) struct Planner<'s> {
+    spec: &'s Spec,
+    rng: Rng,
+    objects: usize,
+    workloads: usize,
+    partners: usize,
+    planned: usize,
+}
+
+impl<'s> Planner<'s> {
+    pub(crate) fn new(spec: &'s Spec, fixed: &RepoInfo) -> Planner<'s> {
+        Planner {
+            spec,
+            rng: Rng::new(spec.seed),
+            objects: fixed.objects,
+            workloads: fixed.workloads,
+            partners: 0,
+            planned: 0,
         }
-        if spec.workloads > 0 && workloads >= spec.workloads {
-            break;
+    }
+}
+
+impl Iterator for Planner<'_> {
+    type Item = Ns;
+
+    fn next(&mut self) -> Option<Ns> {
+        let spec = self.spec;
+        if spec.objects > 0 && self.objects >= spec.objects {
+            return None;
         }
-        let mut ns = plan_namespace(&mut rng, namespaces.len() + 1, spec, &mut partners);
-        if spec.workloads > 0 && workloads + ns.apps.len() > spec.workloads {
-            let keep = (spec.workloads - workloads).max(1);
+        if spec.workloads > 0 && self.workloads >= spec.workloads {
+            return None;
+        }
+        let mut ns = plan_namespace(&mut self.rng, self.planned + 1, spec, &mut self.partners);
+        if spec.workloads > 0 && self.workloads + ns.apps.len() > spec.workloads {
+            let keep = (spec.workloads - self.workloads).max(1);
             ns.apps.truncate(keep);
             ns.policies.retain(|p| p.app().is_none_or(|a| a < keep));
         }
-        workloads += ns.apps.len();
-        objects += ns.objects();
-        namespaces.push(ns);
+        self.workloads += ns.apps.len();
+        self.objects += ns.objects();
+        self.planned += 1;
+        Some(ns)
     }
+}
+
+/// The whole plan, with the policy count adjusted to `spec.policies` (which needs every
+/// namespace at once; the large sizes leave it at 0 and stream through [`Planner`]).
+pub(crate) fn plan(spec: &Spec, fixed: &RepoInfo) -> Vec<Ns> {
+    let mut namespaces: Vec<Ns> = Planner::new(spec, fixed).collect();
     if spec.policies > 0 {
         adjust_policies(&mut namespaces, fixed.policies, spec.policies);
     }
