@@ -51,6 +51,15 @@ struct StageResult {
     ms: f64,
 }
 
+/// CPU time of the whole process (every thread), in ms, from `/proc/self/stat` (Linux; ticks of
+/// 10 ms, `USER_HZ` being 100 on every Linux); `None` elsewhere.
+fn process_cpu_ms() -> Option<f64> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<u64> =
+        stat.rsplit_once(')')?.1.split_whitespace().skip(11).take(2).filter_map(|v| v.parse().ok()).collect();
+    Some((fields.first()? + fields.get(1)?) as f64 * 10.0)
+}
+
 fn measure_stage(dir: &Path, name: &str, bytes: usize, runs: usize) -> Result<StageResult> {
     use kubereach::model::build::{load, LoadOptions};
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().map_err(|e| e.to_string())?;
@@ -59,9 +68,12 @@ fn measure_stage(dir: &Path, name: &str, bytes: usize, runs: usize) -> Result<St
     let mut times = Vec::with_capacity(runs);
     let mut objects = 0;
     for run in 0..=runs {
-        let started = Instant::now();
+        let (cpu, started) = (process_cpu_ms(), Instant::now());
         let loaded = pool.install(|| load(&paths, &options)).map_err(|e| e.to_string())?;
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let ms = match (cpu, process_cpu_ms()) {
+            (Some(a), Some(b)) => b - a,
+            _ => started.elapsed().as_secs_f64() * 1000.0,
+        };
         objects = loaded.objects;
         drop(loaded);
         if run > 0 {
@@ -104,29 +116,62 @@ fn read_tree(dir: &Path, name: &str) -> Result<FileSet> {
     Ok(FileSet { name: name.to_string(), texts })
 }
 
-/// Times one pass of each over every text of `set`, `runs` times, alternately.
+/// The time the calling thread has spent on a CPU (Linux: `/proc/thread-self/schedstat`, in ns):
+/// unlike the wall clock, it does not count the time other processes had the CPU, which on a
+/// shared machine is most of the noise. `None` where the kernel does not say.
+struct ThreadClock(Option<fs::File>);
+
+impl ThreadClock {
+    fn new() -> ThreadClock {
+        ThreadClock(fs::File::open("/proc/thread-self/schedstat").ok())
+    }
+
+    fn ms(&mut self) -> Option<f64> {
+        use std::io::{Read as _, Seek as _};
+        let file = self.0.as_mut()?;
+        let mut text = String::new();
+        file.seek(std::io::SeekFrom::Start(0)).ok()?;
+        file.read_to_string(&mut text).ok()?;
+        let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+        Some(ns as f64 / 1e6)
+    }
+}
+
+/// One timed pass of `f`: CPU time of this thread when known, else wall time (ms).
+fn timed<T>(clock: &mut ThreadClock, f: impl FnOnce() -> T) -> (T, f64) {
+    let (cpu, wall) = (clock.ms(), Instant::now());
+    let out = f();
+    let ms = match (cpu, clock.ms()) {
+        (Some(a), Some(b)) => b - a,
+        _ => wall.elapsed().as_secs_f64() * 1000.0,
+    };
+    (out, ms)
+}
+
+/// Times a pass of the parser and a pass of the loader over every text of `set`, alternately,
+/// `runs` times after one untimed pass of each (caches, allocator).
 fn measure_set(set: &FileSet, runs: usize) -> Result<SetResult> {
+    let mut clock = ThreadClock::new();
     let mut parser = Vec::with_capacity(runs);
     let mut loader = Vec::with_capacity(runs);
     let (mut documents, mut events) = (0, 0);
-    // One pass of each, untimed, to warm the caches and the allocator.
     for run in 0..=runs {
-        let started = Instant::now();
-        events = 0;
-        for text in &set.texts {
-            events += parser_events(text).ok_or_else(|| format!("{}: a text does not parse", set.name))?;
-        }
-        let parsed = started.elapsed().as_secs_f64() * 1000.0;
-        let started = Instant::now();
-        documents = 0;
-        for text in &set.texts {
-            let stream = std::hint::black_box(parse_stream_with(text, Detail::Analysis));
-            if let Some(error) = stream.errors.first() {
-                return Err(format!("{}: {error}", set.name));
+        let (counted, parsed) =
+            timed(&mut clock, || set.texts.iter().map(|text| parser_events(text)).sum::<Option<usize>>());
+        events = counted.ok_or_else(|| format!("{}: a text does not parse", set.name))?;
+        let (read, loaded) = timed(&mut clock, || {
+            let mut documents = 0;
+            for text in &set.texts {
+                // Dropped inside the timing: freeing the trees is the loader's cost too.
+                let stream = std::hint::black_box(parse_stream_with(text, Detail::Analysis));
+                if let Some(error) = stream.errors.first() {
+                    return Err(error.to_string());
+                }
+                documents += stream.documents.len();
             }
-            documents += stream.documents.len();
-        }
-        let loaded = started.elapsed().as_secs_f64() * 1000.0;
+            Ok(documents)
+        });
+        documents = read.map_err(|e| format!("{}: {e}", set.name))?;
         if run > 0 {
             parser.push(parsed);
             loader.push(loaded);
@@ -173,7 +218,7 @@ fn report(results: &[SetResult], stages: &[StageResult], runs: usize) -> String 
     let mut out = String::from("\n## The loader against the YAML parser alone\n\n");
     let _ = writeln!(
         out,
-        "In process, one thread, on texts already in memory; medians of {runs} passes over each set after one warm-up pass. Parser: granit-parser's events with the loader's options, dropped. Loader: the same texts to located `Node` trees and documents as analysis builds them (`load::yaml::parse_stream`). Goal of issue 13: the loader within {GOAL}× of the parser.\n"
+        "In process, one thread, on texts already in memory; the CPU time of the measuring thread (Linux; elsewhere the wall time), so that other work on the machine weighs little; medians of {runs} passes over each set after one warm-up pass. Parser: granit-parser's events with the loader's options, dropped. Loader: the same texts to located `Node` trees and documents as analysis builds them (`load::yaml::parse_stream`). Goal of issue 13: the loader within {GOAL}× of the parser.\n"
     );
     let rows: Vec<Vec<String>> = results
         .iter()
@@ -215,7 +260,7 @@ fn report(results: &[SetResult], stages: &[StageResult], runs: usize) -> String 
     }
     let _ = writeln!(
         out,
-        "The whole load stage (`model::build::load`: walk, read, parse, model), in process on one thread, medians of {runs}; the parser and loader columns repeat the table above.\n"
+        "The whole load stage (`model::build::load`: walk, read, parse, model), in process on one thread (the CPU time of the process, in ticks of 10 ms), medians of {runs}; the parser and loader columns repeat the table above.\n"
     );
     let rows: Vec<Vec<String>> = stages
         .iter()

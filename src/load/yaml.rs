@@ -518,40 +518,39 @@ impl Builder {
         }
     }
 
+    /// Records repeated keys, and keys that are themselves collections (at the mapping that holds
+    /// them: for `replicas: {{ .Values.replicas }}`, the outer `{`), among the open entries from
+    /// `first` on.
+    fn check_keys(&mut self, first: usize, map_start: Span) {
+        let entries = &self.entries[first..];
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        let hashed = entries.len() > LINEAR_KEY_CHECK;
+        for (i, (key, _)) in entries.iter().enumerate() {
+            match &key.value {
+                // Merge keys may repeat: each one merges.
+                Value::Scalar(_) if is_merge_key(key) => {}
+                Value::Scalar(k) => {
+                    let repeated = if hashed {
+                        !seen.insert(&k.text)
+                    } else {
+                        entries[..i]
+                            .iter()
+                            .any(|(other, _)| matches!(&other.value, Value::Scalar(o) if o.text == k.text))
+                    };
+                    if repeated {
+                        self.duplicate_keys.push((key.span, k.text.to_string()));
+                    }
+                }
+                _ => {
+                    self.complex_keys.get_or_insert(map_start);
+                }
+            }
+        }
+    }
+
     fn remember(&mut self, anchor: usize, node: &Node, count: usize) {
         if anchor != 0 {
             self.anchors.insert(anchor, (node.clone(), count));
-        }
-    }
-}
-
-/// Records repeated keys, and keys that are themselves collections (at the mapping that holds
-/// them: for `replicas: {{ .Values.replicas }}`, the outer `{`).
-fn check_keys(
-    entries: &[(Node, Node)],
-    map_start: Span,
-    duplicate_keys: &mut Vec<(Span, String)>,
-    complex_keys: &mut Option<Span>,
-) {
-    let mut seen: FxHashSet<&str> = FxHashSet::default();
-    let hashed = entries.len() > LINEAR_KEY_CHECK;
-    for (i, (key, _)) in entries.iter().enumerate() {
-        match &key.value {
-            // Merge keys may repeat: each one merges.
-            Value::Scalar(_) if is_merge_key(key) => {}
-            Value::Scalar(k) => {
-                let repeated = if hashed {
-                    !seen.insert(&k.text)
-                } else {
-                    entries[..i].iter().any(|(other, _)| matches!(&other.value, Value::Scalar(o) if o.text == k.text))
-                };
-                if repeated {
-                    duplicate_keys.push((key.span, k.text.to_string()));
-                }
-            }
-            _ => {
-                complex_keys.get_or_insert(map_start);
-            }
         }
     }
 }
@@ -754,7 +753,7 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
                     }
                     Some(Frame::Map { first, start, anchor, count, merges, .. }) => {
                         let first = first.min(b.entries.len());
-                        check_keys(&b.entries[first..], start, &mut b.duplicate_keys, &mut b.complex_keys);
+                        b.check_keys(first, start);
                         let end = b.entries.last().filter(|_| b.entries.len() > first).map_or(span, |(_, v)| v.span);
                         let count = count.saturating_add(1);
                         // What a merge key brings in was counted as its value (an alias charged
