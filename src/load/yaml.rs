@@ -825,6 +825,32 @@ mod tests {
     }
 
     #[test]
+    fn nested_collections_keep_their_own_items_and_ends() {
+        // Items of the open collections share the builder's buffers: each finished one takes
+        // exactly its own, in order, however deep and whatever kinds are open around it.
+        let n = one("a: [1, [2, 3], {b: [4], c: {}}, []]\nd: {e: 5}\nf:\n  - g: 6\n    h: [7]\n");
+        let a = n.get("a").and_then(Node::as_seq).unwrap();
+        assert_eq!(a.len(), 4);
+        assert_eq!(a[1].as_seq().map(<[Node]>::len), Some(2));
+        assert_eq!(a[2].get("b").and_then(Node::as_seq).map(<[Node]>::len), Some(1));
+        assert_eq!(a[2].get("c").and_then(Node::as_map).map(<[(Node, Node)]>::len), Some(0));
+        assert_eq!(a[3].as_seq().map(<[Node]>::len), Some(0));
+        assert_eq!(
+            n.get("d").and_then(|d| d.get("e")).and_then(Node::as_scalar).map(Scalar::resolve),
+            Some(Resolved::Int(5))
+        );
+        let f = n.get("f").and_then(Node::as_seq).unwrap();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].as_map().map(<[(Node, Node)]>::len), Some(2));
+        // A collection ends where its last item does; an empty one where it closes.
+        assert_eq!(n.get("a").unwrap().span.end, Pos { line: 1, col: 35 });
+        assert_eq!(a[3].span, Span { start: Pos { line: 1, col: 33 }, end: Pos { line: 1, col: 35 } });
+        assert_eq!(n.as_map().map(<[(Node, Node)]>::len), Some(3));
+        assert_eq!(parser_events("a: [1\n"), None);
+        assert_eq!(parser_events("a: [1, 2]\n"), Some(11));
+    }
+
+    #[test]
     fn yaml_1_1_resolution_of_plain_scalars() {
         for (t, r) in [
             ("on", Resolved::Bool(true)),
