@@ -28,7 +28,10 @@
 //!    (`target/bench-repos/cluster-shape/`: 5,413 workloads in 604 namespaces, 13,678 policies,
 //!    26% of them empty, cluster-wide peers repeated in every namespace), `graph` and `check`,
 //!    every stage and peak RSS ([`cluster_shape`]);
-//! 7. prints the tables to standard output and writes them to `target/bench-repos/results.md`.
+//! 7. measures the loader against the YAML parser alone, in process on one thread, on the
+//!    10,000-object and cluster-shape repositories and on a generated set per style (block,
+//!    flow, quoted, long files, JSON) ([`loader`]);
+//! 8. prints the tables to standard output and writes them to `target/bench-repos/results.md`.
 //!
 //! The steps have their modules: [`generate`] (the repositories, with the fixed platform part as
 //! YAML files under `templates/`), [`measure`] (the runs and their figures) and [`report`] (the
@@ -44,6 +47,8 @@
 //! Environment: `KUBEREACH_BENCH_SIZES=1000,10000` (default `1000,10000,100000`),
 //! `KUBEREACH_BENCH_RUNS=5` (default 5), `KUBEREACH_BIN` (default `target/release/kubereach`),
 //! `KUBEREACH_BENCH_CLUSTER_SHAPE=0` skips the cluster-shape repository (default `1`: measured),
+//! `KUBEREACH_BENCH_LOADER=0` skips the loader's measurement and `=only` runs nothing else (it
+//! needs no release binary; the two repositories it reads are generated when absent),
 //! `CARGO_TARGET_DIR` (as for cargo).
 //!
 //! The synthetic repositories keep the answer moderate, as real ones do: about 90% of the
@@ -67,6 +72,7 @@ macro_rules! y {
 
 mod cluster_shape;
 mod generate;
+mod loader;
 mod measure;
 mod rendered;
 mod report;
@@ -123,12 +129,50 @@ fn newest_source(dir: &Path) -> Option<SystemTime> {
     newest
 }
 
+/// The synthetic repository of `size` objects.
+fn size_spec(size: usize) -> Spec {
+    Spec {
+        seed: 0x6b75_6265_7265_6163 ^ size as u64,
+        objects: size,
+        workloads: 0,
+        policies: 0,
+        apps_per_namespace: (4, 20),
+        per_tier: 350,
+    }
+}
+
+/// `KUBEREACH_BENCH_LOADER`: whether to measure the loader, and whether only that.
+fn loader_switch() -> (bool, bool) {
+    match std::env::var("KUBEREACH_BENCH_LOADER").map(|v| v.trim().to_string()) {
+        Ok(v) if v == "0" => (false, false),
+        Ok(v) if v == "only" => (true, true),
+        _ => (true, false),
+    }
+}
+
+/// Only the loader against the parser: the repositories it reads, generated when absent.
+fn run_loader_only(repos: &Path, runs: usize) -> Result<()> {
+    fs::create_dir_all(repos).map_err(|e| format!("cannot create {}: {e}", repos.display()))?;
+    ensure_repo(&repos.join("10000"), &size_spec(10_000))?;
+    cluster_shape::ensure(&repos.join(cluster_shape::DIR))?;
+    println!("measuring the loader against the parser alone: {runs} runs");
+    let text = loader::measure_loader(repos, runs)?;
+    println!();
+    print!("{text}");
+    Ok(())
+}
+
 fn run() -> Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let target = match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => root.join(dir),
         None => root.join("target"),
     };
+    let (measure_loader, loader_only) = loader_switch();
+    if loader_only {
+        let runs = env_list("KUBEREACH_BENCH_RUNS", &[DEFAULT_RUNS])?.first().copied().unwrap_or(DEFAULT_RUNS);
+        return run_loader_only(&target.join("bench-repos"), runs);
+    }
     let bin = match std::env::var_os("KUBEREACH_BIN") {
         Some(b) => PathBuf::from(b),
         None => target.join("release").join(format!("kubereach{}", std::env::consts::EXE_SUFFIX)),
@@ -166,15 +210,7 @@ fn run() -> Result<()> {
     let mut results = Vec::new();
     for &size in &sizes {
         let dir = repos.join(size.to_string());
-        let spec = Spec {
-            seed: 0x6b75_6265_7265_6163 ^ size as u64,
-            objects: size,
-            workloads: 0,
-            policies: 0,
-            apps_per_namespace: (4, 20),
-            per_tier: 350,
-        };
-        let info = ensure_repo(&dir, &spec)?;
+        let info = ensure_repo(&dir, &size_spec(size))?;
         println!("measuring {} objects: graph --format json, {runs} runs", thousands(size as u64));
         let json = measure(&snapshot, "graph", &dir, &["--format", "json"], runs)?;
         let loaded = json.count("load", "objects") as usize;
@@ -225,6 +261,10 @@ fn run() -> Result<()> {
     // Any value but `0` (or none) measures it: the switch is an on/off, not a count.
     if std::env::var("KUBEREACH_BENCH_CLUSTER_SHAPE").map_or(true, |v| v.trim() != "0") {
         text.push_str(&cluster_shape::measure_shape(&repos, &snapshot, runs)?);
+    }
+    if measure_loader {
+        println!("measuring the loader against the parser alone: {runs} runs");
+        text.push_str(&loader::measure_loader(&repos, runs)?);
     }
     println!();
     print!("{text}");

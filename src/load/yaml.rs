@@ -55,14 +55,14 @@ pub struct Scalar {
 }
 
 /// A node's content. Collections are shared (`Arc`): an alias, a merge key or an anchor costs a
-/// reference count, not a copy of the subtree. An `Arc<Vec<_>>` rather than an `Arc<[_]>`: the
-/// list built while parsing moves in without being copied, which halves the peak memory of a long
-/// list.
+/// reference count, not a copy of the subtree. A slice of exactly the collection's length, in one
+/// allocation with its count: the builder collects the items of open collections on stacks of its
+/// own and moves each finished one out once (see `Builder::items`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Scalar(Scalar),
-    Seq(Arc<Vec<Node>>),
-    Map(Arc<Vec<(Node, Node)>>),
+    Seq(Arc<[Node]>),
+    Map(Arc<[(Node, Node)]>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -321,7 +321,9 @@ pub fn parse_stream_with(text: &str, detail: Detail) -> Stream {
 /// the file, and a mark at the start of a line inside a block scalar (never seen in a manifest) is
 /// dropped where libyaml would keep it.
 fn without_line_start_boms(text: &str) -> Option<String> {
-    if !text.contains("\n\u{feff}") && !text.contains("\r\u{feff}") {
+    // One scan for the mark's first byte (rare; a byte search is the fastest scan there is)
+    // before looking for the mark at a line start.
+    if !text.as_bytes().contains(&0xEF) || (!text.contains("\n\u{feff}") && !text.contains("\r\u{feff}")) {
         return None;
     }
     let mut out = String::with_capacity(text.len());
@@ -341,6 +343,8 @@ pub(crate) fn parse_stream_limited(text: &str, detail: Detail, node_budget: usiz
     let mut stream = Stream::default();
     let mut b = Builder {
         stack: Vec::new(),
+        items: Vec::new(),
+        entries: Vec::new(),
         anchors: FxHashMap::default(),
         anchor_names: FxHashMap::default(),
         alias_budget: ALIAS_ALLOWANCE.saturating_add(text.len()),
@@ -364,16 +368,18 @@ pub(crate) fn parse_stream_limited(text: &str, detail: Detail, node_budget: usiz
     stream
 }
 
+/// A collection being built; its items (entries) so far are those of `Builder::items`
+/// (`Builder::entries`) from `first` on.
 enum Frame {
     Seq {
-        items: Vec<Node>,
+        first: usize,
         start: Span,
         anchor: usize,
         /// Nodes below this one, aliases counted at what they stand for.
         count: usize,
     },
     Map {
-        entries: Vec<(Node, Node)>,
+        first: usize,
         pending_key: Option<Node>,
         start: Span,
         anchor: usize,
@@ -385,6 +391,12 @@ enum Frame {
 
 struct Builder {
     stack: Vec<Frame>,
+    /// The items of every open sequence, the innermost last, and the entries of every open
+    /// mapping: one growing buffer each for the whole file, so that a finished collection costs
+    /// one allocation of its exact size rather than a vector grown by doubling (and kept with its
+    /// spare capacity).
+    items: Vec<Node>,
+    entries: Vec<(Node, Node)>,
     /// Anchors of the current document by id, with the number of nodes each stands for.
     anchors: FxHashMap<usize, (Node, usize)>,
     /// Anchor names by id, for messages.
@@ -489,26 +501,28 @@ impl Builder {
     fn push_value(&mut self, node: Node, count: usize) {
         match self.stack.last_mut() {
             None => self.root = Some(node),
-            Some(Frame::Seq { items, count: total, .. }) => {
-                items.push(node);
+            Some(Frame::Seq { count: total, .. }) => {
+                self.items.push(node);
                 *total = total.saturating_add(count);
             }
-            Some(Frame::Map { entries, pending_key, count: total, merges, .. }) => {
+            Some(Frame::Map { pending_key, count: total, merges, .. }) => {
                 *total = total.saturating_add(count);
                 match pending_key.take() {
                     None => {
                         *merges |= is_merge_key(&node);
                         *pending_key = Some(node);
                     }
-                    Some(key) => entries.push((key, node)),
+                    Some(key) => self.entries.push((key, node)),
                 }
             }
         }
     }
 
     /// Records repeated keys, and keys that are themselves collections (at the mapping that holds
-    /// them: for `replicas: {{ .Values.replicas }}`, the outer `{`).
-    fn check_keys(&mut self, entries: &[(Node, Node)], map_start: Span) {
+    /// them: for `replicas: {{ .Values.replicas }}`, the outer `{`), among the open entries from
+    /// `first` on.
+    fn check_keys(&mut self, first: usize, map_start: Span) {
+        let entries = &self.entries[first..];
         let mut seen: FxHashSet<&str> = FxHashSet::default();
         let hashed = entries.len() > LINEAR_KEY_CHECK;
         for (i, (key, _)) in entries.iter().enumerate() {
@@ -545,7 +559,7 @@ impl Builder {
 /// the order written, each setting its key (a later one replaces an earlier one's value in
 /// place), a merge key setting every key of its mapping, or of each mapping of its list from the
 /// last to the first (so that the first one wins).
-fn apply_merges(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, YamlError> {
+fn apply_merges(entries: &[(Node, Node)]) -> Result<Vec<(Node, Node)>, YamlError> {
     let mut out: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
     let mut index: FxHashMap<Box<str>, usize> = FxHashMap::default();
     let mut set = |key: &Node, value: &Node, out: &mut Vec<(Node, Node)>| {
@@ -558,7 +572,7 @@ fn apply_merges(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, YamlErr
         }
         out.push((key.clone(), value.clone()));
     };
-    for (key, value) in &entries {
+    for (key, value) in entries {
         if !is_merge_key(key) {
             set(key, value, &mut out);
             continue;
@@ -593,6 +607,21 @@ fn libyaml_options() -> Options {
     options.emit_anchor_events = true;
     options.emit_unresolved_aliases = true;
     options
+}
+
+/// The parser alone, as the loader runs it (same options, same text preparation), its events
+/// consumed and dropped: how many there were, or `None` at a syntax error. For measuring what the
+/// loader adds to the parser (the scale benchmark); analysis does not use it.
+#[doc(hidden)]
+pub fn parser_events(text: &str) -> Option<usize> {
+    let stripped = without_line_start_boms(text);
+    let text = stripped.as_deref().unwrap_or(text);
+    let mut events = 0;
+    for item in Parser::new_from_str_with_options(text, libyaml_options()) {
+        std::hint::black_box(item.ok()?);
+        events += 1;
+    }
+    Some(events)
 }
 
 fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Result<(), YamlError> {
@@ -695,7 +724,7 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
                     return Err(YamlError::TooDeep { limit: MAX_DEPTH, at: span.start });
                 }
                 b.charge(1, span.start)?;
-                b.stack.push(Frame::Seq { items: Vec::new(), start: span, anchor, count: 0 });
+                b.stack.push(Frame::Seq { first: b.items.len(), start: span, anchor, count: 0 });
             }
             Event::MappingStart(_, anchor, _) => {
                 if b.stack.len() >= MAX_DEPTH {
@@ -703,7 +732,7 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
                 }
                 b.charge(1, span.start)?;
                 b.stack.push(Frame::Map {
-                    entries: Vec::new(),
+                    first: b.entries.len(),
                     pending_key: None,
                     start: span,
                     anchor,
@@ -713,21 +742,30 @@ fn build_documents(text: &str, b: &mut Builder, out: &mut Vec<Document>) -> Resu
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, count) = match b.stack.pop() {
-                    Some(Frame::Seq { items, start, anchor, count }) => {
-                        let end = items.last().map_or(span, |n| n.span);
-                        let node = Node { value: Value::Seq(Arc::new(items)), span: start.to(end) };
+                    Some(Frame::Seq { first, start, anchor, count }) => {
+                        let first = first.min(b.items.len());
+                        let end = b.items.last().filter(|_| b.items.len() > first).map_or(span, |n| n.span);
+                        let items: Arc<[Node]> = b.items.drain(first..).collect();
+                        let node = Node { value: Value::Seq(items), span: start.to(end) };
                         let count = count.saturating_add(1);
                         b.remember(anchor, &node, count);
                         (node, count)
                     }
-                    Some(Frame::Map { entries, start, anchor, count, merges, .. }) => {
-                        b.check_keys(&entries, start);
-                        let end = entries.last().map_or(span, |(_, v)| v.span);
+                    Some(Frame::Map { first, start, anchor, count, merges, .. }) => {
+                        let first = first.min(b.entries.len());
+                        b.check_keys(first, start);
+                        let end = b.entries.last().filter(|_| b.entries.len() > first).map_or(span, |(_, v)| v.span);
                         let count = count.saturating_add(1);
                         // What a merge key brings in was counted as its value (an alias charged
                         // at what it stands for): merged, it is still there once.
-                        let entries = if merges { apply_merges(entries)? } else { entries };
-                        let node = Node { value: Value::Map(Arc::new(entries)), span: start.to(end) };
+                        let entries: Arc<[(Node, Node)]> = if merges {
+                            let merged = apply_merges(&b.entries[first..])?;
+                            b.entries.truncate(first);
+                            merged.into()
+                        } else {
+                            b.entries.drain(first..).collect()
+                        };
+                        let node = Node { value: Value::Map(entries), span: start.to(end) };
                         b.remember(anchor, &node, count);
                         (node, count)
                     }
@@ -784,6 +822,32 @@ mod tests {
         let items = v.as_seq().unwrap();
         assert_eq!(items[1].span.start, Pos { line: 3, col: 10 });
         assert!(!items[1].as_scalar().unwrap().plain);
+    }
+
+    #[test]
+    fn nested_collections_keep_their_own_items_and_ends() {
+        // Items of the open collections share the builder's buffers: each finished one takes
+        // exactly its own, in order, however deep and whatever kinds are open around it.
+        let n = one("a: [1, [2, 3], {b: [4], c: {}}, []]\nd: {e: 5}\nf:\n  - g: 6\n    h: [7]\n");
+        let a = n.get("a").and_then(Node::as_seq).unwrap();
+        assert_eq!(a.len(), 4);
+        assert_eq!(a[1].as_seq().map(<[Node]>::len), Some(2));
+        assert_eq!(a[2].get("b").and_then(Node::as_seq).map(<[Node]>::len), Some(1));
+        assert_eq!(a[2].get("c").and_then(Node::as_map).map(<[(Node, Node)]>::len), Some(0));
+        assert_eq!(a[3].as_seq().map(<[Node]>::len), Some(0));
+        assert_eq!(
+            n.get("d").and_then(|d| d.get("e")).and_then(Node::as_scalar).map(Scalar::resolve),
+            Some(Resolved::Int(5))
+        );
+        let f = n.get("f").and_then(Node::as_seq).unwrap();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].as_map().map(<[(Node, Node)]>::len), Some(2));
+        // A collection ends where its last item does; an empty one where it closes.
+        assert_eq!(n.get("a").unwrap().span.end, Pos { line: 1, col: 35 });
+        assert_eq!(a[3].span, Span { start: Pos { line: 1, col: 33 }, end: Pos { line: 1, col: 35 } });
+        assert_eq!(n.as_map().map(<[(Node, Node)]>::len), Some(3));
+        assert_eq!(parser_events("a: [1\n"), None);
+        assert_eq!(parser_events("a: [1, 2]\n"), Some(11));
     }
 
     #[test]

@@ -152,10 +152,10 @@ pub fn remapped(node: &Node, map: &SpanMap, fallback: Span) -> Node {
     let span = map.resolve(node.span).map_or(fallback, |(_, span)| span);
     let value = match &node.value {
         Value::Scalar(s) => Value::Scalar(s.clone()),
-        Value::Seq(items) => Value::Seq(std::sync::Arc::new(items.iter().map(|i| remapped(i, map, span)).collect())),
-        Value::Map(pairs) => Value::Map(std::sync::Arc::new(
-            pairs.iter().map(|(k, v)| (remapped(k, map, span), remapped(v, map, span))).collect(),
-        )),
+        Value::Seq(items) => Value::Seq(items.iter().map(|i| remapped(i, map, span)).collect()),
+        Value::Map(pairs) => {
+            Value::Map(pairs.iter().map(|(k, v)| (remapped(k, map, span), remapped(v, map, span))).collect())
+        }
     };
     Node { value, span }
 }
