@@ -179,21 +179,8 @@ impl Builder<'_> {
                 if let Some(hit) = self.match_cache.get(&key) {
                     return PeerMatch::Classes(*hit);
                 }
-                let mut out = Vec::new();
-                let in_scope: Vec<&Vec<ClassId>> = match namespaces {
-                    // Without a namespaceSelector, only the policy's own namespace.
-                    None => self.namespaces.get(&policy.meta.namespace).map(|(_, c)| c).into_iter().collect(),
-                    Some(sel) => {
-                        self.namespaces.values().filter(|(labels, _)| sel.matches(labels)).map(|(_, c)| c).collect()
-                    }
-                };
-                for classes in in_scope {
-                    for &c in classes {
-                        if pods.as_ref().is_none_or(|sel| sel.matches(&self.g.classes[c.index()].labels)) {
-                            out.push(c);
-                        }
-                    }
-                }
+                let out =
+                    self.selection.classes(&policy.meta.namespace, namespaces.as_ref(), pods.as_ref(), &self.g.classes);
                 let set = self.intern_set(out);
                 self.match_cache.insert(key, set);
                 PeerMatch::Classes(set)

@@ -102,7 +102,23 @@ fn merge_ranges(atoms: &[IpRange], conns: AtomConns) -> Vec<(IpRange, Conns)> {
         }
     };
     match &conns {
-        AtomConns::Uniform(c) => atoms.iter().for_each(|a| push(*a, c)),
+        // The atoms of a family are adjacent from its first address to its last: with the same
+        // connections everywhere they merge into one range per family, found without reading
+        // every atom (most peers have no ipBlock rule, and the atoms are many).
+        AtomConns::Uniform(c) => {
+            if let (Some(first), Some(last)) = (atoms.first(), atoms.last()) {
+                if first.family == last.family {
+                    push(IpRange { last: last.last, ..*first }, c);
+                } else {
+                    let split = atoms.partition_point(|a| a.family == first.family);
+                    for family in [&atoms[..split], &atoms[split..]] {
+                        if let (Some(f), Some(l)) = (family.first(), family.last()) {
+                            push(IpRange { last: l.last, ..*f }, c);
+                        }
+                    }
+                }
+            }
+        }
         AtomConns::PerAtom(v) => atoms.iter().zip(v.iter()).for_each(|(a, c)| push(*a, c)),
     }
     out

@@ -36,6 +36,7 @@ mod external;
 pub(crate) mod internet;
 pub(crate) mod ipspace;
 pub(crate) mod routes;
+mod selection;
 
 use std::collections::BTreeMap;
 
@@ -306,6 +307,8 @@ struct Builder<'m> {
     conns_ids: FxHashMap<Conns, ConnsId>,
     set_ids: FxHashMap<Box<[ClassId]>, SetId>,
     named_ids: FxHashMap<Box<[NamedPort]>, NamedId>,
+    /// Namespaces and classes indexed by label, for matching rule peers.
+    selection: selection::Selection,
     /// Pseudo classes of known ingress controllers, by namespace and labels.
     controller_classes: BTreeMap<(Box<str>, Labels), ClassId>,
 }
@@ -322,6 +325,7 @@ impl<'m> Builder<'m> {
             conns_ids: FxHashMap::default(),
             set_ids: FxHashMap::default(),
             named_ids: FxHashMap::default(),
+            selection: selection::Selection::default(),
             controller_classes: BTreeMap::new(),
         }
     }
@@ -338,6 +342,10 @@ impl<'m> Builder<'m> {
 
     fn run(mut self) -> Graph {
         self.build_peers_and_classes();
+        self.selection = selection::Selection::new(
+            self.namespaces.iter().map(|(name, (labels, classes))| (name, labels, &classes[..])),
+            &self.g.classes,
+        );
         self.select_policies();
         let blocks = self.ip_blocks();
         self.g.ip_space = IpSpace::new(blocks.iter());
