@@ -9,11 +9,9 @@
 //! cluster's graph stage expensive. Every figure comes from a seeded generator; no data is copied.
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::Path;
-use std::time::Instant;
 
-use crate::generate::{marker_text, platform_info, read_marker, write_file, RepoInfo, MARKER, PLATFORM};
+use crate::generate::{generate_once, platform_info, write_file, RepoInfo, PLATFORM};
 use crate::measure::{measure, median, min_max};
 use crate::report::{mib, table, thousands};
 use crate::Result;
@@ -229,31 +227,7 @@ fn generate(root: &Path) -> Result<RepoInfo> {
 
 /// The repository under `dir`, generated unless a marker of this version is there.
 pub(crate) fn ensure(dir: &Path) -> Result<RepoInfo> {
-    if let Some(info) = read_marker(dir, "cluster-shape", VERSION) {
-        println!("repository {} present ({} objects), not regenerated", dir.display(), info.objects);
-        return Ok(info);
-    }
-    let started = Instant::now();
-    let partial = dir.with_extension("partial");
-    for stale in [dir, partial.as_path()] {
-        if stale.exists() {
-            fs::remove_dir_all(stale).map_err(|e| format!("cannot remove {}: {e}", stale.display()))?;
-        }
-    }
-    let info = generate(&partial)?;
-    fs::write(partial.join(MARKER), marker_text(&info, "cluster-shape", VERSION))
-        .map_err(|e| format!("cannot write the marker: {e}"))?;
-    fs::rename(&partial, dir).map_err(|e| format!("cannot rename {} to {}: {e}", partial.display(), dir.display()))?;
-    println!(
-        "generated {} ({} objects, {} policies, {} files, {:.1} MB) in {:.1} s",
-        dir.display(),
-        info.objects,
-        info.policies,
-        info.files,
-        info.bytes as f64 / 1e6,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(info)
+    generate_once(dir, "cluster-shape", VERSION, generate)
 }
 
 /// Generates (once) and measures the repository; its report section.

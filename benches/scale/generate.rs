@@ -144,7 +144,19 @@ pub(crate) fn read_marker(dir: &Path, kind: &str, version: u32) -> Option<RepoIn
 
 /// The repository at `dir`, generated unless a marker of this generator version is there.
 pub(crate) fn ensure_repo(dir: &Path, spec: &Spec) -> Result<RepoInfo> {
-    if let Some(info) = read_marker(dir, "generator", GENERATOR_VERSION) {
+    generate_once(dir, "generator", GENERATOR_VERSION, |partial| generate(partial, spec))
+}
+
+/// The repository at `dir` as `write` generates it, unless a marker of `kind` at `version` is
+/// there: written under a `.partial` sibling, marked, then renamed, so that an interrupted run
+/// never leaves a repository that looks complete.
+pub(crate) fn generate_once(
+    dir: &Path,
+    kind: &str,
+    version: u32,
+    write: impl FnOnce(&Path) -> Result<RepoInfo>,
+) -> Result<RepoInfo> {
+    if let Some(info) = read_marker(dir, kind, version) {
         println!("repository {} present ({} objects), not regenerated", dir.display(), info.objects);
         return Ok(info);
     }
@@ -155,8 +167,8 @@ pub(crate) fn ensure_repo(dir: &Path, spec: &Spec) -> Result<RepoInfo> {
             fs::remove_dir_all(stale).map_err(|e| format!("cannot remove {}: {e}", stale.display()))?;
         }
     }
-    let info = generate(&partial, spec)?;
-    fs::write(partial.join(MARKER), marker_text(&info, "generator", GENERATOR_VERSION))
+    let info = write(&partial)?;
+    fs::write(partial.join(MARKER), marker_text(&info, kind, version))
         .map_err(|e| format!("cannot write the marker: {e}"))?;
     fs::rename(&partial, dir).map_err(|e| format!("cannot rename {} to {}: {e}", partial.display(), dir.display()))?;
     println!(

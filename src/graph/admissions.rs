@@ -193,32 +193,18 @@ impl Builder<'_> {
     fn intern_set(&mut self, mut classes: Vec<ClassId>) -> SetId {
         classes.sort_unstable();
         classes.dedup();
-        let classes: Box<[ClassId]> = classes.into();
-        if let Some(id) = self.set_ids.get(&classes) {
-            return *id;
-        }
-        let id = SetId::new(self.g.class_sets.len());
-        self.g.class_sets.push(classes.clone());
-        self.set_ids.insert(classes, id);
-        id
+        super::intern(&mut self.g.class_sets, &mut self.set_ids, classes.into(), SetId::new)
     }
 
     /// The id of a list of named ports (sorted and deduplicated here); the empty list is
     /// [`NamedId::default`].
-    fn intern_named(&mut self, mut named: Vec<(Box<str>, Protocol)>) -> NamedId {
+    fn intern_named(&mut self, mut named: Vec<NamedPort>) -> NamedId {
         named.sort_unstable();
         named.dedup();
         if named.is_empty() {
             return NamedId::default();
         }
-        let named: Box<[NamedPort]> = named.into();
-        if let Some(id) = self.named_ids.get(&named) {
-            return *id;
-        }
-        let id = NamedId::new(self.g.named_lists.len());
-        self.g.named_lists.push(named.clone());
-        self.named_ids.insert(named, id);
-        id
+        super::intern(&mut self.g.named_lists, &mut self.named_ids, named.into(), NamedId::new)
     }
 
     /// What each isolated class admits: inbound (ingress) and outbound (egress), per class.

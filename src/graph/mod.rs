@@ -251,6 +251,13 @@ impl Graph {
     }
 
     fn to_external(&self, a: &Allowance, range: &IpRange) -> Conns {
+        // Without ipBlock rules every address is admitted alike: what the peer-less rules give.
+        // The atoms cover each family they hold whole, so the first and last tell which.
+        if a.by_atoms.is_empty() {
+            let atoms = &self.ip_space.atoms;
+            let held = [atoms.first(), atoms.last()].into_iter().flatten().any(|atom| atom.family == range.family);
+            return if held { a.everyone.clone() } else { Conns::default() };
+        }
         let mut result: Option<Conns> = None;
         for (i, atom) in self.ip_space.atoms.iter().enumerate() {
             if atom.family != range.family || atom.last < range.first || atom.first > range.last {
@@ -281,6 +288,23 @@ impl Graph {
             Some(sel) => self.namespaces.values().any(|(labels, classes)| sel.matches(labels) && matches_in(classes)),
         }
     }
+}
+
+/// The id of `value` in `table` (its position), appending it the first time: the tables of the
+/// graph hold each distinct connection set, class set and named-port list once.
+fn intern<T: Clone + Eq + std::hash::Hash, Id: Copy>(
+    table: &mut Vec<T>,
+    ids: &mut FxHashMap<T, Id>,
+    value: T,
+    id_of: fn(usize) -> Id,
+) -> Id {
+    if let Some(id) = ids.get(&value) {
+        return *id;
+    }
+    let id = id_of(table.len());
+    table.push(value.clone());
+    ids.insert(value, id);
+    id
 }
 
 /// Builds the reachability graph of a model under the generic profile.
@@ -331,13 +355,7 @@ impl<'m> Builder<'m> {
     }
 
     fn intern(&mut self, conns: Conns) -> ConnsId {
-        if let Some(id) = self.conns_ids.get(&conns) {
-            return *id;
-        }
-        let id = ConnsId::new(self.g.conns.len());
-        self.g.conns.push(conns.clone());
-        self.conns_ids.insert(conns, id);
-        id
+        intern(&mut self.g.conns, &mut self.conns_ids, conns, ConnsId::new)
     }
 
     fn run(mut self) -> Graph {

@@ -11,17 +11,6 @@ use crate::model::net::{Family, HostBits, IpRange};
 use crate::model::{Direction, PeerSelector};
 use rustc_hash::FxHashMap;
 
-/// Whether some egress rule of these policies may admit an IPv4 address: one without peers, or
-/// with an IPv4 `ipBlock`. Without one, no address is admitted, let alone every one.
-fn may_admit_addresses(cx: &Context, policies: &[usize]) -> bool {
-    policies.iter().filter_map(|&pi| cx.model.policies.get(pi)).flat_map(|p| &p.egress).any(|rule| match &rule.peers {
-        None => true,
-        Some(peers) => {
-            peers.iter().any(|p| matches!(p, PeerSelector::IpBlock { cidr, .. } if cidr.family == Family::V4))
-        }
-    })
-}
-
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let anywhere = IpRange::whole(Family::V4);
     // What a class's egress admits towards addresses depends only on the policies that isolate
@@ -30,9 +19,6 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let mut everywhere_by_policies: FxHashMap<&[usize], bool> = FxHashMap::default();
     for (id, class) in cx.graph.classes.iter().enumerate() {
         if class.pseudo || !cx.graph.isolated(crate::graph::ClassId::new(id), Direction::Egress) {
-            continue;
-        }
-        if !may_admit_addresses(cx, &class.egress_policies) {
             continue;
         }
         let everywhere = *everywhere_by_policies
