@@ -134,6 +134,26 @@ impl Builder<'_> {
                 }
             }
         }
+        // Gateways' data planes: the repository's own proxy pods when it declares them (a
+        // workload of the namespace whose pods carry the data plane's labels), else a pseudo class.
+        for plane in super::gateway::data_planes(model) {
+            if let Controller::Pods { namespace, labels } = plane {
+                let key = (namespace.clone(), labels.clone());
+                if self.controller_classes.contains_key(&key) {
+                    continue;
+                }
+                let declared = self.g.classes.iter().position(|c| {
+                    !c.pseudo
+                        && *c.namespace == *namespace
+                        && labels.0.iter().all(|(k, v)| c.labels.get(k) == Some(&**v))
+                });
+                let id = match declared {
+                    Some(i) => ClassId::new(i),
+                    None => self.pseudo_class(namespace.into(), labels),
+                };
+                self.controller_classes.insert(key, id);
+            }
+        }
         let declared: FxHashMap<&str, &Labels> =
             model.namespaces.iter().map(|n| (&*n.meta.name, &n.meta.labels)).collect();
         for (id, class) in self.g.classes.iter().enumerate() {

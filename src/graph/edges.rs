@@ -62,6 +62,11 @@ impl Graph {
                         out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
                     }
                 }
+                Endpoint::Gateway(gi) => {
+                    for &(p, id) in &self.gateway_edges[*gi as usize] {
+                        out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
+                    }
+                }
             }
             out.sort_by_key(|(rank, _, _)| *rank);
             for (_, dst, conns) in &out {
@@ -158,7 +163,7 @@ impl Builder<'_> {
         let mut per_peer: BTreeMap<PeerId, Conns> = BTreeMap::new();
         for x in &g.exposures {
             let entry = &g.entries[x.entry];
-            if !entry.kind.through_controller() {
+            if !entry.kind.through_controller() || entry.kind == super::routes::EntryKind::Gateway {
                 continue;
             }
             // Exposures count any plausible controller where it is unknown; the edge, one pod.
@@ -176,6 +181,33 @@ impl Builder<'_> {
             }
         }
         per_peer.into_iter().map(|(peer, conns)| (peer, self.intern(conns))).collect()
+    }
+
+    /// Each Gateway's edges to the peers behind its routes: what their policies admit of its data
+    /// plane (one unlabelled pod where the implementation is unknown, as for `{ingress-controller}`).
+    pub(super) fn gateway_edges(&mut self) -> Vec<Vec<(PeerId, ConnsId)>> {
+        let g = &self.g;
+        let mut per_gateway: Vec<BTreeMap<PeerId, Conns>> = vec![BTreeMap::new(); self.model.gateway.gateways.len()];
+        for x in &g.exposures {
+            let entry = &g.entries[x.entry];
+            let Some(via) = entry.via else { continue };
+            let allowed = if entry.source == Source::Class(g.ingress_controller) {
+                let inbound = g.inbound.get(x.class.index()).and_then(Option::as_ref);
+                x.wanted.intersect(&admitted(inbound, &entry.source, g))
+            } else {
+                x.admitted.clone()
+            };
+            if allowed.is_empty() {
+                continue;
+            }
+            for &peer in &g.classes[x.class.index()].peers {
+                per_gateway[via.listener.gateway].entry(peer).or_default().union_with(&allowed);
+            }
+        }
+        per_gateway
+            .into_iter()
+            .map(|per_peer| per_peer.into_iter().map(|(peer, conns)| (peer, self.intern(conns))).collect())
+            .collect()
     }
 }
 
@@ -283,6 +315,12 @@ impl EndpointOrder {
         if !g.ingress_controller_edges.is_empty() {
             all.push((Cow::Borrowed(INGRESS_CONTROLLER), Endpoint::IngressController));
         }
+        for (gi, edges) in g.gateway_edges.iter().enumerate() {
+            if !edges.is_empty() {
+                let endpoint = Endpoint::Gateway(gi as u32);
+                all.push((Cow::Owned(g.endpoint_name(&endpoint)), endpoint));
+            }
+        }
         all.sort();
         let mut peer_rank = vec![0; g.peers.len()];
         let mut range_rank = BTreeMap::new();
@@ -292,7 +330,7 @@ impl EndpointOrder {
                 Endpoint::External(r) => {
                     range_rank.insert(*r, rank);
                 }
-                Endpoint::IngressController => {}
+                Endpoint::IngressController | Endpoint::Gateway(_) => {}
             }
         }
         for list in ingress_from.values_mut() {
@@ -314,7 +352,7 @@ impl EndpointOrder {
         match ep {
             Endpoint::Peer(p) => self.peer_rank[p.index()],
             Endpoint::External(r) => self.range_rank.get(r).copied().unwrap_or(usize::MAX),
-            Endpoint::IngressController => usize::MAX,
+            Endpoint::IngressController | Endpoint::Gateway(_) => usize::MAX,
         }
     }
 }

@@ -33,6 +33,7 @@ mod edges;
 pub mod explain;
 pub(crate) mod exposure;
 mod external;
+pub(crate) mod gateway;
 pub(crate) mod internet;
 pub(crate) mod ipspace;
 pub(crate) mod routes;
@@ -109,6 +110,8 @@ pub enum Endpoint {
     Peer(PeerId),
     External(IpRange),
     IngressController,
+    /// A Gateway (index into the model's Gateways): its data plane, as the source of its routes.
+    Gateway(u32),
 }
 
 /// The sizes of a graph's tables ([`Graph::sizes`]).
@@ -138,6 +141,12 @@ pub struct Graph {
     external_in: Vec<Vec<(IpRange, ConnsId)>>,
     /// `{ingress-controller}` to the peers behind Ingresses and Routes, in peer order.
     ingress_controller_edges: Vec<(PeerId, ConnsId)>,
+    /// Per Gateway: its edges to the peers behind its routes, in peer order.
+    gateway_edges: Vec<Vec<(PeerId, ConnsId)>>,
+    /// Gateway names (`ns/name[Gateway]`), by index.
+    gateway_names: Vec<String>,
+    /// Which Gateway API routes attach, and which backends they may not use.
+    pub(crate) gateway: gateway::GatewayFacts,
     conns: Vec<Conns>,
     /// Sets of classes that rule peers match, each sorted.
     class_sets: Vec<Box<[ClassId]>>,
@@ -191,11 +200,19 @@ impl Graph {
         self.named_lists.get(id.index()).map_or(&[], |l| &l[..])
     }
 
+    /// A Gateway endpoint's namespace and name.
+    pub fn gateway_meta(&self, gateway: u32) -> Option<(&str, &str)> {
+        let name = self.gateway_names.get(gateway as usize)?;
+        let (ns, rest) = name.split_once('/')?;
+        Some((ns, rest.strip_suffix("[Gateway]").unwrap_or(rest)))
+    }
+
     pub fn endpoint_name(&self, endpoint: &Endpoint) -> String {
         match endpoint {
             Endpoint::Peer(p) => self.peers[p.index()].name.clone(),
             Endpoint::External(range) => format!("{range}[External]"),
             Endpoint::IngressController => INGRESS_CONTROLLER.to_string(),
+            Endpoint::Gateway(gi) => self.gateway_names.get(*gi as usize).cloned().unwrap_or_default(),
         }
     }
 
@@ -377,7 +394,11 @@ impl<'m> Builder<'m> {
         self.g.exposures = exposure::compute(self.model, &self.g, &resolved.entries);
         self.g.entries = resolved.entries;
         self.g.unresolved_backends = resolved.unresolved;
+        self.g.gateway = resolved.gateway;
         self.g.ingress_controller_edges = self.ingress_controller_edges();
+        self.g.gateway_edges = self.gateway_edges();
+        self.g.gateway_names =
+            self.model.gateway.gateways.iter().map(|g| format!("{}/{}[Gateway]", g.meta.namespace, g.meta.name)).collect();
         self.g
     }
 }

@@ -45,6 +45,8 @@ pub enum EntryKind {
     ExternalIp,
     Ingress,
     Route,
+    /// A Gateway API route, through its Gateway.
+    Gateway,
 }
 
 impl EntryKind {
@@ -56,13 +58,14 @@ impl EntryKind {
             EntryKind::ExternalIp => "externalIPs",
             EntryKind::Ingress => "Ingress",
             EntryKind::Route => "Route",
+            EntryKind::Gateway => "Gateway",
         }
     }
 
     /// Whether traffic arrives through an ingress controller (or router) rather than straight
     /// from a load balancer or a node.
     pub fn through_controller(self) -> bool {
-        matches!(self, EntryKind::Ingress | EntryKind::Route)
+        matches!(self, EntryKind::Ingress | EntryKind::Route | EntryKind::Gateway)
     }
 }
 
@@ -80,6 +83,8 @@ pub enum Opener {
     IngressCopy(usize),
     /// Index into [`Model::copies`] of a Route that repeats an analysed one.
     RouteCopy(usize),
+    /// Index into the model's Gateway API routes.
+    GatewayRoute(usize),
 }
 
 impl Opener {
@@ -89,12 +94,14 @@ impl Opener {
             Opener::Ingress(i) => &model.ingresses[i].meta,
             Opener::Route(i) => &model.routes[i].meta,
             Opener::IngressCopy(i) | Opener::RouteCopy(i) => model.copies[i].meta(),
+            Opener::GatewayRoute(i) => &model.gateway.routes[i].meta,
         }
     }
 
     /// The object's kind as users write it.
     pub fn kind(&self) -> &'static str {
         match self {
+            Opener::GatewayRoute(_) => "Gateway API route",
             Opener::Service(_) => "Service",
             Opener::Ingress(_) | Opener::IngressCopy(_) => "Ingress",
             Opener::Route(_) | Opener::RouteCopy(_) => "Route",
@@ -117,6 +124,10 @@ pub enum SeenSource {
     Gateway(Vec<IpRange>),
     /// The OpenShift router.
     Router,
+    /// The data-plane pods of a Gateway, in this namespace.
+    GatewayPods(Box<str>),
+    /// A Gateway whose implementation is not known.
+    UnknownGateway,
 }
 
 /// Why a way in looks intended and guarded.
@@ -158,6 +169,8 @@ pub struct Entry {
     pub guard: Option<Guard>,
     /// What a request matches, for Ingresses.
     pub request: Option<RequestMatch>,
+    /// The listener and route rule, for Gateway API routes.
+    pub via: Option<super::gateway::GatewayVia>,
 }
 
 /// Which ports of a Service a route uses.
@@ -221,8 +234,10 @@ pub enum MissingBackend {
 pub struct UnresolvedBackend {
     /// The Ingress or Route.
     pub opener: Opener,
-    /// The Service the backend names (in the opener's namespace).
+    /// The Service the backend names, and its namespace (the opener's, but for Gateway API
+    /// routes).
     pub service: Box<str>,
+    pub namespace: Box<str>,
     pub missing: MissingBackend,
     /// The backend.
     pub at: Location,
@@ -235,6 +250,7 @@ pub struct UnresolvedBackend {
 pub(super) struct Resolved {
     pub entries: Vec<Entry>,
     pub unresolved: Vec<UnresolvedBackend>,
+    pub gateway: super::gateway::GatewayFacts,
 }
 
 /// Resolves every way in of `model`. `controller_classes` are the pseudo classes of known
@@ -260,6 +276,13 @@ pub(super) fn resolve(
     ingress_entries(&backends, profile, controller_classes, unknown_controller, &mut out);
     route_entries(&backends, unknown_controller, &mut out);
     copied_backends(&backends, &mut out.unresolved);
+    out.gateway = super::gateway::resolve(
+        &backends,
+        controller_classes,
+        unknown_controller,
+        &mut out.entries,
+        &mut out.unresolved,
+    );
     out
 }
 
@@ -292,6 +315,7 @@ fn service_entries(model: &Model, profile: &Profile, entries: &mut Vec<Entry>) {
             from_internet: true,
             guard,
             request: None,
+            via: None,
         };
         let ranges = service.client_ranges();
         // Source ranges that hold no internet address leave only the private network.
@@ -335,8 +359,8 @@ fn service_entries(model: &Model, profile: &Profile, entries: &mut Vec<Entry>) {
 }
 
 /// The Services that Ingress and Route backends may name, by namespace and name.
-struct Backends<'m> {
-    model: &'m Model,
+pub(super) struct Backends<'m> {
+    pub(super) model: &'m Model,
     /// The analysed Services.
     services: FxHashMap<(&'m str, &'m str), usize>,
     /// Copies of repeated Services (indexes into [`Model::copies`]), by namespace, name and file.
@@ -344,7 +368,7 @@ struct Backends<'m> {
 }
 
 /// Why a backend leads nowhere, and the Service declaration looked at.
-type Missing = (MissingBackend, Option<Location>);
+pub(super) type Missing = (MissingBackend, Option<Location>);
 
 impl Backends<'_> {
     /// The Service and ports a backend of `meta` uses (`None`: the backend is sound but opens no
@@ -356,14 +380,25 @@ impl Backends<'_> {
     /// `ExternalName` Service has no ports by design (the controller proxies to the external
     /// name at the backend's port): its backends resolve, to nothing of the graph.
     fn resolve(&self, meta: &Meta, service: &str, choice: PortChoice) -> Result<Option<(usize, Vec<usize>)>, Missing> {
-        let analysed = self.services.get(&(&*meta.namespace, service)).copied();
+        self.resolve_in(&meta.namespace, meta.file, service, choice)
+    }
+
+    /// [`Self::resolve`] for a backend in `namespace`, written in `file`.
+    pub(super) fn resolve_in(
+        &self,
+        namespace: &str,
+        file: FileId,
+        service: &str,
+        choice: PortChoice,
+    ) -> Result<Option<(usize, Vec<usize>)>, Missing> {
+        let analysed = self.services.get(&(namespace, service)).copied();
         let same_file =
-            self.copies.get(&(&*meta.namespace, service, meta.file)).and_then(|&ci| match &self.model.copies[ci] {
+            self.copies.get(&(namespace, service, file)).and_then(|&ci| match &self.model.copies[ci] {
                 Object::Service(s) => Some(s),
                 _ => None,
             });
         let used = match (analysed, same_file) {
-            (Some(si), _) if self.model.services[si].meta.file == meta.file => &self.model.services[si],
+            (Some(si), _) if self.model.services[si].meta.file == file => &self.model.services[si],
             (_, Some(copy)) => copy,
             (Some(si), None) => &self.model.services[si],
             (None, None) => return Err((MissingBackend::Service, None)),
@@ -415,6 +450,7 @@ fn copied_backends(backends: &Backends, unresolved: &mut Vec<UnresolvedBackend>)
                 unresolved.push(UnresolvedBackend {
                     opener,
                     service: service.clone(),
+                    namespace: Box::from(&*meta.namespace),
                     missing,
                     at: meta.at(span),
                     service_at,
@@ -460,7 +496,8 @@ fn ingress_entries(
                 Err((missing, service_at)) => {
                     let service = backend.service.clone();
                     let opener = Opener::Ingress(ii);
-                    out.unresolved.push(UnresolvedBackend { opener, service, missing, at, service_at });
+                    let namespace = Box::from(&*opener.meta(model).namespace);
+                    out.unresolved.push(UnresolvedBackend { opener, service, namespace, missing, at, service_at });
                     continue;
                 }
             };
@@ -503,6 +540,7 @@ fn ingress_entries(
                 from_internet: serving.public && !private_gateway,
                 guard,
                 request: Some(RequestMatch { host: host.map(Box::from), path: path.map(Box::from) }),
+                via: None,
             });
         }
     }
@@ -521,7 +559,8 @@ fn route_entries(backends: &Backends, unknown_controller: ClassId, out: &mut Res
                 Err((missing, service_at)) => {
                     let service = service.clone();
                     let opener = Opener::Route(ri);
-                    out.unresolved.push(UnresolvedBackend { opener, service, missing, at, service_at });
+                    let namespace = Box::from(&*opener.meta(model).namespace);
+                    out.unresolved.push(UnresolvedBackend { opener, service, namespace, missing, at, service_at });
                     continue;
                 }
             };
@@ -537,6 +576,7 @@ fn route_entries(backends: &Backends, unknown_controller: ClassId, out: &mut Res
                 from_internet: true,
                 guard: route.tls.then_some(Guard::Tls),
                 request: None,
+                via: None,
             });
         }
     }

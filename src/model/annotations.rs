@@ -36,8 +36,11 @@ pub const NGINX_INC_MERGEABLE: &str = "nginx.org/mergeable-ingress-type";
 pub const NGINX_ALLOWLIST: [&str; 2] =
     ["nginx.ingress.kubernetes.io/whitelist-source-range", "nginx.ingress.kubernetes.io/allowlist-source-range"];
 
+/// The type of the Service Istio creates for a Gateway (`ClusterIP`: no load balancer).
+pub const ISTIO_SERVICE_TYPE: &str = "networking.istio.io/service-type";
+
 /// Every annotation above.
-const READ: [&str; 19] = [
+const READ: [&str; 20] = [
     IGNORE,
     INGRESS_CLASS,
     DEFAULT_INGRESS_CLASS,
@@ -57,6 +60,7 @@ const READ: [&str; 19] = [
     NGINX_INC_MERGEABLE,
     NGINX_ALLOWLIST[0],
     NGINX_ALLOWLIST[1],
+    ISTIO_SERVICE_TYPE,
 ];
 
 /// Whether kubereach reads this annotation (the loader drops the others).

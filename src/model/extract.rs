@@ -102,6 +102,12 @@ fn extract_object(
         {
             Object::NetworkPolicy(read_policy(r, meta, spec))
         }
+        _ if super::gateway::is_gateway_api(&meta.api_version) && super::read_gateway::is_read_from(kind, &meta.api_version) => {
+            match super::read_gateway::read(r, kind, meta, spec) {
+                Ok(object) => Object::Gateway(object),
+                Err(meta) => Object::Other(OtherObject { meta }),
+            }
+        }
         _ => match WorkloadKind::parse(kind) {
             Some(wk) if is_core_api(&meta.api_version) => Object::Workload(read_workload(r, meta, wk, node, spec)),
             _ => Object::Other(OtherObject { meta }),
@@ -113,6 +119,11 @@ fn extract_object(
 fn is_modelled_kind(kind: &str) -> bool {
     WorkloadKind::parse(kind).is_some()
         || matches!(kind, "Namespace" | "Service" | "Ingress" | "IngressClass" | "Route" | "NetworkPolicy")
+        || matches!(
+            kind,
+            "GatewayClass" | "Gateway" | "ListenerSet" | "XListenerSet" | "ReferenceGrant" | "HTTPRoute" | "GRPCRoute"
+                | "TLSRoute" | "TCPRoute" | "UDPRoute"
+        )
 }
 
 fn is_core_api(api_version: &str) -> bool {

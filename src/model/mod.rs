@@ -9,9 +9,11 @@
 pub mod annotations;
 pub mod build;
 pub(crate) mod extract;
+pub mod gateway;
 pub mod net;
 pub(crate) mod problem;
 mod read;
+mod read_gateway;
 pub mod selector;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,7 +58,7 @@ impl Meta {
     /// `Kind/namespace/name` (`Kind/name` for cluster-scoped kinds): the object part of a
     /// finding's logical key.
     pub(crate) fn key(&self) -> String {
-        if self.namespace.is_empty() || matches!(&*self.kind, "Namespace" | "IngressClass") {
+        if self.namespace.is_empty() || matches!(&*self.kind, "Namespace" | "IngressClass" | "GatewayClass") {
             format!("{}/{}", self.kind, self.name)
         } else {
             format!("{}/{}/{}", self.kind, self.namespace, self.name)
@@ -223,12 +225,16 @@ const INTERNAL_LOAD_BALANCER: [(&str, InternalValue); 6] = [
 
 const SOURCE_RANGES_ANNOTATION: &str = annotations::LB_SOURCE_RANGES;
 
+/// Whether an annotation of `annotations` makes the cloud provision a load balancer on a private
+/// address (a Service's, or those a Gateway implementation copies onto the Service it creates).
+pub(crate) fn says_internal_load_balancer(annotations: &BTreeMap<selector::Str, selector::Str>) -> bool {
+    INTERNAL_LOAD_BALANCER.iter().any(|(key, reading)| annotations.get(*key).is_some_and(|v| reading.says_internal(v)))
+}
+
 impl Service {
     /// Whether an annotation makes the cloud provision a load balancer on a private address.
     pub(crate) fn is_internal_load_balancer(&self) -> bool {
-        INTERNAL_LOAD_BALANCER
-            .iter()
-            .any(|(key, reading)| self.meta.annotations.get(*key).is_some_and(|v| reading.says_internal(v)))
+        says_internal_load_balancer(&self.meta.annotations)
     }
 
     /// An internal-load-balancer annotation written with a value its cloud does not read as
@@ -543,6 +549,8 @@ pub enum Object {
     Route(Route),
     NetworkPolicy(NetworkPolicy),
     Other(OtherObject),
+    /// A Gateway API object.
+    Gateway(gateway::GatewayObject),
 }
 
 impl Object {
@@ -556,6 +564,7 @@ impl Object {
             Object::Route(o) => &o.meta,
             Object::NetworkPolicy(o) => &o.meta,
             Object::Other(o) => &o.meta,
+            Object::Gateway(o) => o.meta(),
         }
     }
 
@@ -569,13 +578,16 @@ impl Object {
             Object::Route(_) => 5,
             Object::NetworkPolicy(_) => 6,
             Object::Other(_) => 7,
+            Object::Gateway(_) => 8,
         }
     }
 
     /// Whether the kind lives in a namespace.
     fn namespaced(&self) -> bool {
-        !matches!(self, Object::Namespace(_) | Object::IngressClass(_))
-            && !matches!(self, Object::Other(o) if is_cluster_scoped(&o.meta.kind))
+        !matches!(
+            self,
+            Object::Namespace(_) | Object::IngressClass(_) | Object::Gateway(gateway::GatewayObject::Class(_))
+        ) && !matches!(self, Object::Other(o) if is_cluster_scoped(&o.meta.kind))
     }
 }
 
@@ -618,6 +630,8 @@ pub struct Model {
     pub routes: Vec<Route>,
     pub policies: Vec<NetworkPolicy>,
     pub others: Vec<OtherObject>,
+    /// Gateway API objects.
+    pub gateway: gateway::GatewayApi,
     /// Namespaces that hold kinds kubereach does not model (which may create pods).
     pub namespaces_with_custom_resources: BTreeSet<selector::Str>,
     /// Network policies of kinds kubereach does not evaluate (CiliumNetworkPolicy, Calico,
@@ -735,7 +749,7 @@ impl Model {
     pub(crate) fn from_objects(per_file: Vec<Vec<Object>>, ranks: &[FileRank]) -> (Model, Vec<problem::Repeat>) {
         let mut model = Model::default();
         // Exact capacities: growing by doubling would briefly hold up to twice the model.
-        let mut counts = [0usize; 8];
+        let mut counts = [0usize; 9];
         for o in per_file.iter().flatten() {
             counts[o.variant_index()] += 1;
         }
@@ -828,6 +842,13 @@ impl Model {
                     }
                     model.others.push(o)
                 }
+                Object::Gateway(o) => {
+                    // The experimental group is a custom resource, as it was before it was modelled.
+                    if !o.meta().namespace.is_empty() && is_custom_resource(&o.meta().api_version) {
+                        model.namespaces_with_custom_resources.insert(o.meta().namespace.clone());
+                    }
+                    model.gateway.push(o)
+                }
             }
         }
         let repeats = repeats.into_iter().map(|(file, objects)| problem::Repeat { file, objects }).collect();
@@ -861,6 +882,7 @@ impl Model {
         }
         let mut by_kind: (Vec<Namespace>, Vec<Workload>, Vec<Service>, Vec<Ingress>) = Default::default();
         let mut rest: (Vec<IngressClass>, Vec<Route>, Vec<NetworkPolicy>, Vec<OtherObject>) = Default::default();
+        let mut gateway_objects = Vec::new();
         for object in objects {
             match object {
                 Object::Namespace(o) => by_kind.0.push(o),
@@ -871,6 +893,7 @@ impl Model {
                 Object::Route(o) => rest.1.push(o),
                 Object::NetworkPolicy(o) => rest.2.push(o),
                 Object::Other(o) => rest.3.push(o),
+                Object::Gateway(o) => gateway_objects.push(o),
             }
         }
         let rank: &dyn Fn(FileId) -> usize = &rank;
@@ -882,6 +905,16 @@ impl Model {
         patch(&mut self.routes, file, rest.1, |o| &o.meta, rank);
         patch(&mut self.policies, file, rest.2, |o| &o.meta, rank);
         patch(&mut self.others, file, rest.3, |o| &o.meta, rank);
+        if !gateway_objects.is_empty() || self.gateway.metas().any(|m| m.file == file) {
+            // Rare enough (a file of Gateway API objects edited) to rebuild the lists in path order.
+            let mut all: Vec<gateway::GatewayObject> = std::mem::take(&mut self.gateway).into_objects();
+            all.retain(|o| o.meta().file != file);
+            all.extend(gateway_objects);
+            all.sort_by_key(|o| rank(o.meta().file));
+            for o in all {
+                self.gateway.push(o);
+            }
+        }
         // A copy within the file may be gone (a repeat across files never gets here).
         self.copies.retain(|o| o.meta().file != file);
         self.namespaces_with_custom_resources.clear();
@@ -893,6 +926,11 @@ impl Model {
             }
             if !o.meta.namespace.is_empty() && is_custom_resource(&o.meta.api_version) {
                 self.namespaces_with_custom_resources.insert(o.meta.namespace.clone());
+            }
+        }
+        for meta in self.gateway.metas() {
+            if !meta.namespace.is_empty() && is_custom_resource(&meta.api_version) {
+                self.namespaces_with_custom_resources.insert(meta.namespace.clone());
             }
         }
     }

@@ -7,6 +7,7 @@
 //! `external-namespaces:` and `tenants:` keys. Pure data: the graph and the rules read it.
 
 pub mod controllers;
+pub mod gateways;
 
 use crate::model::net::IpRange;
 use controllers::Controller;

@@ -10,7 +10,7 @@ use crate::graph::{Conns, Graph};
 use crate::load::Files;
 use crate::model::net::Protocol;
 use crate::model::{Direction, Model};
-use crate::rules::words::{guard_words, object_words, request_words, seen_source_words};
+use crate::rules::words::{guard_words, object_words, request_words, seen_source_words, via_words};
 use crate::span::Location;
 
 /// A port asked about: `8080/TCP` (TCP when no protocol is given).
@@ -107,9 +107,21 @@ pub fn write(
             EntryKind::LoadBalancer => "public LoadBalancer ",
             EntryKind::NodePort => "NodePorts of ",
             EntryKind::ExternalIp => "external IP of ",
-            EntryKind::Ingress | EntryKind::Route => "",
+            EntryKind::Ingress | EntryKind::Route | EntryKind::Gateway => "",
         };
-        let route = entry.request.as_ref().map(|r| format!(", {},", request_words(r))).unwrap_or_default();
+        let route = match (&entry.request, entry.via) {
+            (Some(r), _) => format!(", {},", request_words(r)),
+            (None, Some(via)) => {
+                let rule = &model.gateway.routes[via.route].rules[via.rule];
+                format!(
+                    " rule {} ({}) on {},",
+                    via.rule + 1,
+                    at(files, entry.opener.meta(model).at(rule.span)),
+                    via_words(entry, model).unwrap_or_default()
+                )
+            }
+            (None, None) => String::new(),
+        };
         let service = &model.services[entry.service];
         let to_service = if entry.kind.through_controller() {
             format!(" to Service `{}`", service.meta.name)

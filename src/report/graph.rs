@@ -70,6 +70,7 @@ enum JsonEndpoint<'a> {
     Workload { id: &'a str, namespace: &'a str, name: &'a str, kind: &'a str },
     External { id: String, family: &'static str, first: String, last: String },
     IngressController { id: &'static str },
+    Gateway { id: String, namespace: &'a str, name: &'a str },
 }
 
 #[derive(Serialize)]
@@ -167,5 +168,13 @@ fn json_endpoint<'a>(graph: &'a Graph, e: &Endpoint) -> JsonEndpoint<'a> {
             last: crate::model::net::format_addr(range.family, range.last),
         },
         Endpoint::IngressController => JsonEndpoint::IngressController { id: INGRESS_CONTROLLER },
+        Endpoint::Gateway(gi) => {
+            let gateway = graph.gateway_meta(*gi);
+            JsonEndpoint::Gateway {
+                id: graph.endpoint_name(e),
+                namespace: gateway.map_or("", |(ns, _)| ns),
+                name: gateway.map_or("", |(_, n)| n),
+            }
+        }
     }
 }

@@ -70,7 +70,7 @@
   const boxes = [];
   const outsideMembers = nodes.map((n, i) => i).filter((i) => nodes[i].type !== 'workload');
   // {internet} first, then the controller, then address ranges in graph order.
-  const outsideRank = { internet: 0, 'ingress-controller': 1, external: 2 };
+  const outsideRank = { internet: 0, 'ingress-controller': 1, gateway: 1, external: 2 };
   outsideMembers.sort((a, b) => outsideRank[nodes[a].type] - outsideRank[nodes[b].type] || a - b);
   const outsideBox = outsideMembers.length > 0 ? { title: 'outside the cluster', namespace: null, members: outsideMembers } : null;
   const namespaceBoxes = [];
@@ -176,6 +176,7 @@
     if (n.type === 'external' && n.label === '0.0.0.0-255.255.255.255') return 'External: any IPv4 address';
     if (n.type === 'external' && n.label === '::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff') return 'External: any IPv6 address';
     if (n.type === 'ingress-controller') return 'entry of Ingresses and Routes';
+    if (n.type === 'gateway') return 'Gateway: entry of its routes';
     return n.kind;
   }
 

@@ -115,6 +115,7 @@ fn outside_parts(graph: &Graph, e: &Endpoint) -> (String, &'static str, &'static
     match e {
         Endpoint::External(range) => (range.to_string(), "External", "external"),
         Endpoint::IngressController => (INGRESS_CONTROLLER.to_string(), "", "ingress-controller"),
+        Endpoint::Gateway(_) => (graph.endpoint_name(e), "Gateway", "gateway"),
         Endpoint::Peer(_) => (graph.endpoint_name(e), "", "workload"),
     }
 }
@@ -229,7 +230,7 @@ fn dot_node(graph: &Graph, nodes: &mut Nodes<'_>, e: &Endpoint, out: &mut dyn Wr
     if new {
         let (label, kind, _) = outside_parts(graph, e);
         match e {
-            Endpoint::IngressController => writeln!(
+            Endpoint::IngressController | Endpoint::Gateway(_) => writeln!(
                 out,
                 "  n{id} [label=\"{0}\", shape=hexagon, style=filled, fillcolor=\"#eef2ff\", color=\"#4f46e5\", tooltip=\"{0}\"];",
                 DotText(&label)
@@ -334,7 +335,7 @@ fn mermaid_node(graph: &Graph, nodes: &mut Nodes<'_>, e: &Endpoint, out: &mut dy
     if new {
         let (label, kind, _) = outside_parts(graph, e);
         match e {
-            Endpoint::IngressController => {
+            Endpoint::IngressController | Endpoint::Gateway(_) => {
                 writeln!(out, "  n{id}{{{{\"{}\"}}}}:::controller", MermaidText(&label))?;
             }
             _ => writeln!(out, "  n{id}([\"{}<br/>{}\"]):::outside", MermaidText(&label), MermaidText(kind))?,

@@ -113,6 +113,7 @@ fn metas(model: &Model) -> Vec<&crate::model::Meta> {
         .chain(model.routes.iter().map(|o| &o.meta))
         .chain(model.policies.iter().map(|o| &o.meta))
         .chain(model.others.iter().map(|o| &o.meta))
+        .chain(model.gateway.metas())
         .collect()
 }
 

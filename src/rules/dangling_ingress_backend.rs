@@ -34,11 +34,12 @@ fn finding(model: &Model, fact: &UnresolvedBackend, declared: &FxHashMap<&str, V
         MissingBackend::Service => {
             // An operator (custom resources in the namespace) or the cluster (a system namespace)
             // may create the Service: then it is only a note.
-            let created_elsewhere = model.namespaces_with_custom_resources.contains(&meta.namespace)
-                || crate::model::is_system_namespace(&meta.namespace);
+            let namespace = &*fact.namespace;
+            let created_elsewhere = model.namespaces_with_custom_resources.contains(namespace)
+                || crate::model::is_system_namespace(namespace);
             let elsewhere: &[&str] = declared.get(&**service).map_or(&[], Vec::as_slice);
             let detail = if elsewhere.is_empty() {
-                format!("which no manifest declares in namespace `{}`", meta.namespace)
+                format!("which no manifest declares in namespace `{namespace}`")
             } else {
                 format!(
                     "which is declared only in namespace{} {} (a backend names a Service of its own namespace)",

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::words::{object_words, request_words, seen_source_words};
+use super::words::{object_words, request_words, seen_source_words, via_words};
 use super::Context;
 use super::ids::IngressBackendBlocked;
 use super::Rule;
@@ -21,14 +21,24 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     // Per entry: the backend classes and whether each admits a plausible controller.
     let mut per_entry: BTreeMap<usize, Vec<(ClassId, bool, Conns)>> = BTreeMap::new();
+    // A Gateway API backend is one entry per listener, but one data plane sends for all the
+    // listeners of its Gateway: it is judged once, at its first entry.
+    let mut first_of: BTreeMap<(crate::span::Location, usize), usize> = BTreeMap::new();
     for x in &graph.exposures {
-        let entry = &graph.entries[x.entry];
+        let mut ei = x.entry;
+        let entry = &graph.entries[ei];
         if !entry.kind.through_controller() {
             continue;
         }
+        if let Some(via) = entry.via {
+            ei = *first_of.entry((entry.at, via.listener.gateway)).or_insert(ei);
+        }
         // Behind an unknown controller, `admitted` already counts any plausible controller.
         let admits = !x.admitted.is_empty();
-        per_entry.entry(x.entry).or_default().push((x.class, admits, x.wanted.clone()));
+        let classes = per_entry.entry(ei).or_default();
+        if !classes.iter().any(|(c, _, _)| *c == x.class) {
+            classes.push((x.class, admits, x.wanted.clone()));
+        }
     }
     for (ei, classes) in per_entry {
         if classes.iter().any(|(_, admits, _)| *admits) {
@@ -48,7 +58,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .into_iter()
             .collect();
         let request = entry.request.as_ref().map(request_words);
-        let route = request.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let route = match (&request, via_words(entry, model)) {
+            (Some(r), _) => format!(" ({r})"),
+            (None, Some(via)) => format!(" (through {via})"),
+            (None, None) => String::new(),
+        };
         let mut finding = IngressBackendBlocked::finding(
             entry.at,
             format!(
@@ -61,7 +75,13 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         )
         .with_key(
             entry.opener.meta(model).key(),
-            format!("{}:{}", entry.field, request.as_deref().unwrap_or("*")),
+            match (&request, entry.via) {
+                (None, Some(via)) => {
+                    let gateway = &model.gateway.gateways[via.listener.gateway].meta;
+                    format!("{}:rule {}:{}/{}", entry.field, via.rule + 1, gateway.namespace, gateway.name)
+                }
+                _ => format!("{}:{}", entry.field, request.as_deref().unwrap_or("*")),
+            },
             format!("{} {wanted}", service.meta.name),
         );
         let mut cited = std::collections::BTreeSet::new();

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use super::Context;
 use super::ids::InternetExposedWorkload;
 use super::Rule;
-use super::words::{guard_words, object_words, request_words, seen_source_words};
+use super::words::{guard_words, object_words, request_words, seen_source_words, via_words};
 use crate::finding::{Finding, Level, Related};
 use crate::graph::routes::{Entry, EntryKind, Guard};
 use crate::graph::{ClassId, Conns, PeerId, Source};
@@ -33,6 +33,10 @@ fn entry_words(entry: &Entry, model: &Model) -> String {
         EntryKind::ExternalIp => format!("an external IP of {object}"),
         EntryKind::Ingress | EntryKind::Route => match &entry.request {
             Some(request) => format!("{object} ({})", request_words(request)),
+            None => object,
+        },
+        EntryKind::Gateway => match via_words(entry, model) {
+            Some(via) => format!("{object} on {via}"),
             None => object,
         },
     }
@@ -155,14 +159,44 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             })
             .collect();
         let service = &model.services[entry.service];
-        let mut path = vec![Related {
-            location: entry.at,
-            message: {
-                // "the NodePorts of …" are several.
-                let verb = if entry.kind == EntryKind::NodePort { "open" } else { "opens" };
-                format!("{} {verb} a way in from the internet", entry_words(entry, model))
-            },
-        }];
+        let mut path = match entry.via {
+            // Listener, then the route rule and its backend.
+            Some(via) => {
+                let route = &model.gateway.routes[via.route];
+                let gateway = &model.gateway.gateways[via.listener.gateway];
+                vec![
+                    Related {
+                        location: via.listener.location(model),
+                        message: format!(
+                            "{} opens a way in from the internet",
+                            via_words(entry, model).unwrap_or_default()
+                        ),
+                    },
+                    Related {
+                        location: route.meta.at(route.rules[via.rule].span),
+                        message: format!(
+                            "{} `{}` rule {}, attached to Gateway `{}`, matches requests",
+                            route.kind.as_str(),
+                            route.meta.name,
+                            via.rule + 1,
+                            gateway.meta.name
+                        ),
+                    },
+                    Related {
+                        location: entry.at,
+                        message: format!("its backendRef sends them to Service `{}`", service.meta.name),
+                    },
+                ]
+            }
+            None => vec![Related {
+                location: entry.at,
+                message: {
+                    // "the NodePorts of …" are several.
+                    let verb = if entry.kind == EntryKind::NodePort { "open" } else { "opens" };
+                    format!("{} {verb} a way in from the internet", entry_words(entry, model))
+                },
+            }],
+        };
         if let Some(&first) = entry.ports.first() {
             let forwards: Vec<String> = entry
                 .ports
@@ -229,9 +263,22 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         // path or another port of the same workload is a new exposure (`--diff-base`, baselines).
         .with_key(
             entry.opener.meta(model).key(),
-            match entry.request.as_ref().map(request_words) {
-                Some(route) => format!("{}:{}:{route}", entry.field, entry.kind.as_str()),
-                None => format!("{}:{}", entry.field, entry.kind.as_str()),
+            match (entry.request.as_ref().map(request_words), entry.via) {
+                (Some(route), _) => format!("{}:{}:{route}", entry.field, entry.kind.as_str()),
+                (None, Some(via)) => {
+                    let gateway = &model.gateway.gateways[via.listener.gateway].meta;
+                    let listener = via.listener.listener(model);
+                    format!(
+                        "{}:{}:rule {}:{}/{}/{}",
+                        entry.field,
+                        entry.kind.as_str(),
+                        via.rule + 1,
+                        gateway.namespace,
+                        gateway.name,
+                        listener.name
+                    )
+                }
+                (None, None) => format!("{}:{}", entry.field, entry.kind.as_str()),
             },
             format!("{peer_name} {admitted}"),
         );

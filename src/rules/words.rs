@@ -4,13 +4,29 @@
 
 use super::ids::CidrWithHostBits;
 use super::Rule;
-use crate::graph::routes::{Entry, Guard, RequestMatch, SeenSource};
+use crate::graph::routes::{Entry, Guard, Opener, RequestMatch, SeenSource};
 use crate::model::net::{HostBits, IpRange};
 use crate::model::Model;
 
 /// The object that opens a way in, in words: ``Service `promo` ``.
 pub(crate) fn object_words(entry: &Entry, model: &Model) -> String {
-    format!("{} `{}`", entry.opener.kind(), entry.opener.meta(model).name)
+    let meta = entry.opener.meta(model);
+    match entry.opener {
+        Opener::GatewayRoute(_) => format!("{} `{}`", meta.kind, meta.name),
+        _ => format!("{} `{}`", entry.opener.kind(), meta.name),
+    }
+}
+
+/// The Gateway and listener a Gateway API route's way in goes through, in words:
+/// ``Gateway `web/public` listener `https` (HTTPS, port 443) ``.
+pub(crate) fn via_words(entry: &Entry, model: &Model) -> Option<String> {
+    let via = entry.via?;
+    let gateway = &model.gateway.gateways[via.listener.gateway];
+    let listener = via.listener.listener(model);
+    Some(format!(
+        "Gateway `{}/{}` listener `{}` ({}, port {})",
+        gateway.meta.namespace, gateway.meta.name, listener.name, listener.protocol, listener.port
+    ))
 }
 
 /// What an Ingress rule matches, in words (also part of logical keys): ``host `shop.example.com`
@@ -34,6 +50,8 @@ pub(crate) fn seen_source_words(seen: &SeenSource) -> String {
         SeenSource::Gateway(ranges) if ranges.is_empty() => "the gateway outside the cluster".to_string(),
         SeenSource::Gateway(ranges) => format!("the gateway subnet {}", cidrs_text(ranges)),
         SeenSource::Router => "the router".to_string(),
+        SeenSource::GatewayPods(namespace) => format!("the Gateway's data-plane pods in namespace `{namespace}`"),
+        SeenSource::UnknownGateway => "the Gateway's data plane".to_string(),
     }
 }
 

@@ -1,0 +1,455 @@
+//! Gateway API ways in: which route attaches to which listener, which backends it may use, and
+//! the entries that result, as the spec decides them.
+//!
+//! A route's parentRef attaches it to the listeners of an existing Gateway (or of a ListenerSet
+//! the Gateway accepts) that match its `sectionName` and `port`, whose `allowedRoutes` admit the
+//! route's namespace and kind, and whose hostname intersects one of the route's. A backendRef
+//! sends traffic to a Service port when its weight is above zero, the Service exists, and a
+//! cross-namespace reference is permitted by a ReferenceGrant of the Service's namespace. Each
+//! attached listener and usable backend becomes an [`Entry`] of kind Gateway, whose source is the
+//! Gateway's data plane; each reason a parentRef attaches to nothing, or a backendRef is refused,
+//! is a typed fact for the rules. Nothing here is worded.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+
+use super::routes::{Backends, Entry, EntryKind, Guard, MissingBackend, Opener, PortChoice, SeenSource, Source, UnresolvedBackend};
+use super::ClassId;
+use crate::model::gateway::{FromNamespaces, Gateway, GatewayRoute, Listener, ParentRef};
+use crate::model::selector::Labels;
+use crate::model::{net::parse_cidr, Model};
+use crate::profile::controllers::Controller;
+use crate::profile::gateways::{self, Implementation};
+use crate::span::Location;
+
+/// A listener: of a Gateway (`set: None`) or of one of its ListenerSets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ListenerAt {
+    /// Index into the model's Gateways.
+    pub gateway: usize,
+    /// Index into the model's ListenerSets.
+    pub set: Option<usize>,
+    pub index: usize,
+}
+
+impl ListenerAt {
+    pub fn listener<'m>(&self, model: &'m Model) -> &'m Listener {
+        let api = &model.gateway;
+        match self.set {
+            None => &api.gateways[self.gateway].listeners[self.index],
+            Some(s) => &api.listener_sets[s].listeners[self.index],
+        }
+    }
+
+    /// Where the listener is written.
+    pub fn location(&self, model: &Model) -> Location {
+        let api = &model.gateway;
+        let meta = match self.set {
+            None => &api.gateways[self.gateway].meta,
+            Some(s) => &api.listener_sets[s].meta,
+        };
+        meta.at(self.listener(model).span)
+    }
+}
+
+/// How a Gateway way in runs: the Gateway, the listener and the route rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GatewayVia {
+    pub listener: ListenerAt,
+    /// Index into the model's Gateway API routes.
+    pub route: usize,
+    /// Index into the route's rules.
+    pub rule: usize,
+}
+
+/// Why a parentRef attaches the route to no listener.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Detachment {
+    /// No Gateway (or ListenerSet) of that name in that namespace, where the repository declares
+    /// others there.
+    NoParent,
+    /// No listener of that `sectionName` (and `port`).
+    NoListener,
+    /// The listeners' `allowedRoutes.namespaces` exclude the route's namespace.
+    NamespaceNotAllowed,
+    /// The listeners' `allowedRoutes.kinds` (or protocols) do not take the route's kind.
+    KindNotAllowed,
+    /// No hostname of the route intersects a listener's.
+    NoHostname,
+    /// The ListenerSet is not accepted by its Gateway (`allowedListeners`).
+    ListenerSetNotAllowed,
+}
+
+/// A parentRef that attaches its route to nothing.
+#[derive(Clone, Debug)]
+pub struct Detached {
+    /// Index into the model's Gateway API routes.
+    pub route: usize,
+    pub parent: usize,
+    pub reason: Detachment,
+    /// The Gateway (or ListenerSet) found, when one was.
+    pub parent_at: Option<Location>,
+}
+
+/// A backendRef to another namespace that no ReferenceGrant permits.
+#[derive(Clone, Debug)]
+pub struct Unpermitted {
+    pub route: usize,
+    pub rule: usize,
+    pub backend: usize,
+}
+
+/// The Gateway API facts of a model.
+#[derive(Debug, Default)]
+pub struct GatewayFacts {
+    pub detached: Vec<Detached>,
+    pub unpermitted: Vec<Unpermitted>,
+    /// Per Gateway: whether its address is public.
+    pub public: Vec<bool>,
+}
+
+/// Each Gateway's implementation (by its class).
+pub(super) fn implementations(model: &Model) -> Vec<Implementation> {
+    let classes: FxHashMap<&str, Option<&str>> = model
+        .gateway
+        .classes
+        .iter()
+        .map(|c| (&*c.meta.name, c.controller_name.as_ref().map(|(n, _)| &**n)))
+        .collect();
+    model
+        .gateway
+        .gateways
+        .iter()
+        .map(|g| {
+            let class = g.class_name.as_ref().map_or("", |(n, _)| &**n);
+            gateways::implementation(classes.get(class).copied().flatten(), class)
+        })
+        .collect()
+}
+
+/// The data plane of every Gateway, by index.
+pub(super) fn data_planes(model: &Model) -> Vec<Controller> {
+    implementations(model)
+        .into_iter()
+        .zip(&model.gateway.gateways)
+        .map(|(imp, g)| gateways::data_plane(imp, &g.meta.namespace, &g.meta.name))
+        .collect()
+}
+
+/// Whether a Gateway gets a public address: its implementation's default, unless an internal
+/// load-balancer annotation (on its infrastructure, or for Istio on the Gateway itself), a Service
+/// type that opens no load balancer, or private addresses say otherwise.
+fn is_public(gateway: &Gateway, implementation: Implementation) -> bool {
+    if !gateways::public_by_default(implementation) {
+        return false;
+    }
+    let annotations = gateway.infrastructure_annotations.iter().chain(gateway.meta.annotations.iter());
+    let annotations: BTreeMap<_, _> = annotations.map(|(k, v)| (k.clone(), v.clone())).collect();
+    if crate::model::says_internal_load_balancer(&annotations) {
+        return false;
+    }
+    if annotations
+        .get(crate::model::annotations::ISTIO_SERVICE_TYPE)
+        .is_some_and(|t| matches!(&**t, "ClusterIP" | "NodePort"))
+    {
+        return false;
+    }
+    // Addresses that are all private IP addresses: an internal load balancer was asked for.
+    let private = |a: &str| {
+        let bits = if a.contains(':') { 128 } else { 32 };
+        parse_cidr(&format!("{a}/{bits}")).is_ok_and(|r| !super::internet::is_public_address(&r))
+    };
+    gateway.addresses.is_empty() || !gateway.addresses.iter().all(|(a, _)| private(a))
+}
+
+/// The namespaces' labels, for `Selector` checks (declared namespaces; others carry only the
+/// automatic name label).
+struct NamespaceLabels<'m>(FxHashMap<&'m str, &'m Labels>);
+
+impl NamespaceLabels<'_> {
+    fn allows(&self, from: &FromNamespaces, owner_namespace: &str, namespace: &str) -> bool {
+        match from {
+            FromNamespaces::All => true,
+            FromNamespaces::Same => owner_namespace == namespace,
+            FromNamespaces::None => false,
+            FromNamespaces::Selector(selector) => {
+                let labels = self
+                    .0
+                    .get(namespace)
+                    .map_or_else(Labels::default, |l| (*l).clone())
+                    .with(crate::model::NAMESPACE_NAME_LABEL, namespace);
+                selector.matches(&labels)
+            }
+        }
+    }
+}
+
+/// Resolves every Gateway API route: its attachments, its backends, and the entries they make.
+pub(super) fn resolve(
+    backends: &Backends,
+    controller_classes: &BTreeMap<(Box<str>, Labels), ClassId>,
+    unknown_controller: ClassId,
+    entries: &mut Vec<Entry>,
+    unresolved: &mut Vec<UnresolvedBackend>,
+) -> GatewayFacts {
+    let model = backends.model;
+    let api = &model.gateway;
+    let implementations = implementations(model);
+    let planes = data_planes(model);
+    let mut facts = GatewayFacts {
+        public: api.gateways.iter().zip(&implementations).map(|(g, i)| is_public(g, *i)).collect(),
+        ..GatewayFacts::default()
+    };
+    if api.routes.is_empty() {
+        return facts;
+    }
+    let namespaces = NamespaceLabels(model.namespaces.iter().map(|n| (&*n.meta.name, &n.meta.labels)).collect());
+    let gateway_index: FxHashMap<(&str, &str), usize> =
+        api.gateways.iter().enumerate().map(|(i, g)| ((&*g.meta.namespace, &*g.meta.name), i)).collect();
+    let namespaces_with_gateways: rustc_hash::FxHashSet<&str> =
+        api.gateways.iter().map(|g| &*g.meta.namespace).collect();
+    // The listeners of each Gateway: its own, then those of the ListenerSets it accepts.
+    let mut listeners_of: Vec<Vec<ListenerAt>> = api
+        .gateways
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| (0..g.listeners.len()).map(|index| ListenerAt { gateway: gi, set: None, index }).collect())
+        .collect();
+    // ListenerSet → its Gateway, when the Gateway accepts it.
+    let mut set_parent: Vec<Option<usize>> = vec![None; api.listener_sets.len()];
+    for (si, set) in api.listener_sets.iter().enumerate() {
+        let Some((ns, name, _)) = &set.parent else { continue };
+        let Some(&gi) = gateway_index.get(&(&**ns, &**name)) else { continue };
+        let gateway = &api.gateways[gi];
+        if namespaces.allows(&gateway.allowed_listeners, &gateway.meta.namespace, &set.meta.namespace) {
+            set_parent[si] = Some(gi);
+            listeners_of[gi]
+                .extend((0..set.listeners.len()).map(|index| ListenerAt { gateway: gi, set: Some(si), index }));
+        }
+    }
+    let set_index: FxHashMap<(&str, &str), usize> =
+        api.listener_sets.iter().enumerate().map(|(i, s)| ((&*s.meta.namespace, &*s.meta.name), i)).collect();
+
+    for (ri, route) in api.routes.iter().enumerate() {
+        let mut attached: Vec<ListenerAt> = Vec::new();
+        for (pi, parent) in route.parents.iter().enumerate() {
+            let candidates: Vec<ListenerAt> = if parent.is_gateway() {
+                match gateway_index.get(&(&*parent.namespace, &*parent.name)) {
+                    Some(&gi) => listeners_of[gi].clone(),
+                    None => {
+                        // A Gateway of another repository is common (a shared gateway): only a
+                        // name that misses among the Gateways declared in that namespace is told.
+                        if namespaces_with_gateways.contains(&*parent.namespace) {
+                            facts.detached.push(Detached {
+                                route: ri,
+                                parent: pi,
+                                reason: Detachment::NoParent,
+                                parent_at: None,
+                            });
+                        }
+                        continue;
+                    }
+                }
+            } else if parent.is_listener_set() {
+                match set_index.get(&(&*parent.namespace, &*parent.name)) {
+                    Some(&si) => match set_parent[si] {
+                        Some(gi) => listeners_of[gi].iter().copied().filter(|l| l.set == Some(si)).collect(),
+                        None => {
+                            let set = &api.listener_sets[si];
+                            if set.parent.as_ref().is_some_and(|(ns, name, _)| {
+                                gateway_index.contains_key(&(&**ns, &**name))
+                            }) {
+                                facts.detached.push(Detached {
+                                    route: ri,
+                                    parent: pi,
+                                    reason: Detachment::ListenerSetNotAllowed,
+                                    parent_at: Some(set.meta.location()),
+                                });
+                            }
+                            continue;
+                        }
+                    },
+                    None => continue,
+                }
+            } else {
+                // A Service parent (mesh routing, GAMMA) or another implementation's kind: no
+                // way in from outside.
+                continue;
+            };
+            match attach(model, &namespaces, route, parent, &candidates) {
+                Ok(found) => attached.extend(found),
+                Err(reason) => {
+                    let parent_at = candidates.first().map(|l| match l.set {
+                        None => api.gateways[l.gateway].meta.location(),
+                        Some(s) => api.listener_sets[s].meta.location(),
+                    });
+                    facts.detached.push(Detached { route: ri, parent: pi, reason, parent_at });
+                }
+            }
+        }
+        attached.sort();
+        attached.dedup();
+        route_entries(
+            backends,
+            &planes,
+            controller_classes,
+            unknown_controller,
+            (ri, route),
+            &attached,
+            &facts.public,
+            entries,
+            unresolved,
+            &mut facts.unpermitted,
+        );
+    }
+    facts
+}
+
+/// The listeners among `candidates` that `route` attaches to through `parent`, or why none.
+fn attach(
+    model: &Model,
+    namespaces: &NamespaceLabels,
+    route: &GatewayRoute,
+    parent: &ParentRef,
+    candidates: &[ListenerAt],
+) -> Result<Vec<ListenerAt>, Detachment> {
+    // The furthest any listener got, to name the reason it stopped.
+    let mut reason = Detachment::NoListener;
+    let mut found = Vec::new();
+    for &at in candidates {
+        let listener = at.listener(model);
+        if parent.section_name.as_deref().is_some_and(|s| s != &*listener.name)
+            || parent.port.is_some_and(|p| p != listener.port)
+        {
+            continue;
+        }
+        let owner_namespace = match at.set {
+            None => &model.gateway.gateways[at.gateway].meta.namespace,
+            Some(s) => &model.gateway.listener_sets[s].meta.namespace,
+        };
+        if !namespaces.allows(&listener.allowed_from, owner_namespace, &route.meta.namespace) {
+            if reason == Detachment::NoListener {
+                reason = Detachment::NamespaceNotAllowed;
+            }
+            continue;
+        }
+        if !listener.allows_kind(route.kind) {
+            if matches!(reason, Detachment::NoListener | Detachment::NamespaceNotAllowed) {
+                reason = Detachment::KindNotAllowed;
+            }
+            continue;
+        }
+        let hostnames_match = !route.kind.has_hostnames()
+            || route.hostnames.is_empty()
+            || listener.hostname.as_deref().is_none_or(|lh| {
+                route.hostnames.iter().any(|(rh, _)| crate::model::gateway::hostnames_intersect(lh, rh))
+            });
+        if !hostnames_match {
+            reason = Detachment::NoHostname;
+            continue;
+        }
+        found.push(at);
+    }
+    if found.is_empty() {
+        Err(reason)
+    } else {
+        Ok(found)
+    }
+}
+
+/// The entries of one route's backends, one per attached listener; refused and unresolved
+/// backends as facts.
+#[allow(clippy::too_many_arguments)]
+fn route_entries(
+    backends: &Backends,
+    planes: &[Controller],
+    controller_classes: &BTreeMap<(Box<str>, Labels), ClassId>,
+    unknown_controller: ClassId,
+    (ri, route): (usize, &GatewayRoute),
+    attached: &[ListenerAt],
+    public: &[bool],
+    entries: &mut Vec<Entry>,
+    unresolved: &mut Vec<UnresolvedBackend>,
+    unpermitted: &mut Vec<Unpermitted>,
+) {
+    let model = backends.model;
+    for (rule_index, rule) in route.rules.iter().enumerate() {
+        for (bi, backend) in rule.backends.iter().enumerate() {
+            if !backend.is_service() || backend.weight == 0 {
+                continue;
+            }
+            if *backend.namespace != *route.meta.namespace
+                && !model.gateway.grants.iter().any(|g| {
+                    *g.meta.namespace == *backend.namespace
+                        && g.permits_service(route.kind.as_str(), &route.meta.namespace, &backend.name)
+                })
+            {
+                // The grant may live with the other namespace's owners: told only where the
+                // repository declares the Service itself (and could declare the grant).
+                if model.services.iter().any(|s| *s.meta.namespace == *backend.namespace && *s.meta.name == *backend.name) {
+                    unpermitted.push(Unpermitted { route: ri, rule: rule_index, backend: bi });
+                }
+                continue;
+            }
+            let at = route.meta.at(backend.span);
+            let choice = match backend.port {
+                Some(p) => PortChoice::ServicePort(p),
+                None => PortChoice::All,
+            };
+            let (si, ports) = match backends.resolve_in(&backend.namespace, route.meta.file, &backend.name, choice) {
+                Ok(Some(resolved)) => resolved,
+                Ok(None) => continue,
+                Err((missing, service_at)) => {
+                    // A Service of a namespace the repository shows nothing of is elsewhere.
+                    let shown = *backend.namespace == *route.meta.namespace
+                        || model.services.iter().any(|s| *s.meta.namespace == *backend.namespace)
+                        || model.workloads.iter().any(|w| *w.meta.namespace == *backend.namespace);
+                    if shown || !matches!(missing, MissingBackend::Service) {
+                        unresolved.push(UnresolvedBackend {
+                            opener: Opener::GatewayRoute(ri),
+                            service: backend.name.clone(),
+                            namespace: backend.namespace.clone(),
+                            missing,
+                            at,
+                            service_at,
+                        });
+                    }
+                    continue;
+                }
+            };
+            for &listener in attached {
+                let (source, seen_source) = match &planes[listener.gateway] {
+                    Controller::Unknown => (Source::Class(unknown_controller), SeenSource::UnknownGateway),
+                    Controller::Pods { namespace, labels } => (
+                        Source::Class(
+                            controller_classes
+                                .get(&(namespace.clone(), labels.clone()))
+                                .copied()
+                                .unwrap_or(unknown_controller),
+                        ),
+                        SeenSource::GatewayPods(namespace.clone()),
+                    ),
+                    Controller::External(ranges) => {
+                        (Source::Addresses(ranges.clone()), SeenSource::Gateway(ranges.clone()))
+                    }
+                };
+                let l = listener.listener(model);
+                entries.push(Entry {
+                    kind: EntryKind::Gateway,
+                    opener: Opener::GatewayRoute(ri),
+                    at,
+                    field: "spec.rules.backendRefs",
+                    service: si,
+                    ports: ports.clone(),
+                    source,
+                    seen_source,
+                    from_internet: public[listener.gateway],
+                    guard: l.is_tls().then_some(Guard::Tls),
+                    request: None,
+                    via: Some(GatewayVia { listener, route: ri, rule: rule_index }),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Which implementation serves a Gateway, and who its data plane is on the network.
+//!
+//! A Gateway's class names a GatewayClass, whose `spec.controllerName` names the implementation;
+//! without a declared GatewayClass, well-known class names are recognised. Two families:
+//!
+//! * in-cluster data planes (Istio, AKS application routing's Istio-based Gateways, NGINX Gateway
+//!   Fabric, kgateway, Envoy Gateway): proxy pods that the implementation creates per Gateway and
+//!   labels with the Gateway's name: in the Gateway's own namespace
+//!   (`gateway.networking.k8s.io/gateway-name: <gateway>`), or, for Envoy Gateway's default
+//!   deployment mode, in the controller's namespace `envoy-gateway-system` with its
+//!   `gateway.envoyproxy.io/owning-gateway-{name,namespace}` labels. The implementation exposes them
+//!   with a `LoadBalancer` Service, public unless the Gateway's infrastructure annotations (or,
+//!   for Istio, its own annotations) ask for an internal one;
+//! * cloud-managed load balancers (GKE, AWS, Azure Application Gateway for Containers): proxies
+//!   outside the cluster, whose traffic reaches pods from the cloud's proxy ranges. GKE's external
+//!   Application Load Balancers send from Google's front ends, `35.191.0.0/16` and
+//!   `130.211.0.0/22` (GKE's documentation on firewall rules for load balancers); regional and
+//!   internal ones from a proxy-only subnet of the user's VPC, and AWS and Azure from subnets
+//!   of the user's network: not known here, so "some external address".
+//!
+//! Implementations not recognised (Cilium, whose Envoy runs on the nodes under a reserved
+//! identity; Traefik, HAProxy, Contour, Kong: a controller in a namespace of the installer's
+//! choosing) are unknown: any plausible source, as for an unknown ingress controller.
+
+use super::controllers::Controller;
+use crate::model::net::{parse_cidr, IpRange};
+use crate::model::selector::Labels;
+
+/// The label in-cluster implementations put on a Gateway's data-plane pods.
+pub const GATEWAY_NAME_LABEL: &str = "gateway.networking.k8s.io/gateway-name";
+/// Envoy Gateway's labels on the proxies of a Gateway, and its controller's namespace.
+pub const ENVOY_OWNING_NAME: &str = "gateway.envoyproxy.io/owning-gateway-name";
+pub const ENVOY_OWNING_NAMESPACE: &str = "gateway.envoyproxy.io/owning-gateway-namespace";
+pub const ENVOY_GATEWAY_NAMESPACE: &str = "envoy-gateway-system";
+
+/// The implementation family behind a GatewayClass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Implementation {
+    /// Per-Gateway proxy pods in the Gateway's namespace, labelled with its name.
+    InGatewayNamespace,
+    /// Envoy Gateway: proxies in its own namespace, labelled with the Gateway's name and namespace.
+    EnvoyGateway,
+    /// GKE's load balancers: external unless the class is an internal one.
+    Gke { internal: bool },
+    /// AWS (the load balancer controller's Gateway support, VPC Lattice): internal by default,
+    /// as both controllers provision.
+    Aws,
+    /// Azure Application Gateway for Containers: a public frontend.
+    AzureAlb,
+    Unknown,
+}
+
+/// The implementation of a `controllerName`, or of a class name when no GatewayClass is
+/// declared.
+pub fn implementation(controller_name: Option<&str>, class_name: &str) -> Implementation {
+    let by_controller = controller_name.map(|c| match c {
+        "istio.io/gateway-controller"
+        | "gateway.nginx.org/nginx-gateway-controller"
+        | "kgateway.dev/kgateway"
+        | "solo.io/gloo-gateway" => Implementation::InGatewayNamespace,
+        c if c.starts_with("approuting.kubernetes.azure.com/") => Implementation::InGatewayNamespace,
+        "gateway.envoyproxy.io/gatewayclass-controller" => Implementation::EnvoyGateway,
+        "networking.gke.io/gateway" => Implementation::Gke { internal: gke_internal(class_name) },
+        "application-networking.k8s.aws/gateway-api-controller" | "gateway.k8s.aws/alb" | "gateway.k8s.aws/nlb" => {
+            Implementation::Aws
+        }
+        "alb.networking.azure.io/alb-controller" => Implementation::AzureAlb,
+        _ => Implementation::Unknown,
+    });
+    if let Some(found) = by_controller {
+        return found;
+    }
+    match class_name {
+        "istio" | "approuting-istio" | "nginx" | "kgateway" | "gloo-gateway" => Implementation::InGatewayNamespace,
+        "eg" | "envoy-gateway" => Implementation::EnvoyGateway,
+        c if c.starts_with("gke-l7-") => Implementation::Gke { internal: gke_internal(c) },
+        c if c.starts_with("azure-alb-") => Implementation::AzureAlb,
+        _ => Implementation::Unknown,
+    }
+}
+
+/// GKE's internal classes: regional internal (`gke-l7-rilb`) and cross-regional internal ones.
+fn gke_internal(class_name: &str) -> bool {
+    class_name.contains("rilb") || class_name.contains("internal")
+}
+
+/// Who sends a Gateway's traffic to the backend pods.
+pub fn data_plane(implementation: Implementation, gateway_namespace: &str, gateway_name: &str) -> Controller {
+    match implementation {
+        Implementation::InGatewayNamespace => Controller::Pods {
+            namespace: gateway_namespace.into(),
+            labels: Labels::default().with(GATEWAY_NAME_LABEL, gateway_name),
+        },
+        Implementation::EnvoyGateway => Controller::Pods {
+            namespace: ENVOY_GATEWAY_NAMESPACE.into(),
+            labels: Labels::default()
+                .with(ENVOY_OWNING_NAME, gateway_name)
+                .with(ENVOY_OWNING_NAMESPACE, gateway_namespace),
+        },
+        Implementation::Gke { internal: false } => Controller::External(
+            ["35.191.0.0/16", "130.211.0.0/22"].iter().filter_map(|c| parse_cidr(c).ok()).collect::<Vec<IpRange>>(),
+        ),
+        Implementation::Gke { internal: true } | Implementation::Aws | Implementation::AzureAlb => {
+            Controller::External(Vec::new())
+        }
+        Implementation::Unknown => Controller::Unknown,
+    }
+}
+
+/// Whether the implementation gives a Gateway a public address unless told otherwise.
+pub fn public_by_default(implementation: Implementation) -> bool {
+    match implementation {
+        Implementation::Gke { internal } => !internal,
+        Implementation::Aws => false,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_controller_name_decides_before_the_class_name() {
+        assert_eq!(implementation(Some("istio.io/gateway-controller"), "eg"), Implementation::InGatewayNamespace);
+        assert_eq!(
+            implementation(Some("gateway.envoyproxy.io/gatewayclass-controller"), "istio"),
+            Implementation::EnvoyGateway
+        );
+        assert_eq!(implementation(Some("example.com/other"), "istio"), Implementation::Unknown);
+        assert_eq!(implementation(None, "gke-l7-rilb"), Implementation::Gke { internal: true });
+        assert_eq!(implementation(None, "gke-l7-global-external-managed"), Implementation::Gke { internal: false });
+        assert_eq!(implementation(None, "something"), Implementation::Unknown);
+        assert!(!public_by_default(implementation(Some("gateway.k8s.aws/alb"), "alb")));
+    }
+
+    #[test]
+    fn data_planes_are_labelled_with_the_gateways_name() {
+        let Controller::Pods { namespace, labels } = data_plane(Implementation::EnvoyGateway, "web", "public") else {
+            panic!("Envoy Gateway runs pods");
+        };
+        assert_eq!(&*namespace, ENVOY_GATEWAY_NAMESPACE);
+        assert_eq!(labels.get(ENVOY_OWNING_NAMESPACE), Some("web"));
+        assert!(matches!(data_plane(Implementation::Gke { internal: false }, "a", "b"), Controller::External(r) if r.len() == 2));
+    }
+}
