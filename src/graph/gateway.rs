@@ -14,54 +14,17 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
-use super::routes::{Backends, Entry, EntryKind, Guard, MissingBackend, Opener, PortChoice, SeenSource, Source, UnresolvedBackend};
+use super::routes::{
+    Backends, Entry, EntryKind, Guard, MissingBackend, Opener, PortChoice, SeenSource, Source, UnresolvedBackend,
+};
+pub use super::routes::{GatewayVia, ListenerAt};
 use super::ClassId;
-use crate::model::gateway::{FromNamespaces, Gateway, GatewayRoute, Listener, ParentRef};
+use crate::model::gateway::{FromNamespaces, Gateway, GatewayRoute, ParentRef};
 use crate::model::selector::Labels;
 use crate::model::{net::parse_cidr, Model};
 use crate::profile::controllers::Controller;
 use crate::profile::gateways::{self, Implementation};
 use crate::span::Location;
-
-/// A listener: of a Gateway (`set: None`) or of one of its ListenerSets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ListenerAt {
-    /// Index into the model's Gateways.
-    pub gateway: usize,
-    /// Index into the model's ListenerSets.
-    pub set: Option<usize>,
-    pub index: usize,
-}
-
-impl ListenerAt {
-    pub fn listener<'m>(&self, model: &'m Model) -> &'m Listener {
-        let api = &model.gateway;
-        match self.set {
-            None => &api.gateways[self.gateway].listeners[self.index],
-            Some(s) => &api.listener_sets[s].listeners[self.index],
-        }
-    }
-
-    /// Where the listener is written.
-    pub fn location(&self, model: &Model) -> Location {
-        let api = &model.gateway;
-        let meta = match self.set {
-            None => &api.gateways[self.gateway].meta,
-            Some(s) => &api.listener_sets[s].meta,
-        };
-        meta.at(self.listener(model).span)
-    }
-}
-
-/// How a Gateway way in runs: the Gateway, the listener and the route rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GatewayVia {
-    pub listener: ListenerAt,
-    /// Index into the model's Gateway API routes.
-    pub route: usize,
-    /// Index into the route's rules.
-    pub rule: usize,
-}
 
 /// Why a parentRef attaches the route to no listener.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,12 +74,8 @@ pub struct GatewayFacts {
 
 /// Each Gateway's implementation (by its class).
 pub(super) fn implementations(model: &Model) -> Vec<Implementation> {
-    let classes: FxHashMap<&str, Option<&str>> = model
-        .gateway
-        .classes
-        .iter()
-        .map(|c| (&*c.meta.name, c.controller_name.as_ref().map(|(n, _)| &**n)))
-        .collect();
+    let classes: FxHashMap<&str, Option<&str>> =
+        model.gateway.classes.iter().map(|c| (&*c.meta.name, c.controller_name.as_ref().map(|(n, _)| &**n))).collect();
     model
         .gateway
         .gateways
@@ -207,8 +166,22 @@ pub(super) fn resolve(
     let namespaces = NamespaceLabels(model.namespaces.iter().map(|n| (&*n.meta.name, &n.meta.labels)).collect());
     let gateway_index: FxHashMap<(&str, &str), usize> =
         api.gateways.iter().enumerate().map(|(i, g)| ((&*g.meta.namespace, &*g.meta.name), i)).collect();
-    let namespaces_with_gateways: rustc_hash::FxHashSet<&str> =
-        api.gateways.iter().map(|g| &*g.meta.namespace).collect();
+    let mut namespaces_with_gateways: FxHashMap<&str, Vec<(&str, usize)>> = FxHashMap::default();
+    for (gi, g) in api.gateways.iter().enumerate() {
+        namespaces_with_gateways.entry(&g.meta.namespace).or_default().push((&g.meta.name, gi));
+    }
+    // Gateways declared more than once: which declaration a cluster holds is not known, so a
+    // route that attaches to none of the analysed one's listeners is not told.
+    let repeated: rustc_hash::FxHashSet<(&str, &str)> = model
+        .copies
+        .iter()
+        .filter_map(|o| match o {
+            crate::model::Object::Gateway(crate::model::gateway::GatewayObject::Gateway(g)) => {
+                Some((&*g.meta.namespace, &*g.meta.name))
+            }
+            _ => None,
+        })
+        .collect();
     // The listeners of each Gateway: its own, then those of the ListenerSets it accepts.
     let mut listeners_of: Vec<Vec<ListenerAt>> = api
         .gateways
@@ -224,10 +197,20 @@ pub(super) fn resolve(
         let gateway = &api.gateways[gi];
         if namespaces.allows(&gateway.allowed_listeners, &gateway.meta.namespace, &set.meta.namespace) {
             set_parent[si] = Some(gi);
-            listeners_of[gi]
-                .extend((0..set.listeners.len()).map(|index| ListenerAt { gateway: gi, set: Some(si), index }));
+            listeners_of[gi].extend((0..set.listeners.len()).map(|index| ListenerAt {
+                gateway: gi,
+                set: Some(si),
+                index,
+            }));
         }
     }
+    // Namespaces the repository shows Services or workloads of.
+    let shown: rustc_hash::FxHashSet<&str> = model
+        .services
+        .iter()
+        .map(|s| &*s.meta.namespace)
+        .chain(model.workloads.iter().map(|w| &*w.meta.namespace))
+        .collect();
     let set_index: FxHashMap<(&str, &str), usize> =
         api.listener_sets.iter().enumerate().map(|(i, s)| ((&*s.meta.namespace, &*s.meta.name), i)).collect();
 
@@ -239,13 +222,17 @@ pub(super) fn resolve(
                     Some(&gi) => listeners_of[gi].clone(),
                     None => {
                         // A Gateway of another repository is common (a shared gateway): only a
-                        // name that misses among the Gateways declared in that namespace is told.
-                        if namespaces_with_gateways.contains(&*parent.namespace) {
+                        // name one or two letters off a Gateway declared in that namespace (a
+                        // typo) is told.
+                        let near = namespaces_with_gateways
+                            .get(&*parent.namespace)
+                            .and_then(|names| names.iter().find(|(n, _)| near_miss(n, &parent.name)));
+                        if let Some((_, gi)) = near {
                             facts.detached.push(Detached {
                                 route: ri,
                                 parent: pi,
                                 reason: Detachment::NoParent,
-                                parent_at: None,
+                                parent_at: Some(api.gateways[*gi].meta.location()),
                             });
                         }
                         continue;
@@ -257,9 +244,11 @@ pub(super) fn resolve(
                         Some(gi) => listeners_of[gi].iter().copied().filter(|l| l.set == Some(si)).collect(),
                         None => {
                             let set = &api.listener_sets[si];
-                            if set.parent.as_ref().is_some_and(|(ns, name, _)| {
-                                gateway_index.contains_key(&(&**ns, &**name))
-                            }) {
+                            if set
+                                .parent
+                                .as_ref()
+                                .is_some_and(|(ns, name, _)| gateway_index.contains_key(&(&**ns, &**name)))
+                            {
                                 facts.detached.push(Detached {
                                     route: ri,
                                     parent: pi,
@@ -279,6 +268,7 @@ pub(super) fn resolve(
             };
             match attach(model, &namespaces, route, parent, &candidates) {
                 Ok(found) => attached.extend(found),
+                Err(_) if parent.is_gateway() && repeated.contains(&(&*parent.namespace, &*parent.name)) => {}
                 Err(reason) => {
                     let parent_at = candidates.first().map(|l| match l.set {
                         None => api.gateways[l.gateway].meta.location(),
@@ -301,6 +291,7 @@ pub(super) fn resolve(
             entries,
             unresolved,
             &mut facts.unpermitted,
+            &shown,
         );
     }
     facts
@@ -372,6 +363,7 @@ fn route_entries(
     entries: &mut Vec<Entry>,
     unresolved: &mut Vec<UnresolvedBackend>,
     unpermitted: &mut Vec<Unpermitted>,
+    shown: &rustc_hash::FxHashSet<&str>,
 ) {
     let model = backends.model;
     for (rule_index, rule) in route.rules.iter().enumerate() {
@@ -387,7 +379,7 @@ fn route_entries(
             {
                 // The grant may live with the other namespace's owners: told only where the
                 // repository declares the Service itself (and could declare the grant).
-                if model.services.iter().any(|s| *s.meta.namespace == *backend.namespace && *s.meta.name == *backend.name) {
+                if backends.services.contains_key(&(&*backend.namespace, &*backend.name)) {
                     unpermitted.push(Unpermitted { route: ri, rule: rule_index, backend: bi });
                 }
                 continue;
@@ -402,9 +394,7 @@ fn route_entries(
                 Ok(None) => continue,
                 Err((missing, service_at)) => {
                     // A Service of a namespace the repository shows nothing of is elsewhere.
-                    let shown = *backend.namespace == *route.meta.namespace
-                        || model.services.iter().any(|s| *s.meta.namespace == *backend.namespace)
-                        || model.workloads.iter().any(|w| *w.meta.namespace == *backend.namespace);
+                    let shown = *backend.namespace == *route.meta.namespace || shown.contains(&*backend.namespace);
                     if shown || !matches!(missing, MissingBackend::Service) {
                         unresolved.push(UnresolvedBackend {
                             opener: Opener::GatewayRoute(ri),
@@ -431,7 +421,7 @@ fn route_entries(
                         SeenSource::GatewayPods(namespace.clone()),
                     ),
                     Controller::External(ranges) => {
-                        (Source::Addresses(ranges.clone()), SeenSource::Gateway(ranges.clone()))
+                        (Source::Addresses(ranges.clone()), SeenSource::CloudProxies(ranges.clone()))
                     }
                 };
                 let l = listener.listener(model);
@@ -451,5 +441,39 @@ fn route_entries(
                 });
             }
         }
+    }
+}
+
+/// Whether `written` is one or two edits (insertions, deletions, substitutions) away from
+/// `declared`, and not equal to it: a likely typo of that name.
+fn near_miss(declared: &str, written: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (declared.chars().collect(), written.chars().collect());
+    if a == b || a.len().abs_diff(b.len()) > 2 {
+        return false;
+    }
+    // Levenshtein distance, one row at a time.
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()] <= 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::near_miss;
+
+    #[test]
+    fn a_typo_is_one_or_two_edits_from_a_declared_name() {
+        assert!(near_miss("public", "pubic"));
+        assert!(!near_miss("public-gw", "public-gateway"));
+        assert!(near_miss("internal", "internl"));
+        assert!(!near_miss("public", "public"));
+        assert!(!near_miss("acme-gw", "example-gateway"));
     }
 }

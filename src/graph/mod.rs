@@ -389,16 +389,28 @@ impl<'m> Builder<'m> {
         self.g.inbound = inbound;
         self.g.outbound = outbound;
         self.g.namespaces = std::mem::take(&mut self.namespaces);
-        let resolved =
+        let mut resolved =
             routes::resolve(self.model, &self.g.profile, &self.controller_classes, self.g.ingress_controller);
+        let gateway_facts = gateway::resolve(
+            &routes::Backends::new(self.model),
+            &self.controller_classes,
+            self.g.ingress_controller,
+            &mut resolved.entries,
+            &mut resolved.unresolved,
+        );
         self.g.exposures = exposure::compute(self.model, &self.g, &resolved.entries);
         self.g.entries = resolved.entries;
         self.g.unresolved_backends = resolved.unresolved;
-        self.g.gateway = resolved.gateway;
+        self.g.gateway = gateway_facts;
         self.g.ingress_controller_edges = self.ingress_controller_edges();
         self.g.gateway_edges = self.gateway_edges();
-        self.g.gateway_names =
-            self.model.gateway.gateways.iter().map(|g| format!("{}/{}[Gateway]", g.meta.namespace, g.meta.name)).collect();
+        self.g.gateway_names = self
+            .model
+            .gateway
+            .gateways
+            .iter()
+            .map(|g| format!("{}/{}[Gateway]", g.meta.namespace, g.meta.name))
+            .collect();
         self.g
     }
 }

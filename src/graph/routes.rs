@@ -128,6 +128,9 @@ pub enum SeenSource {
     GatewayPods(Box<str>),
     /// A Gateway whose implementation is not known.
     UnknownGateway,
+    /// The proxies of a cloud load balancer that implements a Gateway, from these ranges (none:
+    /// not known which).
+    CloudProxies(Vec<IpRange>),
 }
 
 /// Why a way in looks intended and guarded.
@@ -170,7 +173,47 @@ pub struct Entry {
     /// What a request matches, for Ingresses.
     pub request: Option<RequestMatch>,
     /// The listener and route rule, for Gateway API routes.
-    pub via: Option<super::gateway::GatewayVia>,
+    pub via: Option<GatewayVia>,
+}
+
+/// A listener: of a Gateway (`set: None`) or of one of its ListenerSets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ListenerAt {
+    /// Index into the model's Gateways.
+    pub gateway: usize,
+    /// Index into the model's ListenerSets.
+    pub set: Option<usize>,
+    pub index: usize,
+}
+
+impl ListenerAt {
+    pub fn listener<'m>(&self, model: &'m Model) -> &'m crate::model::gateway::Listener {
+        let api = &model.gateway;
+        match self.set {
+            None => &api.gateways[self.gateway].listeners[self.index],
+            Some(s) => &api.listener_sets[s].listeners[self.index],
+        }
+    }
+
+    /// Where the listener is written.
+    pub fn location(&self, model: &Model) -> Location {
+        let api = &model.gateway;
+        let meta = match self.set {
+            None => &api.gateways[self.gateway].meta,
+            Some(s) => &api.listener_sets[s].meta,
+        };
+        meta.at(self.listener(model).span)
+    }
+}
+
+/// How a Gateway way in runs: the Gateway, the listener and the route rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GatewayVia {
+    pub listener: ListenerAt,
+    /// Index into the model's Gateway API routes.
+    pub route: usize,
+    /// Index into the route's rules.
+    pub rule: usize,
 }
 
 /// Which ports of a Service a route uses.
@@ -250,7 +293,6 @@ pub struct UnresolvedBackend {
 pub(super) struct Resolved {
     pub entries: Vec<Entry>,
     pub unresolved: Vec<UnresolvedBackend>,
-    pub gateway: super::gateway::GatewayFacts,
 }
 
 /// Resolves every way in of `model`. `controller_classes` are the pseudo classes of known
@@ -264,25 +306,10 @@ pub(super) fn resolve(
 ) -> Resolved {
     let mut out = Resolved::default();
     service_entries(model, profile, &mut out.entries);
-    let services: FxHashMap<(&str, &str), usize> =
-        model.services.iter().enumerate().map(|(i, s)| ((&*s.meta.namespace, &*s.meta.name), i)).collect();
-    let mut copies: FxHashMap<(&str, &str, FileId), usize> = FxHashMap::default();
-    for (ci, copy) in model.copies.iter().enumerate() {
-        if let Object::Service(s) = copy {
-            copies.entry((&*s.meta.namespace, &*s.meta.name, s.meta.file)).or_insert(ci);
-        }
-    }
-    let backends = Backends { model, services, copies };
+    let backends = Backends::new(model);
     ingress_entries(&backends, profile, controller_classes, unknown_controller, &mut out);
     route_entries(&backends, unknown_controller, &mut out);
     copied_backends(&backends, &mut out.unresolved);
-    out.gateway = super::gateway::resolve(
-        &backends,
-        controller_classes,
-        unknown_controller,
-        &mut out.entries,
-        &mut out.unresolved,
-    );
     out
 }
 
@@ -362,9 +389,23 @@ fn service_entries(model: &Model, profile: &Profile, entries: &mut Vec<Entry>) {
 pub(super) struct Backends<'m> {
     pub(super) model: &'m Model,
     /// The analysed Services.
-    services: FxHashMap<(&'m str, &'m str), usize>,
+    pub(super) services: FxHashMap<(&'m str, &'m str), usize>,
     /// Copies of repeated Services (indexes into [`Model::copies`]), by namespace, name and file.
     copies: FxHashMap<(&'m str, &'m str, FileId), usize>,
+}
+
+impl<'m> Backends<'m> {
+    pub(super) fn new(model: &'m Model) -> Self {
+        let services: FxHashMap<(&str, &str), usize> =
+            model.services.iter().enumerate().map(|(i, s)| ((&*s.meta.namespace, &*s.meta.name), i)).collect();
+        let mut copies: FxHashMap<(&str, &str, FileId), usize> = FxHashMap::default();
+        for (ci, copy) in model.copies.iter().enumerate() {
+            if let Object::Service(s) = copy {
+                copies.entry((&*s.meta.namespace, &*s.meta.name, s.meta.file)).or_insert(ci);
+            }
+        }
+        Backends { model, services, copies }
+    }
 }
 
 /// Why a backend leads nowhere, and the Service declaration looked at.
@@ -392,11 +433,10 @@ impl Backends<'_> {
         choice: PortChoice,
     ) -> Result<Option<(usize, Vec<usize>)>, Missing> {
         let analysed = self.services.get(&(namespace, service)).copied();
-        let same_file =
-            self.copies.get(&(namespace, service, file)).and_then(|&ci| match &self.model.copies[ci] {
-                Object::Service(s) => Some(s),
-                _ => None,
-            });
+        let same_file = self.copies.get(&(namespace, service, file)).and_then(|&ci| match &self.model.copies[ci] {
+            Object::Service(s) => Some(s),
+            _ => None,
+        });
         let used = match (analysed, same_file) {
             (Some(si), _) if self.model.services[si].meta.file == file => &self.model.services[si],
             (_, Some(copy)) => copy,

@@ -102,10 +102,12 @@ fn extract_object(
         {
             Object::NetworkPolicy(read_policy(r, meta, spec))
         }
-        _ if super::gateway::is_gateway_api(&meta.api_version) && super::read_gateway::is_read_from(kind, &meta.api_version) => {
+        _ if super::gateway::is_gateway_api(&meta.api_version)
+            && super::read_gateway::is_read_from(kind, &meta.api_version) =>
+        {
             match super::read_gateway::read(r, kind, meta, spec) {
                 Ok(object) => Object::Gateway(object),
-                Err(meta) => Object::Other(OtherObject { meta }),
+                Err(meta) => Object::Other(OtherObject { meta: *meta }),
             }
         }
         _ => match WorkloadKind::parse(kind) {
@@ -121,8 +123,16 @@ fn is_modelled_kind(kind: &str) -> bool {
         || matches!(kind, "Namespace" | "Service" | "Ingress" | "IngressClass" | "Route" | "NetworkPolicy")
         || matches!(
             kind,
-            "GatewayClass" | "Gateway" | "ListenerSet" | "XListenerSet" | "ReferenceGrant" | "HTTPRoute" | "GRPCRoute"
-                | "TLSRoute" | "TCPRoute" | "UDPRoute"
+            "GatewayClass"
+                | "Gateway"
+                | "ListenerSet"
+                | "XListenerSet"
+                | "ReferenceGrant"
+                | "HTTPRoute"
+                | "GRPCRoute"
+                | "TLSRoute"
+                | "TCPRoute"
+                | "UDPRoute"
         )
 }
 

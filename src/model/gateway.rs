@@ -175,8 +175,7 @@ impl ParentRef {
 
     /// A ListenerSet, in either group.
     pub fn is_listener_set(&self) -> bool {
-        matches!(&*self.kind, "ListenerSet" | "XListenerSet")
-            && matches!(&*self.group, GROUP | EXPERIMENTAL_GROUP)
+        matches!(&*self.kind, "ListenerSet" | "XListenerSet") && matches!(&*self.group, GROUP | EXPERIMENTAL_GROUP)
     }
 }
 
@@ -218,6 +217,9 @@ pub struct GatewayRoute {
     pub rules: Vec<RouteRule>,
 }
 
+/// What a ReferenceGrant lets others refer to: `(group, kind, name)`; no name: every object.
+pub type GrantTarget = (Box<str>, Box<str>, Option<Box<str>>);
+
 /// A ReferenceGrant: which kinds of which namespaces may refer to objects of its own namespace.
 #[derive(Clone, Debug)]
 pub struct ReferenceGrant {
@@ -225,7 +227,7 @@ pub struct ReferenceGrant {
     /// `(group, kind, namespace)`.
     pub from: Vec<(Box<str>, Box<str>, Box<str>)>,
     /// `(group, kind, name)`; no name: every object of the kind.
-    pub to: Vec<(Box<str>, Box<str>, Option<Box<str>>)>,
+    pub to: Vec<GrantTarget>,
 }
 
 impl ReferenceGrant {

@@ -12,7 +12,7 @@ use super::Meta;
 use crate::load::yaml::Node;
 
 /// The Gateway API object of `kind`; its metadata back for kinds it does not model.
-pub(super) fn read(r: &mut Reader, kind: &str, meta: Meta, spec: Option<&Node>) -> Result<GatewayObject, Meta> {
+pub(super) fn read(r: &mut Reader, kind: &str, meta: Meta, spec: Option<&Node>) -> Result<GatewayObject, Box<Meta>> {
     Ok(match kind {
         "GatewayClass" => GatewayObject::Class(GatewayClass {
             controller_name: spec
@@ -25,7 +25,7 @@ pub(super) fn read(r: &mut Reader, kind: &str, meta: Meta, spec: Option<&Node>) 
         "ReferenceGrant" => GatewayObject::Grant(read_grant(r, meta, spec)),
         _ => match RouteKind::parse(kind) {
             Some(route_kind) => GatewayObject::Route(read_route(r, meta, route_kind, spec)),
-            None => return Err(meta),
+            None => return Err(Box::new(meta)),
         },
     })
 }
@@ -46,10 +46,8 @@ fn read_gateway(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> Gateway {
         }
     }
     let infrastructure = r.map(get("infrastructure"), "spec.infrastructure");
-    let infrastructure_labels = r
-        .string_map(infrastructure.and_then(|i| i.get("labels")), "spec.infrastructure.labels")
-        .into_iter()
-        .collect();
+    let infrastructure_labels =
+        r.string_map(infrastructure.and_then(|i| i.get("labels")), "spec.infrastructure.labels").into_iter().collect();
     let infrastructure_annotations = r
         .string_map(infrastructure.and_then(|i| i.get("annotations")), "spec.infrastructure.annotations")
         .into_iter()
@@ -92,11 +90,9 @@ fn read_listeners(r: &mut Reader, node: Option<&Node>, path: &str) -> Vec<Listen
         let protocol = r.string(l.get("protocol"), &format!("{path}.protocol")).unwrap_or_default();
         let Some(port) = r.port_number(l.get("port"), &format!("{path}.port")) else { continue };
         let hostname = r.string(l.get("hostname"), &format!("{path}.hostname")).map(Box::from);
-        let tls = r.map(l.get("tls"), &format!("{path}.tls")).map(|t| {
-            match t.get("mode").and_then(Node::as_str) {
-                Some("Passthrough") => TlsMode::Passthrough,
-                _ => TlsMode::Terminate,
-            }
+        let tls = r.map(l.get("tls"), &format!("{path}.tls")).map(|t| match t.get("mode").and_then(Node::as_str) {
+            Some("Passthrough") => TlsMode::Passthrough,
+            _ => TlsMode::Terminate,
         });
         let allowed = r.map(l.get("allowedRoutes"), &format!("{path}.allowedRoutes"));
         let allowed_from = read_from(
@@ -240,5 +236,7 @@ fn read_grant(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> ReferenceGrant
 /// every kind, the experimental group for the kinds that started there.
 pub(super) fn is_read_from(kind: &str, api_version: &str) -> bool {
     let group = api_version.split('/').next().unwrap_or_default();
-    group == GROUP || (group == EXPERIMENTAL_GROUP && matches!(kind, "XListenerSet" | "ListenerSet" | "TLSRoute" | "TCPRoute" | "UDPRoute"))
+    group == GROUP
+        || (group == EXPERIMENTAL_GROUP
+            && matches!(kind, "XListenerSet" | "ListenerSet" | "TLSRoute" | "TCPRoute" | "UDPRoute"))
 }

@@ -41,7 +41,9 @@ pub enum Implementation {
     /// Envoy Gateway: proxies in its own namespace, labelled with the Gateway's name and namespace.
     EnvoyGateway,
     /// GKE's load balancers: external unless the class is an internal one.
-    Gke { internal: bool },
+    Gke {
+        internal: bool,
+    },
     /// AWS (the load balancer controller's Gateway support, VPC Lattice): internal by default,
     /// as both controllers provision.
     Aws,
@@ -141,6 +143,8 @@ mod tests {
         };
         assert_eq!(&*namespace, ENVOY_GATEWAY_NAMESPACE);
         assert_eq!(labels.get(ENVOY_OWNING_NAMESPACE), Some("web"));
-        assert!(matches!(data_plane(Implementation::Gke { internal: false }, "a", "b"), Controller::External(r) if r.len() == 2));
+        assert!(
+            matches!(data_plane(Implementation::Gke { internal: false }, "a", "b"), Controller::External(r) if r.len() == 2)
+        );
     }
 }

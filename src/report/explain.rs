@@ -114,10 +114,11 @@ pub fn write(
             (None, Some(via)) => {
                 let rule = &model.gateway.routes[via.route].rules[via.rule];
                 format!(
-                    " rule {} ({}) on {},",
+                    " rule {} ({}) on {} ({}),",
                     via.rule + 1,
                     at(files, entry.opener.meta(model).at(rule.span)),
-                    via_words(entry, model).unwrap_or_default()
+                    via_words(entry, model).unwrap_or_default(),
+                    at(files, via.listener.location(model))
                 )
             }
             (None, None) => String::new(),

@@ -26,7 +26,10 @@ fn finding(model: &Model, detached: &Detached) -> Finding {
         (None, None) => String::new(),
     };
     let why = match detached.reason {
-        Detachment::NoParent => format!("no such {} is declared in namespace `{}`", parent.kind, parent.namespace),
+        Detachment::NoParent => format!(
+            "no {} of that name is declared in namespace `{}`, where one of a similar name is",
+            parent.kind, parent.namespace
+        ),
         Detachment::NoListener => "it has no listener of that section name and port".to_string(),
         Detachment::NamespaceNotAllowed => format!(
             "its listeners' `allowedRoutes.namespaces` do not admit routes of namespace `{}`",
@@ -50,7 +53,11 @@ fn finding(model: &Model, detached: &Detached) -> Finding {
     )
     .with_key(route.meta.key(), "spec.parentRefs", format!("{}/{}{section}", parent.namespace, parent.name));
     if let Some(at) = detached.parent_at {
-        finding = finding.with_related(at, format!("{target} declared here"));
+        let what = match detached.reason {
+            Detachment::NoParent => format!("a {} of a similar name is declared here", parent.kind),
+            _ => format!("{target} declared here"),
+        };
+        finding = finding.with_related(at, what);
     }
     finding
 }

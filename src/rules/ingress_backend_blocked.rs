@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::words::{object_words, request_words, seen_source_words, via_words};
+use super::words::{object_words, request_words, seen_source_words};
 use super::Context;
 use super::ids::IngressBackendBlocked;
 use super::Rule;
@@ -58,9 +58,13 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .into_iter()
             .collect();
         let request = entry.request.as_ref().map(request_words);
-        let route = match (&request, via_words(entry, model)) {
+        // One data plane sends for every listener of a Gateway: the Gateway is named, not one listener.
+        let route = match (&request, entry.via) {
             (Some(r), _) => format!(" ({r})"),
-            (None, Some(via)) => format!(" (through {via})"),
+            (None, Some(via)) => {
+                let gateway = &model.gateway.gateways[via.listener.gateway].meta;
+                format!(" (rule {}, through Gateway `{}/{}`)", via.rule + 1, gateway.namespace, gateway.name)
+            }
             (None, None) => String::new(),
         };
         let mut finding = IngressBackendBlocked::finding(

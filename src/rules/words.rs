@@ -52,6 +52,10 @@ pub(crate) fn seen_source_words(seen: &SeenSource) -> String {
         SeenSource::Router => "the router".to_string(),
         SeenSource::GatewayPods(namespace) => format!("the Gateway's data-plane pods in namespace `{namespace}`"),
         SeenSource::UnknownGateway => "the Gateway's data plane".to_string(),
+        SeenSource::CloudProxies(ranges) if ranges.is_empty() => {
+            "the cloud load balancer's proxies, outside the cluster".to_string()
+        }
+        SeenSource::CloudProxies(ranges) => format!("the cloud load balancer's proxies from {}", cidrs_text(ranges)),
     }
 }
 

@@ -1,0 +1,106 @@
+//! Gateway API ways in, end to end on `tests/data/gateway`: an Istio Gateway whose data-plane pods
+//! a policy admits (shop) and does not admit (admin), a GKE external Gateway whose front ends an
+//! ipBlock admits, and a GKE internal one. The graph names Gateways as peers, SARIF carries the
+//! path listener → route rule → Service port → pods → admitting rule as a code flow, and `explain`
+//! walks through the Gateway.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::{kubereach_in_crate, RunExt as _};
+use serde_json::Value;
+
+const DATA: &str = "tests/data/gateway";
+
+#[test]
+fn the_connectivity_list_draws_gateways_as_peers() {
+    let out = kubereach_in_crate(["graph", DATA]).run();
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    let text = out.ok();
+    // The admin route's weight-zero backend sends nothing; admin's pods admit nothing of it.
+    assert!(!text.contains("infra/public[Gateway] => web/admin"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_graph_json_names_a_gateway_endpoint() {
+    let out = kubereach_in_crate(["graph", DATA, "--format", "json"]).run();
+    let value: Value = serde_json::from_str(&out.ok()).unwrap();
+    let gateway = value["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["src"]["id"] == "infra/public[Gateway]")
+        .expect("an edge from the Gateway");
+    assert_eq!(gateway["src"]["type"], "gateway");
+    assert_eq!(gateway["src"]["namespace"], "infra");
+    assert_eq!(gateway["src"]["name"], "public");
+    assert_eq!(gateway["dst"]["id"], "web/shop[Deployment]");
+    assert_eq!(gateway["summary"], "TCP 8080");
+}
+
+/// The internet exposures' messages and code flows (rule id, level, message, every step).
+fn exposure_flows() -> Value {
+    let out = kubereach_in_crate(["check", DATA, "--format", "sarif"]).run();
+    assert!(matches!(out.code, Some(0 | 1)), "{}", out.stderr);
+    let log: Value = serde_json::from_str(&out.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let flows: Vec<Value> = results
+        .iter()
+        .filter(|r| r["ruleId"] == "internet-exposed-workload")
+        .map(|r| {
+            let steps: Vec<Value> = r["codeFlows"][0]["threadFlows"][0]["locations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|step| {
+                    let location = &step["location"];
+                    let region = &location["physicalLocation"]["region"];
+                    Value::from(format!(
+                        "{}:{}:{} {}",
+                        location["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap_or(""),
+                        region["startLine"],
+                        region["startColumn"],
+                        location["message"]["text"].as_str().unwrap_or("")
+                    ))
+                })
+                .collect();
+            serde_json::json!({ "level": r["level"], "message": r["message"]["text"], "steps": steps })
+        })
+        .collect();
+    Value::from(flows)
+}
+
+#[test]
+fn sarif_code_flows_walk_listener_route_service_pods_and_policy() {
+    let flows = exposure_flows();
+    // The internal GKE Gateway opens no way in from the internet; the two public ones do.
+    assert_eq!(flows.as_array().unwrap().len(), 2, "{flows:#}");
+    insta::assert_json_snapshot!(flows);
+}
+
+#[test]
+fn a_route_the_data_plane_cannot_use_is_reported_once_per_gateway() {
+    let out = kubereach_in_crate(["check", DATA, "--format", "json", "--select", "ingress-backend-blocked"]).run();
+    let value: Value = serde_json::from_str(&out.stdout).unwrap();
+    let findings = value["findings"].as_array().unwrap();
+    // Attached to both listeners of one Gateway: one data plane, one finding.
+    assert_eq!(findings.len(), 1, "{value:#}");
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(message.contains("HTTPRoute `admin` (rule 1, through Gateway `infra/public`)"), "{message}");
+    assert!(message.contains("the Gateway's data-plane pods in namespace `infra`"), "{message}");
+}
+
+#[test]
+fn explain_answers_through_the_gateway() {
+    let out = kubereach_in_crate(["explain", DATA, "--from", "{internet}", "--to", "web/shop[Deployment]"]).run();
+    let text = out.stdout;
+    assert!(text.contains("allowed on TCP 8080"), "{text}");
+    // The route rule, the listener and the admitting policy, each with its location.
+    assert!(text.contains("through HTTPRoute `shop` rule 1 (tests/data/gateway/web.yaml:52:7)"), "{text}");
+    assert!(
+        text.contains("Gateway `infra/public` listener `https` (HTTPS, port 443) (tests/data/gateway/infra.yaml:27:7)"),
+        "{text}"
+    );
+    assert!(text.contains("shop-from-gateway"), "{text}");
+    assert!(text.contains("web.yaml:125:7"), "{text}");
+}
