@@ -85,6 +85,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
         }
     }
+    gateway_paths(cx, &tenant_of, out);
     // Without enforcement nothing is isolated, which `network-policy-not-enforced` says once.
     if tenant_label.is_none() || !graph.profile.dataplane.enforces() {
         return;
@@ -147,6 +148,57 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     .with_key(workload.meta.key(), "tenant", tenant.clone()),
                 );
             }
+        }
+    }
+}
+
+/// With tenants: workloads that a Gateway of another tenant's namespace reaches, through a route
+/// attached to it (a shared Gateway that admits other tenants' routes, or a cross-namespace
+/// backendRef that a ReferenceGrant permits). Reported at the backendRef, once per Gateway and
+/// workload.
+fn gateway_paths(cx: &Context, tenant_of: &dyn Fn(&str) -> Option<String>, out: &mut Vec<Finding>) {
+    let graph = cx.graph;
+    let model = cx.model;
+    let mut seen: BTreeSet<(crate::span::Location, usize, crate::graph::PeerId)> = BTreeSet::new();
+    for x in &graph.exposures {
+        let entry = &graph.entries[x.entry];
+        let Some(via) = entry.via else { continue };
+        if x.admitted.is_empty() {
+            continue;
+        }
+        let gateway = &model.gateway.gateways[via.listener.gateway];
+        let class = &graph.classes[x.class.index()];
+        let (Some(gateway_tenant), Some(tenant)) = (tenant_of(&gateway.meta.namespace), tenant_of(&class.namespace))
+        else {
+            continue;
+        };
+        if gateway_tenant == tenant {
+            continue;
+        }
+        let route = &model.gateway.routes[via.route];
+        for &peer in &class.peers {
+            if !seen.insert((entry.at, via.listener.gateway, peer)) {
+                continue;
+            }
+            let name = &graph.peers[peer.index()].name;
+            out.push(
+                CrossNamespaceExposure::finding(
+                    entry.at,
+                    format!(
+                        "`{name}` (tenant `{tenant}`) is reachable from Gateway `{}/{}` of tenant `{gateway_tenant}` through {} `{}` on {}: another tenant's Gateway sends traffic to it",
+                        gateway.meta.namespace,
+                        gateway.meta.name,
+                        route.kind.as_str(),
+                        route.meta.name,
+                        x.admitted
+                    ),
+                )
+                .with_key(
+                    route.meta.key(),
+                    format!("spec.rules.backendRefs:{}/{}", gateway.meta.namespace, gateway.meta.name),
+                    name.clone(),
+                ),
+            );
         }
     }
 }
