@@ -104,3 +104,105 @@ fn explain_answers_through_the_gateway() {
     assert!(text.contains("shop-from-gateway"), "{text}");
     assert!(text.contains("web.yaml:125:7"), "{text}");
 }
+
+/// Writes `manifest` to a temporary repository and returns its connectivity list.
+fn graph_of(manifest: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("all.yaml"), manifest).unwrap();
+    let path = dir.path().to_string_lossy().into_owned();
+    kubereach_in_crate(["graph", path.as_str()]).run().ok()
+}
+
+/// A backend in namespace `web` that admits only what `from` names, behind a Gateway of class
+/// `class` in namespace `edge` (with `extra` appended to the Gateway's spec).
+fn behind_gateway(class: &str, gateway_spec_extra: &str, from: &str, more: &str) -> String {
+    format!(
+        r#"apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: public, namespace: edge}}
+spec:
+  gatewayClassName: {class}
+  listeners: [{{name: http, protocol: HTTP, port: 80, allowedRoutes: {{namespaces: {{from: All}}}}}}]
+{gateway_spec_extra}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: app, namespace: web}}
+spec:
+  parentRefs: [{{name: public, namespace: edge}}]
+  rules: [{{backendRefs: [{{name: app, port: 80}}]}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: app, namespace: web}}
+spec: {{selector: {{app: app}}, ports: [{{port: 80, targetPort: 8080}}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: app, namespace: web}}
+spec:
+  selector: {{matchLabels: {{app: app}}}}
+  template:
+    metadata: {{labels: {{app: app}}}}
+    spec: {{containers: [{{name: app, image: app, ports: [{{containerPort: 8080}}]}}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: only, namespace: web}}
+spec:
+  podSelector: {{}}
+  ingress: [{{from: [{from}]}}]
+{more}"#
+    )
+}
+
+#[test]
+fn envoy_gateway_sends_from_its_own_namespace() {
+    let admits_envoy = "{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: envoy-gateway-system}}, \
+                        podSelector: {matchLabels: {gateway.envoyproxy.io/owning-gateway-name: public}}}";
+    let text = graph_of(&behind_gateway("eg", "", admits_envoy, ""));
+    assert!(text.contains("edge/public[Gateway] => web/app[Deployment] : TCP 8080"), "{text}");
+    // Istio's proxies run in the Gateway's namespace, which this policy does not admit.
+    let text = graph_of(&behind_gateway("istio", "", admits_envoy, ""));
+    assert!(!text.contains("[Gateway]"), "{text}");
+}
+
+#[test]
+fn infrastructure_labels_are_on_the_data_planes_pods() {
+    let by_label = "{namespaceSelector: {}, podSelector: {matchLabels: {role: edge-proxy}}}";
+    let labelled = "  infrastructure: {labels: {role: edge-proxy}}";
+    let text = graph_of(&behind_gateway("istio", labelled, by_label, ""));
+    assert!(text.contains("edge/public[Gateway] => web/app[Deployment] : TCP 8080"), "{text}");
+    let text = graph_of(&behind_gateway("istio", "", by_label, ""));
+    assert!(!text.contains("[Gateway]"), "{text}");
+}
+
+#[test]
+fn a_declared_data_plane_is_the_source() {
+    // The repository declares the proxies itself, with a label of its own the policy names.
+    let admits_declared = "{namespaceSelector: {}, podSelector: {matchLabels: {tier: proxy}}}";
+    let proxies = r#"---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: public-istio, namespace: edge}
+spec:
+  selector: {matchLabels: {gateway.networking.k8s.io/gateway-name: public}}
+  template:
+    metadata: {labels: {gateway.networking.k8s.io/gateway-name: public, tier: proxy}}
+    spec: {containers: [{name: proxy, image: proxy}]}
+"#;
+    let text = graph_of(&behind_gateway("istio", "", admits_declared, proxies));
+    assert!(text.contains("edge/public[Gateway] => web/app[Deployment] : TCP 8080"), "{text}");
+    // The pods themselves reach every port the policy admits (it names none: all).
+    assert!(text.contains("edge/public-istio[Deployment] => web/app[Deployment] : All Connections"), "{text}");
+}
+
+#[test]
+fn cloud_managed_gateways_send_from_their_proxy_ranges() {
+    let google = "{ipBlock: {cidr: 35.191.0.0/16}}";
+    let text = graph_of(&behind_gateway("gke-l7-global-external-managed", "", google, ""));
+    assert!(text.contains("edge/public[Gateway] => web/app[Deployment] : TCP 8080"), "{text}");
+    let pods = "{namespaceSelector: {}}";
+    let text = graph_of(&behind_gateway("gke-l7-global-external-managed", "", pods, ""));
+    assert!(!text.contains("[Gateway]"), "{text}");
+}

@@ -92,7 +92,21 @@ pub(super) fn data_planes(model: &Model) -> Vec<Controller> {
     implementations(model)
         .into_iter()
         .zip(&model.gateway.gateways)
-        .map(|(imp, g)| gateways::data_plane(imp, &g.meta.namespace, &g.meta.name))
+        .map(|(imp, g)| {
+            // Implementations copy the infrastructure labels onto the data plane's pods (GEP-1762),
+            // where policies may select them.
+            match gateways::data_plane(imp, &g.meta.namespace, &g.meta.name) {
+                Controller::Pods { namespace, mut labels } => {
+                    for (k, v) in &g.infrastructure_labels {
+                        if labels.get(k).is_none() {
+                            labels = labels.with(k, v);
+                        }
+                    }
+                    Controller::Pods { namespace, labels }
+                }
+                other => other,
+            }
+        })
         .collect()
 }
 
