@@ -74,7 +74,7 @@ pub fn implementation(controller_name: Option<&str>, class_name: &str) -> Implem
     }
     match class_name {
         "istio" | "approuting-istio" | "nginx" | "kgateway" | "gloo-gateway" => Implementation::InGatewayNamespace,
-        "eg" | "envoy-gateway" => Implementation::EnvoyGateway,
+        "eg" | "envoy" | "envoy-gateway" => Implementation::EnvoyGateway,
         c if c.starts_with("gke-l7-") => Implementation::Gke { internal: gke_internal(c) },
         c if c.starts_with("azure-alb-") => Implementation::AzureAlb,
         _ => Implementation::Unknown,
