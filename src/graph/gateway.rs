@@ -29,8 +29,8 @@ use crate::span::Location;
 /// Why a parentRef attaches the route to no listener.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Detachment {
-    /// No Gateway (or ListenerSet) of that name in that namespace, where the repository declares
-    /// others there.
+    /// No Gateway of that name in that namespace, where one whose name is one or two letters off
+    /// is declared (a likely typo).
     NoParent,
     /// No listener of that `sectionName` (and `port`).
     NoListener,

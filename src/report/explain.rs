@@ -99,7 +99,7 @@ pub fn write(
         }
     }
     if matches!(explanation.from, Party::Internet | Party::IngressController) && explanation.entries.is_empty() {
-        writeln!(out, "\nno way in leads to {to}: no public LoadBalancer, NodePort, external IP, Ingress or Route routes to its pods")?;
+        writeln!(out, "\nno way in leads to {to}: no public LoadBalancer, NodePort, external IP, Ingress, Route or Gateway API route leads to its pods")?;
     }
     for e in &explanation.entries {
         let entry = &graph.entries[e.exposure.entry];
