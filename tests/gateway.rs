@@ -206,3 +206,156 @@ fn cloud_managed_gateways_send_from_their_proxy_ranges() {
     let text = graph_of(&behind_gateway("gke-l7-global-external-managed", "", pods, ""));
     assert!(!text.contains("[Gateway]"), "{text}");
 }
+
+/// Findings of `check --format json` on `manifest`, as `rule: message` lines.
+fn findings_of(manifest: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("all.yaml"), manifest).unwrap();
+    let path = dir.path().to_string_lossy().into_owned();
+    let out = kubereach_in_crate(["check", path.as_str(), "--format", "json"]).run();
+    let value: Value = serde_json::from_str(&out.stdout).unwrap();
+    value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}: {}", f["rule"].as_str().unwrap(), f["message"].as_str().unwrap()))
+        .collect()
+}
+
+const SHOP: &str = r#"---
+apiVersion: v1
+kind: Service
+metadata: {name: shop, namespace: web}
+spec: {selector: {app: shop}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop, namespace: web}
+spec:
+  selector: {matchLabels: {app: shop}}
+  template:
+    metadata: {labels: {app: shop}}
+    spec: {containers: [{name: shop, image: shop, ports: [{containerPort: 8080}]}]}
+"#;
+
+#[test]
+fn a_route_naming_a_gateway_does_not_attach_to_its_listener_sets() {
+    let manifest = format!(
+        r#"apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: web}}
+spec:
+  gatewayClassName: istio
+  allowedListeners: {{namespaces: {{from: All}}}}
+  listeners: [{{name: h, protocol: HTTPS, port: 443, tls: {{certificateRefs: [{{name: c}}]}}}}]
+---
+apiVersion: gateway.networking.x-k8s.io/v1alpha1
+kind: XListenerSet
+metadata: {{name: ls, namespace: web}}
+spec:
+  parentRef: {{name: gw}}
+  listeners: [{{name: plain, protocol: HTTP, port: 8080}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: web}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules: [{{backendRefs: [{{name: shop, port: 80}}]}}]
+{SHOP}"#
+    );
+    let findings = findings_of(&manifest);
+    assert!(!findings.iter().any(|f| f.contains("listener `plain`")), "{findings:#?}");
+    assert!(findings.iter().any(|f| f.contains("listener `h`")), "{findings:#?}");
+}
+
+#[test]
+fn listed_kinds_the_protocol_cannot_carry_attach_nothing_and_routes_keep_their_transport() {
+    let manifest = format!(
+        r#"apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: web}}
+spec:
+  gatewayClassName: istio
+  listeners:
+    - {{name: tcp, protocol: TCP, port: 9000, allowedRoutes: {{kinds: [{{kind: HTTPRoute}}]}}}}
+    - {{name: dns, protocol: UDP, port: 53}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: web}}
+spec:
+  parentRefs: [{{name: gw, sectionName: tcp}}]
+  rules: [{{backendRefs: [{{name: shop, port: 80}}]}}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: UDPRoute
+metadata: {{name: dns, namespace: web}}
+spec:
+  parentRefs: [{{name: gw, sectionName: dns}}]
+  rules: [{{backendRefs: [{{name: shop, port: 80}}]}}]
+{SHOP}"#
+    );
+    let findings = findings_of(&manifest);
+    // The HTTPRoute is not attached; the UDPRoute's backend has no UDP port: no way in at all.
+    assert!(findings.iter().any(|f| f.starts_with("gateway-route-not-attached: HTTPRoute `r`")), "{findings:#?}");
+    assert!(!findings.iter().any(|f| f.starts_with("internet-exposed-workload")), "{findings:#?}");
+}
+
+#[test]
+fn an_undeclared_namespace_is_not_judged_by_labels_it_may_carry() {
+    let manifest = format!(
+        r#"apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: edge}}
+spec:
+  gatewayClassName: istio
+  listeners:
+    - name: h
+      protocol: HTTP
+      port: 80
+      allowedRoutes: {{namespaces: {{from: Selector, selector: {{matchLabels: {{team: a}}}}}}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: web}}
+spec:
+  parentRefs: [{{name: gw, namespace: edge}}]
+  rules: [{{backendRefs: [{{name: shop, port: 80}}]}}]
+{SHOP}"#
+    );
+    let findings = findings_of(&manifest);
+    assert!(!findings.iter().any(|f| f.starts_with("gateway-") || f.contains("[Gateway]")), "{findings:#?}");
+}
+
+#[test]
+fn a_plain_listener_is_told_whatever_its_backends_are_and_cloud_classes_ignore_service_annotations() {
+    let manifest = r#"apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: web}
+spec:
+  gatewayClassName: gke-l7-global-external-managed
+  infrastructure: {annotations: {networking.gke.io/load-balancer-type: Internal}}
+  listeners: [{name: h, protocol: HTTP, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: web}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: api, namespace: elsewhere, port: 80}]}]
+"#;
+    let findings = findings_of(manifest);
+    assert!(
+        findings.iter().any(|f| f.starts_with("gateway-listener-without-tls: listener `h` of public Gateway `web/gw`")),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn envoy_gateways_proxies_carry_their_standard_labels() {
+    let by_standard = "{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: envoy-gateway-system}}, \
+                       podSelector: {matchLabels: {app.kubernetes.io/name: envoy, app.kubernetes.io/component: proxy}}}";
+    let text = graph_of(&behind_gateway("eg", "", by_standard, ""));
+    assert!(text.contains("edge/public[Gateway] => web/app[Deployment] : TCP 8080"), "{text}");
+}

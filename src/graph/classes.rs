@@ -142,10 +142,13 @@ impl Builder<'_> {
                 if self.controller_classes.contains_key(&key) {
                     continue;
                 }
+                // Recognised by the labels that name its Gateway; the implementation's other labels
+                // may differ between versions.
+                let naming = |k: &str| crate::profile::gateways::NAMING_LABELS.contains(&k);
                 let declared = self.g.classes.iter().position(|c| {
                     !c.pseudo
                         && *c.namespace == *namespace
-                        && labels.0.iter().all(|(k, v)| c.labels.get(k) == Some(&**v))
+                        && labels.0.iter().filter(|(k, _)| naming(k)).all(|(k, v)| c.labels.get(k) == Some(&**v))
                 });
                 let id = match declared {
                     Some(i) => ClassId::new(i),

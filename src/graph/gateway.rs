@@ -29,9 +29,9 @@ use crate::span::Location;
 /// Why a parentRef attaches the route to no listener.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Detachment {
-    /// No Gateway of that name in that namespace, where one whose name is one or two letters off
-    /// is declared (a likely typo).
-    NoParent,
+    /// No Gateway of that name in that namespace, where one whose name is one letter off is
+    /// declared (a likely typo): that one's name.
+    NoParent(Box<str>),
     /// No listener of that `sectionName` (and `port`).
     NoListener,
     /// The listeners' `allowedRoutes.namespaces` exclude the route's namespace.
@@ -42,6 +42,9 @@ pub enum Detachment {
     NoHostname,
     /// The ListenerSet is not accepted by its Gateway (`allowedListeners`).
     ListenerSetNotAllowed,
+    /// A listener's namespace selector names labels of the route's namespace, which the
+    /// repository does not declare: whether it attaches is not known (never reported).
+    Unknown,
 }
 
 /// A parentRef that attaches its route to nothing.
@@ -70,6 +73,8 @@ pub struct GatewayFacts {
     pub unpermitted: Vec<Unpermitted>,
     /// Per Gateway: whether its address is public.
     pub public: Vec<bool>,
+    /// The routes that attach, each with the listeners it attaches to.
+    pub attached: Vec<(usize, Vec<ListenerAt>)>,
 }
 
 /// Each Gateway's implementation (by its class).
@@ -117,14 +122,29 @@ fn is_public(gateway: &Gateway, implementation: Implementation) -> bool {
     if !gateways::public_by_default(implementation) {
         return false;
     }
-    let annotations = gateway.infrastructure_annotations.iter().chain(gateway.meta.annotations.iter());
-    let annotations: BTreeMap<_, _> = annotations.map(|(k, v)| (k.clone(), v.clone())).collect();
+    // Cloud-managed Gateways are internal or external by class: annotations for a Service do
+    // not apply. In-cluster implementations put the infrastructure annotations on the Service
+    // they create; Istio also the Gateway's own, and reads its Service type from them.
+    let in_cluster = matches!(
+        implementation,
+        Implementation::Istio | Implementation::InGatewayNamespace | Implementation::EnvoyGateway
+    );
+    let istio = implementation == Implementation::Istio;
+    let own = gateway.meta.annotations.iter().filter(|_| istio);
+    let annotations: BTreeMap<_, _> = gateway
+        .infrastructure_annotations
+        .iter()
+        .chain(own)
+        .filter(|_| in_cluster)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     if crate::model::says_internal_load_balancer(&annotations) {
         return false;
     }
-    if annotations
-        .get(crate::model::annotations::ISTIO_SERVICE_TYPE)
-        .is_some_and(|t| matches!(&**t, "ClusterIP" | "NodePort"))
+    if istio
+        && annotations
+            .get(crate::model::annotations::ISTIO_SERVICE_TYPE)
+            .is_some_and(|t| matches!(&**t, "ClusterIP" | "NodePort"))
     {
         return false;
     }
@@ -142,17 +162,23 @@ struct NamespaceLabels<'m>(FxHashMap<&'m str, &'m Labels>);
 
 impl NamespaceLabels<'_> {
     fn allows(&self, from: &FromNamespaces, owner_namespace: &str, namespace: &str) -> bool {
+        self.judge(from, owner_namespace, namespace) == Some(true)
+    }
+
+    /// Whether `from` admits `namespace`; `None` where a selector names labels of a namespace the
+    /// repository does not declare (the cluster's namespace may carry them).
+    fn judge(&self, from: &FromNamespaces, owner_namespace: &str, namespace: &str) -> Option<bool> {
         match from {
-            FromNamespaces::All => true,
-            FromNamespaces::Same => owner_namespace == namespace,
-            FromNamespaces::None => false,
+            FromNamespaces::All => Some(true),
+            FromNamespaces::Same => Some(owner_namespace == namespace),
+            FromNamespaces::None => Some(false),
             FromNamespaces::Selector(selector) => {
-                let labels = self
-                    .0
-                    .get(namespace)
+                let declared = self.0.get(namespace);
+                let labels = declared
                     .map_or_else(Labels::default, |l| (*l).clone())
                     .with(crate::model::NAMESPACE_NAME_LABEL, namespace);
-                selector.matches(&labels)
+                let admitted = selector.matches(&labels);
+                (admitted || declared.is_some()).then_some(admitted)
             }
         }
     }
@@ -196,8 +222,9 @@ pub(super) fn resolve(
             _ => None,
         })
         .collect();
-    // The listeners of each Gateway: its own, then those of the ListenerSets it accepts.
-    let mut listeners_of: Vec<Vec<ListenerAt>> = api
+    // The listeners of each Gateway: its own only. A ListenerSet's listeners take the routes that
+    // name the ListenerSet, never those that name its Gateway (GEP-1713).
+    let listeners_of: Vec<Vec<ListenerAt>> = api
         .gateways
         .iter()
         .enumerate()
@@ -211,11 +238,6 @@ pub(super) fn resolve(
         let gateway = &api.gateways[gi];
         if namespaces.allows(&gateway.allowed_listeners, &gateway.meta.namespace, &set.meta.namespace) {
             set_parent[si] = Some(gi);
-            listeners_of[gi].extend((0..set.listeners.len()).map(|index| ListenerAt {
-                gateway: gi,
-                set: Some(si),
-                index,
-            }));
         }
     }
     // Namespaces the repository shows Services or workloads of.
@@ -236,16 +258,16 @@ pub(super) fn resolve(
                     Some(&gi) => listeners_of[gi].clone(),
                     None => {
                         // A Gateway of another repository is common (a shared gateway): only a
-                        // name one or two letters off a Gateway declared in that namespace (a
-                        // typo) is told.
+                        // name one letter off a Gateway declared in that namespace (a typo) is
+                        // told.
                         let near = namespaces_with_gateways
                             .get(&*parent.namespace)
                             .and_then(|names| names.iter().find(|(n, _)| near_miss(n, &parent.name)));
-                        if let Some((_, gi)) = near {
+                        if let Some((near_name, gi)) = near {
                             facts.detached.push(Detached {
                                 route: ri,
                                 parent: pi,
-                                reason: Detachment::NoParent,
+                                reason: Detachment::NoParent(Box::from(*near_name)),
                                 parent_at: Some(api.gateways[*gi].meta.location()),
                             });
                         }
@@ -255,7 +277,9 @@ pub(super) fn resolve(
             } else if parent.is_listener_set() {
                 match set_index.get(&(&*parent.namespace, &*parent.name)) {
                     Some(&si) => match set_parent[si] {
-                        Some(gi) => listeners_of[gi].iter().copied().filter(|l| l.set == Some(si)).collect(),
+                        Some(gi) => (0..api.listener_sets[si].listeners.len())
+                            .map(|index| ListenerAt { gateway: gi, set: Some(si), index })
+                            .collect(),
                         None => {
                             let set = &api.listener_sets[si];
                             if set
@@ -283,6 +307,7 @@ pub(super) fn resolve(
             match attach(model, &namespaces, route, parent, &candidates) {
                 Ok(found) => attached.extend(found),
                 Err(_) if parent.is_gateway() && repeated.contains(&(&*parent.namespace, &*parent.name)) => {}
+                Err(Detachment::Unknown) => {}
                 Err(reason) => {
                     let parent_at = candidates.first().map(|l| match l.set {
                         None => api.gateways[l.gateway].meta.location(),
@@ -294,6 +319,9 @@ pub(super) fn resolve(
         }
         attached.sort();
         attached.dedup();
+        if !attached.is_empty() {
+            facts.attached.push((ri, attached.clone()));
+        }
         route_entries(
             backends,
             &planes,
@@ -333,11 +361,19 @@ fn attach(
             None => &model.gateway.gateways[at.gateway].meta.namespace,
             Some(s) => &model.gateway.listener_sets[s].meta.namespace,
         };
-        if !namespaces.allows(&listener.allowed_from, owner_namespace, &route.meta.namespace) {
-            if reason == Detachment::NoListener {
-                reason = Detachment::NamespaceNotAllowed;
+        match namespaces.judge(&listener.allowed_from, owner_namespace, &route.meta.namespace) {
+            Some(true) => {}
+            Some(false) => {
+                if reason == Detachment::NoListener {
+                    reason = Detachment::NamespaceNotAllowed;
+                }
+                continue;
             }
-            continue;
+            None => {
+                // Not known: no way in is drawn through it, and nothing is said.
+                reason = Detachment::Unknown;
+                continue;
+            }
         }
         if !listener.allows_kind(route.kind) {
             if matches!(reason, Detachment::NoListener | Detachment::NamespaceNotAllowed) {
@@ -351,7 +387,9 @@ fn attach(
                 route.hostnames.iter().any(|(rh, _)| crate::model::gateway::hostnames_intersect(lh, rh))
             });
         if !hostnames_match {
-            reason = Detachment::NoHostname;
+            if reason != Detachment::Unknown {
+                reason = Detachment::NoHostname;
+            }
             continue;
         }
         found.push(at);
@@ -399,11 +437,11 @@ fn route_entries(
                 continue;
             }
             let at = route.meta.at(backend.span);
-            let choice = match backend.port {
-                Some(p) => PortChoice::ServicePort(p),
-                None => PortChoice::All,
-            };
-            let (si, ports) = match backends.resolve_in(&backend.namespace, route.meta.file, &backend.name, choice) {
+            // A Service backendRef without a port is rejected by the API server: it sends nothing.
+            let Some(port) = backend.port else { continue };
+            let choice = PortChoice::ServicePort(port);
+            let (si, mut ports) = match backends.resolve_in(&backend.namespace, route.meta.file, &backend.name, choice)
+            {
                 Ok(Some(resolved)) => resolved,
                 Ok(None) => continue,
                 Err((missing, service_at)) => {
@@ -422,6 +460,12 @@ fn route_entries(
                     continue;
                 }
             };
+            // The route's transport only: UDP for a UDPRoute, TCP for the others.
+            let transport = route.kind.transport();
+            ports.retain(|&pi| model.services[si].ports[pi].protocol == transport);
+            if ports.is_empty() {
+                continue;
+            }
             for &listener in attached {
                 let (source, seen_source) = match &planes[listener.gateway] {
                     Controller::Unknown => (Source::Class(unknown_controller), SeenSource::UnknownGateway),
@@ -458,11 +502,17 @@ fn route_entries(
     }
 }
 
-/// Whether `written` is one or two edits (insertions, deletions, substitutions) away from
-/// `declared`, and not equal to it: a likely typo of that name.
+/// Whether `written` is one edit (an insertion, deletion or substitution) away from `declared`, a
+/// name of four letters or more, other than a digit for a digit: a likely typo of that name.
 fn near_miss(declared: &str, written: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (declared.chars().collect(), written.chars().collect());
-    if a == b || a.len().abs_diff(b.len()) > 2 {
+    if a == b || a.len().abs_diff(b.len()) > 1 || a.len().min(b.len()) < 4 {
+        return false;
+    }
+    // Sibling names (`gw-1` and `gw-2`) differ in a digit: both may exist.
+    if a.len() == b.len()
+        && a.iter().zip(&b).filter(|(x, y)| x != y).all(|(x, y)| x.is_ascii_digit() && y.is_ascii_digit())
+    {
         return false;
     }
     // Levenshtein distance, one row at a time.
@@ -475,7 +525,7 @@ fn near_miss(declared: &str, written: &str) -> bool {
         }
         previous = current;
     }
-    previous[b.len()] <= 2
+    previous[b.len()] <= 1
 }
 
 #[cfg(test)]
@@ -487,6 +537,10 @@ mod tests {
         assert!(near_miss("public", "pubic"));
         assert!(!near_miss("public-gw", "public-gateway"));
         assert!(near_miss("internal", "internl"));
+        // Siblings: another repository may well declare them.
+        assert!(!near_miss("internal", "external"));
+        assert!(!near_miss("gateway-1", "gateway-2"));
+        assert!(!near_miss("gw", "gx"));
         assert!(!near_miss("public", "public"));
         assert!(!near_miss("acme-gw", "example-gateway"));
     }

@@ -67,21 +67,30 @@ impl Listener {
     /// Whether the listener serves over TLS: HTTPS and TLS listeners (terminated or passed
     /// through to the backend).
     pub fn is_tls(&self) -> bool {
-        matches!(&*self.protocol, "HTTPS" | "TLS") || self.tls.is_some()
+        // A `tls` section on an HTTP, TCP or UDP listener is rejected by the API server; it
+        // encrypts nothing.
+        matches!(&*self.protocol, "HTTPS" | "TLS")
     }
 
     /// Whether a route of `kind` (in Gateway API's group) may attach: the kinds listed in
     /// `allowedRoutes.kinds`, else the kinds the protocol carries.
     pub fn allows_kind(&self, kind: RouteKind) -> bool {
-        if !self.allowed_kinds.is_empty() {
-            return self
+        // Listed kinds the protocol cannot carry are invalid (`InvalidRouteKinds`): they attach
+        // nothing.
+        if !self.protocol_carries(kind) {
+            return false;
+        }
+        self.allowed_kinds.is_empty()
+            || self
                 .allowed_kinds
                 .iter()
-                .any(|(group, k)| (group.is_empty() || &**group == GROUP) && &**k == kind.as_str());
-        }
-        // The spec leaves the list to implementations; these are what every conformant one takes.
-        // Unknown protocols (implementation-specific, domain-prefixed) take every kind, so that no
-        // route is called unattached on a guess.
+                .any(|(group, k)| (group.is_empty() || &**group == GROUP) && &**k == kind.as_str())
+    }
+
+    /// The kinds the protocol carries. The spec leaves the list to implementations; these are what
+    /// every conformant one takes. Unknown protocols (implementation-specific, domain-prefixed)
+    /// take every kind, so that no route is called unattached on a guess.
+    fn protocol_carries(&self, kind: RouteKind) -> bool {
         match &*self.protocol {
             "HTTP" | "HTTPS" => matches!(kind, RouteKind::Http | RouteKind::Grpc),
             "TLS" => matches!(kind, RouteKind::Tls | RouteKind::Tcp),
@@ -146,6 +155,14 @@ impl RouteKind {
             RouteKind::Tls => "TLSRoute",
             RouteKind::Tcp => "TCPRoute",
             RouteKind::Udp => "UDPRoute",
+        }
+    }
+
+    /// The transport protocol the route's traffic uses towards its backends.
+    pub fn transport(self) -> crate::model::net::Protocol {
+        match self {
+            RouteKind::Udp => crate::model::net::Protocol::Udp,
+            _ => crate::model::net::Protocol::Tcp,
         }
     }
 
@@ -370,5 +387,7 @@ mod tests {
         assert!(listener("example.com/custom", &[]).allows_kind(RouteKind::Tcp));
         let only_grpc = listener("HTTPS", &[("gateway.networking.k8s.io", "GRPCRoute")]);
         assert!(only_grpc.allows_kind(RouteKind::Grpc) && !only_grpc.allows_kind(RouteKind::Http));
+        // A listed kind the protocol cannot carry attaches nothing.
+        assert!(!listener("TCP", &[("gateway.networking.k8s.io", "HTTPRoute")]).allows_kind(RouteKind::Http));
     }
 }

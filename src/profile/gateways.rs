@@ -14,8 +14,8 @@
 //! * cloud-managed load balancers (GKE, AWS, Azure Application Gateway for Containers): proxies
 //!   outside the cluster, whose traffic reaches pods from the cloud's proxy ranges. GKE's external
 //!   Application Load Balancers send from Google's front ends, `35.191.0.0/16` and
-//!   `130.211.0.0/22` (GKE's documentation on firewall rules for load balancers); regional and
-//!   internal ones from a proxy-only subnet of the user's VPC, and AWS and Azure from subnets
+//!   `130.211.0.0/22` (GKE's documentation on firewall rules for load balancers); regional
+//!   (external or internal) ones from a proxy-only subnet of the user's VPC, and AWS and Azure from subnets
 //!   of the user's network: not known here, so "some external address".
 //!
 //! Implementations not recognised (Cilium, whose Envoy runs on the nodes under a reserved
@@ -32,17 +32,24 @@ pub const GATEWAY_NAME_LABEL: &str = "gateway.networking.k8s.io/gateway-name";
 pub const ENVOY_OWNING_NAME: &str = "gateway.envoyproxy.io/owning-gateway-name";
 pub const ENVOY_OWNING_NAMESPACE: &str = "gateway.envoyproxy.io/owning-gateway-namespace";
 pub const ENVOY_GATEWAY_NAMESPACE: &str = "envoy-gateway-system";
+/// The labels by which a data plane names its Gateway.
+pub const NAMING_LABELS: [&str; 3] = [GATEWAY_NAME_LABEL, ENVOY_OWNING_NAME, ENVOY_OWNING_NAMESPACE];
 
 /// The implementation family behind a GatewayClass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Implementation {
     /// Per-Gateway proxy pods in the Gateway's namespace, labelled with its name.
     InGatewayNamespace,
+    /// Istio (and AKS application routing's Istio-based Gateways): as above, with Istio's own
+    /// labels, and the Gateway's annotations copied onto its Service.
+    Istio,
     /// Envoy Gateway: proxies in its own namespace, labelled with the Gateway's name and namespace.
     EnvoyGateway,
-    /// GKE's load balancers: external unless the class is an internal one.
+    /// GKE's load balancers: external unless the class is an internal one; Google's front ends
+    /// for the global external ones.
     Gke {
         internal: bool,
+        global: bool,
     },
     /// AWS (the load balancer controller's Gateway support, VPC Lattice): internal by default,
     /// as both controllers provision.
@@ -56,13 +63,15 @@ pub enum Implementation {
 /// declared.
 pub fn implementation(controller_name: Option<&str>, class_name: &str) -> Implementation {
     let by_controller = controller_name.map(|c| match c {
-        "istio.io/gateway-controller"
-        | "gateway.nginx.org/nginx-gateway-controller"
-        | "kgateway.dev/kgateway"
-        | "solo.io/gloo-gateway" => Implementation::InGatewayNamespace,
-        c if c.starts_with("approuting.kubernetes.azure.com/") => Implementation::InGatewayNamespace,
+        "istio.io/gateway-controller" => Implementation::Istio,
+        "gateway.nginx.org/nginx-gateway-controller" | "kgateway.dev/kgateway" | "solo.io/gloo-gateway" => {
+            Implementation::InGatewayNamespace
+        }
+        c if c.starts_with("approuting.kubernetes.azure.com/") => Implementation::Istio,
         "gateway.envoyproxy.io/gatewayclass-controller" => Implementation::EnvoyGateway,
-        "networking.gke.io/gateway" => Implementation::Gke { internal: gke_internal(class_name) },
+        "networking.gke.io/gateway" => {
+            Implementation::Gke { internal: gke_internal(class_name), global: gke_global_external(class_name) }
+        }
         "application-networking.k8s.aws/gateway-api-controller" | "gateway.k8s.aws/alb" | "gateway.k8s.aws/nlb" => {
             Implementation::Aws
         }
@@ -73,12 +82,21 @@ pub fn implementation(controller_name: Option<&str>, class_name: &str) -> Implem
         return found;
     }
     match class_name {
-        "istio" | "approuting-istio" | "nginx" | "kgateway" | "gloo-gateway" => Implementation::InGatewayNamespace,
+        "istio" | "approuting-istio" => Implementation::Istio,
+        "nginx" | "kgateway" | "gloo-gateway" => Implementation::InGatewayNamespace,
         "eg" | "envoy" | "envoy-gateway" => Implementation::EnvoyGateway,
-        c if c.starts_with("gke-l7-") => Implementation::Gke { internal: gke_internal(c) },
+        c if c.starts_with("gke-l7-") => {
+            Implementation::Gke { internal: gke_internal(c), global: gke_global_external(c) }
+        }
         c if c.starts_with("azure-alb-") => Implementation::AzureAlb,
         _ => Implementation::Unknown,
     }
+}
+
+/// GKE's global external classes, whose proxies are Google's front ends; the regional external
+/// and the internal ones send from a proxy-only subnet of the VPC.
+fn gke_global_external(class_name: &str) -> bool {
+    class_name.starts_with("gke-l7-global-external-managed") || class_name.starts_with("gke-l7-gxlb")
 }
 
 /// GKE's internal classes: regional internal (`gke-l7-rilb`) and cross-regional internal ones.
@@ -93,18 +111,27 @@ pub fn data_plane(implementation: Implementation, gateway_namespace: &str, gatew
             namespace: gateway_namespace.into(),
             labels: Labels::default().with(GATEWAY_NAME_LABEL, gateway_name),
         },
+        // The labels of Istio's gateway deployment template.
+        Implementation::Istio => Controller::Pods {
+            namespace: gateway_namespace.into(),
+            labels: Labels::default()
+                .with(GATEWAY_NAME_LABEL, gateway_name)
+                .with("istio.io/gateway-name", gateway_name)
+                .with("gateway.istio.io/managed", "istio.io-gateway-controller"),
+        },
         Implementation::EnvoyGateway => Controller::Pods {
             namespace: ENVOY_GATEWAY_NAMESPACE.into(),
             labels: Labels::default()
                 .with(ENVOY_OWNING_NAME, gateway_name)
-                .with(ENVOY_OWNING_NAMESPACE, gateway_namespace),
+                .with(ENVOY_OWNING_NAMESPACE, gateway_namespace)
+                .with("app.kubernetes.io/name", "envoy")
+                .with("app.kubernetes.io/component", "proxy")
+                .with("app.kubernetes.io/managed-by", "envoy-gateway"),
         },
-        Implementation::Gke { internal: false } => Controller::External(
+        Implementation::Gke { internal: false, global: true } => Controller::External(
             ["35.191.0.0/16", "130.211.0.0/22"].iter().filter_map(|c| parse_cidr(c).ok()).collect::<Vec<IpRange>>(),
         ),
-        Implementation::Gke { internal: true } | Implementation::Aws | Implementation::AzureAlb => {
-            Controller::External(Vec::new())
-        }
+        Implementation::Gke { .. } | Implementation::Aws | Implementation::AzureAlb => Controller::External(Vec::new()),
         Implementation::Unknown => Controller::Unknown,
     }
 }
@@ -112,7 +139,7 @@ pub fn data_plane(implementation: Implementation, gateway_namespace: &str, gatew
 /// Whether the implementation gives a Gateway a public address unless told otherwise.
 pub fn public_by_default(implementation: Implementation) -> bool {
     match implementation {
-        Implementation::Gke { internal } => !internal,
+        Implementation::Gke { internal, .. } => !internal,
         Implementation::Aws => false,
         _ => true,
     }
@@ -124,14 +151,21 @@ mod tests {
 
     #[test]
     fn the_controller_name_decides_before_the_class_name() {
-        assert_eq!(implementation(Some("istio.io/gateway-controller"), "eg"), Implementation::InGatewayNamespace);
+        assert_eq!(implementation(Some("istio.io/gateway-controller"), "eg"), Implementation::Istio);
         assert_eq!(
             implementation(Some("gateway.envoyproxy.io/gatewayclass-controller"), "istio"),
             Implementation::EnvoyGateway
         );
         assert_eq!(implementation(Some("example.com/other"), "istio"), Implementation::Unknown);
-        assert_eq!(implementation(None, "gke-l7-rilb"), Implementation::Gke { internal: true });
-        assert_eq!(implementation(None, "gke-l7-global-external-managed"), Implementation::Gke { internal: false });
+        assert_eq!(implementation(None, "gke-l7-rilb"), Implementation::Gke { internal: true, global: false });
+        assert_eq!(
+            implementation(None, "gke-l7-global-external-managed"),
+            Implementation::Gke { internal: false, global: true }
+        );
+        assert_eq!(
+            implementation(None, "gke-l7-regional-external-managed"),
+            Implementation::Gke { internal: false, global: false }
+        );
         assert_eq!(implementation(None, "something"), Implementation::Unknown);
         assert!(!public_by_default(implementation(Some("gateway.k8s.aws/alb"), "alb")));
     }
@@ -143,8 +177,10 @@ mod tests {
         };
         assert_eq!(&*namespace, ENVOY_GATEWAY_NAMESPACE);
         assert_eq!(labels.get(ENVOY_OWNING_NAMESPACE), Some("web"));
-        assert!(
-            matches!(data_plane(Implementation::Gke { internal: false }, "a", "b"), Controller::External(r) if r.len() == 2)
-        );
+        let global = Implementation::Gke { internal: false, global: true };
+        assert!(matches!(data_plane(global, "a", "b"), Controller::External(r) if r.len() == 2));
+        // Regional external: the proxy-only subnet, not known here.
+        let regional = Implementation::Gke { internal: false, global: false };
+        assert!(matches!(data_plane(regional, "a", "b"), Controller::External(r) if r.is_empty()));
     }
 }

@@ -152,10 +152,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-/// With tenants: workloads that a Gateway of another tenant's namespace reaches, through a route
-/// attached to it (a shared Gateway that admits other tenants' routes, or a cross-namespace
-/// backendRef that a ReferenceGrant permits). Reported at the backendRef, once per Gateway and
-/// workload.
+/// With tenants: workloads that a route of another tenant's namespace sends traffic to, through a
+/// Gateway (a cross-namespace backendRef that a ReferenceGrant permits). A shared Gateway of a
+/// platform namespace that carries a tenant's routes to that tenant's own workloads is the usual
+/// pattern, not a gap: the route's namespace decides, not the Gateway's. Reported at the
+/// backendRef, once per Gateway and workload.
 fn gateway_paths(cx: &Context, tenant_of: &dyn Fn(&str) -> Option<String>, out: &mut Vec<Finding>) {
     let graph = cx.graph;
     let model = cx.model;
@@ -168,14 +169,14 @@ fn gateway_paths(cx: &Context, tenant_of: &dyn Fn(&str) -> Option<String>, out: 
         }
         let gateway = &model.gateway.gateways[via.listener.gateway];
         let class = &graph.classes[x.class.index()];
-        let (Some(gateway_tenant), Some(tenant)) = (tenant_of(&gateway.meta.namespace), tenant_of(&class.namespace))
+        let route = &model.gateway.routes[via.route];
+        let (Some(route_tenant), Some(tenant)) = (tenant_of(&route.meta.namespace), tenant_of(&class.namespace))
         else {
             continue;
         };
-        if gateway_tenant == tenant {
+        if route_tenant == tenant {
             continue;
         }
-        let route = &model.gateway.routes[via.route];
         for &peer in &class.peers {
             if !seen.insert((entry.at, via.listener.gateway, peer)) {
                 continue;
@@ -185,10 +186,11 @@ fn gateway_paths(cx: &Context, tenant_of: &dyn Fn(&str) -> Option<String>, out: 
                 CrossNamespaceExposure::finding(
                     entry.at,
                     format!(
-                        "`{name}` (tenant `{tenant}`) is reachable from Gateway `{}/{}` of tenant `{gateway_tenant}` through {} `{}` on {}: another tenant's Gateway sends traffic to it",
+                        "`{name}` (tenant `{tenant}`) is reachable through Gateway `{}/{}` by {} `{}/{}` of tenant `{route_tenant}` on {}: another tenant's route sends traffic to it",
                         gateway.meta.namespace,
                         gateway.meta.name,
                         route.kind.as_str(),
+                        route.meta.namespace,
                         route.meta.name,
                         x.admitted
                     ),

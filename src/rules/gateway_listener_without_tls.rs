@@ -14,11 +14,18 @@ use crate::graph::gateway::ListenerAt;
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     let mut served: BTreeMap<ListenerAt, BTreeSet<usize>> = BTreeMap::new();
-    for entry in &cx.graph.entries {
-        let Some(via) = entry.via else { continue };
-        let listener = via.listener.listener(model);
-        if entry.from_internet && &*listener.protocol == "HTTP" && !listener.is_tls() {
-            served.entry(via.listener).or_default().insert(via.route);
+    // Every attached route that sends to some backend, whether the repository shows it or not
+    // (a Service of another repository, an ExternalName Service, another kind of backend).
+    for (route, listeners) in &cx.graph.gateway.attached {
+        let sends = model.gateway.routes[*route].rules.iter().flat_map(|r| &r.backends).any(|b| b.weight > 0);
+        if !sends {
+            continue;
+        }
+        for &at in listeners {
+            let listener = at.listener(model);
+            if cx.graph.gateway.public[at.gateway] && &*listener.protocol == "HTTP" {
+                served.entry(at).or_default().insert(*route);
+            }
         }
     }
     for (at, routes) in served {
@@ -34,8 +41,15 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let mut finding = GatewayListenerWithoutTls::finding(
             at.location(model),
             format!(
-                "listener `{}` of public Gateway `{}/{}` serves {} over {} on port {} without TLS",
+                "listener `{}` of {}public Gateway `{}/{}` serves {} over {} on port {} without TLS",
                 listener.name,
+                match at.set {
+                    Some(s) => {
+                        let set = &model.gateway.listener_sets[s].meta;
+                        format!("ListenerSet `{}/{}` of ", set.namespace, set.name)
+                    }
+                    None => String::new(),
+                },
                 gateway.meta.namespace,
                 gateway.meta.name,
                 names.join(", "),

@@ -25,9 +25,9 @@ fn finding(model: &Model, detached: &Detached) -> Finding {
         (None, Some(p)) => format!(" (port {p})"),
         (None, None) => String::new(),
     };
-    let why = match detached.reason {
-        Detachment::NoParent => format!(
-            "no {} of that name is declared in namespace `{}`, where one of a similar name is",
+    let why = match &detached.reason {
+        Detachment::NoParent(near) => format!(
+            "no {} of that name is declared in namespace `{}` (did you mean `{near}`?)",
             parent.kind, parent.namespace
         ),
         Detachment::NoListener => "it has no listener of that section name and port".to_string(),
@@ -39,6 +39,7 @@ fn finding(model: &Model, detached: &Detached) -> Finding {
             format!("its listeners do not take {}s (`allowedRoutes.kinds` or their protocol)", route.kind.as_str())
         }
         Detachment::NoHostname => "no hostname of the route intersects a listener's hostname".to_string(),
+        Detachment::Unknown => "whether its listeners admit the route's namespace cannot be judged".to_string(),
         Detachment::ListenerSetNotAllowed => {
             "its Gateway does not accept it (`spec.allowedListeners` of the Gateway)".to_string()
         }
@@ -53,8 +54,8 @@ fn finding(model: &Model, detached: &Detached) -> Finding {
     )
     .with_key(route.meta.key(), "spec.parentRefs", format!("{}/{}{section}", parent.namespace, parent.name));
     if let Some(at) = detached.parent_at {
-        let what = match detached.reason {
-            Detachment::NoParent => format!("a {} of a similar name is declared here", parent.kind),
+        let what = match &detached.reason {
+            Detachment::NoParent(near) => format!("{} `{}/{near}` declared here", parent.kind, parent.namespace),
             _ => format!("{target} declared here"),
         };
         finding = finding.with_related(at, what);

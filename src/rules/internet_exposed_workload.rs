@@ -72,8 +72,21 @@ fn judge_all(cx: &Context) -> Vec<Judged> {
         }
     }
     let mut out = Vec::with_capacity(groups.len());
+    // A Gateway API backend is one entry per listener: listeners of one Gateway that give the same
+    // verdict (same guard, same ports) are one finding, at the first.
+    let mut said: std::collections::BTreeSet<(crate::span::Location, usize, PeerId, String)> = Default::default();
     for ((ei, peer), classes) in groups {
         let entry = &graph.entries[ei];
+        if let Some(via) = entry.via {
+            let mut admitted = Conns::none();
+            for (_, c) in &classes {
+                admitted.union_with(c);
+            }
+            let verdict = format!("{:?} {admitted}", entry.guard);
+            if !said.insert((entry.at, via.listener.gateway, peer, verdict)) {
+                continue;
+            }
+        }
         let mut admitted = Conns::none();
         for (_, c) in &classes {
             admitted.union_with(c);

@@ -23,8 +23,15 @@ pub(crate) fn via_words(entry: &Entry, model: &Model) -> Option<String> {
     let via = entry.via?;
     let gateway = &model.gateway.gateways[via.listener.gateway];
     let listener = via.listener.listener(model);
+    let set = match via.listener.set {
+        Some(s) => {
+            let set = &model.gateway.listener_sets[s].meta;
+            format!(" (ListenerSet `{}/{}`)", set.namespace, set.name)
+        }
+        None => String::new(),
+    };
     Some(format!(
-        "Gateway `{}/{}` listener `{}` ({}, port {})",
+        "Gateway `{}/{}` listener `{}`{set} ({}, port {})",
         gateway.meta.namespace, gateway.meta.name, listener.name, listener.protocol, listener.port
     ))
 }
