@@ -496,7 +496,9 @@ fn extract_stream(
     for doc in classify::documents(stream) {
         match doc {
             Doc::Object(root) => {
-                objects.extend(extract_document(file, root, default_namespace, interner, &mut found));
+                objects.extend(
+                    extract_document(file, root, default_namespace, interner, &mut found).into_iter().map(compact),
+                );
             }
             Doc::NotAnObject(span) => not_objects.push(span),
         }
@@ -544,8 +546,7 @@ fn assemble(
     let mut templates_per_chart: BTreeMap<PathBuf, usize> = BTreeMap::new();
     // Looked up by path only: hashed (a million objects make hundreds of thousands of files).
     let mut file_of_path: HashMap<PathBuf, FileId> = HashMap::new();
-    let paths: Vec<PathBuf> = plain.iter().map(|(path, _, _)| path.clone()).collect();
-    let ranks = file_ranks(&paths);
+    let ranks = file_ranks(plain.iter().map(|(path, _, _)| path.as_path()));
     let mut problems = Vec::new();
     for ((path, id, outcome), rank) in plain.into_iter().zip(ranks) {
         let path = &path;
@@ -697,6 +698,10 @@ fn assemble(
         };
         scopes.entry(key).or_default().problems.push(problem);
     }
+    // The tables of files are done with: freed before the models are built, the moment of peak
+    // memory (a file's entry in each, for hundreds of thousands of files).
+    drop(placed);
+    drop(file_of_path);
     loaded.scopes = scopes
         .into_iter()
         .filter(|(_, parts)| !parts.objects.is_empty() || !parts.problems.is_empty())
@@ -727,9 +732,9 @@ fn lookup_or_push(files: &mut Files, ids: &mut HashMap<PathBuf, FileId>, path: &
 /// Each file's rank for choosing the analysed copy of a repeated object, judged on its path below
 /// the folder all the files share, so that neither the working directory nor where the
 /// repository lies on the disk counts.
-fn file_ranks(files: &[PathBuf]) -> Vec<FileRank> {
+fn file_ranks<'a>(files: impl Iterator<Item = &'a Path> + Clone) -> Vec<FileRank> {
     let mut shared: Option<Vec<std::path::Component>> = None;
-    for file in files {
+    for file in files.clone() {
         let folders: Vec<_> = file.parent().map(|p| p.components().collect()).unwrap_or_default();
         shared = Some(match shared {
             None => folders,
@@ -737,7 +742,7 @@ fn file_ranks(files: &[PathBuf]) -> Vec<FileRank> {
         });
     }
     let shared: PathBuf = shared.unwrap_or_default().into_iter().collect();
-    files.iter().map(|f| FileRank::of_path(&f.strip_prefix(&shared).unwrap_or(f).to_string_lossy())).collect()
+    files.map(|f| FileRank::of_path(&f.strip_prefix(&shared).unwrap_or(f).to_string_lossy())).collect()
 }
 
 /// Repeated analyses of the same paths (`check --watch`) that re-read only the files that changed.
@@ -1032,7 +1037,7 @@ fn load_one(
             Doc::Object(root) => {
                 has_objects = true;
                 let objects = extract_document(file, root, &namespace, interner, &mut outcome.problems);
-                outcome.objects.extend(objects);
+                outcome.objects.extend(objects.into_iter().map(compact));
             }
             Doc::NotAnObject(span) => not_objects.push(span),
         }
@@ -1042,8 +1047,72 @@ fn load_one(
         // Not a manifest file (values.yaml, tsconfig.json, …): nothing of it is reported.
         None => outcome.problems.clear(),
     }
+    // Held until every file is read: no room for more objects than the file has.
+    outcome.objects.shrink_to_fit();
     keep(&mut outcome, text, options);
     outcome
+}
+
+/// The object with its lists cut to their length. Extraction grows them item by item, and a
+/// vector that grew to one or two items holds room for four: for a network policy (its rules,
+/// their peers and ports, each selector's labels) that is most of its memory, and the model is
+/// what stays resident. Done on the worker, while the object is fresh, so that the model is
+/// built compact rather than compacted later.
+fn compact(mut object: Object) -> Object {
+    fn selector(s: &mut crate::model::selector::Selector) {
+        s.match_labels.shrink_to_fit();
+        s.expressions.shrink_to_fit();
+        for r in &mut s.expressions {
+            r.values.shrink_to_fit();
+        }
+    }
+    fn rules(rules: &mut Vec<crate::model::PolicyRule>) {
+        rules.shrink_to_fit();
+        for rule in rules {
+            for peer in rule.peers.iter_mut().flatten() {
+                match peer {
+                    crate::model::PeerSelector::Pods { namespaces, pods, .. } => {
+                        namespaces.iter_mut().chain(pods.iter_mut()).for_each(selector);
+                    }
+                    crate::model::PeerSelector::IpBlock { except, host_bits, .. } => {
+                        except.shrink_to_fit();
+                        host_bits.shrink_to_fit();
+                    }
+                }
+            }
+            if let Some(peers) = &mut rule.peers {
+                peers.shrink_to_fit();
+            }
+            if let Some(ports) = &mut rule.ports {
+                ports.shrink_to_fit();
+            }
+        }
+    }
+    match &mut object {
+        Object::Workload(w) => w.ports.shrink_to_fit(),
+        Object::Service(s) => {
+            s.ports.shrink_to_fit();
+            s.load_balancer_source_ranges.shrink_to_fit();
+            s.source_range_placeholders.shrink_to_fit();
+            s.source_range_host_bits.shrink_to_fit();
+            s.external_ips.shrink_to_fit();
+        }
+        Object::Ingress(i) => {
+            i.paths.shrink_to_fit();
+            i.rule_hosts.shrink_to_fit();
+            i.tls_hosts.shrink_to_fit();
+        }
+        Object::Route(r) => r.services.shrink_to_fit(),
+        Object::NetworkPolicy(p) => {
+            selector(&mut p.pod_selector);
+            p.policy_types.shrink_to_fit();
+            rules(&mut p.ingress);
+            rules(&mut p.egress);
+        }
+        // Namespaces, classes and other kinds hold no list that grows with the input.
+        _ => {}
+    }
+    object
 }
 
 /// Keeps a parsed file's text in the outcome, or notes that a report will read it back.
