@@ -404,7 +404,16 @@ pub(crate) fn read_from(path: &Path, options: &WalkOptions, source: &FileSource)
 
 /// Reads and parses one file. Never panics on content; a problem is a [`FileRead::Unreadable`].
 pub(crate) fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
-    let metadata = match fs::metadata(path) {
+    // Opened first, its size asked of the open file: one lookup of the path rather than two, a
+    // visible share of the kernel's time over hundreds of thousands of files. When it cannot be
+    // opened, the path's metadata is read as before, so that what is said stays the same (a file
+    // too large is that, whether or not it can be opened).
+    let opened = fs::File::open(path);
+    let metadata = match &opened {
+        Ok(file) => file.metadata(),
+        Err(_) => fs::metadata(path),
+    };
+    let metadata = match metadata {
         Ok(m) => m,
         Err(e) => return FileRead::Unreadable(Unreadable::Io { error: e.to_string() }),
     };
@@ -413,7 +422,7 @@ pub(crate) fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     }
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     // `take` bounds a file that grows while we read it.
-    let read = fs::File::open(path).and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
+    let read = opened.and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
         return FileRead::Unreadable(Unreadable::Io { error: e.to_string() });
     }
