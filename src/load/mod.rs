@@ -470,7 +470,10 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, Unreadable> {
     if let Some((wide, bom)) = wide_bom(&bytes) {
         return Ok(decode_wide(&bytes[bom..], wide));
     }
-    if let Some(offset) = bytes.iter().take(8192).position(|b| *b == 0) {
+    let head = &bytes[..bytes.len().min(8192)];
+    // `contains` on bytes is a vectorised search; the position is looked for only when there is one.
+    if head.contains(&0) {
+        let offset = head.iter().position(|b| *b == 0).unwrap_or_default();
         return Err(Unreadable::Binary { offset });
     }
     let text = match String::from_utf8(bytes) {
