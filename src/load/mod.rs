@@ -205,7 +205,10 @@ struct WalkFindings {
 /// Walks `paths` and lists the YAML and JSON files under them.
 pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, LoadError> {
     let mut discovery = Discovery::default();
-    let mut files = BTreeSet::new();
+    // Every root's files in walk order, then sorted once (stable, in parallel) with the repeats
+    // removed: the order and the spelling kept of a BTreeSet filled root by root, at a fraction
+    // of the comparisons' cost for hundreds of thousands of paths.
+    let mut files: Vec<PathBuf> = Vec::new();
     let anchored = Anchored::new(&options.anchored_excludes)?.map(std::sync::Arc::new);
     let cwd = std::env::current_dir().unwrap_or_default();
     for root in paths {
@@ -271,7 +274,12 @@ pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Disco
     }
     discovery.problems.sort();
     discovery.problems.dedup();
-    discovery.files = files.into_iter().collect();
+    {
+        use rayon::slice::ParallelSliceMut as _;
+        files.par_sort();
+    }
+    files.dedup();
+    discovery.files = files;
     Ok(discovery)
 }
 
@@ -345,10 +353,14 @@ fn describe_walk_error(err: &ignore::Error) -> Unreadable {
 
 /// The path as users should see it: relative to the working directory when below it.
 pub(crate) fn display_path(path: &Path) -> String {
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf());
+    display_path_from(path, std::env::current_dir().ok().as_deref())
+}
+
+/// [`display_path`] with the working directory already known: for the callers that show many
+/// paths, which would otherwise ask the system for it once per path.
+pub(crate) fn display_path_from(path: &Path, cwd: Option<&Path>) -> String {
+    let relative =
+        cwd.and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf)).unwrap_or_else(|| path.to_path_buf());
     let shown = relative.to_string_lossy().replace('\\', "/");
     let shown = shown.strip_prefix("./").map(str::to_string).unwrap_or(shown);
     if shown.is_empty() {

@@ -542,27 +542,42 @@ fn assemble(
     let reserved = plain.iter().map(|(_, id, _)| *id as usize + 1).max().unwrap_or(0).max(ids + renders.0.len());
     loaded.files.entries = (0..reserved).map(|_| SourceFile::new(PathBuf::new(), String::new())).collect();
     let mut scopes: BTreeMap<(ScopeSource, String), ScopeParts> = BTreeMap::new();
-    let mut placed: HashMap<FileId, (ScopeSource, String)> = HashMap::new();
+    // Each plain file's scope, as an index into `placements` (a few scopes for many files).
+    let mut placed: rustc_hash::FxHashMap<FileId, usize> = rustc_hash::FxHashMap::default();
+    let mut placements: Vec<(ScopeSource, String)> = Vec::new();
+    let mut placement_ids: HashMap<(ScopeSource, String), usize> = HashMap::new();
     let mut templates_per_chart: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    // Looked up by path only: hashed (a million objects make hundreds of thousands of files).
-    let mut file_of_path: HashMap<PathBuf, FileId> = HashMap::new();
-    let ranks = file_ranks(plain.iter().map(|(path, _, _)| path.as_path()));
+    let mut file_of_path = PathIndex::default();
+    // Asked of the system once, not once per file shown.
+    let cwd = std::env::current_dir().ok();
+    let ranks = {
+        let paths: Vec<&Path> = plain.iter().map(|(path, _, _)| path.as_path()).collect();
+        file_ranks(&paths)
+    };
     let mut problems = Vec::new();
     for ((path, id, outcome), rank) in plain.into_iter().zip(ranks) {
         let path = &path;
-        file_of_path.insert(load::normalize(path), id);
+        file_of_path.plain.push(id);
         loaded.bytes_read += outcome.bytes;
         loaded.objects += outcome.objects.len();
         loaded.manifests += usize::from(!outcome.objects.is_empty());
         let placement = options.place(path);
-        let key = (ScopeSource::Plain, placement.scope.clone());
-        let parts = scopes.entry(key.clone()).or_default();
+        let key = (ScopeSource::Plain, placement.scope);
+        let index = match placement_ids.get(&key) {
+            Some(index) => *index,
+            None => {
+                placements.push(key.clone());
+                placement_ids.insert(key.clone(), placements.len() - 1);
+                placements.len() - 1
+            }
+        };
+        let parts = scopes.entry(key).or_default();
         parts.settings = placement.settings;
         if !outcome.objects.is_empty() {
             parts.objects.push(outcome.objects);
             parts.ranks.push(rank);
         }
-        placed.insert(id, key);
+        placed.insert(id, index);
         problems.extend(outcome.problems);
         if let Some(chart) = outcome.chart_template_of {
             *templates_per_chart.entry(chart).or_default() += 1;
@@ -570,7 +585,7 @@ fn assemble(
         if let Some(entry) = loaded.files.entries.get_mut(id as usize) {
             *entry = SourceFile {
                 path: path.clone(),
-                display: load::display_path(path),
+                display: load::display_path_from(path, cwd.as_deref()),
                 kept_text: outcome.text,
                 text_on_disk: outcome.text_on_disk,
                 map: None,
@@ -687,7 +702,7 @@ fn assemble(
     // Problems of plain files belong to the file's scope; those of files outside the walk to the
     // scope their path would have.
     for problem in problems {
-        let key = match placed.get(&problem.location.file) {
+        let key = match placed.get(&problem.location.file).and_then(|i| placements.get(*i)) {
             Some(key) => key.clone(),
             None => {
                 let path = loaded.files.get(problem.location.file).map(|f| f.path.clone()).unwrap_or_default();
@@ -701,6 +716,7 @@ fn assemble(
     // The tables of files are done with: freed before the models are built, the moment of peak
     // memory (a file's entry in each, for hundreds of thousands of files).
     drop(placed);
+    drop(placement_ids);
     drop(file_of_path);
     loaded.scopes = scopes
         .into_iter()
@@ -714,10 +730,37 @@ fn assemble(
     loaded
 }
 
+/// The ids of files by their normalized paths, for the files that renderings, charts and
+/// problems name. Built at its first use, from the walk's files already in the table: a
+/// repository without such files never hashes its hundreds of thousands of paths.
+#[derive(Default)]
+struct PathIndex {
+    /// The walk's files (and fallback files), in path order: what the index starts with.
+    plain: Vec<FileId>,
+    map: Option<HashMap<PathBuf, FileId>>,
+}
+
+impl PathIndex {
+    fn map(&mut self, files: &Files) -> &mut HashMap<PathBuf, FileId> {
+        let plain = &self.plain;
+        self.map.get_or_insert_with(|| {
+            let mut map = HashMap::with_capacity(plain.len());
+            for id in plain {
+                if let Some(entry) = files.entries.get(*id as usize) {
+                    // Later files of the same path win, as they did when inserted one by one.
+                    map.insert(load::normalize(&entry.path), *id);
+                }
+            }
+            map
+        })
+    }
+}
+
 /// The id of the file at `path`, pushing a file known by its path (its text read back from
 /// disk when a report needs it) when the table has none.
-fn lookup_or_push(files: &mut Files, ids: &mut HashMap<PathBuf, FileId>, path: &Path) -> FileId {
+fn lookup_or_push(files: &mut Files, index: &mut PathIndex, path: &Path) -> FileId {
     let key = load::normalize(path);
+    let ids = index.map(files);
     if let Some(id) = ids.get(&key) {
         return *id;
     }
@@ -732,17 +775,21 @@ fn lookup_or_push(files: &mut Files, ids: &mut HashMap<PathBuf, FileId>, path: &
 /// Each file's rank for choosing the analysed copy of a repeated object, judged on its path below
 /// the folder all the files share, so that neither the working directory nor where the
 /// repository lies on the disk counts.
-fn file_ranks<'a>(files: impl Iterator<Item = &'a Path> + Clone) -> Vec<FileRank> {
+fn file_ranks(files: &[&Path]) -> Vec<FileRank> {
     let mut shared: Option<Vec<std::path::Component>> = None;
-    for file in files.clone() {
-        let folders: Vec<_> = file.parent().map(|p| p.components().collect()).unwrap_or_default();
-        shared = Some(match shared {
-            None => folders,
-            Some(prefix) => prefix.into_iter().zip(folders).take_while(|(a, b)| a == b).map(|(a, _)| a).collect(),
-        });
+    for file in files {
+        let folders = file.parent().map(Path::components);
+        match (&mut shared, folders) {
+            (None, folders) => shared = Some(folders.map(Iterator::collect).unwrap_or_default()),
+            (Some(prefix), Some(folders)) => {
+                let common = prefix.iter().zip(folders).take_while(|(a, b)| *a == b).count();
+                prefix.truncate(common);
+            }
+            (Some(prefix), None) => prefix.clear(),
+        }
     }
     let shared: PathBuf = shared.unwrap_or_default().into_iter().collect();
-    files.map(|f| FileRank::of_path(&f.strip_prefix(&shared).unwrap_or(f).to_string_lossy())).collect()
+    files.par_iter().map(|f| FileRank::of_path(&f.strip_prefix(&shared).unwrap_or(f).to_string_lossy())).collect()
 }
 
 /// Repeated analyses of the same paths (`check --watch`) that re-read only the files that changed.
