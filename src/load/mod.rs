@@ -676,6 +676,27 @@ mod tests {
     }
 
     #[test]
+    fn the_walk_lists_each_file_once_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.yaml", "a-b/x.yaml", "a/x.yaml", "a/y.yml", "notes.txt"] {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, "a: 1\n").unwrap();
+        }
+        // The same folder twice: its files once, as the first root spells them.
+        let roots = [dir.path().to_path_buf(), dir.path().join(".")];
+        let found = discover(&roots, &WalkOptions::default()).unwrap();
+        assert!(found.files.iter().all(|f| !f.to_string_lossy().contains("/./")), "{:?}", found.files);
+        let relative: Vec<String> = found
+            .files
+            .iter()
+            .map(|f| f.strip_prefix(dir.path()).unwrap().to_string_lossy().replace('\\', "/"))
+            .collect();
+        // Paths compare folder by folder: `a/…` before `a-b/…`, unlike their bytes.
+        assert_eq!(relative, ["a/x.yaml", "a/y.yml", "a-b/x.yaml", "b.yaml"]);
+    }
+
+    #[test]
     fn normalize_is_lexical() {
         assert_eq!(normalize(Path::new("a/./b/../c.yaml")), PathBuf::from("a/c.yaml"));
         assert_eq!(normalize(Path::new("../x/base/../p.yaml")), PathBuf::from("../x/p.yaml"));

@@ -1172,3 +1172,37 @@ fn keep(outcome: &mut FileOutcome, text: String, options: &LoadOptions) {
         load::KeepText::None => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacted_objects_keep_every_item_and_no_spare_room() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: n}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n    - from:\n        - podSelector: {matchLabels: {app: a, tier: b}}\n        - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}\n      ports: [{port: 80}]\n";
+        let stream = load::yaml::parse_stream(text);
+        let root = stream.documents.first().and_then(|d| d.root.as_ref()).unwrap();
+        let interner = crate::model::Interner::default();
+        let objects = extract_document(0, root, "default", &interner, &mut Vec::new());
+        let before = format!("{objects:?}");
+        let compacted: Vec<Object> = objects.into_iter().map(compact).collect();
+        assert_eq!(format!("{compacted:?}"), before);
+        let Some(Object::NetworkPolicy(policy)) = compacted.first() else { panic!("{compacted:?}") };
+        assert_eq!(policy.ingress.capacity(), 1);
+        let peers = policy.ingress[0].peers.as_ref().unwrap();
+        assert_eq!(peers.capacity(), 2);
+        match &peers[0] {
+            crate::model::PeerSelector::Pods { pods: Some(pods), .. } => assert_eq!(pods.match_labels.capacity(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn files_are_ranked_below_the_folder_they_share() {
+        let ranks = file_ranks(&[Path::new("repo/deploy/web.yaml"), Path::new("repo/examples/web.yaml")]);
+        assert_eq!(ranks, vec![FileRank::of_path("deploy/web.yaml"), FileRank::of_path("examples/web.yaml")]);
+        // A file without a folder leaves nothing shared.
+        let ranks = file_ranks(&[Path::new("examples/web.yaml"), Path::new("web.yaml")]);
+        assert_eq!(ranks, vec![FileRank::of_path("examples/web.yaml"), FileRank::of_path("web.yaml")]);
+    }
+}
