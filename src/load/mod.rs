@@ -205,7 +205,10 @@ struct WalkFindings {
 /// Walks `paths` and lists the YAML and JSON files under them.
 pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Discovery, LoadError> {
     let mut discovery = Discovery::default();
-    let mut files = BTreeSet::new();
+    // Every root's files in walk order, then sorted once (stable, in parallel) with the repeats
+    // removed: the order and the spelling kept of a BTreeSet filled root by root, at a fraction
+    // of the comparisons' cost for hundreds of thousands of paths.
+    let mut files: Vec<PathBuf> = Vec::new();
     let anchored = Anchored::new(&options.anchored_excludes)?.map(std::sync::Arc::new);
     let cwd = std::env::current_dir().unwrap_or_default();
     for root in paths {
@@ -271,7 +274,12 @@ pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Disco
     }
     discovery.problems.sort();
     discovery.problems.dedup();
-    discovery.files = files.into_iter().collect();
+    {
+        use rayon::slice::ParallelSliceMut as _;
+        files.par_sort();
+    }
+    files.dedup();
+    discovery.files = files;
     Ok(discovery)
 }
 
@@ -345,10 +353,14 @@ fn describe_walk_error(err: &ignore::Error) -> Unreadable {
 
 /// The path as users should see it: relative to the working directory when below it.
 pub(crate) fn display_path(path: &Path) -> String {
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf());
+    display_path_from(path, std::env::current_dir().ok().as_deref())
+}
+
+/// [`display_path`] with the working directory already known: for the callers that show many
+/// paths, which would otherwise ask the system for it once per path.
+pub(crate) fn display_path_from(path: &Path, cwd: Option<&Path>) -> String {
+    let relative =
+        cwd.and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf)).unwrap_or_else(|| path.to_path_buf());
     let shown = relative.to_string_lossy().replace('\\', "/");
     let shown = shown.strip_prefix("./").map(str::to_string).unwrap_or(shown);
     if shown.is_empty() {
@@ -404,7 +416,16 @@ pub(crate) fn read_from(path: &Path, options: &WalkOptions, source: &FileSource)
 
 /// Reads and parses one file. Never panics on content; a problem is a [`FileRead::Unreadable`].
 pub(crate) fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
-    let metadata = match fs::metadata(path) {
+    // Opened first, its size asked of the open file: one lookup of the path rather than two, a
+    // visible share of the kernel's time over hundreds of thousands of files. When it cannot be
+    // opened, the path's metadata is read as before, so that what is said stays the same (a file
+    // too large is that, whether or not it can be opened).
+    let opened = fs::File::open(path);
+    let metadata = match &opened {
+        Ok(file) => file.metadata(),
+        Err(_) => fs::metadata(path),
+    };
+    let metadata = match metadata {
         Ok(m) => m,
         Err(e) => return FileRead::Unreadable(Unreadable::Io { error: e.to_string() }),
     };
@@ -413,7 +434,7 @@ pub(crate) fn read_file(path: &Path, options: &WalkOptions) -> FileRead {
     }
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     // `take` bounds a file that grows while we read it.
-    let read = fs::File::open(path).and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
+    let read = opened.and_then(|f| f.take(options.max_file_size + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
         return FileRead::Unreadable(Unreadable::Io { error: e.to_string() });
     }
@@ -461,7 +482,10 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, Unreadable> {
     if let Some((wide, bom)) = wide_bom(&bytes) {
         return Ok(decode_wide(&bytes[bom..], wide));
     }
-    if let Some(offset) = bytes.iter().take(8192).position(|b| *b == 0) {
+    let head = &bytes[..bytes.len().min(8192)];
+    // `contains` on bytes is a vectorised search; the position is looked for only when there is one.
+    if head.contains(&0) {
+        let offset = head.iter().position(|b| *b == 0).unwrap_or_default();
         return Err(Unreadable::Binary { offset });
     }
     let text = match String::from_utf8(bytes) {
@@ -649,6 +673,27 @@ mod tests {
         let path = canonical_path(Path::new("no-such-folder/sub/../file.yaml"));
         assert!(path.is_absolute(), "{}", path.display());
         assert!(path.ends_with("no-such-folder/file.yaml"), "{}", path.display());
+    }
+
+    #[test]
+    fn the_walk_lists_each_file_once_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.yaml", "a-b/x.yaml", "a/x.yaml", "a/y.yml", "notes.txt"] {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, "a: 1\n").unwrap();
+        }
+        // The same folder twice: its files once, as the first root spells them.
+        let roots = [dir.path().to_path_buf(), dir.path().join(".")];
+        let found = discover(&roots, &WalkOptions::default()).unwrap();
+        assert!(found.files.iter().all(|f| !f.to_string_lossy().contains("/./")), "{:?}", found.files);
+        let relative: Vec<String> = found
+            .files
+            .iter()
+            .map(|f| f.strip_prefix(dir.path()).unwrap().to_string_lossy().replace('\\', "/"))
+            .collect();
+        // Paths compare folder by folder: `a/…` before `a-b/…`, unlike their bytes.
+        assert_eq!(relative, ["a/x.yaml", "a/y.yml", "a-b/x.yaml", "b.yaml"]);
     }
 
     #[test]

@@ -496,7 +496,9 @@ fn extract_stream(
     for doc in classify::documents(stream) {
         match doc {
             Doc::Object(root) => {
-                objects.extend(extract_document(file, root, default_namespace, interner, &mut found));
+                objects.extend(
+                    extract_document(file, root, default_namespace, interner, &mut found).into_iter().map(compact),
+                );
             }
             Doc::NotAnObject(span) => not_objects.push(span),
         }
@@ -540,28 +542,42 @@ fn assemble(
     let reserved = plain.iter().map(|(_, id, _)| *id as usize + 1).max().unwrap_or(0).max(ids + renders.0.len());
     loaded.files.entries = (0..reserved).map(|_| SourceFile::new(PathBuf::new(), String::new())).collect();
     let mut scopes: BTreeMap<(ScopeSource, String), ScopeParts> = BTreeMap::new();
-    let mut placed: HashMap<FileId, (ScopeSource, String)> = HashMap::new();
+    // Each plain file's scope, as an index into `placements` (a few scopes for many files).
+    let mut placed: rustc_hash::FxHashMap<FileId, usize> = rustc_hash::FxHashMap::default();
+    let mut placements: Vec<(ScopeSource, String)> = Vec::new();
+    let mut placement_ids: HashMap<(ScopeSource, String), usize> = HashMap::new();
     let mut templates_per_chart: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    // Looked up by path only: hashed (a million objects make hundreds of thousands of files).
-    let mut file_of_path: HashMap<PathBuf, FileId> = HashMap::new();
-    let paths: Vec<PathBuf> = plain.iter().map(|(path, _, _)| path.clone()).collect();
-    let ranks = file_ranks(&paths);
+    let mut file_of_path = PathIndex::default();
+    // Asked of the system once, not once per file shown.
+    let cwd = std::env::current_dir().ok();
+    let ranks = {
+        let paths: Vec<&Path> = plain.iter().map(|(path, _, _)| path.as_path()).collect();
+        file_ranks(&paths)
+    };
     let mut problems = Vec::new();
     for ((path, id, outcome), rank) in plain.into_iter().zip(ranks) {
         let path = &path;
-        file_of_path.insert(load::normalize(path), id);
+        file_of_path.plain.push(id);
         loaded.bytes_read += outcome.bytes;
         loaded.objects += outcome.objects.len();
         loaded.manifests += usize::from(!outcome.objects.is_empty());
         let placement = options.place(path);
-        let key = (ScopeSource::Plain, placement.scope.clone());
-        let parts = scopes.entry(key.clone()).or_default();
+        let key = (ScopeSource::Plain, placement.scope);
+        let index = match placement_ids.get(&key) {
+            Some(index) => *index,
+            None => {
+                placements.push(key.clone());
+                placement_ids.insert(key.clone(), placements.len() - 1);
+                placements.len() - 1
+            }
+        };
+        let parts = scopes.entry(key).or_default();
         parts.settings = placement.settings;
         if !outcome.objects.is_empty() {
             parts.objects.push(outcome.objects);
             parts.ranks.push(rank);
         }
-        placed.insert(id, key);
+        placed.insert(id, index);
         problems.extend(outcome.problems);
         if let Some(chart) = outcome.chart_template_of {
             *templates_per_chart.entry(chart).or_default() += 1;
@@ -569,7 +585,7 @@ fn assemble(
         if let Some(entry) = loaded.files.entries.get_mut(id as usize) {
             *entry = SourceFile {
                 path: path.clone(),
-                display: load::display_path(path),
+                display: load::display_path_from(path, cwd.as_deref()),
                 kept_text: outcome.text,
                 text_on_disk: outcome.text_on_disk,
                 map: None,
@@ -686,7 +702,7 @@ fn assemble(
     // Problems of plain files belong to the file's scope; those of files outside the walk to the
     // scope their path would have.
     for problem in problems {
-        let key = match placed.get(&problem.location.file) {
+        let key = match placed.get(&problem.location.file).and_then(|i| placements.get(*i)) {
             Some(key) => key.clone(),
             None => {
                 let path = loaded.files.get(problem.location.file).map(|f| f.path.clone()).unwrap_or_default();
@@ -697,6 +713,11 @@ fn assemble(
         };
         scopes.entry(key).or_default().problems.push(problem);
     }
+    // The tables of files are done with: freed before the models are built, the moment of peak
+    // memory (a file's entry in each, for hundreds of thousands of files).
+    drop(placed);
+    drop(placement_ids);
+    drop(file_of_path);
     loaded.scopes = scopes
         .into_iter()
         .filter(|(_, parts)| !parts.objects.is_empty() || !parts.problems.is_empty())
@@ -709,10 +730,37 @@ fn assemble(
     loaded
 }
 
+/// The ids of files by their normalized paths, for the files that renderings, charts and
+/// problems name. Built at its first use, from the walk's files already in the table: a
+/// repository without such files never hashes its hundreds of thousands of paths.
+#[derive(Default)]
+struct PathIndex {
+    /// The walk's files (and fallback files), in path order: what the index starts with.
+    plain: Vec<FileId>,
+    map: Option<HashMap<PathBuf, FileId>>,
+}
+
+impl PathIndex {
+    fn map(&mut self, files: &Files) -> &mut HashMap<PathBuf, FileId> {
+        let plain = &self.plain;
+        self.map.get_or_insert_with(|| {
+            let mut map = HashMap::with_capacity(plain.len());
+            for id in plain {
+                if let Some(entry) = files.entries.get(*id as usize) {
+                    // Later files of the same path win, as they did when inserted one by one.
+                    map.insert(load::normalize(&entry.path), *id);
+                }
+            }
+            map
+        })
+    }
+}
+
 /// The id of the file at `path`, pushing a file known by its path (its text read back from
 /// disk when a report needs it) when the table has none.
-fn lookup_or_push(files: &mut Files, ids: &mut HashMap<PathBuf, FileId>, path: &Path) -> FileId {
+fn lookup_or_push(files: &mut Files, index: &mut PathIndex, path: &Path) -> FileId {
     let key = load::normalize(path);
+    let ids = index.map(files);
     if let Some(id) = ids.get(&key) {
         return *id;
     }
@@ -727,17 +775,21 @@ fn lookup_or_push(files: &mut Files, ids: &mut HashMap<PathBuf, FileId>, path: &
 /// Each file's rank for choosing the analysed copy of a repeated object, judged on its path below
 /// the folder all the files share, so that neither the working directory nor where the
 /// repository lies on the disk counts.
-fn file_ranks(files: &[PathBuf]) -> Vec<FileRank> {
+fn file_ranks(files: &[&Path]) -> Vec<FileRank> {
     let mut shared: Option<Vec<std::path::Component>> = None;
     for file in files {
-        let folders: Vec<_> = file.parent().map(|p| p.components().collect()).unwrap_or_default();
-        shared = Some(match shared {
-            None => folders,
-            Some(prefix) => prefix.into_iter().zip(folders).take_while(|(a, b)| a == b).map(|(a, _)| a).collect(),
-        });
+        let folders = file.parent().map(Path::components);
+        match (&mut shared, folders) {
+            (None, folders) => shared = Some(folders.map(Iterator::collect).unwrap_or_default()),
+            (Some(prefix), Some(folders)) => {
+                let common = prefix.iter().zip(folders).take_while(|(a, b)| *a == b).count();
+                prefix.truncate(common);
+            }
+            (Some(prefix), None) => prefix.clear(),
+        }
     }
     let shared: PathBuf = shared.unwrap_or_default().into_iter().collect();
-    files.iter().map(|f| FileRank::of_path(&f.strip_prefix(&shared).unwrap_or(f).to_string_lossy())).collect()
+    files.par_iter().map(|f| FileRank::of_path(&f.strip_prefix(&shared).unwrap_or(f).to_string_lossy())).collect()
 }
 
 /// Repeated analyses of the same paths (`check --watch`) that re-read only the files that changed.
@@ -1032,7 +1084,7 @@ fn load_one(
             Doc::Object(root) => {
                 has_objects = true;
                 let objects = extract_document(file, root, &namespace, interner, &mut outcome.problems);
-                outcome.objects.extend(objects);
+                outcome.objects.extend(objects.into_iter().map(compact));
             }
             Doc::NotAnObject(span) => not_objects.push(span),
         }
@@ -1042,8 +1094,72 @@ fn load_one(
         // Not a manifest file (values.yaml, tsconfig.json, …): nothing of it is reported.
         None => outcome.problems.clear(),
     }
+    // Held until every file is read: no room for more objects than the file has.
+    outcome.objects.shrink_to_fit();
     keep(&mut outcome, text, options);
     outcome
+}
+
+/// The object with its lists cut to their length. Extraction grows them item by item, and a
+/// vector that grew to one or two items holds room for four: for a network policy (its rules,
+/// their peers and ports, each selector's labels) that is most of its memory, and the model is
+/// what stays resident. Done on the worker, while the object is fresh, so that the model is
+/// built compact rather than compacted later.
+fn compact(mut object: Object) -> Object {
+    fn selector(s: &mut crate::model::selector::Selector) {
+        s.match_labels.shrink_to_fit();
+        s.expressions.shrink_to_fit();
+        for r in &mut s.expressions {
+            r.values.shrink_to_fit();
+        }
+    }
+    fn rules(rules: &mut Vec<crate::model::PolicyRule>) {
+        rules.shrink_to_fit();
+        for rule in rules {
+            for peer in rule.peers.iter_mut().flatten() {
+                match peer {
+                    crate::model::PeerSelector::Pods { namespaces, pods, .. } => {
+                        namespaces.iter_mut().chain(pods.iter_mut()).for_each(selector);
+                    }
+                    crate::model::PeerSelector::IpBlock { except, host_bits, .. } => {
+                        except.shrink_to_fit();
+                        host_bits.shrink_to_fit();
+                    }
+                }
+            }
+            if let Some(peers) = &mut rule.peers {
+                peers.shrink_to_fit();
+            }
+            if let Some(ports) = &mut rule.ports {
+                ports.shrink_to_fit();
+            }
+        }
+    }
+    match &mut object {
+        Object::Workload(w) => w.ports.shrink_to_fit(),
+        Object::Service(s) => {
+            s.ports.shrink_to_fit();
+            s.load_balancer_source_ranges.shrink_to_fit();
+            s.source_range_placeholders.shrink_to_fit();
+            s.source_range_host_bits.shrink_to_fit();
+            s.external_ips.shrink_to_fit();
+        }
+        Object::Ingress(i) => {
+            i.paths.shrink_to_fit();
+            i.rule_hosts.shrink_to_fit();
+            i.tls_hosts.shrink_to_fit();
+        }
+        Object::Route(r) => r.services.shrink_to_fit(),
+        Object::NetworkPolicy(p) => {
+            selector(&mut p.pod_selector);
+            p.policy_types.shrink_to_fit();
+            rules(&mut p.ingress);
+            rules(&mut p.egress);
+        }
+        // Namespaces, classes and other kinds hold no list that grows with the input.
+        _ => {}
+    }
+    object
 }
 
 /// Keeps a parsed file's text in the outcome, or notes that a report will read it back.
@@ -1054,5 +1170,39 @@ fn keep(outcome: &mut FileOutcome, text: String, options: &LoadOptions) {
         load::KeepText::Containing(needle) if !on_disk || text.contains(needle) => outcome.text = text,
         load::KeepText::Containing(_) => outcome.text_on_disk = true,
         load::KeepText::None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacted_objects_keep_every_item_and_no_spare_room() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: n}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n    - from:\n        - podSelector: {matchLabels: {app: a, tier: b}}\n        - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}\n      ports: [{port: 80}]\n";
+        let stream = load::yaml::parse_stream(text);
+        let root = stream.documents.first().and_then(|d| d.root.as_ref()).unwrap();
+        let interner = crate::model::Interner::default();
+        let objects = extract_document(0, root, "default", &interner, &mut Vec::new());
+        let before = format!("{objects:?}");
+        let compacted: Vec<Object> = objects.into_iter().map(compact).collect();
+        assert_eq!(format!("{compacted:?}"), before);
+        let Some(Object::NetworkPolicy(policy)) = compacted.first() else { panic!("{compacted:?}") };
+        assert_eq!(policy.ingress.capacity(), 1);
+        let peers = policy.ingress[0].peers.as_ref().unwrap();
+        assert_eq!(peers.capacity(), 2);
+        match &peers[0] {
+            crate::model::PeerSelector::Pods { pods: Some(pods), .. } => assert_eq!(pods.match_labels.capacity(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn files_are_ranked_below_the_folder_they_share() {
+        let ranks = file_ranks(&[Path::new("repo/deploy/web.yaml"), Path::new("repo/examples/web.yaml")]);
+        assert_eq!(ranks, vec![FileRank::of_path("deploy/web.yaml"), FileRank::of_path("examples/web.yaml")]);
+        // A file without a folder leaves nothing shared.
+        let ranks = file_ranks(&[Path::new("examples/web.yaml"), Path::new("web.yaml")]);
+        assert_eq!(ranks, vec![FileRank::of_path("examples/web.yaml"), FileRank::of_path("web.yaml")]);
     }
 }

@@ -615,10 +615,6 @@ fn is_cluster_scoped(kind: &str) -> bool {
     )
 }
 
-/// The declaration of an object that is analysed, as (rank, position in path order), where it is,
-/// and whether the object is declared more than once.
-type Chosen = ((FileRank, usize), Location, bool);
-
 /// Everything one analysis knows, in path order.
 #[derive(Debug, Default)]
 pub struct Model {
@@ -766,54 +762,73 @@ impl Model {
             let namespace: &str = if object.namespaced() { &meta.namespace } else { "" };
             (&meta.kind, namespace, &meta.name)
         }
-        // For each (kind, namespace, name): the declaration analysed, as (rank, position in path
-        // order), with where it is; and whether the object is declared more than once. Keys are
-        // borrowed: a million objects cost no copy of their names.
-        let mut chosen: FxHashMap<(&str, &str, &str), Chosen> = FxHashMap::default();
-        for (position, object) in per_file
+        // Where each file's objects start in path order, to find an object by its position.
+        let starts: Vec<usize> = per_file
             .iter()
-            .enumerate()
-            .flat_map(|(fi, objects)| {
-                let rank = ranks.get(fi).copied().unwrap_or_default();
-                objects.iter().map(move |o| (rank, o))
+            .scan(0usize, |next, objects| {
+                let start = *next;
+                *next += objects.len();
+                Some(start)
             })
-            .enumerate()
-        {
-            let (rank, object) = object;
-            let order = (rank, position);
-            match chosen.entry(key_of(object)) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert((order, object.meta().location(), false));
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    let (best, at, repeated) = o.get_mut();
-                    *repeated = true;
-                    if order < *best {
-                        (*best, *at) = (order, object.meta().location());
+            .collect();
+        let at = |position: usize| -> Option<(FileRank, &Object)> {
+            let file = starts.partition_point(|&start| start <= position).checked_sub(1)?;
+            let object = per_file.get(file)?.get(position - starts[file])?;
+            Some((ranks.get(file).copied().unwrap_or_default(), object))
+        };
+        // For each (kind, namespace, name): the position in path order of its first declaration.
+        // Keys are borrowed, and only repeated objects get more (the position of the declaration
+        // analysed): at the peak of memory, a million objects cost no copy of their names and a
+        // small entry each.
+        let total: usize = counts.iter().sum();
+        let mut first: FxHashMap<(&str, &str, &str), u32> =
+            FxHashMap::with_capacity_and_hasher(total, Default::default());
+        let mut analysed: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut position = 0u32;
+        for (fi, objects) in per_file.iter().enumerate() {
+            let rank = ranks.get(fi).copied().unwrap_or_default();
+            for object in objects {
+                match first.entry(key_of(object)) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(position);
+                    }
+                    std::collections::hash_map::Entry::Occupied(o) => {
+                        let best = analysed.entry(*o.get()).or_insert(*o.get());
+                        let best_rank = at(*best as usize).map(|(r, _)| r).unwrap_or_default();
+                        // The smallest rank, then the first in path order.
+                        if rank < best_rank {
+                            *best = position;
+                        }
                     }
                 }
+                position = position.saturating_add(1);
             }
         }
-        // Per object in path order: where the analysed declaration is, when this one repeats it.
-        let repeat_of: Vec<Option<Location>> = if chosen.values().any(|(_, _, repeated)| *repeated) {
+        // Per repeated object in path order: where the analysed declaration is, when this one
+        // repeats it.
+        let repeat_of: FxHashMap<usize, Location> = if analysed.is_empty() {
+            FxHashMap::default()
+        } else {
             per_file
                 .iter()
                 .flatten()
-                .map(|object| match chosen.get(&key_of(object)) {
-                    Some((_, kept, true)) if *kept != object.meta().location() => Some(*kept),
-                    _ => None,
+                .enumerate()
+                .filter_map(|(position, object)| {
+                    let first = first.get(&key_of(object))?;
+                    let best = analysed.get(first)?;
+                    let kept = at(*best as usize)?.1.meta().location();
+                    (kept != object.meta().location()).then_some((position, kept))
                 })
                 .collect()
-        } else {
-            Vec::new()
         };
-        drop(chosen);
+        drop(first);
+        drop(analysed);
         // Repeats per file: `duplicate-object` notes a file once rather than each object (install
         // variants repeat whole files).
         let mut repeats: BTreeMap<FileId, Vec<problem::Repeated>> = BTreeMap::new();
         for (position, object) in per_file.into_iter().flatten().enumerate() {
             let meta = object.meta();
-            if let Some(Some(kept)) = repeat_of.get(position) {
+            if let Some(kept) = repeat_of.get(&position) {
                 repeats.entry(meta.file).or_default().push(problem::Repeated {
                     kind: meta.kind.to_string(),
                     name: meta.name.to_string(),
