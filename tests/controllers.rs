@@ -94,7 +94,7 @@ fn each_in_cluster_family_has_its_documented_place() {
 #[test]
 fn a_declared_controller_workload_places_the_controller() {
     // ingress-nginx released into `edge` by a chart with another release name.
-    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: edge-controller\n  namespace: edge\nspec:\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: ingress-nginx\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: ingress-nginx\n        app.kubernetes.io/instance: edge\n        app.kubernetes.io/component: controller\n    spec:\n      containers:\n        - name: controller\n          image: controller:1.0\n".to_string();
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: edge-controller\n  namespace: edge\nspec:\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: ingress-nginx\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: ingress-nginx\n        app.kubernetes.io/instance: edge\n        app.kubernetes.io/component: controller\n    spec:\n      containers:\n        - name: controller\n          image: controller:1.0\n          ports:\n            - containerPort: 80\n".to_string();
     let s = served(&[deployment, ingress_class("nginx", "k8s.io/ingress-nginx"), ingress("web", Some("nginx"), &[])]);
     let (namespace, labels) = pods(&s);
     assert_eq!(namespace, "edge");

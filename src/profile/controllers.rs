@@ -73,6 +73,9 @@ pub enum Family {
     OpenShiftRouter,
 }
 
+/// The labels that name what a workload runs.
+const NAME_LABELS: [&str; 4] = ["app.kubernetes.io/name", "app", "k8s-app", "name"];
+
 /// The namespace of the default OpenShift router.
 pub const OPENSHIFT_ROUTER_NAMESPACE: &str = "openshift-ingress";
 
@@ -184,6 +187,30 @@ impl Family {
             ),
             Family::ApplicationGateway | Family::Gke | Family::AwsAlb => return None,
         })
+    }
+
+    /// The word that names this controller in the name labels of a workload that runs it under
+    /// a name of its own (`app.kubernetes.io/name: traefik-ingress-ilb`).
+    fn keyword(self) -> Option<&'static str> {
+        Some(match self {
+            Family::IngressNginx => "ingress-nginx",
+            Family::NginxInc => "nginx-ingress",
+            Family::Traefik => "traefik",
+            Family::HaproxyTech => "kubernetes-ingress",
+            Family::HaproxyIngress => "haproxy-ingress",
+            _ => return None,
+        })
+    }
+
+    /// Whether a workload with these pod labels runs this controller: it carries the labels
+    /// every install of it has, or the controller's word in one of its name labels.
+    fn recognises(self, labels: &Labels) -> bool {
+        let signature = self.signature();
+        if !signature.is_empty() && signature.iter().all(|(k, v)| labels.get(k) == Some(*v)) {
+            return true;
+        }
+        self.keyword()
+            .is_some_and(|word| NAME_LABELS.iter().any(|key| labels.get(key).is_some_and(|value| value.contains(word))))
     }
 
     /// The pod labels that recognise this controller in a Deployment or DaemonSet the repository
@@ -319,18 +346,27 @@ impl<'m> Resolver<'m> {
             }
         }
         let mut declared_pods = FxHashMap::default();
-        // Only when some Ingress could need it: a scan of the workloads is not free.
-        if !model.ingresses.is_empty() {
+        // The families some Ingress may be served by: only those are looked for among the
+        // workloads (a scan of a million workloads is not free).
+        let mut wanted: Vec<Family> = classes
+            .iter()
+            .filter_map(|c| c.controller.as_deref().and_then(Family::of_controller))
+            .chain(model.ingresses.iter().filter_map(|i| class_of(i, classes).and_then(Family::of_class_name)))
+            .filter(|f| !f.signature().is_empty() || f.keyword().is_some())
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if !model.ingresses.is_empty() && !wanted.is_empty() {
             for w in &model.workloads {
-                if !matches!(w.kind, WorkloadKind::Deployment | WorkloadKind::DaemonSet | WorkloadKind::StatefulSet) {
+                // A controller serves traffic: its pods declare a port (its chart's jobs and
+                // webhooks carry its labels too).
+                if !matches!(w.kind, WorkloadKind::Deployment | WorkloadKind::DaemonSet | WorkloadKind::StatefulSet)
+                    || w.ports.is_empty()
+                {
                     continue;
                 }
-                for family in Family::ALL {
-                    let signature = family.signature();
-                    if !signature.is_empty()
-                        && !declared_pods.contains_key(&family)
-                        && signature.iter().all(|(k, v)| w.pod_labels.get(k) == Some(*v))
-                    {
+                for &family in &wanted {
+                    if !declared_pods.contains_key(&family) && family.recognises(&w.pod_labels) {
                         declared_pods.insert(family, (w.meta.namespace.to_string().into(), w.pod_labels.clone()));
                     }
                 }
