@@ -123,10 +123,13 @@ impl Builder<'_> {
             }
         }
         self.g.ingress_controller = self.pseudo_class(INGRESS_CONTROLLER_NAMESPACE.into(), Labels::default());
-        for ingress in &model.ingresses {
-            if let Controller::Pods { namespace, labels } =
-                controllers::controller_of(ingress, &model.ingress_classes, &self.g.profile).identity
-            {
+        let resolver = controllers::Resolver::new(model, &self.g.profile);
+        let routed = (!model.routes.is_empty()).then(controllers::openshift_router);
+        let identities: Vec<Controller> =
+            model.ingresses.iter().map(|i| resolver.serving(i).identity).chain(routed).collect();
+        drop(resolver);
+        for identity in identities {
+            if let Controller::Pods { namespace, labels } = identity {
                 let key = (namespace.clone(), labels.clone());
                 if !self.controller_classes.contains_key(&key) {
                     let id = self.pseudo_class(namespace.into(), labels);

@@ -308,7 +308,7 @@ pub(super) fn resolve(
     service_entries(model, profile, &mut out.entries);
     let backends = Backends::new(model);
     ingress_entries(&backends, profile, controller_classes, unknown_controller, &mut out);
-    route_entries(&backends, unknown_controller, &mut out);
+    route_entries(&backends, controller_classes, unknown_controller, &mut out);
     copied_backends(&backends, &mut out.unresolved);
     out
 }
@@ -509,8 +509,9 @@ fn ingress_entries(
     out: &mut Resolved,
 ) {
     let model = backends.model;
+    let resolver = controllers::Resolver::new(model, profile);
     for (ii, ingress) in model.ingresses.iter().enumerate() {
-        let serving = controllers::controller_of(ingress, &model.ingress_classes, profile);
+        let serving = resolver.serving(ingress);
         let (source, seen_source) = match &serving.identity {
             Controller::Unknown => (Source::Class(unknown_controller), SeenSource::UnknownController),
             Controller::Pods { namespace, labels } => (
@@ -531,6 +532,8 @@ fn ingress_entries(
             let at = ingress.meta.at(backend.span);
             let choice = PortChoice::of_ingress_backend(backend.port.as_ref());
             let (si, ports) = match backends.resolve(&ingress.meta, &backend.service, choice) {
+                // An Ingress of a class nobody serves opens nothing; what it names is still checked.
+                Ok(_) if serving.dead => continue,
                 Ok(Some(resolved)) => resolved,
                 Ok(None) => continue,
                 Err((missing, service_at)) => {
@@ -561,13 +564,6 @@ fn ingress_entries(
                 (false, Some(ranges)) => Some(Guard::ControllerAllowlist(Box::from(&**ranges))),
                 (false, None) => None,
             };
-            // Application Gateway on its private frontend address only.
-            let private_gateway = external
-                && ingress
-                    .meta
-                    .annotations
-                    .get(annotations::APPGW_PRIVATE_IP)
-                    .is_some_and(|v| v.eq_ignore_ascii_case("true"));
             out.entries.push(Entry {
                 kind: EntryKind::Ingress,
                 opener: Opener::Ingress(ii),
@@ -577,7 +573,7 @@ fn ingress_entries(
                 ports,
                 source: source.clone(),
                 seen_source: seen_source.clone(),
-                from_internet: serving.public && !private_gateway,
+                from_internet: serving.public,
                 guard,
                 request: Some(RequestMatch { host: host.map(Box::from), path: path.map(Box::from) }),
                 via: None,
@@ -586,9 +582,20 @@ fn ingress_entries(
     }
 }
 
-/// OpenShift Routes, through the router (which the repository does not show).
-fn route_entries(backends: &Backends, unknown_controller: ClassId, out: &mut Resolved) {
+/// OpenShift Routes, through the router of the default IngressController in
+/// `openshift-ingress` (which the repository does not show).
+fn route_entries(
+    backends: &Backends,
+    controller_classes: &BTreeMap<(Box<str>, Labels), ClassId>,
+    unknown_controller: ClassId,
+    out: &mut Resolved,
+) {
     let model = backends.model;
+    let router = match controllers::openshift_router() {
+        Controller::Pods { namespace, labels } => controller_classes.get(&(namespace, labels)).copied(),
+        _ => None,
+    };
+    let source = Source::Class(router.unwrap_or(unknown_controller));
     for (ri, route) in model.routes.iter().enumerate() {
         for (service, span) in &route.services {
             let at = route.meta.at(*span);
@@ -611,7 +618,7 @@ fn route_entries(backends: &Backends, unknown_controller: ClassId, out: &mut Res
                 field: "spec.to",
                 service: si,
                 ports,
-                source: Source::Class(unknown_controller),
+                source: source.clone(),
                 seen_source: SeenSource::Router,
                 from_internet: true,
                 guard: route.tls.then_some(Guard::Tls),

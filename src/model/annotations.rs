@@ -26,6 +26,9 @@ pub const APPGW_SSL_CERTIFICATE: &str = "appgw.ingress.kubernetes.io/appgw-ssl-c
 /// Application Gateway serves the Ingress on its private frontend address only.
 pub const APPGW_PRIVATE_IP: &str = "appgw.ingress.kubernetes.io/use-private-ip";
 
+/// Whether an AWS Application Load Balancer is `internal` (the default) or `internet-facing`.
+pub const ALB_SCHEME: &str = "alb.ingress.kubernetes.io/scheme";
+
 /// The client allowlist of an AWS Application Load Balancer (the AWS load balancer controller).
 pub const ALB_INBOUND_CIDRS: &str = "alb.ingress.kubernetes.io/inbound-cidrs";
 
@@ -40,7 +43,7 @@ pub const NGINX_ALLOWLIST: [&str; 2] =
 pub const ISTIO_SERVICE_TYPE: &str = "networking.istio.io/service-type";
 
 /// Every annotation above.
-const READ: [&str; 20] = [
+const READ: [&str; 21] = [
     IGNORE,
     INGRESS_CLASS,
     DEFAULT_INGRESS_CLASS,
@@ -55,6 +58,7 @@ const READ: [&str; 20] = [
     GKE_PRE_SHARED_CERT,
     ALB_CERTIFICATE_ARN,
     ALB_INBOUND_CIDRS,
+    ALB_SCHEME,
     APPGW_SSL_CERTIFICATE,
     APPGW_PRIVATE_IP,
     NGINX_INC_MERGEABLE,

@@ -88,12 +88,7 @@ fn extract_object(
         {
             Object::Ingress(read_ingress(r, meta, spec))
         }
-        "IngressClass" => {
-            let controller = r.string(spec.and_then(|s| s.get("controller")), "spec.controller").map(Into::into);
-            let is_default =
-                meta.annotations.get(super::annotations::DEFAULT_INGRESS_CLASS).is_some_and(|v| &**v == "true");
-            Object::IngressClass(IngressClass { meta, controller, is_default })
-        }
+        "IngressClass" => Object::IngressClass(read_ingress_class(r, meta, spec)),
         "Route" if meta.api_version.starts_with("route.openshift.io") || meta.api_version.as_ref() == "v1" => {
             Object::Route(read_route(r, meta, spec))
         }
@@ -107,15 +102,53 @@ fn extract_object(
         {
             match super::read_gateway::read(r, kind, meta, spec) {
                 Ok(object) => Object::Gateway(object),
-                Err(meta) => Object::Other(OtherObject { meta: *meta }),
+                Err(meta) => Object::Other(OtherObject { meta: *meta, controller_settings: None }),
             }
         }
         _ => match WorkloadKind::parse(kind) {
             Some(wk) if is_core_api(&meta.api_version) => Object::Workload(read_workload(r, meta, wk, node, spec)),
-            _ => Object::Other(OtherObject { meta }),
+            _ => {
+                let controller_settings = read_controller_settings(r, &meta, spec).map(Box::new);
+                Object::Other(OtherObject { meta, controller_settings })
+            }
         },
     };
     out.push(object);
+}
+
+fn read_ingress_class(r: &mut Reader, meta: Meta, spec: Option<&Node>) -> IngressClass {
+    let controller_node = spec.and_then(|s| s.get("controller"));
+    let controller = r.string(controller_node, "spec.controller").map(Into::into);
+    let controller_span = controller.as_ref().and(controller_node).map(|n| n.span);
+    let is_default = meta.annotations.get(super::annotations::DEFAULT_INGRESS_CLASS).is_some_and(|v| &**v == "true");
+    let parameters = r.map(spec.and_then(|s| s.get("parameters")), "spec.parameters").and_then(|p| {
+        let kind = r.string(p.get("kind"), "spec.parameters.kind")?;
+        let name = r.string(p.get("name"), "spec.parameters.name")?;
+        Some((kind.into(), name.into()))
+    });
+    IngressClass { meta, controller, controller_span, is_default, parameters }
+}
+
+/// The custom resources of ingress controllers that decide whether a class is internal: AKS
+/// application routing's `NginxIngressController` and the AWS load balancer controller's (or EKS
+/// Auto Mode's) `IngressClassParams`.
+fn read_controller_settings(r: &mut Reader, meta: &Meta, spec: Option<&Node>) -> Option<ControllerSettings> {
+    let group = meta.api_version.split('/').next().unwrap_or("");
+    match (&*meta.kind, group) {
+        ("NginxIngressController", "approuting.kubernetes.azure.com") => {
+            let class_name = r.string(spec?.get("ingressClassName"), "spec.ingressClassName").map(Into::into);
+            let annotations = r.string_map(spec?.get("loadBalancerAnnotations"), "spec.loadBalancerAnnotations");
+            let internal = annotations
+                .iter()
+                .any(|(k, v)| &**k == super::annotations::AZURE_INTERNAL_LB && v.eq_ignore_ascii_case("true"));
+            Some(ControllerSettings::AppRoutingNginx { class_name, internal })
+        }
+        ("IngressClassParams", "elbv2.k8s.aws" | "eks.amazonaws.com") => {
+            let scheme = r.string(spec.and_then(|s| s.get("scheme")), "spec.scheme").map(Into::into);
+            Some(ControllerSettings::AlbClassParams { scheme })
+        }
+        _ => None,
+    }
 }
 
 fn is_modelled_kind(kind: &str) -> bool {

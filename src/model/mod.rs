@@ -402,7 +402,23 @@ impl Ingress {
 pub struct IngressClass {
     pub meta: Meta,
     pub controller: Option<Box<str>>,
+    /// Where `spec.controller` is written.
+    pub controller_span: Option<Span>,
     pub is_default: bool,
+    /// `spec.parameters`: the kind and name of the object that configures the class (the AWS
+    /// load balancer controller's `IngressClassParams`).
+    pub parameters: Option<(Box<str>, Box<str>)>,
+}
+
+/// What a controller's own custom resource says about the classes it serves: the one fact
+/// kubereach reads from it is whether the class is served on a private address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ControllerSettings {
+    /// AKS application routing's `NginxIngressController`: the class it creates, and whether its
+    /// `spec.loadBalancerAnnotations` make the load balancer internal.
+    AppRoutingNginx { class_name: Option<Box<str>>, internal: bool },
+    /// The AWS load balancer controller's `IngressClassParams`: its `spec.scheme`, when set.
+    AlbClassParams { scheme: Option<Box<str>> },
 }
 
 /// An OpenShift Route.
@@ -536,6 +552,8 @@ impl NetworkPolicy {
 #[derive(Clone, Debug)]
 pub struct OtherObject {
     pub meta: Meta,
+    /// For the custom resources of ingress controllers: what they say about their classes.
+    pub controller_settings: Option<Box<ControllerSettings>>,
 }
 
 /// One typed object.

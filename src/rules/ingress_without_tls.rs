@@ -17,7 +17,12 @@ use crate::span::Location;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
+    let resolver = crate::profile::controllers::Resolver::new(model, &cx.graph.profile);
     for ingress in model.declared_ingresses() {
+        // An Ingress of a class nobody serves serves nothing (`ingress-class-unknown` says so).
+        if resolver.serving(ingress).dead {
+            continue;
+        }
         for (host, location) in routed_hosts(model, ingress) {
             // A minion with a master in the repository: the master serves the host (and is judged).
             if !model.masters_of(ingress, host).is_empty() || model.serves_tls(ingress, host) {
