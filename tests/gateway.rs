@@ -359,3 +359,16 @@ fn envoy_gateways_proxies_carry_their_standard_labels() {
     let text = graph_of(&behind_gateway("eg", "", by_standard, ""));
     assert!(text.contains("edge/public[Gateway] => web/app[Deployment] : TCP 8080"), "{text}");
 }
+
+#[test]
+fn explain_takes_a_gateway_as_the_source() {
+    let out =
+        kubereach_in_crate(["explain", DATA, "--from", "infra/public[Gateway]", "--to", "web/admin[Deployment]"]).run();
+    let text = out.stdout;
+    assert!(text.starts_with("infra/public[Gateway] => web/admin[Deployment]: denied on every port"), "{text}");
+    assert!(text.contains("listener `http` (HTTP, port 80) (tests/data/gateway/infra.yaml:21:7)"), "{text}");
+    // Gateway routes are not `{ingress-controller}`'s.
+    let out =
+        kubereach_in_crate(["explain", DATA, "--from", "{ingress-controller}", "--to", "web/shop[Deployment]"]).run();
+    assert!(out.stdout.contains("no way in leads to web/shop[Deployment]"), "{}", out.stdout);
+}

@@ -23,6 +23,8 @@ pub enum Party {
     Internet,
     /// The ingress controller, through the Ingresses and Routes that lead to the other side.
     IngressController,
+    /// A Gateway (index into the model's Gateways), through its routes that lead to the other side.
+    Gateway(u32),
 }
 
 /// A rule of a policy that admits the counterpart, and what it admits.
@@ -121,13 +123,19 @@ impl Graph {
                     pairs.push(ClassVerdict { egress: None, ingress: Some(ingress), allowed });
                 }
             }
-            (Party::Internet | Party::IngressController, Party::Peer(d)) => {
-                let through_controller = *from == Party::IngressController;
+            (Party::Internet | Party::IngressController | Party::Gateway(_), Party::Peer(d)) => {
+                // As the connectivity list names the source: the controller or the Gateway.
+                let through_controller = matches!(from, Party::IngressController | Party::Gateway(_));
                 let classes = &self.peers[d.index()].classes;
                 for x in &self.exposures {
                     let entry = &self.entries[x.entry];
-                    let via_controller = entry.kind.through_controller();
-                    let wanted = if through_controller { via_controller } else { entry.from_internet };
+                    let wanted = match from {
+                        Party::IngressController => {
+                            entry.kind.through_controller() && entry.kind != super::routes::EntryKind::Gateway
+                        }
+                        Party::Gateway(g) => entry.via.is_some_and(|v| v.listener.gateway == *g as usize),
+                        _ => entry.from_internet,
+                    };
                     if !wanted || !classes.contains(&x.class) {
                         continue;
                     }
@@ -305,7 +313,10 @@ impl Party {
         matches!(
             (from, to),
             (Party::Peer(_), Party::Peer(_) | Party::Addresses(_))
-                | (Party::Addresses(_) | Party::Internet | Party::IngressController, Party::Peer(_))
+                | (
+                    Party::Addresses(_) | Party::Internet | Party::IngressController | Party::Gateway(_),
+                    Party::Peer(_)
+                )
         )
     }
 }
@@ -320,6 +331,9 @@ impl Graph {
             "{internet}" | "internet" => return Ok(Party::Internet),
             t if t == super::INGRESS_CONTROLLER || t == "ingress-controller" => return Ok(Party::IngressController),
             _ => {}
+        }
+        if let Some(g) = self.gateway_names.iter().position(|n| n == text) {
+            return Ok(Party::Gateway(g as u32));
         }
         let bare = text.strip_suffix("[External]").unwrap_or(text);
         if let Some(range) = parse_addresses(bare) {

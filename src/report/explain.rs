@@ -36,6 +36,7 @@ pub fn party_name(graph: &Graph, party: &Party) -> String {
         Party::Addresses(range) => format!("{range}[External]"),
         Party::Internet => "{internet}".to_string(),
         Party::IngressController => crate::graph::INGRESS_CONTROLLER.to_string(),
+        Party::Gateway(g) => graph.endpoint_name(&crate::graph::Endpoint::Gateway(*g)),
     }
 }
 
@@ -98,7 +99,9 @@ pub fn write(
             write_side(side, whose, model, files, port, out)?;
         }
     }
-    if matches!(explanation.from, Party::Internet | Party::IngressController) && explanation.entries.is_empty() {
+    if matches!(explanation.from, Party::Internet | Party::IngressController | Party::Gateway(_))
+        && explanation.entries.is_empty()
+    {
         writeln!(out, "\nno way in leads to {to}: no public LoadBalancer, NodePort, external IP, Ingress, Route or Gateway API route leads to its pods")?;
     }
     for e in &explanation.entries {
@@ -148,6 +151,7 @@ pub fn write(
                 Party::IngressController => {
                     "as in the connectivity list: one unlabelled pod in namespace `ingress-controller-ns`"
                 }
+                Party::Gateway(_) => "as in the connectivity list: one unlabelled pod of an unknown implementation",
                 _ => "which is not known: admitted where a rule could match some controller (another namespace, other labels)",
             };
             writeln!(out, "  {assumption}")?;
