@@ -107,10 +107,15 @@ fn explain_answers_through_the_gateway() {
 
 /// Writes `manifest` to a temporary repository and returns its connectivity list.
 fn graph_of(manifest: &str) -> String {
+    run_on(manifest, &["graph"]).ok()
+}
+
+/// Runs `kubereach <args> <repository>` on a temporary repository holding `manifest`.
+fn run_on(manifest: &str, args: &[&str]) -> common::Run {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("all.yaml"), manifest).unwrap();
     let path = dir.path().to_string_lossy().into_owned();
-    kubereach_in_crate(["graph", path.as_str()]).run().ok()
+    kubereach_in_crate(args.iter().copied().chain([path.as_str()])).run()
 }
 
 /// A backend in namespace `web` that admits only what `from` names, behind a Gateway of class
@@ -209,10 +214,7 @@ fn cloud_managed_gateways_send_from_their_proxy_ranges() {
 
 /// Findings of `check --format json` on `manifest`, as `rule: message` lines.
 fn findings_of(manifest: &str) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("all.yaml"), manifest).unwrap();
-    let path = dir.path().to_string_lossy().into_owned();
-    let out = kubereach_in_crate(["check", path.as_str(), "--format", "json"]).run();
+    let out = run_on(manifest, &["check", "--format", "json"]);
     let value: Value = serde_json::from_str(&out.stdout).unwrap();
     value["findings"]
         .as_array()

@@ -139,7 +139,8 @@ impl Builder<'_> {
         }
         // Gateways' data planes: the repository's own proxy pods when it declares them (a
         // workload of the namespace whose pods carry the data plane's labels), else a pseudo class.
-        for plane in super::gateway::data_planes(model) {
+        let planes = super::gateway::data_planes(model);
+        for plane in planes.iter().cloned() {
             if let Controller::Pods { namespace, labels } = plane {
                 let key = (namespace.clone(), labels.clone());
                 if self.controller_classes.contains_key(&key) {
@@ -160,6 +161,7 @@ impl Builder<'_> {
                 self.controller_classes.insert(key, id);
             }
         }
+        self.gateway_planes = planes;
         let declared: FxHashMap<&str, &Labels> =
             model.namespaces.iter().map(|n| (&*n.meta.name, &n.meta.labels)).collect();
         for (id, class) in self.g.classes.iter().enumerate() {

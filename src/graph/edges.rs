@@ -154,19 +154,22 @@ impl Candidates {
 }
 
 impl Builder<'_> {
-    /// `{ingress-controller}` to the pods behind every Ingress and Route, on the target ports of
-    /// the routed Service ports, as far as the pods' ingress policies admit the controller (its
-    /// known identity for a well-known class, else the connectivity list's unlabelled pod): the
-    /// exposures of the ways in through a controller, read with that narrower source.
-    pub(super) fn ingress_controller_edges(&mut self) -> Vec<(PeerId, ConnsId)> {
+    /// The edges of the ways in through a controller, read from their exposures with the
+    /// connectivity list's narrower source (an unknown controller or Gateway implementation is
+    /// one unlabelled pod; exposures count any plausible one): `{ingress-controller}` to the pods
+    /// behind every Ingress and Route, and each Gateway to the pods behind its routes, on the
+    /// target ports as far as the pods' ingress policies admit the source.
+    pub(super) fn route_edges(&mut self) -> RouteEdges {
         let g = &self.g;
-        let mut per_peer: BTreeMap<PeerId, Conns> = BTreeMap::new();
+        let mut controller: BTreeMap<PeerId, Conns> = BTreeMap::new();
+        let mut gateways: Vec<BTreeMap<PeerId, Conns>> = vec![BTreeMap::new(); self.model.gateway.gateways.len()];
         for x in &g.exposures {
             let entry = &g.entries[x.entry];
-            if !entry.kind.through_controller() || entry.kind == super::routes::EntryKind::Gateway {
-                continue;
-            }
-            // Exposures count any plausible controller where it is unknown; the edge, one pod.
+            let per_peer = match entry.via {
+                Some(via) => &mut gateways[via.listener.gateway],
+                None if entry.kind.through_controller() => &mut controller,
+                None => continue,
+            };
             let allowed = if entry.source == Source::Class(g.ingress_controller) {
                 let inbound = g.inbound.get(x.class.index()).and_then(Option::as_ref);
                 x.wanted.intersect(&admitted(inbound, &entry.source, g))
@@ -180,35 +183,20 @@ impl Builder<'_> {
                 per_peer.entry(peer).or_default().union_with(&allowed);
             }
         }
-        per_peer.into_iter().map(|(peer, conns)| (peer, self.intern(conns))).collect()
+        let mut interned = |per_peer: BTreeMap<PeerId, Conns>| -> Vec<(PeerId, ConnsId)> {
+            per_peer.into_iter().map(|(peer, conns)| (peer, self.intern(conns))).collect()
+        };
+        let controller = interned(controller);
+        let gateways = gateways.into_iter().map(&mut interned).collect();
+        RouteEdges { controller, gateways }
     }
+}
 
-    /// Each Gateway's edges to the peers behind its routes: what their policies admit of its data
-    /// plane (one unlabelled pod where the implementation is unknown, as for `{ingress-controller}`).
-    pub(super) fn gateway_edges(&mut self) -> Vec<Vec<(PeerId, ConnsId)>> {
-        let g = &self.g;
-        let mut per_gateway: Vec<BTreeMap<PeerId, Conns>> = vec![BTreeMap::new(); self.model.gateway.gateways.len()];
-        for x in &g.exposures {
-            let entry = &g.entries[x.entry];
-            let Some(via) = entry.via else { continue };
-            let allowed = if entry.source == Source::Class(g.ingress_controller) {
-                let inbound = g.inbound.get(x.class.index()).and_then(Option::as_ref);
-                x.wanted.intersect(&admitted(inbound, &entry.source, g))
-            } else {
-                x.admitted.clone()
-            };
-            if allowed.is_empty() {
-                continue;
-            }
-            for &peer in &g.classes[x.class.index()].peers {
-                per_gateway[via.listener.gateway].entry(peer).or_default().union_with(&allowed);
-            }
-        }
-        per_gateway
-            .into_iter()
-            .map(|per_peer| per_peer.into_iter().map(|(peer, conns)| (peer, self.intern(conns))).collect())
-            .collect()
-    }
+/// The edges of [`Builder::route_edges`]: `{ingress-controller}`'s, and each Gateway's, in peer
+/// order.
+pub(super) struct RouteEdges {
+    pub(super) controller: Vec<(PeerId, ConnsId)>,
+    pub(super) gateways: Vec<Vec<(PeerId, ConnsId)>>,
 }
 
 /// Which classes may be reached without being named: what edge generation consults for a source

@@ -187,6 +187,7 @@ impl NamespaceLabels<'_> {
 /// Resolves every Gateway API route: its attachments, its backends, and the entries they make.
 pub(super) fn resolve(
     backends: &Backends,
+    planes: &[Controller],
     controller_classes: &BTreeMap<(Box<str>, Labels), ClassId>,
     unknown_controller: ClassId,
     entries: &mut Vec<Entry>,
@@ -195,7 +196,6 @@ pub(super) fn resolve(
     let model = backends.model;
     let api = &model.gateway;
     let implementations = implementations(model);
-    let planes = data_planes(model);
     let mut facts = GatewayFacts {
         public: api.gateways.iter().zip(&implementations).map(|(g, i)| is_public(g, *i)).collect(),
         ..GatewayFacts::default()
@@ -324,7 +324,7 @@ pub(super) fn resolve(
         }
         route_entries(
             backends,
-            &planes,
+            planes,
             controller_classes,
             unknown_controller,
             (ri, route),

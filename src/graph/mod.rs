@@ -352,6 +352,8 @@ struct Builder<'m> {
     selection: selection::Selection,
     /// Pseudo classes of known ingress controllers, by namespace and labels.
     controller_classes: BTreeMap<(Box<str>, Labels), ClassId>,
+    /// Each Gateway's data plane (indexes parallel to the model's Gateways).
+    gateway_planes: Vec<crate::profile::controllers::Controller>,
 }
 
 impl<'m> Builder<'m> {
@@ -368,6 +370,7 @@ impl<'m> Builder<'m> {
             named_ids: FxHashMap::default(),
             selection: selection::Selection::default(),
             controller_classes: BTreeMap::new(),
+            gateway_planes: Vec::new(),
         }
     }
 
@@ -389,10 +392,13 @@ impl<'m> Builder<'m> {
         self.g.inbound = inbound;
         self.g.outbound = outbound;
         self.g.namespaces = std::mem::take(&mut self.namespaces);
+        // The Services routes may name, indexed once for every kind of route.
+        let backends = routes::Backends::new(self.model);
         let mut resolved =
-            routes::resolve(self.model, &self.g.profile, &self.controller_classes, self.g.ingress_controller);
+            routes::resolve(&backends, &self.g.profile, &self.controller_classes, self.g.ingress_controller);
         let gateway_facts = gateway::resolve(
-            &routes::Backends::new(self.model),
+            &backends,
+            &self.gateway_planes,
             &self.controller_classes,
             self.g.ingress_controller,
             &mut resolved.entries,
@@ -402,8 +408,9 @@ impl<'m> Builder<'m> {
         self.g.entries = resolved.entries;
         self.g.unresolved_backends = resolved.unresolved;
         self.g.gateway = gateway_facts;
-        self.g.ingress_controller_edges = self.ingress_controller_edges();
-        self.g.gateway_edges = self.gateway_edges();
+        let route_edges = self.route_edges();
+        self.g.ingress_controller_edges = route_edges.controller;
+        self.g.gateway_edges = route_edges.gateways;
         self.g.gateway_names = self
             .model
             .gateway

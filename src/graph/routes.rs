@@ -299,17 +299,17 @@ pub(super) struct Resolved {
 /// ingress controllers (by namespace and labels); `unknown_controller` the class that stands for
 /// a controller the repository does not show.
 pub(super) fn resolve(
-    model: &Model,
+    backends: &Backends,
     profile: &Profile,
     controller_classes: &BTreeMap<(Box<str>, Labels), ClassId>,
     unknown_controller: ClassId,
 ) -> Resolved {
+    let model = backends.model;
     let mut out = Resolved::default();
     service_entries(model, profile, &mut out.entries);
-    let backends = Backends::new(model);
-    ingress_entries(&backends, profile, controller_classes, unknown_controller, &mut out);
-    route_entries(&backends, controller_classes, unknown_controller, &mut out);
-    copied_backends(&backends, &mut out.unresolved);
+    ingress_entries(backends, profile, controller_classes, unknown_controller, &mut out);
+    route_entries(backends, controller_classes, unknown_controller, &mut out);
+    copied_backends(backends, &mut out.unresolved);
     out
 }
 
