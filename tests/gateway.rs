@@ -374,3 +374,29 @@ fn explain_takes_a_gateway_as_the_source() {
         kubereach_in_crate(["explain", DATA, "--from", "{ingress-controller}", "--to", "web/shop[Deployment]"]).run();
     assert!(out.stdout.contains("no way in leads to web/shop[Deployment]"), "{}", out.stdout);
 }
+
+#[test]
+fn a_port_of_another_declaration_of_a_repeated_service_is_not_dangling() {
+    // Two examples declare Service `coffee`, with different ports; the graph analyses one, and the
+    // route names the other's port: which one the cluster holds is not known.
+    let dir = tempfile::tempdir().unwrap();
+    let service = |port: u16| {
+        format!("apiVersion: v1\nkind: Service\nmetadata: {{name: coffee, namespace: default}}\nspec: {{selector: {{app: coffee}}, ports: [{{port: {port}}}]}}\n")
+    };
+    std::fs::create_dir_all(dir.path().join("http")).unwrap();
+    std::fs::create_dir_all(dir.path().join("tcp")).unwrap();
+    std::fs::write(dir.path().join("http/cafe.yaml"), service(80)).unwrap();
+    std::fs::write(dir.path().join("tcp/cafe.yaml"), service(8081)).unwrap();
+    let route = "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TCPRoute\nmetadata: {name: tcp-coffee, namespace: default}\n\
+                 spec: {parentRefs: [{name: gw}], rules: [{backendRefs: [{name: coffee, port: 8081}, {name: coffee, port: 9999}]}]}\n";
+    std::fs::write(dir.path().join("tcp/routes.yaml"), route).unwrap();
+    let path = dir.path().to_string_lossy().into_owned();
+    let out =
+        kubereach_in_crate(["check", path.as_str(), "--format", "json", "--select", "dangling-ingress-backend"]).run();
+    let value: Value = serde_json::from_str(&out.stdout).unwrap();
+    let messages: Vec<&str> =
+        value["findings"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
+    // 9999 is in no declaration: still dangling; 8081 is in one of them: not told.
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert!(messages[0].contains("port `9999`"), "{messages:#?}");
+}

@@ -392,6 +392,8 @@ pub(super) struct Backends<'m> {
     pub(super) services: FxHashMap<(&'m str, &'m str), usize>,
     /// Copies of repeated Services (indexes into [`Model::copies`]), by namespace, name and file.
     copies: FxHashMap<(&'m str, &'m str, FileId), usize>,
+    /// Every copy of each repeated Service, by namespace and name.
+    repeated: FxHashMap<(&'m str, &'m str), Vec<&'m Service>>,
 }
 
 impl<'m> Backends<'m> {
@@ -399,12 +401,14 @@ impl<'m> Backends<'m> {
         let services: FxHashMap<(&str, &str), usize> =
             model.services.iter().enumerate().map(|(i, s)| ((&*s.meta.namespace, &*s.meta.name), i)).collect();
         let mut copies: FxHashMap<(&str, &str, FileId), usize> = FxHashMap::default();
+        let mut repeated: FxHashMap<(&str, &str), Vec<&Service>> = FxHashMap::default();
         for (ci, copy) in model.copies.iter().enumerate() {
             if let Object::Service(s) = copy {
                 copies.entry((&*s.meta.namespace, &*s.meta.name, s.meta.file)).or_insert(ci);
+                repeated.entry((&*s.meta.namespace, &*s.meta.name)).or_default().push(s);
             }
         }
-        Backends { model, services, copies }
+        Backends { model, services, copies, repeated }
     }
 }
 
@@ -447,6 +451,18 @@ impl Backends<'_> {
             return Ok(None);
         }
         if choice.ports_of(used).is_empty() {
+            // Declared more than once, none in the backend's own file (which would be applied with
+            // it), and another declaration has the port: which one the cluster holds is not known,
+            // so the backend is not called dangling (nor opens a way in).
+            let elsewhere = self.repeated.get(&(namespace, service)).into_iter().flatten().copied();
+            let other_has_it = analysed
+                .map(|si| &self.model.services[si])
+                .into_iter()
+                .chain(elsewhere)
+                .any(|s| !std::ptr::eq(s, used) && !choice.ports_of(s).is_empty());
+            if other_has_it && used.meta.file != file {
+                return Ok(None);
+            }
             return Err((MissingBackend::Port(choice), Some(used.meta.location())));
         }
         let Some(si) = analysed else { return Ok(None) };
