@@ -15,6 +15,7 @@
 //! cluster:                         # refines the profile
 //!   dataplane: azure               # none, enforcing, azure, calico, cilium
 //!   windows-enforced: false
+//!   tiers-enforced: true           # AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy
 //!   nodes-public: false
 //!   node-cidrs: [10.224.0.0/16]
 //!   application-gateway-cidrs: [10.225.0.0/24]
@@ -240,6 +241,7 @@ impl PathGlobs {
 pub struct ClusterSettings {
     pub dataplane: Option<Dataplane>,
     pub windows_enforced: Option<bool>,
+    pub tiers_enforced: Option<bool>,
     pub nodes_public: Option<bool>,
     pub node_ranges: Option<Vec<IpRange>>,
     pub gateway_ranges: Option<Vec<IpRange>>,
@@ -283,6 +285,10 @@ impl Config {
         let c = &self.cluster;
         if let Some(d) = c.dataplane {
             profile.dataplane = d;
+            profile.tiers_enforced = d.enforces_tiers();
+        }
+        if let Some(t) = c.tiers_enforced {
+            profile.tiers_enforced = t;
         }
         if let Some(w) = c.windows_enforced {
             profile.windows_enforced = w;
@@ -597,6 +603,7 @@ fn read_cluster(node: &Node, cluster: &mut ClusterSettings) -> Located<()> {
                 })?);
             }
             "windows-enforced" => cluster.windows_enforced = Some(boolean(value, "cluster.windows-enforced")?),
+            "tiers-enforced" => cluster.tiers_enforced = Some(boolean(value, "cluster.tiers-enforced")?),
             "nodes-public" => cluster.nodes_public = Some(boolean(value, "cluster.nodes-public")?),
             "node-cidrs" => cluster.node_ranges = Some(cidrs(value, "cluster.node-cidrs")?),
             "application-gateway-cidrs" => {
@@ -606,7 +613,7 @@ fn read_cluster(node: &Node, cluster: &mut ClusterSettings) -> Located<()> {
                 return Err((
                     key.span.start,
                     format!(
-                        "unknown key `cluster.{other}`; expected dataplane, windows-enforced, nodes-public, node-cidrs \
+                        "unknown key `cluster.{other}`; expected dataplane, windows-enforced, tiers-enforced, nodes-public, node-cidrs \
                          or application-gateway-cidrs"
                     ),
                 ))
