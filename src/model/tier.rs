@@ -140,11 +140,12 @@ pub struct TierRule {
 }
 
 impl TierRule {
-    /// How a message names the rule: its `name`, else its position (`ingress[2]`).
-    pub fn label(&self, direction: Direction, index: usize) -> String {
+    /// How a message names the rule after its direction (`egress rule 2`): its position from 1,
+    /// and its `name` when it has one (`egress rule 2 \`deny-all\``).
+    pub fn label(&self, index: usize) -> String {
         match &self.name {
-            Some(name) => format!("`{name}`"),
-            None => format!("{}[{index}]", direction.as_str()),
+            Some(name) => format!("{} `{name}`", index + 1),
+            None => format!("{}", index + 1),
         }
     }
 }

@@ -169,6 +169,34 @@ pub fn write(
     Ok(allowed)
 }
 
+/// One decision of a cluster tier's rule: which policy, tier and rule, where, and what it did.
+fn write_tier_decision(
+    d: &crate::graph::tiers::TierDecision,
+    model: &Model,
+    files: &Files,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    use crate::model::tier::Action;
+    let p = &model.tier_policies[d.policy];
+    let rule = &p.rules(d.direction)[d.rule];
+    let verb = match d.action {
+        Action::Allow => format!("{}s", p.kind.allow_word().to_ascii_lowercase()),
+        Action::Deny => "denies".to_string(),
+        Action::Pass => "passes on".to_string(),
+    };
+    let priority = p.priority.map(|n| format!(", priority {n}")).unwrap_or_default();
+    writeln!(
+        out,
+        "  {} tier{priority}: {} {} rule {} ({}) {verb} {}",
+        p.tier.as_str(),
+        p.describe(),
+        d.direction.as_str(),
+        rule.label(d.rule),
+        at(files, p.meta.at(rule.span)),
+        d.conns
+    )
+}
+
 fn class_text(graph: &Graph, class: Option<crate::graph::ClassId>) -> String {
     match class {
         None => "outside the cluster".to_string(),
@@ -199,8 +227,34 @@ fn write_side(
             at(files, p.meta.location())
         )?;
     }
+    // The Admin tier first, then (for what it leaves) the NetworkPolicies, then the Baseline tier.
+    let (admin, baseline): (Vec<_>, Vec<_>) =
+        side.tiers.iter().partition(|d| model.tier_policies[d.policy].tier == crate::model::tier::Tier::Admin);
+    for d in &admin {
+        write_tier_decision(d, model, files, out)?;
+    }
+    if let Some(left) = &side.to_network_policies {
+        if left.is_empty() && side.isolating.is_empty() && baseline.is_empty() {
+            writeln!(out, "  the Admin tier decided every connection")?;
+            return Ok(());
+        }
+        if left.is_empty() && !side.isolating.is_empty() {
+            writeln!(out, "  the Admin tier decided every connection before NetworkPolicies")?;
+            return Ok(());
+        }
+    }
     if side.isolating.is_empty() {
-        writeln!(out, "  not isolated: no enforced NetworkPolicy selects these pods for {direction}")?;
+        if side.to_network_policies.is_none() {
+            writeln!(out, "  not isolated: no enforced NetworkPolicy selects these pods for {direction}")?;
+            return Ok(());
+        }
+        writeln!(out, "  no enforced NetworkPolicy selects these pods for {direction}: the Baseline tier decides")?;
+        for d in &baseline {
+            write_tier_decision(d, model, files, out)?;
+        }
+        if !side.by_default.is_empty() {
+            writeln!(out, "  allowed by default (no tier rule matches): {}", side.by_default)?;
+        }
         return Ok(());
     }
     for &pi in &side.isolating {
