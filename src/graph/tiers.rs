@@ -39,6 +39,11 @@ pub(crate) struct Step {
     pub(crate) atoms: Vec<(usize, usize)>,
     /// A network covers a whole address family, hence every pod.
     pub(crate) every_pod: bool,
+    /// A peer selects every pod of every namespace (`namespaces: {}`, or `pods` with both
+    /// selectors empty), whatever the repository declares.
+    pub(crate) every_namespace: bool,
+    /// A peer the manifests cannot resolve (`nodes`, `domainNames`).
+    pub(crate) unresolved: bool,
     /// Its ports: numbers and ranges, and container port names resolved on the destination.
     pub(crate) numeric: Conns,
     pub(crate) named: Vec<Box<str>>,
@@ -218,6 +223,16 @@ impl Graph {
         self.tier_chains.get(id).into_iter().flat_map(|c| c.iter()).map(|&s| &self.tier_steps[s as usize])
     }
 
+    /// The indexes (into `tier_steps`) of a class's chain for a direction, in order.
+    pub(crate) fn chain_steps(&self, class: ClassId, direction: Direction) -> &[u32] {
+        let table = match direction {
+            Direction::Ingress => &self.tier_in,
+            Direction::Egress => &self.tier_out,
+        };
+        let id = table.get(class.index()).copied().unwrap_or(0) as usize;
+        self.tier_chains.get(id).map_or(&[], |c| &c[..])
+    }
+
     /// Whether a class has tier steps for a direction.
     pub(crate) fn has_chain(&self, class: ClassId, direction: Direction) -> bool {
         let table = match direction {
@@ -225,6 +240,24 @@ impl Graph {
             Direction::Egress => &self.tier_out,
         };
         table.get(class.index()).is_some_and(|&id| id != 0)
+    }
+
+    /// The step of a class's chain that denies every pod of the cluster on every port (for
+    /// egress, every address too): a default deny of the cluster tiers, which isolates the class
+    /// as a NetworkPolicy without rules would.
+    pub(crate) fn tier_default_deny(&self, class: ClassId, direction: Direction) -> Option<&Step> {
+        let every_port = |s: &&Step| s.action == Action::Deny && s.numeric.is_all();
+        let pods = self.chain(class, direction).filter(every_port).find(|s| s.every_namespace)?;
+        if direction == Direction::Ingress || pods.every_pod {
+            return Some(pods);
+        }
+        // Egress: the pods, and the addresses outside the cluster.
+        self.chain(class, direction).filter(every_port).any(|s| s.every_pod).then_some(pods)
+    }
+
+    /// Whether a class is isolated for a direction by a NetworkPolicy or by a tier's default deny.
+    pub(crate) fn isolated_by_any_tier(&self, class: ClassId, direction: Direction) -> bool {
+        self.isolated(class, direction) || self.tier_default_deny(class, direction).is_some()
     }
 
     /// Whether a step's peers match `other`.
@@ -322,14 +355,18 @@ impl Builder<'_> {
                     let mut has_pods = false;
                     let mut atoms = Vec::new();
                     let mut every_pod = false;
+                    let mut every_namespace = false;
+                    let mut unresolved = false;
                     for peer in &rule.peers {
                         match peer {
                             TierPeer::Namespaces(ns, _) => {
                                 has_pods = true;
+                                every_namespace |= ns.is_empty();
                                 classes.extend(self.selection.classes(&empty, Some(ns), None, &self.g.classes));
                             }
                             TierPeer::Pods { namespaces, pods, .. } => {
                                 has_pods = true;
+                                every_namespace |= namespaces.is_empty() && pods.is_empty();
                                 classes.extend(self.selection.classes(
                                     &empty,
                                     Some(namespaces),
@@ -343,7 +380,7 @@ impl Builder<'_> {
                                     atoms.extend(self.g.ip_space.runs(range, &[]));
                                 }
                             }
-                            TierPeer::Nodes(..) | TierPeer::DomainNames(..) => {}
+                            TierPeer::Nodes(..) | TierPeer::DomainNames(..) => unresolved = true,
                         }
                     }
                     let set = has_pods.then(|| self.intern_set(classes));
@@ -358,6 +395,8 @@ impl Builder<'_> {
                         classes: set,
                         atoms,
                         every_pod,
+                        every_namespace: every_namespace || every_pod,
+                        unresolved,
                         numeric,
                         named,
                     });

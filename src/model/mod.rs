@@ -671,8 +671,7 @@ pub struct Model {
     pub tier_policies: Vec<tier::TierPolicy>,
     /// Namespaces that hold kinds kubereach does not model (which may create pods).
     pub namespaces_with_custom_resources: BTreeSet<selector::Str>,
-    /// Network policies of kinds kubereach does not evaluate (CiliumNetworkPolicy, Calico,
-    /// AdminNetworkPolicy, …), per namespace; cluster-wide ones under the empty name.
+    /// Network policies of kinds kubereach does not evaluate (CiliumNetworkPolicy, Calico's, …), per namespace; cluster-wide ones under the empty name.
     pub other_policies: BTreeMap<selector::Str, BTreeSet<selector::Str>>,
     /// The declarations of repeated objects that are not the analysed one, in path order: the
     /// graph never sees them, the checks of what a declaration says run on them too.
@@ -684,11 +683,9 @@ pub struct Model {
 fn other_policy_kind(kind: &str, api_version: &str) -> Option<bool> {
     match kind {
         "CiliumNetworkPolicy" => Some(false),
-        "CiliumClusterwideNetworkPolicy"
-        | "AdminNetworkPolicy"
-        | "BaselineAdminNetworkPolicy"
-        | "ClusterNetworkPolicy"
-        | "GlobalNetworkPolicy" => Some(true),
+        // AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy are evaluated
+        // (the cluster tiers).
+        "CiliumClusterwideNetworkPolicy" | "GlobalNetworkPolicy" => Some(true),
         "NetworkPolicy"
             if api_version.starts_with("crd.projectcalico.org") || api_version.starts_with("projectcalico.org") =>
         {
