@@ -303,7 +303,7 @@ fn synthetic_findings_cover_every_location_kind() {
         .with_key("Pod/default/p", "spec", "");
     let binary = Finding::new("invalid-manifest", Level::Error, at(3, pos(1, 1), pos(1, 1)), "binary file");
     let outcome = Outcome { findings: vec![exposed, bom, binary], ..Outcome::default() };
-    let options = SarifOptions { category: Some("k8s".into()), root: root.clone() };
+    let options = SarifOptions { category: Some("k8s".into()), root: root.clone(), ..SarifOptions::default() };
     let mut out = Vec::new();
     write(&outcome, &files, &options, &mut out).unwrap();
     let log: Value = serde_json::from_slice(&out).unwrap();
