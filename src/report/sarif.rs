@@ -124,6 +124,9 @@ pub fn write(outcome: &Outcome, files: &Files, options: &SarifOptions, out: &mut
         let gzipped = if raw > limits.gzipped_bytes { measure(&log, true)? } else { raw };
         if gzipped > limits.gzipped_bytes && kept.len() > 1 {
             // Keep a share of the most severe results that should fit, with a margin.
+            if kept.len() == total {
+                kept = by_severity(&outcome.findings, 0);
+            }
             let share = (limits.gzipped_bytes as f64 / gzipped as f64) * 0.9;
             let fewer = ((kept.len() as f64) * share).floor() as usize;
             kept.truncate(fewer.clamp(1, kept.len() - 1));
