@@ -117,17 +117,21 @@ pub fn write(outcome: &Outcome, files: &Files, options: &SarifOptions, out: &mut
     if kept.len() > limits.results {
         kept.truncate(limits.results);
     }
+    // Room for the notifications, added once the results are settled (a few hundred bytes).
+    let budget = limits.gzipped_bytes.saturating_sub(4096);
     loop {
-        let (log, mut cut) = build(&kept, files, options, &notes);
+        let (log, mut cut) = build(&kept, files, options, &[]);
+        let mut bytes = serde_json::to_vec_pretty(&log)?;
+        bytes.push(b'\n');
+        drop(log);
         // Uncompressed bytes bound the gzipped ones: compress only a log that could be too large.
-        let raw = measure(&log, false)?;
-        let gzipped = if raw > limits.gzipped_bytes { measure(&log, true)? } else { raw };
-        if gzipped > limits.gzipped_bytes && kept.len() > 1 {
+        let gzipped = if bytes.len() as u64 > budget { gzipped_len(&bytes)? } else { bytes.len() as u64 };
+        if gzipped > budget && kept.len() > 1 {
             // Keep a share of the most severe results that should fit, with a margin.
             if kept.len() == total {
                 kept = by_severity(&outcome.findings, 0);
             }
-            let share = (limits.gzipped_bytes as f64 / gzipped as f64) * 0.9;
+            let share = (budget as f64 / gzipped as f64) * 0.9;
             let fewer = ((kept.len() as f64) * share).floor() as usize;
             kept.truncate(fewer.clamp(1, kept.len() - 1));
             continue;
@@ -154,13 +158,14 @@ pub fn write(outcome: &Outcome, files: &Files, options: &SarifOptions, out: &mut
         }
         notes.append(&mut cut);
         if notes.is_empty() {
-            serde_json::to_writer_pretty(&mut *out, &log)?;
+            out.write_all(&bytes)?;
         } else {
-            // Built again with the notifications, which the measure above left out (a few lines).
+            // Built again with the notifications.
+            drop(bytes);
             let (log, _) = build(&kept, files, options, &notes);
             serde_json::to_writer_pretty(&mut *out, &log)?;
+            out.write_all(b"\n")?;
         }
-        out.write_all(b"\n")?;
         return Ok(notes);
     }
 }
@@ -179,8 +184,8 @@ fn by_severity(findings: &[Finding], kept_all_up_to: usize) -> Vec<&Finding> {
     ordered
 }
 
-/// The size of the log as written, or gzipped as the upload action sends it, without keeping it.
-fn measure(log: &sarif::Sarif, gzip: bool) -> io::Result<u64> {
+/// The size of `bytes` gzipped, as the upload action sends them.
+fn gzipped_len(bytes: &[u8]) -> io::Result<u64> {
     struct Count(u64);
     impl Write for Count {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -191,16 +196,9 @@ fn measure(log: &sarif::Sarif, gzip: bool) -> io::Result<u64> {
             Ok(())
         }
     }
-    if gzip {
-        let mut encoder = flate2::write::GzEncoder::new(Count(0), flate2::Compression::default());
-        serde_json::to_writer_pretty(&mut encoder, log)?;
-        encoder.write_all(b"\n")?;
-        Ok(encoder.finish()?.0)
-    } else {
-        let mut count = Count(0);
-        serde_json::to_writer_pretty(&mut count, log)?;
-        Ok(count.0 + 1)
-    }
+    let mut encoder = flate2::write::GzEncoder::new(Count(0), flate2::Compression::default());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?.0)
 }
 
 /// The sibling rule of `meta` for findings reported at `level`, below its default.
