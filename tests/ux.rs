@@ -373,3 +373,21 @@ fn a_guarded_note_is_not_a_high_alert() {
         "the logical key keeps the rule's own id"
     );
 }
+
+/// HTML on a terminal is refused, in a pipe it is written: `script` (util-linux) gives the run a
+/// terminal.
+#[test]
+fn html_needs_a_file_or_a_pipe() {
+    let Some(script) = common::require_tool("script", "util-linux's `script` gives a run a terminal") else { return };
+    let bin = env!("CARGO_BIN_EXE_kubereach");
+    let on_terminal = std::process::Command::new(&script)
+        .args(["-qec", &format!("'{bin}' graph examples/shop --format html"), "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(text.contains("the HTML page is not for a terminal"), "{text}");
+    assert!(!text.contains("<!DOCTYPE html>"), "{text}");
+    let piped = kubereach_in_crate(["graph", SHOP, "--format", "html"]).run();
+    assert!(piped.ok().starts_with("<!DOCTYPE html>"));
+}
