@@ -687,8 +687,10 @@ fn read_rules(node: &Node, config: &mut Config) -> Located<()> {
                 for (id, level) in levels {
                     let id_text = string(id, "rules.levels")?;
                     if crate::rules::find(id_text).is_none() {
-                        return Err((id.span.start, format!("unknown rule `{id_text}` in `rules.levels`")));
+                        let hint = crate::rules::did_you_mean(id_text);
+                        return Err((id.span.start, format!("unknown rule `{id_text}` in `rules.levels`{hint}")));
                     }
+                    let id_text = crate::rules::canonical_id(id_text);
                     // Raw text: YAML 1.1 would read an unquoted `off` as a boolean.
                     let level_text = level.as_scalar().map(|s| &*s.text).unwrap_or_default();
                     let parsed = match (level_text, Level::parse(level_text)) {
@@ -717,8 +719,10 @@ fn checked_ids(node: &Node, what: &str) -> Located<Vec<String>> {
     let mut out = Vec::new();
     for item in items {
         let id = string(item, what)?;
+        let id = crate::rules::canonical_id(id);
         if id != "all" && crate::rules::find(id).is_none() {
-            return Err((item.span.start, format!("unknown rule `{id}` in `{what}`")));
+            let hint = crate::rules::did_you_mean(id);
+            return Err((item.span.start, format!("unknown rule `{id}` in `{what}`{hint}")));
         }
         out.push(id.to_string());
     }
