@@ -5,6 +5,7 @@
 //! `main`, which alone prints them.
 
 mod stats;
+mod suggest;
 mod watch;
 
 use std::fs::File;
@@ -50,6 +51,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the rules, or print one rule's documentation
     Rules(RulesArgs),
+    /// Write NetworkPolicies that close the gaps while keeping what the manifests intend, proven by re-analysis
+    Suggest(suggest::SuggestArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -256,6 +259,7 @@ where
             run_explain(args)
         }
         Command::Rules(args) => run_rules(args),
+        Command::Suggest(args) => suggest::run(args),
     }
 }
 

@@ -111,6 +111,44 @@ fn build(outcome: &Outcome, files: &Files, options: &SarifOptions) -> sarif::Sar
     sarif::Sarif::builder().schema(SCHEMA_URI).version(json!("2.1.0")).runs(vec![run]).build()
 }
 
+/// [`write`], with the fixes `kubereach suggest` found for the findings (the finding's index in
+/// `outcome.findings` to its fixes): each becomes a SARIF `fix` whose artifact change adds the
+/// suggested policy file, so that an editor can apply it.
+pub fn write_with_fixes(
+    outcome: &Outcome,
+    files: &Files,
+    options: &SarifOptions,
+    fixes: &dyn Fn(usize) -> Vec<crate::suggest::Fix>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut log = build(outcome, files, options);
+    for run in &mut log.runs {
+        for (i, result) in run.results.iter_mut().flatten().enumerate() {
+            let found: Vec<sarif::Fix> = fixes(i).iter().filter_map(sarif_fix).collect();
+            if !found.is_empty() {
+                result.fixes = Some(found);
+            }
+        }
+    }
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+/// A fix that adds a file: one replacement that inserts its text at the start of the (new) file.
+fn sarif_fix(fix: &crate::suggest::Fix) -> Option<sarif::Fix> {
+    serde_json::from_value(json!({
+        "description": { "text": sentence(&fix.description) },
+        "artifactChanges": [{
+            "artifactLocation": { "uri": relative_uri(Path::new(&fix.path)), "uriBaseId": SRCROOT },
+            "replacements": [{
+                "deletedRegion": { "startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1 },
+                "insertedContent": { "text": fix.text }
+            }]
+        }]
+    }))
+    .ok()
+}
+
 /// `<category>/`, as the upload action writes it: a category that already ends in `/` is kept.
 pub fn automation_id(category: Option<&str>) -> Option<String> {
     let category = category.map(str::trim).filter(|c| !c.is_empty())?;

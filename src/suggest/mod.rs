@@ -1,0 +1,678 @@
+//! Stage 10, suggest: NetworkPolicies that close the gaps the findings name, proven by the engine.
+//!
+//! From one scope's model and graph it derives what the repository intends — the ways in (from
+//! the real identity of the ingress controller or Gateway that serves them, or the addresses a
+//! load balancer forwards from), the Services each workload names ([`refs`]), DNS — and writes,
+//! per namespace, a default deny where none exists and the allow rules those intents need, each
+//! with a comment saying why ([`write`]). Existing policies are kept as they are: a pod they
+//! already isolate keeps its rules, and gets nothing more.
+//!
+//! Nothing is trusted on its face: the suggested files are parsed back by the model stage, added
+//! to the model, and the graph is rebuilt and the rules run again ([`prove`]). A namespace whose
+//! suggestion would cut a connection it was derived from is withheld. What could not be inferred
+//! is listed as review items with their evidence. It reads the model, the graph and the rules; it
+//! prints nothing (the command line and the report stage do).
+
+mod prove;
+mod refs;
+mod write;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::graph::routes::{EntryKind, Guard};
+use crate::graph::{ClassId, Conns, Graph, Source};
+use crate::model::build::Scope;
+use crate::model::net::{IpRange, PortRef, Protocol};
+use crate::model::{Direction, Model};
+use crate::span::Location;
+
+pub use prove::{in_suggested_file, Proof, ProvenConnection};
+
+/// What the caller asks for.
+pub struct Options<'a> {
+    /// Only this namespace's file (the ingress and egress that others need of it still count).
+    pub namespace: Option<String>,
+    /// Which rules run in the re-analysis (the configuration's selection).
+    pub enabled: &'a (dyn Fn(&str) -> bool + Sync),
+    /// Expectations hook: given the re-analysed model and graph, the expectations that no longer
+    /// hold, in words. The lead wires `expect:` here; `None` checks none.
+    pub expectations: Option<&'a ExpectationsHook<'a>>,
+}
+
+/// Checks the configuration's expectations against a re-analysed graph: the violated ones, in words.
+pub type ExpectationsHook<'a> = dyn Fn(&Model, &Graph) -> Vec<String> + Sync + 'a;
+
+/// A suggested file: one namespace's NetworkPolicies as YAML.
+#[derive(Clone, Debug)]
+pub struct SuggestedFile {
+    pub namespace: String,
+    /// `<namespace>.yaml`, relative to the output folder.
+    pub file_name: String,
+    pub text: String,
+    /// The names of the policies it holds.
+    pub policies: Vec<String>,
+}
+
+/// Something the suggestions could not infer, or cut on purpose, with its evidence.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Review {
+    pub namespace: String,
+    /// The workload or Service concerned (`ns/name[Kind]`).
+    pub subject: String,
+    pub message: String,
+    /// Where the evidence is written, when somewhere.
+    pub evidence: Option<Location>,
+}
+
+/// What `suggest` produces: the files, what they could not infer, and the proof.
+#[derive(Debug)]
+pub struct Suggestion {
+    pub files: Vec<SuggestedFile>,
+    pub review: Vec<Review>,
+    /// Namespaces whose suggestion was withheld because it would cut an intended connection.
+    pub withheld: Vec<(String, Vec<String>)>,
+    pub proof: Proof,
+}
+
+/// The rules a suggestion means to close, and the levels it closes them at.
+pub const CLOSED_RULES: [&str; 3] = ["workload-not-isolated", "namespace-without-default-deny", "internet-exposed-workload"];
+
+/// A file to add that fixes a finding: for SARIF `fixes` and the JSON report.
+#[derive(Clone, Debug)]
+pub struct Fix {
+    pub description: String,
+    /// Relative to the repository (the output folder joined with the file name).
+    pub path: String,
+    pub text: String,
+}
+
+/// One allow rule of a policy: peers, ports and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AllowRule {
+    pub(crate) why: Vec<String>,
+    pub(crate) peers: Vec<PeerSpec>,
+    pub(crate) ports: Vec<(Protocol, PortRef)>,
+}
+
+/// A `from`/`to` element.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum PeerSpec {
+    /// Pods with these labels in a namespace (`None`: the policy's own).
+    Pods { namespace: Option<String>, labels: Vec<(String, String)> },
+    /// An address block.
+    Block(String),
+}
+
+/// A NetworkPolicy to write.
+#[derive(Clone, Debug)]
+pub(crate) struct PolicySpec {
+    pub(crate) name: String,
+    pub(crate) why: String,
+    /// Empty: every pod of the namespace.
+    pub(crate) pod_selector: Vec<(String, String)>,
+    pub(crate) types: Vec<Direction>,
+    pub(crate) ingress: Vec<AllowRule>,
+    pub(crate) egress: Vec<AllowRule>,
+}
+
+impl PolicySpec {
+    fn add(&mut self, direction: Direction, rule: AllowRule) {
+        let rules = match direction {
+            Direction::Ingress => &mut self.ingress,
+            Direction::Egress => &mut self.egress,
+        };
+        match rules.iter_mut().find(|r| r.peers == rule.peers && r.ports == rule.ports) {
+            Some(same) => {
+                for why in rule.why {
+                    if !same.why.contains(&why) {
+                        same.why.push(why);
+                    }
+                }
+            }
+            None => rules.push(rule),
+        }
+    }
+}
+
+/// A connection a suggestion is derived from, checked in the re-analysis.
+#[derive(Clone, Debug)]
+pub(crate) enum Intent {
+    /// Between two workloads (indexes into the model's workloads) on target ports.
+    Pods { from: usize, to: usize, ports: Vec<(Protocol, PortRef)>, why: String },
+    /// A way in (index into the graph's entries) to a workload, on what it admitted before.
+    Entry { entry: usize, to: usize, conns: Conns, why: String },
+}
+
+/// The cluster DNS, as every common install labels it.
+const DNS_NAMESPACE: &str = "kube-system";
+const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+const POLICY_PREFIX: &str = "kubereach";
+
+/// Derives, writes and proves the suggestions for one scope.
+pub fn suggest(scope: &Scope, graph: &Graph, options: &Options) -> Suggestion {
+    let plan = derive(&scope.model, graph, options.namespace.as_deref());
+    let mut withheld: Vec<(String, Vec<String>)> = Vec::new();
+    loop {
+        let files: Vec<SuggestedFile> = plan
+            .policies
+            .iter()
+            .filter(|(ns, _)| !withheld.iter().any(|(w, _)| w == *ns))
+            .filter(|(ns, _)| options.namespace.as_deref().is_none_or(|only| only == ns.as_str()))
+            .map(|(ns, policies)| write::file(ns, policies))
+            .collect();
+        let proof = prove::prove(scope, graph, &files, &plan.intents, options);
+        // A namespace whose policies cut an intended connection is withheld, and the rest proven again.
+        let mut newly: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for c in proof.connections.iter().filter(|c| !c.kept) {
+            for ns in &c.namespaces {
+                if files.iter().any(|f| &f.namespace == ns) {
+                    newly.entry(ns.clone()).or_default().push(c.description.clone());
+                }
+            }
+        }
+        if newly.is_empty() {
+            let mut review = plan.review.clone();
+            review.sort();
+            review.dedup();
+            return Suggestion { files, review, withheld, proof };
+        }
+        withheld.extend(newly);
+    }
+}
+
+/// The policies per namespace, the intents they keep, and the review items.
+struct Plan {
+    policies: BTreeMap<String, Vec<PolicySpec>>,
+    intents: Vec<Intent>,
+    review: Vec<Review>,
+}
+
+/// Which namespaces get suggestions: those that hold workloads, but the cluster's own.
+fn eligible(namespace: &str) -> bool {
+    !crate::model::is_system_namespace(namespace) && !crate::model::is_placeholder_name(namespace)
+}
+
+fn labels_of(labels: &crate::model::selector::Labels) -> Vec<(String, String)> {
+    labels.0.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// Builds the plan: policies, intents and review items.
+fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
+    let mut class_of: Vec<Option<ClassId>> = vec![None; model.workloads.len()];
+    for (i, c) in graph.classes.iter().enumerate() {
+        for &w in &c.workloads {
+            if let Some(slot) = class_of.get_mut(w) {
+                *slot = Some(ClassId::new(i));
+            }
+        }
+    }
+    // Workloads that policies cannot select (host network) are left out.
+    let candidate = |w: usize| model.workloads.get(w).is_some_and(|w| w.host_network.is_none());
+    let isolated =
+        |w: usize, d: Direction| class_of.get(w).copied().flatten().is_some_and(|c| graph.classes[c.index()].isolated(d));
+    let mut review = Vec::new();
+    let mut intents = Vec::new();
+    // Per namespace, per workload: the ingress and egress policies being built.
+    let mut per_ns: BTreeMap<String, BTreeMap<(usize, Direction), PolicySpec>> = BTreeMap::new();
+    let workload_policy = |w: usize, d: Direction| -> PolicySpec {
+        let wl = &model.workloads[w];
+        let name = policy_name(&wl.meta.name, d);
+        PolicySpec {
+            name,
+            why: format!(
+                "{} of {} `{}`: {}",
+                d.as_str(),
+                wl.meta.kind,
+                wl.meta.name,
+                match d {
+                    Direction::Ingress => "what its entries and the workloads that name its Services need",
+                    Direction::Egress => "the Services it names in its containers and ConfigMaps",
+                }
+            ),
+            pod_selector: labels_of(&wl.pod_labels),
+            types: vec![d],
+            ingress: Vec::new(),
+            egress: Vec::new(),
+        }
+    };
+    let add = |per_ns: &mut BTreeMap<String, BTreeMap<(usize, Direction), PolicySpec>>,
+                   w: usize,
+                   d: Direction,
+                   rule: AllowRule| {
+        let ns = model.workloads[w].meta.namespace.to_string();
+        per_ns.entry(ns).or_default().entry((w, d)).or_insert_with(|| workload_policy(w, d)).add(d, rule);
+    };
+    // The backend workloads of each Service.
+    let backends: Vec<Vec<usize>> = model
+        .services
+        .iter()
+        .map(|s| match &s.selector {
+            Some((labels, _)) if !labels.is_empty() => model
+                .workloads
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| {
+                    w.meta.namespace == s.meta.namespace && labels.0.iter().all(|(k, v)| w.pod_labels.get(k) == Some(&**v))
+                })
+                .map(|(i, _)| i)
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let unlabelled = |w: usize| model.workloads[w].pod_labels.is_empty();
+
+    // 1. The ways in: each backend not yet isolated for ingress admits the entry's real source.
+    let mut entry_groups: BTreeMap<(usize, usize), Conns> = BTreeMap::new();
+    for x in &graph.exposures {
+        if x.admitted.is_empty() {
+            continue;
+        }
+        for &w in &graph.classes[x.class.index()].workloads {
+            entry_groups.entry((x.entry, w)).or_insert_with(Conns::none).union_with(&x.admitted);
+        }
+    }
+    for ((ei, w), conns) in entry_groups {
+        let entry = &graph.entries[ei];
+        let wl = &model.workloads[w];
+        let service = &model.services[entry.service];
+        let opener = entry.opener.meta(model);
+        let what = format!("{} `{}/{}`", entry.kind.as_str(), opener.namespace, opener.name);
+        let why_entry = format!("{what} (Service `{}`) forwards to it", service.meta.name);
+        intents.push(Intent::Entry { entry: ei, to: w, conns: conns.clone(), why: why_entry.clone() });
+        if isolated(w, Direction::Ingress) || !candidate(w) {
+            continue;
+        }
+        let ports = conns_ports(&conns);
+        let peers: Vec<PeerSpec> = match &entry.source {
+            Source::Class(c) => {
+                let class = &graph.classes[c.index()];
+                if *c == graph.ingress_controller {
+                    review.push(Review {
+                        namespace: wl.meta.namespace.to_string(),
+                        subject: wl.peer_name(),
+                        message: format!(
+                            "{what} reaches it through an ingress controller whose pods the repository and the profile do not show: \
+                             name the controller in the profile (`controllers:`) so that its ingress can be allowed from it alone"
+                        ),
+                        evidence: Some(entry.at),
+                    });
+                    continue;
+                }
+                // The controller's egress, when the repository runs it and it is not yet isolated for egress.
+                for &cw in &class.workloads {
+                    intents.push(Intent::Pods {
+                        from: cw,
+                        to: w,
+                        ports: ports.clone(),
+                        why: format!("{what}: the controller forwards to the backend"),
+                    });
+                    if !isolated(cw, Direction::Egress) && candidate(cw) && !unlabelled(cw) {
+                        let rule = AllowRule {
+                            why: vec![format!("to the backend `{}` of {what}", wl.peer_name())],
+                            peers: vec![pods_peer(&wl.meta.namespace, &model.workloads[cw].meta.namespace, &wl.pod_labels)],
+                            ports: ports.clone(),
+                        };
+                        add(&mut per_ns, cw, Direction::Egress, rule);
+                    }
+                }
+                vec![PeerSpec::Pods { namespace: Some(class.namespace.to_string()), labels: labels_of(&class.labels) }]
+            }
+            Source::Addresses(ranges) => {
+                let internet = crate::graph::internet::internet_ranges();
+                if ranges.is_empty() || *ranges == internet {
+                    if ranges.is_empty() {
+                        review.push(Review {
+                            namespace: wl.meta.namespace.to_string(),
+                            subject: wl.peer_name(),
+                            message: format!(
+                                "{what} arrives from the nodes' addresses, which the profile does not know: admitted from every address; \
+                                 restrict it to the node ranges (profile `nodeRanges`) or set `externalTrafficPolicy: Local`"
+                            ),
+                            evidence: Some(entry.at),
+                        });
+                    }
+                    let mut blocks = vec![PeerSpec::Block("0.0.0.0/0".to_string())];
+                    if ranges.is_empty() || ranges.iter().any(|r| r.family == crate::model::net::Family::V6) {
+                        blocks.push(PeerSpec::Block("::/0".to_string()));
+                    }
+                    blocks
+                } else {
+                    ranges.iter().flat_map(cidrs_of).map(PeerSpec::Block).collect()
+                }
+            }
+        };
+        let guard = match &entry.guard {
+            Some(Guard::Tls) => ", TLS-terminated",
+            Some(Guard::SourceRanges(_)) => ", restricted to its source ranges",
+            _ => "",
+        };
+        let through = if entry.kind.through_controller() { " through its controller" } else { "" };
+        let rule = AllowRule { why: vec![format!("{why_entry}{through}{guard}")], peers, ports };
+        if unlabelled(w) {
+            continue;
+        }
+        add(&mut per_ns, w, Direction::Ingress, rule);
+        let _ = EntryKind::Ingress;
+    }
+
+    // 2. The Services each workload names: its egress, and their backends' ingress.
+    let index = refs::Index::new(model);
+    for (w, wl) in model.workloads.iter().enumerate() {
+        if !candidate(w) {
+            continue;
+        }
+        let found = index.of_workload(model, w);
+        let ns = wl.meta.namespace.to_string();
+        for other in &found.others {
+            if isolated(w, Direction::Egress) || !eligible(&ns) {
+                continue;
+            }
+            review.push(Review {
+                namespace: ns.clone(),
+                subject: wl.peer_name(),
+                message: if other.in_cluster {
+                    format!(
+                        "names `{}` ({}), a Service the repository does not declare: its egress there is cut; allow it if it runs elsewhere",
+                        other.host, other.field
+                    )
+                } else {
+                    format!(
+                        "names `{}` ({}), outside the cluster: its egress there is cut; allow its addresses with an ipBlock if it needs them",
+                        other.host, other.field
+                    )
+                },
+                evidence: Some(other.at),
+            });
+        }
+        if found.services.is_empty() && !isolated(w, Direction::Egress) && eligible(&ns) {
+            let has_entry = graph.exposures.iter().any(|x| graph.classes[x.class.index()].workloads.contains(&w));
+            if !has_entry {
+                review.push(Review {
+                    namespace: ns.clone(),
+                    subject: wl.peer_name(),
+                    message: "names no Service in its containers or ConfigMaps: its egress is cut to DNS; \
+                              allow what it reaches if it reaches something"
+                        .to_string(),
+                    evidence: Some(wl.meta.location()),
+                });
+            }
+        }
+        let mut seen: BTreeSet<(usize, Option<u16>)> = BTreeSet::new();
+        for r in &found.services {
+            if !seen.insert((r.service, r.port)) {
+                continue;
+            }
+            let service = &model.services[r.service];
+            let why = format!("names Service `{}` as `{}` in {}", service.meta.name, r.written, r.field);
+            let Some((selector, _)) = &service.selector else {
+                review.push(Review {
+                    namespace: ns.clone(),
+                    subject: wl.peer_name(),
+                    message: format!(
+                        "{why}; the Service has no selector, its endpoints are not known: its egress there is cut"
+                    ),
+                    evidence: Some(r.at),
+                });
+                continue;
+            };
+            let ports = service_ports(service, r.port);
+            if ports.is_empty() {
+                continue;
+            }
+            let targets = &backends[r.service];
+            for &b in targets {
+                if b != w {
+                    intents.push(Intent::Pods { from: w, to: b, ports: ports.clone(), why: why.clone() });
+                }
+            }
+            if !isolated(w, Direction::Egress) && !unlabelled(w) {
+                let rule = AllowRule {
+                    why: vec![why.clone()],
+                    peers: vec![pods_peer(&service.meta.namespace, &wl.meta.namespace, selector)],
+                    ports: ports.clone(),
+                };
+                add(&mut per_ns, w, Direction::Egress, rule);
+            }
+            for &b in targets {
+                if b == w || isolated(b, Direction::Ingress) || !candidate(b) || unlabelled(b) || unlabelled(w) {
+                    continue;
+                }
+                let rule = AllowRule {
+                    why: vec![format!("`{}` {why}", wl.peer_name())],
+                    peers: vec![pods_peer(&wl.meta.namespace, &model.workloads[b].meta.namespace, &wl.pod_labels)],
+                    ports: ports.clone(),
+                };
+                add(&mut per_ns, b, Direction::Ingress, rule);
+            }
+        }
+    }
+
+    // 3. Per namespace: the default deny where none exists, DNS, then the workloads' policies.
+    let mut namespaces: BTreeSet<String> =
+        model.workloads.iter().filter(|w| w.host_network.is_none()).map(|w| w.meta.namespace.to_string()).collect();
+    namespaces.retain(|ns| only.is_none_or(|o| o == ns) || per_ns.contains_key(ns));
+    let mut policies: BTreeMap<String, Vec<PolicySpec>> = BTreeMap::new();
+    for ns in namespaces {
+        if !eligible(&ns) {
+            review.push(Review {
+                namespace: ns.clone(),
+                subject: format!("namespace `{ns}`"),
+                message: "a namespace of the cluster itself (or a placeholder): no policy is suggested for it".to_string(),
+                evidence: None,
+            });
+            continue;
+        }
+        let mut specs = Vec::new();
+        let has_default = |d: Direction| {
+            model.policies.iter().any(|p| &*p.meta.namespace == ns && p.pod_selector.is_empty() && p.affects(d))
+        };
+        let missing: Vec<Direction> =
+            [Direction::Ingress, Direction::Egress].into_iter().filter(|d| !has_default(*d)).collect();
+        if !missing.is_empty() {
+            let words: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
+            specs.push(PolicySpec {
+                name: format!("{POLICY_PREFIX}-default-deny"),
+                why: format!(
+                    "default deny for {}: every pod of `{ns}` is isolated, and admits or opens only what the policies below allow",
+                    words.join(" and ")
+                ),
+                pod_selector: Vec::new(),
+                types: missing.clone(),
+                ingress: Vec::new(),
+                egress: Vec::new(),
+            });
+        }
+        if missing.contains(&Direction::Egress) {
+            let dns_ports = vec![(Protocol::Udp, PortRef::Number(53)), (Protocol::Tcp, PortRef::Number(53))];
+            specs.push(PolicySpec {
+                name: format!("{POLICY_PREFIX}-allow-dns"),
+                why: "every pod resolves names through the cluster DNS".to_string(),
+                pod_selector: Vec::new(),
+                types: vec![Direction::Egress],
+                ingress: Vec::new(),
+                egress: vec![AllowRule {
+                    why: vec![format!("the cluster DNS: pods `{}={}` of `{DNS_NAMESPACE}`", DNS_LABEL.0, DNS_LABEL.1)],
+                    peers: vec![PeerSpec::Pods {
+                        namespace: Some(DNS_NAMESPACE.to_string()),
+                        labels: vec![(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())],
+                    }],
+                    ports: dns_ports,
+                }],
+            });
+        }
+        for ((w, _), spec) in per_ns.remove(&ns).unwrap_or_default() {
+            let _ = w;
+            specs.push(spec);
+        }
+        // Workloads newly isolated for ingress with nothing to admit: for review.
+        for (w, wl) in model.workloads.iter().enumerate() {
+            if &*wl.meta.namespace != ns || !candidate(w) {
+                continue;
+            }
+            if unlabelled(w) && (!isolated(w, Direction::Ingress) || !isolated(w, Direction::Egress)) {
+                review.push(Review {
+                    namespace: ns.clone(),
+                    subject: wl.peer_name(),
+                    message: "its pods carry no labels: no policy can select them alone, and the default deny cuts them off"
+                        .to_string(),
+                    evidence: Some(wl.meta.location()),
+                });
+            }
+        }
+        dedup_names(&mut specs);
+        if specs.is_empty() {
+            continue;
+        }
+        policies.insert(ns, specs);
+    }
+    Plan { policies, intents, review }
+}
+
+/// `kubereach-<workload>-ingress`, within the 253 characters of an object name.
+fn policy_name(workload: &str, d: Direction) -> String {
+    let mut base = format!("{POLICY_PREFIX}-{workload}");
+    base.truncate(253 - 8);
+    format!("{base}-{}", d.as_str())
+}
+
+/// Two workloads of one name (a Deployment and a StatefulSet) get distinct policy names.
+fn dedup_names(specs: &mut [PolicySpec]) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for spec in specs.iter_mut() {
+        let n = seen.entry(spec.name.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            spec.name = format!("{}-{}", spec.name, n);
+        }
+    }
+}
+
+/// Pods with `labels` in `namespace`, as seen from a policy of `from_namespace`.
+fn pods_peer(namespace: &str, from_namespace: &str, labels: &crate::model::selector::Labels) -> PeerSpec {
+    PeerSpec::Pods {
+        namespace: (namespace != from_namespace).then(|| namespace.to_string()),
+        labels: labels_of(labels),
+    }
+}
+
+/// The target ports a reference to a Service reaches: of the Service port written, else all.
+fn service_ports(service: &crate::model::Service, port: Option<u16>) -> Vec<(Protocol, PortRef)> {
+    let by_port: Vec<_> = service.ports.iter().filter(|p| Some(p.port) == port).collect();
+    let by_target: Vec<_> = service.ports.iter().filter(|p| port.is_some() && p.target == PortRef::Number(port.unwrap_or(0))).collect();
+    let chosen = if !by_port.is_empty() {
+        by_port
+    } else if !by_target.is_empty() {
+        by_target
+    } else {
+        service.ports.iter().collect()
+    };
+    let mut out: Vec<(Protocol, PortRef)> = chosen.iter().map(|p| (p.protocol, p.target.clone())).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Ports of a connection set as single ports or ranges' first ports (ranges are written as
+/// their ports one by one up to a few, else as the whole protocol).
+fn conns_ports(conns: &Conns) -> Vec<(Protocol, PortRef)> {
+    let mut out = Vec::new();
+    for protocol in Protocol::ALL {
+        for &(first, last) in conns.ports(protocol).intervals() {
+            if last.saturating_sub(first) > 16 {
+                continue;
+            }
+            for p in first..=last {
+                out.push((protocol, PortRef::Number(p)));
+            }
+        }
+    }
+    out
+}
+
+/// The fewest CIDR blocks that cover exactly a range.
+fn cidrs_of(range: &IpRange) -> Vec<String> {
+    let bits = range.family.bits();
+    let mut out = Vec::new();
+    let mut first = range.first;
+    loop {
+        // The largest block aligned at `first` that stays within the range.
+        let mut k = if first == 0 { bits } else { first.trailing_zeros().min(bits) };
+        loop {
+            let block_last = if k >= 128 { u128::MAX } else { first + ((1u128 << k) - 1) };
+            if block_last <= range.last || k == 0 {
+                break;
+            }
+            k -= 1;
+        }
+        out.push(format!("{}/{}", crate::model::net::format_addr(range.family, first), bits - k));
+        if k >= 128 {
+            return out;
+        }
+        match first.checked_add(1u128 << k) {
+            Some(next) if next <= range.last => first = next,
+            _ => return out,
+        }
+    }
+}
+
+/// The fixes of the findings a suggestion closes: each finding's logical key (`rule|object|…`)
+/// with the file that closes it (its namespace's, else every file).
+pub fn fixes(suggestion: &Suggestion, folder: &str) -> BTreeMap<(String, String, String, String), Vec<Fix>> {
+    let mut out = BTreeMap::new();
+    for closed in &suggestion.proof.closed {
+        let ns = namespace_of_key(&closed.key.object);
+        let files: Vec<&SuggestedFile> = match suggestion.files.iter().find(|f| Some(f.namespace.as_str()) == ns.as_deref()) {
+            Some(f) => vec![f],
+            None => suggestion.files.iter().collect(),
+        };
+        let fixes = files
+            .into_iter()
+            .map(|f| Fix {
+                description: format!(
+                    "add the NetworkPolicies kubereach suggests for namespace `{}` ({})",
+                    f.namespace,
+                    f.policies.join(", ")
+                ),
+                path: if folder.is_empty() { f.file_name.clone() } else { format!("{folder}/{}", f.file_name) },
+                text: f.text.clone(),
+            })
+            .collect();
+        out.insert(
+            (closed.rule.to_string(), closed.key.object.clone(), closed.key.field.clone(), closed.key.peer.clone()),
+            fixes,
+        );
+    }
+    out
+}
+
+/// The namespace of a finding's object key: `Kind/ns/name`, or `Namespace/ns`.
+fn namespace_of_key(object: &str) -> Option<String> {
+    let parts: Vec<&str> = object.split('/').collect();
+    match parts.as_slice() {
+        ["Namespace", ns] => Some(ns.to_string()),
+        [_, ns, _] => Some(ns.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::net::{parse_cidr, Family};
+
+    #[test]
+    fn ranges_become_the_fewest_cidrs() {
+        assert_eq!(cidrs_of(&parse_cidr("10.0.0.0/8").unwrap()), ["10.0.0.0/8"]);
+        assert_eq!(cidrs_of(&IpRange::whole(Family::V4)), ["0.0.0.0/0"]);
+        let r = IpRange { family: Family::V4, first: 1, last: 4 };
+        assert_eq!(cidrs_of(&r), ["0.0.0.1/32", "0.0.0.2/31", "0.0.0.4/32"]);
+        assert_eq!(cidrs_of(&IpRange::whole(Family::V6)), ["::/0"]);
+    }
+
+    #[test]
+    fn finding_keys_name_their_namespace() {
+        assert_eq!(namespace_of_key("Namespace/billing").as_deref(), Some("billing"));
+        assert_eq!(namespace_of_key("Deployment/shop-api/orders-worker").as_deref(), Some("shop-api"));
+        assert_eq!(namespace_of_key("IngressClass/nginx"), None);
+    }
+}
