@@ -36,7 +36,8 @@ pub fn write_summary(s: &Suggestion, files: &Files, written_to: Option<&str>, ou
     for (rule, n) in closed {
         writeln!(out, "    closed {n:>4} {rule}")?;
     }
-    for f in &p.remaining {
+    let mut said = std::collections::BTreeSet::new();
+    for f in p.remaining.iter().filter(|f| said.insert((f.rule, &f.message))) {
         writeln!(out, "  still open: {} {}: {}", f.rule, f.level.as_str(), f.message)?;
     }
     for f in &p.opened {

@@ -463,8 +463,11 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
             continue;
         }
         let mut specs = Vec::new();
+        // A default deny: every pod selected for the direction, and no rule for it.
         let has_default = |d: Direction| {
-            model.policies.iter().any(|p| &*p.meta.namespace == ns && p.pod_selector.is_empty() && p.affects(d))
+            model.policies.iter().any(|p| {
+                &*p.meta.namespace == ns && p.pod_selector.is_empty() && p.affects(d) && p.rules(d).is_empty()
+            })
         };
         let missing: Vec<Direction> =
             [Direction::Ingress, Direction::Egress].into_iter().filter(|d| !has_default(*d)).collect();
@@ -506,7 +509,21 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
         }
         // Workloads newly isolated for ingress with nothing to admit: for review.
         for (w, wl) in model.workloads.iter().enumerate() {
-            if &*wl.meta.namespace != ns || !candidate(w) {
+            if &*wl.meta.namespace != ns {
+                continue;
+            }
+            if wl.host_network.is_some() {
+                review.push(Review {
+                    namespace: ns.clone(),
+                    subject: wl.peer_name(),
+                    message: "runs on the node's network: the suggested policies select it, but most dataplanes do not \
+                              enforce them there; nothing is suggested for it"
+                        .to_string(),
+                    evidence: wl.host_network.map(|span| wl.meta.at(span)),
+                });
+                continue;
+            }
+            if wl.host_network.is_some() {
                 continue;
             }
             if unlabelled(w) && (!isolated(w, Direction::Ingress) || !isolated(w, Direction::Egress)) {

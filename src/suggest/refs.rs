@@ -99,7 +99,7 @@ impl Index {
     fn scan(&self, text: &str, own_ns: &str, field: &str, at: Location, found: &mut Found) {
         let push = |service: usize, port: Option<u16>, written: &str, found: &mut Found| {
             let r = ServiceRef { service, port, written: written.to_string(), field: field.to_string(), at };
-            if !found.services.contains(&r) {
+            if !found.services.iter().any(|x| x.service == r.service && x.port == r.port && x.field == r.field) {
                 found.services.push(r);
             }
         };
@@ -178,5 +178,59 @@ impl Index {
                 None => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::Span;
+
+    fn index() -> Index {
+        let services = [("shop", "redis"), ("shop", "redis-master"), ("data", "pg"), ("shop", "api")]
+            .iter()
+            .enumerate()
+            .map(|(i, (ns, name))| ((ns.to_string(), name.to_string()), i))
+            .collect();
+        let namespaces = ["shop", "data"].iter().map(|s| s.to_string()).collect();
+        Index { services, namespaces, config_maps: HashMap::new() }
+    }
+
+    fn found(text: &str) -> (Vec<(usize, Option<u16>)>, Vec<(String, bool)>) {
+        let mut f = Found::default();
+        index().scan(text, "shop", "env", Location { file: 0, span: Span::default() }, &mut f);
+        (
+            f.services.iter().map(|r| (r.service, r.port)).collect(),
+            f.others.iter().map(|o| (o.host.clone(), o.in_cluster)).collect(),
+        )
+    }
+
+    #[test]
+    fn dns_names_in_every_form() {
+        assert_eq!(found("redis").0, [(0, None)]);
+        assert_eq!(found("redis:6379").0, [(0, Some(6379))]);
+        assert_eq!(found("pg.data").0, [(2, None)]);
+        assert_eq!(found("postgres://u:p@pg.data.svc:5432/db").0, [(2, Some(5432))]);
+        assert_eq!(found("pg.data.svc.cluster.local:5432").0, [(2, Some(5432))]);
+        assert_eq!(found("pg-0.pg.data.svc.cluster.local").0, [(2, None)]);
+        assert_eq!(found("http://api/v1").0, [(3, None)]);
+        assert_eq!(found("$(REDIS_MASTER_SERVICE_HOST):$(REDIS_MASTER_SERVICE_PORT)").0, [(1, None)]);
+        assert_eq!(found("${REDIS_SERVICE_HOST}").0, [(0, None)]);
+    }
+
+    #[test]
+    fn words_and_files_are_not_services() {
+        // A bare name inside a command line is a word, not a host; `config.yaml` names no namespace.
+        assert!(found("--mode=api --cache redis").0.is_empty());
+        assert!(found("config.yaml").0.is_empty());
+        assert!(found("--api-version=v1").0.is_empty());
+    }
+
+    #[test]
+    fn other_hosts_are_kept_for_review() {
+        assert_eq!(found("https://payments.example.com/x").1, [("payments.example.com".to_string(), false)]);
+        assert_eq!(found("smtp.example.net:587").1, [("smtp.example.net".to_string(), false)]);
+        assert_eq!(found("gone.data.svc.cluster.local").1, [("gone.data.svc.cluster.local".to_string(), true)]);
+        assert!(found("image:1.2.3").1.is_empty());
     }
 }
