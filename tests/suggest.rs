@@ -101,7 +101,11 @@ fn the_human_summary_states_the_proof_and_the_review() {
     assert!(run.stdout.contains("findings:    15 before"), "{}", run.stdout);
     assert!(run.stdout.contains("intended connections still allowed: 5 of 5"), "{}", run.stdout);
     assert!(run.stdout.contains("review (2)"), "{}", run.stdout);
-    assert!(run.stdout.contains("names `smtp.mail.example.net` (container `worker` env `SMTP_RELAY`), outside the cluster"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("names `smtp.mail.example.net` (container `worker` env `SMTP_RELAY`), outside the cluster"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("billing/invoices[Deployment]: names no Service"), "{}", run.stdout);
     // Without `-o`, the YAML goes to standard output.
     let run = kubereach_in_crate(["suggest", "examples/shop", "--namespace", "billing"]).run();
@@ -260,7 +264,10 @@ fn every_form_of_reference_becomes_a_kept_connection() {
     // The LoadBalancer keeps its way in; the auth backend admits web, and only web.
     let front = std::fs::read_to_string(dir.join("front.yaml")).unwrap();
     assert!(front.contains("public LoadBalancer") || front.contains("LoadBalancer `front/web`"), "{front}");
-    assert!(front.contains("names Service `auth` as `auth:7000` in ConfigMap `web-files` key `upstream.conf`"), "{front}");
+    assert!(
+        front.contains("names Service `auth` as `auth:7000` in ConfigMap `web-files` key `upstream.conf`"),
+        "{front}"
+    );
     let (in_suggested, gaps) = check_with(repo.path(), &dir);
     assert!(gaps.is_empty(), "{gaps:#?}");
     // Only notes are allowed on the suggested files (the LoadBalancer's every-address rule).

@@ -81,7 +81,12 @@ pub(super) fn run(mut args: SuggestArgs) -> Result<ExitCode, CliError> {
                 }
             }
             w.and_then(|()| {
-                report::suggest::write_summary(&suggestion, &loaded.files, Some(&folder).filter(|_| args.output.is_some()).map(String::as_str), &mut out)
+                report::suggest::write_summary(
+                    &suggestion,
+                    &loaded.files,
+                    Some(&folder).filter(|_| args.output.is_some()).map(String::as_str),
+                    &mut out,
+                )
             })
         }
         SuggestFormat::Json => report::suggest::write_json(&suggestion, outcome, &loaded.files, &fixes, &mut out),

@@ -393,8 +393,8 @@ fn read_references(pod_spec: &Node) -> Option<References> {
 }
 
 /// A ConfigMap's `data` entries with string values (binary data names no host).
-fn read_config_data(data: Option<&Node>) -> Option<Box<Vec<(Box<str>, Box<str>, Span)>>> {
-    let entries: Vec<(Box<str>, Box<str>, Span)> = data?
+fn read_config_data(data: Option<&Node>) -> Option<Box<ConfigData>> {
+    let entries: ConfigData = data?
         .as_map()?
         .iter()
         .filter_map(|(k, v)| {

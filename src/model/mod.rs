@@ -579,8 +579,11 @@ pub struct OtherObject {
     pub controller_settings: Option<Box<ControllerSettings>>,
     /// For a ConfigMap: its `data` entries (key, value, where the value is), which may name
     /// Services a workload reaches (`kubereach suggest` reads them).
-    pub config_data: Option<Box<Vec<(Box<str>, Box<str>, Span)>>>,
+    pub config_data: Option<Box<ConfigData>>,
 }
+
+/// A ConfigMap's `data`: (key, value, where the value is).
+pub type ConfigData = Vec<(Box<str>, Box<str>, Span)>;
 
 /// One typed object.
 #[derive(Clone, Debug)]

@@ -19,12 +19,23 @@ pub fn write_summary(s: &Suggestion, files: &Files, written_to: Option<&str>, ou
     let p = &s.proof;
     let names: Vec<&str> = s.files.iter().map(|f| f.file_name.as_str()).collect();
     match written_to {
-        Some(dir) if !names.is_empty() => writeln!(out, "suggested: {} file(s) in {dir}: {}", names.len(), names.join(", "))?,
-        _ if names.is_empty() => writeln!(out, "suggested: nothing (no namespace needs a policy the analysis could derive)")?,
+        Some(dir) if !names.is_empty() => {
+            writeln!(out, "suggested: {} file(s) in {dir}: {}", names.len(), names.join(", "))?
+        }
+        _ if names.is_empty() => {
+            writeln!(out, "suggested: nothing (no namespace needs a policy the analysis could derive)")?
+        }
         _ => writeln!(out, "suggested: {} file(s): {}", names.len(), names.join(", "))?,
     }
     writeln!(out, "\nproof (the suggestions applied in memory, the repository analysed again):")?;
-    writeln!(out, "  findings:    {} before, {} after; {} closed, {} new", p.findings_before, p.findings_after, p.closed.len(), p.opened.len())?;
+    writeln!(
+        out,
+        "  findings:    {} before, {} after; {} closed, {} new",
+        p.findings_before,
+        p.findings_after,
+        p.closed.len(),
+        p.opened.len()
+    )?;
     writeln!(out, "  connections: {} before, {} after", p.connections_before, p.connections_after)?;
     let kept = p.connections.iter().filter(|c| c.before && c.kept).count();
     let before = p.connections.iter().filter(|c| c.before).count();
@@ -80,9 +91,7 @@ pub fn write_json(
     super::json::write_with_fixes(outcome, files, fixes, &mut report)?;
     let mut report: serde_json::Value = serde_json::from_slice(&report).map_err(io::Error::other)?;
     let p = &s.proof;
-    let finding = |f: &crate::finding::Finding| {
-        serde_json::json!({ "rule": f.rule, "level": f.level.as_str(), "message": f.message, "object": f.key.object })
-    };
+    let finding = |f: &crate::finding::Finding| serde_json::json!({ "rule": f.rule, "level": f.level.as_str(), "message": f.message, "object": f.key.object });
     let value = serde_json::json!({
         "files": s.files.iter().map(|f| serde_json::json!({
             "namespace": f.namespace, "file": f.file_name, "policies": f.policies, "text": f.text,

@@ -19,7 +19,7 @@ mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::graph::routes::{EntryKind, Guard};
+use crate::graph::routes::Guard;
 use crate::graph::{ClassId, Conns, Graph, Source};
 use crate::model::build::Scope;
 use crate::model::net::{IpRange, PortRef, Protocol};
@@ -75,7 +75,8 @@ pub struct Suggestion {
 }
 
 /// The rules a suggestion means to close, and the levels it closes them at.
-pub const CLOSED_RULES: [&str; 3] = ["workload-not-isolated", "namespace-without-default-deny", "internet-exposed-workload"];
+pub const CLOSED_RULES: [&str; 3] =
+    ["workload-not-isolated", "namespace-without-default-deny", "internet-exposed-workload"];
 
 /// A file to add that fixes a finding: for SARIF `fixes` and the JSON report.
 #[derive(Clone, Debug)]
@@ -208,8 +209,9 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
     }
     // Workloads that policies cannot select (host network) are left out.
     let candidate = |w: usize| model.workloads.get(w).is_some_and(|w| w.host_network.is_none());
-    let isolated =
-        |w: usize, d: Direction| class_of.get(w).copied().flatten().is_some_and(|c| graph.classes[c.index()].isolated(d));
+    let isolated = |w: usize, d: Direction| {
+        class_of.get(w).copied().flatten().is_some_and(|c| graph.classes[c.index()].isolated(d))
+    };
     let mut review = Vec::new();
     let mut intents = Vec::new();
     // Per namespace, per workload: the ingress and egress policies being built.
@@ -236,9 +238,9 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
         }
     };
     let add = |per_ns: &mut BTreeMap<String, BTreeMap<(usize, Direction), PolicySpec>>,
-                   w: usize,
-                   d: Direction,
-                   rule: AllowRule| {
+               w: usize,
+               d: Direction,
+               rule: AllowRule| {
         let ns = model.workloads[w].meta.namespace.to_string();
         per_ns.entry(ns).or_default().entry((w, d)).or_insert_with(|| workload_policy(w, d)).add(d, rule);
     };
@@ -252,7 +254,8 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                 .iter()
                 .enumerate()
                 .filter(|(_, w)| {
-                    w.meta.namespace == s.meta.namespace && labels.0.iter().all(|(k, v)| w.pod_labels.get(k) == Some(&**v))
+                    w.meta.namespace == s.meta.namespace
+                        && labels.0.iter().all(|(k, v)| w.pod_labels.get(k) == Some(&**v))
                 })
                 .map(|(i, _)| i)
                 .collect(),
@@ -309,7 +312,11 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                     if !isolated(cw, Direction::Egress) && candidate(cw) && !unlabelled(cw) {
                         let rule = AllowRule {
                             why: vec![format!("to the backend `{}` of {what}", wl.peer_name())],
-                            peers: vec![pods_peer(&wl.meta.namespace, &model.workloads[cw].meta.namespace, &wl.pod_labels)],
+                            peers: vec![pods_peer(
+                                &wl.meta.namespace,
+                                &model.workloads[cw].meta.namespace,
+                                &wl.pod_labels,
+                            )],
                             ports: ports.clone(),
                         };
                         add(&mut per_ns, cw, Direction::Egress, rule);
@@ -352,7 +359,6 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
             continue;
         }
         add(&mut per_ns, w, Direction::Ingress, rule);
-        let _ = EntryKind::Ingress;
     }
 
     // 2. The Services each workload names: its egress, and their backends' ingress.
@@ -457,7 +463,8 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
             review.push(Review {
                 namespace: ns.clone(),
                 subject: format!("namespace `{ns}`"),
-                message: "a namespace of the cluster itself (or a placeholder): no policy is suggested for it".to_string(),
+                message: "a namespace of the cluster itself (or a placeholder): no policy is suggested for it"
+                    .to_string(),
                 evidence: None,
             });
             continue;
@@ -465,9 +472,10 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
         let mut specs = Vec::new();
         // A default deny: every pod selected for the direction, and no rule for it.
         let has_default = |d: Direction| {
-            model.policies.iter().any(|p| {
-                &*p.meta.namespace == ns && p.pod_selector.is_empty() && p.affects(d) && p.rules(d).is_empty()
-            })
+            model
+                .policies
+                .iter()
+                .any(|p| *p.meta.namespace == *ns && p.pod_selector.is_empty() && p.affects(d) && p.rules(d).is_empty())
         };
         let missing: Vec<Direction> =
             [Direction::Ingress, Direction::Egress].into_iter().filter(|d| !has_default(*d)).collect();
@@ -503,22 +511,20 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                 }],
             });
         }
-        for ((w, _), spec) in per_ns.remove(&ns).unwrap_or_default() {
-            let _ = w;
-            specs.push(spec);
-        }
+        specs.extend(per_ns.remove(&ns).unwrap_or_default().into_values());
         // Workloads newly isolated for ingress with nothing to admit: for review.
         for (w, wl) in model.workloads.iter().enumerate() {
-            if &*wl.meta.namespace != ns {
+            if *wl.meta.namespace != *ns {
                 continue;
             }
             if wl.host_network.is_some() {
                 review.push(Review {
                     namespace: ns.clone(),
                     subject: wl.peer_name(),
-                    message: "runs on the node's network: the suggested policies select it, but most dataplanes do not \
+                    message:
+                        "runs on the node's network: the suggested policies select it, but most dataplanes do not \
                               enforce them there; nothing is suggested for it"
-                        .to_string(),
+                            .to_string(),
                     evidence: wl.host_network.map(|span| wl.meta.at(span)),
                 });
                 continue;
@@ -530,8 +536,9 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                 review.push(Review {
                     namespace: ns.clone(),
                     subject: wl.peer_name(),
-                    message: "its pods carry no labels: no policy can select them alone, and the default deny cuts them off"
-                        .to_string(),
+                    message:
+                        "its pods carry no labels: no policy can select them alone, and the default deny cuts them off"
+                            .to_string(),
                     evidence: Some(wl.meta.location()),
                 });
             }
@@ -575,7 +582,8 @@ fn pods_peer(namespace: &str, from_namespace: &str, labels: &crate::model::selec
 /// The target ports a reference to a Service reaches: of the Service port written, else all.
 fn service_ports(service: &crate::model::Service, port: Option<u16>) -> Vec<(Protocol, PortRef)> {
     let by_port: Vec<_> = service.ports.iter().filter(|p| Some(p.port) == port).collect();
-    let by_target: Vec<_> = service.ports.iter().filter(|p| port.is_some() && p.target == PortRef::Number(port.unwrap_or(0))).collect();
+    let by_target: Vec<_> =
+        service.ports.iter().filter(|p| port.is_some() && p.target == PortRef::Number(port.unwrap_or(0))).collect();
     let chosen = if !by_port.is_empty() {
         by_port
     } else if !by_target.is_empty() {
@@ -638,10 +646,11 @@ pub fn fixes(suggestion: &Suggestion, folder: &str) -> BTreeMap<(String, String,
     let mut out = BTreeMap::new();
     for closed in &suggestion.proof.closed {
         let ns = namespace_of_key(&closed.key.object);
-        let files: Vec<&SuggestedFile> = match suggestion.files.iter().find(|f| Some(f.namespace.as_str()) == ns.as_deref()) {
-            Some(f) => vec![f],
-            None => suggestion.files.iter().collect(),
-        };
+        let files: Vec<&SuggestedFile> =
+            match suggestion.files.iter().find(|f| Some(f.namespace.as_str()) == ns.as_deref()) {
+                Some(f) => vec![f],
+                None => suggestion.files.iter().collect(),
+            };
         let fixes = files
             .into_iter()
             .map(|f| Fix {

@@ -11,7 +11,7 @@ use crate::finding::{Finding, Level};
 use crate::graph::{self, ClassId, Graph};
 use crate::model::build::Scope;
 use crate::model::net::PortRef;
-use crate::model::{Direction, Model, Object};
+use crate::model::{Model, Object};
 use crate::rules::{self, Context};
 use crate::span::FileId;
 
@@ -114,7 +114,7 @@ fn classes_of(model: &Model, graph: &Graph) -> Vec<Option<ClassId>> {
 }
 
 /// Whether an intent is allowed in a graph.
-fn allowed(intent: &Intent, model: &Model, graph: &Graph, class_of: &[Option<ClassId>]) -> bool {
+fn allowed(intent: &Intent, graph: &Graph, class_of: &[Option<ClassId>]) -> bool {
     match intent {
         Intent::Pods { from, to, ports, .. } => {
             let (Some(Some(src)), Some(Some(dst))) = (class_of.get(*from), class_of.get(*to)) else { return false };
@@ -131,7 +131,6 @@ fn allowed(intent: &Intent, model: &Model, graph: &Graph, class_of: &[Option<Cla
             for x in graph.exposures.iter().filter(|x| x.entry == *entry && x.class == *class) {
                 admitted.union_with(&x.admitted);
             }
-            let _ = model;
             conns.intersect(&admitted) == *conns
         }
     }
@@ -150,14 +149,20 @@ fn describe(intent: &Intent, model: &Model) -> (String, Vec<String>) {
 }
 
 /// Applies the files in memory, re-analyses, and states what changed.
-pub(super) fn prove(scope: &Scope, graph: &Graph, files: &[SuggestedFile], intents: &[Intent], options: &Options) -> Proof {
+pub(super) fn prove(
+    scope: &Scope,
+    graph: &Graph,
+    files: &[SuggestedFile],
+    intents: &[Intent],
+    options: &Options,
+) -> Proof {
     let mut proof = Proof::default();
     let model = applied(&scope.model, files, &mut proof.text_problems);
     let after_graph = graph::build_with(&model, &graph.profile);
     let after_scope = Scope {
         name: scope.name.clone(),
         source: scope.source.clone(),
-        settings: scope.settings.clone(),
+        settings: scope.settings,
         model,
         problems: scope.problems.clone(),
         repeats: scope.repeats.clone(),
@@ -189,14 +194,13 @@ pub(super) fn prove(scope: &Scope, graph: &Graph, files: &[SuggestedFile], inten
         if !seen.insert(description.clone()) {
             continue;
         }
-        let was = allowed(intent, &scope.model, graph, &before_classes);
-        let is = allowed(intent, &after_scope.model, &after_graph, &after_classes);
+        let was = allowed(intent, graph, &before_classes);
+        let is = allowed(intent, &after_graph, &after_classes);
         proof.connections.push(ProvenConnection { description, before: was, kept: !was || is, namespaces });
     }
     if let Some(hook) = options.expectations {
         proof.broken_expectations = hook(&after_scope.model, &after_graph);
     }
-    let _ = Direction::Ingress;
     proof
 }
 

@@ -43,12 +43,15 @@ pub(crate) struct Found {
     pub(crate) others: Vec<OtherHost>,
 }
 
+/// A ConfigMap data entry: key, value, where the value is.
+type DataEntry = (String, String, Location);
+
 /// The Services of a model by namespace and name, and the namespaces that hold objects.
 pub(crate) struct Index {
     services: HashMap<(String, String), usize>,
     namespaces: BTreeSet<String>,
     /// ConfigMaps by namespace and name: their data entries with where each is.
-    config_maps: HashMap<(String, String), Vec<(String, String, Location)>>,
+    config_maps: HashMap<(String, String), Vec<DataEntry>>,
 }
 
 impl Index {
@@ -67,7 +70,8 @@ impl Index {
         let mut config_maps = HashMap::new();
         for o in &model.others {
             if let Some(data) = &o.config_data {
-                let entries = data.iter().map(|(k, v, span)| (k.to_string(), v.to_string(), o.meta.at(*span))).collect();
+                let entries =
+                    data.iter().map(|(k, v, span)| (k.to_string(), v.to_string(), o.meta.at(*span))).collect();
                 config_maps.entry((o.meta.namespace.to_string(), o.meta.name.to_string())).or_insert(entries);
             }
         }
@@ -169,7 +173,10 @@ impl Index {
                     }),
                     None => {}
                 },
-                None if (url_host || port.is_some()) && labels.len() >= 2 && labels.last().is_some_and(|t| t.chars().all(|c| c.is_ascii_alphabetic())) => {
+                None if (url_host || port.is_some())
+                    && labels.len() >= 2
+                    && labels.last().is_some_and(|t| t.chars().all(|c| c.is_ascii_alphabetic())) =>
+                {
                     let other = OtherHost { host: lower.clone(), in_cluster: false, field: field.to_string(), at };
                     if !found.others.contains(&other) {
                         found.others.push(other);
@@ -196,7 +203,9 @@ mod tests {
         Index { services, namespaces, config_maps: HashMap::new() }
     }
 
-    fn found(text: &str) -> (Vec<(usize, Option<u16>)>, Vec<(String, bool)>) {
+    type Seen = (Vec<(usize, Option<u16>)>, Vec<(String, bool)>);
+
+    fn found(text: &str) -> Seen {
         let mut f = Found::default();
         index().scan(text, "shop", "env", Location { file: 0, span: Span::default() }, &mut f);
         (

@@ -47,7 +47,8 @@ fn rule(out: &mut String, direction: Direction, r: &AllowRule) {
                 let mut first = true;
                 if let Some(ns) = namespace {
                     let _ = writeln!(out, "        - namespaceSelector:\n            matchLabels:");
-                    let _ = writeln!(out, "              {}: {}", quoted(crate::model::NAMESPACE_NAME_LABEL), quoted(ns));
+                    let _ =
+                        writeln!(out, "              {}: {}", quoted(crate::model::NAMESPACE_NAME_LABEL), quoted(ns));
                     first = false;
                 }
                 let indent = if first { "        - " } else { "          " };
