@@ -111,6 +111,8 @@ pub(crate) struct PolicySpec {
     pub(crate) why: String,
     /// Empty: every pod of the namespace.
     pub(crate) pod_selector: Vec<(String, String)>,
+    /// Pods left out: those carrying one of these labels (`NotIn` expressions).
+    pub(crate) pod_exclude: Vec<(String, String)>,
     pub(crate) types: Vec<Direction>,
     pub(crate) ingress: Vec<AllowRule>,
     pub(crate) egress: Vec<AllowRule>,
@@ -232,6 +234,7 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                 }
             ),
             pod_selector: labels_of(&wl.pod_labels),
+            pod_exclude: Vec::new(),
             types: vec![d],
             ingress: Vec::new(),
             egress: Vec::new(),
@@ -263,6 +266,12 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
         })
         .collect();
     let unlabelled = |w: usize| model.workloads[w].pod_labels.is_empty();
+    // Backends of ways in whose source cannot be named: left out of their namespace's isolation.
+    let mut excluded: BTreeSet<usize> = BTreeSet::new();
+    // Backends that get an ingress rule from a way in whose source is named.
+    let mut named_entry: BTreeSet<usize> = BTreeSet::new();
+    // Ways in whose source is not known: (backend, the way in, where).
+    let mut unnamed: Vec<(usize, String, Location)> = Vec::new();
 
     // 1. The ways in: each backend not yet isolated for ingress admits the entry's real source.
     let mut entry_groups: BTreeMap<(usize, usize), Conns> = BTreeMap::new();
@@ -290,15 +299,8 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
             Source::Class(c) => {
                 let class = &graph.classes[c.index()];
                 if *c == graph.ingress_controller {
-                    review.push(Review {
-                        namespace: wl.meta.namespace.to_string(),
-                        subject: wl.peer_name(),
-                        message: format!(
-                            "{what} reaches it through an ingress controller whose pods the repository and the profile do not show: \
-                             name the controller in the profile (`controllers:`) so that its ingress can be allowed from it alone"
-                        ),
-                        evidence: Some(entry.at),
-                    });
+                    excluded.insert(w);
+                    unnamed.push((w, what, entry.at));
                     continue;
                 }
                 // The controller's egress, when the repository runs it and it is not yet isolated for egress.
@@ -358,7 +360,30 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
         if unlabelled(w) {
             continue;
         }
+        named_entry.insert(w);
         add(&mut per_ns, w, Direction::Ingress, rule);
+    }
+
+    // A backend that some named source reaches is isolated like the others: the graph takes an
+    // unknown controller to be any plausible one, which a rule for a named controller admits.
+    excluded.retain(|w| !named_entry.contains(w));
+    for (w, what, at) in unnamed {
+        let wl = &model.workloads[w];
+        let how = if excluded.contains(&w) {
+            "its pods are left out of the default deny"
+        } else {
+            "it is admitted by the rules for its other, named sources, which the analysis takes to cover it"
+        };
+        review.push(Review {
+            namespace: wl.meta.namespace.to_string(),
+            subject: wl.peer_name(),
+            message: format!(
+                "{what} reaches it through an ingress controller or Gateway whose pods the repository and the profile do \
+                 not show: {how}; name the controller in the profile (`controllers:`) so that its ingress can be allowed \
+                 from it alone"
+            ),
+            evidence: Some(at),
+        });
     }
 
     // 2. The Services each workload names: its egress, and their backends' ingress.
@@ -376,7 +401,13 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
             review.push(Review {
                 namespace: ns.clone(),
                 subject: wl.peer_name(),
-                message: if other.in_cluster {
+                message: if other.host.starts_with("kubernetes.default") {
+                    format!(
+                        "names the Kubernetes API server as `{}` ({}): its egress there is cut; allow the API server's \
+                         addresses (an ipBlock of the control plane) if it talks to it",
+                        other.host, other.field
+                    )
+                } else if other.in_cluster {
                     format!(
                         "names `{}` ({}), a Service the repository does not declare: its egress there is cut; allow it if it runs elsewhere",
                         other.host, other.field
@@ -440,7 +471,13 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                 add(&mut per_ns, w, Direction::Egress, rule);
             }
             for &b in targets {
-                if b == w || isolated(b, Direction::Ingress) || !candidate(b) || unlabelled(b) || unlabelled(w) {
+                if b == w
+                    || isolated(b, Direction::Ingress)
+                    || excluded.contains(&b)
+                    || !candidate(b)
+                    || unlabelled(b)
+                    || unlabelled(w)
+                {
                     continue;
                 }
                 let rule = AllowRule {
@@ -479,15 +516,44 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
         };
         let missing: Vec<Direction> =
             [Direction::Ingress, Direction::Egress].into_iter().filter(|d| !has_default(*d)).collect();
+        // The labels that leave out the backends whose way in cannot be allowed by name: for each,
+        // one of its labels that only left-out workloads of the namespace carry.
+        let left_out: Vec<usize> = excluded.iter().copied().filter(|&w| *model.workloads[w].meta.namespace == *ns).collect();
+        let mut pod_exclude: Vec<(String, String)> = Vec::new();
+        let mut exclusion_holds = true;
+        for &w in &left_out {
+            let own = &model.workloads[w].pod_labels;
+            let distinct = own.0.iter().find(|(k, v)| {
+                model.workloads.iter().enumerate().all(|(o, other)| {
+                    *other.meta.namespace != *ns || other.pod_labels.get(k) != Some(&**v) || excluded.contains(&o)
+                })
+            });
+            match distinct {
+                Some((k, v)) => pod_exclude.push((k.to_string(), v.to_string())),
+                None => exclusion_holds = false,
+            }
+        }
+        if !exclusion_holds {
+            pod_exclude.clear();
+        }
+        pod_exclude.sort();
+        pod_exclude.dedup();
         if !missing.is_empty() {
             let words: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
             specs.push(PolicySpec {
                 name: format!("{POLICY_PREFIX}-default-deny"),
                 why: format!(
-                    "default deny for {}: every pod of `{ns}` is isolated, and admits or opens only what the policies below allow",
-                    words.join(" and ")
+                    "default deny for {}: every pod of `{ns}` is isolated, and admits or opens only what the policies below allow{}",
+                    words.join(" and "),
+                    if pod_exclude.is_empty() {
+                        String::new()
+                    } else {
+                        "\n(but the backends of ways in whose ingress controller or Gateway is not known: see the review items)"
+                            .to_string()
+                    }
                 ),
                 pod_selector: Vec::new(),
+                pod_exclude: pod_exclude.clone(),
                 types: missing.clone(),
                 ingress: Vec::new(),
                 egress: Vec::new(),
@@ -499,6 +565,7 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                 name: format!("{POLICY_PREFIX}-allow-dns"),
                 why: "every pod resolves names through the cluster DNS".to_string(),
                 pod_selector: Vec::new(),
+                pod_exclude: pod_exclude.clone(),
                 types: vec![Direction::Egress],
                 ingress: Vec::new(),
                 egress: vec![AllowRule {
@@ -511,7 +578,9 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                 }],
             });
         }
-        specs.extend(per_ns.remove(&ns).unwrap_or_default().into_values());
+        // A left-out backend gets no ingress policy: it would cut the way in that cannot be named.
+        let keep = |(w, d): &(usize, Direction)| !(exclusion_holds && *d == Direction::Ingress && excluded.contains(w));
+        specs.extend(per_ns.remove(&ns).unwrap_or_default().into_iter().filter(|(k, _)| keep(k)).map(|(_, s)| s));
         // Workloads newly isolated for ingress with nothing to admit: for review.
         for (w, wl) in model.workloads.iter().enumerate() {
             if *wl.meta.namespace != *ns {

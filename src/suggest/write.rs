@@ -83,7 +83,21 @@ fn policy(out: &mut String, namespace: &str, p: &PolicySpec) {
     let _ = writeln!(out, "  name: {}\n  namespace: {}", quoted(&p.name), quoted(namespace));
     let _ = writeln!(out, "  labels:\n    \"app.kubernetes.io/managed-by\": \"kubereach-suggest\"");
     out.push_str("spec:\n");
-    labels(out, "  ", "podSelector", &p.pod_selector);
+    if p.pod_exclude.is_empty() {
+        labels(out, "  ", "podSelector", &p.pod_selector);
+    } else {
+        out.push_str("  podSelector:\n");
+        if !p.pod_selector.is_empty() {
+            out.push_str("    matchLabels:\n");
+            for (k, v) in &p.pod_selector {
+                let _ = writeln!(out, "      {}: {}", quoted(k), quoted(v));
+            }
+        }
+        out.push_str("    matchExpressions:\n");
+        for (k, v) in &p.pod_exclude {
+            let _ = writeln!(out, "      - key: {}\n        operator: NotIn\n        values: [{}]", quoted(k), quoted(v));
+        }
+    }
     out.push_str("  policyTypes:\n");
     for d in &p.types {
         let _ = writeln!(out, "    - {}", if *d == Direction::Ingress { "Ingress" } else { "Egress" });
