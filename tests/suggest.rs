@@ -350,3 +350,92 @@ fn kubectl_apply_dry_run_parses_the_suggestions() {
         assert_eq!(created, documents, "{}", run.stdout);
     }
 }
+
+#[test]
+fn the_expectations_hook_sees_the_reanalysed_graph() {
+    use kubereach::result::pipeline;
+    use kubereach::result::settings::{Requested, Settings};
+    kubereach::load::yaml::read_references();
+    let requested = Requested { paths: vec![Path::new(MANIFEST_DIR).join("examples/shop")], ..Requested::default() };
+    let settings = Settings::resolve(&requested).unwrap();
+    let analysis = pipeline::analyse(&settings, &mut |_| {}).unwrap();
+    let before = analysis.scope().model.policies.len();
+    let seen = std::sync::Mutex::new(None);
+    let hook = |model: &kubereach::model::Model, _graph: &kubereach::graph::Graph| {
+        *seen.lock().unwrap() = Some(model.policies.len());
+        vec!["tenant billing must not reach shop-data".to_string()]
+    };
+    let enabled = |_: &str| true;
+    let options = kubereach::suggest::Options { namespace: None, enabled: &enabled, expectations: Some(&hook) };
+    let suggestion = kubereach::suggest::suggest(analysis.scope(), &analysis.graph, &options);
+    let written: usize = suggestion.files.iter().map(|f| f.policies.len()).sum();
+    assert_eq!(*seen.lock().unwrap(), Some(before + written));
+    assert_eq!(suggestion.proof.broken_expectations, ["tenant billing must not reach shop-data"]);
+}
+
+/// An Ingress of a class no controller is known for: its backend cannot be admitted from the
+/// controller alone, so it is left out of the default deny, for review; the rest is isolated.
+const UNKNOWN_CONTROLLER: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: a}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - {name: web, image: web, ports: [{containerPort: 8080}], env: [{name: DB, value: \"db:5432\"}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: a}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: a}
+spec:
+  ingressClassName: somebody-elses
+  rules:
+    - http:
+        paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: a}
+spec:
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: pg, ports: [{containerPort: 5432}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: a}
+spec:
+  selector: {app: db}
+  ports: [{port: 5432}]
+";
+
+#[test]
+fn a_backend_behind_an_unknown_controller_is_left_out_for_review() {
+    let repo = repo_with(&[("app.yaml", UNKNOWN_CONTROLLER)]);
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("suggested");
+    let report = suggest_json(repo.path(), &dir, &[]);
+    let suggestion = &report["suggestion"];
+    assert!(suggestion["withheld"].as_array().unwrap().is_empty(), "{suggestion:#}");
+    for c in suggestion["proof"]["intended"].as_array().unwrap() {
+        assert_eq!(c["kept"], true, "{c}");
+    }
+    let text = std::fs::read_to_string(dir.join("a.yaml")).unwrap();
+    assert!(text.contains("operator: NotIn\n        values: [\"web\"]"), "{text}");
+    // db admits web, and only web; web has no ingress policy.
+    assert!(text.contains("kubereach-db-ingress") && !text.contains("kubereach-web-ingress"), "{text}");
+    let review = suggestion["review"].to_string();
+    assert!(review.contains("left out of the default deny"), "{review}");
+}

@@ -28,7 +28,9 @@ use crate::span::Location;
 
 pub use prove::{in_suggested_file, Proof, ProvenConnection};
 
-/// What the caller asks for.
+/// What the caller asks for. The repository must have been loaded after
+/// [`crate::load::yaml::read_references`], else the containers' environment and command lines
+/// (which analysis leaves unread) name nothing.
 pub struct Options<'a> {
     /// Only this namespace's file (the ingress and egress that others need of it still count).
     pub namespace: Option<String>,
@@ -518,7 +520,8 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
             [Direction::Ingress, Direction::Egress].into_iter().filter(|d| !has_default(*d)).collect();
         // The labels that leave out the backends whose way in cannot be allowed by name: for each,
         // one of its labels that only left-out workloads of the namespace carry.
-        let left_out: Vec<usize> = excluded.iter().copied().filter(|&w| *model.workloads[w].meta.namespace == *ns).collect();
+        let left_out: Vec<usize> =
+            excluded.iter().copied().filter(|&w| *model.workloads[w].meta.namespace == *ns).collect();
         let mut pod_exclude: Vec<(String, String)> = Vec::new();
         let mut exclusion_holds = true;
         for &w in &left_out {

@@ -95,7 +95,8 @@ fn policy(out: &mut String, namespace: &str, p: &PolicySpec) {
         }
         out.push_str("    matchExpressions:\n");
         for (k, v) in &p.pod_exclude {
-            let _ = writeln!(out, "      - key: {}\n        operator: NotIn\n        values: [{}]", quoted(k), quoted(v));
+            let _ =
+                writeln!(out, "      - key: {}\n        operator: NotIn\n        values: [{}]", quoted(k), quoted(v));
         }
     }
     out.push_str("  policyTypes:\n");
