@@ -124,7 +124,7 @@ pub fn write_with_fixes(
     let mut log = build(outcome, files, options);
     for run in &mut log.runs {
         for (i, result) in run.results.iter_mut().flatten().enumerate() {
-            let found: Vec<sarif::Fix> = fixes(i).iter().filter_map(sarif_fix).collect();
+            let found: Vec<sarif::Fix> = fixes(i).iter().filter_map(|f| sarif_fix(f, &options.root)).collect();
             if !found.is_empty() {
                 result.fixes = Some(found);
             }
@@ -134,12 +134,17 @@ pub fn write_with_fixes(
     out.write_all(b"\n")
 }
 
-/// A fix that adds a file: one replacement that inserts its text at the start of the (new) file.
-fn sarif_fix(fix: &crate::suggest::Fix) -> Option<sarif::Fix> {
+/// A fix that adds a file: one replacement that inserts its text at the start of the (new) file,
+/// named like every location (relative to the root when below it, else an absolute URI).
+fn sarif_fix(fix: &crate::suggest::Fix, root: &Path) -> Option<sarif::Fix> {
+    let location = match artifact_uri(Path::new(&fix.path), &absolute(root)) {
+        Uri::Relative(uri) => json!({ "uri": uri, "uriBaseId": SRCROOT }),
+        Uri::Absolute(uri) => json!({ "uri": uri }),
+    };
     serde_json::from_value(json!({
         "description": { "text": sentence(&fix.description) },
         "artifactChanges": [{
-            "artifactLocation": { "uri": relative_uri(Path::new(&fix.path)), "uriBaseId": SRCROOT },
+            "artifactLocation": location,
             "replacements": [{
                 "deletedRegion": { "startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1 },
                 "insertedContent": { "text": fix.text }
