@@ -43,7 +43,7 @@ fn check_with(path: &Path, dir: &Path) -> (Vec<Value>, Vec<Value>) {
     let findings = report["findings"].as_array().unwrap().clone();
     let dir_name = dir.file_name().unwrap().to_string_lossy().to_string();
     let in_suggested =
-        findings.iter().filter(|f| f["location"]["path"].as_str().unwrap_or("").contains(&dir_name)).cloned().collect();
+        findings.iter().filter(|f| f["file"].as_str().unwrap_or("").contains(&dir_name)).cloned().collect();
     let gaps = findings
         .iter()
         .filter(|f| {

@@ -95,6 +95,8 @@ pub(crate) struct AllowRule {
     pub(crate) why: Vec<String>,
     pub(crate) peers: Vec<PeerSpec>,
     pub(crate) ports: Vec<(Protocol, PortRef)>,
+    /// Port ranges too wide to list (`port` with `endPort`).
+    pub(crate) ranges: Vec<(Protocol, u16, u16)>,
 }
 
 /// A `from`/`to` element.
@@ -126,7 +128,7 @@ impl PolicySpec {
             Direction::Ingress => &mut self.ingress,
             Direction::Egress => &mut self.egress,
         };
-        match rules.iter_mut().find(|r| r.peers == rule.peers && r.ports == rule.ports) {
+        match rules.iter_mut().find(|r| r.peers == rule.peers && r.ports == rule.ports && r.ranges == rule.ranges) {
             Some(same) => {
                 for why in rule.why {
                     if !same.why.contains(&why) {
@@ -296,7 +298,7 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
         if isolated(w, Direction::Ingress) || !candidate(w) {
             continue;
         }
-        let ports = conns_ports(&conns);
+        let (ports, ranges) = conns_ports(&conns);
         let peers: Vec<PeerSpec> = match &entry.source {
             Source::Class(c) => {
                 let class = &graph.classes[c.index()];
@@ -322,6 +324,7 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                                 &wl.pod_labels,
                             )],
                             ports: ports.clone(),
+                            ranges: ranges.clone(),
                         };
                         add(&mut per_ns, cw, Direction::Egress, rule);
                     }
@@ -358,7 +361,7 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
             _ => "",
         };
         let through = if entry.kind.through_controller() { " through its controller" } else { "" };
-        let rule = AllowRule { why: vec![format!("{why_entry}{through}{guard}")], peers, ports };
+        let rule = AllowRule { why: vec![format!("{why_entry}{through}{guard}")], peers, ports, ranges };
         if unlabelled(w) {
             continue;
         }
@@ -469,6 +472,7 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                     why: vec![why.clone()],
                     peers: vec![pods_peer(&service.meta.namespace, &wl.meta.namespace, selector)],
                     ports: ports.clone(),
+                    ranges: Vec::new(),
                 };
                 add(&mut per_ns, w, Direction::Egress, rule);
             }
@@ -486,6 +490,7 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                     why: vec![format!("`{}` {why}", wl.peer_name())],
                     peers: vec![pods_peer(&wl.meta.namespace, &model.workloads[b].meta.namespace, &wl.pod_labels)],
                     ports: ports.clone(),
+                    ranges: Vec::new(),
                 };
                 add(&mut per_ns, b, Direction::Ingress, rule);
             }
@@ -541,23 +546,35 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
         }
         pod_exclude.sort();
         pod_exclude.dedup();
-        if !missing.is_empty() {
-            let words: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
+        // One default deny; two when some backends are left out of ingress isolation (they are
+        // isolated for egress like every other pod).
+        let groups: Vec<(Vec<Direction>, Vec<(String, String)>, &str)> = if pod_exclude.is_empty() {
+            vec![(missing.clone(), Vec::new(), "")]
+        } else {
+            missing
+                .iter()
+                .map(|d| match d {
+                    Direction::Ingress => (vec![*d], pod_exclude.clone(), "-ingress"),
+                    Direction::Egress => (vec![*d], Vec::new(), "-egress"),
+                })
+                .collect()
+        };
+        for (types, exclude, suffix) in groups.into_iter().filter(|(types, _, _)| !types.is_empty()) {
+            let words: Vec<&str> = types.iter().map(|d| d.as_str()).collect();
+            let but = if exclude.is_empty() {
+                ""
+            } else {
+                "\n(but the backends of ways in whose ingress controller or Gateway is not known: see the review items)"
+            };
             specs.push(PolicySpec {
-                name: format!("{POLICY_PREFIX}-default-deny"),
+                name: format!("{POLICY_PREFIX}-default-deny{suffix}"),
                 why: format!(
-                    "default deny for {}: every pod of `{ns}` is isolated, and admits or opens only what the policies below allow{}",
+                    "default deny for {}: every pod of `{ns}` is isolated, and admits or opens only what the policies below allow{but}",
                     words.join(" and "),
-                    if pod_exclude.is_empty() {
-                        String::new()
-                    } else {
-                        "\n(but the backends of ways in whose ingress controller or Gateway is not known: see the review items)"
-                            .to_string()
-                    }
                 ),
                 pod_selector: Vec::new(),
-                pod_exclude: pod_exclude.clone(),
-                types: missing.clone(),
+                pod_exclude: exclude,
+                types,
                 ingress: Vec::new(),
                 egress: Vec::new(),
             });
@@ -568,7 +585,7 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                 name: format!("{POLICY_PREFIX}-allow-dns"),
                 why: "every pod resolves names through the cluster DNS".to_string(),
                 pod_selector: Vec::new(),
-                pod_exclude: pod_exclude.clone(),
+                pod_exclude: Vec::new(),
                 types: vec![Direction::Egress],
                 ingress: Vec::new(),
                 egress: vec![AllowRule {
@@ -578,6 +595,7 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
                         labels: vec![(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())],
                     }],
                     ports: dns_ports,
+                    ranges: Vec::new(),
                 }],
             });
         }
@@ -669,21 +687,21 @@ fn service_ports(service: &crate::model::Service, port: Option<u16>) -> Vec<(Pro
     out
 }
 
-/// Ports of a connection set as single ports or ranges' first ports (ranges are written as
-/// their ports one by one up to a few, else as the whole protocol).
-fn conns_ports(conns: &Conns) -> Vec<(Protocol, PortRef)> {
-    let mut out = Vec::new();
+/// Ports of a connection set: narrow ranges as their ports, wide ones as ranges.
+fn conns_ports(conns: &Conns) -> (Vec<(Protocol, PortRef)>, Vec<(Protocol, u16, u16)>) {
+    let (mut ports, mut ranges) = (Vec::new(), Vec::new());
     for protocol in Protocol::ALL {
         for &(first, last) in conns.ports(protocol).intervals() {
-            if last.saturating_sub(first) > 16 {
+            if last.saturating_sub(first) >= 16 {
+                ranges.push((protocol, first, last));
                 continue;
             }
             for p in first..=last {
-                out.push((protocol, PortRef::Number(p)));
+                ports.push((protocol, PortRef::Number(p)));
             }
         }
     }
-    out
+    (ports, ranges)
 }
 
 /// The fewest CIDR blocks that cover exactly a range.

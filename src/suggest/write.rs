@@ -64,8 +64,11 @@ fn rule(out: &mut String, direction: Direction, r: &AllowRule) {
             }
         }
     }
-    if !r.ports.is_empty() {
+    if !r.ports.is_empty() || !r.ranges.is_empty() {
         let _ = writeln!(out, "      ports:");
+        for (protocol, first, last) in &r.ranges {
+            let _ = writeln!(out, "        - protocol: {protocol}\n          port: {first}\n          endPort: {last}");
+        }
         for (protocol, port) in &r.ports {
             let port = match port {
                 PortRef::Number(n) => n.to_string(),
