@@ -548,7 +548,7 @@ fn derive(model: &Model, graph: &Graph, only: Option<&str>) -> Plan {
         pod_exclude.dedup();
         // One default deny; two when some backends are left out of ingress isolation (they are
         // isolated for egress like every other pod).
-        let groups: Vec<(Vec<Direction>, Vec<(String, String)>, &str)> = if pod_exclude.is_empty() {
+        let groups: Vec<DenyGroup> = if pod_exclude.is_empty() {
             vec![(missing.clone(), Vec::new(), "")]
         } else {
             missing
@@ -687,8 +687,14 @@ fn service_ports(service: &crate::model::Service, port: Option<u16>) -> Vec<(Pro
     out
 }
 
+/// A range of ports of one protocol, first and last.
+type PortRange = (Protocol, u16, u16);
+
+/// A default deny's directions, the labels it leaves out, and its name's suffix.
+type DenyGroup = (Vec<Direction>, Vec<(String, String)>, &'static str);
+
 /// Ports of a connection set: narrow ranges as their ports, wide ones as ranges.
-fn conns_ports(conns: &Conns) -> (Vec<(Protocol, PortRef)>, Vec<(Protocol, u16, u16)>) {
+fn conns_ports(conns: &Conns) -> (Vec<(Protocol, PortRef)>, Vec<PortRange>) {
     let (mut ports, mut ranges) = (Vec::new(), Vec::new());
     for protocol in Protocol::ALL {
         for &(first, last) in conns.ports(protocol).intervals() {
