@@ -8,7 +8,8 @@ use crate::load::Files;
 use crate::suggest::Suggestion;
 
 fn location(files: &Files, at: Option<crate::span::Location>) -> String {
-    match at {
+    // A place in a renderer's output is shown where it was rendered from.
+    match at.map(|l| files.resolve(l)) {
         Some(l) => format!("{}:{}:{}", files.display(l.file), l.span.start.line, l.span.start.col),
         None => String::new(),
     }
