@@ -1,8 +1,9 @@
 //! Stage 10, suggest: NetworkPolicies that close the gaps the findings name, proven by the engine.
 //!
-//! From one scope's model and graph it derives ([`derive`]) what the repository intends — the ways in (from
-//! the real identity of the ingress controller or Gateway that serves them, or the addresses a
-//! load balancer forwards from), the Services each workload names ([`refs`]), DNS — and writes,
+//! From one scope's model and graph it derives ([`derive`]) what the repository intends — the
+//! ways in (from the real identity of the ingress controller or Gateway that serves them, or the
+//! addresses a load balancer forwards from), the Services each workload names ([`refs`]), DNS —
+//! and writes,
 //! per namespace, a default deny where none exists and the allow rules those intents need, each
 //! with a comment saying why ([`write`]). Existing policies are kept as they are: a pod they
 //! already isolate keeps its rules, and gets nothing more.
