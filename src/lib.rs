@@ -21,8 +21,10 @@
 //!    profile's refinements), every error located in the file.
 //! 9. [`result`]: from findings to what is reported: selection, suppressions, levels, baseline,
 //!    the diff against a base revision, the report order and the logical keys.
-//! 10. [`report`]: the only code that formats, for people and for tools.
-//! 11. [`cli`]: turns arguments into settings and runs a command; writes the outputs. `main.rs`
+//! 10. [`suggest`]: NetworkPolicies that close the gaps of the findings while keeping what the
+//!     repository intends, applied in memory and proven by re-analysis (`kubereach suggest`).
+//! 11. [`report`]: the only code that formats, for people and for tools.
+//! 12. [`cli`]: turns arguments into settings and runs a command; writes the outputs. `main.rs`
 //!     only prints top-level errors and picks the exit code.
 
 #![forbid(unsafe_code)]
@@ -42,3 +44,4 @@ pub mod report;
 pub mod result;
 pub mod rules;
 pub mod span;
+pub mod suggest;

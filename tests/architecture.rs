@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// The stages in pipeline order, as `src/lib.rs` lists them.
 const STAGES: &[&str] =
-    &["span", "load", "model", "profile", "graph", "finding", "rules", "config", "result", "report", "cli"];
+    &["span", "load", "model", "profile", "graph", "finding", "rules", "config", "result", "suggest", "report", "cli"];
 
 /// A module path (`["graph", "exposure"]`) for every file under `src/`.
 fn module_files(root: &Path) -> BTreeMap<Vec<String>, PathBuf> {

@@ -5,6 +5,7 @@
 //! `main`, which alone prints them.
 
 mod stats;
+mod suggest;
 mod watch;
 
 use std::fs::File;
@@ -88,6 +89,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a shell's completion script (`kubereach completions bash > ~/.local/share/bash-completion/completions/kubereach`)
     Completions(CompletionsArgs),
+    /// Write NetworkPolicies that close the gaps while keeping what the manifests intend, proven by re-analysis
+    Suggest(suggest::SuggestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -348,6 +351,7 @@ where
             finish_write(out.flush(), "the completion script")?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Suggest(args) => suggest::run(args),
     }
 }
 

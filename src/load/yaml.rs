@@ -427,6 +427,20 @@ struct Builder {
 /// ConfigMap data, status, …): their nodes are not built, which saves most of the allocation of a
 /// typical manifest. Scalar values of these keys are kept (a label named `data` is a label), and
 /// so is everything else; the parser still checks the skipped text's syntax.
+/// The skipped keys whose values may name the Services a workload reaches (environment, command
+/// lines, volumes of ConfigMaps, ConfigMap data): built after all when [`read_references`] asks.
+const REFERENCE_KEYS: [&str; 6] = ["env", "envFrom", "volumes", "command", "args", "data"];
+
+/// Whether [`REFERENCE_KEYS`] are built. A process-wide choice, made once by `kubereach suggest`
+/// before it loads: every way the loader parses (files, renderings, revisions) goes through
+/// [`parse_stream`], and other commands keep the smaller tree.
+static READ_REFERENCES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Builds, from now on, the values that may name Services (see [`REFERENCE_KEYS`]).
+pub fn read_references() {
+    READ_REFERENCES.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 const SKIPPED_KEYS: [&str; 19] = [
     "env",
     "envFrom",
@@ -491,7 +505,9 @@ impl Builder {
         }
         match self.stack.last() {
             Some(Frame::Map { pending_key: Some(key), .. }) => {
-                matches!(&key.value, Value::Scalar(k) if SKIPPED_KEYS.contains(&&*k.text))
+                let references = READ_REFERENCES.load(std::sync::atomic::Ordering::Relaxed);
+                matches!(&key.value, Value::Scalar(k) if SKIPPED_KEYS.contains(&&*k.text)
+                    && !(references && REFERENCE_KEYS.contains(&&*k.text)))
             }
             _ => false,
         }

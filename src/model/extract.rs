@@ -102,7 +102,7 @@ fn extract_object(
         {
             match super::tier::TierKind::parse(kind) {
                 Some(tier_kind) => Object::TierPolicy(super::read_tier::read(r, tier_kind, meta, spec)),
-                None => Object::Other(OtherObject { meta, controller_settings: None }),
+                None => Object::Other(OtherObject { meta, controller_settings: None, config_data: None }),
             }
         }
         _ if super::gateway::is_gateway_api(&meta.api_version)
@@ -110,14 +110,19 @@ fn extract_object(
         {
             match super::read_gateway::read(r, kind, meta, spec) {
                 Ok(object) => Object::Gateway(object),
-                Err(meta) => Object::Other(OtherObject { meta: *meta, controller_settings: None }),
+                Err(meta) => Object::Other(OtherObject { meta: *meta, controller_settings: None, config_data: None }),
             }
         }
         _ => match WorkloadKind::parse(kind) {
             Some(wk) if is_core_api(&meta.api_version) => Object::Workload(read_workload(r, meta, wk, node, spec)),
             _ => {
                 let controller_settings = read_controller_settings(r, &meta, spec).map(Box::new);
-                Object::Other(OtherObject { meta, controller_settings })
+                let config_data = if kind == "ConfigMap" && is_core_api(&meta.api_version) {
+                    read_config_data(node.get("data"))
+                } else {
+                    None
+                };
+                Object::Other(OtherObject { meta, controller_settings, config_data })
             }
         },
     };
@@ -324,7 +329,91 @@ fn read_workload(r: &mut Reader, meta: Meta, kind: WorkloadKind, node: &Node, sp
         _ => r.int(spec.and_then(|s| s.get("replicas")), "spec.replicas"),
     };
     let owner = if kind == WorkloadKind::Pod { pod_owner(r, node) } else { None };
-    Workload { meta, kind, pod_labels, pod_labels_span, ports, host_network, windows, linux_only, replicas, owner }
+    let references = pod_spec.and_then(read_references).map(Box::new);
+    Workload {
+        meta,
+        kind,
+        pod_labels,
+        pod_labels_span,
+        ports,
+        host_network,
+        windows,
+        linux_only,
+        replicas,
+        owner,
+        references,
+    }
+}
+
+/// The longest value kept as a reference or as ConfigMap data: a larger one is a file of some
+/// other kind (a script, a dashboard), and the model stays small at scale.
+const MAX_REFERENCE_TEXT: usize = 16 * 1024;
+
+/// Text of the containers that may name a Service, and the ConfigMaps the pods read. Read
+/// without type checks: these fields are not the network's, and their problems are not
+/// kubereach's to report.
+fn read_references(pod_spec: &Node) -> Option<References> {
+    let mut refs = References::default();
+    let mut text = |field: String, node: &Node| {
+        if let Some(value) = node.as_str().filter(|v| !v.is_empty() && v.len() <= MAX_REFERENCE_TEXT) {
+            refs.texts.push(Reference { field: field.into(), text: value.into(), span: node.span });
+        }
+    };
+    let mut config_maps = Vec::new();
+    for field in ["containers", "initContainers"] {
+        for container in pod_spec.get(field).and_then(Node::as_seq).unwrap_or(&[]) {
+            let name = container.get("name").and_then(Node::as_str).unwrap_or("?");
+            for env in container.get("env").and_then(Node::as_seq).unwrap_or(&[]) {
+                let var = env.get("name").and_then(Node::as_str).unwrap_or("?");
+                if let Some(value) = env.get("value") {
+                    text(format!("container `{name}` env `{var}`"), value);
+                }
+                let from = env.get("valueFrom").and_then(|v| v.get("configMapKeyRef"));
+                if let Some(cm) = from.and_then(|c| c.get("name")) {
+                    if let Some(n) = cm.as_str() {
+                        config_maps.push((n.into(), cm.span));
+                    }
+                }
+            }
+            for from in container.get("envFrom").and_then(Node::as_seq).unwrap_or(&[]) {
+                if let Some(cm) = from.get("configMapRef").and_then(|c| c.get("name")) {
+                    if let Some(n) = cm.as_str() {
+                        config_maps.push((n.into(), cm.span));
+                    }
+                }
+            }
+            for list in ["command", "args"] {
+                for item in container.get(list).and_then(Node::as_seq).unwrap_or(&[]) {
+                    text(format!("container `{name}` {list}"), item);
+                }
+            }
+        }
+    }
+    for volume in pod_spec.get("volumes").and_then(Node::as_seq).unwrap_or(&[]) {
+        let direct = volume.get("configMap").and_then(|c| c.get("name"));
+        let projected = volume.get("projected").and_then(|p| p.get("sources")).and_then(Node::as_seq).unwrap_or(&[]);
+        let names = direct.into_iter().chain(projected.iter().filter_map(|s| s.get("configMap")?.get("name")));
+        for cm in names {
+            if let Some(n) = cm.as_str() {
+                config_maps.push((n.into(), cm.span));
+            }
+        }
+    }
+    refs.config_maps = config_maps;
+    (!refs.texts.is_empty() || !refs.config_maps.is_empty()).then_some(refs)
+}
+
+/// A ConfigMap's `data` entries with string values (binary data names no host).
+fn read_config_data(data: Option<&Node>) -> Option<Box<ConfigData>> {
+    let entries: ConfigData = data?
+        .as_map()?
+        .iter()
+        .filter_map(|(k, v)| {
+            let value = v.as_str().filter(|t| !t.is_empty() && t.len() <= MAX_REFERENCE_TEXT)?;
+            Some((k.as_str()?.into(), value.into(), v.span))
+        })
+        .collect();
+    (!entries.is_empty()).then(|| Box::new(entries))
 }
 
 /// The owner a Pod is shown under: its controlling ownerReference. A Pod owned by a Node (a

@@ -154,6 +154,29 @@ pub struct Workload {
     pub replicas: Option<i64>,
     /// For Pods: the controlling owner (ownerReferences), under which the Pod is shown.
     pub owner: Option<Owner>,
+    /// What the containers say that may name a peer (`kubereach suggest` reads it); `None` when
+    /// they say nothing, so that a workload without env or arguments costs one pointer.
+    pub references: Option<Box<References>>,
+}
+
+/// Text of a workload's containers that may name a Service (`redis.data:6379`,
+/// `$(REDIS_SERVICE_HOST)`), and the ConfigMaps its pods read. Kept as written: which Services
+/// it names is decided against the model, by `suggest`.
+#[derive(Clone, Debug, Default)]
+pub struct References {
+    pub texts: Vec<Reference>,
+    /// ConfigMaps the pods mount (`volumes`) or read as environment (`envFrom`,
+    /// `valueFrom.configMapKeyRef`), by name, with where each is named.
+    pub config_maps: Vec<(Box<str>, Span)>,
+}
+
+/// One value of `env`, `args` or `command`.
+#[derive(Clone, Debug)]
+pub struct Reference {
+    /// Where it is, for a reader: `env DATABASE_URL`, `args`, `command` (with the container).
+    pub field: Box<str>,
+    pub text: Box<str>,
+    pub span: Span,
 }
 
 impl Workload {
@@ -566,7 +589,13 @@ pub struct OtherObject {
     pub meta: Meta,
     /// For the custom resources of ingress controllers: what they say about their classes.
     pub controller_settings: Option<Box<ControllerSettings>>,
+    /// For a ConfigMap: its `data` entries (key, value, where the value is), which may name
+    /// Services a workload reaches (`kubereach suggest` reads them).
+    pub config_data: Option<Box<ConfigData>>,
 }
+
+/// A ConfigMap's `data`: (key, value, where the value is).
+pub type ConfigData = Vec<(Box<str>, Box<str>, Span)>;
 
 /// One typed object.
 #[derive(Clone, Debug)]

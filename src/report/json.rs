@@ -131,3 +131,33 @@ pub fn write(outcome: &Outcome, files: &Files, out: &mut dyn Write) -> io::Resul
     serde_json::to_writer_pretty(&mut *out, &report)?;
     out.write_all(b"\n")
 }
+
+/// [`write`], with the fixes `kubereach suggest` found: each finding that a suggested file closes
+/// lists it under `fixes` (the file's path, its text and what it adds).
+pub fn write_with_fixes(
+    outcome: &Outcome,
+    files: &Files,
+    fixes: &dyn Fn(usize) -> Vec<crate::suggest::Fix>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut text = Vec::new();
+    write(outcome, files, &mut text)?;
+    let mut report: serde_json::Value = serde_json::from_slice(&text).map_err(io::Error::other)?;
+    if let Some(findings) = report.get_mut("findings").and_then(|f| f.as_array_mut()) {
+        for (i, finding) in findings.iter_mut().enumerate() {
+            let found = fixes(i);
+            if found.is_empty() {
+                continue;
+            }
+            let listed: Vec<serde_json::Value> = found
+                .iter()
+                .map(|f| serde_json::json!({ "description": f.description, "path": f.path, "text": f.text }))
+                .collect();
+            if let Some(object) = finding.as_object_mut() {
+                object.insert("fixes".to_string(), serde_json::Value::Array(listed));
+            }
+        }
+    }
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
+}

@@ -13,6 +13,7 @@ pub mod json;
 pub mod markdown;
 pub mod picture;
 pub mod sarif;
+pub mod suggest;
 
 use std::io::{self, Write};
 

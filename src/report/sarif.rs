@@ -331,6 +331,50 @@ impl CutCounts {
     }
 }
 
+/// [`write`], with the fixes `kubereach suggest` found for the findings (the finding's index in
+/// `outcome.findings` to its fixes): each becomes a SARIF `fix` whose artifact change adds the
+/// suggested policy file, so that an editor can apply it.
+pub fn write_with_fixes(
+    outcome: &Outcome,
+    files: &Files,
+    options: &SarifOptions,
+    fixes: &dyn Fn(usize) -> Vec<crate::suggest::Fix>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let all: Vec<&crate::finding::Finding> = outcome.findings.iter().collect();
+    let (mut log, _) = build(&all, files, options, &[]);
+    for run in &mut log.runs {
+        for (i, result) in run.results.iter_mut().flatten().enumerate() {
+            let found: Vec<sarif::Fix> = fixes(i).iter().filter_map(|f| sarif_fix(f, &options.root)).collect();
+            if !found.is_empty() {
+                result.fixes = Some(found);
+            }
+        }
+    }
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+/// A fix that adds a file: one replacement that inserts its text at the start of the (new) file,
+/// named like every location (relative to the root when below it, else an absolute URI).
+fn sarif_fix(fix: &crate::suggest::Fix, root: &Path) -> Option<sarif::Fix> {
+    let location = match artifact_uri(Path::new(&fix.path), &absolute(root)) {
+        Uri::Relative(uri) => json!({ "uri": uri, "uriBaseId": SRCROOT }),
+        Uri::Absolute(uri) => json!({ "uri": uri }),
+    };
+    serde_json::from_value(json!({
+        "description": { "text": sentence(&fix.description) },
+        "artifactChanges": [{
+            "artifactLocation": location,
+            "replacements": [{
+                "deletedRegion": { "startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1 },
+                "insertedContent": { "text": fix.text }
+            }]
+        }]
+    }))
+    .ok()
+}
+
 /// `<category>/`, as the upload action writes it: a category that already ends in `/` is kept.
 pub fn automation_id(category: Option<&str>) -> Option<String> {
     let category = category.map(str::trim).filter(|c| !c.is_empty())?;
