@@ -188,7 +188,7 @@ fn grouped_pictures_count_every_connection_once() {
     let mermaid = kubereach(&["graph", "examples/shop", "--format", "mermaid", "--group", "namespace"]);
     assert_eq!(mermaid.lines().filter(|l| l.contains(" -->|")).count(), expected.len());
     for format in ["txt", "json", "html"] {
-        let out = kubereach_in_crate(&["graph", "examples/shop", "--format", format, "--group", "namespace"]).run();
+        let out = kubereach_in_crate(["graph", "examples/shop", "--format", format, "--group", "namespace"]).run();
         assert_eq!(out.code, Some(2), "{format}: {}", out.stderr);
         assert!(out.stderr.contains("--group draws `dot` and `mermaid` pictures"), "{}", out.stderr);
     }

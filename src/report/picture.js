@@ -21,7 +21,7 @@
   const OPEN_ALL_WORKLOADS = 30;
   const NODE_W = 196, NODE_H = 40, GAP = 10, PAD = 14, HEAD = 30, COL_GAP = 130, BOX_GAP = 26, MARGIN = 20;
   const LABEL_CHARS = 27;
-  const CARD_W = 250, CARD_H = 40, CARD_GAP = 8, EGO_GAP = 150, GROUP_HEAD = 24, GROUP_GAP = 14;
+  const CARD_W = 240, CARD_H = 40, CARD_GAP = 8, EGO_GAP = 110, GROUP_HEAD = 24, GROUP_GAP = 14;
 
   const data = JSON.parse(document.getElementById('kubereach-data').textContent);
   const svg = document.getElementById('graph');
@@ -85,6 +85,15 @@
     namespaces.push({ name, members });
   }
   const namespaceOf = new Map(namespaces.map((ns) => [ns.name, ns]));
+  const twins = new Set();
+  for (const ns of namespaces) {
+    const seen = new Map();
+    for (const i of ns.members) {
+      const other = seen.get(nodes[i].label);
+      if (other !== undefined) { twins.add(other); twins.add(i); }
+      seen.set(nodes[i].label, i);
+    }
+  }
   // {internet} first, then the controller and Gateways, then address ranges in graph order.
   const outsideRank = { internet: 0, 'ingress-controller': 1, gateway: 1, external: 2 };
   const byRank = (a, b) => outsideRank[nodes[a].type] - outsideRank[nodes[b].type] || a - b;
@@ -204,7 +213,8 @@
       th.addEventListener('click', () => toggle(ns.name));
     } else {
       const n = nodes[line.node];
-      text = line.member ? n.label : n.label;
+      // Two workloads of one name (a Deployment and a StatefulSet) are told apart by their kind.
+      text = twins.has(line.node) ? `${n.label} [${n.kind}]` : n.label;
       title = `${n.name} (${describeKind(n)}); click to see its connections`;
       th.setAttribute('data-' + axis, n.name);
       th.setAttribute('data-index', line.node);
@@ -278,7 +288,7 @@
     clearEgo();
     if (openNamespace === null) {
       open = defaultOpen();
-      setView('overview', 'Namespaces');
+      setView('overview', '');
     } else {
       open = new Set([openNamespace]);
       setView('overview', `Namespaces \u203a ${openNamespace}`);
@@ -380,7 +390,7 @@
     g.setAttribute('data-node', n.name);
     g.setAttribute('data-index', i);
     el('rect', { width: CARD_W, height: CARD_H, rx: n.type === 'workload' ? 6 : 18 }, g);
-    el('text', { class: 'label', x: 10, y: 17 }, g).textContent = shorten(n.label, 34);
+    el('text', { class: 'label', x: 10, y: 17 }, g).textContent = shorten(n.label, 30);
     el('text', { class: 'kind', x: 10, y: 32 }, g).textContent = shorten(second, 38);
     el('title', {}, g).textContent = `${n.name}\n${second}`;
     g.addEventListener('click', () => { if (!classes.includes('selected')) go(n.name); });

@@ -52,6 +52,9 @@ pub struct InternetEntry {
     pub level: Level,
 }
 
+/// A workload drawn in its namespace: its node id, its peer.
+type Member<'g> = (u32, PeerId, &'g Peer);
+
 /// Node ids shared by the writers: see the module documentation for the numbering.
 struct Nodes<'g> {
     graph: &'g Graph,
@@ -79,8 +82,8 @@ impl<'g> Nodes<'g> {
     }
 
     /// The workloads grouped by namespace, in drawing order, with their node ids.
-    fn namespaces(&self) -> Vec<(&'g str, Vec<(u32, PeerId, &'g Peer)>)> {
-        let mut groups: Vec<(&'g str, Vec<(u32, PeerId, &'g Peer)>)> = Vec::new();
+    fn namespaces(&self) -> Vec<(&'g str, Vec<Member<'g>>)> {
+        let mut groups: Vec<(&'g str, Vec<Member<'g>>)> = Vec::new();
         for (node, &p) in self.order.iter().enumerate() {
             let peer = &self.graph.peers[p.index()];
             let member = (node as u32, p, peer);
@@ -901,6 +904,12 @@ mod tests {
         let mut mermaid = Vec::new();
         assert_eq!(write_mermaid(&graph, &entries, &mut mermaid).unwrap(), 0);
         assert!(String::from_utf8(mermaid).unwrap().contains("flowchart LR"));
+        for write in [write_dot_by_namespace, write_mermaid_by_namespace] {
+            let mut grouped = Vec::new();
+            assert_eq!(write(&graph, &entries, &mut grouped).unwrap(), 0);
+            let grouped = String::from_utf8(grouped).unwrap();
+            assert!(grouped.contains("by namespace") && !grouped.contains(INTERNET), "{grouped}");
+        }
         let mut html = Vec::new();
         assert_eq!(write_html(&graph, &entries, &mut html).unwrap(), 0);
         let html = String::from_utf8(html).unwrap();
