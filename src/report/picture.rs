@@ -170,6 +170,9 @@ impl StandIn {
     fn of(graph: &Graph) -> Option<StandIn> {
         let mut peers: Vec<PeerId> = Vec::new();
         let mut routed: BTreeMap<PeerId, Vec<(PeerId, Conns)>> = BTreeMap::new();
+        // Per controller class, its declared twin: a few controllers serve many Ingresses, and the
+        // classes are searched once for each.
+        let mut twins: BTreeMap<crate::graph::ClassId, Option<usize>> = BTreeMap::new();
         for x in &graph.exposures {
             let Some(entry) = graph.entries.get(x.entry) else { continue };
             // Gateway API routes have endpoints of their own (the Gateway), not this one.
@@ -180,10 +183,13 @@ impl StandIn {
             if c == graph.ingress_controller {
                 return None;
             }
-            let placed = graph.classes.get(c.index())?;
-            let declared = graph.classes.iter().find(|d| {
-                !d.pseudo && !d.peers.is_empty() && d.namespace == placed.namespace && d.labels == placed.labels
-            })?;
+            let twin = *twins.entry(c).or_insert_with(|| {
+                let placed = graph.classes.get(c.index())?;
+                graph.classes.iter().position(|d| {
+                    !d.pseudo && !d.peers.is_empty() && d.namespace == placed.namespace && d.labels == placed.labels
+                })
+            });
+            let declared = &graph.classes[twin?];
             for &t in &declared.peers {
                 if !peers.contains(&t) {
                     peers.push(t);
