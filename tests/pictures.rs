@@ -944,15 +944,17 @@ fn html_first_paint_is_readable_at_kubeflow_size() {
     let mut expected_rows = vec!["{internet}".to_string(), "0.0.0.0-255.255.255.255".to_string()];
     expected_rows.extend(sorted.iter().map(|(ns, n)| format!("\u{25b8} {ns} ({n})")));
     assert_eq!(rows, expected_rows, "sources: the internet, the addresses, then the namespaces");
-    // A column's label, written upwards, keeps to 30 characters (the header's title has it whole).
-    let upwards = |s: String| {
-        if s.chars().count() > 30 {
-            format!("{}\u{2026}", s.chars().take(29).collect::<String>())
+    // A column's label, written upwards, keeps a namespace's name to 32 characters, and its count
+    // (the header's title has it whole).
+    let upwards = |s: &str| {
+        if s.chars().count() > 32 {
+            format!("{}\u{2026}", s.chars().take(31).collect::<String>())
         } else {
-            s
+            s.to_string()
         }
     };
-    let mut expected_cols: Vec<String> = sorted.iter().map(|(ns, n)| upwards(format!("\u{25b8} {ns} ({n})"))).collect();
+    let mut expected_cols: Vec<String> =
+        sorted.iter().map(|(ns, n)| format!("\u{25b8} {} ({n})", upwards(ns))).collect();
     expected_cols.push("0.0.0.0-255.255.255.255".to_string());
     assert_eq!(cols, expected_cols, "destinations: the namespaces, then the addresses");
     // Every pair of distinct workloads connects: a cell counts the pairs between its namespaces.

@@ -85,6 +85,14 @@
     namespaces.push({ name, members });
   }
   const namespaceOf = new Map(namespaces.map((ns) => [ns.name, ns]));
+  // Gateways are sources of their routes only; a repository may declare dozens. In the matrix they
+  // are one row that opens like a namespace (a name no namespace can have).
+  const GATEWAYS = '~gateways';
+  const gatewayGroup = {
+    name: GATEWAYS, title: 'Gateways',
+    members: nodes.map((n, i) => i).filter((i) => nodes[i].type === 'gateway'),
+  };
+  if (gatewayGroup.members.length > 0) namespaceOf.set(GATEWAYS, gatewayGroup);
   const twins = new Set();
   for (const ns of namespaces) {
     const seen = new Map();
@@ -154,12 +162,9 @@
   // The keys an endpoint counts under: its namespace, and itself when its namespace is open.
   function keys(i) {
     const n = nodes[i];
+    if (n.type === 'gateway') return open.has(GATEWAYS) ? ['s' + GATEWAYS, 'n' + i] : ['s' + GATEWAYS];
     if (n.type !== 'workload') return ['n' + i];
     return open.has(n.namespace) ? ['s' + n.namespace, 'n' + i] : ['s' + n.namespace];
-  }
-
-  function size(key) {
-    return key[0] === 's' ? namespaceOf.get(key.slice(1)).members.length : 1;
   }
 
   function renderMatrix() {
@@ -177,7 +182,13 @@
     });
     const lines = (sources) => {
       const list = [];
-      for (const i of outside) if (sources ? nodes[i].out.length > 0 : nodes[i].in.length > 0) list.push({ key: 'n' + i, node: i });
+      for (const i of outside) {
+        if (nodes[i].type !== 'gateway' && (sources ? nodes[i].out.length > 0 : nodes[i].in.length > 0)) list.push({ key: 'n' + i, node: i });
+      }
+      if (sources && gatewayGroup.members.length > 0) {
+        list.push({ key: 's' + GATEWAYS, ns: gatewayGroup });
+        if (open.has(GATEWAYS)) for (const m of gatewayGroup.members) list.push({ key: 'n' + m, node: m, member: true });
+      }
       const spaces = [];
       for (const ns of namespaces) {
         spaces.push({ key: 's' + ns.name, ns });
@@ -207,21 +218,25 @@
     let text, title;
     if (line.ns) {
       const ns = line.ns;
-      text = `${open.has(ns.name) ? '\u25be' : '\u25b8'} ${ns.name} (${ns.members.length})`;
-      title = `namespace ${ns.name}: ${plural(ns.members.length, 'workload', 'workloads')}; click to ${open.has(ns.name) ? 'fold' : 'open'} it`;
+      // A long name is shortened, never its count.
+      const name = shorten(ns.title || ns.name, axis === 'col' ? 32 : 56);
+      text = `${open.has(ns.name) ? '\u25be' : '\u25b8'} ${name} (${ns.members.length})`;
+      title = ns.title
+        ? `${plural(ns.members.length, 'Gateway', 'Gateways')}; click to ${open.has(ns.name) ? 'fold' : 'open'} them`
+        : `namespace ${ns.name}: ${plural(ns.members.length, 'workload', 'workloads')}; click to ${open.has(ns.name) ? 'fold' : 'open'} it`;
       th.setAttribute('data-namespace', ns.name);
       th.addEventListener('click', () => toggle(ns.name));
     } else {
       const n = nodes[line.node];
       // Two workloads of one name (a Deployment and a StatefulSet) are told apart by their kind.
-      text = twins.has(line.node) ? `${n.label} [${n.kind}]` : n.label;
+      text = shorten(twins.has(line.node) ? `${n.label} [${n.kind}]` : n.label, axis === 'col' ? 34 : 60);
       title = `${n.name} (${describeKind(n)}); click to see its connections`;
       th.setAttribute('data-' + axis, n.name);
       th.setAttribute('data-index', line.node);
       if (n.exposed) th.classList.add('exposed', n.level);
       th.addEventListener('click', () => go(n.name));
     }
-    th.append(h('span', { class: 'text', title }, axis === 'col' ? shorten(text, 30) : shorten(text, 60)));
+    th.append(h('span', { class: 'text', title }, text));
     return th;
   }
 
@@ -263,7 +278,8 @@
   }
 
   function label(line) {
-    return line.ns ? `namespace ${line.ns.name}` : nodes[line.node].name;
+    if (line.ns) return line.ns.title ? line.ns.title : `namespace ${line.ns.name}`;
+    return nodes[line.node].name;
   }
 
   // Ordered pairs of distinct endpoints between a row and a column.
@@ -291,7 +307,7 @@
       setView('overview', '');
     } else {
       open = new Set([openNamespace]);
-      setView('overview', `Namespaces \u203a ${openNamespace}`);
+      setView('overview', `Namespaces \u203a ${namespaceOf.get(openNamespace).title || openNamespace}`);
     }
     renderMatrix();
     if (openNamespace === null) showOverview();
@@ -797,6 +813,7 @@
   function showNamespace(name) {
     const ns = namespaceOf.get(name);
     if (!ns) return showOverview();
+    if (ns.title) return showOverview();
     const members = new Set(ns.members);
     let inside = 0, out = 0, into = 0;
     for (const e of edges) {
