@@ -127,6 +127,134 @@ fn example_mermaid() {
 }
 
 #[test]
+fn example_dot_by_namespace() {
+    insta::assert_snapshot!(kubereach(&["graph", "examples/shop", "--format", "dot", "--group", "namespace"]));
+}
+
+#[test]
+fn example_mermaid_by_namespace() {
+    insta::assert_snapshot!(kubereach(&["graph", "examples/shop", "--format", "mermaid", "--group", "namespace"]));
+}
+
+/// Grouped by namespace, an edge counts the lines of the connectivity list between its two ends,
+/// and every line is counted once; `--group` applies to DOT and Mermaid only.
+#[test]
+fn grouped_pictures_count_every_connection_once() {
+    let txt = example("txt");
+    let namespace_of = |end: &str| -> String {
+        if end.starts_with('{') || end.ends_with("[External]") {
+            end.to_string()
+        } else {
+            end.split_once('/').unwrap().0.to_string()
+        }
+    };
+    let mut expected: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for line in txt.lines() {
+        let (src, rest) = line.split_once(" => ").unwrap();
+        let dst = rest.split_once(" : ").unwrap().0;
+        *expected.entry((namespace_of(src), namespace_of(dst))).or_default() += 1;
+    }
+    let dot = kubereach(&["graph", "examples/shop", "--format", "dot", "--group", "namespace"]);
+    // Node ids to names: a namespace's label starts with its name; the others are named in full
+    // by their tooltips.
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for l in dot.lines() {
+        let Some((id, rest)) = l.trim_start().split_once(" [label=\"") else { continue };
+        if id.contains(' ') {
+            continue;
+        }
+        let tooltip = rest.split_once("tooltip=\"").unwrap().1.split_once('"').unwrap().0;
+        let name = match tooltip.strip_prefix("namespace ") {
+            Some(t) => t.split_once(':').unwrap().0.to_string(),
+            None => tooltip.to_string(),
+        };
+        names.insert(id.to_string(), name);
+    }
+    let mut drawn: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for l in dot.lines() {
+        let Some((ends, rest)) = l.trim_start().split_once(" [label=\"") else { continue };
+        let Some((s, d)) = ends.split_once(" -> ") else { continue };
+        if names[s] == "{internet}" {
+            continue;
+        }
+        let count: usize = rest.split_once(' ').unwrap().0.parse().unwrap();
+        drawn.insert((names[s].clone(), names[d].clone()), count);
+    }
+    assert_eq!(drawn, expected);
+    assert!(dot.contains("-> n0 [label=\"1 entry\", color=\"#c62828\""), "{dot}");
+    if let Some(graphviz) = require_tool("dot", GRAPHVIZ) {
+        graphviz_svg(&graphviz, &dot);
+    }
+    let mermaid = kubereach(&["graph", "examples/shop", "--format", "mermaid", "--group", "namespace"]);
+    assert_eq!(mermaid.lines().filter(|l| l.contains(" -->|")).count(), expected.len());
+    for format in ["txt", "json", "html"] {
+        let out = kubereach_in_crate(["graph", "examples/shop", "--format", format, "--group", "namespace"]).run();
+        assert_eq!(out.code, Some(2), "{format}: {}", out.stderr);
+        assert!(out.stderr.contains("--group draws `dot` and `mermaid` pictures"), "{}", out.stderr);
+    }
+}
+
+/// A declared ingress-nginx controller in `edge` and an Ingress of its class to `shop/web`.
+fn declared_controller(controller_egress_denied: bool) -> String {
+    let mut text = String::from(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: edge-controller, namespace: edge}\n\
+         spec:\n  selector: {matchLabels: {app.kubernetes.io/name: ingress-nginx}}\n  template:\n\
+         \x20   metadata: {labels: {app.kubernetes.io/name: ingress-nginx, app.kubernetes.io/component: controller}}\n\
+         \x20   spec: {containers: [{name: c, image: x, ports: [{containerPort: 80}]}]}\n---\n\
+         apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: nginx}\nspec: {controller: k8s.io/ingress-nginx}\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n\
+         spec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n\
+         \x20   spec: {containers: [{name: c, image: x, ports: [{containerPort: 8080}]}]}\n---\n\
+         apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n\
+         spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}\n---\n\
+         apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\n\
+         spec: {ingressClassName: nginx, rules: [{host: shop.example, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]}\n",
+    );
+    if controller_egress_denied {
+        text.push_str(
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: edge}\n\
+             spec: {podSelector: {}, policyTypes: [Egress]}\n",
+        );
+    }
+    text
+}
+
+/// `{ingress-controller}` is not drawn beside the declared controller it stands for: its edges
+/// are the controller workload's (drawn once where the workload's own edge is in the list, else
+/// from the workload with the routed ports), and the workload is marked as the controller.
+#[test]
+fn a_declared_controller_stands_for_the_ingress_controller() {
+    for denied in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.yaml"), declared_controller(denied)).unwrap();
+        let path = dir.path().to_str().unwrap();
+        let txt = kubereach(&["graph", path]);
+        assert!(txt.contains("{ingress-controller} => shop/web[Deployment] : TCP 8080\n"), "{txt}");
+        let own = "edge/edge-controller[Deployment] => shop/web[Deployment] : All Connections";
+        assert_eq!(txt.contains(own), !denied, "{txt}");
+        let dot = kubereach(&["graph", path, "--format", "dot"]);
+        assert!(!dot.contains("{ingress-controller}"), "{dot}");
+        assert!(dot.contains("label=\"edge-controller\\nDeployment, ingress controller\""), "{dot}");
+        let edges = dot_edges(&dot);
+        let from_controller: Vec<&String> =
+            edges.iter().filter(|e| e.starts_with("edge/edge-controller[Deployment] => shop/web")).collect();
+        let expected = if denied { "edge/edge-controller[Deployment] => shop/web[Deployment] : TCP 8080" } else { own };
+        assert_eq!(from_controller, [expected], "{dot}");
+        let mermaid = kubereach(&["graph", path, "--format", "mermaid"]);
+        assert!(!mermaid.contains("#123;ingress-controller") && !mermaid.contains("{ingress-controller}"), "{mermaid}");
+        let grouped = kubereach(&["graph", path, "--format", "dot", "--group", "namespace"]);
+        assert!(!grouped.contains("{ingress-controller}"), "{grouped}");
+        let data = html_data(&kubereach(&["graph", path, "--format", "html"]));
+        assert!(data["outside"].as_array().unwrap().iter().all(|o| o["type"] != "ingress-controller"), "{data}");
+        assert_eq!(data["workloads"][0]["controller"], true, "{data}");
+        assert!(data["workloads"][1].get("controller").is_none(), "{data}");
+    }
+    // An Ingress whose controller the repository does not declare keeps `{ingress-controller}`.
+    let dot = kubereach(&["graph", "examples/shop", "--format", "dot"]);
+    assert!(dot.contains("[label=\"{ingress-controller}\""), "{dot}");
+}
+
+#[test]
 fn dot_draws_exactly_the_connectivity_list_and_the_internet_paths() {
     let txt: Vec<String> = example("txt").lines().map(str::to_owned).collect();
     assert!(!txt.is_empty());
@@ -581,8 +709,17 @@ fn html_renders_in_a_headless_browser_without_network() {
     let html = example("html");
     std::fs::write(&page, &html).unwrap();
     assert!(!html.contains("data-node=\""), "nodes must come from the script, not from the file");
+    // The first paint is the namespace overview: a matrix, no curve.
     let proxy = Proxy::start();
     let dom = chromium(&browser, &page, "", &proxy, &["--dump-dom"]);
+    assert_eq!(proxy.finish(), NONE, "requests reached the proxy");
+    assert!(dom.contains("<body data-view=\"overview\""), "opens on the overview");
+    assert!(dom.contains("<table class=\"matrix\">"));
+    assert_eq!(dom.matches(" data-edge=\"").count(), 0);
+    assert!(dom.contains("<h2>Overview</h2>"), "the side panel was filled");
+    // The whole picture, one link away.
+    let proxy = Proxy::start();
+    let dom = chromium(&browser, &page, "#~all", &proxy, &["--dump-dom"]);
     assert_eq!(proxy.finish(), NONE, "requests reached the proxy");
 
     let txt: Vec<String> = example("txt").lines().map(str::to_owned).collect();
@@ -604,14 +741,14 @@ fn html_renders_in_a_headless_browser_without_network() {
         }
     }
     assert_eq!(attribute_values(&dom, "data-namespace").len(), 4);
-    assert!(dom.contains("<h2>Overview</h2>"), "the side panel was filled");
+    assert!(dom.contains("<h2>All workloads</h2>"), "the side panel was filled");
 
     // A reader's gestures, played by a script added to a copy of the page: typing in the search
     // box, then clicking a workload. What the page shows is read back from the DOM.
     let driven = work.path().join("driven.html");
     std::fs::write(&driven, html.replace("</body>", &format!("<script>{DRIVER}</script>\n</body>"))).unwrap();
     let proxy = Proxy::start();
-    let dom = chromium(&browser, &driven, "", &proxy, &["--dump-dom"]);
+    let dom = chromium(&browser, &driven, "#~all", &proxy, &["--dump-dom"]);
     assert_eq!(proxy.finish(), NONE, "requests reached the proxy");
     let report: serde_json::Value = serde_json::from_str(&attribute_values(&dom, "data-test-report")[0]).unwrap();
     let mut expected_matches: Vec<&str> = json["peers"]
@@ -654,7 +791,7 @@ fn html_renders_in_a_headless_browser_without_network() {
     let entry_page = work.path().join("entries.html");
     std::fs::write(&entry_page, entry_html).unwrap();
     let proxy = Proxy::start();
-    // The fragment selects a workload, as a link to it would.
+    // The fragment opens a workload's connections, as a link to it would.
     let dom = chromium(&browser, &entry_page, "#front%2Fweb%5BDeployment%5D", &proxy, &["--dump-dom"]);
     assert_eq!(proxy.finish(), NONE, "requests reached the proxy");
     assert!(dom.contains("class=\"edge entry error"), "entry edge drawn");
@@ -663,8 +800,9 @@ fn html_renders_in_a_headless_browser_without_network() {
     assert!(element_of(&dom, "front/web[Deployment]").contains(" class=\"node workload exposed selected\""), "{dom}");
     assert!(dom.contains("<h3>Reachable from the internet</h3>"), "the panel lists the entry");
 
-    // Too many connections to draw at once: none is drawn until a workload is selected, and
-    // then exactly its own (35 workloads a namespace: 70 * 69 pairs and 140 to or from any address).
+    // Too many connections to draw at once: the whole picture draws none until a workload is
+    // selected, and a workload's page exactly its own (35 workloads a namespace: 70 * 69 pairs and
+    // 140 to or from any address).
     let big = tempfile::tempdir().unwrap();
     std::fs::write(big.path().join("open.yaml"), open_repository(35)).unwrap();
     let big_html = kubereach(&["graph", big.path().to_str().unwrap(), "--format", "html"]);
@@ -672,7 +810,7 @@ fn html_renders_in_a_headless_browser_without_network() {
     let big_page = work.path().join("big.html");
     std::fs::write(&big_page, big_html).unwrap();
     let proxy = Proxy::start();
-    let dom = chromium(&browser, &big_page, "", &proxy, &["--dump-dom"]);
+    let dom = chromium(&browser, &big_page, "#~all", &proxy, &["--dump-dom"]);
     assert_eq!(proxy.finish(), NONE, "requests reached the proxy");
     assert_eq!(dom.matches(" data-edge=\"").count(), 0);
     assert!(dom.contains("4970 connections are too many to draw at once"), "the panel says why");
@@ -702,4 +840,154 @@ fn html_renders_in_a_headless_browser_without_network() {
     assert_eq!(proxy.finish(), NONE, "requests reached the proxy");
     assert_eq!(png_size(&shot), (1400, 900));
     eprintln!("screenshot: {}", shot.display());
+}
+
+/// Namespaces of kubeflow's shape (78 workloads, the largest namespace 37), with long names, no
+/// policy (every ordered pair connects: more edges than kubeflow's 4,821) and one public load
+/// balancer, so that the overview has an `{internet}` row.
+const KUBEFLOW_SHAPE: &[(&str, usize)] = &[
+    ("default", 37),
+    ("knative-eventing", 11),
+    ("kubeflow", 11),
+    ("knative-serving", 7),
+    ("kserve", 5),
+    ("cert-manager", 3),
+    ("monitoring-and-observability-system", 3),
+    ("system", 1),
+];
+
+fn kubeflow_shaped_repository() -> String {
+    let mut text = String::new();
+    for (namespace, count) in KUBEFLOW_SHAPE {
+        for i in 0..*count {
+            text.push_str(&format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {namespace}-workload-{i:02}, namespace: {namespace}}}\n\
+                 spec:\n  selector: {{matchLabels: {{app: w{i:02}}}}}\n  template:\n    metadata: {{labels: {{app: w{i:02}}}}}\n\
+                 \x20   spec: {{containers: [{{name: c, image: x, ports: [{{containerPort: 8080}}]}}]}}\n---\n"
+            ));
+        }
+    }
+    text.push_str(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: front, namespace: kserve}\n\
+         spec: {type: LoadBalancer, selector: {app: w00}, ports: [{port: 80, targetPort: 8080}]}\n",
+    );
+    text
+}
+
+/// Reads the overview as the reader sees it: every label of the matrix (headers and cells) with
+/// its box on the screen, what overlaps, what is clipped or off the screen, and the cells' values.
+const READABILITY: &str = r#"
+(function () {
+  const labels = Array.from(document.querySelectorAll('#matrix th .text, #matrix td'));
+  const boxes = labels.map((e) => {
+    const r = e.getBoundingClientRect();
+    return { text: e.textContent, x: r.left, y: r.top, w: r.width, h: r.height, font: parseFloat(getComputedStyle(e).fontSize) };
+  });
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (a.x + a.w > b.x + 0.5 && b.x + b.w > a.x + 0.5 && a.y + a.h > b.y + 0.5 && b.y + b.h > a.y + 0.5) overlaps.push([a.text, b.text]);
+    }
+  }
+  const clipped = Array.from(document.querySelectorAll('#matrix td, #matrix th .text'))
+    .filter((e) => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
+    .map((e) => e.textContent);
+  const offscreen = boxes.filter((b) => b.x < 0 || b.y < 0 || b.x + b.w > innerWidth || b.y + b.h > innerHeight).map((b) => b.text);
+  const cells = {};
+  for (const td of document.querySelectorAll('#matrix td[data-cell]')) cells[td.getAttribute('data-cell')] = td.textContent;
+  document.body.setAttribute('data-test-report', JSON.stringify({
+    view: document.body.getAttribute('data-view'),
+    overlaps, clipped, offscreen, cells,
+    rows: Array.from(document.querySelectorAll('#matrix th.row'), (e) => e.textContent),
+    cols: Array.from(document.querySelectorAll('#matrix th.col'), (e) => e.textContent),
+    smallest: Math.min(...boxes.map((b) => b.font)),
+    labels: boxes.length,
+    edges: document.querySelectorAll('[data-edge]').length,
+  }));
+})();
+"#;
+
+/// The first paint at kubeflow's size, without any click: the namespace matrix, every namespace
+/// labelled as a row and a column, every cell counted, no label over another, none clipped, all
+/// of it on a 1400x900 screen, and no curve drawn. A screenshot is kept beside the test binary.
+#[test]
+fn html_first_paint_is_readable_at_kubeflow_size() {
+    let Some(browser) = require_tool("chromium", "headless Chromium; Debian package `chromium`") else { return };
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("cluster.yaml"), kubeflow_shaped_repository()).unwrap();
+    let html = kubereach(&["graph", repo.path().to_str().unwrap(), "--format", "html"]);
+    let data = html_data(&html);
+    let workloads: usize = KUBEFLOW_SHAPE.iter().map(|(_, n)| n).sum();
+    assert_eq!(workloads, 78);
+    assert_eq!(data["edges"].as_array().unwrap().len(), workloads * (workloads - 1) + 2 * workloads);
+    assert_eq!(data["entries"].as_array().unwrap().len(), 1);
+
+    let work = tempfile::tempdir().unwrap();
+    let page = work.path().join("driven.html");
+    std::fs::write(&page, html.replace("</body>", &format!("<script>{READABILITY}</script>\n</body>"))).unwrap();
+    let proxy = Proxy::start();
+    let dom = chromium(&browser, &page, "", &proxy, &["--dump-dom", "--window-size=1400,900"]);
+    assert_eq!(proxy.finish(), NONE, "requests reached the proxy");
+    let report: serde_json::Value = serde_json::from_str(&attribute_values(&dom, "data-test-report")[0]).unwrap();
+    assert_eq!(report["view"], "overview");
+    assert_eq!(report["edges"], 0, "no curve on the first paint");
+    assert_eq!(report["overlaps"], serde_json::json!([]), "labels over labels");
+    assert_eq!(report["clipped"], serde_json::json!([]), "labels cut");
+    assert_eq!(report["offscreen"], serde_json::json!([]), "labels off a 1400x900 screen");
+    assert!(report["smallest"].as_f64().unwrap() >= 11.0, "{}", report["smallest"]);
+
+    let mut sorted: Vec<(&str, usize)> = KUBEFLOW_SHAPE.to_vec();
+    sorted.sort();
+    let rows: Vec<String> = serde_json::from_value(report["rows"].clone()).unwrap();
+    let cols: Vec<String> = serde_json::from_value(report["cols"].clone()).unwrap();
+    let mut expected_rows = vec!["{internet}".to_string(), "0.0.0.0-255.255.255.255".to_string()];
+    expected_rows.extend(sorted.iter().map(|(ns, n)| format!("\u{25b8} {ns} ({n})")));
+    assert_eq!(rows, expected_rows, "sources: the internet, the addresses, then the namespaces");
+    // A column's label, written upwards, keeps a namespace's name to 32 characters, and its count
+    // (the header's title has it whole).
+    let upwards = |s: &str| {
+        if s.chars().count() > 32 {
+            format!("{}\u{2026}", s.chars().take(31).collect::<String>())
+        } else {
+            s.to_string()
+        }
+    };
+    let mut expected_cols: Vec<String> =
+        sorted.iter().map(|(ns, n)| format!("\u{25b8} {} ({n})", upwards(ns))).collect();
+    expected_cols.push("0.0.0.0-255.255.255.255".to_string());
+    assert_eq!(cols, expected_cols, "destinations: the namespaces, then the addresses");
+    // Every pair of distinct workloads connects: a cell counts the pairs between its namespaces.
+    let cells = &report["cells"];
+    for (a, m) in &sorted {
+        for (b, n) in &sorted {
+            let pairs = if a == b { m * (m - 1) } else { m * n };
+            let key = format!("s{a}|s{b}");
+            if pairs == 0 {
+                assert!(cells.get(&key).is_none(), "{key}");
+            } else {
+                assert_eq!(cells[&key], pairs.to_string(), "{key}");
+            }
+        }
+    }
+    let internet = data["workloads"].as_array().unwrap().len() + data["outside"].as_array().unwrap().len();
+    assert_eq!(cells[format!("n{internet}|skserve")], "1", "the internet's entry into kserve");
+    // Each header's label and each cell were measured.
+    assert_eq!(report["labels"].as_u64().unwrap() as usize, rows.len() + cols.len() + rows.len() * cols.len());
+
+    let target = Path::new(common::BIN).parent().and_then(Path::parent).unwrap();
+    let shot = target.join("artifacts").join("graph-overview-78.png");
+    std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
+    let plain = work.path().join("graph.html");
+    std::fs::write(&plain, &html).unwrap();
+    let proxy = Proxy::start();
+    chromium(
+        &browser,
+        &plain,
+        "",
+        &proxy,
+        &[&format!("--screenshot={}", shot.display()), "--window-size=1400,900", "--hide-scrollbars"],
+    );
+    assert_eq!(proxy.finish(), NONE, "requests reached the proxy");
+    assert_eq!(png_size(&shot), (1400, 900));
 }

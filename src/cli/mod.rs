@@ -276,6 +276,16 @@ pub struct GraphArgs {
     /// Print the connections the working tree adds (`+`) and removes (`-`) over this git revision
     #[arg(long, value_name = "GIT_REF")]
     pub diff_base: Option<String>,
+    /// Draw one node per namespace, with the connections between them counted (dot, mermaid)
+    #[arg(long, value_enum, value_name = "BY")]
+    pub group: Option<GraphGroup>,
+}
+
+/// What `graph --group` folds the workloads into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphGroup {
+    /// One node per namespace
+    Namespace,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -298,6 +308,8 @@ pub enum CliError {
     Watch(String),
     #[error("--diff-base prints connections as `txt` or `json`, not `{0}`")]
     DiffFormat(String),
+    #[error("--group draws `dot` and `mermaid` pictures, not `{0}` (the `html` page opens on its namespace overview)")]
+    GroupFormat(String),
     #[error("{0}")]
     Scope(String),
     #[error("{0}")]
@@ -536,8 +548,17 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::SUCCESS);
     }
     let started = Instant::now();
+    if args.group.is_some() && !matches!(format, GraphFormat::Dot | GraphFormat::Mermaid) {
+        return Err(CliError::GroupFormat(format!("{:?}", format).to_lowercase()));
+    }
     let mut out = open_output(args.output.as_ref())?;
     let written = match format {
+        GraphFormat::Dot if args.group == Some(GraphGroup::Namespace) => {
+            report::picture::write_dot_by_namespace(graph, &internet_entries(scope, graph), &mut out)
+        }
+        GraphFormat::Mermaid if args.group == Some(GraphGroup::Namespace) => {
+            report::picture::write_mermaid_by_namespace(graph, &internet_entries(scope, graph), &mut out)
+        }
         GraphFormat::Txt => report::graph::write_txt(graph, &mut out),
         GraphFormat::Json => report::graph::write_json(graph, &scope.model, &loaded.files, &mut out),
         GraphFormat::Dot => report::picture::write_dot(graph, &internet_entries(scope, graph), &mut out),

@@ -14,8 +14,20 @@
 //! thousands of connections costs no more memory than its workloads. (Such a picture is not
 //! readable, but writing it must not fail.)
 //!
+//! Where the repository declares the controller workload behind every `{ingress-controller}`
+//! edge (its pods carry the labels the graph placed the controller by, in its namespace), that
+//! workload stands for it: the routed edges are drawn from it, and no `{ingress-controller}` node
+//! is drawn beside it ([`StandIn`]). Such a workload is marked as the ingress controller.
+//!
+//! `--group namespace` ([`write_dot_by_namespace`], [`write_mermaid_by_namespace`]) draws one node
+//! per namespace instead of its workloads: an edge between two namespaces counts the connections
+//! between their workloads, an edge from `{internet}` the entries into the namespace. These writers
+//! hold one aggregate per pair of nodes, never the edges.
+//!
 //! The HTML page (markup here, style and script beside this file) is written by hand rather than
 //! with a drawing library: it has to work offline from a single file, so nothing may be fetched.
+//! It opens on the namespace overview (a reachability matrix), from which a namespace opens to its
+//! workloads and a workload to its connections; the data it embeds is the same at every size.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,7 +36,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::finding::Level;
-use crate::graph::{Endpoint, Graph, Peer, PeerId, INGRESS_CONTROLLER};
+use crate::graph::routes::Source;
+use crate::graph::{Conns, Endpoint, Graph, Peer, PeerId, INGRESS_CONTROLLER};
 
 /// The pseudo-peer that stands for any client on the internet.
 pub const INTERNET: &str = "{internet}";
@@ -38,6 +51,9 @@ pub struct InternetEntry {
     pub label: String,
     pub level: Level,
 }
+
+/// A workload drawn in its namespace: its node id, its peer.
+type Member<'g> = (u32, PeerId, &'g Peer);
 
 /// Node ids shared by the writers: see the module documentation for the numbering.
 struct Nodes<'g> {
@@ -66,13 +82,14 @@ impl<'g> Nodes<'g> {
     }
 
     /// The workloads grouped by namespace, in drawing order, with their node ids.
-    fn namespaces(&self) -> Vec<(&'g str, Vec<(u32, &'g Peer)>)> {
-        let mut groups: Vec<(&'g str, Vec<(u32, &'g Peer)>)> = Vec::new();
+    fn namespaces(&self) -> Vec<(&'g str, Vec<Member<'g>>)> {
+        let mut groups: Vec<(&'g str, Vec<Member<'g>>)> = Vec::new();
         for (node, &p) in self.order.iter().enumerate() {
             let peer = &self.graph.peers[p.index()];
+            let member = (node as u32, p, peer);
             match groups.last_mut() {
-                Some((ns, members)) if *ns == &*peer.namespace => members.push((node as u32, peer)),
-                _ => groups.push((&peer.namespace, vec![(node as u32, peer)])),
+                Some((ns, members)) if *ns == &*peer.namespace => members.push(member),
+                _ => groups.push((&peer.namespace, vec![member])),
             }
         }
         groups
@@ -134,6 +151,126 @@ fn level_colour(level: Level) -> &'static str {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The declared ingress controller
+// ---------------------------------------------------------------------------------------------
+
+/// The declared workloads that `{ingress-controller}` stands for, when the repository declares
+/// the controller behind every way in through Ingresses and Routes. The graph places a controller
+/// at a namespace and pod labels (a pseudo class); a declared controller's workload is the class
+/// of the same namespace and labels. `{ingress-controller}` stays drawn as it is when some way in
+/// goes through a controller the repository does not declare.
+struct StandIn {
+    /// The declared controller peers, sorted.
+    peers: Vec<PeerId>,
+    /// Per destination peer: the routed connections from each declared controller that serves it.
+    routed: BTreeMap<PeerId, Vec<(PeerId, Conns)>>,
+}
+
+impl StandIn {
+    fn of(graph: &Graph) -> Option<StandIn> {
+        let mut peers: Vec<PeerId> = Vec::new();
+        let mut routed: BTreeMap<PeerId, Vec<(PeerId, Conns)>> = BTreeMap::new();
+        // Per controller class, its declared twin: a few controllers serve many Ingresses, and the
+        // classes are searched once for each.
+        let mut twins: BTreeMap<crate::graph::ClassId, Option<usize>> = BTreeMap::new();
+        for x in &graph.exposures {
+            let Some(entry) = graph.entries.get(x.entry) else { continue };
+            // Gateway API routes have endpoints of their own (the Gateway), not this one.
+            if entry.via.is_some() || !entry.kind.through_controller() {
+                continue;
+            }
+            let Source::Class(c) = entry.source else { return None };
+            if c == graph.ingress_controller {
+                return None;
+            }
+            let twin = *twins.entry(c).or_insert_with(|| {
+                let placed = graph.classes.get(c.index())?;
+                graph.classes.iter().position(|d| {
+                    !d.pseudo && !d.peers.is_empty() && d.namespace == placed.namespace && d.labels == placed.labels
+                })
+            });
+            let declared = &graph.classes[twin?];
+            for &t in &declared.peers {
+                if !peers.contains(&t) {
+                    peers.push(t);
+                }
+            }
+            if x.admitted.is_empty() {
+                continue;
+            }
+            for &dst in &graph.classes[x.class.index()].peers {
+                for &t in &declared.peers {
+                    if t == dst {
+                        continue;
+                    }
+                    let list = routed.entry(dst).or_default();
+                    match list.iter_mut().find(|(p, _)| *p == t) {
+                        Some((_, conns)) => conns.union_with(&x.admitted),
+                        None => list.push((t, x.admitted.clone())),
+                    }
+                }
+            }
+        }
+        if peers.is_empty() {
+            return None;
+        }
+        peers.sort_unstable();
+        for list in routed.values_mut() {
+            list.sort_by_key(|(p, _)| *p);
+        }
+        Some(StandIn { peers, routed })
+    }
+
+    fn is_controller(&self, peer: PeerId) -> bool {
+        self.peers.binary_search(&peer).is_ok()
+    }
+}
+
+/// Whether the graph has an edge from peer `src` to peer `dst`: some class of one allows
+/// something to some class of the other.
+fn peer_reaches(graph: &Graph, src: PeerId, dst: PeerId) -> bool {
+    let (s, d) = (&graph.peers[src.index()], &graph.peers[dst.index()]);
+    s.classes.iter().any(|&a| d.classes.iter().any(|&b| !graph.allowed(a, b).is_empty()))
+}
+
+/// The edges a picture draws: the connectivity list, in its order, except that an
+/// `{ingress-controller}` edge is drawn from the declared controllers that stand for it (once
+/// only: where the controller's own edge to the destination is in the list, that edge is drawn).
+/// Returns the number of edges emitted.
+fn for_each_drawn_edge<E>(
+    graph: &Graph,
+    stand_in: Option<&StandIn>,
+    mut emit: impl FnMut(&Endpoint, &Endpoint, &Conns) -> Result<(), E>,
+) -> Result<usize, E> {
+    let mut count = 0;
+    graph.for_each_edge(|src, dst, conns| {
+        if let (Endpoint::IngressController, Endpoint::Peer(d), Some(s)) = (src, dst, stand_in) {
+            if let Some(list) = s.routed.get(d) {
+                for (t, routed) in list {
+                    if !peer_reaches(graph, *t, *d) {
+                        emit(&Endpoint::Peer(*t), dst, routed)?;
+                        count += 1;
+                    }
+                }
+                return Ok(());
+            }
+        }
+        count += 1;
+        emit(src, dst, conns)
+    })?;
+    Ok(count)
+}
+
+/// A workload's kind as drawn: `Deployment`, or `Deployment, ingress controller`.
+fn drawn_kind<'k>(kind: &'k str, controller: bool) -> std::borrow::Cow<'k, str> {
+    if controller {
+        format!("{kind}, ingress controller").into()
+    } else {
+        kind.into()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // DOT
 // ---------------------------------------------------------------------------------------------
 
@@ -167,6 +304,7 @@ const DOT_HEAD: &str = "digraph kubereach {
 /// (connections and internet entries).
 pub fn write_dot(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Write) -> io::Result<usize> {
     let mut nodes = Nodes::new(graph);
+    let stand_in = StandIn::of(graph);
     out.write_all(b"// kubereach reachability graph\n")?;
     out.write_all(DOT_HEAD.as_bytes())?;
     for (i, (namespace, members)) in nodes.namespaces().into_iter().enumerate() {
@@ -176,19 +314,20 @@ pub fn write_dot(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Write) 
             "    label=\"{}\"; style=\"rounded,filled\"; fillcolor=\"#f3f5f8\"; color=\"#aab4c3\";",
             DotText(namespace)
         )?;
-        for (node, peer) in members {
+        for (node, p, peer) in members {
             let (name, kind) = workload_parts(peer);
+            let kind = drawn_kind(kind, stand_in.as_ref().is_some_and(|s| s.is_controller(p)));
             writeln!(
                 out,
                 "    n{node} [label=\"{}\\n{}\", tooltip=\"{}\"];",
                 DotText(name),
-                DotText(kind),
+                DotText(&kind),
                 DotText(&peer.name)
             )?;
         }
         out.write_all(b"  }\n")?;
     }
-    let count = graph.for_each_edge(|src, dst, conns| -> io::Result<()> {
+    let count = for_each_drawn_edge(graph, stand_in.as_ref(), |src, dst, conns| -> io::Result<()> {
         let s = dot_node(graph, &mut nodes, src, out)?;
         let d = dot_node(graph, &mut nodes, dst, out)?;
         writeln!(out, "  n{s} -> n{d} [label=\"{}\"];", DotText(&conns.to_string()))
@@ -287,18 +426,20 @@ const MERMAID_HEAD: &str = "flowchart LR
 /// of edges drawn (connections and internet entries).
 pub fn write_mermaid(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Write) -> io::Result<usize> {
     let mut nodes = Nodes::new(graph);
+    let stand_in = StandIn::of(graph);
     out.write_all(b"%% kubereach reachability graph\n")?;
     out.write_all(MERMAID_HEAD.as_bytes())?;
     for (i, (namespace, members)) in nodes.namespaces().into_iter().enumerate() {
         writeln!(out, "  subgraph ns{i}[\"{}\"]", MermaidText(namespace))?;
-        for (node, peer) in members {
+        for (node, p, peer) in members {
             let (name, kind) = workload_parts(peer);
-            writeln!(out, "    n{node}[\"{}<br/>{}\"]:::workload", MermaidText(name), MermaidText(kind))?;
+            let kind = drawn_kind(kind, stand_in.as_ref().is_some_and(|s| s.is_controller(p)));
+            writeln!(out, "    n{node}[\"{}<br/>{}\"]:::workload", MermaidText(name), MermaidText(&kind))?;
         }
         out.write_all(b"  end\n")?;
         writeln!(out, "  style ns{i} fill:#f3f5f8,stroke:#aab4c3")?;
     }
-    let count = graph.for_each_edge(|src, dst, conns| -> io::Result<()> {
+    let count = for_each_drawn_edge(graph, stand_in.as_ref(), |src, dst, conns| -> io::Result<()> {
         let s = mermaid_node(graph, &mut nodes, src, out)?;
         let d = mermaid_node(graph, &mut nodes, dst, out)?;
         writeln!(out, "  n{s} -->|\"{}\"| n{d}", MermaidText(&conns.to_string()))
@@ -345,6 +486,214 @@ fn mermaid_node(graph: &Graph, nodes: &mut Nodes<'_>, e: &Endpoint, out: &mut dy
 }
 
 // ---------------------------------------------------------------------------------------------
+// Grouped by namespace (DOT and Mermaid)
+// ---------------------------------------------------------------------------------------------
+
+/// The graph folded by namespace: node ids `0..namespaces` are the namespaces in name order, then
+/// the endpoints outside namespaces in the order the edges first name them, `{internet}` last.
+struct Grouped<'g> {
+    /// Name and number of workloads of each namespace.
+    namespaces: Vec<(&'g str, usize)>,
+    /// Per peer, its namespace's node id.
+    group_of: Vec<u32>,
+    outside: Vec<Endpoint>,
+    outside_id: BTreeMap<Endpoint, u32>,
+    /// Per pair of nodes: how many connections, and the union of their ports.
+    edges: BTreeMap<(u32, u32), (usize, Conns)>,
+    /// Per namespace node: the entries from the internet into it and the most severe level.
+    entries: BTreeMap<u32, (usize, Level)>,
+    /// Per namespace node: the number of its workloads the internet reaches.
+    exposed: BTreeMap<u32, usize>,
+}
+
+impl<'g> Grouped<'g> {
+    fn of(graph: &'g Graph, entries: &[InternetEntry]) -> Grouped<'g> {
+        let nodes = Nodes::new(graph);
+        let mut namespaces = Vec::new();
+        let mut group_of = vec![0; graph.peers.len()];
+        for (i, (namespace, members)) in nodes.namespaces().into_iter().enumerate() {
+            for &(_, p, _) in &members {
+                group_of[p.index()] = i as u32;
+            }
+            namespaces.push((namespace, members.len()));
+        }
+        let mut g = Grouped {
+            namespaces,
+            group_of,
+            outside: Vec::new(),
+            outside_id: BTreeMap::new(),
+            edges: BTreeMap::new(),
+            entries: BTreeMap::new(),
+            exposed: BTreeMap::new(),
+        };
+        let stand_in = StandIn::of(graph);
+        let _ = for_each_drawn_edge(graph, stand_in.as_ref(), |src, dst, conns| -> Result<(), ()> {
+            let key = (g.node(src), g.node(dst));
+            let slot = g.edges.entry(key).or_default();
+            slot.0 += 1;
+            slot.1.union_with(conns);
+            Ok(())
+        });
+        let mut seen: Vec<PeerId> = Vec::new();
+        for entry in valid_entries(graph, entries) {
+            let ns = g.group_of[entry.peer.index()];
+            let slot = g.entries.entry(ns).or_insert((0, entry.level));
+            slot.0 += 1;
+            slot.1 = slot.1.max(entry.level);
+            if !seen.contains(&entry.peer) {
+                seen.push(entry.peer);
+                *g.exposed.entry(ns).or_default() += 1;
+            }
+        }
+        g
+    }
+
+    fn node(&mut self, e: &Endpoint) -> u32 {
+        match e {
+            Endpoint::Peer(p) => self.group_of[p.index()],
+            _ => {
+                let next = (self.namespaces.len() + self.outside.len()) as u32;
+                *self.outside_id.entry(*e).or_insert_with(|| {
+                    self.outside.push(*e);
+                    next
+                })
+            }
+        }
+    }
+
+    fn internet(&self) -> u32 {
+        (self.namespaces.len() + self.outside.len()) as u32
+    }
+
+    /// An edge's label: the number of connections, and their ports when that is short (the
+    /// writer puts them on a line of their own).
+    fn label(count: usize, conns: &Conns) -> (String, Option<String>) {
+        let ports = conns.to_string();
+        let noun = if count == 1 { "connection" } else { "connections" };
+        (format!("{count} {noun}"), (ports.len() <= 40).then_some(ports))
+    }
+
+    fn workloads(count: usize) -> String {
+        format!("{count} {}", if count == 1 { "workload" } else { "workloads" })
+    }
+
+    fn entries_label(count: usize) -> String {
+        format!("{count} {}", if count == 1 { "entry" } else { "entries" })
+    }
+}
+
+/// The graph in the DOT language with one node per namespace (`graph --format dot --group
+/// namespace`). Returns the number of edges drawn.
+pub fn write_dot_by_namespace(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Write) -> io::Result<usize> {
+    let g = Grouped::of(graph, entries);
+    out.write_all(b"// kubereach reachability graph, by namespace\n")?;
+    out.write_all(DOT_HEAD.as_bytes())?;
+    for (i, (namespace, workloads)) in g.namespaces.iter().enumerate() {
+        let mut tooltip = format!("namespace {namespace}: {}", Grouped::workloads(*workloads));
+        let mut outline = String::new();
+        if let (Some(exposed), Some((_, level))) = (g.exposed.get(&(i as u32)), g.entries.get(&(i as u32))) {
+            tooltip.push_str(&format!(", {exposed} reachable from the internet"));
+            outline = format!(", color=\"{}\", penwidth=2.5", level_colour(*level));
+        }
+        writeln!(
+            out,
+            "  n{i} [label=\"{}\\n{}\", fillcolor=\"#f3f5f8\", tooltip=\"{}\"{outline}];",
+            DotText(namespace),
+            Grouped::workloads(*workloads),
+            DotText(&tooltip)
+        )?;
+    }
+    for (k, e) in g.outside.iter().enumerate() {
+        let id = g.namespaces.len() + k;
+        let (label, kind, _) = outside_parts(graph, e);
+        match e {
+            Endpoint::IngressController | Endpoint::Gateway(_) => writeln!(
+                out,
+                "  n{id} [label=\"{0}\", shape=hexagon, style=filled, fillcolor=\"#eef2ff\", color=\"#4f46e5\", tooltip=\"{0}\"];",
+                DotText(&label)
+            )?,
+            _ => writeln!(
+                out,
+                "  n{id} [label=\"{}\\n{}\", shape=ellipse, style=\"filled,dashed\", fillcolor=\"#f5f5f5\", color=\"#8a8a8a\", tooltip=\"{}\"];",
+                DotText(&label),
+                DotText(kind),
+                DotText(&graph.endpoint_name(e))
+            )?,
+        }
+    }
+    for (&(s, d), (count, conns)) in &g.edges {
+        let (first, ports) = Grouped::label(*count, conns);
+        match ports {
+            Some(ports) => writeln!(out, "  n{s} -> n{d} [label=\"{}\\n{}\"];", DotText(&first), DotText(&ports))?,
+            None => writeln!(out, "  n{s} -> n{d} [label=\"{}\"];", DotText(&first))?,
+        }
+    }
+    if !g.entries.is_empty() {
+        let internet = g.internet();
+        writeln!(
+            out,
+            "  n{internet} [label=\"{0}\", shape=doubleoctagon, style=\"filled,bold\", fillcolor=\"#fdecea\", color=\"#c62828\", fontcolor=\"#c62828\", tooltip=\"{0}\"];",
+            DotText(INTERNET)
+        )?;
+        for (ns, (count, level)) in &g.entries {
+            let colour = level_colour(*level);
+            writeln!(
+                out,
+                "  n{internet} -> n{ns} [label=\"{}\", color=\"{colour}\", fontcolor=\"{colour}\", penwidth=2.5, style=bold];",
+                Grouped::entries_label(*count)
+            )?;
+        }
+    }
+    out.write_all(b"}\n")?;
+    Ok(g.edges.len() + g.entries.len())
+}
+
+/// The graph as a Mermaid flowchart with one node per namespace (`graph --format mermaid --group
+/// namespace`). Returns the number of edges drawn.
+pub fn write_mermaid_by_namespace(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Write) -> io::Result<usize> {
+    let g = Grouped::of(graph, entries);
+    out.write_all(b"%% kubereach reachability graph, by namespace\n")?;
+    out.write_all(MERMAID_HEAD.as_bytes())?;
+    out.write_all(b"  classDef namespace fill:#f3f5f8,stroke:#5b6b7f,color:#1f2937\n")?;
+    for (i, (namespace, workloads)) in g.namespaces.iter().enumerate() {
+        writeln!(out, "  n{i}[\"{}<br/>{}\"]:::namespace", MermaidText(namespace), Grouped::workloads(*workloads))?;
+    }
+    for (k, e) in g.outside.iter().enumerate() {
+        let id = g.namespaces.len() + k;
+        let (label, kind, _) = outside_parts(graph, e);
+        match e {
+            Endpoint::IngressController | Endpoint::Gateway(_) => {
+                writeln!(out, "  n{id}{{{{\"{}\"}}}}:::controller", MermaidText(&label))?;
+            }
+            _ => writeln!(out, "  n{id}([\"{}<br/>{}\"]):::outside", MermaidText(&label), MermaidText(kind))?,
+        }
+    }
+    for (&(s, d), (count, conns)) in &g.edges {
+        let (first, ports) = Grouped::label(*count, conns);
+        match ports {
+            Some(ports) => writeln!(out, "  n{s} -->|\"{}<br/>{}\"| n{d}", MermaidText(&first), MermaidText(&ports))?,
+            None => writeln!(out, "  n{s} -->|\"{}\"| n{d}", MermaidText(&first))?,
+        }
+    }
+    if !g.entries.is_empty() {
+        let internet = g.internet();
+        writeln!(out, "  n{internet}((\"{}\")):::internet", MermaidText(INTERNET))?;
+        for (ns, (count, _)) in &g.entries {
+            writeln!(out, "  n{internet} ==>|\"{}\"| n{ns}", Grouped::entries_label(*count))?;
+        }
+        // Links are styled by their position among all links, counted from 0 in writing order.
+        for (i, (_, (_, level))) in g.entries.iter().enumerate() {
+            let colour = level_colour(*level);
+            writeln!(out, "  linkStyle {} stroke:{colour},stroke-width:3px,color:{colour}", g.edges.len() + i)?;
+        }
+        for ns in g.entries.keys() {
+            writeln!(out, "  class n{ns} exposed")?;
+        }
+    }
+    Ok(g.edges.len() + g.entries.len())
+}
+
+// ---------------------------------------------------------------------------------------------
 // HTML
 // ---------------------------------------------------------------------------------------------
 
@@ -382,6 +731,9 @@ struct HtmlWorkload<'a> {
     label: &'a str,
     kind: &'a str,
     namespace: &'a str,
+    /// The declared ingress controller, which `{ingress-controller}` stands for.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    controller: bool,
 }
 
 #[derive(Serialize)]
@@ -408,16 +760,20 @@ const HTML_HEAD: &str = concat!(
     include_str!("picture.css"),
     r##"</style>
 </head>
-<body>
+<body data-view="overview">
 <header>
   <h1>kubereach <span>reachability graph</span></h1>
   <span id="counts"></span>
+  <nav><button id="view-overview" type="button" data-view="overview">Namespaces</button><button id="view-all" type="button" data-view="all">All workloads</button></nav>
+  <span id="where"></span>
   <input id="search" type="search" placeholder="Search workloads" autocomplete="off" spellcheck="false" aria-label="Search workloads by name">
   <span id="matches"></span>
   <span class="zoom"><button id="zoom-out" title="Zoom out">&minus;</button><button id="zoom-fit" title="Fit to window">Fit</button><button id="zoom-in" title="Zoom in">+</button></span>
 </header>
 <main>
   <div id="canvas">
+    <div id="matrix"></div>
+    <svg id="ego" role="img" aria-label="a workload and its connections"></svg>
     <svg id="graph" role="img" aria-label="reachability graph">
       <defs>
         <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10z" fill="#9aa3af"/></marker>
@@ -445,24 +801,26 @@ const HTML_TAIL: &str = concat!("\n</script>\n<script>\n", include_str!("picture
 /// forbids any request. Returns the number of edges drawn (connections and internet entries).
 ///
 /// The embedded data, read by the script: `{"version": 1, "workloads": [{"name", "label", "kind",
-/// "namespace"}], "edges": [[src, dst, "TCP 80"]], "outside": [{"id", "name", "label", "kind",
+/// "namespace", "controller"?}], "edges": [[src, dst, "TCP 80"]], "outside": [{"id", "name", "label", "kind",
 /// "type"}], "entries": [[node, "label", "error"]]}`, where a node is an index into the workloads
 /// followed by the outside endpoints (each of which carries its index as `id`).
 pub fn write_html(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Write) -> io::Result<usize> {
     let mut nodes = Nodes::new(graph);
+    let stand_in = StandIn::of(graph);
     out.write_all(HTML_HEAD.as_bytes())?;
     out.write_all(b"{\"version\":1,\n\"workloads\":[")?;
     for (i, &p) in nodes.order.iter().enumerate() {
         let peer = &graph.peers[p.index()];
         let (label, kind) = workload_parts(peer);
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        let w = HtmlWorkload { name: &peer.name, label, kind, namespace: &peer.namespace };
+        let controller = stand_in.as_ref().is_some_and(|s| s.is_controller(p));
+        let w = HtmlWorkload { name: &peer.name, label, kind, namespace: &peer.namespace, controller };
         serde_json::to_writer(ScriptJson(out), &w)?;
     }
     out.write_all(b"],\n\"edges\":[")?;
     let mut outside: Vec<HtmlOutside> = Vec::new();
     let mut first = true;
-    let count = graph.for_each_edge(|src, dst, conns| -> io::Result<()> {
+    let count = for_each_drawn_edge(graph, stand_in.as_ref(), |src, dst, conns| -> io::Result<()> {
         let mut id = |e: &Endpoint| {
             let (id, new) = nodes.id(e);
             if new {
@@ -552,6 +910,12 @@ mod tests {
         let mut mermaid = Vec::new();
         assert_eq!(write_mermaid(&graph, &entries, &mut mermaid).unwrap(), 0);
         assert!(String::from_utf8(mermaid).unwrap().contains("flowchart LR"));
+        for write in [write_dot_by_namespace, write_mermaid_by_namespace] {
+            let mut grouped = Vec::new();
+            assert_eq!(write(&graph, &entries, &mut grouped).unwrap(), 0);
+            let grouped = String::from_utf8(grouped).unwrap();
+            assert!(grouped.contains("by namespace") && !grouped.contains(INTERNET), "{grouped}");
+        }
         let mut html = Vec::new();
         assert_eq!(write_html(&graph, &entries, &mut html).unwrap(), 0);
         let html = String::from_utf8(html).unwrap();
