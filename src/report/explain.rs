@@ -296,7 +296,13 @@ fn write_side(
         writeln!(out, "  isolated by NetworkPolicy `{}` ({})", p.meta.name, at(files, p.meta.location()))?;
     }
     if side.admitting.is_empty() {
-        writeln!(out, "  no {direction} rule of these policies admits the other side: denied")?;
+        match &side.to_network_policies {
+            Some(left) => writeln!(
+                out,
+                "  no {direction} rule of these policies admits what the Admin tier left to them ({left}): denied"
+            )?,
+            None => writeln!(out, "  no {direction} rule of these policies admits the other side: denied")?,
+        }
     }
     // With a port asked about, a rule that admits the other side on other ports only does not
     // admit it: said so, never as "admitted by".

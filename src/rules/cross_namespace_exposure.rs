@@ -92,16 +92,38 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     }
     // With tenants: workloads that nothing isolates are open to every other tenant.
     // Per namespace: its workloads, those open, and its judged classes in graph order.
-    let mut open_namespaces: BTreeMap<&str, (usize, usize, Vec<&crate::graph::Class>)> = BTreeMap::new();
+    let mut open_namespaces: BTreeMap<&str, (usize, usize, Vec<(usize, &crate::graph::Class)>)> = BTreeMap::new();
     // Windows pods the profile leaves unenforced are `network-policy-not-enforced`'s.
-    let judged = |c: &&crate::graph::Class| !c.pseudo && (!c.windows || graph.profile.windows_enforced);
-    for class in graph.classes.iter().filter(judged) {
+    let judged = |c: &crate::graph::Class| !c.pseudo && (!c.windows || graph.profile.windows_enforced);
+    // Open to other tenants: no NetworkPolicy isolates the pods, and where the cluster tiers
+    // apply to them, they admit some pod of another tenant (a tier policy that keeps tenants
+    // apart closes them without a NetworkPolicy).
+    let open_to_others = |id: crate::graph::ClassId, class: &crate::graph::Class| -> bool {
+        if class.isolated(Direction::Ingress) {
+            return false;
+        }
+        if !graph.has_chain(id, Direction::Ingress) {
+            return true;
+        }
+        let own = tenant_of(&class.namespace);
+        graph.classes.iter().enumerate().any(|(s, other)| {
+            !other.pseudo
+                && other.namespace != class.namespace
+                && tenant_of(&other.namespace).is_some_and(|t| Some(&t) != own.as_ref())
+                && !graph
+                    .ingress_allows(id, &crate::graph::Source::Class(crate::graph::ClassId::new(s)))
+                    .is_empty()
+        })
+    };
+    let mut open_classes: BTreeSet<usize> = BTreeSet::new();
+    for (id, class) in graph.classes.iter().enumerate().filter(|(_, c)| judged(c)) {
         let entry = open_namespaces.entry(&*class.namespace).or_default();
         entry.0 += class.workloads.len();
-        if !class.isolated(Direction::Ingress) {
+        if open_to_others(crate::graph::ClassId::new(id), class) {
             entry.1 += class.workloads.len();
+            open_classes.insert(id);
         }
-        entry.2.push(class);
+        entry.2.push((id, class));
     }
     let has_tenants = graph.namespaces.keys().filter_map(|ns| tenant_of(ns)).collect::<BTreeSet<_>>().len() > 1;
     if !has_tenants {
@@ -132,8 +154,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
             continue;
         }
-        for class in classes {
-            if class.isolated(Direction::Ingress) {
+        for (id, class) in classes {
+            if !open_classes.contains(&id) {
                 continue;
             }
             for &w in &class.workloads {

@@ -75,13 +75,39 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         // A warning where some pod, today's or a later one, accepts every connection.
         let ingress_open =
             coverage.iter().any(|(d, c)| *d == Direction::Ingress && !matches!(c, Coverage::AllowList(_)));
-        let level = if ingress_open && others.is_empty() { NamespaceWithoutDefaultDeny::DOC.level } else { Level::Note };
+        // Cluster tier policies that apply to the namespace's pods for a missing direction: they
+        // decide some connections (tenants kept apart, say) though none denies every pod.
+        let mut tiered: Vec<String> = Vec::new();
+        if let Some((_, classes)) = cx.graph.namespaces.get(namespace) {
+            for &c in classes.iter().filter(|c| !cx.graph.classes[c.index()].pseudo) {
+                for &d in &missing {
+                    for step in cx.graph.chain(c, d) {
+                        let name = cx.model.tier_policies[step.policy].describe();
+                        if !tiered.contains(&name) {
+                            tiered.push(name);
+                        }
+                    }
+                }
+            }
+        }
+        let level = if ingress_open && others.is_empty() && tiered.is_empty() {
+            NamespaceWithoutDefaultDeny::DOC.level
+        } else {
+            Level::Note
+        };
         let consequence = if let Some(name) = allow_list {
             format!(
                 ": every pod is isolated by `{name}`, whose rules are a namespace-wide allow list; a policy without rules keeps the namespace closed when that list is edited"
             )
         } else if !others.is_empty() {
             format!("; policies of kinds kubereach does not evaluate ({}) may deny instead", others.join(", "))
+        } else if !tiered.is_empty() {
+            let shown: Vec<&str> = tiered.iter().take(3).map(String::as_str).collect();
+            let more = if tiered.len() > 3 { format!(" and {} more", tiered.len() - 3) } else { String::new() };
+            format!(
+                "; cluster tier policies apply to its pods ({}{more}) but none denies every pod, so what they do not decide is open",
+                shown.join(", ")
+            )
         } else if policies.is_empty() {
             ": it has no NetworkPolicy at all: every pod accepts every connection and may connect anywhere".to_string()
         } else {
