@@ -569,7 +569,16 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     finish_write(written.and_then(|_| out.flush()), "the graph")?;
     stats.stage(StageDone { name: "report", started, volume: None, took: None });
     stats.finish(edges, graph.classes.len(), graph.peers.len());
+    release(analysis);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Frees what a command computed on a thread of its own, which the process's exit does not wait
+/// for: freeing the model and the graph of a large repository, object by object, takes a tenth
+/// of a second at 100,000 objects and about a second at a million, after the output is complete.
+/// If no thread can be started, it is freed here.
+fn release<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new().name("release".to_string()).spawn(move || drop(value));
 }
 
 /// A note on standard error when the analysis found no object: an empty report must not pass
@@ -831,6 +840,10 @@ fn check_once(
     let classes = graphs.iter().map(|g| g.classes.len()).sum();
     stats.finish(outcome.findings.len(), classes, graphs.iter().map(|g| g.peers.len()).sum());
     let failed = outcome.findings.iter().any(|f| settings.fail_on.fails(f.level));
+    // A session's repository stays for the next run; a fresh one is done with.
+    if let pipeline::LoadedRef::Owned(loaded) = loaded {
+        release((loaded, graphs, outcome, changes));
+    }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 

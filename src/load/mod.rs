@@ -274,13 +274,76 @@ pub(crate) fn discover(paths: &[PathBuf], options: &WalkOptions) -> Result<Disco
     }
     discovery.problems.sort();
     discovery.problems.dedup();
-    {
-        use rayon::slice::ParallelSliceMut as _;
-        files.par_sort();
-    }
-    files.dedup();
-    discovery.files = files;
+    discovery.files = sorted_paths(files);
     Ok(discovery)
+}
+
+/// `paths` in `Path` order with the repeats removed, the first spelling of each kept: what a
+/// stable sort and `dedup` do, with each path's components encoded once into bytes that compare
+/// as the components do ([`component_key`]), rather than split into components again at every one
+/// of a sort's comparisons. What is sorted is each key's first bytes after those all keys share
+/// (the roots' folders), held in the sorted items, and the path's rank: the keys themselves, one
+/// allocation each, are read only when two heads are equal. At 380,000 paths, a sort of the paths
+/// took a second of CPU time, mostly waiting for memory.
+fn sorted_paths(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    use rayon::prelude::*;
+    // A Windows prefix (`C:`, `\\server\share`) compares by its parsed kind, not its bytes.
+    if paths.iter().any(|p| matches!(p.components().next(), Some(std::path::Component::Prefix(_)))) {
+        paths.par_sort();
+        paths.dedup();
+        return paths;
+    }
+    let keys: Vec<Vec<u8>> = paths.par_iter().map(|p| component_key(p)).collect();
+    let shared = keys.first().map_or(0, |first| {
+        keys.iter().fold(first.len(), |n, k| first[..n].iter().zip(k).take_while(|(a, b)| a == b).count())
+    });
+    let rest = |i: u32| keys.get(i as usize).map_or(&[][..], |k| k.get(shared..).unwrap_or_default());
+    let mut order: Vec<((u128, u64), u32)> =
+        (0..keys.len() as u32).into_par_iter().map(|i| (head(rest(i)), i)).collect();
+    // Equal keys end up in the order of their ranks: the first spelling is the one kept.
+    order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| rest(a.1).cmp(rest(b.1))).then(a.1.cmp(&b.1)));
+    order.dedup_by(|a, b| a.0 == b.0 && rest(a.1) == rest(b.1));
+    let mut slots: Vec<Option<PathBuf>> = paths.into_iter().map(Some).collect();
+    order.iter().filter_map(|&(_, i)| slots.get_mut(i as usize).and_then(Option::take)).collect()
+}
+
+/// A key's first 24 bytes as integers that compare as the bytes do, zeros after a shorter key.
+/// Heads that differ order their keys; a key that is the start of another ends with a 0 where
+/// the other has the kind of its next component (never 0), so a shorter head sorts first as its
+/// key does.
+fn head(key: &[u8]) -> (u128, u64) {
+    let mut bytes = [0u8; 24];
+    let n = key.len().min(24);
+    bytes[..n].copy_from_slice(&key[..n]);
+    let mut high = [0u8; 16];
+    let mut low = [0u8; 8];
+    high.copy_from_slice(&bytes[..16]);
+    low.copy_from_slice(&bytes[16..]);
+    (u128::from_be_bytes(high), u64::from_be_bytes(low))
+}
+
+/// A path's components as bytes whose order is the order of `Path`s: each component is its kind
+/// (in the order of [`std::path::Component`]'s variants), its name for a name, and a
+/// 0 byte, which no name contains, so that a name that is the start of another sorts first, as
+/// it does between components.
+fn component_key(path: &Path) -> Vec<u8> {
+    use std::path::Component;
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
+    for component in path.components() {
+        match component {
+            // Sorted apart by the caller; here only to order paths with one after those without.
+            Component::Prefix(_) => key.push(1),
+            Component::RootDir => key.push(2),
+            Component::CurDir => key.push(3),
+            Component::ParentDir => key.push(4),
+            Component::Normal(name) => {
+                key.push(5);
+                key.extend_from_slice(name.as_encoded_bytes());
+            }
+        }
+        key.push(0);
+    }
+    key
 }
 
 /// The `exclude` patterns of every configuration file in use, each anchored at its file's folder.
@@ -673,6 +736,52 @@ mod tests {
         let path = canonical_path(Path::new("no-such-folder/sub/../file.yaml"));
         assert!(path.is_absolute(), "{}", path.display());
         assert!(path.ends_with("no-such-folder/file.yaml"), "{}", path.display());
+    }
+
+    #[test]
+    fn paths_sort_by_their_component_keys_as_paths_sort() {
+        let spelled = [
+            "a/b.yaml",
+            "a-b/x.yaml",
+            "a/x.yaml",
+            "a.yaml",
+            "a",
+            "a//b.yaml",
+            "./a/b.yaml",
+            "a/./b.yaml",
+            "/a/b",
+            "/a",
+            "../a",
+            "..",
+            ".",
+            "ab/c",
+            "a/b/c",
+            "a/b",
+            "b",
+            "a/b.yaml/",
+            "x y/ä.yaml",
+            "x/y",
+            "x/y",
+        ];
+        let paths: Vec<PathBuf> = spelled.iter().map(PathBuf::from).collect();
+        let mut expected = paths.clone();
+        expected.sort();
+        expected.dedup();
+        let sorted = sorted_paths(paths.clone());
+        // The same order and, of paths equal as paths, the same spelling kept.
+        let shown = |v: &[PathBuf]| v.iter().map(|p| p.as_os_str().to_owned()).collect::<Vec<_>>();
+        assert_eq!(shown(&sorted), shown(&expected));
+        // Under a long shared folder, names equal in their first bytes and longer than a head.
+        let long: Vec<PathBuf> = paths
+            .iter()
+            .chain(&[PathBuf::from("a/bcdefghijklmnopqrstuvwxyz-1"), PathBuf::from("a/bcdefghijklmnopqrstuvwxyz")])
+            .chain(&[PathBuf::from("a/bcdefghijklmnopqrstuvwxyz-1"), PathBuf::from("a/bcdefghijklmnopqrstuvwxy/z")])
+            .map(|p| Path::new("/some/long/shared/folder/of/the/repository").join(p))
+            .collect();
+        let mut expected = long.clone();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(shown(&sorted_paths(long)), shown(&expected));
     }
 
     #[test]
