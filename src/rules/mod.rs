@@ -79,6 +79,17 @@ pub(crate) struct Context<'a> {
     /// built when a rule first asks: rules that look a namespace up per finding stay linear in
     /// the namespaces. Owned keys keep the context covariant in `'a`.
     namespaces: OnceLock<FxHashMap<Box<str>, usize>>,
+    /// The reachability expectations of the configuration that governs the scope.
+    pub(crate) expectations: Option<&'a Expectations>,
+}
+
+/// The expectations that govern a scope, located in their configuration file (the result stage
+/// binds them: rules never read the configuration).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Expectations {
+    pub(crate) list: Vec<crate::graph::expect::Expectation>,
+    /// Per expectation: the sides that name nothing in any scope its configuration governs.
+    pub(crate) nowhere: Vec<Vec<crate::graph::expect::End>>,
 }
 
 impl<'a> Context<'a> {
@@ -89,7 +100,14 @@ impl<'a> Context<'a> {
             problems: &scope.problems,
             repeats: &scope.repeats,
             namespaces: OnceLock::new(),
+            expectations: None,
         }
+    }
+
+    /// The same context, with the scope's expectations.
+    pub(crate) fn with_expectations(mut self, expectations: &'a Expectations) -> Self {
+        self.expectations = Some(expectations);
+        self
     }
 
     /// The Namespace object of that name, as `model.namespaces.iter().find` would give it.
@@ -154,6 +172,8 @@ registry! {
     deprecated_ingress_api => DeprecatedIngressApi,
     duplicate_object => DuplicateObject,
     egress_to_metadata_endpoint => EgressToMetadataEndpoint,
+    expectation_matches_nothing => ExpectationMatchesNothing,
+    expectation_violated => ExpectationViolated,
     gateway_backend_not_permitted => GatewayBackendNotPermitted,
     gateway_listener_without_tls => GatewayListenerWithoutTls,
     gateway_route_not_attached => GatewayRouteNotAttached,
