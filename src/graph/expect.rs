@@ -286,6 +286,11 @@ impl Graph {
         out
     }
 
+    /// Whether one form names something here: a workload, or addresses.
+    pub fn names_any(&self, form: &PeerForm) -> bool {
+        matches!(form, PeerForm::Internet | PeerForm::Addresses(_)) || !self.peers_of(form).is_empty()
+    }
+
     /// The workloads one form names.
     fn peers_of(&self, form: &PeerForm) -> Vec<PeerId> {
         let namespace_ok = |ns: &str, choice: &Namespaces| match choice {
@@ -401,7 +406,10 @@ impl Graph {
         let addresses = match (src, dst) {
             (Party::Peer(p), Party::Addresses(r)) => Some((*p, vec![*r], Direction::Egress)),
             (Party::Peer(p), Party::Internet) => {
-                Some((*p, super::internet::internet_ranges(), Direction::Egress))
+                // The address families the graph holds, as the connectivity list shows them.
+                let held = |r: &IpRange| self.ip_space.atoms.iter().any(|a| a.family == r.family);
+                let ranges = super::internet::internet_ranges().into_iter().filter(held).collect();
+                Some((*p, ranges, Direction::Egress))
             }
             (Party::Addresses(r), Party::Peer(p)) => Some((*p, vec![*r], Direction::Ingress)),
             _ => None,

@@ -1,6 +1,6 @@
 //! Expectations bound to the analysis: each scope gets the expectations of the configuration
 //! that governs it, located in that file (registered with the load, [`Loaded::located`]), with
-//! the sides that name nothing in any scope of that configuration, so that
+//! the peers that name nothing in any scope of that configuration, so that
 //! `expectation-matches-nothing` judges the whole repository, not one cluster of it.
 
 use std::collections::BTreeMap;
@@ -31,16 +31,19 @@ pub(crate) fn bind(loaded: &Loaded, graphs: &[Graph], rules: &dyn RuleSource) ->
     }
     for scopes in governed.values() {
         let Some(first) = scopes.first().and_then(|i| out.get(*i)).and_then(Option::as_ref) else { continue };
-        let nowhere: Vec<Vec<End>> = first
+        let nowhere: Vec<Vec<(End, usize)>> = first
             .list
             .iter()
             .map(|e| {
-                [End::From, End::To]
-                    .into_iter()
-                    .filter(|end| {
-                        !scopes.iter().any(|&i| graphs.get(i).is_some_and(|g| !g.resolve(e.side(*end)).is_empty()))
-                    })
-                    .collect()
+                let mut out = Vec::new();
+                for end in [End::From, End::To] {
+                    for (k, (form, _)) in e.side(end).forms.iter().enumerate() {
+                        if !scopes.iter().any(|&i| graphs.get(i).is_some_and(|g| g.names_any(form))) {
+                            out.push((end, k));
+                        }
+                    }
+                }
+                out
             })
             .collect();
         for &i in scopes {

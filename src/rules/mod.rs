@@ -88,8 +88,19 @@ pub(crate) struct Context<'a> {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Expectations {
     pub(crate) list: Vec<crate::graph::expect::Expectation>,
-    /// Per expectation: the sides that name nothing in any scope its configuration governs.
-    pub(crate) nowhere: Vec<Vec<crate::graph::expect::End>>,
+    /// Per expectation: the peers (side, index among the side's forms) that name nothing in any
+    /// scope its configuration governs.
+    pub(crate) nowhere: Vec<Vec<(crate::graph::expect::End, usize)>>,
+}
+
+impl Expectations {
+    /// Whether a whole side of expectation `i` names nothing anywhere: it checks nothing.
+    pub(crate) fn side_names_nothing(&self, i: usize) -> bool {
+        let (Some(e), Some(nowhere)) = (self.list.get(i), self.nowhere.get(i)) else { return false };
+        [crate::graph::expect::End::From, crate::graph::expect::End::To]
+            .into_iter()
+            .any(|end| nowhere.iter().filter(|(e2, _)| *e2 == end).count() == e.side(end).forms.len())
+    }
 }
 
 impl<'a> Context<'a> {
