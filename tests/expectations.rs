@@ -20,9 +20,10 @@ fn fixture(rule: &str) -> PathBuf {
 /// `check fire --format sarif` in `fixtures/expectation-violated`, with its configuration.
 fn fire_sarif() -> Value {
     let dir = fixture("expectation-violated");
-    let out = kubereach(["check", "fire", "--config", "fire/.kubereach.yaml", "--format", "sarif", "--fail-on", "never"])
-        .current_dir(&dir)
-        .run();
+    let out =
+        kubereach(["check", "fire", "--config", "fire/.kubereach.yaml", "--format", "sarif", "--fail-on", "never"])
+            .current_dir(&dir)
+            .run();
     assert!(out.success(), "{}", out.stderr);
     serde_json::from_str(&out.stdout).expect("sarif")
 }
@@ -58,7 +59,10 @@ fn violations_are_located_in_the_configuration_with_the_path_as_a_code_flow() {
     // An allow blocked by isolation: the flow names the isolating policy.
     let front = results.iter().find(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"] == 16).unwrap();
     let text = front["codeFlows"].to_string();
-    assert!(text.contains("NetworkPolicy `api` isolates `api/api[Deployment]` for ingress and admits none of TCP 9090"), "{text}");
+    assert!(
+        text.contains("NetworkPolicy `api` isolates `api/api[Deployment]` for ingress and admits none of TCP 9090"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -188,7 +192,10 @@ fn a_baseline_keeps_a_violation_by_its_logical_key() {
 fn the_library_evaluates_expectations_against_a_graph() {
     use kubereach::graph::expect::{evaluate, Status};
     let repo = repo_with(&[
-        (".kubereach.yaml", "expect:\n  - deny: {from: shop, to: data}\n  - allow: {from: shop/web, to: data/db, ports: [5432]}\n"),
+        (
+            ".kubereach.yaml",
+            "expect:\n  - deny: {from: shop, to: data}\n  - allow: {from: shop/web, to: data/db, ports: [5432]}\n",
+        ),
         ("app.yaml", WEB_AND_DB),
     ]);
     let config = kubereach::config::load(&repo.path().join(".kubereach.yaml")).unwrap();

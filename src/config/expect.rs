@@ -31,12 +31,16 @@ use crate::span::Span;
 /// Reads `expect:`. `tenants`: whether `tenants.label` is set (checked by the caller once the
 /// whole file is read: [`uses_tenants`]).
 pub(super) fn read(node: &Node) -> Located<Vec<Expectation>> {
-    let items = node.as_seq().ok_or_else(|| (node.span.start, "`expect` must be a list of expectations".to_string()))?;
+    let items =
+        node.as_seq().ok_or_else(|| (node.span.start, "`expect` must be a list of expectations".to_string()))?;
     let mut out: Vec<Expectation> = Vec::new();
     let mut names = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
         let entries = item.as_map().ok_or_else(|| {
-            (item.span.start, "each of `expect` must be a mapping with `allow` or `deny` (and an optional `name`)".into())
+            (
+                item.span.start,
+                "each of `expect` must be a mapping with `allow` or `deny` (and an optional `name`)".into(),
+            )
         })?;
         let mut name = None;
         let mut statement: Option<(Verdict, &Node, Span)> = None;
@@ -48,7 +52,10 @@ pub(super) fn read(node: &Node) -> Located<Vec<Expectation>> {
                         (value.span.start, "an expectation's `name` must be a non-empty string".to_string())
                     })?;
                     if v.parse::<usize>().is_ok() {
-                        return Err((value.span.start, format!("expectation name `{v}` is a number; numbers name expectations by position")));
+                        return Err((
+                            value.span.start,
+                            format!("expectation name `{v}` is a number; numbers name expectations by position"),
+                        ));
                     }
                     if !names.insert(v.to_string()) {
                         return Err((value.span.start, format!("expectation `{v}` is named twice; names are unique")));
@@ -63,7 +70,10 @@ pub(super) fn read(node: &Node) -> Located<Vec<Expectation>> {
                     statement = Some((verdict, value, key.span));
                 }
                 other => {
-                    return Err((key.span.start, format!("unknown key `{other}` in `expect`; expected name, allow or deny")))
+                    return Err((
+                        key.span.start,
+                        format!("unknown key `{other}` in `expect`; expected name, allow or deny"),
+                    ))
                 }
             }
         }
@@ -82,11 +92,17 @@ pub(super) fn uses_tenants(list: &[Expectation]) -> Option<Span> {
         .map(|(_, span)| *span)
 }
 
-fn read_statement(index: usize, name: Option<String>, verdict: Verdict, body: &Node, span: Span) -> Located<Expectation> {
+fn read_statement(
+    index: usize,
+    name: Option<String>,
+    verdict: Verdict,
+    body: &Node,
+    span: Span,
+) -> Located<Expectation> {
     let what = verdict.as_str();
-    let entries = body
-        .as_map()
-        .ok_or_else(|| (body.span.start, format!("`{what}` must be a mapping with `from`, `to` and optional `ports`")))?;
+    let entries = body.as_map().ok_or_else(|| {
+        (body.span.start, format!("`{what}` must be a mapping with `from`, `to` and optional `ports`"))
+    })?;
     let (mut from, mut to, mut ports) = (None, None, None);
     for (key, value) in entries {
         match key.as_str().unwrap_or_default() {
@@ -100,7 +116,8 @@ fn read_statement(index: usize, name: Option<String>, verdict: Verdict, body: &N
     }
     let from = from.ok_or_else(|| (body.span.start, format!("`{what}` needs `from`")))?;
     let to = to.ok_or_else(|| (body.span.start, format!("`{what}` needs `to`")))?;
-    let outside = |set: &PeerSet| set.forms.iter().all(|(f, _)| matches!(f, PeerForm::Internet | PeerForm::Addresses(_)));
+    let outside =
+        |set: &PeerSet| set.forms.iter().all(|(f, _)| matches!(f, PeerForm::Internet | PeerForm::Addresses(_)));
     if outside(&from) && outside(&to) {
         return Err((body.span.start, format!("`{what}` joins addresses to addresses; one side must name workloads")));
     }
@@ -110,7 +127,7 @@ fn read_statement(index: usize, name: Option<String>, verdict: Verdict, body: &N
 
 fn peer_set(node: &Node) -> Located<PeerSet> {
     let items: Vec<&Node> = match node.as_seq() {
-        Some(items) if items.is_empty() => return Err((node.span.start, "a peer list must not be empty".to_string())),
+        Some([]) => return Err((node.span.start, "a peer list must not be empty".to_string())),
         Some(items) => items.iter().collect(),
         None => vec![node],
     };
@@ -140,8 +157,10 @@ fn labels(node: &Node, what: &str) -> Located<Labels> {
     for (k, v) in pairs {
         let key = k.as_str().ok_or_else(|| (k.span.start, format!("a `{what}` key must be a string")))?;
         // Label values are strings: the raw text, whatever YAML 1.1 would make of it.
-        let value =
-            v.as_scalar().map(|s| &*s.text).ok_or_else(|| (v.span.start, format!("a `{what}` value must be a string")))?;
+        let value = v
+            .as_scalar()
+            .map(|s| &*s.text)
+            .ok_or_else(|| (v.span.start, format!("a `{what}` value must be a string")))?;
         out = out.with(key, value);
     }
     Ok(out)
@@ -177,7 +196,12 @@ fn peer(node: &Node) -> Located<(PeerForm, String)> {
                 let v = value.as_str().ok_or_else(|| (value.span.start, "`workload` must be a string".to_string()))?;
                 let form = match peer_text(v.trim()) {
                     Ok(form @ PeerForm::Workload { .. }) => form,
-                    _ => return Err((value.span.start, format!("`workload` is `{v}`; expected `namespace/name` or `namespace/name[Kind]`"))),
+                    _ => {
+                        return Err((
+                            value.span.start,
+                            format!("`workload` is `{v}`; expected `namespace/name` or `namespace/name[Kind]`"),
+                        ))
+                    }
                 };
                 single = Some((form, v.trim().to_string(), "workload"));
             }
@@ -188,7 +212,8 @@ fn peer(node: &Node) -> Located<(PeerForm, String)> {
             }
             "cidr" => {
                 let v = value.as_str().ok_or_else(|| (value.span.start, "`cidr` must be a string".to_string()))?;
-                let range = addresses(v.trim()).ok_or_else(|| (value.span.start, format!("`{v}` is not a CIDR or an address")))?;
+                let range = addresses(v.trim())
+                    .ok_or_else(|| (value.span.start, format!("`{v}` is not a CIDR or an address")))?;
                 single = Some((PeerForm::Addresses(range), v.trim().to_string(), "cidr"));
             }
             "internet" => {
@@ -201,9 +226,9 @@ fn peer(node: &Node) -> Located<(PeerForm, String)> {
                 return Err((
                     key.span.start,
                     format!(
-                        "unknown peer key `{other}`; expected namespace, namespace-labels, pod-labels, workload, tenant, \
+                    "unknown peer key `{other}`; expected namespace, namespace-labels, pod-labels, workload, tenant, \
                          cidr or internet"
-                    ),
+                ),
                 ))
             }
         }
@@ -327,7 +352,8 @@ fn port_item(text: &str) -> Result<PortItem, String> {
     }
     let (port, protocol) = match text.split_once('/') {
         Some((port, proto)) => {
-            let p = Protocol::parse(proto).ok_or_else(|| format!("`{text}`: protocol `{proto}`; expected TCP, UDP or SCTP"))?;
+            let p = Protocol::parse(proto)
+                .ok_or_else(|| format!("`{text}`: protocol `{proto}`; expected TCP, UDP or SCTP"))?;
             (port, p)
         }
         None => (text, Protocol::Tcp),
@@ -342,7 +368,9 @@ fn port_item(text: &str) -> Result<PortItem, String> {
         let n = number(port)?;
         return Ok(PortItem::Numbers(protocol, n, n));
     }
-    if let Some((a, b)) = port.split_once('-').filter(|(a, b)| a.chars().all(|c| c.is_ascii_digit()) && !a.is_empty() && !b.is_empty() && b.chars().all(|c| c.is_ascii_digit())) {
+    if let Some((a, b)) = port.split_once('-').filter(|(a, b)| {
+        a.chars().all(|c| c.is_ascii_digit()) && !a.is_empty() && !b.is_empty() && b.chars().all(|c| c.is_ascii_digit())
+    }) {
         let (a, b) = (number(a)?, number(b)?);
         if a > b {
             return Err(format!("`{text}`: the range is empty"));
@@ -440,7 +468,11 @@ mod tests {
             ("expect:\n  - deny: {from: a, to: b, ports: [Http_Port]}\n", (2, 36), "is no port"),
             ("expect:\n  - deny: {from: a, to: b, ports: []}\n", (2, 35), "must not be empty"),
             ("expect:\n  - deny: {from: '{internet}', to: 10.0.0.0/8}\n", (2, 11), "one side must name workloads"),
-            ("expect:\n  - {name: x, deny: {from: a, to: b}}\n  - {name: x, deny: {from: a, to: b}}\n", (3, 12), "named twice"),
+            (
+                "expect:\n  - {name: x, deny: {from: a, to: b}}\n  - {name: x, deny: {from: a, to: b}}\n",
+                (3, 12),
+                "named twice",
+            ),
             ("expect:\n  - {name: '3', deny: {from: a, to: b}}\n", (2, 12), "is a number"),
             ("expect:\n  - deny: {from: {tenant: a}, to: b}\n", (2, 18), "tenants.label"),
             ("expect:\n  - deny: {from: {internet: yes}, to: b}\n", (2, 29), "takes no value"),

@@ -539,7 +539,10 @@ impl Graph {
                             continue;
                         }
                         if r.first > at {
-                            offending = Some((IpRange { family: want.family, first: at, last: r.first - 1 }, wanted.conns.clone()));
+                            offending = Some((
+                                IpRange { family: want.family, first: at, last: r.first - 1 },
+                                wanted.conns.clone(),
+                            ));
                             break;
                         }
                         let reach = self.conns(*id);
@@ -553,7 +556,10 @@ impl Graph {
                     }
                     if offending.is_none() {
                         if let Some(at) = next {
-                            offending = Some((IpRange { family: want.family, first: at, last: want.last }, wanted.conns.clone()));
+                            offending = Some((
+                                IpRange { family: want.family, first: at, last: want.last },
+                                wanted.conns.clone(),
+                            ));
                         }
                     }
                 }
@@ -591,9 +597,9 @@ fn blocking<'a>(sides: impl Iterator<Item = &'a Side>, missing: &Conns) -> Vec<B
         if side.isolating.is_empty() || missing.intersect(&side.allows) == *missing {
             continue;
         }
-        let already = out.iter().any(|b| {
-            matches!(b, Block::Isolation(s) if s.direction == side.direction && s.isolating == side.isolating)
-        });
+        let already = out.iter().any(
+            |b| matches!(b, Block::Isolation(s) if s.direction == side.direction && s.isolating == side.isolating),
+        );
         if !already {
             out.push(Block::Isolation(side.clone()));
         }

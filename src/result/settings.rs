@@ -640,10 +640,6 @@ fn load_options(
         scoping: Some(std::sync::Arc::new(FolderScoping::new(folders, explicit_config))),
         stdin: requested.stdin.clone(),
         // Findings about expectations point into their configuration file.
-        located: folders
-            .iter()
-            .filter(|f| !f.expectations.is_empty())
-            .filter_map(|f| f.config_path.clone())
-            .collect(),
+        located: folders.iter().filter(|f| !f.expectations.is_empty()).filter_map(|f| f.config_path.clone()).collect(),
     }
 }
