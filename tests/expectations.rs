@@ -206,3 +206,19 @@ fn the_library_evaluates_expectations_against_a_graph() {
     assert!(matches!(outcomes[0].status, Status::Violated { count: 1, .. }), "{:?}", outcomes[0].status);
     assert!(matches!(outcomes[1].status, Status::Holds { pairs: 1 }), "{:?}", outcomes[1].status);
 }
+
+#[test]
+fn a_comment_in_the_configuration_suppresses_a_violation() {
+    let repo = repo_with(&[
+        (
+            ".kubereach.yaml",
+            "expect:\n  # kubereach:ignore expectation-violated -- until the data tier moves\n  - deny: {from: shop, to: data}\n",
+        ),
+        ("app.yaml", WEB_AND_DB),
+    ]);
+    let out = kubereach(["check", ".", "--format", "json"]).current_dir(repo.path()).run();
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert!(!rules.contains(&"expectation-violated") && !rules.contains(&"unused-suppression"), "{rules:?}");
+    assert_eq!(report["summary"]["suppressed"], 1, "{}", report["summary"]);
+}

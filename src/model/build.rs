@@ -722,7 +722,12 @@ fn assemble(
     for path in &options.located {
         let id = push_file(&mut loaded.files, path);
         if let Some(entry) = loaded.files.entries.get_mut(id as usize) {
-            entry.text_on_disk = true;
+            // Kept in memory (a configuration file is small): suppression comments are read from
+            // kept texts only.
+            match std::fs::read(path).ok().and_then(|bytes| load::decode(bytes).ok()) {
+                Some(text) => entry.kept_text = text,
+                None => entry.text_on_disk = true,
+            }
         }
         loaded.located.push((path.clone(), id));
     }
