@@ -201,7 +201,11 @@ pub enum Evidence {
 #[derive(Clone, Debug)]
 pub struct Violation {
     pub from: Party,
+    /// Addresses (a sub-range) when the expectation names addresses or `{internet}`: the range
+    /// where it breaks, so that `explain` answers for it.
     pub to: Party,
+    /// The addresses of `to` stand for `{internet}`.
+    pub internet: bool,
     /// `deny`: what is allowed of the expectation's ports; `allow`: what is missing.
     pub conns: Conns,
     pub evidence: Evidence,
@@ -492,7 +496,7 @@ impl Graph {
                 Evidence::Blocked(blocks)
             }
         };
-        Some(Some(Violation { from: src.clone(), to: dst.clone(), conns, evidence }))
+        Some(Some(Violation { from: src.clone(), to: dst.clone(), internet: false, conns, evidence }))
     }
 
     /// A workload and addresses: `direction` is the workload's (egress towards them, ingress
@@ -586,7 +590,8 @@ impl Graph {
                 Evidence::Blocked(blocking(sides, &conns))
             }
         };
-        Some(Some(Violation { from, to, conns, evidence }))
+        let internet = matches!(dst, Party::Internet);
+        Some(Some(Violation { from, to, internet, conns, evidence }))
     }
 }
 

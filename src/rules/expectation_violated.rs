@@ -59,7 +59,11 @@ fn name(graph: &Graph, party: &Party) -> String {
 
 /// `` `a` can reach `b` on TCP 80 `` (deny), `` `a` cannot reach `b` on TCP 80 `` (allow).
 fn what(graph: &Graph, e: &Expectation, v: &Violation) -> String {
-    let (from, to) = (name(graph, &v.from), name(graph, &v.to));
+    let from = name(graph, &v.from);
+    let to = match (&v.to, v.internet) {
+        (Party::Addresses(r), true) => format!("{{internet}}` (`{r}`"),
+        _ => name(graph, &v.to),
+    };
     match e.verdict {
         Verdict::Deny => format!("`{from}` can reach `{to}` on {}", v.conns),
         Verdict::Allow if v.conns.is_empty() => {
