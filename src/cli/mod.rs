@@ -486,7 +486,7 @@ fn explain_expectation(
             names.join(", ")
         )));
     };
-    let status = graph.check(&scope.model, e);
+    let status = graph.check_expectation(&scope.model, e);
     let mut out = open_output(None)?;
     let shown = crate::load::display_path(config);
     let written = report::expect::write(e, &shown, &status, graph, &scope.model, &loaded.files, &mut out);

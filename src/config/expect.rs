@@ -28,8 +28,8 @@ use crate::model::net::{parse_cidr, IpRange, Protocol};
 use crate::model::selector::Labels;
 use crate::span::Span;
 
-/// Reads `expect:`. `tenants`: whether `tenants.label` is set (checked by the caller once the
-/// whole file is read: [`uses_tenants`]).
+/// Reads `expect:`. Whether a tenant peer has `tenants.label` to go by is checked by the caller
+/// once the whole file is read ([`uses_tenants`]).
 pub(super) fn read(node: &Node) -> Located<Vec<Expectation>> {
     let items =
         node.as_seq().ok_or_else(|| (node.span.start, "`expect` must be a list of expectations".to_string()))?;

@@ -234,7 +234,11 @@ pub struct Outcome {
 
 /// Evaluates every expectation against one graph (of the model it was built from).
 pub fn evaluate(graph: &Graph, model: &Model, expectations: &[Expectation]) -> Vec<Outcome> {
-    expectations.iter().enumerate().map(|(i, e)| Outcome { expectation: i, status: graph.check(model, e) }).collect()
+    expectations
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Outcome { expectation: i, status: graph.check_expectation(model, e) })
+        .collect()
 }
 
 /// The labels of `have` hold every pair of `want`.
@@ -278,7 +282,7 @@ struct Wanted {
 
 impl Graph {
     /// The peers, addresses and internet a set names here.
-    pub fn resolve(&self, set: &PeerSet) -> Resolved {
+    pub fn resolve_peers(&self, set: &PeerSet) -> Resolved {
         let mut out = Resolved::default();
         for (form, _) in &set.forms {
             match form {
@@ -356,9 +360,9 @@ impl Graph {
     }
 
     /// One expectation against this graph.
-    pub fn check(&self, model: &Model, e: &Expectation) -> Status {
-        let from = self.resolve(&e.from);
-        let to = self.resolve(&e.to);
+    pub fn check_expectation(&self, model: &Model, e: &Expectation) -> Status {
+        let from = self.resolve_peers(&e.from);
+        let to = self.resolve_peers(&e.to);
         let mut empty = Vec::new();
         if from.is_empty() {
             empty.push(End::From);

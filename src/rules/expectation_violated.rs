@@ -24,7 +24,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if expectations.side_names_nothing(i) {
             continue;
         }
-        let Status::Violated { count, violations } = cx.graph.check(cx.model, e) else { continue };
+        let Status::Violated { count, violations } = cx.graph.check_expectation(cx.model, e) else { continue };
         let Some(first) = violations.first() else { continue };
         let more = match count - 1 {
             0 => String::new(),
