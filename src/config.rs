@@ -15,6 +15,7 @@
 //! cluster:                         # refines the profile
 //!   dataplane: azure               # none, enforcing, azure, calico, cilium
 //!   windows-enforced: false
+//!   tiers-enforced: true           # AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy
 //!   nodes-public: false
 //!   node-cidrs: [10.224.0.0/16]
 //!   application-gateway-cidrs: [10.225.0.0/24]
@@ -249,6 +250,7 @@ impl PathGlobs {
 pub struct ClusterSettings {
     pub dataplane: Option<Dataplane>,
     pub windows_enforced: Option<bool>,
+    pub tiers_enforced: Option<bool>,
     pub nodes_public: Option<bool>,
     pub node_ranges: Option<Vec<IpRange>>,
     pub gateway_ranges: Option<Vec<IpRange>>,
@@ -292,6 +294,10 @@ impl Config {
         let c = &self.cluster;
         if let Some(d) = c.dataplane {
             profile.dataplane = d;
+            profile.tiers_enforced = d.enforces_tiers();
+        }
+        if let Some(t) = c.tiers_enforced {
+            profile.tiers_enforced = t;
         }
         if let Some(w) = c.windows_enforced {
             profile.windows_enforced = w;
@@ -613,6 +619,7 @@ fn read_cluster(node: &Node, cluster: &mut ClusterSettings) -> Located<()> {
                 })?);
             }
             "windows-enforced" => cluster.windows_enforced = Some(boolean(value, "cluster.windows-enforced")?),
+            "tiers-enforced" => cluster.tiers_enforced = Some(boolean(value, "cluster.tiers-enforced")?),
             "nodes-public" => cluster.nodes_public = Some(boolean(value, "cluster.nodes-public")?),
             "node-cidrs" => cluster.node_ranges = Some(cidrs(value, "cluster.node-cidrs")?),
             "application-gateway-cidrs" => {
@@ -622,7 +629,7 @@ fn read_cluster(node: &Node, cluster: &mut ClusterSettings) -> Located<()> {
                 return Err((
                     key.span.start,
                     format!(
-                        "unknown key `cluster.{other}`; expected dataplane, windows-enforced, nodes-public, node-cidrs \
+                        "unknown key `cluster.{other}`; expected dataplane, windows-enforced, tiers-enforced, nodes-public, node-cidrs \
                          or application-gateway-cidrs"
                     ),
                 ))
@@ -696,8 +703,10 @@ fn read_rules(node: &Node, config: &mut Config) -> Located<()> {
                 for (id, level) in levels {
                     let id_text = string(id, "rules.levels")?;
                     if crate::rules::find(id_text).is_none() {
-                        return Err((id.span.start, format!("unknown rule `{id_text}` in `rules.levels`")));
+                        let hint = crate::rules::did_you_mean(id_text);
+                        return Err((id.span.start, format!("unknown rule `{id_text}` in `rules.levels`{hint}")));
                     }
+                    let id_text = crate::rules::canonical_id(id_text);
                     // Raw text: YAML 1.1 would read an unquoted `off` as a boolean.
                     let level_text = level.as_scalar().map(|s| &*s.text).unwrap_or_default();
                     let parsed = match (level_text, Level::parse(level_text)) {
@@ -726,8 +735,10 @@ fn checked_ids(node: &Node, what: &str) -> Located<Vec<String>> {
     let mut out = Vec::new();
     for item in items {
         let id = string(item, what)?;
+        let id = crate::rules::canonical_id(id);
         if id != "all" && crate::rules::find(id).is_none() {
-            return Err((item.span.start, format!("unknown rule `{id}` in `{what}`")));
+            let hint = crate::rules::did_you_mean(id);
+            return Err((item.span.start, format!("unknown rule `{id}` in `{what}`{hint}")));
         }
         out.push(id.to_string());
     }

@@ -37,7 +37,7 @@ fn violations_are_located_in_the_configuration_with_the_path_as_a_code_flow() {
         .iter()
         .filter(|r| r["ruleId"] == "expectation-violated")
         .collect();
-    assert_eq!(results.len(), 12, "one per expectation of fire/.kubereach.yaml");
+    assert_eq!(results.len(), 14, "one per expectation of fire/.kubereach.yaml");
     for r in &results {
         let physical = &r["locations"][0]["physicalLocation"];
         // Relative to the repository root, as GitHub code scanning reads it.

@@ -46,7 +46,8 @@ fn exposure_flows() -> Value {
     let results = log["runs"][0]["results"].as_array().unwrap();
     let flows: Vec<Value> = results
         .iter()
-        .filter(|r| r["ruleId"] == "internet-exposed-workload")
+        // A guarded exposure (a note) is written under `internet-exposed-workload/note`.
+        .filter(|r| r["ruleId"].as_str().is_some_and(|id| id.split('/').next() == Some("internet-exposed-workload")))
         .map(|r| {
             let steps: Vec<Value> = r["codeFlows"][0]["threadFlows"][0]["locations"]
                 .as_array()

@@ -219,7 +219,7 @@ fn human_without_findings_is_one_summary_line_that_says_what_was_analysed() {
     let clean = Outcome { findings: Vec::new(), suppressed: 3, baselined: 2, analysed };
     assert_eq!(
         render_human(&clean, false),
-        "kubereach: no findings (3 suppressed, 2 baselined); 1 object in 3 manifests analysed\n"
+        "kubereach: nothing new: 2 findings, all already in the baseline (3 suppressed); 1 object in 3 manifests analysed\n"
     );
     let nothing = Outcome {
         analysed: Analysed { files: 2, manifests: 0, objects: 0, ..Analysed::default() },
@@ -258,7 +258,7 @@ fn github_escapes_as_the_toolkit_does() {
 #[test]
 fn github_one_command_per_finding() {
     let mut out = Vec::new();
-    github::write(&outcome(), &files(), &mut out).expect("render to memory");
+    github::write(&outcome(), &files(), std::path::Path::new("."), &mut out).expect("render to memory");
     let text = String::from_utf8(out).expect("UTF-8");
     insta::assert_snapshot!("github_synthetic", text);
 }

@@ -27,13 +27,46 @@ use crate::rules;
 use crate::{graph, report};
 use stats::Stats;
 
+/// Examples `--help` shows under each command: the first things a new user types.
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  kubereach check deploy/                         find the exposure gaps of a folder
+  kubereach check -o kubereach.sarif              SARIF for code scanning (format from the extension)
+  kubereach graph --format html -o graph.html     explore who reaches what in a browser
+  kubereach explain --from shop-web/frontend --to shop-api/api --port 8080
+  kubereach rules workload-not-isolated           what a rule finds and how to fix it";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  kubereach check                                  the repository in the current folder
+  kubereach check deploy/ --fail-on error          fail only on errors
+  kubereach check --select internet-exposed-workload,public-load-balancer
+  kubereach check -o report.sarif --category prod  SARIF, format inferred from the extension
+  kubereach check --diff-base origin/main          only what the branch adds
+  kubereach check --statistics                     counts per rule and level
+  helm template web ./chart | kubereach check -    a rendered stream on standard input";
+
+const GRAPH_EXAMPLES: &str = "\
+Examples:
+  kubereach graph deploy/                          the connectivity list
+  kubereach graph -o graph.html                    one offline HTML page (format from the extension)
+  kubereach graph --format dot | dot -Tsvg -o graph.svg
+  kubereach graph --diff-base HEAD~1               the connections a commit opens and closes";
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  kubereach explain --from shop-web/frontend --to 'shop-api/api[Deployment]' --port 8080/TCP
+  kubereach explain --from '{internet}' --to shop-web/promo --port http
+  kubereach explain --from 10.0.0.0/8 --to shop-data/postgres";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kubereach",
     version = crate::VERSION,
     about = "Who can reach what in your Kubernetes manifests, and where that exposure is a gap",
     long_about = None,
-    propagate_version = true
+    propagate_version = true,
+    after_help = MAIN_EXAMPLES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -43,13 +76,44 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Find exposure gaps and broken network configuration (the main job)
+    #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Print the reachability graph: which workload can open a connection to which, on which ports
+    #[command(after_help = GRAPH_EXAMPLES)]
     Graph(GraphArgs),
     /// Why a connection is allowed or denied: the policies and rules of each side
+    #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
     /// List the rules, or print one rule's documentation
     Rules(RulesArgs),
+    /// Print a shell's completion script (`kubereach completions bash > ~/.local/share/bash-completion/completions/kubereach`)
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// When the human report is coloured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// One line per rule, or a rule's documentation
+    #[default]
+    Text,
+    /// The rules' metadata (and documentation) as JSON
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -70,12 +134,27 @@ pub enum CheckFormat {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
-    pub format: CheckFormat,
-    /// Write the report to this file instead of standard output
+    /// Output format [default: from the extension of `-o` (.sarif, .json, .md), else human]
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
+    /// Write the report to this file instead of standard output (missing folders are created)
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print the findings only: no summary line, no notes on standard error
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print the number of findings per rule and level instead of the findings (human format)
+    #[arg(long)]
+    pub statistics: bool,
+    /// Colour the human report
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Code scanning's results-per-run limit, lowered (tests)
+    #[arg(long, hide = true, value_name = "N")]
+    pub sarif_max_results: Option<usize>,
+    /// Code scanning's gzipped-size limit, lowered (tests)
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub sarif_max_gzip_bytes: Option<u64>,
     /// Exit 1 when a finding at or above this level is reported [default: warning]
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
@@ -108,6 +187,9 @@ pub struct RulesArgs {
     /// The rule to document (omit to list every rule)
     #[arg(value_name = "RULE-ID")]
     pub id: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    pub format: RulesFormat,
 }
 
 #[derive(Debug, Args)]
@@ -161,7 +243,8 @@ pub struct ExplainArgs {
     /// Check one expectation of the configuration's `expect:`, by its position (from 1) or name
     #[arg(long, value_name = "N|NAME")]
     pub expect: Option<String>,
-    /// Ask about one port: `8080/TCP` (TCP when no protocol is given)
+    /// Ask about one port: `8080/TCP` (TCP when no protocol is given), or a container port's
+    /// name on the destination (`http`)
     #[arg(long, value_name = "PORT[/PROTO]")]
     pub port: Option<String>,
 }
@@ -184,10 +267,10 @@ pub enum GraphFormat {
 pub struct GraphArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = GraphFormat::Txt)]
-    pub format: GraphFormat,
-    /// Write to this file instead of standard output
+    /// Output format [default: from the extension of `-o` (.json, .dot, .mmd, .html), else txt]
+    #[arg(long, value_enum)]
+    pub format: Option<GraphFormat>,
+    /// Write to this file instead of standard output (missing folders are created)
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print the connections the working tree adds (`+`) and removes (`-`) over this git revision
@@ -217,6 +300,8 @@ pub enum CliError {
     DiffFormat(String),
     #[error("{0}")]
     Scope(String),
+    #[error("{0}")]
+    Usage(String),
     #[error("{0}")]
     Expectation(String),
 }
@@ -261,6 +346,72 @@ where
             run_explain(args)
         }
         Command::Rules(args) => run_rules(args),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut out = io::stdout().lock();
+            clap_complete::generate(args.shell, &mut command, "kubereach", &mut out);
+            finish_write(out.flush(), "the completion script")?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The format a file's extension names, when `--format` is not given: `(extension, format)`
+/// pairs of the command, and the extensions of the other command's formats, refused with a hint.
+fn format_from_extension<F: Copy>(
+    output: Option<&PathBuf>,
+    own: &[(&str, F)],
+    foreign: &[&str],
+    command: &str,
+) -> Result<Option<F>, CliError> {
+    let Some(ext) = output.and_then(|p| p.extension()).and_then(|e| e.to_str()) else { return Ok(None) };
+    let ext = ext.to_ascii_lowercase();
+    if let Some((_, f)) = own.iter().find(|(e, _)| *e == ext) {
+        return Ok(Some(*f));
+    }
+    if foreign.contains(&ext.as_str()) {
+        return Err(CliError::Usage(format!(
+            "`{command}` does not write `.{ext}`; give `--format`, or see `kubereach {command} --help` for its formats"
+        )));
+    }
+    Ok(None)
+}
+
+impl CheckArgs {
+    /// `--format`, else the format `-o`'s extension names, else human.
+    fn format(&self) -> Result<CheckFormat, CliError> {
+        if let Some(f) = self.format {
+            return Ok(f);
+        }
+        let own = [
+            ("sarif", CheckFormat::Sarif),
+            ("json", CheckFormat::Json),
+            ("md", CheckFormat::Markdown),
+            ("markdown", CheckFormat::Markdown),
+        ];
+        Ok(format_from_extension(self.output.as_ref(), &own, &["html", "htm", "dot", "gv", "mmd", "mermaid"], "check")?
+            .unwrap_or(CheckFormat::Human))
+    }
+}
+
+impl GraphArgs {
+    /// `--format`, else the format `-o`'s extension names, else txt.
+    fn format(&self) -> Result<GraphFormat, CliError> {
+        if let Some(f) = self.format {
+            return Ok(f);
+        }
+        let own = [
+            ("json", GraphFormat::Json),
+            ("dot", GraphFormat::Dot),
+            ("gv", GraphFormat::Dot),
+            ("mmd", GraphFormat::Mermaid),
+            ("mermaid", GraphFormat::Mermaid),
+            ("html", GraphFormat::Html),
+            ("htm", GraphFormat::Html),
+            ("txt", GraphFormat::Txt),
+        ];
+        Ok(format_from_extension(self.output.as_ref(), &own, &["sarif", "md", "markdown"], "graph")?
+            .unwrap_or(GraphFormat::Txt))
     }
 }
 
@@ -320,10 +471,14 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, CliError> {
 
 fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn Write>, CliError> {
     Ok(match path {
-        Some(p) => Box::new(BufWriter::with_capacity(
-            1 << 16,
-            File::create(p).map_err(|source| CliError::Write { what: p.display().to_string(), source })?,
-        )),
+        Some(p) => Box::new(BufWriter::with_capacity(1 << 16, {
+            let failed = |source| CliError::Write { what: p.display().to_string(), source };
+            // `-o out/graph.html` in a fresh checkout: the folder is created, as for `check`.
+            if let Some(parent) = p.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+                std::fs::create_dir_all(parent).map_err(failed)?;
+            }
+            File::create(p).map_err(failed)?
+        })),
         None => Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock())),
     })
 }
@@ -355,6 +510,13 @@ fn analyse(common: &CommonArgs) -> Result<Analysed, CliError> {
 }
 
 fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
+    let format = args.format()?;
+    // A page of script and data is not for reading in a terminal: it goes to a file or a pipe.
+    if format == GraphFormat::Html && args.output.is_none() && io::stdout().is_terminal() {
+        return Err(CliError::Usage(
+            "the HTML page is not for a terminal: write it with `-o graph.html`, or pipe it".to_string(),
+        ));
+    }
     let Analysed { pool, mut stats, settings, analysis } = analyse(&args.common)?;
     let (loaded, scope, graph) = (&analysis.loaded, analysis.scope(), &analysis.graph);
     print_input_problems(loaded, scope, graph);
@@ -366,7 +528,7 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
         let empty = graph::Graph::default();
         let changes = crate::graph::diff::edge_changes(base_graph.unwrap_or(&empty), graph);
         let mut out = open_output(args.output.as_ref())?;
-        let written = match args.format {
+        let written = match format {
             GraphFormat::Txt => report::graph::write_changes_txt(&changes, &mut out),
             GraphFormat::Json => report::graph::write_changes_json(&changes, base, &mut out),
             other => return Err(CliError::DiffFormat(format!("{other:?}").to_lowercase())),
@@ -376,7 +538,7 @@ fn run_graph(args: GraphArgs) -> Result<ExitCode, CliError> {
     }
     let started = Instant::now();
     let mut out = open_output(args.output.as_ref())?;
-    let written = match args.format {
+    let written = match format {
         GraphFormat::Txt => report::graph::write_txt(graph, &mut out),
         GraphFormat::Json => report::graph::write_json(graph, &scope.model, &loaded.files, &mut out),
         GraphFormat::Dot => report::picture::write_dot(graph, &internet_entries(scope, graph), &mut out),
@@ -441,7 +603,7 @@ fn internet_entries(scope: &build::Scope, graph: &graph::Graph) -> Vec<report::p
 fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
     let port = match &args.port {
         None => None,
-        Some(p) => Some(report::explain::PortQuery::parse(p).ok_or_else(|| CliError::Port(p.clone()))?),
+        Some(p) => Some(report::explain::PortArg::parse(p).ok_or_else(|| CliError::Port(p.clone()))?),
     };
     let Analysed { analysis, settings, .. } = analyse(&args.common)?;
     let (loaded, scope, graph) = (&analysis.loaded, analysis.scope(), &analysis.graph);
@@ -450,8 +612,15 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
         return explain_expectation(wanted, &settings, loaded, scope, graph);
     }
     let (from_text, to_text) = (args.from.clone().unwrap_or_default(), args.to.clone().unwrap_or_default());
-    let from = graph.party(&from_text)?;
-    let to = graph.party(&to_text)?;
+    let from = graph.party(&from_text).map_err(|e| nearest_peer(e, graph))?;
+    let to = graph.party(&to_text).map_err(|e| nearest_peer(e, graph))?;
+    let port = match port {
+        None => None,
+        Some(report::explain::PortArg::Number(q)) => Some(q),
+        Some(report::explain::PortArg::Named(name, protocol)) => {
+            Some(named_port(&name, protocol, &to, graph, &scope.model).map_err(CliError::Usage)?)
+        }
+    };
     if !crate::graph::explain::Party::pair_supported(&from, &to) {
         return Err(crate::graph::explain::PartyError::Unsupported(from_text, to_text).into());
     }
@@ -496,10 +665,98 @@ fn explain_expectation(
     Ok(if holds { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// An unknown workload, with the nearest names the graph has when it found none itself.
+fn nearest_peer(e: crate::graph::explain::PartyError, graph: &graph::Graph) -> CliError {
+    use crate::graph::explain::PartyError;
+    match e {
+        PartyError::Unknown(text, hint) if hint.is_empty() => {
+            let mut scored: Vec<(f64, &str)> = graph
+                .peers
+                .iter()
+                .map(|p| {
+                    // Compared without the kind, which a user often leaves out.
+                    let bare = p.name.split('[').next().unwrap_or(&p.name);
+                    (strsim::jaro_winkler(text.split('[').next().unwrap_or(&text), bare), p.name.as_str())
+                })
+                .filter(|(score, _)| *score > 0.8)
+                .collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+            // The best, and those about as close: a shared namespace prefix is no likeness.
+            let best = scored.first().map_or(0.0, |s| s.0);
+            let names: Vec<String> = scored
+                .iter()
+                .filter(|(score, _)| *score >= best - 0.02)
+                .take(3)
+                .map(|(_, n)| format!("`{n}`"))
+                .collect();
+            let hint = if names.is_empty() { hint } else { format!(" (did you mean {}?)", names.join(", ")) };
+            CliError::Peer(PartyError::Unknown(text, hint))
+        }
+        other => CliError::Peer(other),
+    }
+}
+
+/// A container port's name on the destination's pods, as a number: `--port http`.
+fn named_port(
+    name: &str,
+    protocol: Option<crate::model::net::Protocol>,
+    to: &crate::graph::explain::Party,
+    graph: &graph::Graph,
+    model: &crate::model::Model,
+) -> Result<report::explain::PortQuery, String> {
+    let crate::graph::explain::Party::Peer(peer) = to else {
+        return Err(format!("`--port {name}`: a port name needs a workload as the destination; give a number"));
+    };
+    let peer = &graph.peers[peer.index()];
+    let mut found: Vec<report::explain::PortQuery> = peer
+        .workloads
+        .iter()
+        .filter_map(|&w| model.workloads.get(w))
+        .flat_map(|w| w.ports.iter())
+        .filter(|p| p.name.as_deref() == Some(name) && protocol.is_none_or(|pr| pr == p.protocol))
+        .map(|p| report::explain::PortQuery { port: p.port, protocol: p.protocol })
+        .collect();
+    found.sort_by_key(|q| (q.port, q.protocol.index()));
+    found.dedup();
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => {
+            let mut names: Vec<&str> = peer
+                .workloads
+                .iter()
+                .filter_map(|&w| model.workloads.get(w))
+                .flat_map(|w| w.ports.iter())
+                .filter_map(|p| p.name.as_deref())
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            let known = if names.is_empty() {
+                "it names no container port".to_string()
+            } else {
+                format!("its named ports are {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+            };
+            Err(format!("`--port {name}`: no container port of `{}` has that name; {known}", peer.name))
+        }
+        several => Err(format!(
+            "`--port {name}`: the name stands for several ports of `{}` ({}); give the number",
+            peer.name,
+            several.iter().map(|q| q.to_string()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
 fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
     // Rule ids on the command line are wrong on every run: refused before watching starts.
     check_rule_ids(&args.select)?;
     check_rule_ids(&args.ignore)?;
+    let format = args.format()?;
+    if args.statistics && format != CheckFormat::Human {
+        return Err(CliError::Usage("--statistics prints counts in the human format; leave out --format".to_string()));
+    }
+    if args.category.is_some() && format != CheckFormat::Sarif {
+        // Not an error: a workflow may pass one category to several formats.
+        eprintln!("kubereach: warning: --category is written only in SARIF (`automationDetails.id`); ignored here");
+    }
     let pool = thread_pool(args.common.threads)?;
     if args.watch {
         if args.common.stdin.is_some() {
@@ -529,8 +786,15 @@ fn check_once(
     let Checked { loaded, graphs, outcome, changes } = checked;
 
     let started = Instant::now();
+    let format = args.format()?;
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    // Paths in annotations, links and SARIF are relative to the repository's root.
+    let root = crate::load::repository_root(settings.paths.first().map_or(std::path::Path::new("."), |p| p));
     // To a file, the report replaces the previous one at once: an editor watching it never reads
     // half a report. It is written as it is produced, to a temporary file renamed at the end, so
     // that a large report (150 MB of SARIF at a million objects) is not held in memory too.
@@ -544,24 +808,41 @@ fn check_once(
         }
         None => open_output(None)?,
     };
-    let written = match args.format {
-        CheckFormat::Human => report::human::write(&outcome, &loaded.files, color, &mut out),
+    let human = report::human::HumanOptions { color, quiet: args.quiet, base: args.diff_base.as_deref() };
+    let mut notes = Vec::new();
+    let written = match format {
+        CheckFormat::Human if args.statistics => report::human::write_statistics(&outcome, &human, &mut out),
+        CheckFormat::Human => report::human::write_with(&outcome, &loaded.files, &human, &mut out),
         CheckFormat::Json => report::json::write(&outcome, &loaded.files, &mut out),
-        CheckFormat::Github => report::github::write(&outcome, &loaded.files, &mut out),
+        CheckFormat::Github => report::github::write(&outcome, &loaded.files, &root, &mut out),
         CheckFormat::Markdown => {
-            report::markdown::write(&outcome, &loaded.files, changes.as_deref(), args.diff_base.as_deref(), &mut out)
+            let links = github_links(&root);
+            let base = args.diff_base.as_deref();
+            report::markdown::write(&outcome, &loaded.files, changes.as_deref(), base, links.as_ref(), &mut out)
         }
         CheckFormat::Sarif => {
-            let root = crate::load::repository_root(settings.paths.first().map_or(std::path::Path::new("."), |p| p));
-            let options = report::sarif::SarifOptions { category: args.category.clone(), root };
-            report::sarif::write(&outcome, &loaded.files, &options, &mut out)
+            let mut limits = report::sarif::Limits::default();
+            if let Some(n) = args.sarif_max_results {
+                limits.results = n.max(1);
+                limits.shown = limits.shown.min(limits.results);
+            }
+            if let Some(n) = args.sarif_max_gzip_bytes {
+                limits.gzipped_bytes = n;
+            }
+            let options = report::sarif::SarifOptions { category: args.category.clone(), root, limits };
+            report::sarif::write(&outcome, &loaded.files, &options, &mut out).map(|n| notes = n)
         }
     }
     .and_then(|()| out.flush());
     drop(out);
     let written = finish_output(pending, written);
     finish_write(written, "the report")?;
-    note_if_nothing_analysed(&outcome.analysed);
+    for note in &notes {
+        eprintln!("kubereach: warning: {note}");
+    }
+    if !args.quiet {
+        note_if_nothing_analysed(&outcome.analysed);
+    }
     stats.stage(StageDone { name: "report", started, volume: None, took: None });
     let classes = graphs.iter().map(|g| g.classes.len()).sum();
     stats.finish(outcome.findings.len(), classes, graphs.iter().map(|g| g.peers.len()).sum());
@@ -598,8 +879,50 @@ fn finish_output(pending: Option<(PathBuf, PathBuf)>, written: io::Result<()>) -
     })
 }
 
+/// Links to files on GitHub, in a GitHub Actions run (from the variables the runner sets).
+fn github_links(root: &std::path::Path) -> Option<report::markdown::Links> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if var("GITHUB_ACTIONS").as_deref() != Some("true") {
+        return None;
+    }
+    let (server, repository, sha) = (var("GITHUB_SERVER_URL")?, var("GITHUB_REPOSITORY")?, var("GITHUB_SHA")?);
+    Some(report::markdown::Links {
+        root: root.to_path_buf(),
+        blob: format!("{}/{repository}/blob/{sha}", server.trim_end_matches('/')),
+    })
+}
+
+/// `rules --format json`: every rule's metadata, or one rule's with its documentation.
+fn rules_json(meta: &rules::RuleMeta, with_body: bool) -> serde_json::Value {
+    let mut value = serde_json::json!({
+        "id": meta.id,
+        "name": meta.name,
+        "level": meta.level.as_str(),
+        "security-severity": meta.security_severity,
+        "precision": meta.precision,
+        "tags": meta.tags,
+        "summary": meta.summary,
+    });
+    if with_body {
+        value["documentation"] = serde_json::Value::from(meta.body);
+    }
+    value
+}
+
 fn run_rules(args: RulesArgs) -> Result<ExitCode, CliError> {
     let mut out = open_output(None)?;
+    if args.format == RulesFormat::Json {
+        let value = match &args.id {
+            None => serde_json::Value::Array(rules::all().iter().map(|m| rules_json(m, false)).collect()),
+            Some(id) => rules_json(rules::find(id).ok_or_else(|| SettingsError::UnknownRule(id.clone()))?, true),
+        };
+        let written = serde_json::to_writer_pretty(&mut out, &value)
+            .map_err(io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush());
+        finish_write(written, "the rule list")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let written = match &args.id {
         None => {
             let width = rules::all().iter().map(|m| m.id.len()).max().unwrap_or(0);

@@ -190,7 +190,7 @@ impl Builder<'_> {
 
     /// The id of a set of classes (sorted here): selectors written differently that match the
     /// same classes share one.
-    fn intern_set(&mut self, mut classes: Vec<ClassId>) -> SetId {
+    pub(super) fn intern_set(&mut self, mut classes: Vec<ClassId>) -> SetId {
         classes.sort_unstable();
         classes.dedup();
         super::intern(&mut self.g.class_sets, &mut self.set_ids, classes.into(), SetId::new)

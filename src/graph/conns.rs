@@ -68,6 +68,35 @@ impl PortSet {
         self.0 = out;
     }
 
+    /// The ports of `self` that `other` does not hold.
+    pub fn subtract(&self, other: &PortSet) -> PortSet {
+        if other.0.is_empty() || self.0.is_empty() {
+            return self.clone();
+        }
+        let mut out: SmallVec<[(u16, u16); 2]> = SmallVec::new();
+        for &(a, b) in &self.0 {
+            let mut first = u32::from(a);
+            let last = u32::from(b);
+            for &(x, y) in &other.0 {
+                let (x, y) = (u32::from(x), u32::from(y));
+                if y < first || x > last {
+                    continue;
+                }
+                if x > first {
+                    out.push((first as u16, (x - 1) as u16));
+                }
+                first = y + 1;
+                if first > last {
+                    break;
+                }
+            }
+            if first <= last {
+                out.push((first as u16, last as u16));
+            }
+        }
+        PortSet(out)
+    }
+
     pub fn intersect(&self, other: &PortSet) -> PortSet {
         if self.is_all() {
             return other.clone();
@@ -155,6 +184,11 @@ impl Conns {
         self.0[protocol.index()].union_with(ports);
     }
 
+    /// The connections of `self` that `other` does not hold.
+    pub fn subtract(&self, other: &Conns) -> Conns {
+        Conns([self.0[0].subtract(&other.0[0]), self.0[1].subtract(&other.0[1]), self.0[2].subtract(&other.0[2])])
+    }
+
     pub fn intersect(&self, other: &Conns) -> Conns {
         Conns([self.0[0].intersect(&other.0[0]), self.0[1].intersect(&other.0[1]), self.0[2].intersect(&other.0[2])])
     }
@@ -215,6 +249,16 @@ mod tests {
     fn union_merges_overlapping_and_adjacent_intervals() {
         assert_eq!(ps(&[(80, 80), (81, 90), (100, 200), (150, 300)]).intervals(), &[(80, 90), (100, 300)]);
         assert!(ps(&[(1, 100), (101, 65535)]).is_all());
+    }
+
+    #[test]
+    fn subtraction_cuts_holes_and_edges() {
+        let a = ps(&[(1, 10), (20, 30), (40, 50)]);
+        assert_eq!(a.subtract(&ps(&[(5, 25), (45, 45)])).intervals(), &[(1, 4), (26, 30), (40, 44), (46, 50)]);
+        assert_eq!(a.subtract(&PortSet::default()), a);
+        assert!(a.subtract(&PortSet::all()).is_empty());
+        assert_eq!(PortSet::all().subtract(&ps(&[(1, 1), (65535, 65535)])).intervals(), &[(2, 65534)]);
+        assert_eq!(PortSet::all().subtract(&ps(&[(80, 80)])).intervals(), &[(1, 79), (81, 65535)]);
     }
 
     #[test]

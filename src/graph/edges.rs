@@ -12,9 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use super::admissions::admitted;
 use super::{Builder, ClassId, Conns, ConnsId, Endpoint, Graph, PeerId, SetId, Source, INGRESS_CONTROLLER};
 use crate::model::net::IpRange;
+use crate::model::tier::{Action, Tier};
 use crate::model::Direction;
 
 impl Graph {
@@ -105,6 +105,23 @@ impl Graph {
                     }
                 }
             }
+            // What the source's Admin tier allows goes beyond its NetworkPolicies.
+            if !index.open_out[s.index()] {
+                for step in self.chain(s, Direction::Egress) {
+                    if step.tier != Tier::Admin || step.action != Action::Allow {
+                        continue;
+                    }
+                    if step.every_pod {
+                        for d in 0..self.classes.len() {
+                            candidates.consider(self, ClassId::new(d));
+                        }
+                    } else if let Some(set) = step.classes {
+                        for &d in self.class_set(set) {
+                            candidates.consider(self, d);
+                        }
+                    }
+                }
+            }
             for &d in &candidates.list {
                 let allowed = self.allowed(s, d);
                 if allowed.is_empty() {
@@ -171,8 +188,7 @@ impl Builder<'_> {
                 None => continue,
             };
             let allowed = if entry.source == Source::Class(g.ingress_controller) {
-                let inbound = g.inbound.get(x.class.index()).and_then(Option::as_ref);
-                x.wanted.intersect(&admitted(inbound, &entry.source, g))
+                x.wanted.intersect(&g.ingress_allows(x.class, &entry.source))
             } else {
                 x.admitted.clone()
             };
@@ -235,6 +251,16 @@ impl EdgeIndex {
         for (d, a) in g.inbound.iter().enumerate() {
             for set in a.iter().flat_map(|a| a.sets()) {
                 granted_by[set.index()].push(ClassId::new(d));
+            }
+            // An Admin tier Allow admits its peers whatever the NetworkPolicies say.
+            let admin_allows = g
+                .chain(ClassId::new(d), Direction::Ingress)
+                .filter(|s| s.tier == Tier::Admin && s.action == Action::Allow)
+                .filter_map(|s| s.classes);
+            for set in admin_allows {
+                if granted_by[set.index()].last() != Some(&ClassId::new(d)) {
+                    granted_by[set.index()].push(ClassId::new(d));
+                }
             }
         }
         // Counting sort into a flat list: two allocations instead of one per class. Each granted

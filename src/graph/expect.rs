@@ -185,6 +185,9 @@ pub enum Block {
     NoSuchPort { class: ClassId, protocol: Protocol, name: String },
     /// No way in from the internet leads to the destination.
     NoWayIn,
+    /// A cluster tier's rule (AdminNetworkPolicy, BaselineAdminNetworkPolicy,
+    /// ClusterNetworkPolicy) denies some of the missing connections, before any NetworkPolicy.
+    Tier(super::tiers::TierDecision),
 }
 
 /// The evidence for one offending pair.
@@ -599,11 +602,23 @@ impl Graph {
     }
 }
 
-/// The sides that leave some of `missing` out: isolated, and their rules admit less.
+/// What leaves some of `missing` out: a cluster tier's rule that denies it, and the sides that
+/// NetworkPolicies isolate without admitting it.
 fn blocking<'a>(sides: impl Iterator<Item = &'a Side>, missing: &Conns) -> Vec<Block> {
     let mut out: Vec<Block> = Vec::new();
     for side in sides {
-        if side.isolating.is_empty() || missing.intersect(&side.allows) == *missing {
+        if missing.intersect(&side.allows) == *missing {
+            continue;
+        }
+        for d in &side.tiers {
+            let denied = d.action == crate::model::tier::Action::Deny && !d.conns.intersect(missing).is_empty();
+            if denied && !out.iter().any(|b| matches!(b, Block::Tier(t) if t == d)) {
+                out.push(Block::Tier(d.clone()));
+            }
+        }
+        // What the tiers leave to the NetworkPolicies is what these can block.
+        let left = side.to_network_policies.as_ref().map_or_else(|| missing.clone(), |c| c.intersect(missing));
+        if side.isolating.is_empty() || left.is_empty() {
             continue;
         }
         let already = out.iter().any(

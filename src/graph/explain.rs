@@ -47,7 +47,16 @@ pub struct Side {
     /// Policies that select the class but that the profile's dataplane does not enforce on it.
     pub inert: Vec<usize>,
     pub admitting: Vec<Admitting>,
-    /// What the side allows: everything when not isolated, else the union of `admitting`.
+    /// The cluster tiers' rules that decided (or passed on) some connections, in the order they
+    /// were consulted; empty without tier policies for this side.
+    pub tiers: Vec<super::tiers::TierDecision>,
+    /// With tier policies: the connections the tiers left to the NetworkPolicies (of which
+    /// `admitting` cites what they admit), and those nothing decided (allowed by default).
+    pub to_network_policies: Option<Conns>,
+    pub by_default: Conns,
+    /// What the side allows: everything when not isolated, else the union of `admitting`; with
+    /// tier policies, what the tiers allow and what they leave to the NetworkPolicies and these
+    /// admit.
     pub allows: Conns,
 }
 
@@ -230,7 +239,85 @@ impl Graph {
         if isolating.is_empty() {
             allows = Conns::all();
         }
-        Side { direction, class, isolating, inert, admitting, allows }
+        let mut side = Side {
+            direction,
+            class,
+            isolating,
+            inert,
+            admitting,
+            tiers: Vec::new(),
+            to_network_policies: None,
+            by_default: Conns::none(),
+            allows,
+        };
+        if self.has_chain(class, direction) {
+            self.decide_tiers(&mut side, other, destination);
+        }
+        side
+    }
+
+    /// Puts the cluster tiers in front of (and behind) the NetworkPolicies of a side.
+    fn decide_tiers(&self, side: &mut Side, other: &Counterpart, destination: Option<ClassId>) {
+        let np = (!side.isolating.is_empty()).then(|| side.allows.clone());
+        let dest = destination.map(|d| &self.classes[d.index()]);
+        let run = |matched: &dyn Fn(&super::tiers::Step) -> bool| {
+            super::tiers::decide(
+                self.chain(side.class, side.direction),
+                matched,
+                |s| s.ports_on(dest),
+                np.as_ref(),
+                true,
+            )
+        };
+        let decided = match other {
+            // A controller the repository does not show is any plausible one: one that only the
+            // rules for every pod match, and one that every rule could match; what either is
+            // allowed counts.
+            Counterpart::UnknownController => {
+                let plain =
+                    run(&|s: &super::tiers::Step| s.every_pod || s.classes.is_some_and(|set| self.universal_set(set)));
+                let matched = run(&|s: &super::tiers::Step| s.classes.is_some() || s.every_pod);
+                let (mut first, second) = if plain.allowed.is_all() { (plain, matched) } else { (matched, plain) };
+                first.allowed.union_with(&second.allowed);
+                first
+            }
+            _ => run(&|s: &super::tiers::Step| self.step_matches_counterpart(s, other)),
+        };
+        for a in &mut side.admitting {
+            a.conns = a.conns.intersect(&decided.to_network_policies);
+        }
+        side.admitting.retain(|a| !a.conns.is_empty());
+        side.allows = decided.allowed;
+        side.tiers = decided.decisions;
+        side.to_network_policies = Some(decided.to_network_policies);
+        side.by_default = decided.by_default;
+    }
+
+    /// Whether a class set holds every class of the graph (a peer for every pod).
+    fn universal_set(&self, set: super::SetId) -> bool {
+        self.class_set(set).len() == self.classes.len()
+    }
+
+    fn step_matches_counterpart(&self, step: &super::tiers::Step, other: &Counterpart) -> bool {
+        use super::tiers::Other;
+        match other {
+            Counterpart::Class(c) => self.step_matches(step, &Other::Class(*c)),
+            Counterpart::SomeAddress(ranges) => self.step_matches(step, &Other::SomeAddress(ranges)),
+            Counterpart::EveryAddress(range) => {
+                let mut any = false;
+                for (i, atom) in self.ip_space.atoms.iter().enumerate() {
+                    if atom.family != range.family || atom.last < range.first || atom.first > range.last {
+                        continue;
+                    }
+                    if !self.step_matches(step, &Other::Atom(i)) {
+                        return false;
+                    }
+                    any = true;
+                }
+                any
+            }
+            Counterpart::UnknownController => step.classes.is_some() || step.every_pod,
+        }
     }
 
     /// What one rule admits of `other`: nothing unless one of its peers matches, then its ports

@@ -11,7 +11,6 @@
 //! that a route that policies block is found whatever the controller faces. Nothing here is
 //! worded: the rules and the report say what an exposure means.
 
-use super::admissions::admitted;
 use super::routes::{Entry, Source};
 use super::{Class, ClassId, Graph};
 use crate::graph::{Conns, PortSet};
@@ -48,8 +47,7 @@ pub(super) fn compute(model: &Model, graph: &Graph, entries: &[Entry]) -> Vec<Ex
                 // An unknown controller: whatever a plausible one would be admitted.
                 graph.admits_unknown_controller(model, c, &wanted)
             } else {
-                let inbound = graph.inbound.get(c.index()).and_then(Option::as_ref);
-                wanted.intersect(&admitted(inbound, &entry.source, graph))
+                wanted.intersect(&graph.ingress_allows(c, &entry.source))
             };
             exposures.push(Exposure { entry: ei, class: c, wanted, admitted });
         }

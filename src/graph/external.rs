@@ -16,6 +16,24 @@ enum AtomConns {
 }
 
 impl Builder<'_> {
+    /// The connections of a class towards (egress) or from (ingress) each external atom. Tier
+    /// steps match addresses only through `networks`, on egress: a chain without them leaves the
+    /// NetworkPolicy answer as it is (its steps match no address, so what is not isolated stays
+    /// open and what is isolated is decided by NetworkPolicies).
+    fn class_atom_conns(
+        &self,
+        class: super::ClassId,
+        direction: Direction,
+        allowance: Option<&Allowance>,
+    ) -> AtomConns {
+        let networks = direction == Direction::Egress && self.g.chain(class, direction).any(|s| !s.atoms.is_empty());
+        if !networks {
+            return self.atom_conns(allowance);
+        }
+        let per = (0..self.g.ip_space.atoms.len()).map(|i| self.g.egress_to_atom(class, allowance, i)).collect();
+        AtomConns::PerAtom(per)
+    }
+
     fn atom_conns(&self, allowance: Option<&Allowance>) -> AtomConns {
         let Some(a) = allowance else {
             return AtomConns::Uniform(Conns::all());
@@ -47,7 +65,7 @@ impl Builder<'_> {
                         Direction::Egress => outbound[c.index()].as_ref(),
                         Direction::Ingress => inbound[c.index()].as_ref(),
                     };
-                    let this = self.atom_conns(allowance);
+                    let this = self.class_atom_conns(c, direction, allowance);
                     combined = Some(match combined {
                         None => this,
                         Some(prev) => union_atoms(prev, this, atoms.len()),

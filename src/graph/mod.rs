@@ -39,6 +39,7 @@ pub(crate) mod internet;
 pub(crate) mod ipspace;
 pub(crate) mod routes;
 mod selection;
+pub(crate) mod tiers;
 
 use std::collections::BTreeMap;
 
@@ -163,6 +164,13 @@ pub struct Graph {
     /// What each isolated class admits (None: not isolated), per direction.
     inbound: Vec<Option<Allowance>>,
     outbound: Vec<Option<Allowance>>,
+    /// Every rule of the tier policies the dataplane enforces, matched once.
+    pub(crate) tier_steps: Vec<tiers::Step>,
+    /// Ordered lists of steps (indexes into `tier_steps`); the first is empty.
+    tier_chains: Vec<Box<[u32]>>,
+    /// Per class: its chain for ingress and for egress (0: none).
+    tier_in: Vec<u32>,
+    tier_out: Vec<u32>,
     /// Namespaces that hold classes (declared or not), with their labels (the automatic name
     /// label included) and their classes.
     pub(crate) namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
@@ -218,26 +226,44 @@ impl Graph {
     }
 
     /// What `src` may open to `dst` (classes): its egress and the destination's ingress both
-    /// allow it.
+    /// allow it, each decided by the tiers and the NetworkPolicies.
     pub(crate) fn allowed(&self, src: ClassId, dst: ClassId) -> Conns {
-        let egress = match self.allowance(src, Direction::Egress) {
-            None => Conns::all(),
-            Some(a) => {
-                let mut c = a.everyone.clone();
-                resolve_named(&mut c, &a.everyone_named, &self.classes[dst.index()]);
-                a.credit_class(self, dst, &mut c);
-                c
-            }
-        };
+        let egress = self.egress_allows(src, dst);
         if egress.is_empty() {
             return egress;
         }
-        match self.allowance(dst, Direction::Ingress) {
-            None => egress,
-            Some(a) => {
-                let mut ingress = a.everyone.clone();
-                a.credit_class(self, src, &mut ingress);
-                egress.intersect(&ingress)
+        let ingress = self.ingress_allows(dst, &Source::Class(src));
+        egress.intersect(&ingress)
+    }
+
+    /// What the egress of `src` allows towards the class `dst`.
+    pub(crate) fn egress_allows(&self, src: ClassId, dst: ClassId) -> Conns {
+        let np = self.allowance(src, Direction::Egress).map(|a| {
+            let mut c = a.everyone.clone();
+            resolve_named(&mut c, &a.everyone_named, &self.classes[dst.index()]);
+            a.credit_class(self, dst, &mut c);
+            c
+        });
+        if !self.has_chain(src, Direction::Egress) {
+            return np.unwrap_or_else(Conns::all);
+        }
+        self.tiers_allow(src, Direction::Egress, &tiers::Other::Class(dst), Some(dst), np.as_ref())
+    }
+
+    /// What the ingress of `dst` admits from `source` (a class, or some address of ranges).
+    pub(crate) fn ingress_allows(&self, dst: ClassId, source: &Source) -> Conns {
+        let allowance = self.allowance(dst, Direction::Ingress);
+        if !self.has_chain(dst, Direction::Ingress) {
+            return admissions::admitted(allowance, source, self);
+        }
+        let np = allowance.map(|_| admissions::admitted(allowance, source, self));
+        match source {
+            Source::Class(c) => {
+                self.tiers_allow(dst, Direction::Ingress, &tiers::Other::Class(*c), Some(dst), np.as_ref())
+            }
+            // Ingress peers of the tiers are pods only: addresses go through to the later tiers.
+            Source::Addresses(ranges) => {
+                self.tiers_allow(dst, Direction::Ingress, &tiers::Other::SomeAddress(ranges), Some(dst), np.as_ref())
             }
         }
     }
@@ -264,8 +290,42 @@ impl Graph {
     /// Connections the class's egress allows towards the external address range `target`
     /// (every atom of it must allow them); everything when egress is not isolated.
     pub(crate) fn egress_to_external(&self, class: ClassId, target: &IpRange) -> Conns {
-        let Some(a) = self.allowance(class, Direction::Egress) else { return Conns::all() };
+        let allowance = self.allowance(class, Direction::Egress);
+        if self.chain(class, Direction::Egress).any(|s| !s.atoms.is_empty()) {
+            // Every atom of the range must allow them.
+            let mut result: Option<Conns> = None;
+            for (i, atom) in self.ip_space.atoms.iter().enumerate() {
+                if atom.family != target.family || atom.last < target.first || atom.first > target.last {
+                    continue;
+                }
+                let c = self.egress_to_atom(class, allowance, i);
+                result = Some(match result {
+                    None => c,
+                    Some(prev) => prev.intersect(&c),
+                });
+            }
+            return result.unwrap_or_default();
+        }
+        let Some(a) = allowance else { return Conns::all() };
         self.to_external(a, target)
+    }
+
+    /// What the egress of `class` (its tiers and its NetworkPolicy allowance) allows towards the
+    /// external atom `atom`.
+    fn egress_to_atom(&self, class: ClassId, allowance: Option<&Allowance>, atom: usize) -> Conns {
+        let np = allowance.map(|a| {
+            let mut c = a.everyone.clone();
+            for (first, last, conns) in &a.by_atoms {
+                if *first <= atom && atom <= *last {
+                    c.union_with(self.conns(*conns));
+                }
+            }
+            c
+        });
+        if !self.has_chain(class, Direction::Egress) {
+            return np.unwrap_or_else(Conns::all);
+        }
+        self.tiers_allow(class, Direction::Egress, &tiers::Other::Atom(atom), None, np.as_ref())
     }
 
     fn to_external(&self, a: &Allowance, range: &IpRange) -> Conns {
@@ -386,8 +446,10 @@ impl<'m> Builder<'m> {
             &self.g.classes,
         );
         self.select_policies();
-        let blocks = self.ip_blocks();
+        let mut blocks = self.ip_blocks();
+        blocks.extend(self.tier_blocks());
         self.g.ip_space = IpSpace::new(blocks.iter());
+        self.tier_chains();
         let (inbound, outbound) = self.allowances();
         self.external_edges(&inbound, &outbound);
         self.g.inbound = inbound;

@@ -97,6 +97,14 @@ fn extract_object(
         {
             Object::NetworkPolicy(read_policy(r, meta, spec))
         }
+        _ if meta.api_version.starts_with("policy.networking.k8s.io/")
+            && super::tier::TierKind::parse(kind).is_some() =>
+        {
+            match super::tier::TierKind::parse(kind) {
+                Some(tier_kind) => Object::TierPolicy(super::read_tier::read(r, tier_kind, meta, spec)),
+                None => Object::Other(OtherObject { meta, controller_settings: None }),
+            }
+        }
         _ if super::gateway::is_gateway_api(&meta.api_version)
             && super::read_gateway::is_read_from(kind, &meta.api_version) =>
         {
@@ -166,6 +174,9 @@ fn is_modelled_kind(kind: &str) -> bool {
                 | "TLSRoute"
                 | "TCPRoute"
                 | "UDPRoute"
+                | "AdminNetworkPolicy"
+                | "BaselineAdminNetworkPolicy"
+                | "ClusterNetworkPolicy"
         )
 }
 

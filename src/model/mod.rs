@@ -14,7 +14,9 @@ pub mod net;
 pub(crate) mod problem;
 mod read;
 mod read_gateway;
+mod read_tier;
 pub mod selector;
+pub mod tier;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -58,7 +60,17 @@ impl Meta {
     /// `Kind/namespace/name` (`Kind/name` for cluster-scoped kinds): the object part of a
     /// finding's logical key.
     pub(crate) fn key(&self) -> String {
-        if self.namespace.is_empty() || matches!(&*self.kind, "Namespace" | "IngressClass" | "GatewayClass") {
+        if self.namespace.is_empty()
+            || matches!(
+                &*self.kind,
+                "Namespace"
+                    | "IngressClass"
+                    | "GatewayClass"
+                    | "AdminNetworkPolicy"
+                    | "BaselineAdminNetworkPolicy"
+                    | "ClusterNetworkPolicy"
+            )
+        {
             format!("{}/{}", self.kind, self.name)
         } else {
             format!("{}/{}/{}", self.kind, self.namespace, self.name)
@@ -569,6 +581,8 @@ pub enum Object {
     Other(OtherObject),
     /// A Gateway API object.
     Gateway(gateway::GatewayObject),
+    /// An AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy.
+    TierPolicy(tier::TierPolicy),
 }
 
 impl Object {
@@ -583,6 +597,7 @@ impl Object {
             Object::NetworkPolicy(o) => &o.meta,
             Object::Other(o) => &o.meta,
             Object::Gateway(o) => o.meta(),
+            Object::TierPolicy(o) => &o.meta,
         }
     }
 
@@ -597,6 +612,7 @@ impl Object {
             Object::NetworkPolicy(_) => 6,
             Object::Other(_) => 7,
             Object::Gateway(_) => 8,
+            Object::TierPolicy(_) => 9,
         }
     }
 
@@ -604,7 +620,10 @@ impl Object {
     fn namespaced(&self) -> bool {
         !matches!(
             self,
-            Object::Namespace(_) | Object::IngressClass(_) | Object::Gateway(gateway::GatewayObject::Class(_))
+            Object::Namespace(_)
+                | Object::IngressClass(_)
+                | Object::Gateway(gateway::GatewayObject::Class(_))
+                | Object::TierPolicy(_)
         ) && !matches!(self, Object::Other(o) if is_cluster_scoped(&o.meta.kind))
     }
 }
@@ -625,6 +644,7 @@ fn is_cluster_scoped(kind: &str) -> bool {
             | "Node"
             | "AdminNetworkPolicy"
             | "BaselineAdminNetworkPolicy"
+            | "ClusterNetworkPolicy"
             | "GatewayClass"
             | "RuntimeClass"
             | "CSIDriver"
@@ -646,10 +666,12 @@ pub struct Model {
     pub others: Vec<OtherObject>,
     /// Gateway API objects.
     pub gateway: gateway::GatewayApi,
+    /// Cluster-wide policy tiers: AdminNetworkPolicy, BaselineAdminNetworkPolicy and
+    /// ClusterNetworkPolicy, in path order.
+    pub tier_policies: Vec<tier::TierPolicy>,
     /// Namespaces that hold kinds kubereach does not model (which may create pods).
     pub namespaces_with_custom_resources: BTreeSet<selector::Str>,
-    /// Network policies of kinds kubereach does not evaluate (CiliumNetworkPolicy, Calico,
-    /// AdminNetworkPolicy, …), per namespace; cluster-wide ones under the empty name.
+    /// Network policies of kinds kubereach does not evaluate (CiliumNetworkPolicy, Calico's, …), per namespace; cluster-wide ones under the empty name.
     pub other_policies: BTreeMap<selector::Str, BTreeSet<selector::Str>>,
     /// The declarations of repeated objects that are not the analysed one, in path order: the
     /// graph never sees them, the checks of what a declaration says run on them too.
@@ -661,11 +683,9 @@ pub struct Model {
 fn other_policy_kind(kind: &str, api_version: &str) -> Option<bool> {
     match kind {
         "CiliumNetworkPolicy" => Some(false),
-        "CiliumClusterwideNetworkPolicy"
-        | "AdminNetworkPolicy"
-        | "BaselineAdminNetworkPolicy"
-        | "ClusterNetworkPolicy"
-        | "GlobalNetworkPolicy" => Some(true),
+        // AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy are evaluated
+        // (the cluster tiers).
+        "CiliumClusterwideNetworkPolicy" | "GlobalNetworkPolicy" => Some(true),
         "NetworkPolicy"
             if api_version.starts_with("crd.projectcalico.org") || api_version.starts_with("projectcalico.org") =>
         {
@@ -763,7 +783,7 @@ impl Model {
     pub(crate) fn from_objects(per_file: Vec<Vec<Object>>, ranks: &[FileRank]) -> (Model, Vec<problem::Repeat>) {
         let mut model = Model::default();
         // Exact capacities: growing by doubling would briefly hold up to twice the model.
-        let mut counts = [0usize; 9];
+        let mut counts = [0usize; 10];
         for o in per_file.iter().flatten() {
             counts[o.variant_index()] += 1;
         }
@@ -775,6 +795,7 @@ impl Model {
         model.routes.reserve_exact(counts[5]);
         model.policies.reserve_exact(counts[6]);
         model.others.reserve_exact(counts[7]);
+        model.tier_policies.reserve_exact(counts[9]);
         fn key_of(object: &Object) -> (&str, &str, &str) {
             let meta = object.meta();
             let namespace: &str = if object.namespaced() { &meta.namespace } else { "" };
@@ -882,6 +903,7 @@ impl Model {
                     }
                     model.gateway.push(o)
                 }
+                Object::TierPolicy(o) => model.tier_policies.push(o),
             }
         }
         let repeats = repeats.into_iter().map(|(file, objects)| problem::Repeat { file, objects }).collect();
@@ -916,6 +938,7 @@ impl Model {
         let mut by_kind: (Vec<Namespace>, Vec<Workload>, Vec<Service>, Vec<Ingress>) = Default::default();
         let mut rest: (Vec<IngressClass>, Vec<Route>, Vec<NetworkPolicy>, Vec<OtherObject>) = Default::default();
         let mut gateway_objects = Vec::new();
+        let mut tier_objects = Vec::new();
         for object in objects {
             match object {
                 Object::Namespace(o) => by_kind.0.push(o),
@@ -927,6 +950,7 @@ impl Model {
                 Object::NetworkPolicy(o) => rest.2.push(o),
                 Object::Other(o) => rest.3.push(o),
                 Object::Gateway(o) => gateway_objects.push(o),
+                Object::TierPolicy(o) => tier_objects.push(o),
             }
         }
         let rank: &dyn Fn(FileId) -> usize = &rank;
@@ -938,6 +962,7 @@ impl Model {
         patch(&mut self.routes, file, rest.1, |o| &o.meta, rank);
         patch(&mut self.policies, file, rest.2, |o| &o.meta, rank);
         patch(&mut self.others, file, rest.3, |o| &o.meta, rank);
+        patch(&mut self.tier_policies, file, tier_objects, |o| &o.meta, rank);
         if !gateway_objects.is_empty() || self.gateway.metas().any(|m| m.file == file) {
             // Rare enough (a file of Gateway API objects edited) to rebuild the lists in path order.
             let mut all: Vec<gateway::GatewayObject> = std::mem::take(&mut self.gateway).into_objects();

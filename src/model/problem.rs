@@ -112,6 +112,12 @@ pub(crate) enum FieldProblem {
     EndPortNeedsNumericPort {
         path: String,
     },
+    /// A value the kind's schema rejects for a reason of its own (a limit, a rule between
+    /// fields): `reason` completes a sentence that starts with the field.
+    Rejected {
+        path: String,
+        reason: String,
+    },
 }
 
 /// The objects of one file that repeat an earlier declaration (same kind, namespace and name),

@@ -40,6 +40,16 @@ impl Dataplane {
         }
     }
 
+    /// Whether the dataplane enforces the cluster-wide tiers (AdminNetworkPolicy,
+    /// BaselineAdminNetworkPolicy, ClusterNetworkPolicy), as documented in December 2026: Calico
+    /// does (AdminNetworkPolicy since 3.29, BaselineAdminNetworkPolicy since 3.30,
+    /// ClusterNetworkPolicy since 3.32); Cilium only behind a feature flag (1.20), which AKS's
+    /// Cilium does not set; Azure Network Policy Manager does not. The generic engine is assumed
+    /// to implement the API, as the conformance cases do.
+    pub fn enforces_tiers(self) -> bool {
+        matches!(self, Dataplane::Enforcing | Dataplane::Calico)
+    }
+
     pub fn parse(s: &str) -> Option<Dataplane> {
         Some(match s {
             "none" => Dataplane::None,
@@ -69,6 +79,9 @@ pub struct Profile {
     pub dataplane: Dataplane,
     /// Whether the dataplane enforces policy on pods of Windows nodes.
     pub windows_enforced: bool,
+    /// Whether the dataplane enforces the cluster-wide tiers (AdminNetworkPolicy,
+    /// BaselineAdminNetworkPolicy, ClusterNetworkPolicy); by default, what the dataplane does.
+    pub tiers_enforced: bool,
     /// Whether node addresses are reachable from the internet (NodePorts are then public).
     pub nodes_public: bool,
     /// The addresses nodes forward from: the source a pod sees for traffic that entered through a
@@ -152,6 +165,7 @@ impl Profile {
             name: name.to_string(),
             dataplane,
             windows_enforced,
+            tiers_enforced: dataplane.enforces_tiers(),
             nodes_public: false,
             node_ranges: crate::model::net::private_networks(),
             controllers: Vec::new(),
@@ -171,6 +185,9 @@ impl Profile {
         }
         if base.windows_enforced != self.windows_enforced {
             changed.push(format!("`cluster.windows-enforced: {}`", self.windows_enforced));
+        }
+        if base.tiers_enforced != self.tiers_enforced {
+            changed.push(format!("`cluster.tiers-enforced: {}`", self.tiers_enforced));
         }
         if base.nodes_public != self.nodes_public {
             changed.push(format!("`cluster.nodes-public: {}`", self.nodes_public));
@@ -223,5 +240,9 @@ mod tests {
         assert!(Profile::built_in("aks-calico").is_some_and(|p| p.windows_enforced));
         assert!(Profile::built_in("aks-azure-cni").is_some_and(|p| !p.windows_enforced));
         assert!(Profile::built_in("eks").is_none());
+        // Tiers: Calico and the generic engine enforce them; NPM, AKS's Cilium and no engine do not.
+        let tiers = |name: &str| Profile::built_in(name).is_some_and(|p| p.tiers_enforced);
+        assert!(tiers("generic") && tiers("aks-calico"));
+        assert!(!tiers("aks-azure-cni") && !tiers("aks-cilium") && !tiers("aks-kubenet"));
     }
 }

@@ -22,11 +22,45 @@ pub struct PortQuery {
 
 impl PortQuery {
     pub fn parse(s: &str) -> Option<PortQuery> {
+        match PortArg::parse(s)? {
+            PortArg::Number(q) => Some(q),
+            PortArg::Named(..) => None,
+        }
+    }
+}
+
+/// Written as the connections are (`TCP 8080`), so that the question and the answer's rules
+/// print a port one way.
+impl std::fmt::Display for PortQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.protocol, self.port)
+    }
+}
+
+/// `--port` as written: a number, or a container port's name (`http`, `metrics/TCP`), with an
+/// optional protocol (`/TCP`, `/udp`; the number's default is TCP, a name's is the named port's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortArg {
+    Number(PortQuery),
+    Named(String, Option<Protocol>),
+}
+
+impl PortArg {
+    pub fn parse(s: &str) -> Option<PortArg> {
+        let s = s.trim();
         let (port, protocol) = match s.split_once('/') {
-            Some((p, proto)) => (p, Protocol::parse(&proto.to_ascii_uppercase())?),
-            None => (s, Protocol::Tcp),
+            Some((p, proto)) => (p, Some(Protocol::parse(&proto.to_ascii_uppercase())?)),
+            None => (s, None),
         };
-        Some(PortQuery { port: port.parse().ok().filter(|p| *p > 0)?, protocol })
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            let port = port.parse().ok().filter(|p| *p > 0)?;
+            return Some(PortArg::Number(PortQuery { port, protocol: protocol.unwrap_or(Protocol::Tcp) }));
+        }
+        // A container port's name: an IANA service name (lowercase letters, digits and `-`).
+        let named = !port.is_empty()
+            && port.len() <= 15
+            && port.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        named.then(|| PortArg::Named(port.to_string(), protocol))
     }
 }
 
@@ -48,8 +82,8 @@ fn at(files: &Files, location: Location) -> String {
 
 fn verdict(conns: &Conns, port: Option<PortQuery>) -> String {
     match port {
-        Some(q) if conns.allows(q.protocol, q.port) => format!("allowed on {}/{}", q.port, q.protocol),
-        Some(q) => format!("denied on {}/{}", q.port, q.protocol),
+        Some(q) if conns.allows(q.protocol, q.port) => format!("allowed on {q}"),
+        Some(q) => format!("denied on {q}"),
         None if conns.is_empty() => "denied on every port".to_string(),
         None if conns.is_all() => "allowed on every port and protocol".to_string(),
         None => format!("allowed on {conns}"),
@@ -161,12 +195,40 @@ pub fn write(
         }
         // A port the entry does not forward is decided here, before any policy.
         if let Some(q) = port.filter(|q| !e.exposure.wanted.allows(q.protocol, q.port)) {
-            writeln!(out, "  does not forward {}/{}: this way in does not reach the pods on it", q.port, q.protocol)?;
+            writeln!(out, "  does not forward {q}: this way in does not reach the pods on it")?;
             continue;
         }
         write_side(&e.ingress, &to, model, files, port, out)?;
     }
     Ok(allowed)
+}
+
+/// One decision of a cluster tier's rule: which policy, tier and rule, where, and what it did.
+fn write_tier_decision(
+    d: &crate::graph::tiers::TierDecision,
+    model: &Model,
+    files: &Files,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    use crate::model::tier::Action;
+    let p = &model.tier_policies[d.policy];
+    let rule = &p.rules(d.direction)[d.rule];
+    let verb = match d.action {
+        Action::Allow => format!("{}s", p.kind.allow_word().to_ascii_lowercase()),
+        Action::Deny => "denies".to_string(),
+        Action::Pass => "passes on".to_string(),
+    };
+    let priority = p.priority.map(|n| format!(", priority {n}")).unwrap_or_default();
+    writeln!(
+        out,
+        "  {} tier{priority}: {} {} rule {} ({}) {verb} {}",
+        p.tier.as_str(),
+        p.describe(),
+        d.direction.as_str(),
+        rule.label(d.rule),
+        at(files, p.meta.at(rule.span)),
+        d.conns
+    )
 }
 
 fn class_text(graph: &Graph, class: Option<crate::graph::ClassId>) -> String {
@@ -199,8 +261,34 @@ fn write_side(
             at(files, p.meta.location())
         )?;
     }
+    // The Admin tier first, then (for what it leaves) the NetworkPolicies, then the Baseline tier.
+    let (admin, baseline): (Vec<_>, Vec<_>) =
+        side.tiers.iter().partition(|d| model.tier_policies[d.policy].tier == crate::model::tier::Tier::Admin);
+    for d in &admin {
+        write_tier_decision(d, model, files, out)?;
+    }
+    if let Some(left) = &side.to_network_policies {
+        if left.is_empty() && side.isolating.is_empty() && baseline.is_empty() {
+            writeln!(out, "  the Admin tier decided every connection")?;
+            return Ok(());
+        }
+        if left.is_empty() && !side.isolating.is_empty() {
+            writeln!(out, "  the Admin tier decided every connection before NetworkPolicies")?;
+            return Ok(());
+        }
+    }
     if side.isolating.is_empty() {
-        writeln!(out, "  not isolated: no enforced NetworkPolicy selects these pods for {direction}")?;
+        if side.to_network_policies.is_none() {
+            writeln!(out, "  not isolated: no enforced NetworkPolicy selects these pods for {direction}")?;
+            return Ok(());
+        }
+        writeln!(out, "  no enforced NetworkPolicy selects these pods for {direction}: the Baseline tier decides")?;
+        for d in &baseline {
+            write_tier_decision(d, model, files, out)?;
+        }
+        if !side.by_default.is_empty() {
+            writeln!(out, "  allowed by default (no tier rule matches): {}", side.by_default)?;
+        }
         return Ok(());
     }
     for &pi in &side.isolating {
@@ -210,7 +298,10 @@ fn write_side(
     if side.admitting.is_empty() {
         writeln!(out, "  no {direction} rule of these policies admits the other side: denied")?;
     }
-    for a in &side.admitting {
+    // With a port asked about, a rule that admits the other side on other ports only does not
+    // admit it: said so, never as "admitted by".
+    let admits = |a: &&crate::graph::explain::Admitting| port.is_none_or(|q| a.conns.allows(q.protocol, q.port));
+    for a in side.admitting.iter().filter(admits) {
         let p = &model.policies[a.policy];
         let rule = &p.rules(side.direction)[a.rule];
         writeln!(
@@ -221,6 +312,24 @@ fn write_side(
             at(files, p.meta.at(rule.span)),
             a.conns
         )?;
+    }
+    if let Some(q) = port {
+        let others: Vec<_> = side.admitting.iter().filter(|a| !admits(a)).collect();
+        for a in &others {
+            let p = &model.policies[a.policy];
+            let rule = &p.rules(side.direction)[a.rule];
+            writeln!(
+                out,
+                "  NetworkPolicy `{}` {direction} rule {} ({}) admits the other side on {}, not on {q}",
+                p.meta.name,
+                a.rule + 1,
+                at(files, p.meta.at(rule.span)),
+                a.conns
+            )?;
+        }
+        if !others.is_empty() && !side.admitting.iter().any(|a| admits(&a)) {
+            writeln!(out, "  no {direction} rule of these policies admits {q}: denied")?;
+        }
     }
     Ok(())
 }

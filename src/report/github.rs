@@ -7,17 +7,33 @@
 //! property values. Like the toolkit, the columns are left out when a finding spans several lines,
 //! where GitHub does not accept them. Nothing else is written: a summary line would be read as
 //! log noise by the runner, and the exit code already says whether the check failed.
+//!
+//! `file=` is relative to the repository root, as SARIF's URIs are: GitHub attaches an
+//! annotation to a path of the repository, so one relative to the working directory (a job's
+//! `working-directory`) would attach to nothing. A file outside the root keeps its shown path.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{self, Write};
+use std::path::Path;
 
 use crate::finding::{Finding, Level};
 use crate::load::Files;
 use crate::result::Outcome;
+use crate::span::FileId;
 
-pub fn write(outcome: &Outcome, files: &Files, out: &mut dyn Write) -> io::Result<()> {
+/// Writes the annotations; paths relative to `root`, the repository root.
+pub fn write(outcome: &Outcome, files: &Files, root: &Path, out: &mut dyn Write) -> io::Result<()> {
+    let mut paths: HashMap<FileId, String> = HashMap::new();
     for finding in &outcome.findings {
-        writeln!(out, "{}", command(finding, files.display(finding.location.file)))?;
+        let file = finding.location.file;
+        let path = paths.entry(file).or_insert_with(|| {
+            files
+                .get(file)
+                .and_then(|source| super::sarif::path_below_root(&source.path, root))
+                .unwrap_or_else(|| files.display(file).to_string())
+        });
+        writeln!(out, "{}", command(finding, path))?;
     }
     Ok(())
 }

@@ -50,9 +50,27 @@ const BOLD: &str = "\x1b[1m";
 const CYAN: &str = "\x1b[36m";
 const RESET: &str = "\x1b[0m";
 
+/// How the report is written, beyond its findings.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HumanOptions<'a> {
+    pub color: bool,
+    /// The findings only: no summary line (`--quiet`).
+    pub quiet: bool,
+    /// The revision of `--diff-base`, which the summary names when nothing is new.
+    pub base: Option<&'a str>,
+}
+
 pub fn write(outcome: &Outcome, files: &Files, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    write_with(outcome, files, &HumanOptions { color, ..HumanOptions::default() }, out)
+}
+
+pub fn write_with(outcome: &Outcome, files: &Files, options: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    let color = options.color;
     if outcome.findings.is_empty() {
-        return writeln!(out, "{}", summary(outcome, 0, color));
+        if options.quiet {
+            return Ok(());
+        }
+        return writeln!(out, "{}", summary(outcome, 0, options));
     }
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     // Lines are not wrapped: miette's wrapping breaks after `/` and `-`, inside the identifiers
@@ -101,15 +119,48 @@ pub fn write(outcome: &Outcome, files: &Files, color: bool, out: &mut dyn Write)
             writeln!(out, "  help: {}", report.help)?;
         }
     }
+    if options.quiet {
+        return Ok(());
+    }
     out.write_all(b"\n")?;
-    writeln!(out, "{}", summary(outcome, files_with_findings, color))
+    writeln!(out, "{}", summary(outcome, files_with_findings, options))
+}
+
+/// `--statistics`: one line per rule and level with its count, most severe and most frequent
+/// first, then the summary line.
+pub fn write_statistics(outcome: &Outcome, options: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    let mut counts: std::collections::BTreeMap<(std::cmp::Reverse<crate::finding::Level>, &str), usize> =
+        Default::default();
+    for f in &outcome.findings {
+        *counts.entry((std::cmp::Reverse(f.level), f.rule)).or_default() += 1;
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by_key(|((level, rule), n)| (*level, std::cmp::Reverse(*n), *rule));
+    let width = rows.iter().map(|(_, n)| n.to_string().len()).max().unwrap_or(1);
+    for ((level, rule), n) in &rows {
+        writeln!(out, "{n:>width$}  {:7}  {rule}", level.0.as_str())?;
+    }
+    if options.quiet {
+        return Ok(());
+    }
+    let files: std::collections::BTreeSet<FileId> = outcome.findings.iter().map(|f| f.location.file).collect();
+    if !rows.is_empty() {
+        out.write_all(b"\n")?;
+    }
+    writeln!(out, "{}", summary(outcome, files.len(), options))
 }
 
 /// `kubereach: 2 errors, 5 warnings, 1 note in 3 files (4 suppressed, 1 baselined); 40 objects
 /// in 12 manifests analysed`, or `kubereach: no findings; …`.
-fn summary(outcome: &Outcome, files_with_findings: usize, color: bool) -> String {
+fn summary(outcome: &Outcome, files_with_findings: usize, options: &HumanOptions) -> String {
+    let color = options.color;
     let [errors, warnings, notes] = counts(&outcome.findings);
-    let mut line = if outcome.findings.is_empty() {
+    let mut line = if outcome.findings.is_empty() && outcome.baselined > 0 {
+        // Every finding is known already: say so, rather than look like a clean repository.
+        let base = options.base.map(|b| format!("`{b}`"));
+        let said = super::markdown::nothing_new(outcome.baselined, base.as_deref());
+        format!("kubereach: {}{}", said[..1].to_lowercase(), &said[1..])
+    } else if outcome.findings.is_empty() {
         "kubereach: no findings".to_string()
     } else {
         format!(
@@ -124,7 +175,7 @@ fn summary(outcome: &Outcome, files_with_findings: usize, color: bool) -> String
     if outcome.suppressed > 0 {
         hidden.push(format!("{} suppressed", outcome.suppressed));
     }
-    if outcome.baselined > 0 {
+    if outcome.baselined > 0 && !outcome.findings.is_empty() {
         hidden.push(format!("{} baselined", outcome.baselined));
     }
     if !hidden.is_empty() {

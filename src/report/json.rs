@@ -64,7 +64,10 @@ struct Summary {
     notes: usize,
     suppressed: usize,
     baselined: usize,
+    /// Files read (YAML and JSON files the walk found), not only those with findings.
     files: usize,
+    /// Files that hold at least one finding: the human summary's "in N files".
+    files_with_findings: usize,
 }
 
 #[derive(Serialize)]
@@ -113,6 +116,12 @@ pub fn write(outcome: &Outcome, files: &Files, out: &mut dyn Write) -> io::Resul
             suppressed: outcome.suppressed,
             baselined: outcome.baselined,
             files: files.entries.len(),
+            files_with_findings: outcome
+                .findings
+                .iter()
+                .map(|f| f.location.file)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
         },
         findings: {
             let mut keys = LogicalKeys::new(files);

@@ -19,6 +19,15 @@
 //!   read as text (binary, not UTF-8, too large) gets no line hash: the action computes it from
 //!   the bytes, which kubereach did not keep.
 //!
+//! - a finding reported below its rule's default level (an internet exposure guarded by TLS or
+//!   source ranges is a note of a warning rule) gets a rule of its own, `<rule-id>/<level>`, with
+//!   a `security-severity` no higher than that level is worth: code scanning reads the severity
+//!   per rule, so under the rule's own id a guarded note would show as a High alert. The logical
+//!   key and the line hash stay those of the finding, so only the rule id differs;
+//! - code scanning's limits ([`Limits`]) are kept: past them the most severe results are kept,
+//!   and the run's `toolExecutionNotifications` (and the returned notes, which the command line
+//!   prints on standard error) say what was left out.
+//!
 //! `serde-sarif` 0.8 derives serde's traits but does not turn on serde's `derive` feature itself;
 //! it builds here because this crate depends on serde with that feature.
 
@@ -48,7 +57,43 @@ pub struct SarifOptions {
     pub category: Option<String>,
     /// The repository root: artifact URIs are relative to it, with `uriBaseId: %SRCROOT%`.
     pub root: PathBuf,
+    /// What code scanning accepts and shows.
+    pub limits: Limits,
 }
+
+/// GitHub code scanning's limits on one run ("SARIF results exceed one or more limits" in
+/// GitHub's documentation): past a hard limit the upload is rejected; past a soft one only part
+/// is kept. Lower values are for tests (the hidden `--sarif-max-results`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Results per run accepted (hard).
+    pub results: usize,
+    /// Results per run kept and shown (soft): the rest is dropped by code scanning.
+    pub shown: usize,
+    /// The gzipped file, in bytes (hard).
+    pub gzipped_bytes: u64,
+    /// Locations (here: related locations) per result (hard).
+    pub locations: usize,
+    /// Thread-flow locations per result (hard).
+    pub thread_flow_locations: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // 10 MB read as 10,000,000 bytes: the smaller of the two readings.
+        Limits {
+            results: 25_000,
+            shown: 5_000,
+            gzipped_bytes: 10_000_000,
+            locations: 1_000,
+            thread_flow_locations: 10_000,
+        }
+    }
+}
+
+/// What the writer had to leave out to stay within [`Limits`], one sentence each, for standard
+/// error; the same sentences are the run's notifications.
+pub type Notes = Vec<String>;
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const INFORMATION_URI: &str = "https://github.com/kubereach/kubereach";
@@ -63,29 +108,164 @@ const MAX_DESCRIPTION: usize = 1000;
 /// GitHub shows at most this many tags per rule.
 const MAX_TAGS: usize = 10;
 
-pub fn write(outcome: &Outcome, files: &Files, options: &SarifOptions, out: &mut dyn Write) -> io::Result<()> {
-    let log = build(outcome, files, options);
-    serde_json::to_writer_pretty(&mut *out, &log)?;
-    out.write_all(b"\n")
+/// Writes the log; returns what had to be left out to stay within code scanning's limits.
+pub fn write(outcome: &Outcome, files: &Files, options: &SarifOptions, out: &mut dyn Write) -> io::Result<Notes> {
+    let limits = options.limits;
+    let mut kept = by_severity(&outcome.findings, limits.shown.min(limits.results));
+    let total = kept.len();
+    let mut notes = Notes::new();
+    if kept.len() > limits.results {
+        kept.truncate(limits.results);
+    }
+    // Room for the notifications, added once the results are settled (a few hundred bytes).
+    let budget = limits.gzipped_bytes.saturating_sub(4096);
+    loop {
+        let (log, mut cut) = build(&kept, files, options, &[]);
+        let mut bytes = serde_json::to_vec_pretty(&log)?;
+        bytes.push(b'\n');
+        drop(log);
+        // Uncompressed bytes bound the gzipped ones: compress only a log that could be too large.
+        let gzipped = if bytes.len() as u64 > budget { gzipped_len(&bytes)? } else { bytes.len() as u64 };
+        if gzipped > budget && kept.len() > 1 {
+            // Keep a share of the most severe results that should fit, with a margin.
+            if kept.len() == total {
+                kept = by_severity(&outcome.findings, 0);
+            }
+            let share = (budget as f64 / gzipped as f64) * 0.9;
+            let fewer = ((kept.len() as f64) * share).floor() as usize;
+            kept.truncate(fewer.clamp(1, kept.len() - 1));
+            continue;
+        }
+        if kept.len() < total {
+            let why = if total > limits.results && kept.len() == limits.results {
+                format!("code scanning accepts at most {} results per run", limits.results)
+            } else {
+                format!("code scanning accepts at most {} bytes of gzipped SARIF", limits.gzipped_bytes)
+            };
+            notes.push(format!(
+                "{} of {total} results written ({why}): the most severe are kept, the other {} left out; \
+                 --format json reports every finding",
+                kept.len(),
+                total - kept.len()
+            ));
+        }
+        if kept.len() > limits.shown {
+            notes.push(format!(
+                "code scanning shows at most {} results of a run: the {} results are written most severe first",
+                limits.shown,
+                kept.len()
+            ));
+        }
+        notes.append(&mut cut);
+        if notes.is_empty() {
+            out.write_all(&bytes)?;
+        } else {
+            // Built again with the notifications.
+            drop(bytes);
+            let (log, _) = build(&kept, files, options, &notes);
+            serde_json::to_writer_pretty(&mut *out, &log)?;
+            out.write_all(b"\n")?;
+        }
+        return Ok(notes);
+    }
 }
 
-fn build(outcome: &Outcome, files: &Files, options: &SarifOptions) -> sarif::Sarif {
+/// The findings most severe first (level, then the rule's security severity), report order
+/// otherwise; in report order when code scanning keeps them all, so that nothing moves.
+fn by_severity(findings: &[Finding], kept_all_up_to: usize) -> Vec<&Finding> {
+    let mut ordered: Vec<&Finding> = findings.iter().collect();
+    if ordered.len() > kept_all_up_to {
+        let severity = |f: &Finding| -> u32 {
+            let score = rules::find(f.rule).and_then(|m| m.security_severity.parse::<f64>().ok()).unwrap_or(0.0);
+            (score.clamp(0.0, 10.0) * 10.0) as u32
+        };
+        ordered.sort_by_key(|f| (std::cmp::Reverse(f.level), std::cmp::Reverse(severity(f))));
+    }
+    ordered
+}
+
+/// The size of `bytes` gzipped, as the upload action sends them.
+fn gzipped_len(bytes: &[u8]) -> io::Result<u64> {
+    struct Count(u64);
+    impl Write for Count {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Count(0), flate2::Compression::default());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?.0)
+}
+
+/// The sibling rule of `meta` for findings reported at `level`, below its default.
+fn lowered_id(meta: &RuleMeta, level: Level) -> String {
+    format!("{}/{}", meta.id, level.as_str())
+}
+
+/// Whether a finding at `level` of `meta` needs a rule of its own: it is below the rule's
+/// default, and code scanning would show it at a severity above what that level is worth (the
+/// severity is shown for rules tagged `security` only; elsewhere the level is shown as it is).
+/// Other findings keep their rule's id, so their alerts stay as they were.
+fn lowered(meta: &RuleMeta, level: Level) -> bool {
+    level < meta.level
+        && meta.is_security()
+        && meta.security_severity.parse::<f64>().is_ok_and(|s| s > severity_cap(level))
+}
+
+/// The rule id a finding is reported under.
+fn reported_id(f: &Finding) -> String {
+    match rules::find(f.rule) {
+        Some(meta) if lowered(meta, f.level) => lowered_id(meta, f.level),
+        _ => f.rule.to_string(),
+    }
+}
+
+fn build(findings: &[&Finding], files: &Files, options: &SarifOptions, notes: &[String]) -> (sarif::Sarif, Notes) {
     let metas = rules::all();
     // Rules every finding refers to: the registry, then any id a finding carries that the
-    // registry lacks (a defect elsewhere; it still gets a descriptor so that `ruleIndex` holds).
-    let mut index: HashMap<&str, usize> = metas.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
-    let unknown: BTreeSet<&str> =
-        outcome.findings.iter().map(|f| f.rule).filter(|id| !index.contains_key(id)).collect();
+    // registry lacks (a defect elsewhere; it still gets a descriptor so that `ruleIndex` holds),
+    // then the rules of findings reported below their rule's default level.
+    let mut index: HashMap<String, usize> = metas.iter().enumerate().map(|(i, m)| (m.id.to_string(), i)).collect();
+    let unknown: BTreeSet<&str> = findings.iter().map(|f| f.rule).filter(|id| !index.contains_key(*id)).collect();
     let mut descriptors: Vec<sarif::ReportingDescriptor> = metas.iter().map(descriptor).collect();
     for id in unknown {
-        index.insert(id, descriptors.len());
+        index.insert(id.to_string(), descriptors.len());
         descriptors.push(unknown_descriptor(id));
+    }
+    let lowered: BTreeSet<(&str, Level)> = findings
+        .iter()
+        .filter(|f| rules::find(f.rule).is_some_and(|m| lowered(m, f.level)))
+        .map(|f| (f.rule, f.level))
+        .collect();
+    for (id, level) in lowered {
+        if let Some(meta) = rules::find(id) {
+            index.insert(lowered_id(meta, level), descriptors.len());
+            descriptors.push(lowered_descriptor(meta, level));
+        }
     }
 
     let root = absolute(&options.root);
-    let mut cx = Context { files, keys: LogicalKeys::new(files), root: &root, artifacts: HashMap::new() };
-    let results: Vec<sarif::Result> =
-        outcome.findings.iter().map(|f| cx.result(f, index.get(f.rule).copied())).collect();
+    let mut cx = Context {
+        files,
+        keys: LogicalKeys::new(files),
+        root: &root,
+        artifacts: HashMap::new(),
+        limits: options.limits,
+        cut: CutCounts::default(),
+    };
+    let results: Vec<sarif::Result> = findings
+        .iter()
+        .map(|f| {
+            let id = reported_id(f);
+            let at = index.get(&id).copied();
+            cx.result(f, id, at)
+        })
+        .collect();
+    let cut = cx.cut.notes(&options.limits);
 
     let version = env!("CARGO_PKG_VERSION");
     let driver = sarif::ToolComponent::builder()
@@ -97,7 +277,21 @@ fn build(outcome: &Outcome, files: &Files, options: &SarifOptions) -> sarif::Sar
         .build();
     let base_ids =
         BTreeMap::from([(SRCROOT.to_string(), sarif::ArtifactLocation::builder().uri(directory_uri(&root)).build())]);
-    let invocation = sarif::Invocation::builder().execution_successful(true).build();
+    let mut invocation = sarif::Invocation::builder().execution_successful(true).build();
+    if !notes.is_empty() || !cut.is_empty() {
+        let notifications = notes
+            .iter()
+            .chain(&cut)
+            .map(|text| {
+                let mut n = sarif::Notification::builder()
+                    .message(sarif::Message::builder().text(sentence(text)).build())
+                    .build();
+                n.level = Some(json!("warning"));
+                n
+            })
+            .collect();
+        invocation.tool_execution_notifications = Some(notifications);
+    }
     let run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .original_uri_base_ids(base_ids)
@@ -108,7 +302,33 @@ fn build(outcome: &Outcome, files: &Files, options: &SarifOptions) -> sarif::Sar
         Some(id) => run.automation_details(sarif::RunAutomationDetails::builder().id(id).build()).build(),
         None => run.build(),
     };
-    sarif::Sarif::builder().schema(SCHEMA_URI).version(json!("2.1.0")).runs(vec![run]).build()
+    (sarif::Sarif::builder().schema(SCHEMA_URI).version(json!("2.1.0")).runs(vec![run]).build(), cut)
+}
+
+/// Locations cut from results to stay within the per-result limits.
+#[derive(Default)]
+struct CutCounts {
+    related: usize,
+    steps: usize,
+}
+
+impl CutCounts {
+    fn notes(&self, limits: &Limits) -> Notes {
+        let mut notes = Notes::new();
+        if self.related > 0 {
+            notes.push(format!(
+                "{} results had more than {} related locations; the first {} of each are written",
+                self.related, limits.locations, limits.locations
+            ));
+        }
+        if self.steps > 0 {
+            notes.push(format!(
+                "{} results had paths of more than {} steps; the first {} of each are written",
+                self.steps, limits.thread_flow_locations, limits.thread_flow_locations
+            ));
+        }
+        notes
+    }
 }
 
 /// `<category>/`, as the upload action writes it: a category that already ends in `/` is kept.
@@ -185,6 +405,48 @@ fn descriptor(meta: &RuleMeta) -> sarif::ReportingDescriptor {
         .build()
 }
 
+/// The highest `security-severity` a finding at `level` is worth, whatever its rule's: code
+/// scanning shows 9.0 and above as Critical, 7.0 to 8.9 as High, 4.0 to 6.9 as Medium and below
+/// as Low, so a note is at most Low and a warning at most Medium.
+fn severity_cap(level: Level) -> f64 {
+    match level {
+        Level::Note => 2.0,
+        Level::Warning => 5.0,
+        Level::Error => 10.0,
+    }
+}
+
+/// The rule of `meta`'s findings reported at `level`, below the rule's default: the same
+/// documentation, said to be for those findings, at a severity that level is worth.
+fn lowered_descriptor(meta: &RuleMeta, level: Level) -> sarif::ReportingDescriptor {
+    let mut d = descriptor(meta);
+    let id = lowered_id(meta, level);
+    let word = level.as_str();
+    let capped = severity_cap(level);
+    let lead = format!(
+        "The findings of `{}` that kubereach reports at level {word}, below the rule's default ({}): judged of less \
+         weight (for an exposure: an entry guarded by TLS or by source ranges), or lowered by the configuration.",
+        meta.id,
+        meta.level.as_str()
+    );
+    d.id = id;
+    d.name = Some(limit(&format!("{}{}{}", meta.name, word[..1].to_uppercase(), &word[1..]), MAX_NAME));
+    d.short_description = Some(
+        sarif::MultiformatMessageString::builder()
+            .text(limit(&format!("{} ({word})", meta.summary), MAX_DESCRIPTION))
+            .build(),
+    );
+    if let Some(help) = d.help.as_mut() {
+        help.text = format!("{lead}\n\n{}", help.text);
+        help.markdown = help.markdown.as_ref().map(|m| format!("{lead}\n\n{m}"));
+    }
+    d.default_configuration = Some(sarif::ReportingConfiguration::builder().level(json!(word)).build());
+    if let Some(props) = d.properties.as_mut() {
+        props.additional_properties.insert("security-severity".to_string(), json!(format!("{capped:.1}")));
+    }
+    d
+}
+
 fn unknown_descriptor(id: &str) -> sarif::ReportingDescriptor {
     let text = format!("kubereach rule {id}.");
     sarif::ReportingDescriptor::builder()
@@ -224,6 +486,8 @@ struct Context<'a> {
     keys: LogicalKeys<'a>,
     root: &'a Path,
     artifacts: HashMap<FileId, Artifact<'a>>,
+    limits: Limits,
+    cut: CutCounts,
 }
 
 impl<'a> Context<'a> {
@@ -288,11 +552,18 @@ impl<'a> Context<'a> {
     }
 
     fn related(&mut self, related: &[Related]) -> Vec<sarif::Location> {
+        if related.len() > self.limits.locations {
+            self.cut.related += 1;
+        }
+        let related = &related[..related.len().min(self.limits.locations)];
         related.iter().enumerate().map(|(i, r)| self.location(&r.location, Some(&r.message), Some(i + 1))).collect()
     }
 
     fn code_flow(&mut self, path: &[Related]) -> sarif::CodeFlow {
-        let steps: Vec<sarif::ThreadFlowLocation> = path
+        if path.len() > self.limits.thread_flow_locations {
+            self.cut.steps += 1;
+        }
+        let steps: Vec<sarif::ThreadFlowLocation> = path[..path.len().min(self.limits.thread_flow_locations)]
             .iter()
             .map(|step| {
                 sarif::ThreadFlowLocation::builder()
@@ -303,14 +574,14 @@ impl<'a> Context<'a> {
         sarif::CodeFlow::builder().thread_flows(vec![sarif::ThreadFlow::builder().locations(steps).build()]).build()
     }
 
-    fn result(&mut self, f: &Finding, rule_index: Option<usize>) -> sarif::Result {
+    fn result(&mut self, f: &Finding, rule_id: String, rule_index: Option<usize>) -> sarif::Result {
         let mut fingerprints = BTreeMap::from([(SARIF_KEY.to_string(), self.keys.key(f))]);
         if let Some(hash) = self.line_hash(&f.location) {
             fingerprints.insert("primaryLocationLineHash".to_string(), hash);
         }
         let primary = self.location(&f.location, None, None);
         let mut result = sarif::Result::builder()
-            .rule_id(f.rule)
+            .rule_id(rule_id)
             .level(result_level(f.level))
             .message(sarif::Message::builder().text(sentence(&super::shown_message(f))).build())
             .locations(vec![primary])
@@ -415,6 +686,26 @@ fn artifact_uri(path: &Path, root: &Path) -> Uri {
         Ok(rel) => Uri::Relative(relative_uri(rel)),
         Err(_) => Uri::Absolute(file_uri(&resolved)),
     }
+}
+
+/// A file's path relative to the repository root, with `/` separators and not encoded, as GitHub
+/// wants it in a workflow annotation or a link; `None` for a file outside the root. The same
+/// test as the SARIF artifacts' (as found, or once symbolic links are resolved).
+pub fn path_below_root(path: &Path, root: &Path) -> Option<String> {
+    let root = absolute(root);
+    let lexical = absolute(path);
+    let rel = match lexical.strip_prefix(&root) {
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => load::canonical_path(&lexical).strip_prefix(load::canonical_path(&root)).ok()?.to_path_buf(),
+    };
+    let parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 /// A relative path as a URI reference: segments percent-encoded, joined with `/`.

@@ -45,7 +45,8 @@ pub struct RuleSettings {
 impl RuleSettings {
     pub fn enabled(&self, id: &str) -> bool {
         let selected = self.select.is_empty() || self.select.iter().any(|s| s == "all" || s == id);
-        selected && !self.ignore.iter().any(|s| s == id) && self.levels.get(id) != Some(&RuleLevel::Off)
+        // `all` in `ignore` ignores every rule, as in `select` it selects every one.
+        selected && !self.ignore.iter().any(|s| s == "all" || s == id) && self.levels.get(id) != Some(&RuleLevel::Off)
     }
 }
 

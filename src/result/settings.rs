@@ -197,8 +197,10 @@ pub struct Settings {
 pub enum SettingsError {
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
-    #[error("unknown rule `{0}` (see `kubereach rules`)")]
+    #[error("unknown rule `{0}`{hint}; `kubereach rules` lists them", hint = rules::did_you_mean(.0))]
     UnknownRule(String),
+    #[error("--profile: unknown profile `{0}`; expected {names}", names = crate::profile::built_in_names())]
+    Profile(String),
     #[error("cannot read baseline `{path}`: {message}")]
     Baseline { path: String, message: String },
     #[error("default namespace `{0}` is not a namespace name (lowercase letters, digits and `-`, at most 63)")]
@@ -207,12 +209,18 @@ pub enum SettingsError {
     Walk(#[from] load::LoadError),
 }
 
-/// Checks rule ids given by a front end (`all` stands for every rule).
+/// Checks rule ids given by a front end (`all` stands for every rule; an id may carry the
+/// `kubereach::` prefix the human report prints).
 pub fn check_rule_ids(ids: &[String]) -> Result<(), SettingsError> {
-    match ids.iter().find(|id| *id != "all" && rules::find(id).is_none()) {
+    match ids.iter().find(|id| rules::canonical_id(id) != "all" && rules::find(id).is_none()) {
         Some(id) => Err(SettingsError::UnknownRule(id.clone())),
         None => Ok(()),
     }
+}
+
+/// Rule ids as the selection compares them: without the `kubereach::` prefix.
+fn canonical_ids(ids: &[String]) -> Vec<String> {
+    ids.iter().map(|id| rules::canonical_id(id).to_string()).collect()
 }
 
 impl FolderSettings {
@@ -247,8 +255,12 @@ impl FolderSettings {
             root,
             config_path: config.path.clone(),
             rules: RuleSettings {
-                select: if requested.select.is_empty() { config.select.clone() } else { requested.select.clone() },
-                ignore: config.ignore.iter().chain(requested.ignore.iter()).cloned().collect(),
+                select: if requested.select.is_empty() {
+                    config.select.clone()
+                } else {
+                    canonical_ids(&requested.select)
+                },
+                ignore: config.ignore.iter().cloned().chain(canonical_ids(&requested.ignore)).collect(),
                 levels: config.levels.clone(),
             },
             profile: config.resolve_profile(cli_profile)?,
@@ -269,6 +281,12 @@ impl Settings {
     pub fn resolve(requested: &Requested) -> Result<Settings, SettingsError> {
         check_rule_ids(&requested.select)?;
         check_rule_ids(&requested.ignore)?;
+        // A wrong `--profile` is the command line's mistake, not that of the file it would refine.
+        if let Some(name) = requested.profile.as_deref() {
+            if crate::profile::Profile::built_in(name).is_none() {
+                return Err(SettingsError::Profile(name.to_string()));
+            }
+        }
         let paths = requested.scanned_paths();
         let mut folders: Vec<FolderSettings> = Vec::new();
         // Shallow folders first, so that a folder's file is read before the files below it, which

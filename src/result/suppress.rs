@@ -79,7 +79,7 @@ fn parse_comment(line: &str) -> Option<(usize, Vec<String>, bool)> {
         None => (rest, false),
     };
     let rules: Vec<String> =
-        ids.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+        ids.split([',', ' ']).map(crate::rules::canonical_id).filter(|s| !s.is_empty()).map(str::to_string).collect();
     Some((hash, rules, reason))
 }
 
@@ -122,7 +122,12 @@ fn collect_annotations(model: &Model) -> Vec<Suppression> {
     let mut out = Vec::new();
     for meta in metas(model) {
         if let Some((value, span)) = &meta.ignore_annotation {
-            let rules = value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+            let rules = value
+                .split(',')
+                .map(crate::rules::canonical_id)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
             out.push(Suppression::new(
                 rules,
                 Location { file: meta.file, span: *span },
@@ -284,7 +289,11 @@ pub fn apply(
             format!(
                 "suppression names unknown rule{} {}",
                 if unknown.len() == 1 { "" } else { "s" },
-                unknown.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+                unknown
+                    .iter()
+                    .map(|r| format!("`{r}`{}", crate::rules::did_you_mean(r)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         } else if s.rules.is_empty() {
             "suppression names no rule".to_string()

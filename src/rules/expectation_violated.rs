@@ -60,12 +60,13 @@ fn name(graph: &Graph, party: &Party) -> String {
 /// `` `a` can reach `b` on TCP 80 `` (deny), `` `a` cannot reach `b` on TCP 80 `` (allow).
 fn what(graph: &Graph, e: &Expectation, v: &Violation) -> String {
     let from = name(graph, &v.from);
+    // The destination, quoted: addresses that stand for `{internet}` say so.
     let to = match (&v.to, v.internet) {
-        (Party::Addresses(r), true) => format!("{{internet}}` (`{r}`"),
-        _ => name(graph, &v.to),
+        (Party::Addresses(r), true) => format!("`{{internet}}` (at {r})"),
+        _ => format!("`{}`", name(graph, &v.to)),
     };
     match e.verdict {
-        Verdict::Deny => format!("`{from}` can reach `{to}` on {}", v.conns),
+        Verdict::Deny => format!("`{from}` can reach {to} on {}", v.conns),
         Verdict::Allow if v.conns.is_empty() => {
             let names: Vec<String> = match &v.evidence {
                 Evidence::Blocked(blocks) => blocks
@@ -77,10 +78,10 @@ fn what(graph: &Graph, e: &Expectation, v: &Violation) -> String {
                     .collect(),
                 Evidence::Admitted(_) => Vec::new(),
             };
-            format!("`{to}` declares no port {}", names.join(", "))
+            format!("{to} declares no port {}", names.join(", "))
         }
-        Verdict::Allow if e.ports.is_empty() => format!("`{from}` cannot reach `{to}` at all"),
-        Verdict::Allow => format!("`{from}` cannot reach `{to}` on {}", v.conns),
+        Verdict::Allow if e.ports.is_empty() => format!("`{from}` cannot reach {to} at all"),
+        Verdict::Allow => format!("`{from}` cannot reach {to} on {}", v.conns),
     }
 }
 
@@ -99,6 +100,27 @@ fn class_location(cx: &Context, class: ClassId) -> Option<Location> {
 /// The steps of one side that let `conns` through: its admitting rules, or why nothing filters.
 fn admitting_steps(cx: &Context, side: &Side, conns: &Conns, whose: &str, steps: &mut Vec<Related>) {
     let direction = side.direction.as_str();
+    // A cluster tier that allows the connections decides before any NetworkPolicy.
+    for d in side.tiers.iter().filter(|d| d.action == crate::model::tier::Action::Allow) {
+        let admitted = d.conns.intersect(conns);
+        if admitted.is_empty() {
+            continue;
+        }
+        let policy = &cx.model.tier_policies[d.policy];
+        let rule = &policy.rules(d.direction)[d.rule];
+        steps.push(Related {
+            location: policy.meta.at(rule.span),
+            message: format!(
+                "{} {direction} rule {} allows {admitted}, before any NetworkPolicy",
+                policy.describe(),
+                rule.label(d.rule)
+            ),
+        });
+    }
+    let conns = &side.to_network_policies.as_ref().map_or_else(|| conns.clone(), |c| c.intersect(conns));
+    if conns.is_empty() {
+        return;
+    }
     if side.isolating.is_empty() {
         let reason = if !cx.graph.profile.dataplane.enforces() {
             format!("{} enforces no NetworkPolicy", cx.graph.profile.describe())
@@ -190,6 +212,21 @@ fn path(cx: &Context, e: &Expectation, v: &Violation) -> Vec<Related> {
                                 message: format!("`{to}` declares no {protocol} port named `{name}`"),
                             });
                         }
+                    }
+                    Block::Tier(d) => {
+                        let policy = &cx.model.tier_policies[d.policy];
+                        let rule = &policy.rules(d.direction)[d.rule];
+                        let whose = if d.direction == Direction::Egress { &from } else { &to };
+                        steps.push(Related {
+                            location: policy.meta.at(rule.span),
+                            message: format!(
+                                "{} {} rule {} denies {} of `{whose}`, before any NetworkPolicy",
+                                policy.describe(),
+                                d.direction.as_str(),
+                                rule.label(d.rule),
+                                d.conns.intersect(&v.conns)
+                            ),
+                        });
                     }
                     Block::NoWayIn => {
                         if let Some(location) = party_location(cx, &v.to) {

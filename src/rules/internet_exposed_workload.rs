@@ -91,7 +91,7 @@ fn judge_all(cx: &Context) -> Vec<Judged> {
         for (_, c) in &classes {
             admitted.union_with(c);
         }
-        let isolated = classes.iter().all(|(c, _)| graph.isolated(*c, Direction::Ingress));
+        let isolated = classes.iter().all(|(c, _)| graph.isolated_by_any_tier(*c, Direction::Ingress));
         let restricted_by_policy = isolated && restricted_by_rules(cx, entry, &classes, &internet);
         let guard = entry
             .guard

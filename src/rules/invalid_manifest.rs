@@ -94,5 +94,6 @@ fn field_message(problem: &FieldProblem) -> String {
         ),
         FieldProblem::EndPortBelowPort { path, end, start } => format!("`{path}.endPort` {end} is below `port` {start}"),
         FieldProblem::EndPortNeedsNumericPort { path } => format!("`{path}.endPort` needs a numeric `port`"),
+        FieldProblem::Rejected { path, reason } => format!("`{path}` {reason}; the API server rejects it"),
     }
 }

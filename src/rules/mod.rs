@@ -205,6 +205,9 @@ registry! {
     policy_selects_nothing => PolicySelectsNothing,
     public_load_balancer => PublicLoadBalancer,
     render_failed => RenderFailed,
+    tier_pass_to_nothing => TierPassToNothing,
+    tier_priority_conflict => TierPriorityConflict,
+    tier_rule_shadowed => TierRuleShadowed,
     unknown_named_port => UnknownNamedPort,
     unrendered_template => UnrenderedTemplate,
     unrestricted_egress => UnrestrictedEgress,
@@ -218,8 +221,34 @@ pub fn all() -> &'static [RuleMeta] {
     METAS.get_or_init(|| REGISTRY.iter().map(|e| RuleMeta::from_doc(e.doc)).collect())
 }
 
+/// The rule of an id, written with or without [`ID_PREFIX`].
 pub fn find(id: &str) -> Option<&'static RuleMeta> {
+    let id = canonical_id(id);
     all().iter().find(|m| m.id == id)
+}
+
+/// The prefix the human report prints before a rule's id (`kubereach::workload-not-isolated`),
+/// accepted wherever an id is read, so that what the report shows can be pasted back.
+pub const ID_PREFIX: &str = "kubereach::";
+
+/// A rule id as written by a user, without surrounding spaces or [`ID_PREFIX`].
+pub fn canonical_id(id: &str) -> &str {
+    let id = id.trim();
+    id.strip_prefix(ID_PREFIX).unwrap_or(id)
+}
+
+/// ` (did you mean `…`?)` for an unknown rule id close to a known one (or to `all`), else empty:
+/// the hint clap gives for a misspelt value, for ids that clap cannot know.
+pub fn did_you_mean(id: &str) -> String {
+    let id = canonical_id(id);
+    let nearest = all()
+        .iter()
+        .map(|m| m.id)
+        .chain(std::iter::once("all"))
+        .map(|known| (strsim::jaro_winkler(id, known), known))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    nearest.map_or_else(String::new, |(_, known)| format!(" (did you mean `{known}`?)"))
 }
 
 /// Runs the rules whose ids `enabled` accepts, in parallel, and returns their findings.

@@ -3,6 +3,9 @@
 //! egress default-deny (the common, lesser gap) is a note, and so is one where policies of kinds
 //! kubereach does not evaluate (CiliumNetworkPolicy, AdminNetworkPolicy, …) may deny instead, or
 //! where a policy selecting every pod isolates the missing directions with allow rules.
+//! A default deny of the cluster tiers (a BaselineAdminNetworkPolicy, AdminNetworkPolicy or
+//! ClusterNetworkPolicy rule that denies every pod on every port, and for egress every address)
+//! covers a namespace whose pods it selects, where the profile enforces the tiers.
 //! System namespaces (kube-system, …) and template placeholders are not judged. The message says
 //! what is true of the namespace's workloads in each missing direction: isolated by a
 //! namespace-wide allow list, each selected by its labels (only later workloads start open), or
@@ -32,9 +35,17 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         let (policies, indexes): (&[&crate::model::NetworkPolicy], &[usize]) =
             by_namespace.get(namespace).map_or((&[], &[]), |(p, i)| (p.as_slice(), i.as_slice()));
+        // A default deny of the cluster tiers (a Baseline or Admin rule that denies every pod)
+        // covers the namespace as a NetworkPolicy without rules would.
+        let tier_covered = |d: Direction| {
+            cx.graph.namespaces.get(namespace).is_some_and(|(_, classes)| {
+                let mut own = classes.iter().filter(|c| !cx.graph.classes[c.index()].pseudo).peekable();
+                own.peek().is_some() && own.all(|&c| cx.graph.tier_default_deny(c, d).is_some())
+            })
+        };
         let missing: Vec<Direction> = [Direction::Ingress, Direction::Egress]
             .into_iter()
-            .filter(|&d| !policies.iter().any(|p| is_default_deny(p, d)))
+            .filter(|&d| !policies.iter().any(|p| is_default_deny(p, d)) && !tier_covered(d))
             .collect();
         if missing.is_empty() {
             continue;

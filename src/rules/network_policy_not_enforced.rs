@@ -3,7 +3,9 @@
 //! repository, with the tenants (or namespaces) that therefore reach each other; with no policy at
 //! all, said once where the repository has several tenants, since nothing can separate them (the
 //! tenant rules of `cross-namespace-exposure` stay quiet there). Under a profile that does not
-//! enforce on Windows nodes, once per Windows workload that a policy selects.
+//! enforce on Windows nodes, once per Windows workload that a policy selects. Cluster tier
+//! policies (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy) under a
+//! profile whose dataplane does not enforce them: once, at the first of them.
 
 use std::collections::BTreeMap;
 
@@ -60,6 +62,7 @@ fn tenants(cx: &Context) -> Option<(String, Location)> {
 }
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
+    tiers_not_enforced(cx, out);
     let profile = &cx.graph.profile;
     let policies = &cx.model.policies;
     if !profile.dataplane.enforces() {
@@ -147,4 +150,37 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             );
         }
     }
+}
+
+/// The cluster tiers' policies, under a profile whose dataplane does not implement them: said
+/// once, at the first; the graph treats them as absent.
+fn tiers_not_enforced(cx: &Context, out: &mut Vec<Finding>) {
+    let profile = &cx.graph.profile;
+    if profile.tiers_enforced {
+        return;
+    }
+    let tiers = &cx.model.tier_policies;
+    let Some(first) = tiers.first() else { return };
+    let others = match tiers.len() {
+        1 => String::new(),
+        2 => " and 1 other cluster tier policy".to_string(),
+        n => format!(" and {} other cluster tier policies", n - 1),
+    };
+    let engine = if profile.dataplane.enforces() {
+        format!("{} does not implement the cluster tiers", profile.describe())
+    } else {
+        format!("{} has no policy engine", profile.describe())
+    };
+    out.push(
+        NetworkPolicyNotEnforced::finding(
+            first.meta.at(first.meta.kind_span),
+            format!(
+                "{engine}: {}{others} filter{} nothing, and kubereach computes reachability as if {} did not exist (set `cluster.tiers-enforced: true` if this cluster's dataplane enforces them)",
+                first.describe(),
+                if tiers.len() == 1 { "s" } else { "" },
+                if tiers.len() == 1 { "it" } else { "they" }
+            ),
+        )
+        .with_key(format!("Profile/{}", profile.name), "tiers", ""),
+    );
 }

@@ -5,7 +5,8 @@
 //! namespaces the repository does not show. The message counts the isolated workloads of the
 //! namespace exactly. A Windows workload that a policy selects, on a profile that does not enforce
 //! policy on Windows nodes, is `network-policy-not-enforced`'s (here it would read "no
-//! NetworkPolicy selects it", which is false).
+//! NetworkPolicy selects it", which is false). A default deny of the cluster tiers (a Baseline or
+//! Admin rule that denies every pod) isolates a workload as a NetworkPolicy would.
 
 use super::common::{direction_index, directions_text, managed_directions};
 use super::Context;
@@ -35,14 +36,15 @@ fn admits_whole_cluster(policy: &NetworkPolicy, direction: Direction) -> bool {
 /// others).
 fn isolation_counts<'a>(cx: &'a Context<'a>) -> std::collections::BTreeMap<&'a str, [usize; 3]> {
     let mut counts: std::collections::BTreeMap<&str, [usize; 3]> = std::collections::BTreeMap::new();
-    for class in cx.graph.classes.iter().filter(|c| !c.pseudo) {
+    for (id, class) in cx.graph.classes.iter().enumerate().filter(|(_, c)| !c.pseudo) {
         let entry = counts.entry(&*class.namespace).or_default();
         let n = class.workloads.len();
         entry[0] += n;
-        if !class.ingress_policies.is_empty() {
+        let id = crate::graph::ClassId::new(id);
+        if cx.graph.isolated_by_any_tier(id, Direction::Ingress) {
             entry[1] += n;
         }
-        if !class.egress_policies.is_empty() {
+        if cx.graph.isolated_by_any_tier(id, Direction::Egress) {
             entry[2] += n;
         }
     }
@@ -92,7 +94,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 Direction::Ingress => &class.ingress_policies,
                 Direction::Egress => &class.egress_policies,
             };
-            if policies.is_empty() {
+            let tier_isolated = cx.graph.tier_default_deny(crate::graph::ClassId::new(id), direction).is_some();
+            if policies.is_empty() && !tier_isolated {
                 let isolated = isolated_count(i);
                 if isolated > 0 && 2 * isolated >= all && !withheld_on_windows(direction) {
                     open.push((direction, isolated));
