@@ -180,7 +180,7 @@ impl Resolved {
 pub enum Block {
     /// A side's policies isolate it for a direction and none of their rules admits the missing
     /// connections: the side, with its isolating policies and the rules that admit something.
-    Isolation(Side),
+    Isolation(Box<Side>),
     /// The destination pods declare no port of that name.
     NoSuchPort { class: ClassId, protocol: Protocol, name: String },
     /// No way in from the internet leads to the destination.
@@ -625,7 +625,7 @@ fn blocking<'a>(sides: impl Iterator<Item = &'a Side>, missing: &Conns) -> Vec<B
             |b| matches!(b, Block::Isolation(s) if s.direction == side.direction && s.isolating == side.isolating),
         );
         if !already {
-            out.push(Block::Isolation(side.clone()));
+            out.push(Block::Isolation(Box::new(side.clone())));
         }
     }
     out
