@@ -35,6 +35,9 @@
 //!     profile: aks-cilium
 //!     default-namespace: shop
 //! independent: ["labs/*"]          # each matching folder is a cluster of its own
+//! expect:                          # reachability expectations (`expect` submodule)
+//!   - name: tenants-apart
+//!     deny: {from: {tenant: shop}, to: {tenant: billing}}
 //! render:
 //!   enabled: true                  # false: kustomizations and charts are read as plain files
 //!   kustomize: kubectl kustomize   # a command line, or a list of arguments
@@ -49,6 +52,8 @@
 //! One file is the whole configuration of the folder it lives in and of everything below it,
 //! down to the next folder with its own file (the closest file wins, as in ruff; nothing is
 //! merged from a file further up). Every path and glob in a file is relative to its folder.
+
+mod expect;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -121,6 +126,9 @@ pub struct Config {
     pub independent: Option<PathGlobs>,
     /// How kustomizations and charts are rendered (`enabled` defaults to true).
     pub render: RenderOptions,
+    /// Reachability expectations, in the file's order (their `file` is set where the file is
+    /// registered with the load).
+    pub expect: Vec<crate::graph::expect::Expectation>,
 }
 
 impl Default for Config {
@@ -139,6 +147,7 @@ impl Default for Config {
             independent: None,
             // Rendering is what the cluster receives: on unless asked otherwise.
             render: RenderOptions { enabled: true, ..RenderOptions::default() },
+            expect: Vec::new(),
         }
     }
 }
@@ -421,15 +430,22 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 config.independent = Some(PathGlobs::new(&base, &globs).map_err(|(at, m)| err(Some(at), m))?);
             }
             "render" => read_render(value, &base, &mut config.render).map_err(|(at, m)| err(Some(at), m))?,
+            "expect" => config.expect = expect::read(value).map_err(|(at, m)| err(Some(at), m))?,
             _ => {
                 return Err(err(
                     Some(key.span.start),
                     format!(
                         "unknown key `{name}`; expected rules, exclude, default-namespace, fail-on, profile, cluster, \
-                         ingress-controllers, external-namespaces, tenants, scopes, independent or render"
+                         ingress-controllers, external-namespaces, tenants, scopes, independent, render or expect"
                     ),
                 ))
             }
+        }
+    }
+    // A tenant peer needs the label that says what a tenant is, wherever the file sets it.
+    if config.cluster.tenant_label.is_none() {
+        if let Some(at) = expect::uses_tenants(&config.expect) {
+            return Err(err(Some(at.start), "a `tenant` peer needs `tenants.label` in the configuration".to_string()));
         }
     }
     Ok(config)

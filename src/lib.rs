@@ -14,7 +14,9 @@
 //!    policy, whether nodes are public, who the ingress controllers are (controller identity).
 //! 5. [`graph`]: the reachability engine, computed once from the model and the profile;
 //!    deterministic, knows nothing of rules or formats. Also the ways in from the internet, the
-//!    answers of `explain` and the connections a change adds and removes.
+//!    answers of `explain`, the connections a change adds and removes, and the types and the
+//!    evaluation of reachability expectations ([`graph::expect`]: the configuration reads them,
+//!    the rules word their findings, and neither may use the other).
 //! 6. [`finding`]: what a rule reports: level, message, locations, logical key.
 //! 7. [`rules`]: read the model and the graph, return findings; never see raw YAML, never print.
 //! 8. [`config`]: `.kubereach.yaml`, read and validated into settings (rule ids, levels, the

@@ -13,7 +13,9 @@
 //! "Fixed" block) is run the same way.
 //!
 //! A rule whose findings depend on the cluster (a profile, tenants) has its configuration in
-//! `fixtures/<id>/kubereach.yaml`; its fixtures and documentation examples run with it.
+//! `fixtures/<id>/kubereach.yaml`; its fixtures and documentation examples run with it. A rule
+//! about the configuration itself (expectations) keeps one per folder, `fire/.kubereach.yaml`
+//! and `quiet/.kubereach.yaml`, which wins there: its findings are located in it.
 //!
 //! One exception: `unused-suppression` reports a suppression only when the rules it names are
 //! enabled (a suppression of a rule turned off could not have been used), so its fixtures and
@@ -91,11 +93,7 @@ fn check(cwd: &Path, path: &str, rule: &str) -> Vec<Hit> {
     // so that a `.kubereach.yaml` of the repository (found by walking up from the fixtures)
     // cannot change what the rules report.
     let settings = tempfile::tempdir().expect("temp dir");
-    let own = fixtures().join(rule).join("kubereach.yaml");
-    let config = if own.is_file() { own } else { settings.path().join("kubereach.yaml") };
-    if !config.is_file() {
-        std::fs::write(&config, "{}\n").expect("write empty configuration");
-    }
+    let config = configuration(rule, &cwd.join(path), settings.path());
     let out = kubereach(["check", path, "--select", selection(rule), "--format", "json", "--fail-on", "never"])
         .current_dir(cwd)
         .arg("--config")
@@ -118,6 +116,21 @@ fn check(cwd: &Path, path: &str, rule: &str) -> Vec<Hit> {
         .collect();
     hits.sort();
     hits
+}
+
+/// The configuration a rule's fixtures in `folder` run with: the folder's own `.kubereach.yaml`,
+/// else the rule's `fixtures/<rule>/kubereach.yaml`, else an empty one written in `scratch`.
+fn configuration(rule: &str, folder: &Path, scratch: &Path) -> PathBuf {
+    let folder_own = folder.join(".kubereach.yaml");
+    if folder_own.is_file() {
+        return folder_own;
+    }
+    let own = fixtures().join(rule).join("kubereach.yaml");
+    let config = if own.is_file() { own } else { scratch.join("kubereach.yaml") };
+    if !config.is_file() {
+        std::fs::write(&config, "{}\n").expect("write empty configuration");
+    }
+    config
 }
 
 /// The lines of `fixtures/<rule>/expected.txt`, as written.
@@ -339,11 +352,7 @@ fn every_rule_renders_its_fixtures() {
             continue; // every_rule_has_docs_and_fixtures reports it
         }
         let settings = tempfile::tempdir().expect("temp dir");
-        let own = dir.join("kubereach.yaml");
-        let config = if own.is_file() { own } else { settings.path().join("kubereach.yaml") };
-        if !config.is_file() {
-            std::fs::write(&config, "{}\n").expect("write empty configuration");
-        }
+        let config = configuration(&rule, &dir.join("fire"), settings.path());
         let out = kubereach(["check", "fire", "--select", selection(&rule), "--format", "human", "--fail-on", "never"])
             .current_dir(&dir)
             .arg("--config")

@@ -238,11 +238,14 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// The source: `namespace/name[Kind]` (or `namespace/name`), a CIDR or range, `{internet}` or `{ingress-controller}`
-    #[arg(long, value_name = "PEER")]
-    pub from: String,
+    #[arg(long, value_name = "PEER", required_unless_present = "expect", conflicts_with = "expect")]
+    pub from: Option<String>,
     /// The destination, written like `--from`
-    #[arg(long, value_name = "PEER")]
-    pub to: String,
+    #[arg(long, value_name = "PEER", required_unless_present = "expect", conflicts_with = "expect")]
+    pub to: Option<String>,
+    /// Check one expectation of the configuration's `expect:`, by its position (from 1) or name
+    #[arg(long, value_name = "N|NAME")]
+    pub expect: Option<String>,
     /// Ask about one port: `8080/TCP` (TCP when no protocol is given), or a container port's
     /// name on the destination (`http`)
     #[arg(long, value_name = "PORT[/PROTO]")]
@@ -314,6 +317,8 @@ pub enum CliError {
     Scope(String),
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Expectation(String),
 }
 
 impl From<PipelineError> for CliError {
@@ -634,11 +639,15 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
         None => None,
         Some(p) => Some(report::explain::PortArg::parse(p).ok_or_else(|| CliError::Port(p.clone()))?),
     };
-    let Analysed { analysis, .. } = analyse(&args.common)?;
+    let Analysed { analysis, settings, .. } = analyse(&args.common)?;
     let (loaded, scope, graph) = (&analysis.loaded, analysis.scope(), &analysis.graph);
     print_input_problems(loaded, scope, graph);
-    let from = graph.party(&args.from).map_err(|e| nearest_peer(e, graph))?;
-    let to = graph.party(&args.to).map_err(|e| nearest_peer(e, graph))?;
+    if let Some(wanted) = &args.expect {
+        return explain_expectation(wanted, &settings, loaded, scope, graph);
+    }
+    let (from_text, to_text) = (args.from.clone().unwrap_or_default(), args.to.clone().unwrap_or_default());
+    let from = graph.party(&from_text).map_err(|e| nearest_peer(e, graph))?;
+    let to = graph.party(&to_text).map_err(|e| nearest_peer(e, graph))?;
     let port = match port {
         None => None,
         Some(report::explain::PortArg::Number(q)) => Some(q),
@@ -647,7 +656,7 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
         }
     };
     if !crate::graph::explain::Party::pair_supported(&from, &to) {
-        return Err(crate::graph::explain::PartyError::Unsupported(args.from.clone(), args.to.clone()).into());
+        return Err(crate::graph::explain::PartyError::Unsupported(from_text, to_text).into());
     }
     let explanation = graph.explain(&scope.model, &from, &to);
     let mut out = open_output(None)?;
@@ -656,6 +665,38 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
     finish_write(written.map(|_| ()).and_then(|()| out.flush()), "the explanation")?;
     // Like `grep`: 0 when the connection is allowed, 1 when it is denied.
     Ok(if allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `explain --expect N|NAME`: one expectation of the configuration that governs the scope.
+fn explain_expectation(
+    wanted: &str,
+    settings: &Settings,
+    loaded: &build::Loaded,
+    scope: &build::Scope,
+    graph: &graph::Graph,
+) -> Result<ExitCode, CliError> {
+    use crate::result::RuleSource as _;
+    let Some((config, list)) = settings.expectations(&scope.settings) else {
+        return Err(CliError::Expectation(format!(
+            "`--expect {wanted}`: the configuration of scope `{}` states no expectation (`expect:`)",
+            scope.name
+        )));
+    };
+    let Some(e) = list.iter().find(|e| e.is_named(wanted)) else {
+        let names: Vec<String> = list.iter().map(|e| e.name.clone().unwrap_or_else(|| e.index.to_string())).collect();
+        return Err(CliError::Expectation(format!(
+            "`--expect {wanted}`: no expectation of that position or name; there are: {}",
+            names.join(", ")
+        )));
+    };
+    let status = graph.check_expectation(&scope.model, e);
+    let mut out = open_output(None)?;
+    let shown = crate::load::display_path(config);
+    let written = report::expect::write(e, &shown, &status, graph, &scope.model, &loaded.files, &mut out);
+    let holds = *written.as_ref().unwrap_or(&false);
+    finish_write(written.map(|_| ()).and_then(|()| out.flush()), "the expectation")?;
+    // Like `explain`: 0 when it holds, 1 when it does not.
+    Ok(if holds { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// An unknown workload, with the nearest names the graph has when it found none itself.

@@ -30,6 +30,7 @@ mod classes;
 pub mod conns;
 pub(crate) mod diff;
 mod edges;
+pub mod expect;
 pub mod explain;
 pub(crate) mod exposure;
 mod external;

@@ -33,6 +33,9 @@ pub struct LoadOptions {
     pub scoping: Option<Arc<dyn Scoping>>,
     /// The text of standard input, when `-` is among the paths: one more stream to analyse.
     pub stdin: Option<Arc<String>>,
+    /// Files that declare no objects but that findings point into (configuration files with
+    /// expectations): given ids after every other file ([`Loaded::located`]).
+    pub located: Vec<PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -45,6 +48,7 @@ impl Default for LoadOptions {
             render: RenderOptions::default(),
             scoping: None,
             stdin: None,
+            located: Vec::new(),
         }
     }
 }
@@ -84,6 +88,8 @@ pub struct Loaded {
     /// Kustomizations and charts rendered (successfully or not), and the wall time rendering took.
     pub rendered: usize,
     pub render_time: std::time::Duration,
+    /// The files of [`LoadOptions::located`] and their ids (their text is read back when shown).
+    pub located: Vec<(PathBuf, FileId)>,
 }
 
 impl Loaded {
@@ -712,6 +718,18 @@ fn assemble(
             }
         };
         scopes.entry(key).or_default().problems.push(problem);
+    }
+    for path in &options.located {
+        let id = push_file(&mut loaded.files, path);
+        if let Some(entry) = loaded.files.entries.get_mut(id as usize) {
+            // Kept in memory (a configuration file is small): suppression comments are read from
+            // kept texts only.
+            match std::fs::read(path).ok().and_then(|bytes| load::decode(bytes).ok()) {
+                Some(text) => entry.kept_text = text,
+                None => entry.text_on_disk = true,
+            }
+        }
+        loaded.located.push((path.clone(), id));
     }
     // The tables of files are done with: freed before the models are built, the moment of peak
     // memory (a file's entry in each, for hundreds of thousands of files).

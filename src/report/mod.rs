@@ -4,6 +4,7 @@
 //! findings are rendered here. Nothing in this module decides what is true about the repository:
 //! it prints what the earlier stages computed.
 
+pub mod expect;
 pub mod explain;
 pub mod fingerprint;
 pub mod github;

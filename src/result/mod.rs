@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::RuleLevel;
 use crate::finding::Finding;
+use crate::graph::expect::Expectation;
 use crate::graph::Graph;
 use crate::load::{self, Files};
 use crate::model::build::Loaded;
@@ -22,6 +23,7 @@ use crate::span::FileId;
 
 pub mod baseline;
 pub mod diff;
+pub mod expect;
 pub mod order;
 pub mod pipeline;
 pub mod scopes;
@@ -57,6 +59,10 @@ pub trait RuleSource: Sync {
     fn any_enabled(&self, id: &str) -> bool;
     /// The settings of every file, when they are the same for all (no lookup per file then).
     fn uniform(&self) -> Option<&RuleSettings>;
+    /// The reachability expectations that govern a scope, with their configuration file.
+    fn expectations(&self, _scope: &crate::model::build::ScopeSettings) -> Option<(&Path, &[Expectation])> {
+        None
+    }
 }
 
 impl RuleSource for RuleSettings {
@@ -212,6 +218,7 @@ pub fn run_for_scope(
     let files = &loaded.files;
     let per_file = PerFile::new(rules, files);
     let runs = |id: &str| rules.uniform().map_or_else(|| rules.any_enabled(id), |all| all.enabled(id));
+    let expectations = expect::bind(loaded, graphs, rules);
     // Each scope on its own, in parallel; every location then resolved to the repository.
     let per_scope: Vec<Vec<Finding>> = loaded
         .scopes
@@ -220,7 +227,14 @@ pub fn run_for_scope(
         .enumerate()
         .map(|(i, (s, graph))| match scope {
             Some(chosen) if chosen != i => Vec::new(),
-            _ => rules::run(&Context::new(s, graph), &runs),
+            _ => {
+                let cx = Context::new(s, graph);
+                let cx = match expectations.get(i).and_then(Option::as_ref) {
+                    Some(e) => cx.with_expectations(e),
+                    None => cx,
+                };
+                rules::run(&cx, &runs)
+            }
         })
         .collect();
     let mut findings: Vec<Tagged> = Vec::with_capacity(per_scope.iter().map(Vec::len).sum());

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use super::{suppress, FileFilter, RuleSettings, RuleSource};
 use crate::config::{self, Config, ConfigError, FailOn, PathGlobs};
+use crate::graph::expect::Expectation;
 use crate::load::render::RenderOptions;
 use crate::load::{self, FileSource, WalkOptions};
 use crate::model::build::LoadOptions;
@@ -146,6 +147,9 @@ pub struct FolderSettings {
     pub independent: Option<PathGlobs>,
     /// How kustomizations and charts are rendered (`enabled: false` under `--no-render`).
     pub render: RenderOptions,
+    /// The configuration's reachability expectations, checked against every scope the folder
+    /// governs.
+    pub expectations: Vec<crate::graph::expect::Expectation>,
 }
 
 /// A scope that a configuration file declares.
@@ -266,6 +270,7 @@ impl FolderSettings {
             scopes,
             independent: config.independent.clone(),
             render,
+            expectations: config.expect.clone(),
         })
     }
 }
@@ -583,6 +588,12 @@ impl RuleSource for Settings {
         }
     }
 
+    fn expectations(&self, scope: &crate::model::build::ScopeSettings) -> Option<(&Path, &[Expectation])> {
+        let folder = self.folders.get(scope.folder)?;
+        let path = folder.config_path.as_deref()?;
+        (!folder.expectations.is_empty()).then_some((path, folder.expectations.as_slice()))
+    }
+
     fn uniform(&self) -> Option<&RuleSettings> {
         match self.folders.as_slice() {
             [only, ..] if self.explicit_config => Some(&only.rules),
@@ -646,5 +657,7 @@ fn load_options(
         render: render_options(folders, primary),
         scoping: Some(std::sync::Arc::new(FolderScoping::new(folders, explicit_config))),
         stdin: requested.stdin.clone(),
+        // Findings about expectations point into their configuration file.
+        located: folders.iter().filter(|f| !f.expectations.is_empty()).filter_map(|f| f.config_path.clone()).collect(),
     }
 }

@@ -79,6 +79,28 @@ pub(crate) struct Context<'a> {
     /// built when a rule first asks: rules that look a namespace up per finding stay linear in
     /// the namespaces. Owned keys keep the context covariant in `'a`.
     namespaces: OnceLock<FxHashMap<Box<str>, usize>>,
+    /// The reachability expectations of the configuration that governs the scope.
+    pub(crate) expectations: Option<&'a Expectations>,
+}
+
+/// The expectations that govern a scope, located in their configuration file (the result stage
+/// binds them: rules never read the configuration).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Expectations {
+    pub(crate) list: Vec<crate::graph::expect::Expectation>,
+    /// Per expectation: the peers (side, index among the side's forms) that name nothing in any
+    /// scope its configuration governs.
+    pub(crate) nowhere: Vec<Vec<(crate::graph::expect::End, usize)>>,
+}
+
+impl Expectations {
+    /// Whether a whole side of expectation `i` names nothing anywhere: it checks nothing.
+    pub(crate) fn side_names_nothing(&self, i: usize) -> bool {
+        let (Some(e), Some(nowhere)) = (self.list.get(i), self.nowhere.get(i)) else { return false };
+        [crate::graph::expect::End::From, crate::graph::expect::End::To]
+            .into_iter()
+            .any(|end| nowhere.iter().filter(|(e2, _)| *e2 == end).count() == e.side(end).forms.len())
+    }
 }
 
 impl<'a> Context<'a> {
@@ -89,7 +111,14 @@ impl<'a> Context<'a> {
             problems: &scope.problems,
             repeats: &scope.repeats,
             namespaces: OnceLock::new(),
+            expectations: None,
         }
+    }
+
+    /// The same context, with the scope's expectations.
+    pub(crate) fn with_expectations(mut self, expectations: &'a Expectations) -> Self {
+        self.expectations = Some(expectations);
+        self
     }
 
     /// The Namespace object of that name, as `model.namespaces.iter().find` would give it.
@@ -154,6 +183,8 @@ registry! {
     deprecated_ingress_api => DeprecatedIngressApi,
     duplicate_object => DuplicateObject,
     egress_to_metadata_endpoint => EgressToMetadataEndpoint,
+    expectation_matches_nothing => ExpectationMatchesNothing,
+    expectation_violated => ExpectationViolated,
     gateway_backend_not_permitted => GatewayBackendNotPermitted,
     gateway_listener_without_tls => GatewayListenerWithoutTls,
     gateway_route_not_attached => GatewayRouteNotAttached,
