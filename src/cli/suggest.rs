@@ -52,7 +52,36 @@ pub(super) fn run(mut args: SuggestArgs) -> Result<ExitCode, CliError> {
         return Err(PipelineError::ScopeNeeded { available: Vec::new() }.into());
     };
     let enabled = |id: &str| settings.any_enabled(id);
-    let options = suggest::Options { namespace: args.namespace.clone(), enabled: &enabled, expectations: None };
+    // The configuration's expectations that hold before the suggestions: each must still hold
+    // after them (those already broken are `check`'s to report).
+    let expectations: Vec<crate::graph::expect::Expectation> = {
+        use crate::result::RuleSource as _;
+        let list = settings.expectations(&scope.settings).map(|(_, list)| list.to_vec()).unwrap_or_default();
+        let before = crate::graph::expect::evaluate(graph, &scope.model, &list);
+        list.into_iter()
+            .zip(before)
+            .filter(|(_, o)| !matches!(o.status, crate::graph::expect::Status::Violated { .. }))
+            .map(|(e, _)| e)
+            .collect()
+    };
+    let hook = |model: &crate::model::Model, after: &crate::graph::Graph| -> Vec<String> {
+        crate::graph::expect::evaluate(after, model, &expectations)
+            .into_iter()
+            .filter_map(|o| match o.status {
+                crate::graph::expect::Status::Violated { count, .. } => {
+                    let e = &expectations[o.expectation];
+                    let name = e.name.clone().unwrap_or_else(|| format!("#{}", e.index));
+                    Some(format!("expectation {name} would no longer hold ({count} pair(s) break it)"))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let options = suggest::Options {
+        namespace: args.namespace.clone(),
+        enabled: &enabled,
+        expectations: (!expectations.is_empty()).then_some(&hook as &suggest::ExpectationsHook),
+    };
     let suggestion = pool.install(|| suggest::suggest(scope, graph, &options));
 
     if let Some(dir) = &args.output {
