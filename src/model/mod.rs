@@ -712,9 +712,14 @@ pub struct Model {
 fn other_policy_kind(kind: &str, api_version: &str) -> Option<bool> {
     match kind {
         "CiliumNetworkPolicy" => Some(false),
-        // AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy are evaluated
-        // (the cluster tiers).
         "CiliumClusterwideNetworkPolicy" | "GlobalNetworkPolicy" => Some(true),
+        // The network-policy-api group's kinds are evaluated (the cluster tiers); Antrea's
+        // ClusterNetworkPolicy (`crd.antrea.io`) and other groups' kinds of these names are not.
+        "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy" | "ClusterNetworkPolicy"
+            if !api_version.starts_with(tier::GROUP) =>
+        {
+            Some(true)
+        }
         "NetworkPolicy"
             if api_version.starts_with("crd.projectcalico.org") || api_version.starts_with("projectcalico.org") =>
         {
