@@ -15,6 +15,10 @@ use super::Rule;
 use crate::finding::Finding;
 use crate::model::{Direction, PeerSelector};
 
+/// A namespace's workloads, how many of them are open to other tenants, and its judged classes
+/// (index and class) in graph order.
+type NamespaceCount<'g> = (usize, usize, Vec<(usize, &'g crate::graph::Class)>);
+
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let graph = cx.graph;
     let model = cx.model;
@@ -92,7 +96,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     }
     // With tenants: workloads that nothing isolates are open to every other tenant.
     // Per namespace: its workloads, those open, and its judged classes in graph order.
-    let mut open_namespaces: BTreeMap<&str, (usize, usize, Vec<(usize, &crate::graph::Class)>)> = BTreeMap::new();
+    let mut open_namespaces: BTreeMap<&str, NamespaceCount> = BTreeMap::new();
     // Windows pods the profile leaves unenforced are `network-policy-not-enforced`'s.
     let judged = |c: &crate::graph::Class| !c.pseudo && (!c.windows || graph.profile.windows_enforced);
     // Open to other tenants: no NetworkPolicy isolates the pods, and where the cluster tiers
