@@ -73,8 +73,16 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             if dns_only(rule.ports.as_deref()) || (rule.peers.is_none() && rule.ports.is_none()) {
                 continue;
             }
-            let reachable: Vec<&(IpRange, &Endpoint)> =
-                endpoints.iter().filter(|(_, e)| ports_admit(rule.ports.as_deref(), e)).collect();
+            // An endpoint that a cluster tier denies to every pod the policy selects is not
+            // reachable, whatever the NetworkPolicy admits.
+            let selected = &cx.graph.policy_selects[pi];
+            let tiers_allow = |address: &IpRange| {
+                selected.iter().any(|&c| !cx.graph.egress_to_external(c, address).is_empty())
+            };
+            let reachable: Vec<&(IpRange, &Endpoint)> = endpoints
+                .iter()
+                .filter(|(address, e)| ports_admit(rule.ports.as_deref(), e) && tiers_allow(address))
+                .collect();
             // One finding per element (or per rule without `to`), naming every endpoint it opens.
             // With the ipBlock's CIDR when it is written with host bits and the block its author
             // meant does not hold the endpoints: then the typo is the cause, not a missing `except`.

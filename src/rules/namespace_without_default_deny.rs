@@ -76,7 +76,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let ingress_open =
             coverage.iter().any(|(d, c)| *d == Direction::Ingress && !matches!(c, Coverage::AllowList(_)));
         // Cluster tier policies that apply to the namespace's pods for a missing direction: they
-        // decide some connections (tenants kept apart, say) though none denies every pod.
+        // decide some connections (tenants kept apart, say) though none denies every pod. Named
+        // in the message; they do not lower the level, since what they leave is open.
         let mut tiered: Vec<String> = Vec::new();
         if let Some((_, classes)) = cx.graph.namespaces.get(namespace) {
             for &c in classes.iter().filter(|c| !cx.graph.classes[c.index()].pseudo) {
@@ -90,7 +91,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 }
             }
         }
-        let level = if ingress_open && others.is_empty() && tiered.is_empty() {
+        let level = if ingress_open && others.is_empty() {
             NamespaceWithoutDefaultDeny::DOC.level
         } else {
             Level::Note
@@ -101,11 +102,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             )
         } else if !others.is_empty() {
             format!("; policies of kinds kubereach does not evaluate ({}) may deny instead", others.join(", "))
-        } else if !tiered.is_empty() {
+        } else if !tiered.is_empty() && policies.is_empty() {
             let shown: Vec<&str> = tiered.iter().take(3).map(String::as_str).collect();
             let more = if tiered.len() > 3 { format!(" and {} more", tiered.len() - 3) } else { String::new() };
             format!(
-                "; cluster tier policies apply to its pods ({}{more}) but none denies every pod, so what they do not decide is open",
+                ": it has no NetworkPolicy, and the cluster tier policies that apply to its pods ({}{more}) deny no pod everything, so what they do not decide is open",
                 shown.join(", ")
             )
         } else if policies.is_empty() {
