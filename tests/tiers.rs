@@ -931,6 +931,36 @@ fn networks_match_addresses_and_pods_only_when_they_cover_a_whole_family() {
             ("red/api", "red/db", "5432/TCP", true),
         ],
     ));
+    // An Allow of 0.0.0.0/0 opens the egress to every pod past the source's NetworkPolicies; each
+    // destination's ingress still decides.
+    let red_closed = np("red", "default-deny", "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n");
+    let ops_closed = np("ops", "default-deny", "  podSelector: {}\n  policyTypes: [Ingress]\n");
+    let blue_api_from_red = np(
+        "blue",
+        "api-from-red",
+        "  podSelector:\n    matchLabels:\n      app: api\n  policyTypes: [Ingress]\n  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels:\n              tenant: red\n      ports:\n        - port: 443\n",
+    );
+    let https_out =
+        admin("https-out", 1, RED).egress(rule(Act::Allow, &[Peer::Nets(&["0.0.0.0/0"])], &[Port::Num("TCP", 443)]));
+    run_both(
+        &table(
+            "0.0.0.0/0 Allow",
+            vec![https_out],
+            vec![
+                ("red/api", "8.8.8.8", "443/TCP", true),
+                ("red/api", "8.8.8.8", "80/TCP", false),
+                ("red/api", "blue/web", "443/TCP", true),
+                ("red/api", "blue/web", "80/TCP", false),
+                ("red/api", "blue/api", "443/TCP", true),
+                ("red/db", "blue/api", "8081/TCP", false),
+                ("red/api", "ops/prom", "443/TCP", false),
+                ("red/api", "red/db", "443/TCP", false),
+            ],
+        )
+        .with(red_closed)
+        .with(ops_closed)
+        .with(blue_api_from_red),
+    );
     // ::/0 likewise for IPv6.
     let v6 = admin("no-v6", 1, RED).egress(rule(Act::Deny, &[Peer::Nets(&["::/0"])], &[]));
     run_both(&table(
@@ -942,6 +972,20 @@ fn networks_match_addresses_and_pods_only_when_they_cover_a_whole_family() {
             ("red/api", "blue/web", "80/TCP", false),
         ],
     ));
+}
+
+#[test]
+fn explain_says_what_no_tier_rule_decided() {
+    // The Admin tier decides TCP 8080 only: the rest is allowed by default, and said so.
+    let p = admin("deny-8080", 1, RED).ingress(rule(Act::Deny, &[Peer::Ns(BLUE)], &[Port::Num("TCP", 8080)]));
+    for version in [Version::V1, Version::V2] {
+        let tiers = render(version, &[p.clone()]);
+        let dir = repo_with(&[("cluster.yaml", CLUSTER), ("tiers.yaml", &tiers)]);
+        let out = kubereach(["explain"]).arg(dir.path()).args(["--from", "blue/web", "--to", "red/api"]).run();
+        assert!(out.stdout.contains("denies TCP 8080"), "{out}");
+        assert!(out.stdout.contains("allowed by default (no tier rule matches)"), "{out}");
+        assert!(!out.stdout.contains("decided every connection"), "{out}");
+    }
 }
 
 #[test]
