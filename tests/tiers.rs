@@ -979,7 +979,7 @@ fn explain_says_what_no_tier_rule_decided() {
     // The Admin tier decides TCP 8080 only: the rest is allowed by default, and said so.
     let p = admin("deny-8080", 1, RED).ingress(rule(Act::Deny, &[Peer::Ns(BLUE)], &[Port::Num("TCP", 8080)]));
     for version in [Version::V1, Version::V2] {
-        let tiers = render(version, &[p.clone()]);
+        let tiers = render(version, std::slice::from_ref(&p));
         let dir = repo_with(&[("cluster.yaml", CLUSTER), ("tiers.yaml", &tiers)]);
         let out = kubereach(["explain"]).arg(dir.path()).args(["--from", "blue/web", "--to", "red/api"]).run();
         assert!(out.stdout.contains("denies TCP 8080"), "{out}");
