@@ -47,6 +47,8 @@
 //! Environment: `KUBEREACH_BENCH_SIZES=1000,10000` (default `1000,10000,100000`),
 //! `KUBEREACH_BENCH_RUNS=5` (default 5), `KUBEREACH_BIN` (default `target/release/kubereach`),
 //! `KUBEREACH_BENCH_CLUSTER_SHAPE=0` skips the cluster-shape repository (default `1`: measured),
+//! `KUBEREACH_BENCH_TIERS=0` skips the graph stage with 200 cluster tier policies
+//! ([`tier_shape`], `target/bench-repos/graph-10k-5k-tiers/`) and `=only` runs nothing else,
 //! `KUBEREACH_BENCH_LOADER=0` skips the loader's measurement and `=only` runs nothing else (it
 //! needs no release binary; the two repositories it reads are generated when absent),
 //! `CARGO_TARGET_DIR` (as for cargo).
@@ -76,6 +78,7 @@ mod loader;
 mod measure;
 mod rendered;
 mod report;
+mod tier_shape;
 
 use generate::{ensure_repo, Spec};
 use measure::{cpu_ticks, incremental_check, measure, others_share, run_kubereach, SizeResult};
@@ -138,6 +141,28 @@ fn size_spec(size: usize) -> Spec {
         policies: 0,
         apps_per_namespace: (4, 20),
         per_tier: 350,
+    }
+}
+
+/// The graph stage's repository: 10,000 workloads, 5,000 policies.
+fn graph_spec() -> Spec {
+    Spec {
+        seed: 0x6772_6170_6831_306b,
+        objects: 0,
+        workloads: GRAPH_WORKLOADS,
+        policies: GRAPH_POLICIES,
+        apps_per_namespace: (12, 20),
+        per_tier: 1000,
+    }
+}
+
+/// `KUBEREACH_BENCH_TIERS`: whether to measure the graph stage with the cluster tiers, and
+/// whether only that (`only`).
+fn tiers_switch() -> (bool, bool) {
+    match std::env::var("KUBEREACH_BENCH_TIERS").map(|v| v.trim().to_string()) {
+        Ok(v) if v == "0" => (false, false),
+        Ok(v) if v == "only" => (true, true),
+        _ => (true, false),
     }
 }
 
@@ -207,6 +232,11 @@ fn run() -> Result<()> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .map_err(|e| format!("cannot run {}: {e}", snapshot.display()))?;
 
+    if tiers_switch().1 {
+        let text = tier_shape::measure_tiers(&repos, &snapshot, &graph_spec(), runs)?;
+        print!("{text}");
+        return Ok(());
+    }
     let mut results = Vec::new();
     for &size in &sizes {
         let dir = repos.join(size.to_string());
@@ -227,17 +257,14 @@ fn run() -> Result<()> {
     }
 
     let dir = repos.join(GRAPH_VARIANT);
-    let spec = Spec {
-        seed: 0x6772_6170_6831_306b,
-        objects: 0,
-        workloads: GRAPH_WORKLOADS,
-        policies: GRAPH_POLICIES,
-        apps_per_namespace: (12, 20),
-        per_tier: 1000,
-    };
+    let spec = graph_spec();
     let info = ensure_repo(&dir, &spec)?;
     println!("measuring the graph stage on {GRAPH_VARIANT}: {runs} runs");
     let graph = measure(&snapshot, "graph", &dir, &["--format", "json"], runs)?;
+    let tiers = match tiers_switch() {
+        (true, _) => Some(tier_shape::measure_tiers(&repos, &snapshot, &spec, runs)?),
+        _ => None,
+    };
 
     // `check --watch` re-reads only what changed: a one-file change on the 10,000-object
     // repository against a cold check, in process.
@@ -250,6 +277,7 @@ fn run() -> Result<()> {
 
     let ctx = Context { bin, version, cores, runs, others_cpu: others_share(ticks_before, cpu_ticks()) };
     let mut text = report(&ctx, &results, Some((&info, &graph)));
+    text.push_str(tiers.as_deref().unwrap_or(""));
     if let Some((cold, warm, read)) = incremental {
         text.push_str(&format!(
             "\n## Incremental re-check (`check --watch`), 10,000 objects\n\n| | median |\n| --- | --- |\n| cold check (load, graph, rules) | {cold:.1} ms |\n| one file changed, re-checked | {warm:.1} ms ({read} file re-read) |\n| ratio | {:.0}% of the cold time |\n",

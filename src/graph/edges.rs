@@ -105,17 +105,14 @@ impl Graph {
                     }
                 }
             }
-            // What the source's Admin tier allows goes beyond its NetworkPolicies.
+            // What the source's Admin tier allows goes beyond its NetworkPolicies (a step for
+            // every pod makes the egress open, above).
             if !index.open_out[s.index()] {
                 for step in self.chain(s, Direction::Egress) {
                     if step.tier != Tier::Admin || step.action != Action::Allow {
                         continue;
                     }
-                    if step.every_pod {
-                        for d in 0..self.classes.len() {
-                            candidates.consider(self, ClassId::new(d));
-                        }
-                    } else if let Some(set) = step.classes {
+                    if let Some(set) = step.classes {
                         for &d in self.class_set(set) {
                             candidates.consider(self, d);
                         }
@@ -244,8 +241,16 @@ impl EdgeIndex {
             .filter(|&d| !g.classes[d].pseudo && g.inbound[d].as_ref().is_none_or(|a| !a.everyone.is_empty()))
             .map(ClassId::new)
             .collect();
+        // An Admin tier Allow of a network that holds every pod opens the egress too: its
+        // destinations are best found from their ingress (the classes every source may reach and
+        // those that grant a set holding the source) than by trying every class in turn, which
+        // for a cluster-wide `0.0.0.0/0` rule was every source against every class.
         let open_out: Vec<bool> = (0..n)
-            .map(|s| g.outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty()))
+            .map(|s| {
+                g.outbound[s].as_ref().is_none_or(|a| !a.everyone.is_empty() || !a.everyone_named.is_empty())
+                    || g.chain(ClassId::new(s), Direction::Egress)
+                        .any(|st| st.every_pod && st.tier == Tier::Admin && st.action == Action::Allow)
+            })
             .collect();
         let mut granted_by: Vec<Vec<ClassId>> = vec![Vec::new(); g.class_sets.len()];
         for (d, a) in g.inbound.iter().enumerate() {

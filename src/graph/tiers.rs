@@ -9,8 +9,8 @@
 //! same chain). [`decide`] walks a chain for one counterpart: the Admin steps in order (lower
 //! priority first, rules in order), the first that matches a connection decides it (Allow admits,
 //! Deny drops, Pass hands it on); what is left goes to the NetworkPolicy tier when a NetworkPolicy
-//! isolates the class, which then decides all of it; otherwise to the Baseline steps; what no
-//! step decides is allowed.
+//! isolates the class, which then decides all of it; otherwise to the Baseline steps (where a
+//! Pass hands on to the default, as there is no later tier); what no step decides is allowed.
 //!
 //! What the manifests cannot resolve is decided here, and written down in the semantics notes:
 //! `networks` cover pod addresses too, but pod addresses are not in the manifests, so a network
@@ -186,7 +186,8 @@ pub(crate) fn decide<'s>(
             continue;
         }
         open = open.subtract(&hit);
-        if step.action == Action::Allow {
+        // A Baseline Pass skips the rest of the tier: the default, which allows, decides.
+        if matches!(step.action, Action::Allow | Action::Pass) {
             out.allowed.union_with(&hit);
         }
         if record {

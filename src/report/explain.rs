@@ -268,7 +268,7 @@ fn write_side(
         write_tier_decision(d, model, files, out)?;
     }
     if let Some(left) = &side.to_network_policies {
-        if left.is_empty() && side.isolating.is_empty() && baseline.is_empty() {
+        if left.is_empty() && side.isolating.is_empty() && baseline.is_empty() && side.by_default.is_empty() {
             writeln!(out, "  the Admin tier decided every connection")?;
             return Ok(());
         }
@@ -282,7 +282,9 @@ fn write_side(
             writeln!(out, "  not isolated: no enforced NetworkPolicy selects these pods for {direction}")?;
             return Ok(());
         }
-        writeln!(out, "  no enforced NetworkPolicy selects these pods for {direction}: the Baseline tier decides")?;
+        if !baseline.is_empty() {
+            writeln!(out, "  no enforced NetworkPolicy selects these pods for {direction}: the Baseline tier decides")?;
+        }
         for d in &baseline {
             write_tier_decision(d, model, files, out)?;
         }
