@@ -961,7 +961,8 @@ fn networks_match_addresses_and_pods_only_when_they_cover_a_whole_family() {
         .with(ops_closed)
         .with(blue_api_from_red),
     );
-    // ::/0 likewise for IPv6.
+    // ::/0 holds every IPv6 address, but pod-to-pod traffic is taken to be IPv4 (single-stack
+    // IPv4 and dual-stack clusters default to it): it does not match pods.
     let v6 = admin("no-v6", 1, RED).egress(rule(Act::Deny, &[Peer::Nets(&["::/0"])], &[]));
     run_both(&table(
         "::/0",
@@ -969,7 +970,7 @@ fn networks_match_addresses_and_pods_only_when_they_cover_a_whole_family() {
         vec![
             ("red/api", "2001:db8::1", "443/TCP", false),
             ("red/api", "8.8.8.8", "53/UDP", true),
-            ("red/api", "blue/web", "80/TCP", false),
+            ("red/api", "blue/web", "80/TCP", true),
         ],
     ));
 }

@@ -31,6 +31,8 @@ pub struct Class {
     pub pseudo: bool,
     /// Pods pinned to Windows nodes (a profile may leave them unenforced).
     pub windows: bool,
+    /// Pods on the host network, which the cluster tiers neither select nor match as peers.
+    pub host_network: bool,
 }
 
 impl Class {
@@ -85,7 +87,7 @@ impl Builder<'_> {
             let hash = {
                 use std::hash::{Hash, Hasher};
                 let mut h = rustc_hash::FxHasher::default();
-                (&w.meta.namespace, &w.pod_labels, &named, w.windows.is_some()).hash(&mut h);
+                (&w.meta.namespace, &w.pod_labels, &named, w.windows.is_some(), w.host_network.is_some()).hash(&mut h);
                 h.finish()
             };
             let candidates = class_ids.entry(hash).or_default();
@@ -95,6 +97,7 @@ impl Builder<'_> {
                     && class.labels == w.pod_labels
                     && class.named_ports == named
                     && class.windows == w.windows.is_some()
+                    && class.host_network == w.host_network.is_some()
             });
             let next = ClassId::new(self.g.classes.len());
             let id = found.unwrap_or(next);
@@ -110,6 +113,7 @@ impl Builder<'_> {
                     egress_policies: Vec::new(),
                     pseudo: false,
                     windows: w.windows.is_some(),
+                    host_network: w.host_network.is_some(),
                 });
             }
             let class = &mut self.g.classes[id.index()];
@@ -186,6 +190,7 @@ impl Builder<'_> {
             egress_policies: Vec::new(),
             pseudo: true,
             windows: false,
+            host_network: false,
         });
         ClassId::new(self.g.classes.len() - 1)
     }

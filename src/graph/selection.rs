@@ -169,6 +169,7 @@ mod tests {
             egress_policies: Vec::new(),
             pseudo: false,
             windows: false,
+            host_network: false,
         }
     }
 

@@ -14,9 +14,10 @@
 //!
 //! What the manifests cannot resolve is decided here, and written down in the semantics notes:
 //! `networks` cover pod addresses too, but pod addresses are not in the manifests, so a network
-//! matches pods only when it covers a whole address family (`0.0.0.0/0`, `::/0`), which holds
-//! every pod address whatever the cluster's pod range; `nodes` and `domainNames` peers match no
-//! address kubereach can name. The rules report both where they change a verdict.
+//! matches pods only when it covers all of IPv4 (`0.0.0.0/0`), which holds every pod address
+//! whatever the cluster's pod range (pod-to-pod traffic is taken to be IPv4); `nodes` and
+//! `domainNames` peers match no address kubereach can name. Host-network pods are in no subject
+//! and match no pod peer, as the API says.
 
 use super::{Builder, Class, ClassId, Conns, Graph, PortSet, SetId};
 use crate::model::net::IpRange;
@@ -87,6 +88,7 @@ fn rule_ports(ports: Option<&[TierPort]>) -> (Conns, Vec<Box<str>>) {
 pub(crate) fn takes_part(policy: &TierPolicy) -> bool {
     use crate::model::tier::TierKind;
     policy.subject.is_some()
+        && !policy.rejected
         && match policy.kind {
             TierKind::BaselineAdminNetworkPolicy => &*policy.meta.name == "default",
             _ => policy.priority.is_some(),
@@ -234,6 +236,16 @@ impl Graph {
         self.tier_chains.get(id).map_or(&[], |c| &c[..])
     }
 
+    /// The id of a class's chain for a direction (0: none): classes with equal ids have the same
+    /// chain.
+    pub(crate) fn chain_id(&self, class: ClassId, direction: Direction) -> u32 {
+        let table = match direction {
+            Direction::Ingress => &self.tier_in,
+            Direction::Egress => &self.tier_out,
+        };
+        table.get(class.index()).copied().unwrap_or(0)
+    }
+
     /// Whether a class has tier steps for a direction.
     pub(crate) fn has_chain(&self, class: ClassId, direction: Direction) -> bool {
         let table = match direction {
@@ -347,7 +359,8 @@ impl Builder<'_> {
                 .into_iter()
                 .filter(|c| {
                     let class = &self.g.classes[c.index()];
-                    !class.windows || windows_enforced
+                    // Host-network pods are not in any subject (nor in pod peers, below).
+                    (!class.windows || windows_enforced) && !class.host_network
                 })
                 .collect();
             for (d, direction) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
@@ -384,6 +397,7 @@ impl Builder<'_> {
                             TierPeer::Nodes(..) | TierPeer::DomainNames(..) => unresolved = true,
                         }
                     }
+                    classes.retain(|c| !self.g.classes[c.index()].host_network);
                     let set = has_pods.then(|| self.intern_set(classes));
                     let (numeric, named) = rule_ports(rule.ports.as_deref());
                     let id = self.g.tier_steps.len() as u32;
@@ -429,7 +443,9 @@ impl Builder<'_> {
     }
 }
 
-/// Whether a range holds every address of its family.
+/// Whether a range holds every pod address: all of IPv4. Pod-to-pod traffic is taken to be IPv4
+/// (single-stack IPv4 and dual-stack clusters, where Services and pods default to IPv4), so
+/// `::/0` matches external IPv6 addresses, not pods.
 fn covers_family(range: &IpRange) -> bool {
-    range.first == 0 && range.last == range.family.max()
+    range.family == crate::model::net::Family::V4 && range.first == 0 && range.last == range.family.max()
 }

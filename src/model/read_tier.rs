@@ -25,7 +25,7 @@ const MAX_NETWORKS: usize = 25;
 const MAX_RULE_NAME: usize = 100;
 const MAX_PRIORITY: i64 = 1000;
 
-fn rejected(r: &mut Reader, node_span: crate::span::Span, path: &str, reason: impl Into<String>) {
+fn reject(r: &mut Reader, node_span: crate::span::Span, path: &str, reason: impl Into<String>) {
     r.invalid(node_span, FieldProblem::Rejected { path: path.to_string(), reason: reason.into() });
 }
 
@@ -33,11 +33,28 @@ fn rejected(r: &mut Reader, node_span: crate::span::Span, path: &str, reason: im
 pub(super) fn read(r: &mut Reader, kind: TierKind, meta: Meta, spec: Option<&Node>) -> TierPolicy {
     let get = |k: &str| spec.and_then(|s| s.get(k));
     let limits = if kind == TierKind::ClusterNetworkPolicy { &V1ALPHA2 } else { &V1ALPHA1 };
+    // Each kind exists in one version only: AdminNetworkPolicy and BaselineAdminNetworkPolicy in
+    // v1alpha1, ClusterNetworkPolicy in v1alpha2.
+    let version = meta.api_version.split_once('/').map_or("", |(_, v)| v);
+    let served = match kind {
+        TierKind::ClusterNetworkPolicy => "v1alpha2",
+        _ => "v1alpha1",
+    };
+    let mut rejected = false;
+    if version != served {
+        rejected = true;
+        reject(
+            r,
+            meta.api_version_span,
+            "apiVersion",
+            format!("`{}` serves no {} (it is `{}/{served}`)", meta.api_version, meta.kind, super::tier::GROUP),
+        );
+    }
     let tier = match kind {
         TierKind::AdminNetworkPolicy => Tier::Admin,
         TierKind::BaselineAdminNetworkPolicy => {
             if &*meta.name != "default" {
-                rejected(
+                reject(
                     r,
                     meta.name_span,
                     "metadata.name",
@@ -84,7 +101,7 @@ pub(super) fn read(r: &mut Reader, kind: TierKind, meta: Meta, spec: Option<&Nod
         (_, Some(n)) => match r.int(Some(n), "spec.priority") {
             Some(p) if (0..=MAX_PRIORITY).contains(&p) => u32::try_from(p).ok(),
             Some(p) => {
-                rejected(r, n.span, "spec.priority", format!("is {p}, outside 0-{MAX_PRIORITY}"));
+                reject(r, n.span, "spec.priority", format!("is {p}, outside 0-{MAX_PRIORITY}"));
                 None
             }
             None => None,
@@ -111,6 +128,7 @@ pub(super) fn read(r: &mut Reader, kind: TierKind, meta: Meta, spec: Option<&Nod
         subject_span,
         ingress,
         egress,
+        rejected,
     }
 }
 
@@ -125,7 +143,7 @@ fn read_subject(r: &mut Reader, node: &Node) -> Option<Subject> {
             Some(Subject::Pods { namespaces, pods })
         }
         _ => {
-            rejected(r, node.span, "spec.subject", "must set exactly one of `namespaces` and `pods`");
+            reject(r, node.span, "spec.subject", "must set exactly one of `namespaces` and `pods`");
             None
         }
     }
@@ -169,7 +187,7 @@ fn read_rules(
     let nodes = r.seq(node, path);
     if nodes.len() > limits.rules {
         if let Some(n) = node {
-            rejected(r, n.span, path, format!("has {} rules; at most {} are allowed", nodes.len(), limits.rules));
+            reject(r, n.span, path, format!("has {} rules; at most {} are allowed", nodes.len(), limits.rules));
         }
     }
     let mut rules = Vec::new();
@@ -178,7 +196,7 @@ fn read_rules(
         let name = rule.get("name").and_then(|n| {
             let text = r.string(Some(n), &format!("{path}.name"))?;
             if text.chars().count() > MAX_RULE_NAME {
-                rejected(r, n.span, &format!("{path}.name"), format!("is longer than {MAX_RULE_NAME} characters"));
+                reject(r, n.span, &format!("{path}.name"), format!("is longer than {MAX_RULE_NAME} characters"));
             }
             Some(Box::<str>::from(text))
         });
@@ -186,11 +204,11 @@ fn read_rules(
         let peers_path = format!("{path}.{peers_key}");
         let peer_nodes = r.seq(rule.get(peers_key), &peers_path);
         if peer_nodes.is_empty() {
-            rejected(r, rule.span, &peers_path, "must list at least one peer");
+            reject(r, rule.span, &peers_path, "must list at least one peer");
             continue;
         }
         if peer_nodes.len() > limits.peers {
-            rejected(
+            reject(
                 r,
                 rule.span,
                 &peers_path,
@@ -208,7 +226,7 @@ fn read_rules(
         let addresses =
             peers.iter().any(|p| matches!(p, TierPeer::Networks(..) | TierPeer::Nodes(..) | TierPeer::DomainNames(..)));
         if named && addresses {
-            rejected(
+            reject(
                 r,
                 rule.span,
                 path,
@@ -265,7 +283,7 @@ fn read_peer(r: &mut Reader, kind: TierKind, node: &Node, path: &str, direction:
     };
     let known: Vec<&str> = keys.iter().copied().filter(|k| allowed.contains(k)).collect();
     if known.len() != 1 || keys.len() != 1 {
-        rejected(r, node.span, path, format!("element must set exactly one of {}", list_words(allowed)));
+        reject(r, node.span, path, format!("element must set exactly one of {}", list_words(allowed)));
         return None;
     }
     let field = known[0];
@@ -281,7 +299,7 @@ fn read_peer(r: &mut Reader, kind: TierKind, node: &Node, path: &str, direction:
         "networks" => {
             let entries = r.seq(Some(value), &field_path);
             if entries.is_empty() || entries.len() > MAX_NETWORKS {
-                rejected(r, value.span, &field_path, format!("must list 1 to {MAX_NETWORKS} CIDRs"));
+                reject(r, value.span, &field_path, format!("must list 1 to {MAX_NETWORKS} CIDRs"));
             }
             let mut ranges = Vec::new();
             for e in entries {
@@ -299,7 +317,7 @@ fn read_peer(r: &mut Reader, kind: TierKind, node: &Node, path: &str, direction:
         _ => {
             let entries = r.seq(Some(value), &field_path);
             if entries.is_empty() || entries.len() > MAX_NETWORKS {
-                rejected(r, value.span, &field_path, format!("must list 1 to {MAX_NETWORKS} domain names"));
+                reject(r, value.span, &field_path, format!("must list 1 to {MAX_NETWORKS} domain names"));
             }
             let names = entries.iter().filter_map(|e| r.string(Some(e), &field_path).map(Box::from)).collect();
             TierPeer::DomainNames(names, node.span)
@@ -320,14 +338,14 @@ fn read_ports(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &str) 
     let list = node?;
     let entries = r.seq(Some(list), path);
     if entries.is_empty() || entries.len() > limits.ports {
-        rejected(r, list.span, path, format!("must list 1 to {} ports", limits.ports));
+        reject(r, list.span, path, format!("must list 1 to {} ports", limits.ports));
     }
     let mut ports = Vec::new();
     for e in entries {
         let Some(e) = r.map(Some(e), path) else { continue };
         let keys: Vec<&str> = e.as_map().unwrap_or_default().iter().filter_map(|(k, _)| k.as_str()).collect();
         if keys.len() != 1 {
-            rejected(r, e.span, path, "entry must set exactly one of `portNumber`, `namedPort` and `portRange`");
+            reject(r, e.span, path, "entry must set exactly one of `portNumber`, `namedPort` and `portRange`");
             continue;
         }
         match keys[0] {
@@ -356,7 +374,7 @@ fn read_ports(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &str) 
                     ports.push(TierPort::Range { protocol, first, last, span: e.span });
                 }
             }
-            other => rejected(
+            other => reject(
                 r,
                 e.span,
                 path,
@@ -380,7 +398,7 @@ fn read_range(r: &mut Reader, node: &Node, path: &str, strict: bool) -> Option<(
     let start = r.port_number(Some(start_node), &format!("{path}.start"))?;
     let end = r.port_number(Some(end_node), &format!("{path}.end"))?;
     if strict && start >= end {
-        rejected(r, node.span, path, format!("starts at {start} and ends at {end}; `start` must be less than `end`"));
+        reject(r, node.span, path, format!("starts at {start} and ends at {end}; `start` must be less than `end`"));
         return None;
     }
     Some((start, end))
@@ -392,14 +410,14 @@ fn read_protocols(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &s
     let list = node?;
     let entries = r.seq(Some(list), path);
     if entries.is_empty() || entries.len() > limits.ports {
-        rejected(r, list.span, path, format!("must list 1 to {} protocols", limits.ports));
+        reject(r, list.span, path, format!("must list 1 to {} protocols", limits.ports));
     }
     let mut ports = Vec::new();
     for e in entries {
         let Some(e) = r.map(Some(e), path) else { continue };
         let keys: Vec<&str> = e.as_map().unwrap_or_default().iter().filter_map(|(k, _)| k.as_str()).collect();
         if keys.len() != 1 {
-            rejected(r, e.span, path, "entry must set exactly one of `tcp`, `udp`, `sctp` and `destinationNamedPort`");
+            reject(r, e.span, path, "entry must set exactly one of `tcp`, `udp`, `sctp` and `destinationNamedPort`");
             continue;
         }
         let protocol = match keys[0] {
@@ -413,7 +431,7 @@ fn read_protocols(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &s
                 continue;
             }
             other => {
-                rejected(
+                reject(
                     r,
                     e.span,
                     path,
@@ -424,12 +442,12 @@ fn read_protocols(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &s
         };
         let p_path = format!("{path}.{}", keys[0]);
         let Some(p) = r.map(e.get(keys[0]), &p_path) else {
-            rejected(r, e.span, &p_path, "must set `destinationPort`");
+            reject(r, e.span, &p_path, "must set `destinationPort`");
             continue;
         };
         let d_path = format!("{p_path}.destinationPort");
         let Some(d) = r.map(p.get("destinationPort"), &d_path) else {
-            rejected(r, p.span, &p_path, "must set `destinationPort`");
+            reject(r, p.span, &p_path, "must set `destinationPort`");
             continue;
         };
         match (d.get_present("number"), d.get_present("range")) {
@@ -446,7 +464,7 @@ fn read_protocols(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &s
                     }
                 }
             }
-            _ => rejected(r, d.span, &d_path, "must set exactly one of `number` and `range`"),
+            _ => reject(r, d.span, &d_path, "must set exactly one of `number` and `range`"),
         }
     }
     Some(ports)

@@ -164,6 +164,9 @@ pub struct TierPolicy {
     pub subject_span: Span,
     pub ingress: Vec<TierRule>,
     pub egress: Vec<TierRule>,
+    /// The API server would not store the object (no version of this kind, a missing or unknown
+    /// `tier`): it takes no part, whatever else it says.
+    pub rejected: bool,
 }
 
 impl TierPolicy {

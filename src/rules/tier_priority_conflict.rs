@@ -37,11 +37,14 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             if pa.tier != pb.tier || pa.priority.is_none() || pa.priority != pb.priority {
                 continue;
             }
+            // Only where the two could decide one connection differently: shared pods, and rules
+            // of each whose peers and ports overlap with different actions.
             let shared: Vec<Direction> = [Direction::Ingress, Direction::Egress]
                 .into_iter()
                 .enumerate()
                 .filter(|(d, _)| !applies[a][*d].is_disjoint(&applies[b][*d]))
                 .map(|(_, direction)| direction)
+                .filter(|&direction| conflicting_rules(graph, a, b, direction))
                 .collect();
             let Some(&direction) = shared.first() else { continue };
             let Some(&class) = applies[a][direction_index(direction)].intersection(&applies[b][direction_index(direction)]).next()
@@ -85,4 +88,30 @@ fn direction_index(direction: Direction) -> usize {
         Direction::Ingress => 0,
         Direction::Egress => 1,
     }
+}
+
+/// Whether a rule of policy `a` and a rule of policy `b` for `direction` match a common pod or
+/// address on a common port with different actions.
+fn conflicting_rules(graph: &crate::graph::Graph, a: usize, b: usize, direction: Direction) -> bool {
+    let steps = |p: usize| graph.tier_steps.iter().filter(move |s| s.policy == p && s.direction == direction);
+    steps(a).any(|x| steps(b).any(|y| x.action != y.action && peers_overlap(graph, x, y) && ports_overlap(x, y)))
+}
+
+fn peers_overlap(graph: &crate::graph::Graph, x: &crate::graph::tiers::Step, y: &crate::graph::tiers::Step) -> bool {
+    let pods = |s: &crate::graph::tiers::Step| s.every_pod || s.classes.is_some_and(|set| !graph.class_set(set).is_empty());
+    let classes = match (x.classes, y.classes) {
+        _ if (x.every_pod && pods(y)) || (y.every_pod && pods(x)) => true,
+        (Some(p), Some(q)) => {
+            let (p, q) = (graph.class_set(p), graph.class_set(q));
+            p.iter().any(|c| q.binary_search(c).is_ok())
+        }
+        _ => false,
+    };
+    let atoms = x.atoms.iter().any(|&(f1, l1)| y.atoms.iter().any(|&(f2, l2)| f1 <= l2 && f2 <= l1));
+    classes || atoms
+}
+
+fn ports_overlap(x: &crate::graph::tiers::Step, y: &crate::graph::tiers::Step) -> bool {
+    // A container port name may stand for any number: counted as overlapping.
+    !x.numeric.intersect(&y.numeric).is_empty() || !x.named.is_empty() || !y.named.is_empty()
 }

@@ -17,6 +17,7 @@ use super::Rule;
 use crate::finding::Finding;
 use crate::graph::tiers::Step;
 use crate::graph::{ClassId, Conns, Graph};
+use crate::model::tier::TierPeer;
 use crate::model::Direction;
 
 /// The evaluations (a counterpart against one step) a rule may cost before it is left alone.
@@ -34,24 +35,25 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     if graph.tier_steps.is_empty() {
         return;
     }
-    // Per step: the distinct chains that hold it, with one subject class each (the destination
-    // of ingress named ports: classes of one chain may declare different names, so with named
-    // ports every subject class is its own group).
-    let mut groups: BTreeMap<usize, Vec<(Vec<usize>, ClassId)>> = BTreeMap::new();
+    // Per step: the distinct chains that hold it, each with one subject class and the step's
+    // position in it (ingress named ports resolve on the subject: with them, every subject class
+    // is its own group). Chains are shared, so this stays as small as the distinct chains.
+    let mut groups: BTreeMap<usize, Vec<(ClassId, Direction, usize)>> = BTreeMap::new();
+    let mut seen: rustc_hash::FxHashSet<(usize, u32)> = rustc_hash::FxHashSet::default();
     for c in 0..graph.classes.len() {
         if graph.classes[c].pseudo {
             continue;
         }
         let class = ClassId::new(c);
         for direction in [Direction::Ingress, Direction::Egress] {
-            let chain: Vec<usize> = graph.chain_steps(class, direction).iter().map(|&s| s as usize).collect();
+            let chain = graph.chain_steps(class, direction);
+            let id = graph.chain_id(class, direction);
+            let named_anywhere =
+                direction == Direction::Ingress && chain.iter().any(|&s| !graph.tier_steps[s as usize].named.is_empty());
             for (pos, &si) in chain.iter().enumerate() {
-                let prefix = &chain[..pos];
-                let list = groups.entry(si).or_default();
-                let named = direction == Direction::Ingress
-                    && (graph.tier_steps[si].named.len() + prefix.iter().map(|&p| graph.tier_steps[p].named.len()).sum::<usize>()) > 0;
-                if named || !list.iter().any(|(p, _)| p == prefix) {
-                    list.push((prefix.to_vec(), class));
+                let si = si as usize;
+                if named_anywhere || seen.insert((si, id)) {
+                    groups.entry(si).or_default().push((class, direction, pos));
                 }
             }
         }
@@ -65,13 +67,17 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         if counterparts.is_empty() {
             continue;
         }
-        if list.len().saturating_mul(counterparts.len()).saturating_mul(list.iter().map(|(p, _)| p.len() + 1).max().unwrap_or(1)) > BUDGET {
+        if list.len().saturating_mul(counterparts.len()).saturating_mul(list.iter().map(|(_, _, p)| p + 1).max().unwrap_or(1)) > BUDGET {
             continue;
         }
-        // The first earlier rule that took some of its connections, if it never decides.
+        // The first earlier rule that took some of its connections, if it never decides, and
+        // every rule that took some.
         let mut first_cover: Option<usize> = None;
+        let mut covering: Vec<usize> = Vec::new();
         let mut decides = false;
-        'outer: for (prefix, subject) in &list {
+        'outer: for &(subject, direction, pos) in &list {
+            let prefix: Vec<usize> = graph.chain_steps(subject, direction)[..pos].iter().map(|&p| p as usize).collect();
+            let subject = &subject;
             for &o in &counterparts {
                 let destination = match (step.direction, o) {
                     (Direction::Ingress, _) => Some(&graph.classes[subject.index()]),
@@ -83,7 +89,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     continue;
                 }
                 let mut remaining: Conns = mine;
-                for &p in prefix {
+                for &p in &prefix {
                     let earlier = &graph.tier_steps[p];
                     if earlier.tier != step.tier || !matches(graph, earlier, o) {
                         continue;
@@ -93,6 +99,9 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                         continue;
                     }
                     first_cover = Some(first_cover.map_or(p, |f: usize| f.min(p)));
+                    if !covering.contains(&p) {
+                        covering.push(p);
+                    }
                     remaining = remaining.subtract(&taken);
                     if remaining.is_empty() {
                         break;
@@ -110,6 +119,19 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let Some(cover) = first_cover else { continue };
         let policy = &cx.model.tier_policies[step.policy];
         let rule = &policy.rules(step.direction)[step.rule];
+        // Judged on the pods the repository declares; a peer broader than every covering rule's
+        // (a namespace where those name some pods of it) may match pods declared elsewhere, which
+        // the rule would decide: then it is not called shadowed.
+        let covering_peers: Vec<&TierPeer> = covering
+            .iter()
+            .flat_map(|&p| {
+                let s = &graph.tier_steps[p];
+                cx.model.tier_policies[s.policy].rules(s.direction)[s.rule].peers.iter()
+            })
+            .collect();
+        if !rule.peers.iter().all(|peer| covering_peers.iter().any(|q| covers(q, peer))) {
+            continue;
+        }
         let by = &graph.tier_steps[cover];
         let by_policy = &cx.model.tier_policies[by.policy];
         let by_rule = &by_policy.rules(by.direction)[by.rule];
@@ -146,6 +168,29 @@ fn counterparts(graph: &Graph, step: &Step) -> Vec<Counterpart> {
         out.extend((first..=last).map(Counterpart::Atom));
     }
     out
+}
+
+/// Whether peer `wide` holds every pod or address `narrow` can, whatever the cluster holds
+/// beyond the repository: the same selectors, every namespace, or a namespace set that holds
+/// the narrow peer's namespaces whole.
+fn covers(wide: &TierPeer, narrow: &TierPeer) -> bool {
+    match (wide, narrow) {
+        (TierPeer::Namespaces(w, _), _) if w.is_empty() => {
+            matches!(narrow, TierPeer::Namespaces(..) | TierPeer::Pods { .. })
+        }
+        (TierPeer::Namespaces(w, _), TierPeer::Namespaces(n, _)) => same(w, n),
+        (TierPeer::Namespaces(w, _), TierPeer::Pods { namespaces, .. }) => same(w, namespaces),
+        (TierPeer::Pods { namespaces: wn, pods: wp, .. }, TierPeer::Pods { namespaces: nn, pods: np, .. }) => {
+            (wn.is_empty() || same(wn, nn)) && (wp.is_empty() || same(wp, np))
+        }
+        (TierPeer::Networks(w, _), TierPeer::Networks(n, _)) => n.iter().all(|r| w.iter().any(|x| x.contains(r))),
+        _ => false,
+    }
+}
+
+/// Whether two selectors say the same thing (the same requirements, in any order).
+fn same(a: &crate::model::selector::Selector, b: &crate::model::selector::Selector) -> bool {
+    a.key() == b.key()
 }
 
 fn matches(graph: &Graph, step: &Step, o: Counterpart) -> bool {
