@@ -358,11 +358,22 @@ impl Graph {
     /// Whether a `from`/`to` element of `policy` matches some class (stops at the first).
     pub(crate) fn matches_any_class(&self, policy: &NetworkPolicy, peer: &PeerSelector) -> bool {
         let PeerSelector::Pods { namespaces, pods, .. } = peer else { return false };
+        self.selects_some_class(&policy.meta.namespace, namespaces.as_ref(), pods.as_ref())
+    }
+
+    /// Whether pods `pods` (`None`: every pod) of the namespaces `namespaces` matches (`None`: the
+    /// namespace `own`) include some class of the graph (stops at the first).
+    pub(crate) fn selects_some_class(
+        &self,
+        own: &str,
+        namespaces: Option<&crate::model::selector::Selector>,
+        pods: Option<&crate::model::selector::Selector>,
+    ) -> bool {
         let matches_in = |classes: &Vec<ClassId>| {
-            classes.iter().any(|&c| pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c.index()].labels)))
+            classes.iter().any(|&c| pods.is_none_or(|sel| sel.matches(&self.classes[c.index()].labels)))
         };
         match namespaces {
-            None => self.namespaces.get(&policy.meta.namespace).is_some_and(|(_, classes)| matches_in(classes)),
+            None => self.namespaces.get(own).is_some_and(|(_, classes)| matches_in(classes)),
             Some(sel) => self.namespaces.values().any(|(labels, classes)| sel.matches(labels) && matches_in(classes)),
         }
     }

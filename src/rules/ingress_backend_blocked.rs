@@ -14,7 +14,10 @@ use super::Context;
 use super::ids::IngressBackendBlocked;
 use super::Rule;
 use crate::finding::Finding;
+use crate::graph::routes::SeenSource;
 use crate::graph::{ClassId, Conns};
+use crate::model::tier::Action;
+use crate::model::Direction;
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let graph = cx.graph;
@@ -57,6 +60,14 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
+        // Tier rules that deny the controller on the wanted ports, before or after the
+        // NetworkPolicies: cited, and the message names the tiers.
+        let tier_denials = tier_denials(cx, &classes, &entry.seen_source, &wanted);
+        let what = if classes.iter().any(|(c, _, _)| graph.has_chain(*c, Direction::Ingress)) {
+            "tier policy or NetworkPolicy"
+        } else {
+            "ingress policy"
+        };
         let request = entry.request.as_ref().map(request_words);
         // One data plane sends for every listener of a Gateway: the Gateway is named, not one listener.
         let route = match (&request, entry.via) {
@@ -70,7 +81,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
         let mut finding = IngressBackendBlocked::finding(
             entry.at,
             format!(
-                "{}{route} routes to Service `{}`, but no ingress policy of {} admits {} on {wanted}: the route cannot work",
+                "{}{route} routes to Service `{}`, but no {what} of {} admits {} on {wanted}: the route cannot work",
                 object_words(entry, model),
                 service.meta.name,
                 peers.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
@@ -100,6 +111,57 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 }
             }
         }
+        for (location, message) in tier_denials {
+            finding = finding.with_related(location, message);
+        }
         out.push(finding);
     }
+}
+
+/// The Deny rules of the backend classes' tier chains that cover some wanted port and plainly
+/// match the controller: rules against every pod, rules that name the controller's namespace's
+/// pods, and network rules where the controller arrives from an address.
+fn tier_denials(
+    cx: &Context,
+    classes: &[(ClassId, bool, Conns)],
+    source: &SeenSource,
+    wanted: &Conns,
+) -> Vec<(crate::span::Location, String)> {
+    let graph = cx.graph;
+    let controller_namespace = match source {
+        SeenSource::ControllerPods(ns) | SeenSource::GatewayPods(ns) => Some(&**ns),
+        _ => None,
+    };
+    let from_address = matches!(
+        source,
+        SeenSource::Client | SeenSource::Node | SeenSource::Gateway(_) | SeenSource::CloudProxies(_)
+    );
+    let mut cited = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (c, _, _) in classes {
+        let destination = &graph.classes[c.index()];
+        for step in graph.chain(*c, Direction::Ingress) {
+            if step.action != Action::Deny || step.ports_on(Some(destination)).intersect(wanted).is_empty() {
+                continue;
+            }
+            let names_controller = step.every_namespace
+                || step.every_pod
+                || (from_address && !step.atoms.is_empty())
+                || controller_namespace.is_some_and(|ns| {
+                    step.classes.is_some_and(|set| {
+                        graph.class_set(set).iter().any(|k| &*graph.classes[k.index()].namespace == ns)
+                    })
+                });
+            if !names_controller || !cited.insert((step.policy, step.rule)) {
+                continue;
+            }
+            let policy = &cx.model.tier_policies[step.policy];
+            let Some(rule) = policy.ingress.get(step.rule) else { continue };
+            out.push((
+                policy.meta.at(rule.action_span),
+                format!("{} ingress rule {} denies connections to the backend pods", policy.describe(), rule.label(step.rule)),
+            ));
+        }
+    }
+    out
 }
