@@ -165,6 +165,28 @@ spec:
 }
 
 #[test]
+fn explain_names_the_tier_policies_a_profile_leaves_unenforced() {
+    let apart = repo_with(&[("cluster.yaml", TENANTS), ("tiers.yaml", ISOLATION)]);
+    let args = ["explain", "--from", "blue/web", "--to", "red/api"];
+    // Enforced: the Admin tier denies, and says so.
+    let out = kubereach(args).arg(apart.path()).run();
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.stdout.contains("ClusterNetworkPolicy `red-apart` ingress rule 1 `only-from-red`"), "{out}");
+    // Unenforced: allowed, and the policy that would have decided is named as not enforced, on
+    // the side it applies to only (blue's policy has no egress rules for the source).
+    let out = kubereach(args).arg(apart.path()).args(["--profile", "aks-cilium"]).run();
+    assert_eq!(out.code, Some(0), "{out}");
+    let ingress = out.stdout.split("ingress of red/api").nth(1).unwrap_or_default();
+    assert!(
+        ingress.contains("ClusterNetworkPolicy `red-apart` (")
+            && ingress.contains("tiers.yaml:4:9)")
+            && ingress.contains("the profile's dataplane does not enforce the cluster tiers"),
+        "{out}"
+    );
+    assert!(!out.stdout.contains("blue-apart"), "{out}");
+}
+
+#[test]
 fn invalid_tier_manifests_are_located_and_the_rest_is_analysed() {
     let bad = "\
 apiVersion: policy.networking.k8s.io/v1alpha2

@@ -46,6 +46,9 @@ pub struct Side {
     pub isolating: Vec<usize>,
     /// Policies that select the class but that the profile's dataplane does not enforce on it.
     pub inert: Vec<usize>,
+    /// Tier policies (indexes into [`Model::tier_policies`]) whose subject selects the class but
+    /// that the profile does not enforce.
+    pub inert_tiers: Vec<usize>,
     pub admitting: Vec<Admitting>,
     /// The cluster tiers' rules that decided (or passed on) some connections, in the order they
     /// were consulted; empty without tier policies for this side.
@@ -224,6 +227,11 @@ impl Graph {
         } else {
             Vec::new()
         };
+        let inert_tiers = if self.profile.tiers_enforced || model.tier_policies.is_empty() {
+            Vec::new()
+        } else {
+            self.tier_subjects_selecting(model, class, direction)
+        };
         let mut admitting = Vec::new();
         let mut allows = Conns::none();
         for &pi in &isolating {
@@ -244,6 +252,7 @@ impl Graph {
             class,
             isolating,
             inert,
+            inert_tiers,
             admitting,
             tiers: Vec::new(),
             to_network_policies: None,
@@ -254,6 +263,30 @@ impl Graph {
             self.decide_tiers(&mut side, other, destination);
         }
         side
+    }
+
+    /// The tier policies that would apply to `class` for `direction` (their subject selects it and
+    /// they have rules of the direction), whether or not the profile enforces them.
+    fn tier_subjects_selecting(&self, model: &Model, class: ClassId, direction: Direction) -> Vec<usize> {
+        let c = &self.classes[class.index()];
+        if c.host_network || c.pseudo {
+            return Vec::new();
+        }
+        let Some((namespace_labels, _)) = self.namespaces.get(&c.namespace) else { return Vec::new() };
+        model
+            .tier_policies
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| super::tiers::takes_part(p) && !p.rules(direction).is_empty())
+            .filter(|(_, p)| match &p.subject {
+                Some(crate::model::tier::Subject::Namespaces(ns)) => ns.matches(namespace_labels),
+                Some(crate::model::tier::Subject::Pods { namespaces, pods }) => {
+                    namespaces.matches(namespace_labels) && pods.matches(&c.labels)
+                }
+                None => false,
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Puts the cluster tiers in front of (and behind) the NetworkPolicies of a side.

@@ -252,6 +252,15 @@ fn write_side(
 ) -> io::Result<()> {
     let direction = side.direction.as_str();
     writeln!(out, "\n{direction} of {whose}: {}", verdict(&side.allows, port))?;
+    for &pi in &side.inert_tiers {
+        let p = &model.tier_policies[pi];
+        writeln!(
+            out,
+            "  {} ({}) applies to these pods, but the profile's dataplane does not enforce the cluster tiers",
+            p.describe(),
+            at(files, p.meta.location())
+        )?;
+    }
     for &pi in &side.inert {
         let p = &model.policies[pi];
         writeln!(
