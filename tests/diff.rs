@@ -44,7 +44,7 @@ metadata:
   name: allow-everyone
   namespace: shop
 spec:
-  podSelector: {app: web}
+  podSelector: {matchLabels: {app: web}}
   ingress:
     - ports: [{port: 8080}]
 ";

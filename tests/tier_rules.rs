@@ -187,6 +187,34 @@ fn explain_names_the_tier_policies_a_profile_leaves_unenforced() {
 }
 
 #[test]
+fn a_null_list_of_ports_is_every_port() {
+    // Go marshals a nil list as `null`; the API server drops it before validating.
+    let seal = "\
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata:
+  name: seal-red
+spec:
+  priority: 5
+  subject:
+    namespaces:
+      matchLabels:
+        tenant: red
+  ingress:
+    - name: deny-all
+      action: Deny
+      ports: null
+      from:
+        - namespaces: {}
+";
+    let repo = repo_with(&[("cluster.yaml", TENANTS), ("seal.yaml", seal)]);
+    assert!(rule_findings(repo.path(), "invalid-manifest", &[]).is_empty());
+    let out = kubereach(["explain", "--from", "blue/web", "--to", "red/api"]).arg(repo.path()).run();
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.stdout.contains("`deny-all`") && out.stdout.contains("denied on every port"), "{out}");
+}
+
+#[test]
 fn invalid_tier_manifests_are_located_and_the_rest_is_analysed() {
     let bad = "\
 apiVersion: policy.networking.k8s.io/v1alpha2

@@ -268,6 +268,24 @@ impl Graph {
         self.chain(class, direction).filter(every_port).any(|s| s.every_pod).then_some(pods)
     }
 
+    /// Whether the Admin tier denies every pod of the cluster, on every port, before a
+    /// NetworkPolicy of the class is consulted: a Deny rule against every pod that no Pass
+    /// precedes (an earlier Allow decides its connections in the Admin tier too). A
+    /// NetworkPolicy rule that admits every pod then admits none of them.
+    pub(crate) fn admin_denies_every_pod(&self, class: ClassId, direction: Direction) -> bool {
+        for step in self.chain(class, direction) {
+            if step.tier != Tier::Admin {
+                return false;
+            }
+            match step.action {
+                Action::Pass => return false,
+                Action::Deny if step.every_namespace && step.numeric.is_all() => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+
     /// Whether a class is isolated for a direction by a NetworkPolicy or by a tier's default deny.
     pub(crate) fn isolated_by_any_tier(&self, class: ClassId, direction: Direction) -> bool {
         self.isolated(class, direction) || self.tier_default_deny(class, direction).is_some()

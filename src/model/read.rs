@@ -240,6 +240,23 @@ impl<'a> Reader<'a> {
         let Some(node) = self.map(Some(node), path) else {
             return selector;
         };
+        // A key of neither kind is a typo (`matchlabels`) or a misplaced field (`namespaces:
+        // {namespaceSelector: …}` in a tier peer): strict field validation rejects it, and where
+        // it is dropped the selector would match everything. Kept as matching nothing, as an
+        // invalid requirement is, so that a broken selector never widens what a policy admits.
+        for (k, _) in node.as_map().unwrap_or_default() {
+            let Some(key) = k.as_str() else { continue };
+            if key != "matchLabels" && key != "matchExpressions" {
+                self.invalid(
+                    k.span,
+                    FieldProblem::Rejected {
+                        path: format!("{path}.{key}"),
+                        reason: "is not a field of a label selector (`matchLabels`, `matchExpressions`)".to_string(),
+                    },
+                );
+                selector.expressions.push(Requirement { key: key.into(), operator: Operator::In, values: Vec::new() });
+            }
+        }
         selector.match_labels = self.string_map(node.get("matchLabels"), &format!("{path}.matchLabels"));
         selector.match_labels.sort();
         let exprs_path = format!("{path}.matchExpressions");

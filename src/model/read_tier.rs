@@ -31,7 +31,7 @@ fn reject(r: &mut Reader, node_span: crate::span::Span, path: &str, reason: impl
 
 /// Reads a tier policy of `kind`.
 pub(super) fn read(r: &mut Reader, kind: TierKind, meta: Meta, spec: Option<&Node>) -> TierPolicy {
-    let get = |k: &str| spec.and_then(|s| s.get(k));
+    let get = |k: &str| spec.and_then(|s| s.get_present(k));
     let limits = if kind == TierKind::ClusterNetworkPolicy { &V1ALPHA2 } else { &V1ALPHA1 };
     // Each kind exists in one version only: AdminNetworkPolicy and BaselineAdminNetworkPolicy in
     // v1alpha1, ClusterNetworkPolicy in v1alpha2.
@@ -193,7 +193,7 @@ fn read_rules(
     let mut rules = Vec::new();
     for rule in nodes {
         let Some(rule) = r.map(Some(rule), path) else { continue };
-        let name = rule.get("name").and_then(|n| {
+        let name = rule.get_present("name").and_then(|n| {
             let text = r.string(Some(n), &format!("{path}.name"))?;
             if text.chars().count() > MAX_RULE_NAME {
                 reject(r, n.span, &format!("{path}.name"), format!("is longer than {MAX_RULE_NAME} characters"));
@@ -202,7 +202,7 @@ fn read_rules(
         });
         let Some((action, action_span)) = read_action(r, kind, rule, path) else { continue };
         let peers_path = format!("{path}.{peers_key}");
-        let peer_nodes = r.seq(rule.get(peers_key), &peers_path);
+        let peer_nodes = r.seq(rule.get_present(peers_key), &peers_path);
         if peer_nodes.is_empty() {
             reject(r, rule.span, &peers_path, "must list at least one peer");
             continue;
@@ -218,9 +218,9 @@ fn read_rules(
         let peers: Vec<TierPeer> =
             peer_nodes.iter().filter_map(|p| read_peer(r, kind, p, &peers_path, direction)).collect();
         let ports = if kind == TierKind::ClusterNetworkPolicy {
-            read_protocols(r, limits, rule.get("protocols"), &format!("{path}.protocols"))
+            read_protocols(r, limits, rule.get_present("protocols"), &format!("{path}.protocols"))
         } else {
-            read_ports(r, limits, rule.get("ports"), &format!("{path}.ports"))
+            read_ports(r, limits, rule.get_present("ports"), &format!("{path}.ports"))
         };
         let named = ports.iter().flatten().any(|p| matches!(p, TierPort::Named { .. }));
         let addresses =
@@ -244,7 +244,7 @@ fn read_rules(
 
 fn read_action(r: &mut Reader, kind: TierKind, rule: &Node, path: &str) -> Option<(Action, crate::span::Span)> {
     let action_path = format!("{path}.action");
-    let Some(node) = rule.get("action") else {
+    let Some(node) = rule.get_present("action") else {
         r.invalid(rule.span, FieldProblem::MissingKey { path: path.to_string(), key: "action" });
         return None;
     };
@@ -287,7 +287,7 @@ fn read_peer(r: &mut Reader, kind: TierKind, node: &Node, path: &str, direction:
         return None;
     }
     let field = known[0];
-    let value = node.get(field)?;
+    let value = node.get_present(field)?;
     let field_path = format!("{path}.{field}");
     Some(match field {
         "namespaces" => TierPeer::Namespaces(r.selector(value, &field_path), node.span),
@@ -351,9 +351,9 @@ fn read_ports(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &str) 
         match keys[0] {
             "portNumber" => {
                 let p_path = format!("{path}.portNumber");
-                let Some(p) = r.map(e.get("portNumber"), &p_path) else { continue };
-                let protocol = r.protocol(p.get("protocol"), &format!("{p_path}.protocol"));
-                let Some(port_node) = p.get("port") else {
+                let Some(p) = r.map(e.get_present("portNumber"), &p_path) else { continue };
+                let protocol = r.protocol(p.get_present("protocol"), &format!("{p_path}.protocol"));
+                let Some(port_node) = p.get_present("port") else {
                     r.invalid(p.span, FieldProblem::MissingKey { path: p_path, key: "port" });
                     continue;
                 };
@@ -362,14 +362,14 @@ fn read_ports(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &str) 
                 }
             }
             "namedPort" => {
-                if let Some(name) = r.string(e.get("namedPort"), &format!("{path}.namedPort")) {
+                if let Some(name) = r.string(e.get_present("namedPort"), &format!("{path}.namedPort")) {
                     ports.push(TierPort::Named { name: name.into(), span: e.span });
                 }
             }
             "portRange" => {
                 let p_path = format!("{path}.portRange");
-                let Some(p) = r.map(e.get("portRange"), &p_path) else { continue };
-                let protocol = r.protocol(p.get("protocol"), &format!("{p_path}.protocol"));
+                let Some(p) = r.map(e.get_present("portRange"), &p_path) else { continue };
+                let protocol = r.protocol(p.get_present("protocol"), &format!("{p_path}.protocol"));
                 if let Some((first, last)) = read_range(r, p, &p_path, false) {
                     ports.push(TierPort::Range { protocol, first, last, span: e.span });
                 }
@@ -388,8 +388,8 @@ fn read_ports(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &str) 
 /// `start` and `end` of a port range. v1alpha2 rejects `start >= end`; v1alpha1 states the same
 /// without a check, so there a reversed range is read as written and matches no port.
 fn read_range(r: &mut Reader, node: &Node, path: &str, strict: bool) -> Option<(u16, u16)> {
-    let start_node = node.get("start");
-    let end_node = node.get("end");
+    let start_node = node.get_present("start");
+    let end_node = node.get_present("end");
     let (Some(start_node), Some(end_node)) = (start_node, end_node) else {
         let key = if start_node.is_none() { "start" } else { "end" };
         r.invalid(node.span, FieldProblem::MissingKey { path: path.to_string(), key });
@@ -425,7 +425,9 @@ fn read_protocols(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &s
             "udp" => Protocol::Udp,
             "sctp" => Protocol::Sctp,
             "destinationNamedPort" => {
-                if let Some(name) = r.string(e.get("destinationNamedPort"), &format!("{path}.destinationNamedPort")) {
+                if let Some(name) =
+                    r.string(e.get_present("destinationNamedPort"), &format!("{path}.destinationNamedPort"))
+                {
                     ports.push(TierPort::Named { name: name.into(), span: e.span });
                 }
                 continue;
@@ -441,12 +443,12 @@ fn read_protocols(r: &mut Reader, limits: &Limits, node: Option<&Node>, path: &s
             }
         };
         let p_path = format!("{path}.{}", keys[0]);
-        let Some(p) = r.map(e.get(keys[0]), &p_path) else {
+        let Some(p) = r.map(e.get_present(keys[0]), &p_path) else {
             reject(r, e.span, &p_path, "must set `destinationPort`");
             continue;
         };
         let d_path = format!("{p_path}.destinationPort");
-        let Some(d) = r.map(p.get("destinationPort"), &d_path) else {
+        let Some(d) = r.map(p.get_present("destinationPort"), &d_path) else {
             reject(r, p.span, &p_path, "must set `destinationPort`");
             continue;
         };

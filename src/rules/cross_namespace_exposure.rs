@@ -36,10 +36,30 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let own_tenant = tenant_of(&policy.meta.namespace);
+        let selected = &graph.policy_selects[pi];
+        // Where the Admin tier denies every pod to every pod the policy selects, before the
+        // policy is consulted, its rules admit no pod.
+        let sealed = selected.iter().all(|&c| graph.admin_denies_every_pod(c, Direction::Ingress));
+        // Whether a pod of class `o` gets into some selected pod past the Admin tier (which may
+        // keep other tenants out whatever the NetworkPolicy admits).
+        let past_admin_tier = |o: crate::graph::ClassId| {
+            selected.iter().any(|&c| {
+                !graph.has_chain(c, Direction::Ingress)
+                    || !graph
+                        .tiers_allow(
+                            c,
+                            Direction::Ingress,
+                            &crate::graph::tiers::Other::Class(o),
+                            Some(c),
+                            Some(&crate::graph::Conns::all()),
+                        )
+                        .is_empty()
+            })
+        };
         for (ri, rule) in policy.ingress.iter().enumerate() {
             for (j, peer) in rule.peers.iter().flatten().enumerate() {
                 let PeerSelector::Pods { namespaces, pods, span } = peer else { continue };
-                let every_namespace = namespaces.as_ref().is_some_and(|s| s.is_empty());
+                let every_namespace = namespaces.as_ref().is_some_and(|s| s.is_empty()) && !sealed;
                 // Other tenants whose namespaces hold pods this peer matches.
                 let mut others: BTreeSet<String> = BTreeSet::new();
                 if let (Some(own), Some(sel)) = (&own_tenant, namespaces) {
@@ -50,7 +70,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                         }
                         let any = classes.iter().any(|&c| {
                             let class = &graph.classes[c.index()];
-                            !class.pseudo && pods.as_ref().is_none_or(|p| p.matches(&class.labels))
+                            !class.pseudo && pods.as_ref().is_none_or(|p| p.matches(&class.labels)) && past_admin_tier(c)
                         });
                         if any {
                             others.insert(format!("`{t}` (namespace `{ns}`)"));

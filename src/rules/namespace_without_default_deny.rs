@@ -111,8 +111,16 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             )
         } else if policies.is_empty() {
             ": it has no NetworkPolicy at all: every pod accepts every connection and may connect anywhere".to_string()
+        } else if !tiered.is_empty() {
+            let shown: Vec<&str> = tiered.iter().take(3).map(String::as_str).collect();
+            let more = if tiered.len() > 3 { format!(" and {} more", tiered.len() - 3) } else { String::new() };
+            format!(
+                ": {} (cluster tier policies apply to its pods: {}{more})",
+                coverage_words(&coverage, true),
+                shown.join(", ")
+            )
         } else {
-            format!(": {}", coverage_words(&coverage))
+            format!(": {}", coverage_words(&coverage, false))
         };
         out.push(
             Finding::new(NamespaceWithoutDefaultDeny::ID,
@@ -168,9 +176,10 @@ fn coverage<'a>(
     }
 }
 
-/// What a pod left open in these directions is free to do.
-fn consequence(directions: &[Direction], plural: bool) -> String {
-    directions
+/// What a pod left open in these directions is free to do; with `tiers`, within what the
+/// cluster tier policies that apply to it leave.
+fn consequence(directions: &[Direction], plural: bool, tiers: bool) -> String {
+    let open = directions
         .iter()
         .map(|d| match (d, plural) {
             (Direction::Ingress, false) => "accepts every connection",
@@ -178,11 +187,16 @@ fn consequence(directions: &[Direction], plural: bool) -> String {
             (Direction::Egress, _) => "may connect anywhere",
         })
         .collect::<Vec<_>>()
-        .join(" and ")
+        .join(" and ");
+    if tiers {
+        format!("{open} that the cluster tiers do not deny")
+    } else {
+        open
+    }
 }
 
 /// The facts of each missing direction in words, directions with the same facts together.
-fn coverage_words(coverage: &[(Direction, Coverage)]) -> String {
+fn coverage_words(coverage: &[(Direction, Coverage)], tiers: bool) -> String {
     let mut groups: Vec<(Coverage, Vec<Direction>)> = Vec::new();
     for &(d, c) in coverage {
         match groups.iter_mut().find(|(g, _)| *g == c) {
@@ -200,16 +214,16 @@ fn coverage_words(coverage: &[(Direction, Coverage)]) -> String {
                 }
                 Coverage::AllSelected => format!(
                     "each of its workloads is selected for {dirs} by a policy that picks it by its labels, but no policy selects every pod: a workload added later, or whose labels change, {}",
-                    consequence(ds, false)
+                    consequence(ds, false, tiers)
                 ),
                 Coverage::Open { open, all } if open == all => {
-                    format!("no policy selects its workloads for {dirs}: every pod {}", consequence(ds, false))
+                    format!("no policy selects its workloads for {dirs}: every pod {}", consequence(ds, false, tiers))
                 }
                 Coverage::Open { open, all } => format!(
                     "{open} of its {all} workloads {} selected by no policy for {dirs}: {} {}",
                     if *open == 1 { "is" } else { "are" },
                     if *open == 1 { "it" } else { "they" },
-                    consequence(ds, *open > 1)
+                    consequence(ds, *open > 1, tiers)
                 ),
             }
         })

@@ -10,10 +10,15 @@ use crate::finding::{Finding, Level};
 use crate::model::{Direction, PeerSelector};
 
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for policy in &cx.model.policies {
+    for (pi, policy) in cx.model.policies.iter().enumerate() {
         if !policy.affects(Direction::Ingress) {
             continue;
         }
+        // Where the Admin tier denies every pod to every pod the policy selects, before the
+        // policy is consulted, its rules admit no pod.
+        let sealed = cx.graph.policy_selects.get(pi).is_some_and(|selected| {
+            !selected.is_empty() && selected.iter().all(|&c| cx.graph.admin_denies_every_pod(c, Direction::Ingress))
+        });
         for (i, rule) in policy.ingress.iter().enumerate() {
             let level = if rule.ports.is_none() { PolicyAllowsAll::DOC.level } else { Level::Note };
             let on = rule.ports_text();
@@ -35,7 +40,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
             for peer in peers {
                 match peer {
                     PeerSelector::Pods { namespaces: Some(ns), pods, span }
-                        if ns.is_empty() && pods.as_ref().is_none_or(|p| p.is_empty()) =>
+                        if ns.is_empty() && pods.as_ref().is_none_or(|p| p.is_empty()) && !sealed =>
                     {
                         push(*span, "every pod of the cluster (`namespaceSelector: {}`)", "namespaceSelector: {}", "");
                     }

@@ -91,7 +91,11 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 let mut remaining: Conns = mine;
                 for &p in &prefix {
                     let earlier = &graph.tier_steps[p];
-                    if earlier.tier != step.tier || !matches(graph, earlier, o) {
+                    // Another policy of the same priority comes first only by the order of files:
+                    // the API leaves that order undefined (`tier-priority-conflict`'s finding).
+                    let same_priority = earlier.policy != step.policy
+                        && cx.model.tier_policies[earlier.policy].priority == cx.model.tier_policies[step.policy].priority;
+                    if earlier.tier != step.tier || same_priority || !matches(graph, earlier, o) {
                         continue;
                     }
                     let taken = remaining.intersect(&earlier.ports_on(destination));

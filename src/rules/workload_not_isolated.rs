@@ -102,7 +102,9 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                 }
             } else if direction == Direction::Ingress
                 && policies.iter().any(|&pi| admits_whole_cluster(&cx.model.policies[pi], direction))
+                && !cx.graph.admin_denies_every_pod(crate::graph::ClassId::new(id), direction)
             {
+                // An Admin-tier Deny of every pod makes the allow-all moot.
                 // Egress that admits everything is `unrestricted-egress`'s finding.
                 allow_all.push(direction);
             }
