@@ -251,7 +251,15 @@ impl<'a> Reader<'a> {
                     k.span,
                     FieldProblem::Rejected {
                         path: format!("{path}.{key}"),
-                        reason: "is not a field of a label selector (`matchLabels`, `matchExpressions`)".to_string(),
+                        reason: if path.ends_with("namespaces")
+                            && matches!(key, "namespaceSelector" | "sameLabels" | "notSameLabels")
+                        {
+                            "is the peer shape of the first v1alpha1 releases of the network-policy-api; `namespaces` \
+                             is now itself the label selector (`namespaces: {matchLabels: …}`)"
+                                .to_string()
+                        } else {
+                            "is not a field of a label selector (`matchLabels`, `matchExpressions`)".to_string()
+                        },
                     },
                 );
                 selector.expressions.push(Requirement { key: key.into(), operator: Operator::In, values: Vec::new() });
