@@ -363,25 +363,37 @@ pub fn write_dot(graph: &Graph, entries: &[InternetEntry], out: &mut dyn Write) 
     Ok(count + entries.len())
 }
 
+/// The DOT declaration of a node outside namespaces: a controller or Gateway as a hexagon, an
+/// address range or the internet as a dashed ellipse.
+fn write_dot_outside_node(
+    graph: &Graph,
+    id: impl std::fmt::Display,
+    e: &Endpoint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (label, kind, _) = outside_parts(graph, e);
+    match e {
+        Endpoint::IngressController | Endpoint::Gateway(_) => writeln!(
+            out,
+            "  n{id} [label=\"{0}\", shape=hexagon, style=filled, fillcolor=\"#eef2ff\", color=\"#4f46e5\", tooltip=\"{0}\"];",
+            DotText(&label)
+        )?,
+        _ => writeln!(
+            out,
+            "  n{id} [label=\"{}\\n{}\", shape=ellipse, style=\"filled,dashed\", fillcolor=\"#f5f5f5\", color=\"#8a8a8a\", tooltip=\"{}\"];",
+            DotText(&label),
+            DotText(kind),
+            DotText(&graph.endpoint_name(e))
+        )?,
+    }
+    Ok(())
+}
+
 /// The id of an edge's endpoint, declaring it first when it lies outside namespaces.
 fn dot_node(graph: &Graph, nodes: &mut Nodes<'_>, e: &Endpoint, out: &mut dyn Write) -> io::Result<u32> {
     let (id, new) = nodes.id(e);
     if new {
-        let (label, kind, _) = outside_parts(graph, e);
-        match e {
-            Endpoint::IngressController | Endpoint::Gateway(_) => writeln!(
-                out,
-                "  n{id} [label=\"{0}\", shape=hexagon, style=filled, fillcolor=\"#eef2ff\", color=\"#4f46e5\", tooltip=\"{0}\"];",
-                DotText(&label)
-            )?,
-            _ => writeln!(
-                out,
-                "  n{id} [label=\"{}\\n{}\", shape=ellipse, style=\"filled,dashed\", fillcolor=\"#f5f5f5\", color=\"#8a8a8a\", tooltip=\"{}\"];",
-                DotText(&label),
-                DotText(kind),
-                DotText(&graph.endpoint_name(e))
-            )?,
-        }
+        write_dot_outside_node(graph, id, e, out)?;
     }
     Ok(id)
 }
@@ -605,21 +617,7 @@ pub fn write_dot_by_namespace(graph: &Graph, entries: &[InternetEntry], out: &mu
     }
     for (k, e) in g.outside.iter().enumerate() {
         let id = g.namespaces.len() + k;
-        let (label, kind, _) = outside_parts(graph, e);
-        match e {
-            Endpoint::IngressController | Endpoint::Gateway(_) => writeln!(
-                out,
-                "  n{id} [label=\"{0}\", shape=hexagon, style=filled, fillcolor=\"#eef2ff\", color=\"#4f46e5\", tooltip=\"{0}\"];",
-                DotText(&label)
-            )?,
-            _ => writeln!(
-                out,
-                "  n{id} [label=\"{}\\n{}\", shape=ellipse, style=\"filled,dashed\", fillcolor=\"#f5f5f5\", color=\"#8a8a8a\", tooltip=\"{}\"];",
-                DotText(&label),
-                DotText(kind),
-                DotText(&graph.endpoint_name(e))
-            )?,
-        }
+        write_dot_outside_node(graph, id, e, out)?;
     }
     for (&(s, d), (count, conns)) in &g.edges {
         let (first, ports) = Grouped::label(*count, conns);
