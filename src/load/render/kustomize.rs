@@ -822,7 +822,7 @@ fn clean_message(stderr: &str, relative: &str, wrapper: &Path, leaf_abs: &Path) 
             text.strip_prefix("Error: ").unwrap_or(text).to_string()
         }
     };
-    message = without_layers(&message);
+    message = without_addresses(&without_layers(&message));
     let wrapper_text = wrapper.to_string_lossy().to_string();
     message = message.replace(&wrapper_text, "<wrapper>");
     if let Ok(cwd) = std::env::current_dir() {
@@ -870,6 +870,27 @@ fn without_layers(message: &str) -> String {
             out = inner.to_string();
         }
     }
+    out
+}
+
+/// Memory addresses that kustomize prints of its Go values (`merging from generator &{0xc0017b72b0
+/// 0xc001808f80}`) written `0x…`: they change from run to run, and the message is part of the
+/// finding's key, which a baseline and code scanning match findings by.
+fn without_addresses(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("0x") {
+        let digits = rest[at + 2..].bytes().take_while(u8::is_ascii_hexdigit).count();
+        out.push_str(&rest[..at]);
+        // Short hexadecimal numbers (a mode, a flag) are kept: addresses are long.
+        if digits >= 8 {
+            out.push_str("0x…");
+        } else {
+            out.push_str(&rest[at..at + 2 + digits]);
+        }
+        rest = &rest[at + 2 + digits..];
+    }
+    out.push_str(rest);
     out
 }
 

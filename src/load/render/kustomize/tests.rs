@@ -434,3 +434,11 @@ fn leaves_render_the_same_from_several_threads() {
         plan.leaves.par_iter().map(|l| render(l, &plan, &command, &RenderOptions::default()).unwrap().text).collect();
     assert_eq!(serial, parallel);
 }
+
+#[test]
+fn go_addresses_in_a_message_are_written_the_same_every_run() {
+    let once = "merging from generator &{0xc0017b72b0 0xc001808f80}: id does not exist; mode 0x1ff";
+    let again = "merging from generator &{0xc0006c3d40 0xc001214c00}: id does not exist; mode 0x1ff";
+    assert_eq!(without_addresses(once), without_addresses(again));
+    assert_eq!(without_addresses(once), "merging from generator &{0x… 0x…}: id does not exist; mode 0x1ff");
+}
