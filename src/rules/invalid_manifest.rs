@@ -1,8 +1,7 @@
 //! `invalid-manifest`: input that the API server would reject or that kubereach cannot read. Load
 //! and model record the problems as typed facts; this rule words those that are not about
 //! templates. A field of the wrong type or a syntax error is an error; a file that cannot be read,
-//! a repeated key or a document that is not an object is a warning; an object without a name (a
-//! patch fragment, as a rule) is a note.
+//! a repeated key or a document that is not an object is a warning.
 
 use super::ids::InvalidManifest;
 use super::{Context, Rule};
@@ -13,9 +12,6 @@ use crate::model::problem::{FieldProblem, ProblemKind};
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     for problem in cx.problems {
         let (level, message) = match &problem.kind {
-            // An object without a name is almost always a fragment kept for kustomize (a patch
-            // with a `target`) or for a templating tool, not something applied as it is.
-            ProblemKind::Field(field @ FieldProblem::NoName { .. }) => (Level::Note, field_message(field)),
             ProblemKind::Field(field) => (InvalidManifest::DOC.level, field_message(field)),
             ProblemKind::File(FileProblem::Unreadable(reason)) => (Level::Warning, unreadable_message(reason)),
             ProblemKind::File(FileProblem::DuplicateKey { key }) => (
@@ -83,9 +79,7 @@ fn field_message(problem: &FieldProblem) -> String {
         FieldProblem::ListItemNotObject { list_kind } => {
             format!("item of `{list_kind}` is not a Kubernetes object (no `apiVersion` and `kind`)")
         }
-        FieldProblem::NoName { kind } => {
-            format!("{kind} has no `metadata.name` (a patch or template fragment?); not analysed")
-        }
+        FieldProblem::NoName { kind } => format!("{kind} has no `metadata.name`; not analysed"),
         FieldProblem::PodWithoutSpec => "Pod has no `spec`; the API server rejects it".to_string(),
         FieldProblem::NoTemplate { kind } => format!("{kind} has no `spec.template`; the API server rejects it"),
         FieldProblem::BadCidr(error) => error.to_string(),
