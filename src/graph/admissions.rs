@@ -9,9 +9,15 @@
 //! [`UnknownNamedPort`] facts, never worded. Edges are streamed elsewhere ([`super::edges`]) from
 //! these allowances.
 
+use rayon::prelude::*;
+
+use rustc_hash::FxHashMap;
+
 use super::{Builder, Class, ClassId, Conns, ConnsId, Graph, NamedId, PortSet, SetId, Source};
 use crate::model::net::{IpRange, PortRef, Protocol};
+use crate::model::selector::{Requirement, Selector, Str};
 use crate::model::{Direction, NetworkPolicy, PeerSelector, PolicyPort};
+use std::hash::{Hash, Hasher};
 
 /// A named port of a policy rule, with its protocol: resolved on each destination pod.
 pub(super) type NamedPort = (Box<str>, Protocol);
@@ -39,6 +45,64 @@ enum PeerMatch {
     /// Runs of external atoms (first, last).
     Atoms(Vec<(usize, usize)>),
 }
+
+/// A rule peer before its classes are found: a pod peer's key and, once keys are numbered, its
+/// slot among the distinct ones; or the address runs of an ipBlock.
+enum Prepared<'m> {
+    Pods { key: PeerKey<'m>, policy: &'m NetworkPolicy, peer: &'m PeerSelector, slot: u32 },
+    Atoms(Vec<(usize, usize)>),
+}
+
+impl<'m> Prepared<'m> {
+    fn of(policy: &'m NetworkPolicy, peer: &'m PeerSelector, ip_space: &super::IpSpace) -> Self {
+        match peer {
+            PeerSelector::IpBlock { cidr, except, .. } => Prepared::Atoms(ip_space.runs(cidr, except)),
+            PeerSelector::Pods { namespaces, pods, .. } => {
+                let own: &str = if namespaces.is_none() { &policy.meta.namespace } else { "" };
+                let key = (namespaces.as_ref().map(selector_parts), pods.as_ref().map(selector_parts), own);
+                let mut hasher = rustc_hash::FxHasher::default();
+                key.hash(&mut hasher);
+                Prepared::Pods { key: PeerKey { hash: hasher.finish(), key }, policy, peer, slot: 0 }
+            }
+        }
+    }
+}
+
+/// A selector without its span: what two selectors must share to match the same labels.
+type SelectorParts<'m> = (&'m [(Str, Str)], &'m [Requirement]);
+
+fn selector_parts(selector: &Selector) -> SelectorParts<'_> {
+    (&selector.match_labels, &selector.expressions)
+}
+
+/// A rule peer's selectors (and the policy's namespace when it has no namespaceSelector): peers
+/// with equal keys match the same classes. Hashed once, on the pool, where the key is made.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PeerKey<'m> {
+    hash: u64,
+    key: (Option<SelectorParts<'m>>, Option<SelectorParts<'m>>, &'m str),
+}
+
+impl PartialEq for PeerKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.key == other.key
+    }
+}
+
+impl Eq for PeerKey<'_> {}
+
+impl std::hash::Hash for PeerKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// The peers of each rule of a policy in one direction before they are matched, with its ports.
+type PreparedRules<'m> = Vec<(Option<Vec<Prepared<'m>>>, RulePorts)>;
+
+/// The peers of each rule of a policy in one direction (`None`: a rule without peers), with its
+/// ports.
+type RuleMatches = Vec<(Option<Vec<PeerMatch>>, RulePorts)>;
 
 /// What an isolated class admits, per source (ingress) or per destination (egress). Connection
 /// sets, class sets and named-port lists are interned in the graph: a large repository has few
@@ -82,15 +146,51 @@ impl Allowance {
     }
 }
 
-/// An allowance while it is being built: grants as they come (merged per set when compacted),
-/// reused from one class to the next so that building tens of thousands of allowances allocates
-/// next to nothing.
+/// An allowance while it is being built: grants as they come (merged per set when finished),
+/// reused by one worker from one class to the next.
 #[derive(Default)]
 struct AllowanceBuilder {
     everyone: Conns,
     everyone_named: Vec<(Box<str>, Protocol)>,
     grants: Vec<(SetId, Conns, Vec<NamedPort>)>,
     by_atoms: Vec<(usize, usize, Conns)>,
+}
+
+/// One class's allowance, merged per set but not yet interned (interning is sequential, this is
+/// built in parallel).
+struct Pending {
+    everyone: Conns,
+    everyone_named: Vec<(Box<str>, Protocol)>,
+    grants: Vec<(SetId, Conns, Vec<NamedPort>)>,
+    by_atoms: Vec<(usize, usize, Conns)>,
+}
+
+impl AllowanceBuilder {
+    /// Merges the grants per set (named ports sorted and deduplicated, as interning wants them)
+    /// and resets the builder for the next class.
+    fn finish(&mut self) -> Pending {
+        self.grants.sort_unstable_by_key(|(set, _, _)| *set);
+        let mut merged: Vec<(SetId, Conns, Vec<NamedPort>)> = Vec::new();
+        for (set, conns, named) in self.grants.drain(..) {
+            match merged.last_mut() {
+                Some((last, c, n)) if *last == set => {
+                    c.union_with(&conns);
+                    n.extend(named);
+                }
+                _ => merged.push((set, conns, named)),
+            }
+        }
+        for (_, _, named) in &mut merged {
+            named.sort_unstable();
+            named.dedup();
+        }
+        Pending {
+            everyone: std::mem::take(&mut self.everyone),
+            everyone_named: std::mem::take(&mut self.everyone_named),
+            grants: merged,
+            by_atoms: std::mem::take(&mut self.by_atoms),
+        }
+    }
 }
 
 /// A rule's `ports`, split into what is known now and what depends on the destination pod.
@@ -137,14 +237,6 @@ pub(super) fn resolve_named(into: &mut Conns, named: &[(Box<str>, Protocol)], cl
     }
 }
 
-/// A rule peer's selectors (and the policy's namespace when it has no namespaceSelector): peers
-/// with equal keys match the same classes.
-pub(super) type PeerKey = (
-    Option<crate::model::selector::SelectorKey>,
-    Option<crate::model::selector::SelectorKey>,
-    crate::model::selector::Str,
-);
-
 impl Builder<'_> {
     pub(super) fn ip_blocks(&self) -> Vec<IpRange> {
         let mut blocks = Vec::new();
@@ -166,26 +258,91 @@ impl Builder<'_> {
         blocks
     }
 
-    /// The classes a pod peer matches, cached by selector text and interned as a set.
-    fn match_pods(&mut self, policy: &NetworkPolicy, peer: &PeerSelector) -> PeerMatch {
-        match peer {
-            PeerSelector::IpBlock { cidr, except, .. } => PeerMatch::Atoms(self.g.ip_space.runs(cidr, except)),
-            PeerSelector::Pods { namespaces, pods, .. } => {
-                let key: PeerKey = (
-                    namespaces.as_ref().map(|s| s.key()),
-                    pods.as_ref().map(|s| s.key()),
-                    if namespaces.is_none() { policy.meta.namespace.clone() } else { "".into() },
-                );
-                if let Some(hit) = self.match_cache.get(&key) {
-                    return PeerMatch::Classes(*hit);
+    /// What every rule peer of every policy that selects some class matches, with the rule's
+    /// ports: `[policy][direction][rule]`, `None` for a rule without peers (directions a policy
+    /// does not affect have no rules here).
+    ///
+    /// Pod peers are matched once per distinct selector ([`PeerKey`]), on the pool; their sets are
+    /// interned in the order the peers come in the policies, so that ids do not depend on the
+    /// number of threads.
+    fn rule_matches(&mut self) -> Vec<[RuleMatches; 2]> {
+        let model = self.model;
+        let g = &self.g;
+        // The (hashed) keys of pod peers and the address runs of ipBlocks, on the pool.
+        let mut prepared: Vec<[PreparedRules<'_>; 2]> = model
+            .policies
+            .par_iter()
+            .enumerate()
+            .map(|(pi, policy)| {
+                [Direction::Ingress, Direction::Egress].map(|direction| {
+                    if g.policy_selects[pi].is_empty() || !policy.affects(direction) {
+                        return Vec::new();
+                    }
+                    policy
+                        .rules(direction)
+                        .iter()
+                        .map(|rule| {
+                            let peers = rule.peers.as_ref().map(|peers| {
+                                peers.iter().map(|peer| Prepared::of(policy, peer, &g.ip_space)).collect()
+                            });
+                            (peers, RulePorts::of(rule.ports.as_deref()))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        // Each distinct key gets a slot, in order of first appearance.
+        let mut slot_of: FxHashMap<PeerKey<'_>, u32> = FxHashMap::default();
+        let mut work: Vec<(&NetworkPolicy, &PeerSelector)> = Vec::new();
+        for per_direction in &mut prepared {
+            for rules in per_direction {
+                for peer in rules.iter_mut().filter_map(|(peers, _)| peers.as_mut()).flatten() {
+                    if let Prepared::Pods { key, policy, peer, slot } = peer {
+                        *slot = *slot_of.entry(*key).or_insert_with(|| {
+                            work.push((policy, peer));
+                            (work.len() - 1) as u32
+                        });
+                    }
                 }
-                let out =
-                    self.selection.classes(&policy.meta.namespace, namespaces.as_ref(), pods.as_ref(), &self.g.classes);
-                let set = self.intern_set(out);
-                self.match_cache.insert(key, set);
-                PeerMatch::Classes(set)
             }
         }
+        drop(slot_of);
+        let selection = &self.g.selection;
+        let classes = &self.g.classes;
+        let found: Vec<Vec<ClassId>> = work
+            .par_iter()
+            .map(|(policy, peer)| match peer {
+                PeerSelector::Pods { namespaces, pods, .. } => {
+                    selection.classes(&policy.meta.namespace, namespaces.as_ref(), pods.as_ref(), classes)
+                }
+                PeerSelector::IpBlock { .. } => Vec::new(),
+            })
+            .collect();
+        let sets: Vec<SetId> = found.into_iter().map(|classes| self.intern_set(classes)).collect();
+        prepared
+            .into_iter()
+            .map(|per_direction| {
+                per_direction.map(|rules| {
+                    rules
+                        .into_iter()
+                        .map(|(peers, ports)| {
+                            let peers = peers.map(|peers| {
+                                peers
+                                    .into_iter()
+                                    .map(|peer| match peer {
+                                        Prepared::Atoms(runs) => PeerMatch::Atoms(runs),
+                                        Prepared::Pods { slot, .. } => {
+                                            PeerMatch::Classes(sets.get(slot as usize).copied().unwrap_or_default())
+                                        }
+                                    })
+                                    .collect()
+                            });
+                            (peers, ports)
+                        })
+                        .collect()
+                })
+            })
+            .collect()
     }
 
     /// The id of a set of classes (sorted here): selectors written differently that match the
@@ -209,90 +366,68 @@ impl Builder<'_> {
 
     /// What each isolated class admits: inbound (ingress) and outbound (egress), per class.
     ///
-    /// Rule peers are matched once per rule; each class's allowance is then built on its own and
-    /// compacted (sorted, interned) before the next, so that only one class's working set is
-    /// ever expanded.
+    /// Rule peers are matched once per distinct selector ([`Builder::rule_matches`]); classes are
+    /// then credited on the pool, a chunk at a time, and what each holds is interned in class
+    /// order, so that the ids do not depend on the number of threads.
     pub(super) fn allowances(&mut self) -> (Vec<Option<Allowance>>, Vec<Option<Allowance>>) {
         let model = self.model;
-        // matches[policy][direction][rule]: None for a rule without peers; with the rule's ports,
-        // read once rather than once per class the policy selects.
-        type RuleMatches = Vec<(Option<Vec<PeerMatch>>, RulePorts)>;
-        let mut matches: Vec<[RuleMatches; 2]> = Vec::with_capacity(model.policies.len());
+        let matches = self.rule_matches();
+        // Named ports that no destination declares, in policy and rule order.
         for (pi, policy) in model.policies.iter().enumerate() {
-            let mut per_direction: [RuleMatches; 2] = [Vec::new(), Vec::new()];
-            if !self.g.policy_selects[pi].is_empty() {
-                for (d, direction) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
-                    if !policy.affects(direction) {
-                        continue;
-                    }
-                    for (ri, rule) in policy.rules(direction).iter().enumerate() {
-                        let m: Option<Vec<PeerMatch>> =
-                            rule.peers.as_ref().map(|peers| peers.iter().map(|p| self.match_pods(policy, p)).collect());
-                        if rule.ports.iter().flatten().any(|p| matches!(p.port, Some(PortRef::Name(_)))) {
-                            let selected = self.g.policy_selects[pi].clone();
-                            self.check_named_ports(pi, ri, direction, &selected, m.as_deref());
-                        }
-                        per_direction[d].push((m, RulePorts::of(rule.ports.as_deref())));
+            for (d, direction) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
+                for (ri, (m, _)) in matches[pi][d].iter().enumerate() {
+                    let rule = &policy.rules(direction)[ri];
+                    if rule.ports.iter().flatten().any(|p| matches!(p.port, Some(PortRef::Name(_)))) {
+                        let selected = self.g.policy_selects[pi].clone();
+                        self.check_named_ports(pi, ri, direction, &selected, m.as_deref());
                     }
                 }
             }
-            matches.push(per_direction);
         }
         let n = self.g.classes.len();
         let mut inbound: Vec<Option<Allowance>> = Vec::with_capacity(n);
         let mut outbound: Vec<Option<Allowance>> = Vec::with_capacity(n);
-        let mut a = AllowanceBuilder::default();
-        for c in 0..n {
-            for (d, direction) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
-                let class = &self.g.classes[c];
-                let policies = match direction {
-                    Direction::Ingress => &class.ingress_policies,
-                    Direction::Egress => &class.egress_policies,
-                };
-                let built = if policies.is_empty() {
-                    None
-                } else {
-                    for &pi in policies {
-                        for (m, ports) in &matches[pi][d] {
-                            credit_rule(&self.g, ClassId::new(c), ports, direction, m.as_deref(), &mut a);
-                        }
-                    }
-                    Some(self.compact(&mut a))
-                };
-                match direction {
-                    Direction::Ingress => inbound.push(built),
-                    Direction::Egress => outbound.push(built),
-                }
+        // Classes are credited in parallel, a chunk at a time so that only one chunk's working
+        // sets are expanded at once; what they hold is then interned in class order, so that ids
+        // (and everything printed from them) do not depend on the number of threads.
+        const CHUNK: usize = 4096;
+        let matches = &matches;
+        for start in (0..n).step_by(CHUNK) {
+            let g = &self.g;
+            let pending: Vec<[Option<Pending>; 2]> = (start..(start + CHUNK).min(n))
+                .into_par_iter()
+                .map_init(AllowanceBuilder::default, |a, c| {
+                    let class = &g.classes[c];
+                    [(0, &class.ingress_policies, Direction::Ingress), (1, &class.egress_policies, Direction::Egress)]
+                        .map(|(d, policies, direction)| {
+                            if policies.is_empty() {
+                                return None;
+                            }
+                            for &pi in policies {
+                                for (m, ports) in &matches[pi][d] {
+                                    credit_rule(g, ClassId::new(c), ports, direction, m.as_deref(), a);
+                                }
+                            }
+                            Some(a.finish())
+                        })
+                })
+                .collect();
+            for [ingress, egress] in pending {
+                inbound.push(ingress.map(|p| self.intern_pending(p)));
+                outbound.push(egress.map(|p| self.intern_pending(p)));
             }
         }
         (inbound, outbound)
     }
 
-    /// Turns the builder's state into a compact allowance (one grant per set, everything
-    /// interned) and resets the builder.
-    fn compact(&mut self, a: &mut AllowanceBuilder) -> Allowance {
-        a.grants.sort_unstable_by_key(|(set, _, _)| *set);
-        let mut grants = Vec::with_capacity(a.grants.len());
-        let mut pending = a.grants.drain(..).peekable();
-        let mut merged = Vec::new();
-        while let Some((set, mut conns, mut named)) = pending.next() {
-            while let Some((_, more, more_named)) = pending.next_if(|(next, _, _)| *next == set) {
-                conns.union_with(&more);
-                named.extend(more_named);
-            }
-            merged.push((set, conns, named));
-        }
-        drop(pending);
-        for (set, conns, named) in merged {
+    /// Interns what one class's allowance holds: grants in set order, then address runs.
+    fn intern_pending(&mut self, p: Pending) -> Allowance {
+        let mut grants = Vec::with_capacity(p.grants.len());
+        for (set, conns, named) in p.grants {
             grants.push(Grant { set, conns: self.intern(conns), named: self.intern_named(named) });
         }
-        let by_atoms = a.by_atoms.drain(..).map(|(f, l, x)| (f, l, self.intern(x))).collect();
-        Allowance {
-            everyone: std::mem::take(&mut a.everyone),
-            everyone_named: std::mem::take(&mut a.everyone_named),
-            grants,
-            by_atoms,
-        }
+        let by_atoms = p.by_atoms.into_iter().map(|(f, l, x)| (f, l, self.intern(x))).collect();
+        Allowance { everyone: p.everyone, everyone_named: p.everyone_named, grants, by_atoms }
     }
 
     /// Records a named port that no destination pod of the rule declares (with that protocol):

@@ -6,6 +6,9 @@
 
 use std::sync::Arc;
 
+use std::hash::{Hash, Hasher};
+
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::{Builder, ClassId, PeerId, INGRESS_CONTROLLER_NAMESPACE};
@@ -13,6 +16,9 @@ use crate::model::net::Protocol;
 use crate::model::selector::Labels;
 use crate::model::{Direction, NAMESPACE_NAME_LABEL};
 use crate::profile::controllers::{self, Controller};
+
+/// A class's named ports: `(name, protocol, port)`, sorted.
+type NamedPorts = Vec<(Box<str>, Protocol, u16)>;
 
 /// Pods that policies cannot tell apart: same namespace, labels and named ports.
 #[derive(Debug)]
@@ -63,8 +69,8 @@ impl Builder<'_> {
         let model = self.model;
         // Peers in name order; the workloads of one peer in model order (a stable sort).
         let mut by_name: Vec<(String, usize)> =
-            model.workloads.iter().enumerate().map(|(i, w)| (w.peer_name(), i)).collect();
-        by_name.sort_by(|a, b| a.0.cmp(&b.0));
+            model.workloads.par_iter().enumerate().map(|(i, w)| (w.peer_name(), i)).collect();
+        by_name.par_sort_by(|a, b| a.0.cmp(&b.0));
         let mut peer_of = vec![PeerId::new(0); model.workloads.len()];
         for group in by_name.chunk_by(|a, b| a.0 == b.0) {
             let id = PeerId::new(self.g.peers.len());
@@ -79,17 +85,21 @@ impl Builder<'_> {
         // tens of thousands of label sets).
         let mut class_ids: FxHashMap<u64, Vec<ClassId>> = FxHashMap::default();
         let mut linked: rustc_hash::FxHashSet<(ClassId, PeerId)> = rustc_hash::FxHashSet::default();
-        for (i, w) in model.workloads.iter().enumerate() {
-            let mut named: Vec<(Box<str>, Protocol, u16)> =
-                w.ports.iter().filter_map(|p| p.name.clone().map(|n| (n, p.protocol, p.port))).collect();
-            named.sort();
-            named.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-            let hash = {
-                use std::hash::{Hash, Hasher};
+        // Each workload's named ports and the hash of its class key, on the pool.
+        let keyed: Vec<(NamedPorts, u64)> = model
+            .workloads
+            .par_iter()
+            .map(|w| {
+                let mut named: NamedPorts =
+                    w.ports.iter().filter_map(|p| p.name.clone().map(|n| (n, p.protocol, p.port))).collect();
+                named.sort();
+                named.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
                 let mut h = rustc_hash::FxHasher::default();
                 (&w.meta.namespace, &w.pod_labels, &named, w.windows.is_some(), w.host_network.is_some()).hash(&mut h);
-                h.finish()
-            };
+                (named, h.finish())
+            })
+            .collect();
+        for (i, (w, (named, hash))) in model.workloads.iter().zip(keyed).enumerate() {
             let candidates = class_ids.entry(hash).or_default();
             let found = candidates.iter().copied().find(|&c| {
                 let class = &self.g.classes[c.index()];
@@ -201,30 +211,58 @@ impl Builder<'_> {
         let enforced = self.g.profile.dataplane.enforces();
         let windows_enforced = self.g.profile.windows_enforced;
         // Policies of one namespace often share a podSelector (`{}` above all: the default deny,
-        // DNS, monitoring): each distinct one is matched once.
-        let mut cache: FxHashMap<(crate::model::selector::Str, crate::model::selector::SelectorKey), Arc<[ClassId]>> =
-            FxHashMap::default();
-        for (pi, policy) in self.model.policies.iter().enumerate() {
-            let key = (policy.meta.namespace.clone(), policy.pod_selector.key());
-            let selected: Arc<[ClassId]> = match cache.get(&key) {
-                Some(hit) => hit.clone(),
+        // DNS, monitoring): each distinct one is matched once, on the pool, and its classes are
+        // shared by every policy that has it.
+        let model = self.model;
+        let hashed: Vec<u64> = model
+            .policies
+            .par_iter()
+            .map(|policy| {
+                let mut h = rustc_hash::FxHasher::default();
+                selection_key(policy).hash(&mut h);
+                h.finish()
+            })
+            .collect();
+        let mut slot_of: FxHashMap<u64, Vec<(usize, u32)>> = FxHashMap::default();
+        let mut distinct: Vec<usize> = Vec::new();
+        let mut slots: Vec<u32> = Vec::with_capacity(model.policies.len());
+        for (pi, policy) in model.policies.iter().enumerate() {
+            let candidates = slot_of.entry(hashed[pi]).or_default();
+            let key = selection_key(policy);
+            let slot = match candidates.iter().find(|(other, _)| selection_key(&model.policies[*other]) == key) {
+                Some((_, slot)) => *slot,
                 None => {
-                    let selected: Vec<ClassId> = self
-                        .namespaces
-                        .get(&policy.meta.namespace)
-                        .map(|(_, classes)| {
-                            classes
-                                .iter()
-                                .copied()
-                                .filter(|&c| policy.pod_selector.matches(&self.g.classes[c.index()].labels))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let selected: Arc<[ClassId]> = selected.into();
-                    cache.insert(key, selected.clone());
-                    selected
+                    let slot = distinct.len() as u32;
+                    candidates.push((pi, slot));
+                    distinct.push(pi);
+                    slot
                 }
             };
+            slots.push(slot);
+        }
+        drop(slot_of);
+        let namespaces = &self.namespaces;
+        let classes = &self.g.classes;
+        let matched: Vec<Arc<[ClassId]>> = distinct
+            .par_iter()
+            .map(|&pi| {
+                let policy = &model.policies[pi];
+                namespaces
+                    .get(&policy.meta.namespace)
+                    .map(|(_, members)| {
+                        members
+                            .iter()
+                            .copied()
+                            .filter(|&c| policy.pod_selector.matches(&classes[c.index()].labels))
+                            .collect::<Vec<ClassId>>()
+                    })
+                    .unwrap_or_default()
+                    .into()
+            })
+            .collect();
+        self.g.policy_selects.reserve(model.policies.len());
+        for (pi, policy) in model.policies.iter().enumerate() {
+            let selected = matched[slots[pi] as usize].clone();
             for &c in selected.iter() {
                 let class = &mut self.g.classes[c.index()];
                 if !enforced || (class.windows && !windows_enforced) {
@@ -240,4 +278,11 @@ impl Builder<'_> {
             self.g.policy_selects.push(selected);
         }
     }
+}
+
+/// What decides the classes a policy selects: its namespace and its pod selector (without span).
+fn selection_key(
+    policy: &crate::model::NetworkPolicy,
+) -> (&str, &[(crate::model::selector::Str, crate::model::selector::Str)], &[crate::model::selector::Requirement]) {
+    (&policy.meta.namespace, &policy.pod_selector.match_labels, &policy.pod_selector.expressions)
 }

@@ -15,8 +15,8 @@ use super::routes::{Entry, Source};
 use super::{Class, ClassId, Graph};
 use crate::graph::{Conns, PortSet};
 use crate::model::net::PortRef;
-use crate::model::{Model, Service, ServicePort};
-use rustc_hash::FxHashMap;
+use crate::model::{Model, ServicePort};
+use rayon::prelude::*;
 
 /// An entry joined with one class of its backend pods. Behind an unknown ingress controller,
 /// `admitted` is what any plausible controller (any namespace, any labels, the host network) would
@@ -32,64 +32,34 @@ pub struct Exposure {
     pub admitted: Conns,
 }
 
-/// Joins every entry with the classes of its Service's pods: what each exposes.
+/// Joins every entry with the classes of its Service's pods: what each exposes. Entries are
+/// joined on the pool; the list keeps their order.
 pub(super) fn compute(model: &Model, graph: &Graph, entries: &[Entry]) -> Vec<Exposure> {
-    let selection = ServiceSelection::new(&graph.classes, !entries.is_empty());
-    let mut exposures = Vec::new();
-    for (ei, entry) in entries.iter().enumerate() {
-        let service = &model.services[entry.service];
-        for c in selection.selected(service) {
-            let wanted = target_conns(entry.ports.iter().map(|&pi| &service.ports[pi]), &graph.classes[c.index()]);
-            if wanted.is_empty() {
-                continue;
-            }
-            let admitted = if entry.source == Source::Class(graph.ingress_controller) {
-                // An unknown controller: whatever a plausible one would be admitted.
-                graph.admits_unknown_controller(model, c, &wanted)
-            } else {
-                wanted.intersect(&graph.ingress_allows(c, &entry.source))
+    let selection = &graph.selection;
+    entries
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(ei, entry)| {
+            let service = &model.services[entry.service];
+            let selected = match &service.selector {
+                Some((labels, _)) => selection.service_classes(&service.meta.namespace, labels, &graph.classes),
+                None => Vec::new(),
             };
-            exposures.push(Exposure { entry: ei, class: c, wanted, admitted });
-        }
-    }
-    exposures
-}
-
-/// The classes a Service's selector picks, found through an index of classes by namespace and
-/// label: each lookup reads only the classes that carry the selector's rarest label (a namespace
-/// may hold thousands of Services).
-struct ServiceSelection<'g> {
-    classes: &'g [Class],
-    by_label: FxHashMap<(&'g str, &'g str, &'g str), Vec<ClassId>>,
-}
-
-impl<'g> ServiceSelection<'g> {
-    /// The index over `classes`; empty (and free) when nothing will be looked up.
-    fn new(classes: &'g [Class], needed: bool) -> Self {
-        let mut by_label: FxHashMap<(&str, &str, &str), Vec<ClassId>> = FxHashMap::default();
-        let indexed = if needed { classes } else { &[] };
-        for (i, class) in indexed.iter().enumerate().filter(|(_, c)| !c.pseudo) {
-            for (k, v) in class.labels.0.iter() {
-                by_label.entry((&*class.namespace, &**k, &**v)).or_default().push(ClassId::new(i));
-            }
-        }
-        ServiceSelection { classes, by_label }
-    }
-
-    /// The classes of `service`'s namespace whose labels hold every pair of its selector.
-    fn selected<'s>(&'s self, service: &'s Service) -> impl Iterator<Item = ClassId> + 's {
-        let selector = service.selector.as_ref().map(|(labels, _)| labels);
-        let candidates = selector
-            .into_iter()
-            .flat_map(|l| l.0.iter())
-            .map(|(k, v)| self.by_label.get(&(&*service.meta.namespace, &**k, &**v)).map_or(&[][..], Vec::as_slice))
-            .min_by_key(|c| c.len())
-            .unwrap_or_default();
-        candidates.iter().copied().filter(move |&c| {
-            let labels = &self.classes[c.index()].labels;
-            selector.is_some_and(|sel| sel.0.iter().all(|(k, v)| labels.get(k) == Some(&**v)))
+            selected.into_iter().filter_map(move |c| {
+                let wanted = target_conns(entry.ports.iter().map(|&pi| &service.ports[pi]), &graph.classes[c.index()]);
+                if wanted.is_empty() {
+                    return None;
+                }
+                let admitted = if entry.source == Source::Class(graph.ingress_controller) {
+                    // An unknown controller: whatever a plausible one would be admitted.
+                    graph.admits_unknown_controller(model, c, &wanted)
+                } else {
+                    wanted.intersect(&graph.ingress_allows(c, &entry.source))
+                };
+                Some(Exposure { entry: ei, class: c, wanted, admitted })
+            })
         })
-    }
+        .collect()
 }
 
 /// The target ports `ports` forward to on the pods of `class` (a named target port resolved on

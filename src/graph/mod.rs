@@ -50,7 +50,7 @@ use crate::model::selector::Labels;
 use crate::model::{Direction, Model, NetworkPolicy, PeerSelector};
 use crate::profile::Profile;
 pub(crate) use admissions::UnknownNamedPort;
-use admissions::{resolve_named, Allowance, NamedPort, PeerKey};
+use admissions::{resolve_named, Allowance, NamedPort};
 pub(crate) use classes::Class;
 pub use classes::Peer;
 pub use conns::{Conns, PortSet};
@@ -174,6 +174,8 @@ pub struct Graph {
     /// Namespaces that hold classes (declared or not), with their labels (the automatic name
     /// label included) and their classes.
     pub(crate) namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
+    /// Namespaces and classes indexed by label, for matching selectors.
+    selection: selection::Selection,
     /// What the graph assumed about the cluster.
     pub(crate) profile: Profile,
     /// Ways in from outside the cluster and through ingress controllers, and what they reach.
@@ -336,11 +338,28 @@ impl Graph {
             let held = [atoms.first(), atoms.last()].into_iter().flatten().any(|atom| atom.family == range.family);
             return if held { a.everyone.clone() } else { Conns::default() };
         }
-        let mut result: Option<Conns> = None;
-        for (i, atom) in self.ip_space.atoms.iter().enumerate() {
-            if atom.family != range.family || atom.last < range.first || atom.first > range.last {
-                continue;
+        // The atoms the range overlaps are a run of the (sorted) atoms; what they admit changes
+        // only where an ipBlock run starts or ends, so it is read once per stretch between those.
+        let atoms = &self.ip_space.atoms;
+        let key = |family, address| (family, address);
+        let lo = atoms.partition_point(|atom| key(atom.family, atom.last) < key(range.family, range.first));
+        let hi = atoms.partition_point(|atom| key(atom.family, atom.first) <= key(range.family, range.last));
+        if lo >= hi {
+            return Conns::default();
+        }
+        let mut starts: Vec<usize> = vec![lo];
+        for (first, last, _) in &a.by_atoms {
+            if *first > lo && *first < hi {
+                starts.push(*first);
             }
+            if *last >= lo && last + 1 < hi {
+                starts.push(last + 1);
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        let mut result: Option<Conns> = None;
+        for i in starts {
             let mut c = a.everyone.clone();
             for (first, last, conns) in &a.by_atoms {
                 if *first <= i && i <= *last {
@@ -361,6 +380,15 @@ impl Graph {
         self.selects_some_class(&policy.meta.namespace, namespaces.as_ref(), pods.as_ref())
     }
 
+    /// The namespaces of the graph (those that hold classes) whose labels `selector` matches, in
+    /// name order: found through the index of namespace labels.
+    pub(crate) fn namespaces_selected<'s>(
+        &'s self,
+        selector: &crate::model::selector::Selector,
+    ) -> impl Iterator<Item = &'s str> + 's {
+        self.selection.namespace_names(selector)
+    }
+
     /// Whether pods `pods` (`None`: every pod) of the namespaces `namespaces` matches (`None`: the
     /// namespace `own`) include some class of the graph (stops at the first).
     pub(crate) fn selects_some_class(
@@ -369,13 +397,7 @@ impl Graph {
         namespaces: Option<&crate::model::selector::Selector>,
         pods: Option<&crate::model::selector::Selector>,
     ) -> bool {
-        let matches_in = |classes: &Vec<ClassId>| {
-            classes.iter().any(|&c| pods.is_none_or(|sel| sel.matches(&self.classes[c.index()].labels)))
-        };
-        match namespaces {
-            None => self.namespaces.get(own).is_some_and(|(_, classes)| matches_in(classes)),
-            Some(sel) => self.namespaces.values().any(|(labels, classes)| sel.matches(labels) && matches_in(classes)),
-        }
+        !self.selection.classes(own, namespaces, pods, &self.classes).is_empty()
     }
 }
 
@@ -416,12 +438,10 @@ struct Builder<'m> {
     g: Graph,
     /// Classes per namespace, and the namespace's labels.
     namespaces: BTreeMap<crate::model::selector::Str, (Labels, Vec<ClassId>)>,
-    match_cache: FxHashMap<PeerKey, SetId>,
     conns_ids: FxHashMap<Conns, ConnsId>,
     set_ids: FxHashMap<Box<[ClassId]>, SetId>,
     named_ids: FxHashMap<Box<[NamedPort]>, NamedId>,
     /// Namespaces and classes indexed by label, for matching rule peers.
-    selection: selection::Selection,
     /// Pseudo classes of known ingress controllers, by namespace and labels.
     controller_classes: BTreeMap<(Box<str>, Labels), ClassId>,
     /// Each Gateway's data plane (indexes parallel to the model's Gateways).
@@ -436,11 +456,9 @@ impl<'m> Builder<'m> {
             model,
             g,
             namespaces: BTreeMap::new(),
-            match_cache: FxHashMap::default(),
             conns_ids: FxHashMap::default(),
             set_ids: FxHashMap::default(),
             named_ids: FxHashMap::default(),
-            selection: selection::Selection::default(),
             controller_classes: BTreeMap::new(),
             gateway_planes: Vec::new(),
         }
@@ -452,7 +470,7 @@ impl<'m> Builder<'m> {
 
     fn run(mut self) -> Graph {
         self.build_peers_and_classes();
-        self.selection = selection::Selection::new(
+        self.g.selection = selection::Selection::new(
             self.namespaces.iter().map(|(name, (labels, classes))| (name, labels, &classes[..])),
             &self.g.classes,
         );

@@ -65,14 +65,14 @@ fn union(lists: &[&[u32]]) -> Vec<u32> {
 #[derive(Debug, Default)]
 pub(super) struct Selection {
     names: FxHashMap<Str, u32>,
+    /// The namespaces' names, by index (name order).
+    named: Vec<Str>,
     labels: Vec<Labels>,
     classes: Vec<Vec<ClassId>>,
     /// The namespace of each class.
     class_namespace: Vec<u32>,
     namespace_index: LabelIndex,
     class_index: LabelIndex,
-    /// Namespaces in scope of the peer being matched (reused).
-    marked: Vec<bool>,
 }
 
 impl Selection {
@@ -85,6 +85,7 @@ impl Selection {
         let mut s = Selection { class_namespace: vec![0; all.len()], ..Selection::default() };
         for (i, (name, labels, classes)) in namespaces.enumerate() {
             s.names.insert(name.clone(), i as u32);
+            s.named.push(name.clone());
             s.labels.push(labels.clone());
             s.classes.push(classes.to_vec());
             for c in classes {
@@ -93,28 +94,23 @@ impl Selection {
         }
         s.namespace_index = LabelIndex::new(s.labels.iter());
         s.class_index = LabelIndex::new(all.iter().map(|c| &c.labels));
-        s.marked = vec![false; s.labels.len()];
         s
     }
 
     /// The classes a pod peer matches (unordered): those of the namespaces `namespaces` selects
-    /// (only `own` without one) whose labels `pods` selects (every one without it).
+    /// (only `own` without one) whose labels `pods` selects (every one without it). It reads
+    /// the indexes only, so peers can be matched on several threads at once.
     pub(super) fn classes(
-        &mut self,
-        own: &Str,
+        &self,
+        own: &str,
         namespaces: Option<&Selector>,
         pods: Option<&Selector>,
         all: &[Class],
     ) -> Vec<ClassId> {
+        // In namespace order: postings are, and so is every way of finding them below.
         let in_scope: Vec<u32> = match namespaces {
             None => self.names.get(own).copied().into_iter().collect(),
-            Some(sel) => {
-                let candidates = match self.namespace_index.rarest(sel) {
-                    Some((lists, _)) => union(&lists),
-                    None => (0..self.labels.len() as u32).collect(),
-                };
-                candidates.into_iter().filter(|&n| sel.matches(&self.labels[n as usize])).collect()
-            }
+            Some(sel) => self.namespaces(sel),
         };
         let in_scope_classes: usize = in_scope.iter().map(|&n| self.classes[n as usize].len()).sum();
         let matches = |c: ClassId| pods.is_none_or(|sel| sel.matches(&all[c.index()].labels));
@@ -127,16 +123,10 @@ impl Selection {
         let mut out = Vec::new();
         match by_label {
             Some(candidates) => {
-                for &n in &in_scope {
-                    self.marked[n as usize] = true;
-                }
                 for c in candidates.into_iter().map(|c| ClassId::new(c as usize)) {
-                    if self.marked[self.class_namespace[c.index()] as usize] && matches(c) {
+                    if in_scope.binary_search(&self.class_namespace[c.index()]).is_ok() && matches(c) {
                         out.push(c);
                     }
-                }
-                for &n in &in_scope {
-                    self.marked[n as usize] = false;
                 }
             }
             None => {
@@ -146,6 +136,47 @@ impl Selection {
             }
         }
         out
+    }
+
+    /// The namespaces (indexes, in name order) whose labels `selector` matches.
+    fn namespaces(&self, selector: &Selector) -> Vec<u32> {
+        let candidates = match self.namespace_index.rarest(selector) {
+            Some((lists, _)) => union(&lists),
+            None => (0..self.labels.len() as u32).collect(),
+        };
+        candidates.into_iter().filter(|&n| selector.matches(&self.labels[n as usize])).collect()
+    }
+
+    /// The names of the namespaces whose labels `selector` matches, in name order.
+    pub(super) fn namespace_names(&self, selector: &Selector) -> impl Iterator<Item = &str> + '_ {
+        self.namespaces(selector).into_iter().filter_map(|n| self.named.get(n as usize).map(|s| &**s))
+    }
+
+    /// The classes of namespace `namespace` whose labels hold every pair of `labels` (a
+    /// Service's selector; empty: none), in class order, pseudo classes left out. Reads the
+    /// namespace's classes or the posting of the selector's rarest pair, whichever is shorter.
+    pub(super) fn service_classes(&self, namespace: &str, labels: &Labels, all: &[Class]) -> Vec<ClassId> {
+        let Some(&n) = self.names.get(namespace) else {
+            return Vec::new();
+        };
+        let own = &self.classes[n as usize];
+        let rarest = labels.0.iter().map(|(k, v)| self.class_index.posting(k, v)).min_by_key(|p| p.len());
+        let Some(rarest) = rarest else {
+            return Vec::new();
+        };
+        let holds = |c: ClassId| {
+            let class = &all[c.index()];
+            !class.pseudo && labels.0.iter().all(|(k, v)| class.labels.get(k) == Some(&**v))
+        };
+        if rarest.len() < own.len() {
+            rarest
+                .iter()
+                .map(|&c| ClassId::new(c as usize))
+                .filter(|c| self.class_namespace[c.index()] == n && holds(*c))
+                .collect()
+        } else {
+            own.iter().copied().filter(|&c| holds(c)).collect()
+        }
     }
 }
 
@@ -204,7 +235,7 @@ mod tests {
             .iter()
             .map(|(n, _)| (0..all.len()).filter(|&c| &*all[c].namespace == *n).map(ClassId::new).collect())
             .collect();
-        let mut selection =
+        let selection =
             Selection::new(names.iter().zip(&ns_labels).zip(&members).map(|((n, l), m)| (n, l, &m[..])), &all);
         let namespace_selectors = [
             None,
@@ -224,7 +255,7 @@ mod tests {
         ];
         for ns_sel in &namespace_selectors {
             for pod_sel in &pod_selectors {
-                let mut found = selection.classes(&"b".into(), ns_sel.as_ref(), pod_sel.as_ref(), &all);
+                let mut found = selection.classes("b", ns_sel.as_ref(), pod_sel.as_ref(), &all);
                 found.sort();
                 let expected: Vec<ClassId> = (0..all.len())
                     .map(ClassId::new)
@@ -238,6 +269,32 @@ mod tests {
                     })
                     .collect();
                 assert_eq!(found, expected, "namespaces {ns_sel:?}, pods {pod_sel:?}");
+            }
+            if let Some(sel) = ns_sel {
+                let found: Vec<&str> = selection.namespace_names(sel).collect();
+                let expected: Vec<&str> =
+                    names.iter().zip(&ns_labels).filter(|(_, l)| sel.matches(l)).map(|(n, _)| &**n).collect();
+                assert_eq!(found, expected, "namespace names of {sel:?}");
+            }
+        }
+        // A Service's selector: its own namespace's classes that hold every pair, in class order,
+        // read through the namespace or the label index (whichever is shorter); `{}` selects none.
+        let service_selectors: [&[(&str, &str)]; 5] =
+            [&[], &[("tier", "web")], &[("app", "app-3")], &[("app", "app-3"), ("tier", "web")], &[("app", "x")]];
+        for pairs in service_selectors {
+            let wanted = labels(pairs);
+            for ns in ["a", "b", "c", "elsewhere"] {
+                let found = selection.service_classes(ns, &wanted, &all);
+                let expected: Vec<ClassId> = (0..all.len())
+                    .map(ClassId::new)
+                    .filter(|&c| {
+                        let class = &all[c.index()];
+                        !pairs.is_empty()
+                            && &*class.namespace == ns
+                            && pairs.iter().all(|(k, v)| class.labels.get(k) == Some(*v))
+                    })
+                    .collect();
+                assert_eq!(found, expected, "service selector {pairs:?} in {ns}");
             }
         }
     }

@@ -368,9 +368,9 @@ impl Builder<'_> {
             let policy = &model.tier_policies[pi];
             let Some(subject) = &policy.subject else { continue };
             let subjects = match subject {
-                Subject::Namespaces(ns) => self.selection.classes(&empty, Some(ns), None, &self.g.classes),
+                Subject::Namespaces(ns) => self.g.selection.classes(&empty, Some(ns), None, &self.g.classes),
                 Subject::Pods { namespaces, pods } => {
-                    self.selection.classes(&empty, Some(namespaces), Some(pods), &self.g.classes)
+                    self.g.selection.classes(&empty, Some(namespaces), Some(pods), &self.g.classes)
                 }
             };
             let subjects: Vec<ClassId> = subjects
@@ -394,12 +394,12 @@ impl Builder<'_> {
                             TierPeer::Namespaces(ns, _) => {
                                 has_pods = true;
                                 every_namespace |= ns.is_empty();
-                                classes.extend(self.selection.classes(&empty, Some(ns), None, &self.g.classes));
+                                classes.extend(self.g.selection.classes(&empty, Some(ns), None, &self.g.classes));
                             }
                             TierPeer::Pods { namespaces, pods, .. } => {
                                 has_pods = true;
                                 every_namespace |= namespaces.is_empty() && pods.is_empty();
-                                classes.extend(self.selection.classes(
+                                classes.extend(self.g.selection.classes(
                                     &empty,
                                     Some(namespaces),
                                     Some(pods),

@@ -131,14 +131,8 @@ impl<'a> ShownNamespaces<'a> {
         if let Some(known) = self.by_selector.get(&borrowed(sel)) {
             return known.clone();
         }
-        let names: Vec<&'a str> = self
-            .cx
-            .graph
-            .namespaces
-            .iter()
-            .filter(|(ns, (labels, _))| self.with_workloads.contains_key(&***ns) && sel.matches(labels))
-            .map(|(ns, _)| &**ns)
-            .collect();
+        let names: Vec<&'a str> =
+            self.cx.graph.namespaces_selected(sel).filter(|ns| self.with_workloads.contains_key(ns)).collect();
         let shown = self.whole(&names).then_some(names);
         self.by_selector.insert(borrowed(sel), shown.clone());
         shown
