@@ -27,54 +27,86 @@ impl Graph {
         &self,
         mut emit: impl FnMut(&Endpoint, &Endpoint, &Conns) -> Result<(), E>,
     ) -> Result<usize, E> {
+        use rayon::prelude::*;
         let order = EndpointOrder::new(self);
         let index = EdgeIndex::new(self);
-        let mut acc: Vec<Option<Conns>> = vec![None; self.peers.len()];
-        let mut touched: Vec<PeerId> = Vec::new();
-        let mut candidates = Candidates::new(self.classes.len());
+        // Sources are taken a batch at a time, each worker generating the edges of a run of
+        // them with scratch space of its own, and emitted in order. A batch holds about
+        // `BATCH_EDGES` edges (its size follows the last batch's edges per source), so memory
+        // stays in proportion to the peers however large the answer.
+        const BATCH_EDGES: usize = 1 << 16;
+        let threads = rayon::current_num_threads().max(1);
+        let mut scratches: Vec<Scratch> = (0..threads).map(|_| Scratch::new(self)).collect();
+        let mut batch = threads;
         let mut count = 0;
-        let mut out: Vec<(usize, Endpoint, Conns)> = Vec::new();
-        for src in &order.names {
-            out.clear();
-            match src {
-                Endpoint::Peer(p) => {
-                    self.peer_targets(*p, &index, &mut candidates, &mut acc, &mut touched);
-                    for q in touched.drain(..) {
-                        if let Some(conns) = acc[q.index()].take() {
-                            out.push((order.peer_rank[q.index()], Endpoint::Peer(q), conns));
-                        }
-                    }
-                    for (range, id) in &self.external_out[p.index()] {
-                        out.push((
-                            order.rank(&Endpoint::External(*range)),
-                            Endpoint::External(*range),
-                            self.conns(*id).clone(),
-                        ));
-                    }
-                }
-                Endpoint::External(range) => {
-                    for &(p, id) in order.ingress_from.get(range).map(Vec::as_slice).unwrap_or_default() {
-                        out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
-                    }
-                }
-                Endpoint::IngressController => {
-                    for &(p, id) in &self.ingress_controller_edges {
-                        out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
-                    }
-                }
-                Endpoint::Gateway(gi) => {
-                    for &(p, id) in &self.gateway_edges[*gi as usize] {
-                        out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
-                    }
+        let mut next = 0;
+        while next < order.names.len() {
+            let sources = &order.names[next..(next + batch).min(order.names.len())];
+            next += sources.len();
+            let per_worker = sources.len().div_ceil(threads);
+            let generated: Vec<Vec<Vec<(Endpoint, Conns)>>> = scratches
+                .par_iter_mut()
+                .zip(sources.par_chunks(per_worker))
+                .map(|(scratch, run)| run.iter().map(|src| self.source_edges(src, &order, &index, scratch)).collect())
+                .collect();
+            let mut edges_in_batch = 0;
+            for (src, edges) in sources.iter().zip(generated.into_iter().flatten()) {
+                edges_in_batch += edges.len();
+                for (dst, conns) in &edges {
+                    emit(src, dst, conns)?;
                 }
             }
-            out.sort_by_key(|(rank, _, _)| *rank);
-            for (_, dst, conns) in &out {
-                emit(src, dst, conns)?;
-                count += 1;
-            }
+            count += edges_in_batch;
+            let per_source = (edges_in_batch / sources.len()).max(1);
+            batch = (BATCH_EDGES / per_source).clamp(threads, 16 * 1024);
         }
         Ok(count)
+    }
+
+    /// The edges from one source, in the order of the connectivity list.
+    fn source_edges(
+        &self,
+        src: &Endpoint,
+        order: &EndpointOrder,
+        index: &EdgeIndex,
+        scratch: &mut Scratch,
+    ) -> Vec<(Endpoint, Conns)> {
+        let Scratch { acc, touched, candidates } = scratch;
+        let mut out: Vec<(usize, Endpoint, Conns)> = Vec::new();
+        match src {
+            Endpoint::Peer(p) => {
+                self.peer_targets(*p, index, candidates, acc, touched);
+                for q in touched.drain(..) {
+                    if let Some(conns) = acc[q.index()].take() {
+                        out.push((order.peer_rank[q.index()], Endpoint::Peer(q), conns));
+                    }
+                }
+                for (range, id) in &self.external_out[p.index()] {
+                    out.push((
+                        order.rank(&Endpoint::External(*range)),
+                        Endpoint::External(*range),
+                        self.conns(*id).clone(),
+                    ));
+                }
+            }
+            Endpoint::External(range) => {
+                for &(p, id) in order.ingress_from.get(range).map(Vec::as_slice).unwrap_or_default() {
+                    out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
+                }
+            }
+            Endpoint::IngressController => {
+                for &(p, id) in &self.ingress_controller_edges {
+                    out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
+                }
+            }
+            Endpoint::Gateway(gi) => {
+                for &(p, id) in &self.gateway_edges[*gi as usize] {
+                    out.push((order.peer_rank[p.index()], Endpoint::Peer(p), self.conns(id).clone()));
+                }
+            }
+        }
+        out.sort_by_key(|(rank, _, _)| *rank);
+        out.into_iter().map(|(_, dst, conns)| (dst, conns)).collect()
     }
 
     /// The peers `p` reaches, accumulated into `acc` (indexed by peer), with `touched` listing them.
@@ -138,6 +170,20 @@ impl Graph {
                 }
             }
         }
+    }
+}
+
+/// What one worker reuses from one source to the next: the connections accumulated per peer, the
+/// peers touched, the candidates tried.
+struct Scratch {
+    acc: Vec<Option<Conns>>,
+    touched: Vec<PeerId>,
+    candidates: Candidates,
+}
+
+impl Scratch {
+    fn new(g: &Graph) -> Self {
+        Scratch { acc: vec![None; g.peers.len()], touched: Vec::new(), candidates: Candidates::new(g.classes.len()) }
     }
 }
 
