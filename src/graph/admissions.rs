@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 
 use super::{Builder, Class, ClassId, Conns, ConnsId, Graph, NamedId, PortSet, SetId, Source};
 use crate::model::net::{IpRange, PortRef, Protocol};
-use crate::model::selector::{Requirement, Selector, Str};
+use crate::model::selector::{Selector, SelectorParts};
 use crate::model::{Direction, NetworkPolicy, PeerSelector, PolicyPort};
 use std::hash::{Hash, Hasher};
 
@@ -49,8 +49,16 @@ enum PeerMatch {
 /// A rule peer before its classes are found: a pod peer's key and, once keys are numbered, its
 /// slot among the distinct ones; or the address runs of an ipBlock.
 enum Prepared<'m> {
-    Pods { key: PeerKey<'m>, policy: &'m NetworkPolicy, peer: &'m PeerSelector, slot: u32 },
+    Pods { key: PeerKey<'m>, peer: PodPeer<'m>, slot: u32 },
     Atoms(Vec<(usize, usize)>),
+}
+
+/// What a pod peer's classes are found from: the policy's namespace and the peer's selectors.
+#[derive(Clone, Copy)]
+struct PodPeer<'m> {
+    own: &'m str,
+    namespaces: Option<&'m Selector>,
+    pods: Option<&'m Selector>,
 }
 
 impl<'m> Prepared<'m> {
@@ -59,20 +67,15 @@ impl<'m> Prepared<'m> {
             PeerSelector::IpBlock { cidr, except, .. } => Prepared::Atoms(ip_space.runs(cidr, except)),
             PeerSelector::Pods { namespaces, pods, .. } => {
                 let own: &str = if namespaces.is_none() { &policy.meta.namespace } else { "" };
-                let key = (namespaces.as_ref().map(selector_parts), pods.as_ref().map(selector_parts), own);
+                let key = (namespaces.as_ref().map(Selector::parts), pods.as_ref().map(Selector::parts), own);
                 let mut hasher = rustc_hash::FxHasher::default();
                 key.hash(&mut hasher);
-                Prepared::Pods { key: PeerKey { hash: hasher.finish(), key }, policy, peer, slot: 0 }
+                let peer =
+                    PodPeer { own: &policy.meta.namespace, namespaces: namespaces.as_ref(), pods: pods.as_ref() };
+                Prepared::Pods { key: PeerKey { hash: hasher.finish(), key }, peer, slot: 0 }
             }
         }
     }
-}
-
-/// A selector without its span: what two selectors must share to match the same labels.
-type SelectorParts<'m> = (&'m [(Str, Str)], &'m [Requirement]);
-
-fn selector_parts(selector: &Selector) -> SelectorParts<'_> {
-    (&selector.match_labels, &selector.expressions)
 }
 
 /// A rule peer's selectors (and the policy's namespace when it has no namespaceSelector): peers
@@ -293,13 +296,13 @@ impl Builder<'_> {
             .collect();
         // Each distinct key gets a slot, in order of first appearance.
         let mut slot_of: FxHashMap<PeerKey<'_>, u32> = FxHashMap::default();
-        let mut work: Vec<(&NetworkPolicy, &PeerSelector)> = Vec::new();
+        let mut work: Vec<PodPeer<'_>> = Vec::new();
         for per_direction in &mut prepared {
             for rules in per_direction {
                 for peer in rules.iter_mut().filter_map(|(peers, _)| peers.as_mut()).flatten() {
-                    if let Prepared::Pods { key, policy, peer, slot } = peer {
+                    if let Prepared::Pods { key, peer, slot } = peer {
                         *slot = *slot_of.entry(*key).or_insert_with(|| {
-                            work.push((policy, peer));
+                            work.push(*peer);
                             (work.len() - 1) as u32
                         });
                     }
@@ -309,15 +312,8 @@ impl Builder<'_> {
         drop(slot_of);
         let selection = &self.g.selection;
         let classes = &self.g.classes;
-        let found: Vec<Vec<ClassId>> = work
-            .par_iter()
-            .map(|(policy, peer)| match peer {
-                PeerSelector::Pods { namespaces, pods, .. } => {
-                    selection.classes(&policy.meta.namespace, namespaces.as_ref(), pods.as_ref(), classes)
-                }
-                PeerSelector::IpBlock { .. } => Vec::new(),
-            })
-            .collect();
+        let found: Vec<Vec<ClassId>> =
+            work.par_iter().map(|peer| selection.classes(peer.own, peer.namespaces, peer.pods, classes)).collect();
         let sets: Vec<SetId> = found.into_iter().map(|classes| self.intern_set(classes)).collect();
         prepared
             .into_iter()

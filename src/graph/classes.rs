@@ -281,8 +281,6 @@ impl Builder<'_> {
 }
 
 /// What decides the classes a policy selects: its namespace and its pod selector (without span).
-fn selection_key(
-    policy: &crate::model::NetworkPolicy,
-) -> (&str, &[(crate::model::selector::Str, crate::model::selector::Str)], &[crate::model::selector::Requirement]) {
-    (&policy.meta.namespace, &policy.pod_selector.match_labels, &policy.pod_selector.expressions)
+fn selection_key(policy: &crate::model::NetworkPolicy) -> (&str, crate::model::selector::SelectorParts<'_>) {
+    (&policy.meta.namespace, policy.pod_selector.parts())
 }

@@ -97,8 +97,9 @@ impl Requirement {
     }
 }
 
-/// A selector's requirements without its span.
-pub(crate) type SelectorKey = (Vec<(Str, Str)>, Vec<Requirement>);
+/// A selector's requirements without its span, borrowed: selectors with equal parts match the
+/// same labels, so they key caches of what a selector matches.
+pub(crate) type SelectorParts<'a> = (&'a [(Str, Str)], &'a [Requirement]);
 
 /// A `LabelSelector`: `matchLabels` and `matchExpressions`, all ANDed. Empty matches everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -119,8 +120,8 @@ impl Selector {
     }
 
     /// The selector without its span, for grouping identical selectors.
-    pub(crate) fn key(&self) -> SelectorKey {
-        (self.match_labels.clone(), self.expressions.clone())
+    pub(crate) fn parts(&self) -> SelectorParts<'_> {
+        (&self.match_labels, &self.expressions)
     }
 
     /// A short human form, e.g. `app=web,tier in (a,b)`; `{}` for the empty selector.

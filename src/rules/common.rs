@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 
 use super::Context;
-use crate::model::selector::{Operator, Requirement, Selector, Str};
+use crate::model::selector::{Operator, Selector, SelectorParts};
 use crate::model::{Direction, Model, NetworkPolicy, NAMESPACE_NAME_LABEL};
 use crate::span::Location;
 
@@ -59,13 +59,6 @@ pub(crate) fn directions_text(directions: &[Direction]) -> String {
     directions.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(" and ")
 }
 
-/// A selector's requirements, borrowed: equal selectors match the same namespaces and pods.
-pub(crate) type BorrowedSelector<'a> = (&'a [(Str, Str)], &'a [Requirement]);
-
-pub(crate) fn borrowed(selector: &Selector) -> BorrowedSelector<'_> {
-    (&selector.match_labels, &selector.expressions)
-}
-
 /// The namespace names a selector pins through the automatic name label (`matchLabels` or `In`),
 /// when it pins them; `None` when it may select namespaces by other labels.
 fn pinned_names(sel: &Selector) -> Option<Vec<&str>> {
@@ -95,7 +88,7 @@ fn pinned_names(sel: &Selector) -> Option<Vec<&str>> {
 pub(crate) struct ShownNamespaces<'a> {
     cx: &'a Context<'a>,
     with_workloads: BTreeMap<&'a str, Vec<usize>>,
-    by_selector: FxHashMap<BorrowedSelector<'a>, Option<Vec<&'a str>>>,
+    by_selector: FxHashMap<SelectorParts<'a>, Option<Vec<&'a str>>>,
 }
 
 impl<'a> ShownNamespaces<'a> {
@@ -128,13 +121,13 @@ impl<'a> ShownNamespaces<'a> {
         {
             return None;
         }
-        if let Some(known) = self.by_selector.get(&borrowed(sel)) {
+        if let Some(known) = self.by_selector.get(&sel.parts()) {
             return known.clone();
         }
         let names: Vec<&'a str> =
             self.cx.graph.namespaces_selected(sel).filter(|ns| self.with_workloads.contains_key(ns)).collect();
         let shown = self.whole(&names).then_some(names);
-        self.by_selector.insert(borrowed(sel), shown.clone());
+        self.by_selector.insert(sel.parts(), shown.clone());
         shown
     }
 }

@@ -10,11 +10,12 @@
 //! that deploys one agent into kube-system still does not show that namespace whole. A tier
 //! `namespaces` peer selects every pod of namespaces that hold workloads, so it always matches.
 
-use super::common::{borrowed, namespaces_text, BorrowedSelector, ShownNamespaces};
+use super::common::{namespaces_text, ShownNamespaces};
 use super::ids::PolicyPeerMatchesNothing;
 use super::Context;
 use super::Rule;
 use crate::finding::Finding;
+use crate::model::selector::{Selector, SelectorParts};
 use crate::model::tier::TierPeer;
 use crate::model::{Direction, PeerSelector};
 use rustc_hash::FxHashMap;
@@ -30,7 +31,7 @@ fn list_and_key(direction: Direction) -> (&'static str, &'static str) {
 pub fn check(cx: &Context, out: &mut Vec<Finding>) {
     let mut shown = ShownNamespaces::new(cx);
     // Policies repeat their peers: each distinct one is matched once.
-    type PeerKey<'a> = (Option<BorrowedSelector<'a>>, Option<BorrowedSelector<'a>>, &'a str);
+    type PeerKey<'a> = (Option<SelectorParts<'a>>, Option<SelectorParts<'a>>, &'a str);
     let mut matched: FxHashMap<PeerKey, bool> = FxHashMap::default();
     for policy in &cx.model.policies {
         for direction in [Direction::Ingress, Direction::Egress] {
@@ -43,8 +44,8 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                     let PeerSelector::Pods { namespaces, pods, span } = peer else { continue };
                     let Some(named) = shown.reached(&policy.meta.namespace, namespaces.as_ref()) else { continue };
                     let peer_key = (
-                        namespaces.as_ref().map(borrowed),
-                        pods.as_ref().map(borrowed),
+                        namespaces.as_ref().map(Selector::parts),
+                        pods.as_ref().map(Selector::parts),
                         if namespaces.is_none() { &*policy.meta.namespace } else { "" },
                     );
                     let matches = *matched.entry(peer_key).or_insert_with(|| cx.graph.matches_any_class(policy, peer));
@@ -78,7 +79,7 @@ pub fn check(cx: &Context, out: &mut Vec<Finding>) {
                         continue;
                     }
                     let Some(named) = shown.reached("", Some(namespaces)) else { continue };
-                    let peer_key = (Some(borrowed(namespaces)), Some(borrowed(pods)), "");
+                    let peer_key = (Some(namespaces.parts()), Some(pods.parts()), "");
                     let matches = *matched
                         .entry(peer_key)
                         .or_insert_with(|| cx.graph.selects_some_class("", Some(namespaces), Some(pods)));

@@ -194,7 +194,7 @@ fn covers(wide: &TierPeer, narrow: &TierPeer) -> bool {
 
 /// Whether two selectors say the same thing (the same requirements, in any order).
 fn same(a: &crate::model::selector::Selector, b: &crate::model::selector::Selector) -> bool {
-    a.key() == b.key()
+    a.parts() == b.parts()
 }
 
 fn matches(graph: &Graph, step: &Step, o: Counterpart) -> bool {
